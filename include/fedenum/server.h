@@ -1,0 +1,108 @@
+/* include/fedenum/server.h — query service: answer engine, libuv listeners, metrics.
+ *
+ * Two layers:
+ *  - the answer engine (fe_answer_*): one query in, one response out, over a store read
+ *    snapshot. Pure computation, no I/O, no heap per query; unit-testable without sockets.
+ *  - the network server (fe_server_*): one libuv loop per worker thread, each with its own
+ *    SO_REUSEPORT UDP socket (batched recvmmsg/sendmmsg) and a shared TCP listener per
+ *    address handled per RFC 7766.
+ */
+#ifndef FEDENUM_SERVER_H
+#define FEDENUM_SERVER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fedenum/wire.h"
+
+struct fe_store;
+struct fe_store_reader;
+
+/* ---- counters (one set per worker, summed for reports) ------------------------------ */
+enum fe_counter {
+	FE_CNT_QUERIES = 0,
+	FE_CNT_UDP,
+	FE_CNT_TCP,
+	FE_CNT_NOERROR,
+	FE_CNT_NXDOMAIN,
+	FE_CNT_SERVFAIL,
+	FE_CNT_REFUSED,
+	FE_CNT_FORMERR,
+	FE_CNT_NOTIMP,
+	FE_CNT_BADVERS,
+	FE_CNT_DROPPED,     /* no answer sent (too short, QR=1) */
+	FE_CNT_TRUNCATED,   /* TC=1 sent */
+	FE_CNT_ACL_REFUSED, /* client outside the admission list */
+	FE_CNT_OUT_OF_ZONE, /* REFUSED: name outside every held zone */
+	FE_CNT_TCP_ACCEPTED,
+	FE_CNT_TCP_REFUSED_LIMIT,
+	FE_CNT_TCP_IDLE_CLOSED,
+	FE_CNT_TCP_BAD_FRAME,      /* length 0, garbage, short message */
+	FE_CNT_TCP_BACKLOG_CLOSED, /* client not reading: output backlog above the limit */
+	FE_CNT_STORE_ERRORS,
+	FE_CNT__MAX
+};
+const char *fe_counter_name(enum fe_counter c);
+
+/* ---- answer engine ---------------------------------------------------------------- */
+
+enum fe_transport { FE_TRANSPORT_UDP = 0, FE_TRANSPORT_TCP = 1 };
+
+struct fe_answer_opts {
+	uint16_t udp_max; /* our EDNS buffer size; 0 → FE_WIRE_UDP_DEFAULT */
+	bool refuse_any;  /* qtype ANY → REFUSED? false: minimal answer (RFC 8482 style: HINFO not
+	                     used; we answer NOTIMP-free with the first RRset) */
+};
+
+/* Per-call context: a reader whose snapshot is open (fe_store_reader_begin) and counters. */
+struct fe_answer_ctx {
+	struct fe_store_reader *reader;
+	const struct fe_answer_opts *opts;
+	uint64_t *counters; /* FE_CNT__MAX entries, owned by the worker (not atomic) */
+};
+
+/* Answer one DNS message @req (@req_len bytes) received over @transport into @resp
+ * (@resp_cap bytes, at least 65535 for TCP, 4096 for UDP is enough). Returns the response
+ * length, or 0 when nothing must be sent (drop). Never fails: store errors give SERVFAIL.
+ * Semantics (issue #2 §6): closest enclosing held zone; positive answers; CNAME followed
+ * inside held zones; NODATA/NXDOMAIN with the SOA; wildcards; DO=1 → RRSIGs and NSEC/NSEC3
+ * proofs; RA=1, AA=0; REFUSED outside every held zone; SERVFAIL below a delegation to a zone
+ * that is not held (never a referral). */
+size_t fe_answer(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
+                 enum fe_transport transport, uint8_t *resp, size_t resp_cap);
+
+/* ---- network server --------------------------------------------------------------- */
+
+struct fe_listen_addr {
+	char host[64]; /* numeric IPv4 or IPv6 */
+	uint16_t port; /* 0: ephemeral (the bound port is reported) */
+};
+
+struct fe_server_opts {
+	struct fe_listen_addr *listen;
+	size_t listen_count;
+	unsigned workers;             /* 0 → number of cores */
+	uint32_t tcp_idle_timeout_ms; /* RFC 7766 §6.2.3; default 10,000 */
+	uint32_t tcp_max_clients;     /* per server; default 1,000 */
+	uint32_t tcp_max_pipeline;    /* queries in flight per connection; default 100 */
+	uint32_t tcp_max_out_bytes;   /* unsent answer bytes per connection before close; 256 KiB */
+	struct fe_answer_opts answer;
+	const char *ready_file; /* written once every listener is up: "udp|tcp HOST PORT" */
+};
+
+struct fe_server;
+
+/* Bind every listener and start the worker threads. Errors: FE_EIO (bind failed; logged
+ * with the address), FE_ENOMEM. @st is borrowed and must outlive the server. */
+int fe_server_start(struct fe_store *st, const struct fe_server_opts *opts, struct fe_server **out);
+/* Stop accepting, finish in-flight TCP answers (up to @drain_ms), join workers, free.
+ * NULL is a no-op. */
+void fe_server_stop(struct fe_server *srv, uint32_t drain_ms);
+/* Sum of all workers' counters into @out (FE_CNT__MAX entries). Thread-safe (approximate). */
+void fe_server_counters(struct fe_server *srv, uint64_t *out);
+/* Bound port of listener @i (after start; useful with port 0). */
+uint16_t fe_server_port(struct fe_server *srv, size_t i);
+
+#endif

@@ -1,0 +1,183 @@
+/* include/fedenum/store.h — zone store over LMDB.
+ *
+ * One LMDB environment holds every zone as versions. A zone version is written and made
+ * current in ONE write transaction (fe_store_writer_commit): a reader sees the old zone or
+ * the new one, never a mix. Restart serves straight from the map: no parse, no load.
+ *
+ * Threads: any number of readers (one struct fe_store_reader per thread); one writer at a
+ * time (fe_store_writer_begin blocks while another writer is open). No MDB_* type crosses
+ * this header: LMDB codes are mapped to fe_err here.
+ *
+ * Schema (named databases):
+ *   zones : apex key (fe_wire_name_key)            -> struct fe_store_zone_rec (packed)
+ *   rr    : version(8, BE) | owner key             -> node blob (see "Node blob")
+ *   nsec3 : version(8, BE) | raw NSEC3 hash         -> node blob of the NSEC3 owner
+ *   meta  : "schema", "next_version", ...
+ *
+ * Node blob (host byte order, unaligned; written by zone/, read by server/):
+ *   u16 flags (FE_NODE_*)
+ *   u8  owner_len, owner[owner_len]          uncompressed wire name, case as in the zone
+ *   u8  hash_len, hash[hash_len]             NSEC3 hash of the owner (0 if zone not NSEC3)
+ *   u16 rrset_count
+ *   rrset_count × {
+ *     u16 type; u32 ttl; u16 rr_count; u16 sig_count; u32 body_len;
+ *     body: rr_count × (u16 rdlen, rdata) then sig_count × (u16 rdlen, RRSIG rdata)
+ *   }
+ * RRsets are sorted by type. RRSIGs travel with the RRset they cover (never as an RRset of
+ * their own). An empty non-terminal is a node with rrset_count 0.
+ */
+#ifndef FEDENUM_STORE_H
+#define FEDENUM_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct fe_store;
+struct fe_store_reader;
+struct fe_store_writer;
+
+/* Node flags. */
+#define FE_NODE_APEX      0x0001u /* the zone apex */
+#define FE_NODE_DELEG     0x0002u /* a zone cut: NS at a non-apex owner */
+#define FE_NODE_OCCLUDED  0x0004u /* strictly below a zone cut (glue / occluded data) */
+#define FE_NODE_WILDCHILD 0x0008u /* "*.<this owner>" exists */
+#define FE_NODE_HAS_NSEC  0x0010u /* carries an NSEC RRset (NSEC-signed zones) */
+
+/* Zone flags. */
+#define FE_ZONE_SIGNED 0x0001u /* has DNSKEY and RRSIGs */
+#define FE_ZONE_NSEC   0x0002u
+#define FE_ZONE_NSEC3  0x0004u
+
+/* Zone record as stored in `zones` (fixed size, host order). */
+struct fe_store_zone_rec {
+	uint64_t version;     /* current version id (unique across all zones) */
+	uint32_t serial;      /* SOA serial of that version */
+	uint32_t flags;       /* FE_ZONE_* */
+	uint32_t soa_minimum; /* SOA MINIMUM field */
+	uint32_t soa_ttl;
+	int64_t loaded_at_s;  /* wall clock of the commit */
+	int64_t sig_expire_s; /* earliest RRSIG expiration in the zone (0 if unsigned) */
+	uint64_t node_count;
+	uint64_t rr_count;
+	uint8_t nsec3_alg; /* from NSEC3PARAM */
+	uint8_t nsec3_flags;
+	uint16_t nsec3_iterations;
+	uint8_t nsec3_salt_len;
+	uint8_t nsec3_salt[255];
+	uint8_t apex_len;
+	uint8_t apex[255]; /* apex wire name, case as in the zone */
+	uint8_t apex_labels;
+	uint8_t reserved[7];
+};
+
+/* A decoded node; pointers live in the reader's transaction (until fe_store_reader_end). */
+struct fe_store_node {
+	uint16_t flags;
+	const uint8_t *owner;
+	uint8_t owner_len;
+	const uint8_t *hash;
+	uint8_t hash_len;
+	uint16_t rrset_count;
+	const uint8_t *rrsets; /* first RRset header */
+	const uint8_t *end;    /* end of the blob */
+};
+
+/* A decoded RRset, pointing into the blob. */
+struct fe_store_rrset {
+	uint16_t type;
+	uint32_t ttl;
+	uint16_t rr_count;
+	uint16_t sig_count;
+	const uint8_t *body;
+	uint32_t body_len;
+};
+
+struct fe_store_opts {
+	uint64_t map_size_bytes; /* 0: default 16 GiB (sparse) */
+	bool read_only;
+	bool no_sync; /* tests only: skip fsync on commit */
+};
+
+/* Open or create the store in directory @dir (created if missing). On success *out is set;
+ * on error it is NULL. Errors: FE_ENOSPC, FE_EIO, FE_EVERSION (schema too new), FE_ENOMEM. */
+int fe_store_open(const char *dir, const struct fe_store_opts *opts, struct fe_store **out);
+void fe_store_close(struct fe_store *st); /* NULL is a no-op; readers must be destroyed first */
+
+/* ---- reading (hot path: no heap after create) --------------------------------------- */
+
+int fe_store_reader_create(struct fe_store *st, struct fe_store_reader **out);
+void fe_store_reader_destroy(struct fe_store_reader *r); /* NULL is a no-op */
+/* Start / end a read snapshot (mdb_txn_renew / mdb_txn_reset). Everything returned by
+ * the lookups below is valid until fe_store_reader_end. */
+int fe_store_reader_begin(struct fe_store_reader *r);
+void fe_store_reader_end(struct fe_store_reader *r);
+
+/* The zone with the longest apex that equals or is an ancestor of the name with key @key.
+ * FE_OK and *zone set (points into the snapshot), or FE_ENOENT. */
+int fe_store_find_zone(struct fe_store_reader *r, const uint8_t *key, size_t key_len,
+                       const struct fe_store_zone_rec **zone);
+/* Exact zone by apex key. FE_OK / FE_ENOENT. */
+int fe_store_get_zone(struct fe_store_reader *r, const uint8_t *apex_key, size_t key_len,
+                      const struct fe_store_zone_rec **zone);
+
+/* Node with owner key @key in the current version of @zone. FE_OK / FE_ENOENT /
+ * FE_EFORMAT (corrupt blob). */
+int fe_store_get_node(struct fe_store_reader *r, const struct fe_store_zone_rec *zone,
+                      const uint8_t *key, size_t key_len, struct fe_store_node *out);
+
+/* Canonical predecessor: the last node of @zone whose key sorts strictly before @key and
+ * whose flags contain all of @need_flags (e.g. FE_NODE_HAS_NSEC). Wraps to the last
+ * such node of the zone when none precedes (NSEC chain wrap, RFC 4034 §4.1.1).
+ * FE_OK / FE_ENOENT. */
+int fe_store_prev_node(struct fe_store_reader *r, const struct fe_store_zone_rec *zone,
+                       const uint8_t *key, size_t key_len, uint16_t need_flags,
+                       struct fe_store_node *out);
+
+/* NSEC3 node matching @hash exactly (*exact = true) or covering it: the last hash before
+ * it, wrapping to the last of the zone (*exact = false). FE_OK / FE_ENOENT. */
+int fe_store_nsec3_find(struct fe_store_reader *r, const struct fe_store_zone_rec *zone,
+                        const uint8_t *hash, size_t hash_len, bool *exact,
+                        struct fe_store_node *out);
+
+/* Iterate the held zones (for status views, SIGHUP reload, tests). @cb returns false to stop. */
+int fe_store_foreach_zone(struct fe_store_reader *r,
+                          bool (*cb)(const struct fe_store_zone_rec *zone, void *arg), void *arg);
+
+/* ---- node blobs ------------------------------------------------------------------- */
+
+/* Decode a node blob (bounds-checked). FE_OK / FE_EFORMAT. */
+int fe_store_node_decode(const void *blob, size_t len, struct fe_store_node *out);
+/* RRset of @type at @node. true and *out set, or false. */
+bool fe_store_node_find(const struct fe_store_node *node, uint16_t type,
+                        struct fe_store_rrset *out);
+/* Iterate RRsets: *iter starts at 0. true while one is returned. */
+bool fe_store_node_next(const struct fe_store_node *node, size_t *iter, struct fe_store_rrset *out);
+/* Iterate the RRs then the RRSIGs of an RRset: *iter starts at 0; *is_sig tells which. */
+bool fe_store_rrset_next(const struct fe_store_rrset *rs, size_t *iter, const uint8_t **rdata,
+                         uint16_t *rdlen, bool *is_sig);
+
+/* ---- writing ---------------------------------------------------------------------- */
+
+/* Begin writing a new version of the zone @apex (wire name). Blocks while another writer
+ * is open. *out owns an LMDB write transaction until commit or abort. */
+int fe_store_writer_begin(struct fe_store *st, const uint8_t *apex, size_t apex_len,
+                          struct fe_store_writer **out);
+/* Current serial of the zone being written (FE_ENOENT if the zone is new). */
+int fe_store_writer_current_serial(struct fe_store_writer *w, uint32_t *serial);
+/* Add nodes in strictly ascending key order (enforced: FE_EINVAL otherwise). */
+int fe_store_writer_put_node(struct fe_store_writer *w, const uint8_t *key, size_t key_len,
+                             const void *blob, size_t blob_len);
+/* Add NSEC3 nodes in strictly ascending hash order. */
+int fe_store_writer_put_nsec3(struct fe_store_writer *w, const uint8_t *hash, size_t hash_len,
+                              const void *blob, size_t blob_len);
+/* Make the new version current (zone record @rec; rec->version is filled in here), drop the
+ * previous version's data, commit. Frees @w whatever the result. Errors: FE_ENOSPC, FE_EIO. */
+int fe_store_writer_commit(struct fe_store_writer *w, struct fe_store_zone_rec *rec);
+/* Discard everything written; the current version is untouched. Frees @w. NULL is a no-op. */
+void fe_store_writer_abort(struct fe_store_writer *w);
+
+/* Remove a zone entirely (one transaction). FE_OK / FE_ENOENT. */
+int fe_store_drop_zone(struct fe_store *st, const uint8_t *apex, size_t apex_len);
+
+#endif

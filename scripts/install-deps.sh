@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install everything fedenum needs to build, test and benchmark on Debian 12 (run as root).
+# Idempotent: packages already present are skipped by apt-get.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+pkgs=(
+	build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format
+	libldns-dev ldnsutils libunbound-dev unbound-anchor libuv1-dev libssl-dev liblmdb-dev lmdb-utils
+	libconfig-dev libcriterion-dev
+	knot knot-dnsutils nsd bind9 bind9-dnsutils bind9-utils dnsperf
+	python3 python3-dnspython procps iproute2
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	echo "install-deps: installing ${missing[*]}"
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian starts the packaged servers on install; our tests and the demo run their own
+# instances on their own ports, so the system ones are stopped to keep port 53 free.
+for svc in knot nsd named bind9 unbound; do
+	if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+		systemctl stop "$svc" || true
+	fi
+done
+echo "install-deps: ok"

@@ -1,0 +1,421 @@
+/* Shared test helpers: temp dirs, a real fedenumd on loopback, an ldns-based DNS client. */
+#include "fe_test.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+void fe_test_mkdtemp(char *out, size_t cap)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(out, cap, "%s/fedenum-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(out)) {
+		perror("mkdtemp");
+		abort();
+	}
+}
+
+void fe_test_rmdir(const char *path)
+{
+	if (!path || !*path || strstr(path, "fedenum-test-") == NULL)
+		return; /* refuse to remove anything we did not create */
+	fe_test_sh("rm -rf '%s'", path);
+}
+
+int fe_test_sh(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		return -1;
+	fflush(stdout);
+	fflush(stderr);
+	int st = system(cmd);
+	if (st == -1)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void print_log(const struct fe_test_daemon *d)
+{
+	fprintf(stderr, "---- fedenumd log (%s) ----\n", d->log_path);
+	fe_test_sh("tail -n 60 '%s' >&2", d->log_path);
+	fprintf(stderr, "---- end of log ----\n");
+}
+
+/* Parse the ready file: "udp HOST PORT" lines. */
+static bool read_ready(struct fe_test_daemon *d, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	char proto[8], host[64];
+	unsigned port;
+	bool ok = false;
+	while (fscanf(f, "%7s %63s %u", proto, host, &port) == 3) {
+		if (strcmp(proto, "udp") == 0 && strcmp(host, "127.0.0.1") == 0) {
+			snprintf(d->host, sizeof(d->host), "%s", host);
+			d->port = (uint16_t)port;
+			ok = true;
+		}
+	}
+	fclose(f);
+	return ok;
+}
+
+int fe_test_daemon_start(struct fe_test_daemon *d, const char *dir, const char *const *argv)
+{
+	memset(d, 0, sizeof(*d));
+	if (dir) {
+		snprintf(d->dir, sizeof(d->dir), "%s", dir);
+		mkdir(d->dir, 0755);
+	} else {
+		fe_test_mkdtemp(d->dir, sizeof(d->dir));
+		d->owns_dir = true;
+	}
+	char db[300], ready[300];
+	snprintf(db, sizeof(db), "%s/db", d->dir);
+	snprintf(ready, sizeof(ready), "%s/ready", d->dir);
+	snprintf(d->log_path, sizeof(d->log_path), "%s/fedenumd.log", d->dir);
+	unlink(ready);
+
+	const char *args[128];
+	size_t n = 0;
+	args[n++] = FE_TEST_FEDENUMD;
+	args[n++] = "--listen";
+	args[n++] = "127.0.0.1@0";
+	args[n++] = "--db";
+	args[n++] = db;
+	args[n++] = "--ready-file";
+	args[n++] = ready;
+	for (size_t i = 0; argv && argv[i] && n < (sizeof(args) / sizeof(args[0])) - 1; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+		execv(args[0], (char *const *)args);
+		_exit(127);
+	}
+	d->pid = pid;
+	for (int i = 0; i < 120 * 50; i++) {
+		if (read_ready(d, ready))
+			return 0;
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			d->pid = 0;
+			fprintf(stderr, "fedenumd exited early (status %d)\n", st);
+			print_log(d);
+			return -1;
+		}
+		sleep_ms(20);
+	}
+	fprintf(stderr, "fedenumd not ready after 120 s\n");
+	print_log(d);
+	fe_test_daemon_kill9(d);
+	return -1;
+}
+
+int fe_test_daemon_stop(struct fe_test_daemon *d)
+{
+	int rc = -1;
+	if (d->pid > 0) {
+		kill(d->pid, SIGTERM);
+		for (int i = 0; i < 500; i++) {
+			int st;
+			pid_t w = waitpid(d->pid, &st, WNOHANG);
+			if (w == d->pid) {
+				rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+				d->pid = 0;
+				break;
+			}
+			sleep_ms(20);
+		}
+		if (d->pid > 0) {
+			fprintf(stderr, "fedenumd did not exit on SIGTERM within 10 s\n");
+			print_log(d);
+			fe_test_daemon_kill9(d);
+		}
+	}
+	if (d->owns_dir)
+		fe_test_rmdir(d->dir);
+	return rc;
+}
+
+void fe_test_daemon_kill9(struct fe_test_daemon *d)
+{
+	if (d->pid > 0) {
+		kill(d->pid, SIGKILL);
+		waitpid(d->pid, NULL, 0);
+		d->pid = 0;
+	}
+}
+
+bool fe_test_daemon_alive(struct fe_test_daemon *d)
+{
+	if (d->pid <= 0)
+		return false;
+	int st;
+	if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+		d->pid = 0;
+		return false;
+	}
+	return kill(d->pid, 0) == 0;
+}
+
+int fe_test_daemon_log_count(struct fe_test_daemon *d, const char *needle)
+{
+	FILE *f = fopen(d->log_path, "r");
+	if (!f)
+		return 0;
+	char line[4096];
+	int count = 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, needle))
+			count++;
+	fclose(f);
+	return count;
+}
+
+size_t fe_test_make_query(const char *name, uint16_t type, unsigned flags, uint16_t bufsize,
+                          uint8_t *out, size_t cap)
+{
+	ldns_pkt *q = NULL;
+	if (ldns_pkt_query_new_frm_str(&q, name, (ldns_rr_type)type, LDNS_RR_CLASS_IN, 0) !=
+	    LDNS_STATUS_OK)
+		return 0;
+	ldns_pkt_set_id(q, (uint16_t)(rand() & 0xffff));
+	if (!(flags & FE_TQ_NOEDNS)) {
+		ldns_pkt_set_edns_udp_size(q, bufsize ? bufsize : 1232);
+		ldns_pkt_set_edns_do(q, (flags & FE_TQ_DO) != 0);
+	}
+	if (flags & FE_TQ_CD)
+		ldns_pkt_set_cd(q, true);
+	uint8_t *wire = NULL;
+	size_t len = 0;
+	size_t rc = 0;
+	if (ldns_pkt2wire(&wire, q, &len) == LDNS_STATUS_OK && len <= cap) {
+		memcpy(out, wire, len);
+		rc = len;
+	}
+	free(wire);
+	ldns_pkt_free(q);
+	return rc;
+}
+
+static int udp_socket_to(const char *host, uint16_t port, struct sockaddr_storage *ss,
+                         socklen_t *sl)
+{
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	int fam;
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port);
+		*sl = sizeof(*in4);
+		fam = AF_INET;
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		*sl = sizeof(*in6);
+		fam = AF_INET6;
+	} else {
+		return -1;
+	}
+	return fam;
+}
+
+ssize_t fe_test_udp_raw(const char *host, uint16_t port, const uint8_t *req, size_t len,
+                        uint8_t *resp, size_t cap, int timeout_ms)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fam = udp_socket_to(host, port, &ss, &sl);
+	if (fam < 0)
+		return -1;
+	int fd = socket(fam, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -1;
+	ssize_t rc = -1;
+	if (connect(fd, (struct sockaddr *)&ss, sl) != 0)
+		goto out;
+	if (send(fd, req, len, 0) != (ssize_t)len)
+		goto out;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int pr = poll(&p, 1, timeout_ms);
+	if (pr == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (pr < 0)
+		goto out;
+	rc = recv(fd, resp, cap, 0);
+out:
+	close(fd);
+	return rc;
+}
+
+int fe_test_tcp_connect(const char *host, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fam = udp_socket_to(host, port, &ss, &sl);
+	if (fam < 0)
+		return -1;
+	int fd = socket(fam, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, sl) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int fe_test_write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	while (len) {
+		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read exactly @len bytes before @deadline (monotonic ms). 1 ok, 0 closed, -1 timeout/error. */
+static int read_exact(int fd, uint8_t *buf, size_t len, uint64_t deadline_ms)
+{
+	size_t got = 0;
+	while (got < len) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+		if (now >= deadline_ms)
+			return -1;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int pr = poll(&p, 1, (int)(deadline_ms - now));
+		if (pr <= 0)
+			return -1;
+		ssize_t r = recv(fd, buf + got, len - got, 0);
+		if (r == 0)
+			return 0;
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return errno == ECONNRESET ? 0 : -1;
+		}
+		got += (size_t)r;
+	}
+	return 1;
+}
+
+ssize_t fe_test_tcp_read_msg(int fd, uint8_t *buf, size_t cap, int timeout_ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t deadline = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u +
+	                    (uint64_t)timeout_ms;
+	uint8_t lenbuf[2];
+	int r = read_exact(fd, lenbuf, 2, deadline);
+	if (r <= 0)
+		return r;
+	size_t mlen = ((size_t)lenbuf[0] << 8) | lenbuf[1];
+	if (mlen > cap)
+		return -1;
+	r = read_exact(fd, buf, mlen, deadline);
+	if (r <= 0)
+		return r == 0 ? -1 : r;
+	return (ssize_t)mlen;
+}
+
+bool fe_test_wait_closed(int fd, int timeout_ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t deadline = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u +
+	                    (uint64_t)timeout_ms;
+	uint8_t buf[4096];
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+		if (now >= deadline)
+			return false;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int pr = poll(&p, 1, (int)(deadline - now));
+		if (pr <= 0)
+			return false;
+		ssize_t r = recv(fd, buf, sizeof(buf), 0);
+		if (r == 0)
+			return true;
+		if (r < 0 && errno != EINTR && errno != EAGAIN)
+			return errno == ECONNRESET;
+	}
+}
+
+ldns_pkt *fe_test_query(const char *host, uint16_t port, const char *name, uint16_t type,
+                        unsigned flags, uint16_t bufsize)
+{
+	uint8_t req[512];
+	size_t qlen = fe_test_make_query(name, type, flags, bufsize, req, sizeof(req));
+	if (!qlen)
+		return NULL;
+	static uint8_t resp[65536];
+	ssize_t rlen;
+	if (flags & FE_TQ_TCP) {
+		int fd = fe_test_tcp_connect(host, port);
+		if (fd < 0)
+			return NULL;
+		uint8_t msg[514];
+		msg[0] = (uint8_t)(qlen >> 8);
+		msg[1] = (uint8_t)qlen;
+		memcpy(msg + 2, req, qlen);
+		rlen = -1;
+		if (fe_test_write_all(fd, msg, qlen + 2) == 0)
+			rlen = fe_test_tcp_read_msg(fd, resp, sizeof(resp), 2000);
+		close(fd);
+	} else {
+		rlen = fe_test_udp_raw(host, port, req, qlen, resp, sizeof(resp), 2000);
+	}
+	if (rlen <= 0)
+		return NULL;
+	ldns_pkt *p = NULL;
+	if (ldns_wire2pkt(&p, resp, (size_t)rlen) != LDNS_STATUS_OK)
+		return NULL;
+	return p;
+}
