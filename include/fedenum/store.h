@@ -180,4 +180,38 @@ void fe_store_writer_abort(struct fe_store_writer *w);
 /* Remove a zone entirely (one transaction). FE_OK / FE_ENOENT. */
 int fe_store_drop_zone(struct fe_store *st, const uint8_t *apex, size_t apex_len);
 
+/* ---- additions by store/ (compatible with the contract above) ----------------------
+ *
+ * Schema version written to meta "schema" (4 bytes, big-endian). fe_store_open fails with
+ * FE_EVERSION when the stored one differs from this build's (newer; or older, no migration yet).
+ *
+ * Limits: the root zone cannot be stored (LMDB refuses empty keys; fe_store_writer_begin
+ * returns FE_ENOTSUP). Keys longer than LMDB's key limit (511 bytes including the 8-byte
+ * version) cannot be stored (FE_ERANGE); lookups for such keys behave as if the name is
+ * absent and prev_node still returns the correct predecessor.
+ *
+ * Zone records: the pointer returned by find_zone/get_zone/foreach_zone is 8-byte aligned
+ * (the record is padded so LMDB keeps it on its own overflow page); it lives until
+ * fe_store_reader_end.
+ *
+ * Costs: fe_store_prev_node walks back over nodes that lack @need_flags, so asking for
+ * FE_NODE_HAS_NSEC in a zone without NSEC is O(zone size); callers check the zone flags. */
+#define FE_STORE_SCHEMA 1u
+
+struct fe_store_stat {
+	uint64_t map_size_bytes; /* configured map size */
+	uint64_t used_bytes;     /* pages in use × page size (high-water mark of the file) */
+	uint32_t page_size;
+	uint32_t max_readers;
+	uint32_t readers_used; /* reader slots taken (all processes) */
+	uint32_t zone_count;
+	uint64_t rr_entries;    /* entries in `rr` (all versions present) */
+	uint64_t nsec3_entries; /* entries in `nsec3` */
+	uint64_t next_version;
+	uint32_t schema;
+};
+
+/* Snapshot statistics for status views. One short read transaction. FE_OK or FE_EIO. */
+int fe_store_stat(struct fe_store *st, struct fe_store_stat *out);
+
 #endif

@@ -1,0 +1,919 @@
+/* Zone store over LMDB: environment, schema, versions, readers and the writer.
+ * Contract and on-disk schema: include/fedenum/store.h. LMDB codes are mapped to fe_err in
+ * one place (map_mdb) and no MDB_* type leaves this file. */
+#include "fedenum/store.h"
+#include "fedenum/util.h"
+#include "fedenum/wire.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define DEFAULT_MAP_SIZE (16ull << 30) /* sparse file: only used pages take disk */
+#define MAX_DBS          8u            /* zones, rr, nsec3, meta + room for journal */
+#define MAX_READERS      510u
+#define VER_LEN          8u
+#define VKEY_CAP         (VER_LEN + FE_WIRE_KEY_MAX)
+#define ZREC_SLOTS       8u
+
+static const char META_SCHEMA[] = "schema";
+static const char META_NEXT_VERSION[] = "next_version";
+
+struct fe_store {
+	MDB_env *env;
+	MDB_dbi dbi_zones;
+	MDB_dbi dbi_rr;
+	MDB_dbi dbi_nsec3;
+	MDB_dbi dbi_meta;
+	size_t max_key;    /* LMDB's compile-time key limit (511 on Debian) */
+	size_t zrec_vsize; /* stored size of a zone record (padded, see pad_size) */
+	uint64_t map_size;
+	bool read_only;
+};
+
+struct fe_store_reader {
+	struct fe_store *st;
+	MDB_txn *txn;
+	MDB_cursor *c_zones;
+	MDB_cursor *c_rr;
+	MDB_cursor *c_nsec3;
+	bool active;
+	uint8_t kbuf[VKEY_CAP];
+	uint8_t kbuf2[VKEY_CAP];
+	/* Fallback copies for zone records LMDB hands out misaligned (see rec_from_val). */
+	struct fe_store_zone_rec slots[ZREC_SLOTS];
+	unsigned next_slot;
+};
+
+struct fe_store_writer {
+	struct fe_store *st;
+	MDB_txn *txn;
+	MDB_cursor *c_rr;
+	MDB_cursor *c_nsec3;
+	uint64_t version;
+	bool has_old;
+	struct fe_store_zone_rec old;
+	uint8_t apex_key[FE_WIRE_KEY_MAX];
+	size_t apex_key_len;
+	uint8_t last_rr[VKEY_CAP];
+	size_t last_rr_len;
+	uint8_t last_n3[VKEY_CAP];
+	size_t last_n3_len;
+	uint8_t kbuf[VKEY_CAP];
+};
+
+/* Errors from the read path can be triggered by a damaged map on every query: rate-limit. */
+static struct fe_ratelog store_rl = FE_RATELOG_INIT(10, 60);
+
+/* The one place LMDB and errno codes become fe_err. */
+static int map_mdb(int rc, const char *what)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return FE_OK;
+	case MDB_NOTFOUND:
+		return FE_ENOENT;
+	case MDB_KEYEXIST:
+		return FE_EEXIST;
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+	case MDB_PAGE_FULL:
+	case ENOSPC:
+		fe_ratelog(&store_rl, FE_LOG_ERR, "store: %s: %s (raise the map size)", what,
+		           mdb_strerror(rc));
+		return FE_ENOSPC;
+	case MDB_BAD_VALSIZE:
+		return FE_ERANGE;
+	case MDB_VERSION_MISMATCH:
+		fe_log_err("store: %s: %s", what, mdb_strerror(rc));
+		return FE_EVERSION;
+	case MDB_INVALID:
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+		fe_ratelog(&store_rl, FE_LOG_ERR, "store: %s: %s", what, mdb_strerror(rc));
+		return FE_EFORMAT;
+	case MDB_READERS_FULL:
+		fe_ratelog(&store_rl, FE_LOG_ERR, "store: %s: %s", what, mdb_strerror(rc));
+		return FE_EBUSY;
+	case MDB_MAP_RESIZED:
+		return FE_EAGAIN;
+	case ENOMEM:
+		return FE_ENOMEM;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		fe_log_err("store: %s: %s", what, mdb_strerror(rc));
+		return FE_EPERM;
+	case ENOENT:
+		return FE_ENOENT;
+	default:
+		fe_ratelog(&store_rl, FE_LOG_ERR, "store: %s: %s", what, mdb_strerror(rc));
+		return FE_EIO;
+	}
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* memcmp order with the shorter key first on a tie: LMDB's default key order. */
+static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	int c = memcmp(a, b, FE_MIN(alen, blen));
+	if (c != 0)
+		return c;
+	return alen < blen ? -1 : (alen > blen ? 1 : 0);
+}
+
+static bool has_ver(const MDB_val *k, const uint8_t *ver)
+{
+	return k->mv_size >= VER_LEN && memcmp(k->mv_data, ver, VER_LEN) == 0;
+}
+
+/* ---- open / close ------------------------------------------------------------------ */
+
+static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t *out)
+{
+	MDB_val k = {strlen(name), (void *)name};
+	MDB_val v;
+	int rc = mdb_get(txn, dbi, &k, &v);
+	if (rc != MDB_SUCCESS)
+		return map_mdb(rc, name);
+	if (v.mv_size != 8)
+		return FE_EFORMAT;
+	*out = get_be64(v.mv_data);
+	return FE_OK;
+}
+
+static int meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t val)
+{
+	uint8_t b[8];
+	put_be64(b, val);
+	MDB_val k = {strlen(name), (void *)name};
+	MDB_val v = {sizeof(b), b};
+	return map_mdb(mdb_put(txn, dbi, &k, &v, 0), name);
+}
+
+static int schema_read(MDB_txn *txn, MDB_dbi dbi, uint32_t *out)
+{
+	MDB_val k = {sizeof(META_SCHEMA) - 1, (void *)META_SCHEMA};
+	MDB_val v;
+	int rc = mdb_get(txn, dbi, &k, &v);
+	if (rc != MDB_SUCCESS)
+		return map_mdb(rc, "schema");
+	if (v.mv_size != 4)
+		return FE_EFORMAT;
+	*out = fe_load_be32(v.mv_data);
+	return FE_OK;
+}
+
+/* Open the named databases and check (or, on a new store, write) the schema version. */
+static int open_dbs(struct fe_store *st)
+{
+	MDB_txn *txn = NULL;
+	unsigned dflags = st->read_only ? 0u : MDB_CREATE;
+	int rc = mdb_txn_begin(st->env, NULL, st->read_only ? MDB_RDONLY : 0u, &txn);
+	if (rc != MDB_SUCCESS)
+		return map_mdb(rc, "open txn");
+	int err;
+	if ((rc = mdb_dbi_open(txn, "meta", dflags, &st->dbi_meta)) != MDB_SUCCESS ||
+	    (rc = mdb_dbi_open(txn, "zones", dflags, &st->dbi_zones)) != MDB_SUCCESS ||
+	    (rc = mdb_dbi_open(txn, "rr", dflags, &st->dbi_rr)) != MDB_SUCCESS ||
+	    (rc = mdb_dbi_open(txn, "nsec3", dflags, &st->dbi_nsec3)) != MDB_SUCCESS) {
+		err = map_mdb(rc, "open databases");
+		goto out_abort;
+	}
+	uint32_t schema;
+	err = schema_read(txn, st->dbi_meta, &schema);
+	if (err == FE_ENOENT && !st->read_only) {
+		uint8_t b[4];
+		fe_store_be32(b, FE_STORE_SCHEMA);
+		MDB_val k = {sizeof(META_SCHEMA) - 1, (void *)META_SCHEMA};
+		MDB_val v = {sizeof(b), b};
+		err = map_mdb(mdb_put(txn, st->dbi_meta, &k, &v, 0), "schema");
+		if (err == FE_OK)
+			err = meta_put_u64(txn, st->dbi_meta, META_NEXT_VERSION, 1);
+		if (err != FE_OK)
+			goto out_abort;
+	} else if (err != FE_OK) {
+		goto out_abort;
+	} else if (schema != FE_STORE_SCHEMA) {
+		/* Newer: written by a later fedenum. Older: no migration exists yet. */
+		fe_log_err("store: schema %u on disk, this build reads %u", schema,
+		           FE_STORE_SCHEMA);
+		err = FE_EVERSION;
+		goto out_abort;
+	}
+	rc = mdb_txn_commit(txn);
+	return map_mdb(rc, "open commit");
+
+out_abort:
+	mdb_txn_abort(txn);
+	return err;
+}
+
+/* Zone records are padded past LMDB's inline-node limit so that each sits on its own
+ * overflow page, whose data starts right after the 16-byte page header: the pointer handed
+ * to readers is then 8-byte aligned. rec_from_val still checks, and copies when not. */
+static size_t pad_size(unsigned page_size)
+{
+	size_t n = page_size > 16u ? page_size - 16u : 4080u;
+	return FE_MAX(n, sizeof(struct fe_store_zone_rec));
+}
+
+int fe_store_open(const char *dir, const struct fe_store_opts *opts, struct fe_store **out)
+{
+	struct fe_store_opts defaults = {0};
+	struct fe_store *st;
+	int rc, err;
+
+	*out = NULL;
+	if (opts == NULL)
+		opts = &defaults;
+	if (!opts->read_only && mkdir(dir, 0750) != 0 && errno != EEXIST)
+		return map_mdb(errno, dir);
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return FE_ENOMEM;
+	st->read_only = opts->read_only;
+	st->map_size = opts->map_size_bytes ? opts->map_size_bytes : DEFAULT_MAP_SIZE;
+
+	if ((rc = mdb_env_create(&st->env)) != MDB_SUCCESS) {
+		err = map_mdb(rc, "env create");
+		goto out_free;
+	}
+	if ((rc = mdb_env_set_maxdbs(st->env, MAX_DBS)) != MDB_SUCCESS ||
+	    (rc = mdb_env_set_maxreaders(st->env, MAX_READERS)) != MDB_SUCCESS ||
+	    (rc = mdb_env_set_mapsize(st->env, st->map_size)) != MDB_SUCCESS) {
+		err = map_mdb(rc, "env setup");
+		goto out_close;
+	}
+	/* MDB_NOTLS: a reader's slot belongs to its txn object, not to the thread, so
+	 * per-thread readers can be reset and renewed (mdb_txn_reset/renew) freely. */
+	unsigned flags = MDB_NOTLS;
+	if (opts->read_only)
+		flags |= MDB_RDONLY;
+	if (opts->no_sync)
+		flags |= MDB_NOSYNC;
+	if ((rc = mdb_env_open(st->env, dir, flags, 0640)) != MDB_SUCCESS) {
+		err = map_mdb(rc, dir);
+		goto out_close;
+	}
+	/* Reader slots of processes that died (kill -9) would pin old pages forever. */
+	int dead = 0;
+	mdb_reader_check(st->env, &dead);
+	if (dead > 0)
+		fe_log_info("store: cleared %d stale reader slot(s)", dead);
+
+	MDB_envinfo info;
+	MDB_stat stat;
+	mdb_env_info(st->env, &info);
+	mdb_env_stat(st->env, &stat);
+	st->map_size = info.me_mapsize;
+	st->max_key = (size_t)mdb_env_get_maxkeysize(st->env);
+	st->zrec_vsize = pad_size(stat.ms_psize);
+
+	if ((err = open_dbs(st)) != FE_OK)
+		goto out_close;
+	*out = st;
+	return FE_OK;
+
+out_close:
+	mdb_env_close(st->env);
+out_free:
+	free(st);
+	return err;
+}
+
+void fe_store_close(struct fe_store *st)
+{
+	if (st == NULL)
+		return;
+	mdb_env_close(st->env);
+	free(st);
+}
+
+/* ---- readers ----------------------------------------------------------------------- */
+
+int fe_store_reader_create(struct fe_store *st, struct fe_store_reader **out)
+{
+	struct fe_store_reader *r;
+	int rc, err;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return FE_ENOMEM;
+	r->st = st;
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &r->txn)) != MDB_SUCCESS) {
+		err = map_mdb(rc, "reader txn");
+		goto out_free;
+	}
+	if ((rc = mdb_cursor_open(r->txn, st->dbi_zones, &r->c_zones)) != MDB_SUCCESS ||
+	    (rc = mdb_cursor_open(r->txn, st->dbi_rr, &r->c_rr)) != MDB_SUCCESS ||
+	    (rc = mdb_cursor_open(r->txn, st->dbi_nsec3, &r->c_nsec3)) != MDB_SUCCESS) {
+		err = map_mdb(rc, "reader cursor");
+		goto out_abort;
+	}
+	/* Park the snapshot: fe_store_reader_begin renews it. */
+	mdb_txn_reset(r->txn);
+	*out = r;
+	return FE_OK;
+
+out_abort:
+	if (r->c_zones)
+		mdb_cursor_close(r->c_zones);
+	if (r->c_rr)
+		mdb_cursor_close(r->c_rr);
+	mdb_txn_abort(r->txn);
+out_free:
+	free(r);
+	return err;
+}
+
+void fe_store_reader_destroy(struct fe_store_reader *r)
+{
+	if (r == NULL)
+		return;
+	/* Read-only cursors outlive their txn and must be closed explicitly. */
+	mdb_cursor_close(r->c_zones);
+	mdb_cursor_close(r->c_rr);
+	mdb_cursor_close(r->c_nsec3);
+	mdb_txn_abort(r->txn);
+	free(r);
+}
+
+int fe_store_reader_begin(struct fe_store_reader *r)
+{
+	int rc;
+	if (r->active)
+		mdb_txn_reset(r->txn);
+	r->active = false;
+	if ((rc = mdb_txn_renew(r->txn)) != MDB_SUCCESS)
+		return map_mdb(rc, "reader renew");
+	if ((rc = mdb_cursor_renew(r->txn, r->c_zones)) != MDB_SUCCESS ||
+	    (rc = mdb_cursor_renew(r->txn, r->c_rr)) != MDB_SUCCESS ||
+	    (rc = mdb_cursor_renew(r->txn, r->c_nsec3)) != MDB_SUCCESS) {
+		mdb_txn_reset(r->txn);
+		return map_mdb(rc, "reader cursor renew");
+	}
+	r->active = true;
+	r->next_slot = 0;
+	return FE_OK;
+}
+
+void fe_store_reader_end(struct fe_store_reader *r)
+{
+	if (r == NULL || !r->active)
+		return;
+	mdb_txn_reset(r->txn);
+	r->active = false;
+}
+
+static int rec_from_val(struct fe_store_reader *r, const MDB_val *v,
+                        const struct fe_store_zone_rec **zone)
+{
+	if (v->mv_size < sizeof(struct fe_store_zone_rec))
+		return FE_EFORMAT;
+	if (((uintptr_t)v->mv_data & (_Alignof(struct fe_store_zone_rec) - 1u)) == 0) {
+		*zone = v->mv_data;
+		return FE_OK;
+	}
+	/* Not expected (see pad_size); keep the contract with a bounded copy. */
+	struct fe_store_zone_rec *slot = &r->slots[r->next_slot++ % ZREC_SLOTS];
+	memcpy(slot, v->mv_data, sizeof(*slot));
+	*zone = slot;
+	return FE_OK;
+}
+
+/* Largest key <= @k (k may be longer than LMDB's key limit: then the search uses its
+ * prefix, which no stored key can extend). */
+static int cursor_last_le(struct fe_store_reader *r, MDB_cursor *c, const uint8_t *k, size_t klen,
+                          MDB_val *ok, MDB_val *ov)
+{
+	size_t t = FE_MIN(klen, r->st->max_key);
+	MDB_val key = {t, (void *)k};
+	int rc = mdb_cursor_get(c, &key, ov, MDB_SET_RANGE);
+	if (rc == MDB_NOTFOUND) {
+		rc = mdb_cursor_get(c, ok, ov, MDB_LAST);
+		return map_mdb(rc, "cursor last");
+	}
+	if (rc != MDB_SUCCESS)
+		return map_mdb(rc, "cursor seek");
+	if (key_cmp(key.mv_data, key.mv_size, k, t) == 0) {
+		*ok = key;
+		return FE_OK;
+	}
+	rc = mdb_cursor_get(c, ok, ov, MDB_PREV);
+	return map_mdb(rc, "cursor prev");
+}
+
+/* Largest key < @k. */
+static int cursor_last_lt(struct fe_store_reader *r, MDB_cursor *c, const uint8_t *k, size_t klen,
+                          MDB_val *ok, MDB_val *ov)
+{
+	size_t t = FE_MIN(klen, r->st->max_key);
+	MDB_val key = {t, (void *)k};
+	int rc = mdb_cursor_get(c, &key, ov, MDB_SET_RANGE);
+	if (rc == MDB_NOTFOUND) {
+		rc = mdb_cursor_get(c, ok, ov, MDB_LAST);
+		return map_mdb(rc, "cursor last");
+	}
+	if (rc != MDB_SUCCESS)
+		return map_mdb(rc, "cursor seek");
+	if (klen > t && key_cmp(key.mv_data, key.mv_size, k, t) == 0) {
+		*ok = key; /* the truncated key itself sorts before the long one */
+		return FE_OK;
+	}
+	rc = mdb_cursor_get(c, ok, ov, MDB_PREV);
+	return map_mdb(rc, "cursor prev");
+}
+
+int fe_store_find_zone(struct fe_store_reader *r, const uint8_t *key, size_t key_len,
+                       const struct fe_store_zone_rec **zone)
+{
+	MDB_val k, v;
+	size_t qlen = key_len;
+
+	*zone = NULL;
+	if (!r->active)
+		return FE_EINVAL;
+	/* Zone apex keys are prefixes of the query key ending at a label terminator (0x00
+	 * never occurs inside an escaped label). The largest stored key C <= Q is the answer
+	 * when it is such a prefix; otherwise every held ancestor of Q is also a prefix of C,
+	 * so retry with Q cut to the labels Q and C share. Usually one or two seeks. */
+	while (qlen > 0) {
+		int err = cursor_last_le(r, r->c_zones, key, qlen, &k, &v);
+		if (err != FE_OK)
+			return err;
+		if (k.mv_size <= qlen && memcmp(k.mv_data, key, k.mv_size) == 0)
+			return rec_from_val(r, &v, zone);
+		size_t n = FE_MIN(k.mv_size, qlen);
+		const uint8_t *c = k.mv_data;
+		size_t m = 0;
+		while (m < n && c[m] == key[m])
+			m++;
+		/* Back to the last label end inside the common part. */
+		while (m > 0 && key[m - 1] != 0)
+			m--;
+		if (m >= qlen)
+			return FE_EFORMAT; /* cannot happen for well-formed keys */
+		qlen = m;
+	}
+	return FE_ENOENT;
+}
+
+int fe_store_get_zone(struct fe_store_reader *r, const uint8_t *apex_key, size_t key_len,
+                      const struct fe_store_zone_rec **zone)
+{
+	*zone = NULL;
+	if (!r->active)
+		return FE_EINVAL;
+	if (key_len == 0 || key_len > r->st->max_key)
+		return FE_ENOENT;
+	MDB_val k = {key_len, (void *)apex_key};
+	MDB_val v;
+	int rc = mdb_get(r->txn, r->st->dbi_zones, &k, &v);
+	if (rc != MDB_SUCCESS)
+		return map_mdb(rc, "get zone");
+	return rec_from_val(r, &v, zone);
+}
+
+/* version | key into @buf; returns the length or 0 when @key_len is beyond any name key. */
+static size_t make_vkey(uint8_t *buf, uint64_t version, const uint8_t *key, size_t key_len)
+{
+	if (key_len > FE_WIRE_KEY_MAX)
+		return 0;
+	put_be64(buf, version);
+	if (key_len)
+		memcpy(buf + VER_LEN, key, key_len);
+	return VER_LEN + key_len;
+}
+
+int fe_store_get_node(struct fe_store_reader *r, const struct fe_store_zone_rec *zone,
+                      const uint8_t *key, size_t key_len, struct fe_store_node *out)
+{
+	if (!r->active)
+		return FE_EINVAL;
+	size_t n = make_vkey(r->kbuf, zone->version, key, key_len);
+	if (n == 0 || n > r->st->max_key)
+		return FE_ENOENT; /* longer than any stored key */
+	MDB_val k = {n, r->kbuf};
+	MDB_val v;
+	int rc = mdb_get(r->txn, r->st->dbi_rr, &k, &v);
+	if (rc != MDB_SUCCESS)
+		return map_mdb(rc, "get node");
+	return fe_store_node_decode(v.mv_data, v.mv_size, out);
+}
+
+static bool blob_has_flags(const MDB_val *v, uint16_t need, int *err)
+{
+	if (v->mv_size < 2) {
+		*err = FE_EFORMAT;
+		return false;
+	}
+	return (fe_load_u16(v->mv_data) & need) == need;
+}
+
+int fe_store_prev_node(struct fe_store_reader *r, const struct fe_store_zone_rec *zone,
+                       const uint8_t *key, size_t key_len, uint16_t need_flags,
+                       struct fe_store_node *out)
+{
+	MDB_val k, v;
+	int err = FE_OK;
+
+	if (!r->active)
+		return FE_EINVAL;
+	size_t n = make_vkey(r->kbuf, zone->version, key, key_len);
+	if (n == 0)
+		return FE_EINVAL;
+	const uint8_t *ver = r->kbuf;
+
+	/* Backwards from the largest key < K down to the start of the zone's range. */
+	err = cursor_last_lt(r, r->c_rr, r->kbuf, n, &k, &v);
+	while (err == FE_OK && has_ver(&k, ver)) {
+		if (blob_has_flags(&v, need_flags, &err))
+			return fe_store_node_decode(v.mv_data, v.mv_size, out);
+		if (err != FE_OK)
+			return err;
+		err = map_mdb(mdb_cursor_get(r->c_rr, &k, &v, MDB_PREV), "cursor prev");
+	}
+	if (err != FE_OK && err != FE_ENOENT)
+		return err;
+
+	/* Wrap (RFC 4034 §4.1.1: the last NSEC points back to the apex): the last matching
+	 * node of the zone, scanning down to K itself. */
+	put_be64(r->kbuf2, zone->version + 1u);
+	err = cursor_last_lt(r, r->c_rr, r->kbuf2, VER_LEN, &k, &v);
+	while (err == FE_OK && has_ver(&k, ver) && key_cmp(k.mv_data, k.mv_size, r->kbuf, n) >= 0) {
+		if (blob_has_flags(&v, need_flags, &err))
+			return fe_store_node_decode(v.mv_data, v.mv_size, out);
+		if (err != FE_OK)
+			return err;
+		err = map_mdb(mdb_cursor_get(r->c_rr, &k, &v, MDB_PREV), "cursor prev");
+	}
+	if (err != FE_OK && err != FE_ENOENT)
+		return err;
+	return FE_ENOENT;
+}
+
+int fe_store_nsec3_find(struct fe_store_reader *r, const struct fe_store_zone_rec *zone,
+                        const uint8_t *hash, size_t hash_len, bool *exact,
+                        struct fe_store_node *out)
+{
+	MDB_val k, v;
+	int err;
+
+	*exact = false;
+	if (!r->active)
+		return FE_EINVAL;
+	if (hash_len == 0 || hash_len > 64)
+		return FE_EINVAL;
+	size_t n = make_vkey(r->kbuf, zone->version, hash, hash_len);
+	err = cursor_last_le(r, r->c_nsec3, r->kbuf, n, &k, &v);
+	if (err == FE_OK && has_ver(&k, r->kbuf)) {
+		*exact = key_cmp(k.mv_data, k.mv_size, r->kbuf, n) == 0;
+		return fe_store_node_decode(v.mv_data, v.mv_size, out);
+	}
+	if (err != FE_OK && err != FE_ENOENT)
+		return err;
+	/* RFC 5155 §7.2.1: the hash sorts before the first NSEC3: the last one covers it. */
+	put_be64(r->kbuf2, zone->version + 1u);
+	err = cursor_last_lt(r, r->c_nsec3, r->kbuf2, VER_LEN, &k, &v);
+	if (err == FE_OK && has_ver(&k, r->kbuf))
+		return fe_store_node_decode(v.mv_data, v.mv_size, out);
+	if (err != FE_OK && err != FE_ENOENT)
+		return err;
+	return FE_ENOENT;
+}
+
+int fe_store_foreach_zone(struct fe_store_reader *r,
+                          bool (*cb)(const struct fe_store_zone_rec *zone, void *arg), void *arg)
+{
+	MDB_val k, v;
+	if (!r->active)
+		return FE_EINVAL;
+	int rc = mdb_cursor_get(r->c_zones, &k, &v, MDB_FIRST);
+	while (rc == MDB_SUCCESS) {
+		const struct fe_store_zone_rec *z;
+		int err = rec_from_val(r, &v, &z);
+		if (err != FE_OK)
+			return err;
+		if (!cb(z, arg))
+			return FE_OK;
+		rc = mdb_cursor_get(r->c_zones, &k, &v, MDB_NEXT);
+	}
+	return rc == MDB_NOTFOUND ? FE_OK : map_mdb(rc, "zones walk");
+}
+
+/* ---- writing ----------------------------------------------------------------------- */
+
+/* Delete every key starting with @version in @dbi. Re-seeks whenever the cursor loses its
+ * place after a delete (page merges), so the loop cannot skip entries. */
+static int delete_version(MDB_txn *txn, MDB_dbi dbi, uint64_t version)
+{
+	MDB_cursor *c;
+	uint8_t ver[VER_LEN];
+	MDB_val k, v;
+	int rc, err = FE_OK;
+
+	put_be64(ver, version);
+	if ((rc = mdb_cursor_open(txn, dbi, &c)) != MDB_SUCCESS)
+		return map_mdb(rc, "delete cursor");
+	for (;;) {
+		k.mv_size = VER_LEN;
+		k.mv_data = ver;
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		if (rc == MDB_NOTFOUND || (rc == MDB_SUCCESS && !has_ver(&k, ver)))
+			break;
+		if (rc != MDB_SUCCESS) {
+			err = map_mdb(rc, "delete seek");
+			break;
+		}
+		do {
+			if ((rc = mdb_cursor_del(c, 0)) != MDB_SUCCESS)
+				break;
+			rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+		} while (rc == MDB_SUCCESS && has_ver(&k, ver));
+		if (rc == MDB_SUCCESS)
+			break; /* next key belongs to another version */
+		if (rc != MDB_NOTFOUND && rc != EINVAL) {
+			err = map_mdb(rc, "delete");
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	return err;
+}
+
+int fe_store_writer_begin(struct fe_store *st, const uint8_t *apex, size_t apex_len,
+                          struct fe_store_writer **out)
+{
+	struct fe_store_writer *w;
+	int rc, err;
+
+	*out = NULL;
+	if (st->read_only)
+		return FE_EPERM;
+	if (fe_wire_name_len(apex, apex_len) != (int)apex_len)
+		return FE_EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return FE_ENOMEM;
+	w->st = st;
+	int klen = fe_wire_name_key(apex, apex_len, w->apex_key, sizeof(w->apex_key));
+	if (klen < 0) {
+		err = klen;
+		goto out_free;
+	}
+	if (klen == 0) {
+		err = FE_ENOTSUP; /* the root zone: LMDB keys cannot be empty */
+		goto out_free;
+	}
+	if ((size_t)klen > st->max_key - VER_LEN) {
+		err = FE_ERANGE;
+		goto out_free;
+	}
+	w->apex_key_len = (size_t)klen;
+
+	/* Blocks while another writer (thread or process) holds LMDB's writer lock. */
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &w->txn)) != MDB_SUCCESS) {
+		err = map_mdb(rc, "writer txn");
+		goto out_free;
+	}
+	MDB_val k = {w->apex_key_len, w->apex_key};
+	MDB_val v;
+	rc = mdb_get(w->txn, st->dbi_zones, &k, &v);
+	if (rc == MDB_SUCCESS) {
+		if (v.mv_size < sizeof(w->old)) {
+			err = FE_EFORMAT;
+			goto out_abort;
+		}
+		memcpy(&w->old, v.mv_data, sizeof(w->old));
+		w->has_old = true;
+	} else if (rc != MDB_NOTFOUND) {
+		err = map_mdb(rc, "writer zone");
+		goto out_abort;
+	}
+	/* Version ids only grow, so a new version's keys sort after every stored key and
+	 * MDB_APPEND holds for the whole load. */
+	if ((err = meta_get_u64(w->txn, st->dbi_meta, META_NEXT_VERSION, &w->version)) != FE_OK)
+		goto out_abort;
+	if (w->version == 0 || w->version == UINT64_MAX) {
+		err = FE_EFORMAT;
+		goto out_abort;
+	}
+	if ((err = meta_put_u64(w->txn, st->dbi_meta, META_NEXT_VERSION, w->version + 1u)) != FE_OK)
+		goto out_abort;
+	if ((rc = mdb_cursor_open(w->txn, st->dbi_rr, &w->c_rr)) != MDB_SUCCESS ||
+	    (rc = mdb_cursor_open(w->txn, st->dbi_nsec3, &w->c_nsec3)) != MDB_SUCCESS) {
+		err = map_mdb(rc, "writer cursor");
+		goto out_abort;
+	}
+	*out = w;
+	return FE_OK;
+
+out_abort:
+	mdb_txn_abort(w->txn); /* also closes write cursors */
+out_free:
+	free(w);
+	return err;
+}
+
+int fe_store_writer_current_serial(struct fe_store_writer *w, uint32_t *serial)
+{
+	if (!w->has_old)
+		return FE_ENOENT;
+	*serial = w->old.serial;
+	return FE_OK;
+}
+
+static int put_ordered(struct fe_store_writer *w, MDB_cursor *c, uint8_t *last, size_t *last_len,
+                       const uint8_t *key, size_t key_len, const void *blob, size_t blob_len)
+{
+	struct fe_store_node node;
+	size_t n = make_vkey(w->kbuf, w->version, key, key_len);
+	if (n == 0 || n > w->st->max_key)
+		return FE_ERANGE;
+	if (*last_len && key_cmp(w->kbuf, n, last, *last_len) <= 0)
+		return FE_EINVAL; /* not strictly ascending */
+	/* Never store a blob that readers would reject. */
+	if (fe_store_node_decode(blob, blob_len, &node) != FE_OK)
+		return FE_EFORMAT;
+	MDB_val k = {n, w->kbuf};
+	MDB_val v = {blob_len, (void *)blob};
+	int rc = mdb_cursor_put(c, &k, &v, MDB_APPEND);
+	if (rc != MDB_SUCCESS) {
+		if (rc == MDB_KEYEXIST) {
+			fe_log_err("store: version %llu collides with stored keys",
+			           (unsigned long long)w->version);
+			return FE_EIO;
+		}
+		return map_mdb(rc, "put");
+	}
+	memcpy(last, w->kbuf, n);
+	*last_len = n;
+	return FE_OK;
+}
+
+int fe_store_writer_put_node(struct fe_store_writer *w, const uint8_t *key, size_t key_len,
+                             const void *blob, size_t blob_len)
+{
+	if (key_len < w->apex_key_len || memcmp(key, w->apex_key, w->apex_key_len) != 0)
+		return FE_EINVAL; /* not in this zone */
+	return put_ordered(w, w->c_rr, w->last_rr, &w->last_rr_len, key, key_len, blob, blob_len);
+}
+
+int fe_store_writer_put_nsec3(struct fe_store_writer *w, const uint8_t *hash, size_t hash_len,
+                              const void *blob, size_t blob_len)
+{
+	if (hash_len == 0 || hash_len > 64)
+		return FE_EINVAL;
+	return put_ordered(w, w->c_nsec3, w->last_n3, &w->last_n3_len, hash, hash_len, blob,
+	                   blob_len);
+}
+
+int fe_store_writer_commit(struct fe_store_writer *w, struct fe_store_zone_rec *rec)
+{
+	struct fe_store *st = w->st;
+	uint8_t key[FE_WIRE_KEY_MAX];
+	int rc, err;
+
+	/* The record must describe the zone this writer was opened for. */
+	int klen = fe_wire_name_key(rec->apex, rec->apex_len, key, sizeof(key));
+	if (rec->apex_len == 0 || klen < 0 || (size_t)klen != w->apex_key_len ||
+	    memcmp(key, w->apex_key, w->apex_key_len) != 0) {
+		err = FE_EINVAL;
+		goto out_abort;
+	}
+	rec->version = w->version;
+	if (rec->loaded_at_s == 0)
+		rec->loaded_at_s = fe_time_wall_s();
+
+	MDB_val k = {w->apex_key_len, w->apex_key};
+	MDB_val v = {st->zrec_vsize, NULL};
+	if ((rc = mdb_put(w->txn, st->dbi_zones, &k, &v, MDB_RESERVE)) != MDB_SUCCESS) {
+		err = map_mdb(rc, "put zone");
+		goto out_abort;
+	}
+	memset(v.mv_data, 0, v.mv_size);
+	memcpy(v.mv_data, rec, sizeof(*rec));
+
+	/* Same transaction: readers see either the old version (with its data) or the new
+	 * one, never a record pointing at deleted data. */
+	if (w->has_old) {
+		if ((err = delete_version(w->txn, st->dbi_rr, w->old.version)) != FE_OK ||
+		    (err = delete_version(w->txn, st->dbi_nsec3, w->old.version)) != FE_OK)
+			goto out_abort;
+	}
+	rc = mdb_txn_commit(w->txn);
+	free(w);
+	return map_mdb(rc, "commit");
+
+out_abort:
+	fe_store_writer_abort(w);
+	return err;
+}
+
+void fe_store_writer_abort(struct fe_store_writer *w)
+{
+	if (w == NULL)
+		return;
+	mdb_txn_abort(w->txn);
+	free(w);
+}
+
+int fe_store_drop_zone(struct fe_store *st, const uint8_t *apex, size_t apex_len)
+{
+	uint8_t key[FE_WIRE_KEY_MAX];
+	struct fe_store_zone_rec rec;
+	MDB_txn *txn;
+	int rc, err;
+
+	if (st->read_only)
+		return FE_EPERM;
+	int klen = fe_wire_name_key(apex, apex_len, key, sizeof(key));
+	if (klen < 0)
+		return klen;
+	if (klen == 0 || (size_t)klen > st->max_key)
+		return FE_ENOENT;
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != MDB_SUCCESS)
+		return map_mdb(rc, "drop txn");
+	MDB_val k = {(size_t)klen, key};
+	MDB_val v;
+	if ((rc = mdb_get(txn, st->dbi_zones, &k, &v)) != MDB_SUCCESS) {
+		err = map_mdb(rc, "drop get");
+		goto out_abort;
+	}
+	if (v.mv_size < sizeof(rec)) {
+		err = FE_EFORMAT;
+		goto out_abort;
+	}
+	memcpy(&rec, v.mv_data, sizeof(rec));
+	if ((err = delete_version(txn, st->dbi_rr, rec.version)) != FE_OK ||
+	    (err = delete_version(txn, st->dbi_nsec3, rec.version)) != FE_OK)
+		goto out_abort;
+	if ((rc = mdb_del(txn, st->dbi_zones, &k, NULL)) != MDB_SUCCESS) {
+		err = map_mdb(rc, "drop del");
+		goto out_abort;
+	}
+	return map_mdb(mdb_txn_commit(txn), "drop commit");
+
+out_abort:
+	mdb_txn_abort(txn);
+	return err;
+}
+
+int fe_store_stat(struct fe_store *st, struct fe_store_stat *out)
+{
+	MDB_envinfo info;
+	MDB_stat es, s;
+	MDB_txn *txn;
+	int rc, err;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != MDB_SUCCESS)
+		return map_mdb(rc, "stat txn");
+	mdb_env_info(st->env, &info);
+	mdb_env_stat(st->env, &es);
+	out->map_size_bytes = info.me_mapsize;
+	out->page_size = es.ms_psize;
+	out->used_bytes = ((uint64_t)info.me_last_pgno + 1u) * es.ms_psize;
+	out->max_readers = info.me_maxreaders;
+	out->readers_used = info.me_numreaders;
+	if ((rc = mdb_stat(txn, st->dbi_zones, &s)) != MDB_SUCCESS) {
+		err = map_mdb(rc, "stat");
+		goto out;
+	}
+	out->zone_count = (uint32_t)s.ms_entries;
+	if ((rc = mdb_stat(txn, st->dbi_rr, &s)) != MDB_SUCCESS) {
+		err = map_mdb(rc, "stat");
+		goto out;
+	}
+	out->rr_entries = s.ms_entries;
+	if ((rc = mdb_stat(txn, st->dbi_nsec3, &s)) != MDB_SUCCESS) {
+		err = map_mdb(rc, "stat");
+		goto out;
+	}
+	out->nsec3_entries = s.ms_entries;
+	if ((err = meta_get_u64(txn, st->dbi_meta, META_NEXT_VERSION, &out->next_version)) != FE_OK)
+		goto out;
+	err = schema_read(txn, st->dbi_meta, &out->schema);
+out:
+	mdb_txn_abort(txn);
+	return err;
+}
