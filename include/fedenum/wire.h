@@ -77,11 +77,15 @@ enum fe_wire_section { FE_SEC_ANSWER = 0, FE_SEC_AUTHORITY = 1, FE_SEC_ADDITIONA
 
 /* Canonical lookup key of an uncompressed wire name (RFC 4034 §6.1 order == memcmp order):
  * labels from the rightmost, each lowercased, bytes 0x00/0x01 escaped as 0x01 0x01 / 0x01 0x02,
- * each label followed by 0x00. The root name gives the empty key. Returns the key length
- * (0..FE_WIRE_KEY_MAX) or FE_EFORMAT for a malformed name / FE_ENOSPC if @cap is short. */
+ * each label followed by 0x00. The root name gives the empty key. The key of an ancestor is a
+ * prefix of its descendants' keys, ending at a 0x00 (a label boundary). @name_len is the exact
+ * name length (trailing bytes are FE_EFORMAT). Returns the key length (0..FE_WIRE_KEY_MAX) or
+ * FE_EFORMAT for a malformed name / FE_ENOSPC if @cap is short (2 * name_len always fits). */
 int fe_wire_name_key(const uint8_t *name, size_t name_len, uint8_t *key, size_t cap);
 
-/* Inverse of fe_wire_name_key (lowercase result). Returns the name length or FE_EFORMAT. */
+/* Inverse of fe_wire_name_key (lowercase result). A key fe_wire_name_key cannot produce
+ * (uppercase ASCII, bad escape, empty label, missing terminator, label > 63, name > 255) is
+ * FE_EFORMAT. Returns the name length, FE_EFORMAT, or FE_ENOSPC if @cap is short. */
 int fe_wire_key_to_name(const uint8_t *key, size_t key_len, uint8_t *name, size_t cap);
 
 /* Length of an uncompressed wire name at @name within @max bytes, validated (labels <= 63,
@@ -97,9 +101,12 @@ bool fe_wire_name_eq(const uint8_t *a, const uint8_t *b);
 /* Lowercase copy (ASCII only, per RFC 4343). @out needs FE_WIRE_NAME_MAX bytes. */
 void fe_wire_name_lower(const uint8_t *name, uint8_t *out);
 
-/* Read a possibly compressed name at *pos of @pkt into @out (uncompressed, case kept).
- * Pointers must point strictly backwards; at most FE_WIRE_MAX_HOPS. On success *pos is past
- * the name in the original stream and the name length is returned; else FE_EFORMAT. */
+/* Read a possibly compressed name at *pos of @pkt into @out (uncompressed, case kept; @out
+ * needs FE_WIRE_NAME_MAX bytes; @out may be NULL to validate and skip only). @pkt is a whole
+ * message: a pointer must point strictly before the start of the label run that contains it
+ * (so it can never loop) and not into the 12-byte header; at most FE_WIRE_MAX_HOPS pointers.
+ * Label types 01/10 (RFC 6891 §5, RFC 2673) are FE_EFORMAT. On success *pos is past the name
+ * in the original stream and the name length is returned; else FE_EFORMAT (*pos unchanged). */
 int fe_wire_name_read(const uint8_t *pkt, size_t pkt_len, size_t *pos, uint8_t *out);
 
 /* Presentation form ("www.example.", escapes as \DDD) for logs. Always NUL-terminates. */
@@ -143,11 +150,15 @@ struct fe_wire_query {
 
 /* Parse and check a query (RFC 1035 §4.1, RFC 6891, RFC 8945 §5.1 placement rules).
  * THREATS.md Q1–Q6: < 12 bytes or QR=1 → DROP; QDCOUNT != 1, bad names, trailing junk
- * outside the counted sections, two OPT, OPT owner not root, duplicate EDNS options,
- * TSIG not last / class not ANY / two TSIGs → FORMERR; EDNS version > 0 → BADVERS;
- * opcode other than QUERY or NOTIFY → NOTIMP. Meta-types (AXFR/IXFR over UDP, ANY) are
- * left to the caller's policy. @q is fully written even on error, as far as parsed
- * (q->id and whether a question was read are meaningful for the error answer). */
+ * outside the counted sections, two OPT, OPT owner not root or outside the additional
+ * section, a second COOKIE or NSID option, a COOKIE of a length other than 8 or 16..40
+ * (RFC 7873 §5.2.2), TSIG not last / class not ANY / two TSIGs, ANCOUNT != 0 in a QUERY,
+ * a pointer in QNAME → FORMERR; EDNS version > 0 → BADVERS (options then not read);
+ * opcode other than QUERY or NOTIFY → NOTIMP (whatever the body). Other repeated EDNS
+ * options are allowed (see query.c). Meta-types (AXFR/IXFR over UDP, ANY) are left to the
+ * caller's policy. @q is fully written even on error, as far as parsed: q->id always;
+ * q->question_end != 0 (with qname, qtype, qclass, qname_lc) when the question parsed
+ * cleanly; has_edns when an OPT was read whose fixed part was valid. */
 enum fe_wire_verdict fe_wire_query_parse(const uint8_t *pkt, size_t len, struct fe_wire_query *q);
 
 /* UDP payload size we may send to this client: EDNS size clamped to [512, @our_max],
@@ -160,51 +171,95 @@ uint16_t fe_wire_udp_limit(const struct fe_wire_query *q, uint16_t our_max);
  * question name and the owners already written. No heap. Sections are written in order
  * answer → authority → additional; adding to an earlier section after a later one is
  * FE_EINVAL. */
+#define FE_WIRE_COMPR_MAX 64 /* names (and suffixes) remembered for compression */
+#define FE_WIRE_EDE_MAX   4  /* Extended DNS Error options per answer */
+#define FE_WIRE_OPT_LEN   11 /* OPT RR without options */
+
 struct fe_wire_builder {
 	uint8_t *buf;
-	size_t cap; /* hard limit for this answer (UDP limit or 65535) */
+	size_t cap;        /* hard limit for this answer (UDP limit or 65535) */
 	size_t len;
 	uint16_t count[3]; /* ANCOUNT, NSCOUNT, ARCOUNT (OPT added by fe_wire_builder_finish) */
 	int section;
-	bool truncated;
-	uint16_t reserve; /* bytes kept free for the OPT RR */
-	/* compression: offsets of names already in the message, with their label counts */
+	bool truncated;    /* some put_rr returned FE_ENOSPC (TC is the caller's decision) */
+	uint16_t reserve;  /* bytes kept free for the OPT RR and its options */
+	/* private below: read only through the functions */
+	bool edns;         /* the answer gets an OPT RR */
+	bool finished;
+	uint8_t ext_rcode; /* upper 8 bits of a 12-bit rcode, for the OPT TTL */
+	uint8_t nede;
+	uint16_t ede[FE_WIRE_EDE_MAX];
+	/* compression: offsets of names (or name suffixes) in the message, their label counts */
 	uint8_t nnames;
-	uint16_t name_off[32];
+	uint16_t name_off[FE_WIRE_COMPR_MAX];
+	uint8_t name_labels[FE_WIRE_COMPR_MAX];
 };
 
-/* Start an answer to @q in @buf (capacity @cap): header (ID, opcode, RD and CD copied; QR, RA
- * set; AA clear), the question with the original QNAME case. Keeps room for an OPT RR when the
- * query had EDNS. */
+/* Start an answer to @q in @buf (capacity @cap, clamped to 65535): header (ID, opcode, RD and
+ * CD copied; QR, RA set; AA clear), the question with the original QNAME case when @q has a
+ * parsed question (q->question_end != 0). Keeps room for an OPT RR when the query had EDNS.
+ * @buf is borrowed until finish. A @cap below 12 gives a builder where everything fails and
+ * finish returns 0. */
 void fe_wire_builder_init(struct fe_wire_builder *b, uint8_t *buf, size_t cap,
                           const struct fe_wire_query *q);
 
 /* Position marker for all-or-nothing RRset insertion. */
 size_t fe_wire_builder_mark(const struct fe_wire_builder *b);
-/* Undo everything written after @mark (records and counts), e.g. an RRset that did not fit. */
+/* Undo everything written after @mark (records, counts, remembered names; the section goes
+ * back to that of the last record kept), e.g. an RRset that did not fit. @count_at_mark is a
+ * copy of b->count taken with the mark. */
 void fe_wire_builder_rollback(struct fe_wire_builder *b, size_t mark,
                               const uint16_t count_at_mark[3]);
 
-/* Append one RR to @sec. @owner is an uncompressed wire name (compressed here when possible);
- * @rdata is written as is (names in RDATA are never compressed by us, RFC 3597 §4).
- * Returns FE_OK, FE_ENOSPC when it does not fit (nothing written), FE_EINVAL (section order). */
+/* Append one RR to @sec. @owner is an uncompressed wire name (compressed here when possible:
+ * pointer to the question name, an owner already written, or a suffix of either at a label
+ * boundary, RFC 1035 §4.1.4); @rdata is written as is (names in RDATA are never compressed by
+ * us, RFC 3597 §4). Returns FE_OK, FE_ENOSPC when it does not fit in cap - reserve (nothing
+ * written, b->truncated set), FE_EINVAL (section order, invalid owner name). */
 int fe_wire_builder_put_rr(struct fe_wire_builder *b, enum fe_wire_section sec,
                            const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
                            const uint8_t *rdata, uint16_t rdlen);
 
-/* Set header rcode (low 4 bits; an extended rcode goes into the OPT) and extra flag bits. */
+/* Set header rcode (low 4 bits; the upper 8 bits of a 12-bit rcode go into the OPT,
+ * RFC 6891 §6.1.3) and extra flag bits. An extended rcode for a query without EDNS cannot be
+ * expressed: the header then says SERVFAIL. */
 void fe_wire_builder_set_rcode(struct fe_wire_builder *b, uint16_t rcode);
 void fe_wire_builder_set_flags(struct fe_wire_builder *b, uint16_t set_bits);
 
-/* Finish: add the OPT RR when the query had EDNS (our UDP size @udp_size, DO echoed,
- * extended rcode), write the counts. Returns the message length. */
+/* Extended DNS Errors (RFC 8914 §4 registry), INFO-CODE values. */
+enum {
+	FE_EDE_OTHER = 0, FE_EDE_UNSUPPORTED_DNSKEY_ALG = 1, FE_EDE_UNSUPPORTED_DS_DIGEST = 2,
+	FE_EDE_STALE_ANSWER = 3, FE_EDE_FORGED_ANSWER = 4, FE_EDE_DNSSEC_INDETERMINATE = 5,
+	FE_EDE_DNSSEC_BOGUS = 6, FE_EDE_SIGNATURE_EXPIRED = 7, FE_EDE_SIGNATURE_NOT_YET_VALID = 8,
+	FE_EDE_DNSKEY_MISSING = 9, FE_EDE_RRSIGS_MISSING = 10, FE_EDE_NO_ZONE_KEY_BIT = 11,
+	FE_EDE_NSEC_MISSING = 12, FE_EDE_CACHED_ERROR = 13, FE_EDE_NOT_READY = 14,
+	FE_EDE_BLOCKED = 15, FE_EDE_CENSORED = 16, FE_EDE_FILTERED = 17, FE_EDE_PROHIBITED = 18,
+	FE_EDE_STALE_NXDOMAIN = 19, FE_EDE_NOT_AUTHORITATIVE = 20, FE_EDE_NOT_SUPPORTED = 21,
+	FE_EDE_NO_REACHABLE_AUTHORITY = 22, FE_EDE_NETWORK_ERROR = 23, FE_EDE_INVALID_DATA = 24
+};
+/* EDNS option codes we name in code. */
+enum {
+	FE_EDNS_NSID = 3, FE_EDNS_COOKIE = 10, FE_EDNS_KEEPALIVE = 11, FE_EDNS_PADDING = 12,
+	FE_EDNS_EDE = 15
+};
+
+/* Add an Extended DNS Error (RFC 8914 §2; no EXTRA-TEXT) to the OPT written by finish. Only
+ * emitted when the query had EDNS (otherwise FE_OK and nothing happens). Reserves its 6 bytes
+ * at once, so call it before filling the answer. Returns FE_OK, or FE_ENOSPC when the
+ * reserve no longer fits or FE_WIRE_EDE_MAX codes are already added. */
+int fe_wire_builder_add_ede(struct fe_wire_builder *b, uint16_t info_code);
+
+/* Finish: add the OPT RR when the query had EDNS (our UDP size @udp_size, at least 512; DO
+ * echoed from @q, RFC 3225 §3; version 0; extended rcode; EDE options), write the counts.
+ * Returns the message length. Calling it again returns the same length and writes nothing. */
 size_t fe_wire_builder_finish(struct fe_wire_builder *b, const struct fe_wire_query *q,
                               uint16_t udp_size);
 
 /* Minimal error answer (FORMERR, NOTIMP, REFUSED, SERVFAIL, BADVERS) to a query that may
- * be only partly parsed: ID and opcode copied, question echoed when it was read, OPT added
- * when the query had a usable one (always for BADVERS). Returns the length, or 0 when no
- * answer must be sent (fewer than 12 bytes). */
+ * be only partly parsed: ID, opcode, RD, CD copied; QR, RA set; question echoed when it was
+ * read cleanly (q->question_end != 0), OPT (our size FE_WIRE_UDP_DEFAULT, DO echoed) added
+ * when the query had a usable one (always for BADVERS). @q may be NULL (header only).
+ * Returns the length, or 0 when no answer must be sent (fewer than 12 bytes, or @cap < 12). */
 size_t fe_wire_error_response(const uint8_t *pkt, size_t len, const struct fe_wire_query *q,
                               uint16_t rcode, uint8_t *out, size_t cap);
 

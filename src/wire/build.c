@@ -1,0 +1,311 @@
+/* Answer assembly: header, question, RRs with owner-name compression, OPT; error answers. */
+#include "wire_int.h"
+
+#include <string.h>
+
+#define MAX_LABELS  127
+#define PTR_MAX_OFF 0x3FFFu /* a compression pointer has 14 bits of offset */
+#define EDE_OPT_LEN 6u      /* code, length, INFO-CODE (RFC 8914 §2) */
+
+static void remember(struct fe_wire_builder *b, size_t off, unsigned labels)
+{
+	if (b->nnames >= FE_WIRE_COMPR_MAX || off > PTR_MAX_OFF)
+		return;
+	b->name_off[b->nnames] = (uint16_t)off;
+	b->name_labels[b->nnames] = (uint8_t)labels;
+	b->nnames++;
+}
+
+/* Remember the name just written at @off with label offsets @starts (relative to @off) for
+ * labels [0, @nlit) and @n labels in all. The full name goes first, then the shortest
+ * suffixes (zone apexes, shared by most later owners), so a full table keeps what pays. */
+static void remember_name(struct fe_wire_builder *b, size_t off, const uint8_t *starts,
+                          unsigned nlit, unsigned n)
+{
+	if (nlit == 0)
+		return;
+	remember(b, off, n);
+	for (unsigned j = nlit - 1; j >= 1; j--)
+		remember(b, off + starts[j], n - j);
+}
+
+/* Does the name at message offset @off (possibly compressed by us; our pointers are valid)
+ * equal the uncompressed @name case-insensitively? Both have the same label count. */
+static bool equal_at(const uint8_t *buf, size_t off, const uint8_t *name)
+{
+	for (;;) {
+		uint8_t c = buf[off];
+		if ((c & 0xC0u) == 0xC0u) {
+			off = (size_t)(c & 0x3Fu) << 8 | buf[off + 1];
+			continue;
+		}
+		if (c != *name)
+			return false;
+		if (c == 0)
+			return true;
+		for (unsigned i = 1; i <= c; i++)
+			if (fe__lc(buf[off + i]) != fe__lc(name[i]))
+				return false;
+		off += c + 1u;
+		name += c + 1u;
+	}
+}
+
+/* Longest suffix of @name (labels @starts, @n of them) already in the message: returns the
+ * index of its first label and sets *ptr, or returns @n when none. */
+static unsigned find_suffix(const struct fe_wire_builder *b, const uint8_t *name,
+                            const uint8_t *starts, unsigned n, uint16_t *ptr)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t want = (uint8_t)(n - i);
+		for (unsigned e = 0; e < b->nnames; e++) {
+			if (b->name_labels[e] != want)
+				continue;
+			if (equal_at(b->buf, b->name_off[e], name + starts[i])) {
+				*ptr = b->name_off[e];
+				return i;
+			}
+		}
+	}
+	return n;
+}
+
+void fe_wire_builder_init(struct fe_wire_builder *b, uint8_t *buf, size_t cap,
+                          const struct fe_wire_query *q)
+{
+	b->buf = buf;
+	b->cap = cap > FE_WIRE_MSG_MAX ? FE_WIRE_MSG_MAX : cap;
+	b->len = 0;
+	b->count[0] = b->count[1] = b->count[2] = 0;
+	b->section = FE_SEC_ANSWER;
+	b->truncated = false;
+	b->reserve = 0;
+	b->edns = q->has_edns;
+	b->finished = false;
+	b->ext_rcode = 0;
+	b->nede = 0;
+	b->nnames = 0;
+	if (b->cap < FE_WIRE_HDR_LEN) {
+		b->cap = 0;
+		b->edns = false;
+		return;
+	}
+
+	uint16_t flags = FE_F_QR | FE_F_RA | (q->flags & (FE__OPCODE_MASK | FE_F_RD | FE_F_CD));
+	fe__wr16(buf + FE__OFF_ID, q->id);
+	fe__wr16(buf + FE__OFF_FLAGS, flags);
+	memset(buf + FE__OFF_QDCOUNT, 0, 8);
+	b->len = FE_WIRE_HDR_LEN;
+
+	if (b->edns) {
+		if (b->cap - b->len >= FE_WIRE_OPT_LEN)
+			b->reserve = FE_WIRE_OPT_LEN;
+		else
+			b->edns = false;
+	}
+	if (q->qname != NULL && q->question_end != 0 &&
+	    b->cap - b->len - b->reserve >= q->qname_len + 4u) {
+		uint8_t starts[MAX_LABELS];
+		unsigned n = 0;
+		for (unsigned pos = 0; q->qname[pos] != 0; pos += 1u + q->qname[pos])
+			starts[n++] = (uint8_t)pos;
+		memcpy(buf + b->len, q->qname, q->qname_len);
+		fe__wr16(buf + b->len + q->qname_len, q->qtype);
+		fe__wr16(buf + b->len + q->qname_len + 2, q->qclass);
+		remember_name(b, b->len, starts, n, n);
+		b->len += q->qname_len + 4u;
+		fe__wr16(buf + FE__OFF_QDCOUNT, 1);
+	}
+}
+
+size_t fe_wire_builder_mark(const struct fe_wire_builder *b)
+{
+	return b->len;
+}
+
+void fe_wire_builder_rollback(struct fe_wire_builder *b, size_t mark,
+                              const uint16_t count_at_mark[3])
+{
+	if (mark > b->len || mark < FE_WIRE_HDR_LEN || b->finished)
+		return; /* not a mark of this builder */
+	b->len = mark;
+	memcpy(b->count, count_at_mark, sizeof(b->count));
+	/* the section of the last RR kept: a put sets the section it wrote a count in */
+	b->section = FE_SEC_ANSWER;
+	for (int s = FE_SEC_ADDITIONAL; s > FE_SEC_ANSWER; s--)
+		if (b->count[s] != 0) {
+			b->section = s;
+			break;
+		}
+	/* names are remembered in message order per RR: drop those at or after the mark */
+	while (b->nnames > 0 && b->name_off[b->nnames - 1] >= mark)
+		b->nnames--;
+}
+
+int fe_wire_builder_put_rr(struct fe_wire_builder *b, enum fe_wire_section sec,
+                           const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+                           const uint8_t *rdata, uint16_t rdlen)
+{
+	uint8_t starts[MAX_LABELS];
+	unsigned n = 0;
+	size_t olen = 0;
+	uint16_t ptr = 0;
+
+	if ((int)sec < b->section || sec > FE_SEC_ADDITIONAL || b->finished)
+		return FE_EINVAL;
+	for (;;) {
+		uint8_t c = owner[olen];
+		if (c == 0)
+			break;
+		if (c > FE_WIRE_LABEL_MAX || olen + c + 2u > FE_WIRE_NAME_MAX)
+			return FE_EINVAL;
+		starts[n++] = (uint8_t)olen;
+		olen += c + 1u;
+	}
+	olen++;
+
+	unsigned i = n > 0 ? find_suffix(b, owner, starts, n, &ptr) : 0;
+	size_t nlit = i < n ? starts[i] : olen; /* literal octets of the owner */
+	size_t need = nlit + (i < n ? 2u : 0u) + 10u + rdlen;
+	if (b->cap == 0 || need > b->cap - b->len - b->reserve || b->count[sec] == UINT16_MAX) {
+		b->truncated = true;
+		return FE_ENOSPC;
+	}
+
+	uint8_t *w = b->buf + b->len;
+	memcpy(w, owner, nlit);
+	if (i < n) {
+		fe__wr16(w + nlit, (uint16_t)(0xC000u | ptr));
+		nlit += 2;
+	}
+	remember_name(b, b->len, starts, i, n);
+	w += nlit;
+	fe__wr16(w, type);
+	fe__wr16(w + 2, rclass);
+	fe__wr32(w + 4, ttl);
+	fe__wr16(w + 8, rdlen);
+	if (rdlen)
+		memcpy(w + 10, rdata, rdlen);
+	b->len += need;
+	b->count[sec]++;
+	b->section = (int)sec;
+	return FE_OK;
+}
+
+void fe_wire_builder_set_rcode(struct fe_wire_builder *b, uint16_t rcode)
+{
+	if (b->cap == 0)
+		return;
+	uint16_t ext = (uint16_t)(rcode >> 4);
+	uint16_t low = rcode & FE__RCODE_MASK;
+	if (ext > 0xFF || (ext != 0 && !b->edns)) {
+		ext = 0;
+		low = FE_RCODE_SERVFAIL;
+	}
+	b->ext_rcode = (uint8_t)ext;
+	uint16_t flags = fe__rd16(b->buf + FE__OFF_FLAGS);
+	fe__wr16(b->buf + FE__OFF_FLAGS, (uint16_t)((flags & ~FE__RCODE_MASK) | low));
+}
+
+void fe_wire_builder_set_flags(struct fe_wire_builder *b, uint16_t set_bits)
+{
+	if (b->cap == 0)
+		return;
+	uint16_t flags = fe__rd16(b->buf + FE__OFF_FLAGS);
+	fe__wr16(b->buf + FE__OFF_FLAGS, flags | set_bits);
+}
+
+int fe_wire_builder_add_ede(struct fe_wire_builder *b, uint16_t info_code)
+{
+	if (!b->edns)
+		return FE_OK; /* RFC 8914 §2: EDE is an EDNS option; nowhere to put it */
+	if (b->nede >= FE_WIRE_EDE_MAX || b->finished || b->cap - b->len - b->reserve < EDE_OPT_LEN)
+		return FE_ENOSPC;
+	b->reserve += EDE_OPT_LEN;
+	b->ede[b->nede++] = info_code;
+	return FE_OK;
+}
+
+/* OPT RR (RFC 6891 §6.1.2/§6.1.3) at @w; the caller made room. Returns its length. */
+static size_t write_opt(uint8_t *w, uint16_t udp_size, uint8_t ext_rcode, bool do_bit,
+                        const uint16_t *ede, unsigned nede)
+{
+	uint16_t rdlen = (uint16_t)(nede * EDE_OPT_LEN);
+
+	w[0] = 0; /* root owner */
+	fe__wr16(w + 1, FE_T_OPT);
+	fe__wr16(w + 3, udp_size < FE_WIRE_UDP_MIN ? FE_WIRE_UDP_MIN : udp_size);
+	/* TTL: extended rcode, version 0, DO echoed (RFC 3225 §3), Z zero */
+	fe__wr32(w + 5, (uint32_t)ext_rcode << 24 | (do_bit ? 0x8000u : 0u));
+	fe__wr16(w + 9, rdlen);
+	w += FE_WIRE_OPT_LEN;
+	for (unsigned i = 0; i < nede; i++, w += EDE_OPT_LEN) {
+		fe__wr16(w, FE_EDNS_EDE);
+		fe__wr16(w + 2, 2);
+		fe__wr16(w + 4, ede[i]);
+	}
+	return FE_WIRE_OPT_LEN + rdlen;
+}
+
+size_t fe_wire_builder_finish(struct fe_wire_builder *b, const struct fe_wire_query *q,
+                              uint16_t udp_size)
+{
+	if (b->cap == 0 || b->finished)
+		return b->len;
+	uint16_t ar = b->count[FE_SEC_ADDITIONAL];
+	if (b->edns) {
+		/* the reserve guarantees the room */
+		b->len += write_opt(b->buf + b->len, udp_size, b->ext_rcode,
+		                    q != NULL && q->edns_do, b->ede, b->nede);
+		ar++;
+	}
+	fe__wr16(b->buf + FE__OFF_ANCOUNT, b->count[FE_SEC_ANSWER]);
+	fe__wr16(b->buf + FE__OFF_NSCOUNT, b->count[FE_SEC_AUTHORITY]);
+	fe__wr16(b->buf + FE__OFF_ARCOUNT, ar);
+	b->reserve = 0;
+	b->finished = true;
+	return b->len;
+}
+
+size_t fe_wire_error_response(const uint8_t *pkt, size_t len, const struct fe_wire_query *q,
+                              uint16_t rcode, uint8_t *out, size_t cap)
+{
+	if (len < FE_WIRE_HDR_LEN || cap < FE_WIRE_HDR_LEN)
+		return 0;
+	if (cap > FE_WIRE_MSG_MAX)
+		cap = FE_WIRE_MSG_MAX;
+
+	uint16_t in = fe__rd16(pkt + FE__OFF_FLAGS);
+	bool opt = (q != NULL && q->has_edns) || rcode > FE__RCODE_MASK;
+	size_t o = FE_WIRE_HDR_LEN;
+	size_t reserve = opt ? FE_WIRE_OPT_LEN : 0;
+	uint16_t low = rcode & FE__RCODE_MASK;
+
+	if (cap - o < reserve || rcode > 0xFFFu) {
+		opt = false;
+		reserve = 0;
+	}
+	if (rcode > FE__RCODE_MASK && !opt)
+		low = FE_RCODE_SERVFAIL; /* an extended rcode needs the OPT it cannot have */
+
+	memcpy(out, pkt, 2); /* ID */
+	fe__wr16(out + FE__OFF_FLAGS, (uint16_t)(FE_F_QR | FE_F_RA | low |
+	                                         (in & (FE__OPCODE_MASK | FE_F_RD | FE_F_CD))));
+	memset(out + FE__OFF_QDCOUNT, 0, 8);
+
+	/* the question only when it parsed cleanly: never echo bytes we could not read */
+	if (q != NULL && q->qname != NULL && q->question_end != 0 &&
+	    cap - o - reserve >= q->qname_len + 4u) {
+		memcpy(out + o, q->qname, q->qname_len);
+		fe__wr16(out + o + q->qname_len, q->qtype);
+		fe__wr16(out + o + q->qname_len + 2, q->qclass);
+		o += q->qname_len + 4u;
+		fe__wr16(out + FE__OFF_QDCOUNT, 1);
+	}
+	if (opt) {
+		o += write_opt(out + o, FE_WIRE_UDP_DEFAULT, (uint8_t)(rcode >> 4),
+		               q != NULL && q->edns_do, NULL, 0);
+		fe__wr16(out + FE__OFF_ARCOUNT, 1);
+	}
+	return o;
+}
