@@ -90,6 +90,8 @@ struct fe_server_opts {
 	uint32_t tcp_max_out_bytes;   /* unsent answer bytes per connection before close; 256 KiB */
 	struct fe_answer_opts answer;
 	const char *ready_file; /* written once every listener is up: "udp|tcp HOST PORT" */
+	/* Admission list (borrowed, must outlive the server); NULL admits every client. */
+	const struct fe_server_acl *acl;
 };
 
 struct fe_server;
@@ -104,5 +106,34 @@ void fe_server_stop(struct fe_server *srv, uint32_t drain_ms);
 void fe_server_counters(struct fe_server *srv, uint64_t *out);
 /* Bound port of listener @i (after start; useful with port 0). */
 uint16_t fe_server_port(struct fe_server *srv, size_t i);
+/* Number of worker threads actually started. */
+unsigned fe_server_workers(struct fe_server *srv);
+/* Counters of worker @i alone into @out (FE_CNT__MAX entries). Thread-safe (approximate). */
+void fe_server_worker_counters(struct fe_server *srv, unsigned i, uint64_t *out);
+
+/* Parse "ADDR@PORT" (IPv6 as "::1@53"; "ADDR" alone means port 53) into @out.
+ * FE_OK or FE_ESYNTAX (not a numeric address, port not in 0..65535). */
+int fe_server_listen_parse(const char *s, struct fe_listen_addr *out);
+
+/* "queries=12 udp=10 ..." for every counter, into @buf (always NUL-terminated when
+ * @cap > 0). Returns the length the full text needs (like snprintf). */
+size_t fe_server_counters_format(const uint64_t *counters, char *buf, size_t cap);
+
+/* ---- admission list (net_acl.c) ----------------------------------------------------
+ * A set of address prefixes (RFC 4632 CIDR for IPv4, RFC 4291 §2.3 prefixes for IPv6).
+ * Built before the server starts; afterwards read-only, shared by all workers without
+ * locking. An empty list admits nobody. IPv4-mapped IPv6 sources (::ffff:a.b.c.d) are
+ * matched against the IPv4 entries. */
+struct fe_server_acl;
+struct sockaddr;
+
+int fe_server_acl_create(struct fe_server_acl **out); /* FE_OK / FE_ENOMEM */
+void fe_server_acl_destroy(struct fe_server_acl *acl); /* NULL is a no-op */
+/* Add "ADDR/LEN" or "ADDR" (a host: /32 or /128). Host bits beyond LEN must be zero.
+ * FE_OK, FE_ESYNTAX (not a prefix), FE_ENOMEM. */
+int fe_server_acl_add(struct fe_server_acl *acl, const char *prefix);
+/* Whether source address @sa (AF_INET or AF_INET6; anything else: false) is admitted. */
+bool fe_server_acl_allows(const struct fe_server_acl *acl, const struct sockaddr *sa);
+size_t fe_server_acl_count(const struct fe_server_acl *acl);
 
 #endif
