@@ -1,0 +1,870 @@
+/* fedenumd.conf and federation.conf, read with libconfig and checked key by key. */
+#include "config_int.h"
+
+#include "fedenum/wire.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* ---- diagnostics ------------------------------------------------------------------ */
+
+void fe__diag_add(struct fe__diag *d, const char *file, int line, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	char full[1536];
+	if (line > 0)
+		snprintf(full, sizeof(full), "%s:%d: %s", file, line, msg);
+	else
+		snprintf(full, sizeof(full), "%s: %s", file, msg);
+	if (d->n == d->cap) {
+		size_t ncap = d->cap ? d->cap * 2 : 8;
+		char **nm = realloc(d->msgs, ncap * sizeof(*nm));
+		if (!nm)
+			return;
+		d->msgs = nm;
+		d->cap = ncap;
+	}
+	char *s = strdup(full);
+	if (s)
+		d->msgs[d->n++] = s;
+}
+
+void fe__diag_free(struct fe__diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->msgs[i]);
+	free(d->msgs);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ---- the configuration struct ----------------------------------------------------- */
+
+void fe__cfg_init(struct fe__cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->udp_max_payload = FE__DEFAULT_UDP_MAX;
+	c->tcp_idle_timeout_ms = FE__DEFAULT_TCP_IDLE_MS;
+	c->tcp_max_clients = FE__DEFAULT_TCP_CLIENTS;
+	c->tcp_max_pipeline = FE__DEFAULT_TCP_PIPELINE;
+	c->tcp_max_out_bytes = FE__DEFAULT_TCP_OUT;
+	c->map_size_mb = FE__DEFAULT_MAP_MB;
+	c->log_level = FE_LOG_INFO;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void fe__cfg_free(struct fe__cfg *c)
+{
+	free(c->config_file);
+	free(c->federation_file);
+	free(c->fed_name);
+	free(c->listen);
+	free(c->store_path);
+	free_strv(c->trust_anchors, c->ntrust_anchors);
+	free_strv(c->clients, c->nclients);
+	for (size_t i = 0; i < c->nmembers; i++) {
+		struct fe__cfg_member *m = &c->members[i];
+		free(m->name);
+		free_strv(m->prefixes, m->nprefixes);
+		free_strv(m->domains, m->ndomains);
+		free(m->tsig_key);
+		free(m->tsig_secret_file);
+	}
+	free(c->members);
+	for (size_t i = 0; i < c->nzones; i++) {
+		free(c->zones[i].apex);
+		free(c->zones[i].member);
+		free(c->zones[i].file);
+		free(c->zones[i].where);
+	}
+	free(c->zones);
+	fe__cfg_init(c);
+}
+
+/* ---- parsing helpers -------------------------------------------------------------- */
+
+struct ctx {
+	struct fe__diag *d;
+	const char *path; /* the file being read (fallback when libconfig has no source) */
+	bool failed;
+	bool oom;
+};
+
+static const char *src_file(struct ctx *x, const config_setting_t *s)
+{
+	const char *f = config_setting_source_file(s);
+	return f ? f : x->path;
+}
+
+static void err_at(struct ctx *x, const config_setting_t *s, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void err_at(struct ctx *x, const config_setting_t *s, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fe__diag_add(x->d, src_file(x, s), (int)config_setting_source_line(s), "%s", msg);
+	x->failed = true;
+}
+
+static char *xstrdup(struct ctx *x, const char *s)
+{
+	char *r = strdup(s);
+	if (!r) {
+		x->oom = true;
+		x->failed = true;
+	}
+	return r;
+}
+
+/* "a.b" style dotted name of a setting for messages ("server.workers"). */
+static void setting_path(const config_setting_t *s, char *out, size_t cap)
+{
+	const char *parts[16];
+	size_t n = 0;
+	for (const config_setting_t *p = s; p && n < 16; p = config_setting_parent(p)) {
+		const char *name = config_setting_name(p);
+		if (name)
+			parts[n++] = name;
+	}
+	out[0] = '\0';
+	size_t len = 0;
+	while (n-- > 0) {
+		int w = snprintf(out + len, cap - len, "%s%s", len ? "." : "", parts[n]);
+		if (w < 0 || (size_t)w >= cap - len)
+			break;
+		len += (size_t)w;
+	}
+}
+
+static const char *type_name(int t)
+{
+	switch (t) {
+	case CONFIG_TYPE_GROUP:
+		return "a group { }";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a number with a fraction";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+		return "an array [ ]";
+	case CONFIG_TYPE_LIST:
+		return "a list ( )";
+	}
+	return "nothing";
+}
+
+static bool want_type(struct ctx *x, const config_setting_t *s, int type, const char *what)
+{
+	int t = config_setting_type(s);
+	if (t == type || (type == CONFIG_TYPE_INT && t == CONFIG_TYPE_INT64))
+		return true;
+	char name[256];
+	setting_path(s, name, sizeof(name));
+	err_at(x, s, "%s must be %s, not %s", name, what, type_name(t));
+	return false;
+}
+
+static bool get_string(struct ctx *x, const config_setting_t *s, const char **out)
+{
+	if (!want_type(x, s, CONFIG_TYPE_STRING, "a string"))
+		return false;
+	*out = config_setting_get_string(s);
+	return *out != NULL;
+}
+
+static bool get_int(struct ctx *x, const config_setting_t *s, long long lo, long long hi,
+                    long long *out)
+{
+	if (!want_type(x, s, CONFIG_TYPE_INT, "an integer"))
+		return false;
+	long long v = config_setting_get_int64(s);
+	if (v < lo || v > hi) {
+		char name[256];
+		setting_path(s, name, sizeof(name));
+		err_at(x, s, "%s = %lld is out of range (%lld..%lld)", name, v, lo, hi);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* An array [ ] or list ( ) of strings. *out gets a malloc'd vector of strdup'd strings. */
+static bool get_strings(struct ctx *x, const config_setting_t *s, char ***out, size_t *n)
+{
+	char name[256];
+	setting_path(s, name, sizeof(name));
+	int t = config_setting_type(s);
+	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+		err_at(x, s, "%s must be an array of strings [ \"...\" ], not %s", name,
+		       type_name(t));
+		return false;
+	}
+	int len = config_setting_length(s);
+	char **v = calloc((size_t)len + 1, sizeof(*v));
+	if (!v) {
+		x->oom = x->failed = true;
+		return false;
+	}
+	bool ok = true;
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			err_at(x, e, "%s[%d] must be a string, not %s", name, i,
+			       type_name(config_setting_type(e)));
+			ok = false;
+			continue;
+		}
+		v[i] = xstrdup(x, config_setting_get_string(e));
+		if (!v[i])
+			ok = false;
+	}
+	if (!ok) {
+		free_strv(v, (size_t)len);
+		return false;
+	}
+	*out = v;
+	*n = (size_t)len;
+	return true;
+}
+
+/* @p resolved against the folder of @file. */
+static char *resolve(struct ctx *x, const char *file, const char *p)
+{
+	if (p[0] == '/')
+		return xstrdup(x, p);
+	const char *slash = strrchr(file, '/');
+	size_t dl = slash ? (size_t)(slash - file) : 0;
+	size_t need = (slash ? dl + 1 : 0) + strlen(p) + 1;
+	char *r = malloc(need);
+	if (!r) {
+		x->oom = x->failed = true;
+		return NULL;
+	}
+	if (slash)
+		snprintf(r, need, "%.*s/%s", (int)dl, file, p);
+	else
+		snprintf(r, need, "%s", p);
+	return r;
+}
+
+/* Resolve a path setting and require a readable regular file. */
+static char *get_file(struct ctx *x, const config_setting_t *s, const char *what)
+{
+	const char *v;
+	if (!get_string(x, s, &v))
+		return NULL;
+	if (!*v) {
+		err_at(x, s, "%s: empty path", what);
+		return NULL;
+	}
+	char *p = resolve(x, src_file(x, s), v);
+	if (!p)
+		return NULL;
+	if (access(p, R_OK) != 0) {
+		err_at(x, s, "%s \"%s\": %s", what, p, strerror(errno));
+		free(p);
+		return NULL;
+	}
+	/* Canonical form for logs ("federation/../zones/x" → "/.../zones/x"). */
+	char *rp = realpath(p, NULL);
+	if (rp) {
+		free(p);
+		p = rp;
+	}
+	return p;
+}
+
+/* Refuse any key of group @g not in @known (NULL-terminated). */
+static void check_keys(struct ctx *x, const config_setting_t *g, const char *const *known)
+{
+	int n = config_setting_length(g);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+		bool ok = false;
+		for (size_t k = 0; name && known[k]; k++)
+			if (strcmp(name, known[k]) == 0)
+				ok = true;
+		if (!ok) {
+			char full[256];
+			setting_path(s, full, sizeof(full));
+			err_at(x, s, "unknown setting \"%s\"", full);
+		}
+	}
+}
+
+static bool want_group(struct ctx *x, const config_setting_t *s)
+{
+	return want_type(x, s, CONFIG_TYPE_GROUP, "a group { }");
+}
+
+/* A presentation-form domain name: labels of letters, digits, '-', '_' (1..63), total
+ * <= 253 characters, with the final dot (the root alone is refused). */
+static bool is_domain(const char *s)
+{
+	size_t len = strlen(s);
+	if (len < 2 || len > 254 || s[len - 1] != '.')
+		return false;
+	size_t lab = 0;
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+		if (ch == '.') {
+			if (lab == 0 || lab > FE_WIRE_LABEL_MAX)
+				return false;
+			lab = 0;
+		} else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		           (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '*') {
+			lab++;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* "+" then 1..15 digits (ITU-T E.164). */
+static bool is_e164_prefix(const char *s)
+{
+	if (s[0] != '+')
+		return false;
+	size_t n = 0;
+	for (const char *p = s + 1; *p; p++, n++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return n >= 1 && n <= 15;
+}
+
+int fe__name_from_str(const char *s, uint8_t *out, size_t cap)
+{
+	size_t len = strlen(s);
+	if (len && s[len - 1] == '.')
+		len--;
+	size_t o = 0;
+	size_t i = 0;
+	while (i < len) {
+		size_t j = i;
+		while (j < len && s[j] != '.') {
+			if (s[j] == '\\')
+				return FE_ESYNTAX;
+			j++;
+		}
+		size_t lab = j - i;
+		if (lab == 0 || lab > FE_WIRE_LABEL_MAX || o + 1 + lab + 1 > cap ||
+		    o + 1 + lab + 1 > FE_WIRE_NAME_MAX)
+			return FE_ESYNTAX;
+		out[o++] = (uint8_t)lab;
+		memcpy(out + o, s + i, lab);
+		o += lab;
+		i = j + 1;
+	}
+	if (o + 1 > cap)
+		return FE_ESYNTAX;
+	out[o++] = 0;
+	return (int)o;
+}
+
+/* ---- fedenumd.conf ---------------------------------------------------------------- */
+
+static void load_server(struct ctx *x, struct fe__cfg *c, const config_setting_t *g)
+{
+	static const char *const known[] = {
+	        "listen",          "workers",          "udp-max-payload",   "tcp-idle-timeout-ms",
+	        "tcp-max-clients", "tcp-max-pipeline", "tcp-max-out-bytes", NULL};
+	if (!want_group(x, g))
+		return;
+	check_keys(x, g, known);
+	const config_setting_t *s;
+	long long v;
+	if ((s = config_setting_get_member(g, "listen"))) {
+		char **addrs = NULL;
+		size_t n = 0;
+		if (get_strings(x, s, &addrs, &n)) {
+			if (n == 0)
+				err_at(x, s, "server.listen: at least one address is needed");
+			free(c->listen);
+			c->listen = calloc(n ? n : 1, sizeof(*c->listen));
+			c->nlisten = 0;
+			if (!c->listen)
+				x->oom = x->failed = true;
+			for (size_t i = 0; c->listen && i < n; i++) {
+				if (fe_server_listen_parse(addrs[i], &c->listen[c->nlisten]) !=
+				    FE_OK)
+					err_at(x, config_setting_get_elem(s, (unsigned)i),
+					       "server.listen: \"%s\" is not ADDR@PORT (numeric "
+					       "IPv4 "
+					       "or IPv6 address, port 0..65535)",
+					       addrs[i]);
+				else
+					c->nlisten++;
+			}
+			free_strv(addrs, n);
+		}
+	}
+	if ((s = config_setting_get_member(g, "workers")) && get_int(x, s, 0, 1024, &v))
+		c->workers = (unsigned)v;
+	if ((s = config_setting_get_member(g, "udp-max-payload")) &&
+	    get_int(x, s, FE_WIRE_UDP_MIN, 4096, &v))
+		c->udp_max_payload = (uint16_t)v;
+	if ((s = config_setting_get_member(g, "tcp-idle-timeout-ms")) &&
+	    get_int(x, s, 100, 3600000, &v))
+		c->tcp_idle_timeout_ms = (uint32_t)v;
+	if ((s = config_setting_get_member(g, "tcp-max-clients")) && get_int(x, s, 1, 1000000, &v))
+		c->tcp_max_clients = (uint32_t)v;
+	if ((s = config_setting_get_member(g, "tcp-max-pipeline")) && get_int(x, s, 1, 65535, &v))
+		c->tcp_max_pipeline = (uint32_t)v;
+	if ((s = config_setting_get_member(g, "tcp-max-out-bytes")) &&
+	    get_int(x, s, 131072, 1073741824, &v))
+		c->tcp_max_out_bytes = (uint32_t)v;
+}
+
+static void load_store(struct ctx *x, struct fe__cfg *c, const config_setting_t *g)
+{
+	static const char *const known[] = {"path", "map-size-mb", NULL};
+	if (!want_group(x, g))
+		return;
+	check_keys(x, g, known);
+	const config_setting_t *s;
+	long long v;
+	const char *str;
+	if ((s = config_setting_get_member(g, "path")) && get_string(x, s, &str)) {
+		if (!*str) {
+			err_at(x, s, "store.path: empty path");
+		} else {
+			free(c->store_path);
+			c->store_path = resolve(x, src_file(x, s), str);
+		}
+	}
+	if ((s = config_setting_get_member(g, "map-size-mb")) && get_int(x, s, 16, 4194304, &v))
+		c->map_size_mb = (uint64_t)v;
+}
+
+static void load_log(struct ctx *x, struct fe__cfg *c, const config_setting_t *g)
+{
+	static const char *const known[] = {"level", NULL};
+	if (!want_group(x, g))
+		return;
+	check_keys(x, g, known);
+	const config_setting_t *s;
+	const char *str;
+	if ((s = config_setting_get_member(g, "level")) && get_string(x, s, &str)) {
+		enum fe_log_level l;
+		if (fe_log_level_parse(str, &l) != FE_OK)
+			err_at(x, s, "log.level: \"%s\" is not one of err, warn, info, debug", str);
+		else
+			c->log_level = l;
+	}
+}
+
+/* Read a libconfig file; on failure report it at the reference @ref (or the file). */
+static bool read_file(struct ctx *x, config_t *cfg, const char *path, const config_setting_t *ref)
+{
+	config_init(cfg);
+	/* @include files are found relative to the including file's folder. */
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		config_set_include_dir(cfg, dir[0] ? dir : "/");
+	}
+	if (config_read_file(cfg, path) == CONFIG_TRUE)
+		return true;
+	if (config_error_type(cfg) == CONFIG_ERR_FILE_IO) {
+		const char *why = access(path, R_OK) != 0 ? strerror(errno) : "read error";
+		if (ref) {
+			err_at(x, ref, "cannot read \"%s\": %s", path, why);
+		} else {
+			fe__diag_add(x->d, path, 0, "cannot read: %s", why);
+			x->failed = true;
+		}
+	} else {
+		const char *f = config_error_file(cfg);
+		fe__diag_add(x->d, f ? f : path, config_error_line(cfg), "%s",
+		             config_error_text(cfg));
+		x->failed = true;
+	}
+	config_destroy(cfg);
+	return false;
+}
+
+/* ---- federation.conf -------------------------------------------------------------- */
+
+static void load_member(struct ctx *x, struct fe__cfg *c, const config_setting_t *g)
+{
+	static const char *const known[] = {"name",    "role",     "prefixes",         "domains",
+	                                    "primary", "tsig-key", "tsig-secret-file", NULL};
+	struct fe__cfg_member *m = &c->members[c->nmembers];
+	memset(m, 0, sizeof(*m));
+	if (!want_type(x, g, CONFIG_TYPE_GROUP, "a group { name = ...; }"))
+		return;
+	check_keys(x, g, known);
+	const config_setting_t *s;
+	const char *str;
+	if (!(s = config_setting_get_member(g, "name"))) {
+		err_at(x, g, "members: a member needs a name");
+	} else if (get_string(x, s, &str)) {
+		if (!*str)
+			err_at(x, s, "members.name: empty name");
+		for (size_t i = 0; i < c->nmembers; i++)
+			if (strcmp(c->members[i].name, str) == 0)
+				err_at(x, s, "members.name: \"%s\" is defined twice", str);
+		m->name = xstrdup(x, str);
+	}
+	if ((s = config_setting_get_member(g, "role")) && get_string(x, s, &str)) {
+		if (strcmp(str, "registry") == 0)
+			m->is_registry = true;
+		else if (strcmp(str, "member") != 0)
+			err_at(x, s, "members.role: \"%s\" is not \"registry\" or \"member\"", str);
+	}
+	if ((s = config_setting_get_member(g, "prefixes")) &&
+	    get_strings(x, s, &m->prefixes, &m->nprefixes)) {
+		for (size_t i = 0; i < m->nprefixes; i++)
+			if (!is_e164_prefix(m->prefixes[i]))
+				err_at(x, config_setting_get_elem(s, (unsigned)i),
+				       "members.prefixes: \"%s\" is not an E.164 prefix (\"+\" and "
+				       "1 "
+				       "to 15 digits)",
+				       m->prefixes[i]);
+	}
+	if ((s = config_setting_get_member(g, "domains")) &&
+	    get_strings(x, s, &m->domains, &m->ndomains)) {
+		for (size_t i = 0; i < m->ndomains; i++)
+			if (!is_domain(m->domains[i]))
+				err_at(x, config_setting_get_elem(s, (unsigned)i),
+				       "members.domains: \"%s\" is not a fully qualified domain "
+				       "name "
+				       "(with the final dot)",
+				       m->domains[i]);
+	}
+	if ((s = config_setting_get_member(g, "primary")) && get_string(x, s, &str)) {
+		if (fe_server_listen_parse(str, &m->primary) != FE_OK || m->primary.port == 0)
+			err_at(x, s, "members.primary: \"%s\" is not ADDR@PORT", str);
+		else
+			m->has_primary = true;
+	}
+	const config_setting_t *kn = config_setting_get_member(g, "tsig-key");
+	const config_setting_t *kf = config_setting_get_member(g, "tsig-secret-file");
+	if (kn && get_string(x, kn, &str)) {
+		if (!*str)
+			err_at(x, kn, "members.tsig-key: empty key name");
+		m->tsig_key = xstrdup(x, str);
+	}
+	if (kf)
+		m->tsig_secret_file = get_file(x, kf, "members.tsig-secret-file");
+	if (kn && !kf)
+		err_at(x, kn, "members.tsig-key needs tsig-secret-file (secrets are never inline)");
+	if (kf && !kn)
+		err_at(x, kf, "members.tsig-secret-file needs tsig-key (the key name)");
+	c->nmembers++;
+}
+
+static void load_zone(struct ctx *x, struct fe__cfg *c, const config_setting_t *g)
+{
+	static const char *const known[] = {"apex", "member", "file", NULL};
+	struct fe__cfg_zone *z = &c->zones[c->nzones];
+	memset(z, 0, sizeof(*z));
+	if (!want_type(x, g, CONFIG_TYPE_GROUP, "a group { apex = ...; }"))
+		return;
+	check_keys(x, g, known);
+	const config_setting_t *s;
+	const char *str;
+	char where[PATH_MAX + 32];
+	snprintf(where, sizeof(where), "%s:%u", src_file(x, g),
+	         (unsigned)config_setting_source_line(g));
+	z->where = xstrdup(x, where);
+	if (!(s = config_setting_get_member(g, "apex"))) {
+		err_at(x, g, "zones: a zone needs an apex");
+	} else if (get_string(x, s, &str)) {
+		if (!is_domain(str))
+			err_at(x, s,
+			       "zones.apex: \"%s\" is not a fully qualified domain name (with "
+			       "the final dot)",
+			       str);
+		for (size_t i = 0; i < c->nzones; i++)
+			if (c->zones[i].apex && strcasecmp(c->zones[i].apex, str) == 0)
+				err_at(x, s, "zones.apex: \"%s\" is listed twice", str);
+		z->apex = xstrdup(x, str);
+	}
+	if (!(s = config_setting_get_member(g, "member"))) {
+		err_at(x, g, "zones: a zone needs a member");
+	} else if (get_string(x, s, &str)) {
+		bool found = false;
+		for (size_t i = 0; i < c->nmembers; i++)
+			if (c->members[i].name && strcmp(c->members[i].name, str) == 0)
+				found = true;
+		if (!found)
+			err_at(x, s, "zones.member: no member is named \"%s\"", str);
+		z->member = xstrdup(x, str);
+	}
+	if (!(s = config_setting_get_member(g, "file")))
+		err_at(x, g, "zones: a zone needs a file");
+	else
+		z->file = get_file(x, s, "zones.file");
+	c->nzones++;
+}
+
+static void load_federation(struct ctx *x, struct fe__cfg *c, const char *path,
+                            const config_setting_t *ref)
+{
+	static const char *const known[] = {"name",    "trust-anchors", "clients",
+	                                    "members", "zones",         NULL};
+	config_t cfg;
+	struct ctx fx = {.d = x->d, .path = path};
+	if (!read_file(&fx, &cfg, path, ref)) {
+		x->failed = true;
+		return;
+	}
+	const config_setting_t *root = config_root_setting(&cfg);
+	check_keys(&fx, root, known);
+	const config_setting_t *s;
+	const char *str;
+	if (!(s = config_setting_get_member(root, "name"))) {
+		fe__diag_add(x->d, path, 0, "the federation needs a name (name = \"...\";)");
+		fx.failed = true;
+	} else if (get_string(&fx, s, &str)) {
+		c->fed_name = xstrdup(&fx, str);
+	}
+	if ((s = config_setting_get_member(root, "trust-anchors")) &&
+	    get_strings(&fx, s, &c->trust_anchors, &c->ntrust_anchors)) {
+		/* Issue #3 uses them; today they must at least exist. */
+		for (size_t i = 0; i < c->ntrust_anchors; i++) {
+			const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+			char *p = resolve(&fx, src_file(&fx, e), c->trust_anchors[i]);
+			if (!p)
+				continue;
+			if (access(p, R_OK) != 0)
+				err_at(&fx, e, "trust anchor \"%s\": %s", p, strerror(errno));
+			free(c->trust_anchors[i]);
+			c->trust_anchors[i] = p;
+		}
+	}
+	if ((s = config_setting_get_member(root, "clients")) &&
+	    get_strings(&fx, s, &c->clients, &c->nclients)) {
+		c->has_clients = true;
+		struct fe_server_acl *acl = NULL;
+		if (fe_server_acl_create(&acl) != FE_OK) {
+			fx.oom = fx.failed = true;
+		} else {
+			for (size_t i = 0; i < c->nclients; i++)
+				if (fe_server_acl_add(acl, c->clients[i]) == FE_ESYNTAX)
+					err_at(&fx, config_setting_get_elem(s, (unsigned)i),
+					       "clients: \"%s\" is not an address prefix "
+					       "(ADDR/LEN with no host bits set, or ADDR)",
+					       c->clients[i]);
+			fe_server_acl_destroy(acl);
+		}
+	}
+	if ((s = config_setting_get_member(root, "members"))) {
+		if (want_type(&fx, s, CONFIG_TYPE_LIST, "a list ( { ... }, ... )")) {
+			int n = config_setting_length(s);
+			c->members = calloc((size_t)n + 1, sizeof(*c->members));
+			if (!c->members)
+				fx.oom = fx.failed = true;
+			for (int i = 0; c->members && i < n; i++)
+				load_member(&fx, c, config_setting_get_elem(s, (unsigned)i));
+			size_t registries = 0;
+			for (size_t i = 0; i < c->nmembers; i++)
+				registries += c->members[i].is_registry;
+			if (registries != 1)
+				err_at(&fx, s,
+				       "members: exactly one member must have role = \"registry\" "
+				       "(found %zu)",
+				       registries);
+		}
+	} else {
+		fe__diag_add(x->d, path, 0, "the federation needs members = ( ... );");
+		fx.failed = true;
+	}
+	if ((s = config_setting_get_member(root, "zones"))) {
+		if (want_type(&fx, s, CONFIG_TYPE_LIST, "a list ( { ... }, ... )")) {
+			int n = config_setting_length(s);
+			c->zones = calloc((size_t)n + 1, sizeof(*c->zones));
+			if (!c->zones)
+				fx.oom = fx.failed = true;
+			for (int i = 0; c->zones && i < n; i++)
+				load_zone(&fx, c, config_setting_get_elem(s, (unsigned)i));
+		}
+	}
+	if (fx.failed)
+		x->failed = true;
+	if (fx.oom)
+		x->oom = true;
+	config_destroy(&cfg);
+}
+
+int fe__cfg_load(struct fe__cfg *c, const char *path, struct fe__diag *d)
+{
+	static const char *const known[] = {"federation", "server", "store", "log", NULL};
+	struct ctx x = {.d = d, .path = path};
+	config_t cfg;
+	c->config_file = xstrdup(&x, path);
+	if (!read_file(&x, &cfg, path, NULL))
+		return FE_EFORMAT;
+	const config_setting_t *root = config_root_setting(&cfg);
+	check_keys(&x, root, known);
+	const config_setting_t *s;
+	if ((s = config_setting_get_member(root, "server")))
+		load_server(&x, c, s);
+	if ((s = config_setting_get_member(root, "store")))
+		load_store(&x, c, s);
+	if ((s = config_setting_get_member(root, "log")))
+		load_log(&x, c, s);
+	const char *str;
+	if ((s = config_setting_get_member(root, "federation")) && get_string(&x, s, &str)) {
+		if (!*str) {
+			err_at(&x, s, "federation: empty path");
+		} else {
+			c->federation_file = resolve(&x, src_file(&x, s), str);
+			if (c->federation_file)
+				load_federation(&x, c, c->federation_file, s);
+		}
+	}
+	config_destroy(&cfg);
+	if (x.oom)
+		fe__diag_add(d, path, 0, "out of memory");
+	return x.failed ? FE_EFORMAT : FE_OK;
+}
+
+/* ---- command line ----------------------------------------------------------------- */
+
+int fe__cfg_apply_cli(struct fe__cfg *c, const struct fe__cli *cli, struct fe__diag *d)
+{
+	bool failed = false;
+	const char *where = "command line";
+	if (cli->nlisten) {
+		struct fe_listen_addr *l = calloc(cli->nlisten, sizeof(*l));
+		if (!l) {
+			fe__diag_add(d, where, 0, "out of memory");
+			return FE_EFORMAT;
+		}
+		size_t n = 0;
+		for (size_t i = 0; i < cli->nlisten; i++) {
+			if (fe_server_listen_parse(cli->listen[i], &l[n]) != FE_OK) {
+				fe__diag_add(
+				        d, where, 0,
+				        "--listen \"%s\" is not ADDR@PORT (numeric IPv4 or IPv6 "
+				        "address, port 0..65535)",
+				        cli->listen[i]);
+				failed = true;
+			} else {
+				n++;
+			}
+		}
+		free(c->listen);
+		c->listen = l;
+		c->nlisten = n;
+	}
+	if (!c->nlisten && !failed) {
+		c->listen = calloc(1, sizeof(*c->listen));
+		if (!c->listen || fe_server_listen_parse(FE__DEFAULT_LISTEN, c->listen) != FE_OK) {
+			fe__diag_add(d, where, 0, "out of memory");
+			return FE_EFORMAT;
+		}
+		c->nlisten = 1;
+	}
+	if (cli->db) {
+		free(c->store_path);
+		c->store_path = strdup(cli->db);
+	}
+	if (!c->store_path)
+		c->store_path = strdup(FE__DEFAULT_STORE);
+	if (!c->store_path) {
+		fe__diag_add(d, where, 0, "out of memory");
+		return FE_EFORMAT;
+	}
+	if (cli->has_workers) {
+		if (cli->workers > 1024) {
+			fe__diag_add(d, where, 0, "--workers %u is out of range (0..1024)",
+			             cli->workers);
+			failed = true;
+		} else {
+			c->workers = cli->workers;
+		}
+	}
+	if (cli->log_level) {
+		enum fe_log_level l;
+		if (fe_log_level_parse(cli->log_level, &l) != FE_OK) {
+			fe__diag_add(d, where, 0,
+			             "--log-level \"%s\" is not one of err, warn, info, debug",
+			             cli->log_level);
+			failed = true;
+		} else {
+			c->log_level = l;
+		}
+	}
+	if (cli->nzones) {
+		struct fe__cfg_zone *nz =
+		        realloc(c->zones, (c->nzones + cli->nzones) * sizeof(*c->zones));
+		if (!nz) {
+			fe__diag_add(d, where, 0, "out of memory");
+			return FE_EFORMAT;
+		}
+		c->zones = nz;
+		for (size_t i = 0; i < cli->nzones; i++) {
+			if (access(cli->zones[i], R_OK) != 0) {
+				fe__diag_add(d, where, 0, "--zone \"%s\": %s", cli->zones[i],
+				             strerror(errno));
+				failed = true;
+				continue;
+			}
+			struct fe__cfg_zone *z = &c->zones[c->nzones];
+			memset(z, 0, sizeof(*z));
+			z->file = strdup(cli->zones[i]);
+			z->where = strdup("--zone");
+			if (!z->file || !z->where) {
+				free(z->file);
+				free(z->where);
+				fe__diag_add(d, where, 0, "out of memory");
+				return FE_EFORMAT;
+			}
+			c->nzones++;
+		}
+	}
+	return failed ? FE_EFORMAT : FE_OK;
+}
+
+int fe__cfg_make_acl(const struct fe__cfg *c, struct fe_server_acl **out)
+{
+	static const char *const loopback[] = {"127.0.0.0/8", "::1/128"};
+	struct fe_server_acl *acl = NULL;
+	int rc = fe_server_acl_create(&acl);
+	if (rc)
+		return rc;
+	if (c->has_clients) {
+		for (size_t i = 0; i < c->nclients && !rc; i++)
+			rc = fe_server_acl_add(acl, c->clients[i]);
+	} else {
+		for (size_t i = 0; i < FE_ARRAY_LEN(loopback) && !rc; i++)
+			rc = fe_server_acl_add(acl, loopback[i]);
+	}
+	if (rc) {
+		fe_server_acl_destroy(acl);
+		return rc;
+	}
+	*out = acl;
+	return FE_OK;
+}

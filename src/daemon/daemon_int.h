@@ -1,0 +1,36 @@
+/* src/daemon/daemon_int.h — fedenumd internals shared by main.c and zones.c. */
+#ifndef FE_DAEMON_INT_H
+#define FE_DAEMON_INT_H
+
+#include <stddef.h>
+
+#include "config_int.h"
+
+#define FE__VERSION "0.1.0"
+
+/* Exit codes of fedenumd (docs/configuration.md, "Exit status"). */
+enum {
+	FE__EXIT_OK = 0,
+	FE__EXIT_CONFIG = 1,  /* configuration refused (also --check-config) */
+	FE__EXIT_USAGE = 2,   /* bad command line */
+	FE__EXIT_STORE = 3,   /* the store cannot be opened */
+	FE__EXIT_LISTEN = 4,  /* a listen address cannot be bound */
+	FE__EXIT_INTERNAL = 5 /* out of memory, thread or event loop failure */
+};
+
+struct fe_store;
+
+struct fe__zone_stats {
+	unsigned loaded;  /* a new version is now current */
+	unsigned current; /* the file's serial was already current */
+	unsigned failed;  /* not loaded (reported with file:line) */
+};
+
+/* Load every zone of @c into @st, logging one line per zone. Called from the main thread at
+ * start and from a thread-pool thread on SIGHUP. */
+void fe__zones_load(struct fe_store *st, const struct fe__cfg *c, struct fe__zone_stats *stats);
+
+/* "apex (serial N), ..." of every zone held in @st into @buf; returns the number of zones. */
+unsigned fe__zones_describe(struct fe_store *st, char *buf, size_t cap);
+
+#endif

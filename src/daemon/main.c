@@ -1,0 +1,484 @@
+/* fedenumd: options, configuration, store, zones, server, signals.
+ *
+ * Runs in the foreground only (no daemonizing: service managers and containers supervise a
+ * foreground process; logs go to stderr). Signals, handled on the main thread's libuv loop:
+ *   SIGHUP          re-read the configuration and reload the zone files in a thread-pool
+ *                   thread while the workers keep answering;
+ *   SIGTERM, SIGINT stop accepting, drain TCP answers, exit 0;
+ *   SIGUSR1         log the counters (total and per worker). */
+#include "daemon_int.h"
+
+#include "fedenum/server.h"
+#include "fedenum/store.h"
+#include "fedenum/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#define DRAIN_MS 3000u
+
+#ifndef FE_SOURCE_DIR
+#define FE_SOURCE_DIR "."
+#endif
+#define DEMO_CONFIG FE_SOURCE_DIR "/federation/fedenumd.conf"
+
+struct daemon {
+	uv_loop_t loop;
+	bool loop_ready;
+	uv_signal_t sig_hup, sig_term, sig_int, sig_usr1;
+	struct fe__cli cli;
+	const char *config_path; /* NULL: no configuration file */
+	struct fe__cfg cfg;      /* the running configuration */
+	struct fe_store *st;
+	struct fe_server *srv;
+	struct fe_server_acl *acl;
+	bool stopping;
+	/* SIGHUP reload (thread pool); new_cfg and stats are written by the pool thread and
+	 * read back in reload_done on the main thread. */
+	uv_work_t reload;
+	bool reloading, reload_again;
+	struct fe__cfg new_cfg;
+	bool new_cfg_ok;
+	struct fe__zone_stats stats;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: fedenumd [-c FILE] [--check-config] [--listen ADDR@PORT]... [--db DIR]\n"
+	        "                [--zone FILE]... [--workers N] [--ready-file FILE]\n"
+	        "                [--log-level err|warn|info|debug] [--foreground]\n"
+	        "\n"
+	        "Private DNSSEC ENUM/DNS server for IMS peering federations. Runs in the\n"
+	        "foreground; logs to stderr.\n"
+	        "\n"
+	        "  -c, --config FILE      configuration (fedenumd.conf, libconfig syntax)\n"
+	        "      --check-config     check the configuration, print errors as file:line,\n"
+	        "                         exit 0 (valid) or 1\n"
+	        "      --listen ADDR@PORT UDP and TCP listen address (repeatable; replaces\n"
+	        "                         server.listen; IPv6 as ::1@53; port 0: any free port)\n"
+	        "      --db DIR           store directory (replaces store.path)\n"
+	        "      --zone FILE        also serve this zone file (repeatable; apex from its "
+	        "SOA)\n"
+	        "      --workers N        query threads, 0 = one per core (replaces "
+	        "server.workers)\n"
+	        "      --ready-file FILE  write 'udp|tcp ADDR PORT' lines once listening\n"
+	        "      --log-level LEVEL  err, warn, info (default) or debug\n"
+	        "      --foreground       accepted for compatibility (always the case)\n"
+	        "  -h, --help             this text\n"
+	        "  -V, --version          print the version\n"
+	        "\n"
+	        "Without -c and without --zone, fedenumd serves the demo federation\n"
+	        "(%s).\n"
+	        "Signals: HUP reloads zones, TERM/INT drain and exit 0, USR1 logs counters.\n"
+	        "Options and exit codes: docs/configuration.md.\n",
+	        DEMO_CONFIG);
+}
+
+enum {
+	OPT_CHECK = 256,
+	OPT_LISTEN,
+	OPT_DB,
+	OPT_ZONE,
+	OPT_WORKERS,
+	OPT_READY,
+	OPT_LOG_LEVEL,
+	OPT_FOREGROUND
+};
+
+static bool parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	if (!*s)
+		return false;
+	unsigned long v = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10u + (unsigned long)(*p - '0');
+		if (v > max)
+			return false;
+	}
+	*out = (unsigned)v;
+	return true;
+}
+
+/* Returns -1 to go on, or an exit code. */
+static int parse_args(struct daemon *d, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"config", required_argument, NULL, 'c'},
+	        {"check-config", no_argument, NULL, OPT_CHECK},
+	        {"listen", required_argument, NULL, OPT_LISTEN},
+	        {"db", required_argument, NULL, OPT_DB},
+	        {"zone", required_argument, NULL, OPT_ZONE},
+	        {"workers", required_argument, NULL, OPT_WORKERS},
+	        {"ready-file", required_argument, NULL, OPT_READY},
+	        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	        {"foreground", no_argument, NULL, OPT_FOREGROUND},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
+	        {NULL, 0, NULL, 0},
+	};
+	struct fe__cli *cli = &d->cli;
+	cli->listen = calloc((size_t)argc + 1, sizeof(*cli->listen));
+	cli->zones = calloc((size_t)argc + 1, sizeof(*cli->zones));
+	if (!cli->listen || !cli->zones) {
+		fprintf(stderr, "fedenumd: out of memory\n");
+		return FE__EXIT_INTERNAL;
+	}
+	int ch;
+	while ((ch = getopt_long(argc, argv, "c:hVf", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cli->config = optarg;
+			break;
+		case OPT_CHECK:
+			cli->check_config = true;
+			break;
+		case OPT_LISTEN:
+			cli->listen[cli->nlisten++] = optarg;
+			break;
+		case OPT_DB:
+			cli->db = optarg;
+			break;
+		case OPT_ZONE:
+			cli->zones[cli->nzones++] = optarg;
+			break;
+		case OPT_WORKERS:
+			if (!parse_uint(optarg, 1024, &cli->workers)) {
+				fprintf(stderr, "fedenumd: --workers %s: not a number in 0..1024\n",
+				        optarg);
+				return FE__EXIT_USAGE;
+			}
+			cli->has_workers = true;
+			break;
+		case OPT_READY:
+			cli->ready_file = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			cli->log_level = optarg;
+			break;
+		case 'f':
+		case OPT_FOREGROUND:
+			break;
+		case 'h':
+			usage(stdout);
+			return FE__EXIT_OK;
+		case 'V':
+			printf("fedenumd %s\n", FE__VERSION);
+			return FE__EXIT_OK;
+		default:
+			usage(stderr);
+			return FE__EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "fedenumd: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return FE__EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* Read the configuration (file, then command line) into @c. Errors go to @d. */
+static int read_config(struct daemon *dm, struct fe__cfg *c, struct fe__diag *d)
+{
+	fe__cfg_init(c);
+	int rc = FE_OK;
+	if (dm->config_path)
+		rc = fe__cfg_load(c, dm->config_path, d);
+	int rc2 = fe__cfg_apply_cli(c, &dm->cli, d);
+	return rc ? rc : rc2;
+}
+
+static void log_counters(struct daemon *d, const char *why)
+{
+	if (!d->srv)
+		return;
+	uint64_t c[FE_CNT__MAX];
+	char buf[2048];
+	fe_server_counters(d->srv, c);
+	fe_server_counters_format(c, buf, sizeof(buf));
+	fe_log_info("counters (%s): %s", why, buf);
+	unsigned n = fe_server_workers(d->srv);
+	for (unsigned i = 0; i < n; i++) {
+		fe_server_worker_counters(d->srv, i, c);
+		fe_log_info("counters (%s) worker %u: queries=%llu udp=%llu tcp=%llu", why, i,
+		            (unsigned long long)c[FE_CNT_QUERIES],
+		            (unsigned long long)c[FE_CNT_UDP], (unsigned long long)c[FE_CNT_TCP]);
+	}
+}
+
+/* ---- SIGHUP reload ---------------------------------------------------------------- */
+
+static void reload_work(uv_work_t *req)
+{
+	struct daemon *d = req->data;
+	struct fe__diag diag = {0};
+	int rc = read_config(d, &d->new_cfg, &diag);
+	for (size_t i = 0; i < diag.n; i++)
+		fe_log_err("%s", diag.msgs[i]);
+	fe__diag_free(&diag);
+	d->new_cfg_ok = rc == FE_OK;
+	if (!d->new_cfg_ok)
+		return;
+	fe__zones_load(d->st, &d->new_cfg, &d->stats);
+}
+
+static bool same_listen(const struct fe__cfg *a, const struct fe__cfg *b)
+{
+	if (a->nlisten != b->nlisten || a->workers != b->workers || a->nclients != b->nclients ||
+	    a->has_clients != b->has_clients)
+		return false;
+	for (size_t i = 0; i < a->nlisten; i++)
+		if (strcmp(a->listen[i].host, b->listen[i].host) != 0 ||
+		    a->listen[i].port != b->listen[i].port)
+			return false;
+	for (size_t i = 0; i < a->nclients; i++)
+		if (strcmp(a->clients[i], b->clients[i]) != 0)
+			return false;
+	return true;
+}
+
+static void start_reload(struct daemon *d);
+
+static void reload_done(uv_work_t *req, int status)
+{
+	struct daemon *d = req->data;
+	(void)status;
+	d->reloading = false;
+	if (!d->new_cfg_ok) {
+		fe_log_err("reload refused: configuration errors (above); still serving with the "
+		           "running configuration and the zones already stored");
+		fe__cfg_free(&d->new_cfg);
+	} else {
+		fe_log_info("reload done: %zu zones: %u loaded, %u unchanged, %u failed",
+		            d->new_cfg.nzones, d->stats.loaded, d->stats.current, d->stats.failed);
+		if (!same_listen(&d->cfg, &d->new_cfg))
+			fe_log_warn("reload: changes to listen addresses, workers or clients take "
+			            "effect at the next restart");
+		fe__cfg_free(&d->cfg);
+		d->cfg = d->new_cfg;
+		fe__cfg_init(&d->new_cfg);
+	}
+	if (d->reload_again && !d->stopping) {
+		d->reload_again = false;
+		start_reload(d);
+	}
+}
+
+static void start_reload(struct daemon *d)
+{
+	if (d->reloading) {
+		d->reload_again = true; /* one more pass after this one */
+		return;
+	}
+	d->reload.data = d;
+	fe__cfg_init(&d->new_cfg);
+	int rc = uv_queue_work(&d->loop, &d->reload, reload_work, reload_done);
+	if (rc) {
+		fe_log_err("reload: cannot start: %s", uv_strerror(rc));
+		return;
+	}
+	d->reloading = true;
+}
+
+/* ---- signals ---------------------------------------------------------------------- */
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+	switch (signum) {
+	case SIGHUP:
+		if (d->stopping)
+			return;
+		fe_log_info("SIGHUP: reloading zones");
+		start_reload(d);
+		return;
+	case SIGUSR1:
+		log_counters(d, "SIGUSR1");
+		return;
+	default:
+		break;
+	}
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	fe_log_info("%s: stopping (draining TCP for up to %u ms)", strsignal(signum), DRAIN_MS);
+	log_counters(d, "exit");
+	fe_server_stop(d->srv, DRAIN_MS);
+	d->srv = NULL;
+	uv_close((uv_handle_t *)&d->sig_hup, NULL);
+	uv_close((uv_handle_t *)&d->sig_term, NULL);
+	uv_close((uv_handle_t *)&d->sig_int, NULL);
+	uv_close((uv_handle_t *)&d->sig_usr1, NULL);
+	if (d->reloading)
+		fe_log_info("waiting for the running zone reload to finish");
+}
+
+static int start_signals(struct daemon *d)
+{
+	struct {
+		uv_signal_t *h;
+		int sig;
+	} s[] = {{&d->sig_hup, SIGHUP},
+	         {&d->sig_term, SIGTERM},
+	         {&d->sig_int, SIGINT},
+	         {&d->sig_usr1, SIGUSR1}};
+	for (size_t i = 0; i < FE_ARRAY_LEN(s); i++) {
+		int rc = uv_signal_init(&d->loop, s[i].h);
+		if (!rc)
+			rc = uv_signal_start(s[i].h, on_signal, s[i].sig);
+		if (rc) {
+			fe_log_err("cannot handle signal %d: %s", s[i].sig, uv_strerror(rc));
+			return FE_EIO;
+		}
+		s[i].h->data = d;
+	}
+	return FE_OK;
+}
+
+/* ---- main ------------------------------------------------------------------------- */
+
+static void close_walk_cb(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void describe_listen(struct daemon *d, char *buf, size_t cap)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < d->cfg.nlisten && len < cap; i++) {
+		bool v6 = strchr(d->cfg.listen[i].host, ':') != NULL;
+		int w = snprintf(buf + len, cap - len, "%s%s%s%s@%u", i ? ", " : "", v6 ? "[" : "",
+		                 d->cfg.listen[i].host, v6 ? "]" : "", fe_server_port(d->srv, i));
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+}
+
+static int run(struct daemon *d)
+{
+	int rc;
+	struct fe_store_opts so = {.map_size_bytes = d->cfg.map_size_mb << 20};
+	rc = fe_store_open(d->cfg.store_path, &so, &d->st);
+	if (rc) {
+		fe_log_err("cannot open the store %s: %s", d->cfg.store_path, fe_strerror(rc));
+		return FE__EXIT_STORE;
+	}
+	rc = fe__cfg_make_acl(&d->cfg, &d->acl);
+	if (rc) {
+		fe_log_err("admission list: %s", fe_strerror(rc));
+		return FE__EXIT_INTERNAL;
+	}
+	if (uv_loop_init(&d->loop) != 0) {
+		fe_log_err("cannot create the main event loop");
+		return FE__EXIT_INTERNAL;
+	}
+	d->loop_ready = true;
+	/* Signals first, so that a TERM during the zone loads is not the default action. */
+	if (start_signals(d) != FE_OK)
+		return FE__EXIT_INTERNAL;
+
+	struct fe__zone_stats zs;
+	fe__zones_load(d->st, &d->cfg, &zs);
+
+	struct fe_server_opts o = {
+	        .listen = d->cfg.listen,
+	        .listen_count = d->cfg.nlisten,
+	        .workers = d->cfg.workers,
+	        .tcp_idle_timeout_ms = d->cfg.tcp_idle_timeout_ms,
+	        .tcp_max_clients = d->cfg.tcp_max_clients,
+	        .tcp_max_pipeline = d->cfg.tcp_max_pipeline,
+	        .tcp_max_out_bytes = d->cfg.tcp_max_out_bytes,
+	        .answer = {.udp_max = d->cfg.udp_max_payload},
+	        .ready_file = d->cli.ready_file,
+	        .acl = d->acl,
+	};
+	rc = fe_server_start(d->st, &o, &d->srv);
+	if (rc) {
+		fe_log_err("cannot start the server: %s", fe_strerror(rc));
+		return rc == FE_EIO ? FE__EXIT_LISTEN : FE__EXIT_INTERNAL;
+	}
+	char lbuf[1024], zbuf[2048];
+	describe_listen(d, lbuf, sizeof(lbuf));
+	unsigned nz = fe__zones_describe(d->st, zbuf, sizeof(zbuf));
+	fe_log_info("fedenumd %s started: listening on %s (udp+tcp); %u workers; %u zones "
+	            "(%u loaded, %u unchanged, %u failed): %s; store %s; federation %s; %zu "
+	            "client prefixes%s",
+	            FE__VERSION, lbuf, fe_server_workers(d->srv), nz, zs.loaded, zs.current,
+	            zs.failed, nz ? zbuf : "none", d->cfg.store_path,
+	            d->cfg.fed_name ? d->cfg.fed_name : "none", fe_server_acl_count(d->acl),
+	            d->cfg.has_clients ? "" : " (loopback only: no clients configured)");
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	fe_log_info("stopped");
+	return FE__EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d;
+	memset(&d, 0, sizeof(d));
+	fe_log_set_ident("fedenumd");
+	/* libuv writes with write(2): a client that resets its connection must cost an
+	 * EPIPE, not the process. */
+	signal(SIGPIPE, SIG_IGN);
+
+	int code = parse_args(&d, argc, argv);
+	if (code >= 0)
+		goto out;
+	d.config_path = d.cli.config;
+	if (!d.config_path && !d.cli.nzones)
+		d.config_path = DEMO_CONFIG;
+
+	struct fe__diag diag = {0};
+	int rc = read_config(&d, &d.cfg, &diag);
+	if (d.cli.check_config) {
+		for (size_t i = 0; i < diag.n; i++)
+			fprintf(stderr, "%s\n", diag.msgs[i]);
+		if (rc == FE_OK)
+			printf("%s: configuration OK (%zu zones, %zu members, %zu listen "
+			       "addresses)\n",
+			       d.config_path ? d.config_path : "command line", d.cfg.nzones,
+			       d.cfg.nmembers, d.cfg.nlisten);
+		fe__diag_free(&diag);
+		code = rc == FE_OK ? FE__EXIT_OK : FE__EXIT_CONFIG;
+		goto out;
+	}
+	for (size_t i = 0; i < diag.n; i++)
+		fe_log_err("%s", diag.msgs[i]);
+	fe__diag_free(&diag);
+	if (rc != FE_OK) {
+		fe_log_err("configuration refused; not starting");
+		code = FE__EXIT_CONFIG;
+		goto out;
+	}
+	fe_log_set_level(d.cfg.log_level);
+	code = run(&d);
+	if (code != FE__EXIT_OK && d.srv) {
+		fe_server_stop(d.srv, 0);
+		d.srv = NULL;
+	}
+out:
+	if (d.loop_ready) {
+		/* After a failed start handles may be left: close them, then the loop. */
+		uv_walk(&d.loop, close_walk_cb, NULL);
+		uv_run(&d.loop, UV_RUN_DEFAULT);
+		uv_loop_close(&d.loop);
+	}
+	fe_server_acl_destroy(d.acl);
+	fe_store_close(d.st);
+	fe__cfg_free(&d.cfg);
+	free(d.cli.listen);
+	free(d.cli.zones);
+	return code;
+}
