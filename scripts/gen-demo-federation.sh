@@ -193,8 +193,9 @@ done
 
 # --- 3. the registry's DS block ---------------------------------------------------------------
 reg_src=$(zonefile $REGISTRY)
-grep -q '^; BEGIN DS' "$reg_src" && grep -q '^; END DS' "$reg_src" ||
+if ! grep -q "^; BEGIN DS" "$reg_src" || ! grep -q "^; END DS" "$reg_src"; then
 	die "$reg_src lacks the '; BEGIN DS' / '; END DS' markers"
+fi
 ds_block=$(mktemp)
 for zone in $MEMBER_ENUM_ZONES; do
 	ds_of_zone "$zone"
@@ -212,7 +213,7 @@ while read -r zone member denial scheme; do
 	signed="$src.signed"
 	[ -s "$src" ] || die "$src is missing"
 	keys=$(keys_with_flags "$zone" 257; keys_with_flags "$zone" 256)
-	opts=(-u -i $INCEPTION -e $EXPIRATION)
+	opts=(-u -i "$INCEPTION" -e "$EXPIRATION")
 	if [ "$denial" = nsec3 ]; then
 		# RFC 9276 section 3.1: iterations 0, empty salt (ldns-signzone's default salt).
 		opts+=(-n -a 1 -t 0)
