@@ -1,0 +1,261 @@
+/* Node blobs, the store transaction, the validation seam and the one-call load. */
+#include "zone_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct blobbuf {
+	uint8_t *p;
+	size_t len;
+	size_t cap;
+};
+
+static int bb_reserve(struct blobbuf *b, size_t n)
+{
+	if (b->cap - b->len >= n)
+		return FE_OK;
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap - b->len < n)
+		cap *= 2;
+	uint8_t *np = realloc(b->p, cap);
+	if (np == NULL)
+		return FE_ENOMEM;
+	b->p = np;
+	b->cap = cap;
+	return FE_OK;
+}
+
+/* Build a node blob (layout: include/fedenum/store.h) from @count sorted records. */
+static int build_blob(struct blobbuf *b, uint16_t flags, const uint8_t *owner, size_t owner_len,
+                      const uint8_t *hash, size_t hash_len, struct fe__zrec *const *recs,
+                      size_t count)
+{
+	int rc;
+	b->len = 0;
+	if ((rc = bb_reserve(b, 2 + 1 + owner_len + 1 + hash_len + 2)) != FE_OK)
+		return rc;
+	fe_store_u16(b->p, flags);
+	b->p[2] = (uint8_t)owner_len;
+	memcpy(b->p + 3, owner, owner_len);
+	b->len = 3 + owner_len;
+	b->p[b->len++] = (uint8_t)hash_len;
+	if (hash_len)
+		memcpy(b->p + b->len, hash, hash_len);
+	b->len += hash_len;
+	size_t count_at = b->len;
+	b->len += 2;
+
+	uint16_t sets = 0;
+	for (size_t i = 0; i < count;) {
+		/* One RRset: the RRs of a type, then the RRSIGs covering it (sorted so). */
+		uint16_t type = recs[i]->covered;
+		size_t set_first = i, hdr = b->len;
+		uint16_t rrs = 0, sigs = 0;
+		if ((rc = bb_reserve(b, 14)) != FE_OK)
+			return rc;
+		b->len += 14;
+		size_t body = b->len;
+		for (; i < count && recs[i]->covered == type; i++) {
+			const struct fe__zrec *r = recs[i];
+			if ((rc = bb_reserve(b, 2u + r->rdlen)) != FE_OK)
+				return rc;
+			fe_store_u16(b->p + b->len, r->rdlen);
+			memcpy(b->p + b->len + 2, r->rdata, r->rdlen);
+			b->len += 2u + r->rdlen;
+			if (r->type == FE_T_RRSIG)
+				sigs++;
+			else
+				rrs++;
+		}
+		fe_store_u16(b->p + hdr, type);
+		/* RFC 2181 §5.2: one TTL per RRset; the first RR's (RRSIGs sort last). */
+		fe_store_u32(b->p + hdr + 2, recs[set_first]->ttl);
+		fe_store_u16(b->p + hdr + 6, rrs);
+		fe_store_u16(b->p + hdr + 8, sigs);
+		fe_store_u32(b->p + hdr + 10, (uint32_t)(b->len - body));
+		sets++;
+	}
+	fe_store_u16(b->p + count_at, sets);
+	return FE_OK;
+}
+
+static void log_load(const struct fe_zone *z, uint64_t store_us)
+{
+	fe_log_info("zone %s serial %u loaded: %llu records, %zu nodes, %zu nsec3, parse %.2f s, "
+	            "store %.2f s%s",
+	            z->apex_str, z->serial, (unsigned long long)fe_zone_rr_count(z), z->nnodes,
+	            z->nn3, (double)z->parse_us / 1e6, (double)store_us / 1e6,
+	            (z->flags & FE_ZONE_NSEC3)  ? ", NSEC3"
+	            : (z->flags & FE_ZONE_NSEC) ? ", NSEC"
+	                                        : "");
+	if (z->dup_rrs || z->orphan_sigs || z->ttl_mismatch || z->stale_nsec3)
+		fe_log_warn("zone %s: dropped %llu duplicate RRs, %llu RRSIGs without their "
+		            "RRset, %llu NSEC3 of another chain; %llu RRs with a TTL differing "
+		            "from their RRset's (first TTL used)",
+		            z->apex_str, (unsigned long long)z->dup_rrs,
+		            (unsigned long long)z->orphan_sigs, (unsigned long long)z->stale_nsec3,
+		            (unsigned long long)z->ttl_mismatch);
+}
+
+int fe_zone_commit(struct fe_zone *z, struct fe_store *st, struct fe_zone_error *err)
+{
+	struct fe_store_writer *w = NULL;
+	struct blobbuf b = {0};
+	uint64_t t0 = fe_time_mono_us();
+	uint32_t cur;
+	int rc;
+
+	rc = fe_store_writer_begin(st, z->apex, z->apex_len, &w);
+	if (rc != FE_OK) {
+		fe__zone_err(err, z->apex_str, 0, "store: %s", fe_strerror(rc));
+		return rc;
+	}
+	if (fe_store_writer_current_serial(w, &cur) == FE_OK && cur == z->serial) {
+		fe_store_writer_abort(w);
+		fe_log_info("zone %s serial %u already stored: nothing to do", z->apex_str,
+		            z->serial);
+		return FE_EEXIST;
+	}
+
+	for (size_t i = 0; i < z->nnodes; i++) {
+		const struct fe__znode *n = &z->nodes[i];
+		const uint8_t *name = fe__own_name(n->own) + n->name_off;
+		size_t nl = (size_t)n->own->name_len - n->name_off;
+		bool hashed = z->hashes && !(n->flags & FE_NODE_OCCLUDED);
+		rc = build_blob(&b, n->flags, name, nl, hashed ? z->hashes[i] : NULL,
+		                hashed ? FE__NSEC3_HASH_LEN : 0, z->recs + n->first, n->count);
+		if (rc == FE_OK)
+			rc = fe_store_writer_put_node(w, fe__own_key(n->own), n->key_len, b.p,
+			                              b.len);
+		if (rc != FE_OK) {
+			char s[1100];
+			fe_wire_name_to_str(name, s, sizeof(s));
+			fe__zone_err(err, z->apex_str, 0, "store %s: %s", s, fe_strerror(rc));
+			goto out_abort;
+		}
+	}
+	for (size_t i = 0; i < z->nn3; i++) {
+		const struct fe__zn3 *n = &z->n3[i];
+		rc = build_blob(&b, 0, fe__own_name(n->own), n->own->name_len, n->hash,
+		                FE__NSEC3_HASH_LEN, z->n3recs + n->first, n->count);
+		if (rc == FE_OK)
+			rc = fe_store_writer_put_nsec3(w, n->hash, FE__NSEC3_HASH_LEN, b.p, b.len);
+		if (rc != FE_OK) {
+			fe__zone_err(err, z->apex_str, 0, "store NSEC3: %s", fe_strerror(rc));
+			goto out_abort;
+		}
+	}
+
+	struct fe_store_zone_rec rec;
+	memset(&rec, 0, sizeof(rec));
+	rec.serial = z->serial;
+	rec.flags = z->flags;
+	rec.soa_minimum = z->soa_minimum;
+	rec.soa_ttl = z->soa_ttl;
+	rec.loaded_at_s = fe_time_wall_s();
+	rec.sig_expire_s = z->sig_expire_s;
+	rec.node_count = z->nnodes;
+	rec.rr_count = fe_zone_rr_count(z);
+	if (z->flags & FE_ZONE_NSEC3) {
+		rec.nsec3_alg = z->n3_alg;
+		rec.nsec3_flags = z->n3_flags;
+		rec.nsec3_iterations = z->n3_iter;
+		rec.nsec3_salt_len = z->n3_salt_len;
+		memcpy(rec.nsec3_salt, z->n3_salt, z->n3_salt_len);
+	}
+	rec.apex_len = (uint8_t)z->apex_len;
+	memcpy(rec.apex, z->apex, z->apex_len);
+	rec.apex_labels = z->apex_labels;
+	free(b.p);
+	rc = fe_store_writer_commit(w, &rec); /* frees w */
+	if (rc != FE_OK) {
+		fe__zone_err(err, z->apex_str, 0, "store commit: %s", fe_strerror(rc));
+		return rc;
+	}
+	log_load(z, fe_time_mono_us() - t0);
+	return FE_OK;
+
+out_abort:
+	free(b.p);
+	fe_store_writer_abort(w);
+	return rc;
+}
+
+/* Structural checks only; DNSSEC, NSEC/NSEC3 chains, ZONEMD and lint are issue #3. What is
+ * checked here:
+ *  - the apex has exactly one SOA and at least one NS (RFC 1035 §5.2, RFC 1034 §4.2.1);
+ *  - CNAME stands alone: no other data at its owner except RRSIG and NSEC, and never at
+ *    the apex (RFC 2181 §10.1, RFC 4035 §2.5, RFC 1912 §2.4);
+ *  - RRSIGs imply a DNSKEY RRset at the apex (RFC 4035 §2.1). */
+int fe_zone_validate(struct fe_zone *z, struct fe_zone_error *err)
+{
+	for (size_t i = 0; i < z->nnodes; i++) {
+		const struct fe__znode *n = &z->nodes[i];
+		struct fe__zrec *const *r = z->recs + n->first;
+		size_t soa = 0, ns = 0, cname = 0, other = 0;
+		const struct fe__zrec *cn = NULL;
+		for (size_t k = 0; k < n->count; k++) {
+			switch (r[k]->type) {
+			case FE_T_SOA:
+				soa++;
+				other++;
+				break;
+			case FE_T_NS:
+				ns++;
+				other++;
+				break;
+			case FE_T_CNAME:
+				cname++;
+				cn = r[k];
+				break;
+			case FE_T_RRSIG:
+			case FE_T_NSEC:
+				break;
+			default:
+				other++;
+				break;
+			}
+		}
+		const char *file = n->count && r[0]->file < z->nfiles ? z->files[r[0]->file] : "";
+		unsigned long line = n->count ? r[0]->line : 0;
+		if (n->flags & FE_NODE_APEX) {
+			if (soa != 1 || ns == 0) {
+				fe__zone_err(err, file, line,
+				             "apex %s needs one SOA and NS records", z->apex_str);
+				return FE_EVALIDATE;
+			}
+			if (cname) {
+				fe__zone_err(err, file, line, "CNAME at the apex %s", z->apex_str);
+				return FE_EVALIDATE;
+			}
+		}
+		if (cname && (cname > 1 || other) && !(n->flags & FE_NODE_OCCLUDED)) {
+			char s[1100];
+			file = cn->file < z->nfiles ? z->files[cn->file] : "";
+			line = cn->line;
+			fe_wire_name_to_str(fe__own_name(n->own) + n->name_off, s, sizeof(s));
+			fe__zone_err(err, file, line, "CNAME at %s alongside other data", s);
+			return FE_EVALIDATE;
+		}
+	}
+	if (z->has_rrsig && !(z->flags & FE_ZONE_SIGNED)) {
+		fe__zone_err(err, z->nfiles ? z->files[0] : "", 0,
+		             "RRSIG records but no DNSKEY at the apex %s", z->apex_str);
+		return FE_EVALIDATE;
+	}
+	return FE_OK;
+}
+
+int fe_zone_load_file(const char *path, const struct fe_zone_opts *opts, struct fe_store *st,
+                      struct fe_zone_error *err)
+{
+	struct fe_zone *z;
+	int rc = fe_zone_parse_file(path, opts, &z, err);
+	if (rc != FE_OK)
+		return rc;
+	rc = fe_zone_validate(z, err);
+	if (rc == FE_OK)
+		rc = fe_zone_commit(z, st, err);
+	fe_zone_free(z);
+	return rc;
+}

@@ -1,0 +1,697 @@
+/* Master file reading (RFC 1035 §5) with ldns, one RR at a time, each converted at once into
+ * the compact form of zone_int.h so that a large zone never exists as ldns objects.
+ *
+ * ldns reads $TTL itself; two directives need help:
+ * - $INCLUDE: ldns only reports it (LDNS_STATUS_SYNTAX_INCLUDE). We re-read the directive's
+ *   text, resolve the file and accept it only inside the include root (THREATS.md Z8).
+ * - $ORIGIN: ldns takes a relative argument as absolute; RFC 1035 §5.1 makes it relative to
+ *   the current origin, so we re-read the argument and fix the origin up. */
+#include "zone_int.h"
+
+#include <errno.h>
+#include <ldns/ldns.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAX_RECORDS 50000000ull
+#define DEFAULT_MAX_LINE    65535u
+#define MAX_INCLUDE_DEPTH   8
+#define MAX_FILES           1024u
+#define CHUNK_SIZE          (4u << 20)
+#define DIRECTIVE_TAIL      4096u /* bytes re-read to find a directive's text */
+#define LDNS_DEFAULT_TTL_S  3600u
+
+struct pctx {
+	struct fe_zone *z;
+	struct fe_zone_error *err;
+	uint64_t max_records;
+	uint64_t nread; /* RRs read, before dedup */
+	size_t max_line;
+	char root[PATH_MAX]; /* realpath of the include root */
+	int depth;
+	int64_t now;
+	const struct fe__zowner *last_own;
+	const struct fe__zrec *first_soa;
+	uint8_t key[FE_WIRE_KEY_MAX];
+	uint8_t rdata[65536];
+};
+
+void fe__zone_err(struct fe_zone_error *err, const char *file, unsigned long line, const char *fmt,
+                  ...)
+{
+	va_list ap;
+	if (err == NULL)
+		return;
+	snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
+	err->line = line;
+	va_start(ap, fmt);
+	vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
+	va_end(ap);
+}
+
+void *fe__zone_alloc(struct fe_zone *z, size_t n)
+{
+	struct fe__chunk *c = z->chunks;
+	n = (n + 7u) & ~(size_t)7u;
+	if (c == NULL || c->cap - c->used < n) {
+		size_t cap = FE_MAX((size_t)CHUNK_SIZE, n);
+		c = malloc(sizeof(*c) + cap);
+		if (c == NULL)
+			return NULL;
+		c->cap = cap;
+		c->used = 0;
+		c->next = z->chunks;
+		z->chunks = c;
+	}
+	void *p = c->data + c->used;
+	c->used += n;
+	return p;
+}
+
+static const char *cur_file(struct pctx *c, uint16_t idx)
+{
+	return idx < c->z->nfiles ? c->z->files[idx] : "";
+}
+
+/* ---- directive re-reading ------------------------------------------------------------ */
+
+/* Copy the last line of [from, to) that starts with @dir into @out (NUL-terminated, without
+ * the newline). The file position is restored to @to. */
+static bool reread_directive(FILE *fp, off_t from, off_t to, const char *dir, char *out, size_t cap)
+{
+	char buf[DIRECTIVE_TAIL + 1];
+	off_t start = to - from > (off_t)DIRECTIVE_TAIL ? to - (off_t)DIRECTIVE_TAIL : from;
+	size_t n = (size_t)(to - start);
+	bool found = false;
+
+	if (fseeko(fp, start, SEEK_SET) != 0)
+		return false;
+	n = fread(buf, 1, n, fp);
+	buf[n] = 0;
+	fseeko(fp, to, SEEK_SET);
+	size_t dl = strlen(dir);
+	for (size_t i = 0; i < n; i++) {
+		if ((i == 0 || buf[i - 1] == '\n') && strncmp(buf + i, dir, dl) == 0) {
+			size_t e = i;
+			while (e < n && buf[e] != '\n' && buf[e] != '\r')
+				e++;
+			size_t len = FE_MIN(e - i, cap - 1);
+			memcpy(out, buf + i, len);
+			out[len] = 0;
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* Next token of a directive line (quoted or bare); NULL at end of line or a comment. */
+static char *next_token(char **p)
+{
+	char *s = *p;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == 0 || *s == ';')
+		return NULL;
+	char *tok = s;
+	if (*s == '"') {
+		tok = ++s;
+		while (*s && *s != '"')
+			s++;
+	} else {
+		while (*s && *s != ' ' && *s != '\t' && *s != ';')
+			s++;
+	}
+	if (*s == '"' || *s == ' ' || *s == '\t')
+		*s++ = 0;
+	else if (*s == ';')
+		*s = 0; /* comment follows right after the token */
+	*p = s;
+	return tok;
+}
+
+/* The longest physical line in [from, to), for the max_line_bytes limit. */
+static size_t longest_line(FILE *fp, off_t from, off_t to)
+{
+	size_t best = 0, cur = 0;
+	if (fseeko(fp, from, SEEK_SET) != 0)
+		return 0;
+	for (off_t i = from; i < to; i++) {
+		int ch = getc(fp);
+		if (ch == EOF)
+			break;
+		if (ch == '\n') {
+			best = FE_MAX(best, cur);
+			cur = 0;
+		} else {
+			cur++;
+		}
+	}
+	fseeko(fp, to, SEEK_SET);
+	return FE_MAX(best, cur);
+}
+
+/* ---- conversion ------------------------------------------------------------------------ */
+
+static int push_rec(struct fe_zone *z, struct fe__zrec *r)
+{
+	if (z->nrecs == z->recs_cap) {
+		size_t cap = z->recs_cap ? z->recs_cap * 2 : 1024;
+		struct fe__zrec **n = realloc(z->recs, cap * sizeof(*n));
+		if (n == NULL)
+			return FE_ENOMEM;
+		z->recs = n;
+		z->recs_cap = cap;
+	}
+	z->recs[z->nrecs++] = r;
+	return FE_OK;
+}
+
+static bool is_meta_type(uint16_t t)
+{
+	/* RFC 6895 §3.1: 128–255 are QTYPEs/meta-TYPEs; OPT (41) is a meta-RR (RFC 6891). */
+	return t == 0 || t == FE_T_OPT || (t >= 128 && t <= 255);
+}
+
+/* RFC 4034 §3.1.5: RRSIG times are serial numbers (RFC 1982) around now. */
+static int64_t rrsig_time(uint32_t v, int64_t now)
+{
+	return now + (int32_t)(v - (uint32_t)now);
+}
+
+static int convert_rr(struct pctx *c, ldns_rr *rr, uint16_t file, unsigned long line)
+{
+	struct fe_zone *z = c->z;
+	const char *fname = cur_file(c, file);
+	uint16_t type = (uint16_t)ldns_rr_get_type(rr);
+
+	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
+		fe__zone_err(c->err, fname, line, "class %u: only IN zones are served",
+		             (unsigned)ldns_rr_get_class(rr));
+		return FE_EFORMAT;
+	}
+	if (is_meta_type(type)) {
+		fe__zone_err(c->err, fname, line, "type %u cannot appear in a zone", type);
+		return FE_EFORMAT;
+	}
+	if (++c->nread > c->max_records) {
+		fe__zone_err(c->err, fname, line, "more than %llu records",
+		             (unsigned long long)c->max_records);
+		return FE_ERANGE;
+	}
+
+	const ldns_rdf *owner = ldns_rr_owner(rr);
+	const uint8_t *oname = ldns_rdf_data(owner);
+	size_t olen = ldns_rdf_size(owner);
+	int klen = fe_wire_name_key(oname, olen, c->key, sizeof(c->key));
+	if (klen < 0) {
+		fe__zone_err(c->err, fname, line, "malformed owner name");
+		return FE_EFORMAT;
+	}
+	if ((size_t)klen < z->apex_key_len || memcmp(c->key, z->apex_key, z->apex_key_len) != 0) {
+		char buf[1100];
+		fe_wire_name_to_str(oname, buf, sizeof(buf));
+		fe__zone_err(c->err, fname, line, "%s is outside the zone %s", buf, z->apex_str);
+		return FE_EFORMAT;
+	}
+
+	size_t rdlen = 0;
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+		const ldns_rdf *f = ldns_rr_rdf(rr, i);
+		size_t n = ldns_rdf_size(f);
+		if (n > 65535u - rdlen) {
+			fe__zone_err(c->err, fname, line, "RDATA longer than 65535 octets");
+			return FE_EFORMAT;
+		}
+		/* ldns keeps every field in wire form with names uncompressed (RFC 3597 §4). */
+		memcpy(c->rdata + rdlen, ldns_rdf_data(f), n);
+		rdlen += n;
+	}
+
+	uint16_t covered = type;
+	if (type == FE_T_RRSIG) {
+		/* RFC 4034 §3.1: type covered(2) alg(1) labels(1) ttl(4) expiration(4) ... */
+		if (rdlen < 18u + 1u) {
+			fe__zone_err(c->err, fname, line, "RRSIG RDATA too short");
+			return FE_EFORMAT;
+		}
+		covered = fe_load_be16(c->rdata);
+		int64_t exp = rrsig_time(fe_load_be32(c->rdata + 8), c->now);
+		if (!z->has_rrsig || exp < z->sig_expire_s)
+			z->sig_expire_s = exp;
+		z->has_rrsig = true;
+	} else if (type == FE_T_SOA) {
+		if ((size_t)klen != z->apex_key_len) {
+			fe__zone_err(c->err, fname, line, "SOA not at the zone apex %s",
+			             z->apex_str);
+			return FE_EFORMAT;
+		}
+	} else if (type == FE_T_NSEC3) {
+		z->nsec3_read++;
+	}
+
+	/* Owners repeat in runs (RRSIGs follow their RRset): intern against the last one. */
+	const struct fe__zowner *own = c->last_own;
+	if (own == NULL || own->key_len != (size_t)klen ||
+	    memcmp(fe__own_key(own), c->key, (size_t)klen) != 0) {
+		struct fe__zowner *o = fe__zone_alloc(z, sizeof(*o) + (size_t)klen + olen);
+		if (o == NULL)
+			return FE_ENOMEM;
+		o->key_len = (uint16_t)klen;
+		o->name_len = (uint8_t)olen;
+		o->labels = (uint8_t)fe_wire_name_labels(oname);
+		memcpy(o->data, c->key, (size_t)klen);
+		memcpy(o->data + klen, oname, olen);
+		own = o;
+		c->last_own = o;
+	}
+
+	struct fe__zrec *r = fe__zone_alloc(z, sizeof(*r) + rdlen);
+	if (r == NULL)
+		return FE_ENOMEM;
+	r->own = own;
+	r->ttl = ldns_rr_ttl(rr);
+	r->line = (uint32_t)FE_MIN(line, (unsigned long)UINT32_MAX);
+	r->type = type;
+	r->covered = covered;
+	r->rdlen = (uint16_t)rdlen;
+	r->file = file;
+	memcpy(r->rdata, c->rdata, rdlen);
+
+	if (type == FE_T_SOA) {
+		if (c->first_soa == NULL) {
+			c->first_soa = r;
+			z->soa_ttl = r->ttl;
+			/* MNAME, RNAME, then serial refresh retry expire minimum (RFC 1035
+			 * §3.3.13). */
+			int m = fe_wire_name_len(r->rdata, rdlen);
+			int n = m < 0 ? -1 : fe_wire_name_len(r->rdata + m, rdlen - (size_t)m);
+			if (m < 0 || n < 0 || rdlen - (size_t)m - (size_t)n != 20u) {
+				fe__zone_err(c->err, fname, line, "malformed SOA RDATA");
+				return FE_EFORMAT;
+			}
+			z->serial = fe_load_be32(r->rdata + m + n);
+			z->soa_minimum = fe_load_be32(r->rdata + m + n + 16);
+			memcpy(z->apex, fe__own_name(own), own->name_len);
+			z->apex_len = own->name_len;
+		} else if (c->first_soa->rdlen != rdlen ||
+		           memcmp(c->first_soa->rdata, r->rdata, rdlen) != 0) {
+			/* RFC 1035 §5.2: exactly one SOA, at the top of the zone. */
+			fe__zone_err(c->err, fname, line, "second SOA record (first at %s:%u)",
+			             cur_file(c, c->first_soa->file), c->first_soa->line);
+			return FE_EFORMAT;
+		}
+		z->soa_count++;
+	}
+	return push_rec(z, r);
+}
+
+/* ---- files ----------------------------------------------------------------------------- */
+
+static int add_file(struct pctx *c, const char *path, uint16_t *idx)
+{
+	struct fe_zone *z = c->z;
+	if (z->nfiles >= MAX_FILES) {
+		fe__zone_err(c->err, path, 0, "more than %u included files", MAX_FILES);
+		return FE_ERANGE;
+	}
+	char **n = realloc(z->files, (z->nfiles + 1) * sizeof(*n));
+	if (n == NULL)
+		return FE_ENOMEM;
+	z->files = n;
+	z->files[z->nfiles] = strdup(path);
+	if (z->files[z->nfiles] == NULL)
+		return FE_ENOMEM;
+	*idx = (uint16_t)z->nfiles++;
+	return FE_OK;
+}
+
+static int parse_file(struct pctx *c, const char *path, const ldns_rdf *origin_in, uint32_t ttl_in);
+
+/* Make "$ORIGIN name" relative names relative to the previous origin (RFC 1035 §5.1). */
+static int fix_origin(struct pctx *c, FILE *fp, off_t from, off_t to, ldns_rdf *old,
+                      ldns_rdf **origin, const char *fname, unsigned long line)
+{
+	char text[DIRECTIVE_TAIL + 1];
+	if (!reread_directive(fp, from, to, "$ORIGIN", text, sizeof(text)))
+		return FE_OK; /* keep what ldns made of it */
+	char *p = text + 7;
+	char *arg = next_token(&p);
+	if (arg == NULL) {
+		fe__zone_err(c->err, fname, line, "$ORIGIN without a name");
+		return FE_ESYNTAX;
+	}
+	size_t al = strlen(arg);
+	bool absolute = al > 0 && arg[al - 1] == '.' && (al < 2 || arg[al - 2] != '\\');
+	if (absolute || old == NULL)
+		return FE_OK;
+	char *olds = ldns_rdf2str(old);
+	if (olds == NULL)
+		return FE_ENOMEM;
+	char joined[2048];
+	int n = snprintf(joined, sizeof(joined), "%s.%s", arg, strcmp(olds, ".") ? olds : "");
+	free(olds);
+	ldns_rdf *nr = n > 0 && (size_t)n < sizeof(joined) ? ldns_dname_new_frm_str(joined) : NULL;
+	if (nr == NULL) {
+		fe__zone_err(c->err, fname, line, "bad $ORIGIN %s", arg);
+		return FE_ESYNTAX;
+	}
+	ldns_rdf_deep_free(*origin);
+	*origin = nr;
+	return FE_OK;
+}
+
+static int do_include(struct pctx *c, FILE *fp, off_t from, off_t to, const char *fname,
+                      unsigned long line, const ldns_rdf *origin, uint32_t ttl)
+{
+	char text[DIRECTIVE_TAIL + 1];
+	char dirbuf[PATH_MAX], target[PATH_MAX * 2], real[PATH_MAX];
+	int err;
+
+	if (!reread_directive(fp, from, to, "$INCLUDE", text, sizeof(text))) {
+		fe__zone_err(c->err, fname, line, "cannot read the $INCLUDE line");
+		return FE_ESYNTAX;
+	}
+	char *p = text + 8;
+	char *file = next_token(&p);
+	char *org = file ? next_token(&p) : NULL;
+	if (file == NULL || *file == 0) {
+		fe__zone_err(c->err, fname, line, "$INCLUDE without a file name");
+		return FE_ESYNTAX;
+	}
+	if (c->depth >= MAX_INCLUDE_DEPTH) {
+		fe__zone_err(c->err, fname, line, "$INCLUDE nested deeper than %d",
+		             MAX_INCLUDE_DEPTH);
+		return FE_ERANGE;
+	}
+	/* Relative paths are relative to the including file's folder. */
+	if (file[0] == '/') {
+		snprintf(target, sizeof(target), "%s", file);
+	} else {
+		snprintf(dirbuf, sizeof(dirbuf), "%s", fname);
+		snprintf(target, sizeof(target), "%s/%s", dirname(dirbuf), file);
+	}
+	if (realpath(target, real) == NULL) {
+		fe__zone_err(c->err, fname, line, "$INCLUDE %s: %s", file, strerror(errno));
+		return errno == ENOENT ? FE_ENOENT : FE_EIO;
+	}
+	size_t rl = strlen(c->root);
+	bool inside = strncmp(real, c->root, rl) == 0 &&
+	              (real[rl] == '/' || (rl == 1 && c->root[0] == '/'));
+	if (!inside) {
+		fe__zone_err(c->err, fname, line, "$INCLUDE %s is outside the include root %s",
+		             file, c->root);
+		return FE_EPERM;
+	}
+
+	ldns_rdf *inc_origin = NULL;
+	if (org != NULL) {
+		size_t ol = strlen(org);
+		char abs[2048];
+		if (ol == 0 || org[ol - 1] != '.') {
+			char *os = ldns_rdf2str(origin);
+			snprintf(abs, sizeof(abs), "%s.%s", org, os ? os : ".");
+			free(os);
+		} else {
+			snprintf(abs, sizeof(abs), "%s", org);
+		}
+		inc_origin = ldns_dname_new_frm_str(abs);
+		if (inc_origin == NULL) {
+			fe__zone_err(c->err, fname, line, "$INCLUDE: bad origin %s", org);
+			return FE_ESYNTAX;
+		}
+	}
+	c->depth++;
+	/* RFC 1035 §5.1: the include's origin does not leak back into this file. */
+	err = parse_file(c, target, inc_origin ? inc_origin : origin, ttl);
+	c->depth--;
+	ldns_rdf_deep_free(inc_origin);
+	return err;
+}
+
+static bool ldns_is_syntax(ldns_status s)
+{
+	return s != LDNS_STATUS_MEM_ERR && s != LDNS_STATUS_FILE_ERR;
+}
+
+static int parse_file(struct pctx *c, const char *path, const ldns_rdf *origin_in, uint32_t ttl_in)
+{
+	FILE *fp;
+	uint16_t fidx;
+	int err = FE_OK;
+	ldns_rdf *origin = NULL, *prev = NULL;
+	uint32_t default_ttl = ttl_in;
+	int line = 0;
+
+	fp = fopen(path, "r");
+	if (fp == NULL) {
+		fe__zone_err(c->err, path, 0, "%s", strerror(errno));
+		return errno == ENOENT ? FE_ENOENT : FE_EIO;
+	}
+	if ((err = add_file(c, path, &fidx)) != FE_OK)
+		goto out_close;
+	const char *fname = c->z->files[fidx];
+	origin = ldns_rdf_clone(origin_in);
+	if (origin == NULL) {
+		err = FE_ENOMEM;
+		goto out_close;
+	}
+
+	/* The origin before each call, for fix_origin (ldns changes it only on $ORIGIN). */
+	ldns_rdf *known = ldns_rdf_clone(origin);
+	if (known == NULL) {
+		err = FE_ENOMEM;
+		goto out_close;
+	}
+	for (;;) {
+		ldns_rr *rr = NULL;
+		off_t from = ftello(fp);
+		ldns_status s = ldns_rr_new_frm_fp_l(&rr, fp, &default_ttl, &origin, &prev, &line);
+		off_t to = ftello(fp);
+		unsigned long ln = (unsigned long)(line > 0 ? line : 0);
+
+		if (to - from > (off_t)c->max_line && longest_line(fp, from, to) > c->max_line) {
+			fe__zone_err(c->err, fname, ln, "line longer than %zu bytes", c->max_line);
+			err = FE_ERANGE;
+		} else if (s == LDNS_STATUS_OK) {
+			err = convert_rr(c, rr, fidx, ln);
+		} else if (s == LDNS_STATUS_SYNTAX_TTL || s == LDNS_STATUS_SYNTAX_EMPTY) {
+			err = FE_OK;
+		} else if (s == LDNS_STATUS_SYNTAX_ORIGIN) {
+			err = fix_origin(c, fp, from, to, known, &origin, fname, ln);
+			ldns_rdf_deep_free(known);
+			known = ldns_rdf_clone(origin);
+			if (err == FE_OK && known == NULL)
+				err = FE_ENOMEM;
+		} else if (s == LDNS_STATUS_SYNTAX_INCLUDE) {
+			err = do_include(c, fp, from, to, fname, ln, origin, default_ttl);
+		} else if (to - from > (off_t)LDNS_MAX_LINELEN) {
+			fe__zone_err(c->err, fname, ln, "record longer than the parser's %d bytes",
+			             LDNS_MAX_LINELEN);
+			err = FE_ERANGE;
+		} else {
+			fe__zone_err(c->err, fname, ln, "%s", ldns_get_errorstr_by_id(s));
+			err = ldns_is_syntax(s) ? FE_ESYNTAX
+			                        : (s == LDNS_STATUS_MEM_ERR ? FE_ENOMEM : FE_EIO);
+		}
+		ldns_rr_free(rr);
+		if (err != FE_OK)
+			break;
+		if (s == LDNS_STATUS_SYNTAX_EMPTY && feof(fp))
+			break;
+		if (ferror(fp)) {
+			fe__zone_err(c->err, fname, ln, "read error");
+			err = FE_EIO;
+			break;
+		}
+	}
+	ldns_rdf_deep_free(known);
+
+out_close:
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
+	fclose(fp);
+	return err;
+}
+
+/* ---- entry points ---------------------------------------------------------------------- */
+
+int fe_zone_peek_apex(const char *path, char *apex, size_t cap, struct fe_zone_error *err)
+{
+	FILE *fp = fopen(path, "r");
+	ldns_rdf *origin = NULL, *prev = NULL;
+	uint32_t ttl = LDNS_DEFAULT_TTL_S;
+	int line = 0, rc = FE_EFORMAT;
+
+	if (fp == NULL) {
+		fe__zone_err(err, path, 0, "%s", strerror(errno));
+		return errno == ENOENT ? FE_ENOENT : FE_EIO;
+	}
+	for (;;) {
+		ldns_rr *rr = NULL;
+		ldns_status s = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &origin, &prev, &line);
+		if (s == LDNS_STATUS_OK && ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA) {
+			char *str = ldns_rdf2str(ldns_rr_owner(rr));
+			/* A relative owner without $ORIGIN comes out as the root: ambiguous. */
+			if (str == NULL || strcmp(str, ".") == 0) {
+				fe__zone_err(err, path, (unsigned long)line,
+				             "cannot tell the zone apex: SOA owner is relative and "
+				             "there is no $ORIGIN");
+				rc = FE_EFORMAT;
+			} else if (strlen(str) >= cap) {
+				rc = FE_ENOSPC;
+			} else {
+				snprintf(apex, cap, "%s", str);
+				rc = FE_OK;
+			}
+			free(str);
+			ldns_rr_free(rr);
+			break;
+		}
+		ldns_rr_free(rr);
+		if (s == LDNS_STATUS_OK || s == LDNS_STATUS_SYNTAX_TTL ||
+		    s == LDNS_STATUS_SYNTAX_ORIGIN || s == LDNS_STATUS_SYNTAX_INCLUDE ||
+		    s == LDNS_STATUS_SYNTAX_EMPTY) {
+			if (feof(fp)) {
+				fe__zone_err(err, path, (unsigned long)line, "no SOA record");
+				rc = FE_EFORMAT;
+				break;
+			}
+			continue;
+		}
+		fe__zone_err(err, path, (unsigned long)line, "%s", ldns_get_errorstr_by_id(s));
+		rc = FE_ESYNTAX;
+		break;
+	}
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
+	fclose(fp);
+	return rc;
+}
+
+void fe_zone_free(struct fe_zone *z)
+{
+	if (z == NULL)
+		return;
+	struct fe__chunk *c = z->chunks;
+	while (c) {
+		struct fe__chunk *n = c->next;
+		free(c);
+		c = n;
+	}
+	for (size_t i = 0; i < z->nfiles; i++)
+		free(z->files[i]);
+	free(z->files);
+	free(z->recs);
+	free(z->n3recs);
+	free(z->nodes);
+	free(z->hashes);
+	free(z->n3);
+	free(z);
+}
+
+int fe_zone_parse_file(const char *path, const struct fe_zone_opts *opts, struct fe_zone **out,
+                       struct fe_zone_error *err)
+{
+	struct fe_zone_opts defaults = {0};
+	struct fe_zone_error dummy;
+	struct pctx *c = NULL;
+	struct fe_zone *z = NULL;
+	ldns_rdf *origin = NULL;
+	char origin_str[1100];
+	int rc;
+	uint64_t t0 = fe_time_mono_us();
+
+	*out = NULL;
+	if (err == NULL)
+		err = &dummy;
+	memset(err, 0, sizeof(*err));
+	if (opts == NULL)
+		opts = &defaults;
+
+	if (opts->origin != NULL) {
+		size_t ol = strlen(opts->origin);
+		snprintf(origin_str, sizeof(origin_str), "%s%s", opts->origin,
+		         ol && opts->origin[ol - 1] == '.' ? "" : ".");
+	} else if ((rc = fe_zone_peek_apex(path, origin_str, sizeof(origin_str), err)) != FE_OK) {
+		return rc;
+	}
+	origin = ldns_dname_new_frm_str(origin_str);
+	if (origin == NULL) {
+		fe__zone_err(err, path, 0, "bad origin %s", origin_str);
+		return FE_ESYNTAX;
+	}
+
+	z = calloc(1, sizeof(*z));
+	c = calloc(1, sizeof(*c));
+	if (z == NULL || c == NULL) {
+		rc = FE_ENOMEM;
+		goto out;
+	}
+	c->z = z;
+	c->err = err;
+	c->max_records = opts->max_records ? opts->max_records : DEFAULT_MAX_RECORDS;
+	c->max_line = opts->max_line_bytes ? opts->max_line_bytes : DEFAULT_MAX_LINE;
+	c->now = fe_time_wall_s();
+
+	snprintf(z->apex_str, sizeof(z->apex_str), "%s", origin_str);
+	z->apex_len = ldns_rdf_size(origin);
+	memcpy(z->apex, ldns_rdf_data(origin), z->apex_len);
+	int kl = fe_wire_name_key(z->apex, z->apex_len, z->apex_key, sizeof(z->apex_key));
+	if (kl <= 0) {
+		fe__zone_err(err, path, 0, "%s: the root zone is not supported", origin_str);
+		rc = FE_ENOTSUP;
+		goto out;
+	}
+	z->apex_key_len = (size_t)kl;
+	z->apex_labels = (uint8_t)fe_wire_name_labels(z->apex);
+
+	/* $INCLUDE root: the option, or the zone file's folder. */
+	char rootbuf[PATH_MAX];
+	const char *root = opts->include_root;
+	if (root == NULL) {
+		snprintf(rootbuf, sizeof(rootbuf), "%s", path);
+		root = dirname(rootbuf);
+	}
+	if (realpath(root, c->root) == NULL) {
+		fe__zone_err(err, root, 0, "include root: %s", strerror(errno));
+		rc = errno == ENOENT ? FE_ENOENT : FE_EIO;
+		goto out;
+	}
+
+	if ((rc = parse_file(c, path, origin, LDNS_DEFAULT_TTL_S)) != FE_OK)
+		goto out;
+	if (z->soa_count == 0) {
+		fe__zone_err(err, path, 0, "no SOA record at the apex %s", z->apex_str);
+		rc = FE_EFORMAT;
+		goto out;
+	}
+	if ((rc = fe__zone_build(z, opts, err)) != FE_OK)
+		goto out;
+	z->parse_us = fe_time_mono_us() - t0;
+	*out = z;
+	z = NULL;
+out:
+	ldns_rdf_deep_free(origin);
+	free(c);
+	fe_zone_free(z);
+	return rc;
+}
+
+const uint8_t *fe_zone_apex(const struct fe_zone *z, size_t *len)
+{
+	*len = z->apex_len;
+	return z->apex;
+}
+
+uint32_t fe_zone_serial(const struct fe_zone *z)
+{
+	return z->serial;
+}
+
+uint64_t fe_zone_rr_count(const struct fe_zone *z)
+{
+	return z->nrecs + z->n3recs_len;
+}
