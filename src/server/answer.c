@@ -1,0 +1,648 @@
+/* Answer engine: one query in, one response out, over local zones (issue #2 §6).
+ *
+ * Decisions (each also stated where the code makes it):
+ *  - Class IN only; other classes REFUSED.
+ *  - AXFR/IXFR: REFUSED over UDP and TCP alike (no transfers yet; never amplification).
+ *  - ANY: RFC 8482 §4.1, one RRset of the node (the lowest type) with its RRSIGs, the same over
+ *    UDP and TCP; opts->refuse_any turns it into REFUSED. Meta-types OPT/TSIG/TKEY as QTYPE
+ *    are FORMERR, MAILA/MAILB NOTIMP.
+ *  - A query carrying TSIG gets NOTAUTH (RFC 8945 §5.2.1: no key is known yet; the TSIG RR
+ *    with BADKEY is added once transfers/TSIG land).
+ *  - Opcodes other than QUERY (NOTIFY included, for now) get NOTIMP.
+ *  - Name outside every held zone: REFUSED (RFC 5067 style "always answer"), counted.
+ *  - Name at or below a delegation to a zone we do not hold: SERVFAIL, never a referral;
+ *    DS at the cut is answered from the parent (RFC 4035 §3.1.4.1). A CNAME chain that runs
+ *    into such a name gets SERVFAIL too; a chain that leaves the held zones ends there with
+ *    NOERROR and what was found (RFC 1034 §4.3.2 step 3a), as an authoritative server does.
+ *  - Header: RA=1, AA=0, AD=0 (validation is a later issue), QNAME case as received.
+ * Counters: this function counts QUERIES, UDP/TCP, every rcode, DROPPED, TRUNCATED,
+ * OUT_OF_ZONE and STORE_ERRORS; the network layer counts the rest. */
+#include <string.h>
+
+#include "answer_int.h"
+#include "fedenum/util.h"
+
+static struct fe_ratelog store_rl = FE_RATELOG_INIT(5, 60);
+
+/* ---- names ------------------------------------------------------------------------ */
+
+int fe__name_init(struct fe__name *n, const uint8_t *name)
+{
+	int len = fe_wire_name_len(name, FE_WIRE_NAME_MAX);
+	if (len < 0)
+		return FE_EFORMAT;
+	int klen = fe_wire_name_key(name, (size_t)len, n->key, sizeof(n->key));
+	if (klen < 0)
+		return FE_EFORMAT;
+	unsigned labels = 0;
+	for (int i = 0; i < klen; i++) {
+		if (n->key[i] != 0)
+			continue;
+		if (labels >= FE__ANS_LABELS_MAX)
+			return FE_EFORMAT;
+		n->cut[labels++] = (uint16_t)(i + 1);
+	}
+	n->name = name;
+	n->len = (uint8_t)len;
+	n->labels = (uint8_t)labels;
+	n->key_len = (uint16_t)klen;
+	return FE_OK;
+}
+
+const uint8_t *fe__name_suffix(const struct fe__name *n, unsigned labels)
+{
+	const uint8_t *p = n->name;
+	for (unsigned skip = n->labels > labels ? n->labels - labels : 0; skip > 0; skip--)
+		p += 1u + p[0];
+	return p;
+}
+
+/* Validate an uncompressed name that must fill exactly @len bytes of RDATA. */
+static bool rdata_name_ok(const uint8_t *p, size_t len)
+{
+	if (len == 0)
+		return false;
+	int n = fe_wire_name_len(p, len);
+	return n > 0 && (size_t)n == len;
+}
+
+/* ---- items ------------------------------------------------------------------------ */
+
+/* 1 added, 0 duplicate (each RRset once), -1 table full. */
+static int add_item(struct fe__ans *a, enum fe_wire_section sec, const uint8_t *owner,
+                    const struct fe_store_zone_rec *zone, const struct fe_store_rrset *rs,
+                    uint32_t ttl, uint8_t flags)
+{
+	for (unsigned i = 0; i < a->nitem; i++) {
+		const struct fe__item *it = &a->item[i];
+		if (it->sec == sec && it->rs.type == rs->type &&
+		    (it->flags & FE__IT_SIGS_ONLY) == (flags & FE__IT_SIGS_ONLY) &&
+		    fe_wire_name_eq(it->owner, owner))
+			return 0;
+	}
+	if (a->nitem >= FE__ANS_ITEMS_MAX) {
+		a->items_full = true;
+		return -1;
+	}
+	struct fe__item *it = &a->item[a->nitem++];
+	it->owner = owner;
+	it->zone = zone;
+	it->rs = *rs;
+	it->ttl = ttl;
+	it->sec = (uint8_t)sec;
+	it->flags = flags;
+	return 1;
+}
+
+bool fe__ans_add(struct fe__ans *a, enum fe_wire_section sec, const uint8_t *owner,
+                 const struct fe_store_zone_rec *zone, const struct fe_store_rrset *rs,
+                 uint32_t ttl, uint8_t flags)
+{
+	return add_item(a, sec, owner, zone, rs, ttl, flags) >= 0;
+}
+
+static uint8_t sig_flag(const struct fe__ans *a)
+{
+	return a->dnssec ? FE__IT_SIGS : 0;
+}
+
+/* ---- store access ----------------------------------------------------------------- */
+
+static void store_failed(struct fe__ans *a, int rc, const char *what)
+{
+	if (!a->store_error)
+		fe_ratelog(&store_rl, FE_LOG_ERR, "answer: store %s failed: %s", what,
+		           fe_strerror(rc));
+	a->store_error = true;
+}
+
+bool fe__ans_get_node(struct fe__ans *a, const struct fe_store_zone_rec *zone, const uint8_t *key,
+                      size_t key_len, struct fe_store_node *out)
+{
+	int rc = fe_store_get_node(a->ctx->reader, zone, key, key_len, out);
+	if (rc == FE_OK)
+		return true;
+	if (rc != FE_ENOENT)
+		store_failed(a, rc, "node lookup");
+	return false;
+}
+
+/* The held zone that answers for @n: the closest enclosing one, except that DS is looked
+ * for on the parent side of a cut first (RFC 4035 §3.1.4.1); a server holding the child
+ * but not the parent answers DS from the child (NODATA at its apex). */
+static int select_zone(struct fe__ans *a, const struct fe__name *n,
+                       const struct fe_store_zone_rec **zone)
+{
+	if (a->qtype == FE_T_DS && n->labels > 0) {
+		int rc = fe_store_find_zone(a->ctx->reader, n->key,
+		                            fe__name_key_len(n, n->labels - 1u), zone);
+		if (rc != FE_ENOENT)
+			return rc;
+	}
+	return fe_store_find_zone(a->ctx->reader, n->key, n->key_len, zone);
+}
+
+/* ---- resolution ------------------------------------------------------------------- */
+
+enum step { ST_HIT, ST_NODATA, ST_NXDOMAIN, ST_FOLLOW, ST_SERVFAIL };
+
+/* The data of @node for the query type, owner @n (the synthesized name for a wildcard,
+ * RFC 4592 §3.4). Sets *target for a CNAME to follow. */
+static enum step answer_node(struct fe__ans *a, const struct fe_store_zone_rec *zone,
+                             const struct fe__name *n, const struct fe_store_node *node,
+                             const uint8_t **target)
+{
+	struct fe_store_rrset rs;
+	size_t iter = 0;
+	bool any = false;
+
+	switch (a->qtype) {
+	case FE_T_ANY:
+		/* RFC 8482 §4.1: one RRset is a complete answer; we give the lowest type. */
+		if (!fe_store_node_next(node, &iter, &rs))
+			return ST_NODATA;
+		add_item(a, FE_SEC_ANSWER, n->name, zone, &rs, rs.ttl, sig_flag(a));
+		return ST_HIT;
+	case FE_T_RRSIG:
+		/* RRSIGs travel with their RRsets in the store; all of them form the answer. */
+		while (fe_store_node_next(node, &iter, &rs)) {
+			if (rs.sig_count == 0)
+				continue;
+			add_item(a, FE_SEC_ANSWER, n->name, zone, &rs, rs.ttl, FE__IT_SIGS_ONLY);
+			any = true;
+		}
+		return any ? ST_HIT : ST_NODATA;
+	default:
+		break;
+	}
+	if (fe_store_node_find(node, a->qtype, &rs)) {
+		add_item(a, FE_SEC_ANSWER, n->name, zone, &rs, rs.ttl, sig_flag(a));
+		return ST_HIT;
+	}
+	/* RFC 1034 §4.3.2 step 3a: a CNAME is followed unless it is what was asked for (Knot
+	 * also answers NSEC at a CNAME node directly, RFC 4035 §2.3). */
+	if (a->qtype == FE_T_CNAME || a->qtype == FE_T_NSEC ||
+	    !fe_store_node_find(node, FE_T_CNAME, &rs))
+		return ST_NODATA;
+	if (a->cnames >= FE__ANS_CNAME_MAX)
+		return ST_HIT; /* chain too long: stop here, as Knot does */
+	const uint8_t *rdata;
+	uint16_t rdlen;
+	bool is_sig;
+	iter = 0;
+	if (!fe_store_rrset_next(&rs, &iter, &rdata, &rdlen, &is_sig) || is_sig ||
+	    !rdata_name_ok(rdata, rdlen)) {
+		store_failed(a, FE_EFORMAT, "CNAME rdata");
+		return ST_SERVFAIL;
+	}
+	int added = add_item(a, FE_SEC_ANSWER, n->name, zone, &rs, rs.ttl, sig_flag(a));
+	if (added <= 0)
+		return ST_HIT; /* already in the answer: a loop; or no room left */
+	a->cnames++;
+	*target = rdata;
+	return ST_FOLLOW;
+}
+
+static void set_negative(struct fe__ans *a, enum fe__outcome out,
+                         const struct fe_store_zone_rec *zone, const struct fe__name *n)
+{
+	a->outcome = out;
+	a->neg_zone = zone;
+	a->neg_name = *n;
+	a->neg_wildcard = false;
+}
+
+/* Look @n up in @zone. */
+static enum step lookup(struct fe__ans *a, const struct fe_store_zone_rec *zone,
+                        const struct fe__name *n, const uint8_t **target)
+{
+	struct fe_store_node node;
+	enum step st;
+
+	if (n->labels < zone->apex_labels) {
+		store_failed(a, FE_EINVAL, "zone selection");
+		return ST_SERVFAIL;
+	}
+	if (fe__ans_get_node(a, zone, n->key, n->key_len, &node)) {
+		/* Data below a cut is not ours to serve; at the cut only DS is (RFC 4035 §3.1.4.1).
+		 */
+		if (node.flags & FE_NODE_OCCLUDED)
+			return ST_SERVFAIL;
+		if ((node.flags & FE_NODE_DELEG) && a->qtype != FE_T_DS)
+			return ST_SERVFAIL;
+		st = answer_node(a, zone, n, &node, target);
+		if (st == ST_NODATA) {
+			set_negative(a, FE__OUT_NODATA, zone, n);
+			a->neg_node = node;
+		}
+		return st;
+	}
+	if (a->store_error)
+		return ST_SERVFAIL;
+
+	/* Closest encloser: the longest existing ancestor (RFC 4592 §3.3.1). The apex exists. */
+	struct fe_store_node ce;
+	unsigned ce_labels = n->labels;
+	for (;;) {
+		if (ce_labels <= zone->apex_labels) {
+			store_failed(a, FE_ENOENT, "apex lookup");
+			return ST_SERVFAIL;
+		}
+		ce_labels--;
+		if (fe__ans_get_node(a, zone, n->key, fe__name_key_len(n, ce_labels), &ce))
+			break;
+		if (a->store_error)
+			return ST_SERVFAIL;
+	}
+	if (ce.flags & (FE_NODE_DELEG | FE_NODE_OCCLUDED))
+		return ST_SERVFAIL; /* below a delegation to a zone we do not hold */
+
+	if (ce.flags & FE_NODE_WILDCHILD) {
+		/* RFC 4592 §3.3.1: the source of synthesis is "*.<closest encloser>". */
+		uint8_t wkey[FE_WIRE_KEY_MAX + 2];
+		size_t wlen = fe__name_key_len(n, ce_labels);
+		memcpy(wkey, n->key, wlen);
+		wkey[wlen++] = '*';
+		wkey[wlen++] = 0;
+		if (fe__ans_get_node(a, zone, wkey, wlen, &node)) {
+			if (node.flags & (FE_NODE_DELEG | FE_NODE_OCCLUDED))
+				return ST_SERVFAIL;
+			if (a->nwild < FE__ANS_WILD_MAX) {
+				struct fe__wild *w = &a->wild[a->nwild++];
+				w->zone = zone;
+				w->sname = n->name;
+				w->ce_labels = (uint8_t)ce_labels;
+			}
+			st = answer_node(a, zone, n, &node, target);
+			if (st == ST_NODATA) {
+				set_negative(a, FE__OUT_NODATA, zone, n);
+				a->neg_node = node;
+				a->neg_wildcard = true;
+				a->neg_ce = ce;
+				a->neg_ce_labels = (uint8_t)ce_labels;
+			}
+			return st;
+		}
+		if (a->store_error)
+			return ST_SERVFAIL;
+		/* flag without the node: treat as no wildcard */
+	}
+	set_negative(a, FE__OUT_NXDOMAIN, zone, n);
+	a->neg_ce = ce;
+	a->neg_ce_labels = (uint8_t)ce_labels;
+	return ST_NXDOMAIN;
+}
+
+/* Walk the query name and the CNAME chain. Sets a->outcome. */
+static void resolve(struct fe__ans *a)
+{
+	struct fe__name n;
+	const uint8_t *sname = a->q->qname;
+
+	for (;;) {
+		const struct fe_store_zone_rec *zone;
+		const uint8_t *target = NULL;
+
+		if (fe__name_init(&n, sname) != FE_OK) {
+			store_failed(a, FE_EFORMAT, "name");
+			a->outcome = FE__OUT_SERVFAIL;
+			return;
+		}
+		int rc = select_zone(a, &n, &zone);
+		if (rc == FE_ENOENT) {
+			/* The query name: REFUSED. A CNAME target: the chain ends here. */
+			a->outcome = a->cnames == 0 ? FE__OUT_REFUSED : FE__OUT_HIT;
+			return;
+		}
+		if (rc != FE_OK) {
+			store_failed(a, rc, "zone lookup");
+			a->outcome = FE__OUT_SERVFAIL;
+			return;
+		}
+		switch (lookup(a, zone, &n, &target)) {
+		case ST_HIT:
+			a->outcome = FE__OUT_HIT;
+			return;
+		case ST_NODATA:
+		case ST_NXDOMAIN:
+			return; /* set_negative did it */
+		case ST_SERVFAIL:
+			a->outcome = FE__OUT_SERVFAIL;
+			return;
+		case ST_FOLLOW:
+			sname = target;
+			break;
+		}
+	}
+}
+
+/* SOA of the zone of the negative answer, TTL = min(SOA TTL, MINIMUM) for the SOA and its
+ * RRSIGs (RFC 2308 §3, RFC 4034 §3). */
+static void add_negative_soa(struct fe__ans *a)
+{
+	const struct fe_store_zone_rec *zone = a->neg_zone;
+	const struct fe__name *n = &a->neg_name;
+	struct fe_store_node apex;
+	struct fe_store_rrset rs;
+	const uint8_t *rdata;
+	uint16_t rdlen;
+	bool is_sig;
+	size_t iter = 0;
+
+	if (!fe__ans_get_node(a, zone, n->key, fe__name_key_len(n, zone->apex_labels), &apex) ||
+	    !fe_store_node_find(&apex, FE_T_SOA, &rs) ||
+	    !fe_store_rrset_next(&rs, &iter, &rdata, &rdlen, &is_sig) || is_sig || rdlen < 22) {
+		store_failed(a, FE_EFORMAT, "apex SOA");
+		return;
+	}
+	uint32_t minimum = fe_load_be32(rdata + rdlen - 4);
+	add_item(a, FE_SEC_AUTHORITY, apex.owner, zone, &rs, FE_MIN(rs.ttl, minimum), sig_flag(a));
+}
+
+/* ---- additional section ----------------------------------------------------------- */
+
+/* Like Knot DNS: A and AAAA (with their RRSIGs under DO) of the targets of NS, MX and SRV
+ * answers, when the target is a node of the same zone (or covered by one of its wildcards,
+ * written with the target as owner). Glue below a cut counts, as in Knot. */
+static void add_glue(struct fe__ans *a, const struct fe_store_zone_rec *zone, const uint8_t *target)
+{
+	static const uint16_t types[] = {FE_T_A, FE_T_AAAA};
+	struct fe__name tn;
+	struct fe_store_node node;
+	uint8_t apex_key[FE_WIRE_KEY_MAX];
+
+	if (fe__name_init(&tn, target) != FE_OK || tn.labels < zone->apex_labels)
+		return;
+	int aklen = fe_wire_name_key(zone->apex, zone->apex_len, apex_key, sizeof(apex_key));
+	uint16_t plen = fe__name_key_len(&tn, zone->apex_labels);
+	if (aklen < 0 || (size_t)aklen != plen || memcmp(apex_key, tn.key, plen) != 0)
+		return; /* not in this zone */
+
+	bool found = fe__ans_get_node(a, zone, tn.key, tn.key_len, &node);
+	if (!found && !a->store_error) {
+		/* RFC 4592 §3.3.1: closest encloser, then its wildcard child if any. */
+		unsigned cl = tn.labels;
+		bool have_ce = false;
+		while (!have_ce && cl > zone->apex_labels && !a->store_error) {
+			cl--;
+			have_ce =
+			        fe__ans_get_node(a, zone, tn.key, fe__name_key_len(&tn, cl), &node);
+		}
+		if (!have_ce || !(node.flags & FE_NODE_WILDCHILD))
+			return;
+		uint8_t wkey[FE_WIRE_KEY_MAX + 2];
+		size_t wlen = fe__name_key_len(&tn, cl);
+		memcpy(wkey, tn.key, wlen);
+		wkey[wlen++] = '*';
+		wkey[wlen++] = 0;
+		found = fe__ans_get_node(a, zone, wkey, wlen, &node);
+	}
+	if (!found)
+		return;
+	for (size_t i = 0; i < FE_ARRAY_LEN(types); i++) {
+		struct fe_store_rrset rs;
+		if (fe_store_node_find(&node, types[i], &rs))
+			add_item(a, FE_SEC_ADDITIONAL, target, zone, &rs, rs.ttl, sig_flag(a));
+	}
+}
+
+static void add_additional(struct fe__ans *a)
+{
+	unsigned n = a->nitem;
+	for (unsigned i = 0; i < n; i++) {
+		const struct fe__item *it = &a->item[i];
+		size_t off;
+		if (it->sec != FE_SEC_ANSWER || (it->flags & FE__IT_SIGS_ONLY))
+			continue;
+		switch (it->rs.type) {
+		case FE_T_NS:
+			off = 0;
+			break;
+		case FE_T_MX:
+			off = 2;
+			break;
+		case FE_T_SRV:
+			off = 6;
+			break;
+		default:
+			continue;
+		}
+		size_t iter = 0;
+		const uint8_t *rdata;
+		uint16_t rdlen;
+		bool is_sig;
+		while (fe_store_rrset_next(&it->rs, &iter, &rdata, &rdlen, &is_sig) && !is_sig) {
+			if (rdlen <= off + 1 || !rdata_name_ok(rdata + off, rdlen - off))
+				continue; /* malformed, or "." (RFC 2782: no service) */
+			add_glue(a, it->zone, rdata + off);
+		}
+	}
+}
+
+/* ---- emission --------------------------------------------------------------------- */
+
+/* Write the RRs (or, with @sigs, the RRSIGs) of one item; all or nothing. */
+static bool put_item(struct fe_wire_builder *b, const struct fe__item *it, bool sigs)
+{
+	size_t mark = fe_wire_builder_mark(b);
+	uint16_t count[3] = {b->count[0], b->count[1], b->count[2]};
+	bool want_sigs = sigs || (it->flags & FE__IT_SIGS_ONLY);
+	size_t iter = 0;
+	const uint8_t *rdata;
+	uint16_t rdlen;
+	bool is_sig;
+
+	while (fe_store_rrset_next(&it->rs, &iter, &rdata, &rdlen, &is_sig)) {
+		if (is_sig != want_sigs)
+			continue;
+		int rc = fe_wire_builder_put_rr(b, (enum fe_wire_section)it->sec, it->owner,
+		                                is_sig ? FE_T_RRSIG : it->rs.type, FE_C_IN, it->ttl,
+		                                rdata, rdlen);
+		if (rc != FE_OK) {
+			fe_wire_builder_rollback(b, mark, count);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Sections in order; per section the RRsets, then their RRSIGs (as Knot DNS 3.2 writes
+ * them, so both truncate alike). When something does not fit:
+ *  - answer RRset or its RRSIGs: TC=1 and stop (RFC 2181 §9, RFC 4035 §3.1.1);
+ *  - authority (SOA, NSEC/NSEC3 proofs, their RRSIGs): TC=1 and stop — the denial is
+ *    required data (RFC 4035 §3.1.3); Knot leaves TC clear when only the SOA fails;
+ *  - additional: dropped silently, no TC (RFC 2181 §9); its RRSIGs only if all of its
+ *    records fit. */
+static bool emit(const struct fe__ans *a, struct fe_wire_builder *b)
+{
+	for (int sec = FE_SEC_ANSWER; sec <= FE_SEC_ADDITIONAL; sec++) {
+		for (int pass = 0; pass < 2; pass++) {
+			if (pass == 1 && !a->dnssec)
+				break;
+			for (unsigned i = 0; i < a->nitem; i++) {
+				const struct fe__item *it = &a->item[i];
+				if (it->sec != sec)
+					continue;
+				if (pass == 1 &&
+				    (!(it->flags & FE__IT_SIGS) || (it->flags & FE__IT_SIGS_ONLY) ||
+				     it->rs.sig_count == 0))
+					continue;
+				if (put_item(b, it, pass == 1))
+					continue;
+				return sec != FE_SEC_ADDITIONAL; /* true: set TC */
+			}
+		}
+	}
+	return false;
+}
+
+/* ---- entry point ------------------------------------------------------------------ */
+
+static void count_rcode(uint64_t *cnt, uint16_t rcode)
+{
+	switch (rcode) {
+	case FE_RCODE_NOERROR:
+		cnt[FE_CNT_NOERROR]++;
+		break;
+	case FE_RCODE_NXDOMAIN:
+		cnt[FE_CNT_NXDOMAIN]++;
+		break;
+	case FE_RCODE_SERVFAIL:
+		cnt[FE_CNT_SERVFAIL]++;
+		break;
+	case FE_RCODE_REFUSED:
+		cnt[FE_CNT_REFUSED]++;
+		break;
+	case FE_RCODE_FORMERR:
+		cnt[FE_CNT_FORMERR]++;
+		break;
+	case FE_RCODE_NOTIMP:
+		cnt[FE_CNT_NOTIMP]++;
+		break;
+	case FE_RCODE_BADVERS:
+		cnt[FE_CNT_BADVERS]++;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Policy on the question itself, before any lookup. 0: go on; else the rcode. */
+static uint16_t screen_query(const struct fe_wire_query *q, const struct fe_answer_opts *opts)
+{
+	if (q->opcode != FE_OP_QUERY)
+		return FE_RCODE_NOTIMP;
+	if (q->has_tsig)
+		return FE_RCODE_NOTAUTH;
+	if (q->qclass != FE_C_IN)
+		return FE_RCODE_REFUSED;
+	switch (q->qtype) {
+	case FE_T_AXFR:
+	case FE_T_IXFR:
+		return FE_RCODE_REFUSED; /* no transfers out yet, over UDP or TCP */
+	case FE_T_OPT:
+	case FE_T_TSIG:
+	case FE_T_TKEY:
+		return FE_RCODE_FORMERR; /* RFC 6891 §6.1.1, RFC 8945 §4.2: not a question */
+	case FE_T_MAILA:
+	case FE_T_MAILB:
+		return FE_RCODE_NOTIMP;
+	case FE_T_ANY:
+		return opts && opts->refuse_any ? FE_RCODE_REFUSED : 0;
+	default:
+		return 0;
+	}
+}
+
+size_t fe_answer(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
+                 enum fe_transport transport, uint8_t *resp, size_t resp_cap)
+{
+	uint64_t *cnt = ctx->counters;
+	struct fe_wire_query q;
+	uint16_t rcode = FE_RCODE_NOERROR;
+	size_t len;
+
+	cnt[FE_CNT_QUERIES]++;
+	cnt[transport == FE_TRANSPORT_TCP ? FE_CNT_TCP : FE_CNT_UDP]++;
+
+	switch (fe_wire_query_parse(req, req_len, &q)) {
+	case FE_WIRE_OK:
+		break;
+	case FE_WIRE_DROP:
+		cnt[FE_CNT_DROPPED]++;
+		return 0;
+	case FE_WIRE_NOTIMP:
+		rcode = FE_RCODE_NOTIMP;
+		goto out_error;
+	case FE_WIRE_BADVERS:
+		rcode = FE_RCODE_BADVERS;
+		goto out_error;
+	case FE_WIRE_FORMERR:
+	default:
+		rcode = FE_RCODE_FORMERR;
+		goto out_error;
+	}
+	rcode = screen_query(&q, ctx->opts);
+	if (rcode != 0)
+		goto out_error;
+
+	uint16_t udp_max =
+	        ctx->opts && ctx->opts->udp_max ? ctx->opts->udp_max : FE_WIRE_UDP_DEFAULT;
+	size_t cap =
+	        transport == FE_TRANSPORT_TCP ? FE_WIRE_MSG_MAX : fe_wire_udp_limit(&q, udp_max);
+	cap = FE_MIN(cap, resp_cap);
+
+	struct fe__ans a;
+	a.ctx = ctx;
+	a.q = &q;
+	a.qtype = q.qtype;
+	a.dnssec = q.has_edns && q.edns_do;
+	a.store_error = false;
+	a.nitem = 0;
+	a.items_full = false;
+	a.nwild = 0;
+	a.cnames = 0;
+	a.outcome = FE__OUT_HIT;
+
+	resolve(&a);
+	if (a.outcome == FE__OUT_REFUSED) {
+		cnt[FE_CNT_OUT_OF_ZONE]++;
+		rcode = FE_RCODE_REFUSED;
+		goto out_error;
+	}
+	if (a.outcome == FE__OUT_NODATA || a.outcome == FE__OUT_NXDOMAIN)
+		add_negative_soa(&a);
+	if (a.dnssec && !a.store_error)
+		fe__ans_prove(&a);
+	if (!a.store_error)
+		add_additional(&a);
+	if (a.store_error) {
+		cnt[FE_CNT_STORE_ERRORS]++;
+		rcode = FE_RCODE_SERVFAIL;
+		goto out_error;
+	}
+	if (a.outcome == FE__OUT_SERVFAIL) {
+		rcode = FE_RCODE_SERVFAIL;
+		goto out_error;
+	}
+
+	struct fe_wire_builder b;
+	fe_wire_builder_init(&b, resp, cap, &q);
+	rcode = a.outcome == FE__OUT_NXDOMAIN ? FE_RCODE_NXDOMAIN : FE_RCODE_NOERROR;
+	fe_wire_builder_set_rcode(&b, rcode);
+	if (emit(&a, &b)) {
+		fe_wire_builder_set_flags(&b, FE_F_TC);
+		cnt[FE_CNT_TRUNCATED]++;
+	}
+	len = fe_wire_builder_finish(&b, &q, udp_max);
+	count_rcode(cnt, rcode);
+	return len;
+
+out_error:
+	len = fe_wire_error_response(req, req_len, &q, rcode, resp, resp_cap);
+	if (len == 0)
+		cnt[FE_CNT_DROPPED]++;
+	else
+		count_rcode(cnt, rcode);
+	return len;
+}
