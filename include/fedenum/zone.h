@@ -67,4 +67,38 @@ int fe_zone_peek_apex(const char *path, char *apex, size_t cap, struct fe_zone_e
 int fe_zone_nsec3_hash(const uint8_t *name, uint8_t alg, uint16_t iterations, const uint8_t *salt,
                        uint8_t salt_len, uint8_t *out);
 
+/* ---- details of the behaviour above (added by zone/) -------------------------------------
+ *
+ * Parsing (fe_zone_parse_file):
+ * - Class IN only; meta-types (OPT, 128-255) are refused (FE_EFORMAT). Unknown types in
+ *   RFC 3597 form (TYPEnnn \# len hex) are kept as opaque RDATA.
+ * - $ORIGIN with a relative name is relative to the current origin (RFC 1035 §5.1).
+ * - $INCLUDE file [origin]: a relative path is taken from the including file's folder; the
+ *   resolved path (symlinks followed) must lie inside include_root, else FE_EPERM with the
+ *   $INCLUDE's file:line. At most 8 levels and 1,024 files (FE_ERANGE). The include's
+ *   $ORIGIN does not leak back into the including file.
+ * - max_line_bytes limits physical lines (comments included); independently of it, one
+ *   record longer than ldns's own limit (10,230 bytes) is FE_ERANGE.
+ * - Errors point at the line where ldns finished the record (the closing line of a
+ *   parenthesised record). FE_ENOTSUP for the root zone (the store cannot hold it).
+ * - Tolerated and counted (one warning line per load): duplicate RRs (dropped), RRSIGs with
+ *   no RRset of the covered type at their owner (dropped), NSEC3 RRs of a chain other than
+ *   the apex NSEC3PARAM's (dropped, RFC 5155 §7.3), RRs whose TTL differs from their RRset's
+ *   (the first RR's TTL is used, RFC 2181 §5.2).
+ * - NSEC3: the chain is the first NSEC3PARAM at the apex with algorithm 1 and flags 0; NSEC3
+ *   RRs without such an NSEC3PARAM are FE_EFORMAT. Iterations above 2,500 (RFC 5155 §10.3)
+ *   are FE_ERANGE.
+ * - Memory: each RR is kept once, compactly (owner interned, RDATA as wire); a 1M-RR zone
+ *   takes a few hundred MB while loading.
+ *
+ * Validation (fe_zone_validate), structural only until issue #3:
+ * - the apex holds one SOA and at least one NS;
+ * - a CNAME has no other data at its owner (RRSIG and NSEC aside) and is not at the apex;
+ * - a zone with RRSIGs has a DNSKEY RRset at the apex.
+ *
+ * Commit (fe_zone_commit) logs one info line per stored zone: apex, serial, records, nodes,
+ * NSEC3 nodes, parse and store seconds.
+ *
+ * fe_zone_nsec3_hash allocates nothing and is thread-safe: the query path may call it. */
+
 #endif

@@ -366,26 +366,22 @@ int fe__zone_build(struct fe_zone *z, const struct fe_zone_opts *opts, struct fe
 	 * an NSEC3; names below a cut do not, so they get no hash. */
 	if (z->flags & FE_ZONE_NSEC3) {
 		z->hashes = malloc(FE_MAX(z->nnodes, (size_t)1) * sizeof(*z->hashes));
-		struct fe__n3hasher *h = fe__n3hasher_new();
-		if (z->hashes == NULL || h == NULL) {
-			fe__n3hasher_free(h);
+		if (z->hashes == NULL)
 			return FE_ENOMEM;
-		}
 		for (size_t i = 0; i < z->nnodes; i++) {
 			const struct fe__znode *n = &z->nodes[i];
 			if (n->flags & FE_NODE_OCCLUDED)
 				continue;
-			rc = fe__n3hash(h, fe__own_name(n->own) + n->name_off, z->n3_alg,
-			                z->n3_iter, z->n3_salt, z->n3_salt_len, z->hashes[i]);
+			rc = fe_zone_nsec3_hash(fe__own_name(n->own) + n->name_off, z->n3_alg,
+			                        z->n3_iter, z->n3_salt, z->n3_salt_len,
+			                        z->hashes[i]);
 			if (rc < 0) {
-				fe__n3hasher_free(h);
 				fe__zone_err(err, z->nfiles ? z->files[0] : "", 0,
 				             "NSEC3 hashing failed (iterations %u): %s", z->n3_iter,
 				             fe_strerror(rc));
 				return rc;
 			}
 		}
-		fe__n3hasher_free(h);
 	}
 	return FE_OK;
 }

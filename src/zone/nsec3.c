@@ -1,56 +1,32 @@
 /* NSEC3 hashing (RFC 5155 §5) and base32hex decoding of hashed owner labels. */
 #include "zone_int.h"
 
-#include <openssl/evp.h>
-#include <stdlib.h>
+/* The low-level SHA-1 API keeps its context on the stack: no heap per hash, so the query
+ * path can hash names for NSEC3 proofs (EVP contexts are heap objects). It is deprecated in
+ * OpenSSL 3 but kept; SHA-1 here is RFC 5155's hash, not a signature. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 #include <string.h>
 
 /* RFC 5155 §10.3 caps iterations at 2,500 for the largest keys; anything above would let a
  * zone make us spend unbounded CPU per node. */
 #define MAX_ITERATIONS 2500u
 
-struct fe__n3hasher {
-	EVP_MD_CTX *ctx;
-	const EVP_MD *md;
-};
-
-struct fe__n3hasher *fe__n3hasher_new(void)
+static void digest2(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint8_t *out)
 {
-	struct fe__n3hasher *h = calloc(1, sizeof(*h));
-	if (h == NULL)
-		return NULL;
-	h->ctx = EVP_MD_CTX_new();
-	h->md = EVP_sha1();
-	if (h->ctx == NULL || h->md == NULL) {
-		fe__n3hasher_free(h);
-		return NULL;
-	}
-	return h;
+	SHA_CTX c;
+	SHA1_Init(&c);
+	SHA1_Update(&c, a, alen);
+	if (blen)
+		SHA1_Update(&c, b, blen);
+	SHA1_Final(out, &c);
 }
 
-void fe__n3hasher_free(struct fe__n3hasher *h)
-{
-	if (h == NULL)
-		return;
-	EVP_MD_CTX_free(h->ctx);
-	free(h);
-}
-
-static int digest2(struct fe__n3hasher *h, const uint8_t *a, size_t alen, const uint8_t *b,
-                   size_t blen, uint8_t *out)
-{
-	unsigned int n = 0;
-	if (EVP_DigestInit_ex(h->ctx, h->md, NULL) != 1 || EVP_DigestUpdate(h->ctx, a, alen) != 1 ||
-	    (blen && EVP_DigestUpdate(h->ctx, b, blen) != 1) ||
-	    EVP_DigestFinal_ex(h->ctx, out, &n) != 1 || n != FE__NSEC3_HASH_LEN)
-		return FE_EIO;
-	return FE_OK;
-}
-
-int fe__n3hash(struct fe__n3hasher *h, const uint8_t *name, uint8_t alg, uint16_t iterations,
-               const uint8_t *salt, uint8_t salt_len, uint8_t *out)
+int fe_zone_nsec3_hash(const uint8_t *name, uint8_t alg, uint16_t iterations, const uint8_t *salt,
+                       uint8_t salt_len, uint8_t *out)
 {
 	uint8_t lc[FE_WIRE_NAME_MAX];
+	uint8_t tmp[FE__NSEC3_HASH_LEN];
 	int len;
 
 	if (alg != 1) /* RFC 5155 §11: 1 = SHA-1, the only one defined */
@@ -63,21 +39,12 @@ int fe__n3hash(struct fe__n3hasher *h, const uint8_t *name, uint8_t alg, uint16_
 	/* RFC 5155 §5: the owner name in canonical form (lowercase, RFC 4034 §6.2). */
 	fe_wire_name_lower(name, lc);
 	/* IH(salt, x, 0) = H(x || salt); IH(salt, x, k) = H(IH(salt, x, k-1) || salt) */
-	int err = digest2(h, lc, (size_t)len, salt, salt_len, out);
-	for (uint16_t i = 0; err == FE_OK && i < iterations; i++)
-		err = digest2(h, out, FE__NSEC3_HASH_LEN, salt, salt_len, out);
-	return err == FE_OK ? FE__NSEC3_HASH_LEN : err;
-}
-
-int fe_zone_nsec3_hash(const uint8_t *name, uint8_t alg, uint16_t iterations, const uint8_t *salt,
-                       uint8_t salt_len, uint8_t *out)
-{
-	struct fe__n3hasher *h = fe__n3hasher_new();
-	if (h == NULL)
-		return FE_ENOMEM;
-	int rc = fe__n3hash(h, name, alg, iterations, salt, salt_len, out);
-	fe__n3hasher_free(h);
-	return rc;
+	digest2(lc, (size_t)len, salt, salt_len, out);
+	for (uint16_t i = 0; i < iterations; i++) {
+		memcpy(tmp, out, sizeof(tmp));
+		digest2(tmp, sizeof(tmp), salt, salt_len, out);
+	}
+	return FE__NSEC3_HASH_LEN;
 }
 
 static int b32hex_val(uint8_t c)

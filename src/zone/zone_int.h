@@ -140,11 +140,4 @@ int fe__zone_build(struct fe_zone *z, const struct fe_zone_opts *opts, struct fe
 /* Decode a 32-character base32hex label (RFC 4648 §7) into 20 bytes. */
 bool fe__b32hex_decode20(const uint8_t *label, size_t len, uint8_t *out);
 
-/* NSEC3 hashing with a caller-held digest context (bulk use during the build). */
-struct fe__n3hasher;
-struct fe__n3hasher *fe__n3hasher_new(void);
-void fe__n3hasher_free(struct fe__n3hasher *h);
-int fe__n3hash(struct fe__n3hasher *h, const uint8_t *name, uint8_t alg, uint16_t iterations,
-               const uint8_t *salt, uint8_t salt_len, uint8_t *out);
-
 #endif
