@@ -63,6 +63,7 @@ struct fe__conn {
 	bool blocked;       /* a complete query waits: tcp_max_pipeline answers unsent */
 	int open_handles;   /* tcp + timer until both close callbacks ran */
 	uint64_t last_activity_ms;
+	size_t last_write_queue; /* unsent bytes of the write in progress at the last check */
 	uint8_t *in;
 	size_t in_len, in_cap;
 	uint8_t *pend;

@@ -213,6 +213,7 @@ static bool flush(struct fe__conn *c)
 		return false;
 	}
 	c->writing = true;
+	c->last_write_queue = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
 	return false;
 }
 
@@ -307,6 +308,14 @@ static void on_idle(uv_timer_t *t)
 	uint64_t idle = w->srv->opts.tcp_idle_timeout_ms;
 	uint64_t now = uv_now(&w->loop);
 	uint64_t since = now - c->last_activity_ms;
+	/* A slow reader is not an idle one: bytes of the write in progress that left since the
+	 * last check count as activity (libuv reports only whole writes). */
+	size_t wq = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+	if (c->writing && wq < c->last_write_queue) {
+		c->last_activity_ms = now;
+		since = 0;
+	}
+	c->last_write_queue = wq;
 	if (since < idle) {
 		uv_timer_start(t, on_idle, idle - since, 0);
 		return;

@@ -1,0 +1,106 @@
+/* fedenumctl: offline zone-load into a store that fedenumd then serves at once, zone-list,
+ * check-zone, exit codes. */
+#include "net_common.h"
+
+static struct fe_test_daemon d;
+static char dir[256];
+
+static void setup(void)
+{
+	fe_test_mkdtemp(dir, sizeof(dir));
+}
+
+static void stop(void)
+{
+	if (d.pid > 0)
+		cr_expect_eq(fe_test_daemon_stop(&d), 0, "fedenumd exit status");
+	fe_test_rmdir(dir);
+}
+
+TestSuite(ctl, .init = setup, .fini = stop, .timeout = 120);
+
+static int ctl(const char *args, char *out, size_t cap)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/ctl.out", dir);
+	int st = fe_test_sh("%s %s >'%s' 2>&1", FE_TEST_FEDENUMCTL, args, path);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f);
+	size_t n = fread(out, 1, cap - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	return st;
+}
+
+Test(ctl, zone_load_list_then_serve)
+{
+	char args[1024], out[8192];
+	snprintf(args, sizeof(args), "zone-load --db '%s/db' '%s'", dir, NET_ZONE);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "zone net.test. serial 1, "), "%s", out);
+	cr_assert_not_null(strstr(out, "stored"), "%s", out);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "already current"), "%s", out);
+
+	snprintf(args, sizeof(args), "zone-list --db '%s/db'", dir);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "apex"), "%s", out);
+	char *row = strstr(out, "net.test.");
+	cr_assert_not_null(row, "%s", out);
+	unsigned serial = 0;
+	unsigned long long version = 0, nodes = 0, rrs = 0;
+	cr_assert_eq(sscanf(row, "net.test. %u %llu %llu %llu", &serial, &version, &nodes, &rrs), 4,
+	             "%s", row);
+	cr_assert_eq(serial, 1);
+	cr_assert_gt(nodes, 3);
+	cr_assert_geq(rrs, 36);
+	cr_assert_not_null(strstr(row, "Z"), "loaded-at time missing: %s", row);
+
+	/* fedenumd on that store (with a zone of its own) serves net.test. with no load. */
+	char other[512];
+	snprintf(other, sizeof(other), "%s/other.zone", dir);
+	nc_write_file(other, "$ORIGIN other.test.\n@ 300 IN SOA ns hm 7 3600 600 86400 300\n"
+	                     "@ 300 IN NS ns\nns 300 IN A 127.0.0.1\n");
+	cr_assert_eq(fe_test_daemon_start(&d, dir, (const char *const[]){"--zone", other, NULL}),
+	             0);
+	ldns_pkt *p = fe_test_query(d.host, d.port, NET_NAPTR, LDNS_RR_TYPE_NAPTR, 0, 0);
+	cr_assert_not_null(p);
+	cr_assert_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	cr_assert_eq(ldns_pkt_ancount(p), 1);
+	ldns_pkt_free(p);
+}
+
+Test(ctl, check_zone_and_usage)
+{
+	char args[1024], out[8192], bad[512];
+	snprintf(args, sizeof(args), "check-zone '%s'", NET_ZONE);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "zone net.test. serial 1"), "%s", out);
+	cr_assert_not_null(strstr(out, "OK"), "%s", out);
+
+	snprintf(bad, sizeof(bad), "%s/bad.zone", dir);
+	nc_write_file(bad, "$ORIGIN bad.test.\n@ 300 IN SOA ns hm 1 3600 600 86400 300\n"
+	                   "@ 300 IN NS ns\nns 300 IN A 999.0.0.1\n");
+	snprintf(args, sizeof(args), "check-zone '%s'", bad);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 1, "%s", out);
+	char want[600];
+	snprintf(want, sizeof(want), "%s:4: ", bad);
+	cr_assert_not_null(strstr(out, want), "expected %s in: %s", want, out);
+
+	/* zone-load of a bad file stores nothing and says where. */
+	snprintf(args, sizeof(args), "zone-load --db '%s/db' '%s' '%s'", dir, bad, NET_ZONE);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, want), "%s", out);
+	snprintf(args, sizeof(args), "zone-list --db '%s/db'", dir);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_null(strstr(out, "bad.test."), "%s", out);
+	cr_assert_not_null(strstr(out, "net.test."), "%s", out);
+
+	cr_assert_eq(ctl("", out, sizeof(out)), 2);
+	cr_assert_not_null(strstr(out, "usage:"), "%s", out);
+	cr_assert_eq(ctl("frobnicate", out, sizeof(out)), 2);
+	cr_assert_eq(ctl("zone-list", out, sizeof(out)), 2, "zone-list without --db");
+	cr_assert_eq(ctl("check-zone", out, sizeof(out)), 2);
+	cr_assert_eq(ctl("--help", out, sizeof(out)), 0);
+	cr_assert_eq(ctl("zone-list --db /proc/nonexistent/db", out, sizeof(out)), 3, "%s", out);
+}
