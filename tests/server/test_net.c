@@ -654,3 +654,20 @@ Test(net, stop_drains_quickly)
 	cr_assert(closed_within(idle, 1000));
 	close(idle);
 }
+
+Test(net, wildcard_bind_answers_from_the_queried_address)
+{
+	/* 0.0.0.0 and ::: the answer must come from the address the query went to, or a
+	 * connected client socket (like a resolver's) never sees it. */
+	struct fe_listen_addr la[2] = {{"0.0.0.0", 0}, {"::", 0}};
+	start(&(struct fe_server_opts){.listen = la, .listen_count = 2, .workers = 2});
+	uint16_t p4 = fe_server_port(srv, 0), p6 = fe_server_port(srv, 1);
+	for (int i = 0; i < 8; i++) {
+		cr_assert(udp_roundtrip("127.0.0.1", p4, (uint16_t)i), "127.0.0.1 round %d", i);
+		cr_assert(udp_roundtrip("127.0.0.2", p4, (uint16_t)i), "127.0.0.2 round %d", i);
+		cr_assert(udp_roundtrip("::1", p6, (uint16_t)i), "::1 round %d", i);
+	}
+	int t = tcp_client("127.0.0.3", p4);
+	cr_assert(tcp_roundtrip(t, 1));
+	close(t);
+}
