@@ -443,6 +443,7 @@ static int parse_file(struct pctx *c, const char *path, const ldns_rdf *origin_i
 	int err = FE_OK;
 	ldns_rdf *origin = NULL, *prev = NULL;
 	uint32_t default_ttl = ttl_in;
+	bool have_ttl_directive = false;
 	int line = 0;
 
 	fp = fopen(path, "r");
@@ -477,7 +478,13 @@ static int parse_file(struct pctx *c, const char *path, const ldns_rdf *origin_i
 			err = FE_ERANGE;
 		} else if (s == LDNS_STATUS_OK) {
 			err = convert_rr(c, rr, fidx, ln);
-		} else if (s == LDNS_STATUS_SYNTAX_TTL || s == LDNS_STATUS_SYNTAX_EMPTY) {
+			/* RFC 1035 §5.1: without $TTL an omitted TTL is the last one stated. */
+			if (!have_ttl_directive)
+				default_ttl = ldns_rr_ttl(rr);
+		} else if (s == LDNS_STATUS_SYNTAX_TTL) {
+			have_ttl_directive = true;
+			err = FE_OK;
+		} else if (s == LDNS_STATUS_SYNTAX_EMPTY) {
 			err = FE_OK;
 		} else if (s == LDNS_STATUS_SYNTAX_ORIGIN) {
 			err = fix_origin(c, fp, from, to, known, &origin, fname, ln);

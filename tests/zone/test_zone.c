@@ -562,6 +562,33 @@ Test(zone, include_inside_root_only)
 	expect_fail(p, FE_ERANGE, 0, "nested");
 }
 
+Test(zone, ttl_defaults)
+{
+	/* No $TTL: an omitted TTL repeats the last stated one (RFC 1035 §5.1). */
+	const char *p = write_file(
+	        "ttl.zone", "$ORIGIN " APEX "\n"
+	                    "@ 120 IN SOA ns1 hm.example. 1 7200 3600 1209600 300\n"
+	                    "@ IN NS ns1\nns1 77 IN A 192.0.2.1\na IN A 192.0.2.2\n"
+	                    "$TTL 55\nb IN A 192.0.2.3\nc 9 IN A 192.0.2.4\nd IN A 192.0.2.5\n");
+	struct loaded l;
+	struct fe_store_node n;
+	struct fe_store_rrset rs;
+	load(p, &l);
+	const struct {
+		const char *name;
+		uint16_t type;
+		uint32_t ttl;
+	} want[] = {{APEX, FE_T_NS, 120},    {"ns1." APEX, FE_T_A, 77}, {"a." APEX, FE_T_A, 77},
+	            {"b." APEX, FE_T_A, 55}, {"c." APEX, FE_T_A, 9},    {"d." APEX, FE_T_A, 55}};
+	for (size_t i = 0; i < FE_ARRAY_LEN(want); i++) {
+		node(&l, want[i].name, &n);
+		cr_assert(fe_store_node_find(&n, want[i].type, &rs));
+		cr_assert_eq(rs.ttl, want[i].ttl, "%s: %u", want[i].name, rs.ttl);
+	}
+	cr_assert_eq(l.z->soa_ttl, 120);
+	unload(&l);
+}
+
 Test(zone, relative_origin_directive)
 {
 	const char *p = write_file("org.zone",
