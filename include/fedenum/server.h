@@ -4,8 +4,8 @@
  *  - the answer engine (fe_answer_*): one query in, one response out, over a store read
  *    snapshot. Pure computation, no I/O, no heap per query; unit-testable without sockets.
  *  - the network server (fe_server_*): one libuv loop per worker thread, each with its own
- *    SO_REUSEPORT UDP socket (batched recvmmsg/sendmmsg) and a shared TCP listener per
- *    address handled per RFC 7766.
+ *    SO_REUSEPORT UDP socket (batched recvmmsg/sendmmsg) and its own SO_REUSEPORT TCP
+ *    listener per address, handled per RFC 7766 (see src/server/net.c for why).
  */
 #ifndef FEDENUM_SERVER_H
 #define FEDENUM_SERVER_H
@@ -97,7 +97,8 @@ struct fe_server_opts {
 struct fe_server;
 
 /* Bind every listener and start the worker threads. Errors: FE_EIO (bind failed; logged
- * with the address), FE_ENOMEM. @st is borrowed and must outlive the server. */
+ * with the address), FE_ENOMEM. @st is borrowed and must outlive the server. The process
+ * must ignore SIGPIPE (libuv writes with write(2); a client that resets would kill it). */
 int fe_server_start(struct fe_store *st, const struct fe_server_opts *opts, struct fe_server **out);
 /* Stop accepting, finish in-flight TCP answers (up to @drain_ms), join workers, free.
  * NULL is a no-op. */
