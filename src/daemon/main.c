@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <uv.h>
 
 #define DRAIN_MS 3000u
@@ -366,9 +367,26 @@ static void describe_listen(struct daemon *d, char *buf, size_t cap)
 	}
 }
 
+/* mkdir -p of the folders above @path (the store creates its own directory only). */
+static void make_parents(const char *path)
+{
+	char buf[4096];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+			fe_log_warn("cannot create %s: %s", buf, strerror(errno));
+		*p = '/';
+	}
+}
+
 static int run(struct daemon *d)
 {
 	int rc;
+	make_parents(d->cfg.store_path);
 	struct fe_store_opts so = {.map_size_bytes = d->cfg.map_size_mb << 20};
 	rc = fe_store_open(d->cfg.store_path, &so, &d->st);
 	if (rc) {

@@ -367,3 +367,17 @@ Test(daemon, reload_with_broken_config_is_refused)
 	cr_assert(fe_test_daemon_alive(&d));
 	cr_assert_eq(rcode_of(NET_NAPTR, LDNS_RR_TYPE_NAPTR), LDNS_RCODE_NOERROR);
 }
+
+Test(daemon, store_parent_folders_created)
+{
+	char db[600];
+	snprintf(db, sizeof(db), "%s/var/lib/fedenum/db", dir);
+	int st = fe_test_sh("'%s' --check-config --zone '%s' --db '%s' >/dev/null 2>&1",
+	                    FE_TEST_FEDENUMD, NET_ZONE, db);
+	cr_assert_eq(st, 0);
+	/* fe_test_daemon_start's own --db comes first; ours, later on the line, wins. */
+	const char *argv[] = {"--zone", NET_ZONE, "--db", db, NULL};
+	cr_assert_eq(fe_test_daemon_start(&d, dir, argv), 0);
+	cr_assert_eq(rcode_of(NET_NAPTR, LDNS_RR_TYPE_NAPTR), LDNS_RCODE_NOERROR);
+	cr_assert_eq(fe_test_sh("test -f '%s/data.mdb'", db), 0, "store not in %s", db);
+}
