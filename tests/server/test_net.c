@@ -671,3 +671,31 @@ Test(net, wildcard_bind_answers_from_the_queried_address)
 	cr_assert(tcp_roundtrip(t, 1));
 	close(t);
 }
+
+Test(net, stop_drain_time_bounds_a_stuck_client)
+{
+	start(&(struct fe_server_opts){.workers = 1, .tcp_max_out_bytes = 4u << 20});
+	int fd = tcp_client("127.0.0.1", fe_server_port(srv, 0));
+	enum { N = 2000 };
+	static uint8_t buf[N * 40];
+	size_t len = 0;
+	for (unsigned i = 0; i < N; i++)
+		len += frame((uint16_t)i, "big", buf + len);
+	write_all(fd, buf, len);
+	/* Far more than the kernel buffers hold: the server ends up with answers queued. */
+	cr_assert(wait_counter(FE_CNT_TCP, 100, 2000), "server did not start answering");
+	usleep(100000);
+	uint64_t t0 = now_ms();
+	fe_server_stop(srv, 300);
+	srv = NULL;
+	uint64_t took = now_ms() - t0;
+	cr_assert_geq(took, 250, "queued answers were not given their drain time (%llu ms)",
+	              (unsigned long long)took);
+	cr_assert_lt(took, 1500, "stop took %llu ms with a 300 ms drain", (unsigned long long)took);
+	/* The answers that were flushed arrive complete, then the connection ends. */
+	uint8_t a[65536];
+	ssize_t r = read_msg(fd, a, sizeof(a), 1000);
+	cr_assert_eq(r, (ssize_t)BIG_ANSWER);
+	cr_assert(closed_within(fd, 3000));
+	close(fd);
+}
