@@ -4,7 +4,8 @@
  *  - Class IN only; other classes REFUSED.
  *  - AXFR/IXFR: REFUSED over UDP and TCP alike (no transfers yet; never amplification).
  *  - ANY: RFC 8482 §4.1, one RRset of the node (the lowest type) with its RRSIGs, the same over
- *    UDP and TCP; opts->refuse_any turns it into REFUSED. Meta-types OPT/TSIG/TKEY as QTYPE
+ *    UDP and TCP; opts->refuse_any turns it into REFUSED. QTYPE RRSIG likewise gets the
+ *    RRSIGs of one RRset (as Knot DNS does). Meta-types OPT/TSIG/TKEY as QTYPE
  *    are FORMERR, MAILA/MAILB NOTIMP.
  *  - A query carrying TSIG gets NOTAUTH (RFC 8945 §5.2.1: no key is known yet; the TSIG RR
  *    with BADKEY is added once transfers/TSIG land).
@@ -164,8 +165,9 @@ static enum step answer_node(struct fe__ans *a, const struct fe_store_zone_rec *
 		add_item(a, FE_SEC_ANSWER, n->name, zone, &rs, rs.ttl, sig_flag(a));
 		return ST_HIT;
 	case FE_T_RRSIG:
-		/* RRSIGs travel with their RRsets in the store; all of them form the answer. */
-		while (fe_store_node_next(node, &iter, &rs)) {
+		/* Treated like ANY (RFC 8482 §4.1, as Knot does): the RRSIGs of one RRset, the
+		 * lowest signed type. */
+		while (!any && fe_store_node_next(node, &iter, &rs)) {
 			if (rs.sig_count == 0)
 				continue;
 			add_item(a, FE_SEC_ANSWER, n->name, zone, &rs, rs.ttl, FE__IT_SIGS_ONLY);

@@ -145,7 +145,7 @@ def make_queries(rng, facts, q):
 
     def nodata():
         add("nodata", digits_owner(rng.choice(numbers)),
-            rng.choice(["A", "AAAA", "TXT", "SRV", "MX", "CNAME", "DS", "NS", "SOA"]))
+            rng.choice(["A", "AAAA", "TXT", "SRV", "MX", "CNAME", "DS", "NS", "SOA", "ANY"]))
 
     def ent():
         num = rng.choice(numbers)
@@ -164,10 +164,11 @@ def make_queries(rng, facts, q):
             add("entry", "%s.%s.%s" % (rng.choice(["sbc1", "sbc2"]), ep, APEX),
                 rng.choice(["A", "AAAA"]))
         else:
-            add("entry-nodata", ep + "." + APEX, rng.choice(["A", "SRV", "TXT"]))
+            add("entry-nodata", ep + "." + APEX, rng.choice(["A", "SRV", "TXT", "ANY"]))
 
     def apex():
-        add("apex", APEX, rng.choice(["SOA", "NS", "DNSKEY", "NSEC3PARAM", "MX", "A", "TXT"]))
+        add("apex", APEX, rng.choice(["SOA", "NS", "DNSKEY", "NSEC3PARAM", "MX", "A", "TXT",
+                                      "ANY", "RRSIG"]))
 
     def special():
         r = rng.randrange(10)

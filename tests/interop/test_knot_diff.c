@@ -1,6 +1,7 @@
 /* Differential test: fedenumd and Knot DNS 3.2 (Debian knotd) serve the same NSEC3-signed ENUM
  * zone of 100,000 numbers; 12,000 queries (hits, NXDOMAIN, NODATA, empty non-terminals, entry
- * points NAPTR/SRV/A/AAAA, CNAMEs, wildcard, DS, DO on and off, UDP and TCP, EDNS 512 and no
+ * points NAPTR/SRV/A/AAAA, CNAMEs, wildcard, DS, ANY and RRSIG (RFC 8482: one RRset, the
+ * lowest type, in both), DO on and off, UDP and TCP, EDNS 512 and no
  * EDNS, mixed case) must get the same rcode, TC bit and the same answer, authority and
  * additional sections, compared as sets of RRs with their TTLs (AA, RA, AD flags, RRset order
  * and the OPT RR aside).
@@ -8,7 +9,6 @@
  * Differences by design, checked as such rather than skipped:
  *  - below a delegation to a zone no one here holds, Knot gives a referral and fedenumd
  *    SERVFAIL (issue #2 §6: S-CSCFs are stub resolvers, never referred);
- *  - qtype ANY is not sent: both follow RFC 8482 but pick a different single RRset;
  *  - when additional data is cut to fit 512 octets (no TC, RFC 2181 §9), Knot may keep one
  *    RRset more: it compresses additional owners into the SRV/MX/NS target names of the
  *    answer's RDATA, our wire builder only into owners and the question (5 octets more per
