@@ -109,7 +109,7 @@ static uint8_t sig_flag(const struct fe__ans *a)
 
 /* ---- store access ----------------------------------------------------------------- */
 
-static void store_failed(struct fe__ans *a, int rc, const char *what)
+void fe__ans_store_failed(struct fe__ans *a, int rc, const char *what)
 {
 	if (!a->store_error)
 		fe_ratelog(&store_rl, FE_LOG_ERR, "answer: store %s failed: %s", what,
@@ -124,7 +124,7 @@ bool fe__ans_get_node(struct fe__ans *a, const struct fe_store_zone_rec *zone, c
 	if (rc == FE_OK)
 		return true;
 	if (rc != FE_ENOENT)
-		store_failed(a, rc, "node lookup");
+		fe__ans_store_failed(a, rc, "node lookup");
 	return false;
 }
 
@@ -194,7 +194,7 @@ static enum step answer_node(struct fe__ans *a, const struct fe_store_zone_rec *
 	iter = 0;
 	if (!fe_store_rrset_next(&rs, &iter, &rdata, &rdlen, &is_sig) || is_sig ||
 	    !rdata_name_ok(rdata, rdlen)) {
-		store_failed(a, FE_EFORMAT, "CNAME rdata");
+		fe__ans_store_failed(a, FE_EFORMAT, "CNAME rdata");
 		return ST_SERVFAIL;
 	}
 	int added = add_item(a, FE_SEC_ANSWER, n->name, zone, &rs, rs.ttl, sig_flag(a));
@@ -222,7 +222,7 @@ static enum step lookup(struct fe__ans *a, const struct fe_store_zone_rec *zone,
 	enum step st;
 
 	if (n->labels < zone->apex_labels) {
-		store_failed(a, FE_EINVAL, "zone selection");
+		fe__ans_store_failed(a, FE_EINVAL, "zone selection");
 		return ST_SERVFAIL;
 	}
 	if (fe__ans_get_node(a, zone, n->key, n->key_len, &node)) {
@@ -247,7 +247,7 @@ static enum step lookup(struct fe__ans *a, const struct fe_store_zone_rec *zone,
 	unsigned ce_labels = n->labels;
 	for (;;) {
 		if (ce_labels <= zone->apex_labels) {
-			store_failed(a, FE_ENOENT, "apex lookup");
+			fe__ans_store_failed(a, FE_ENOENT, "apex lookup");
 			return ST_SERVFAIL;
 		}
 		ce_labels--;
@@ -306,7 +306,7 @@ static void resolve(struct fe__ans *a)
 		const uint8_t *target = NULL;
 
 		if (fe__name_init(&n, sname) != FE_OK) {
-			store_failed(a, FE_EFORMAT, "name");
+			fe__ans_store_failed(a, FE_EFORMAT, "name");
 			a->outcome = FE__OUT_SERVFAIL;
 			return;
 		}
@@ -317,7 +317,7 @@ static void resolve(struct fe__ans *a)
 			return;
 		}
 		if (rc != FE_OK) {
-			store_failed(a, rc, "zone lookup");
+			fe__ans_store_failed(a, rc, "zone lookup");
 			a->outcome = FE__OUT_SERVFAIL;
 			return;
 		}
@@ -354,7 +354,7 @@ static void add_negative_soa(struct fe__ans *a)
 	if (!fe__ans_get_node(a, zone, n->key, fe__name_key_len(n, zone->apex_labels), &apex) ||
 	    !fe_store_node_find(&apex, FE_T_SOA, &rs) ||
 	    !fe_store_rrset_next(&rs, &iter, &rdata, &rdlen, &is_sig) || is_sig || rdlen < 22) {
-		store_failed(a, FE_EFORMAT, "apex SOA");
+		fe__ans_store_failed(a, FE_EFORMAT, "apex SOA");
 		return;
 	}
 	uint32_t minimum = fe_load_be32(rdata + rdlen - 4);

@@ -80,7 +80,7 @@ static void nsec_cover(struct fe__ans *a, const struct fe_store_zone_rec *zone, 
 	if (rc == FE_OK)
 		add_rrset_of(a, zone, &prev, FE_T_NSEC);
 	else if (rc != FE_ENOENT)
-		a->store_error = true;
+		fe__ans_store_failed(a, rc, "NSEC lookup");
 }
 
 /* The NSEC covering "*.<ancestor of @n with @labels labels>". */
@@ -148,7 +148,7 @@ static bool nsec3_add(struct fe__ans *a, const struct fe_store_zone_rec *zone, c
 	int rc = fe_store_nsec3_find(a->ctx->reader, zone, hash, (size_t)hash_len, &exact, &node);
 	if (rc != FE_OK) {
 		if (rc != FE_ENOENT)
-			a->store_error = true;
+			fe__ans_store_failed(a, rc, "NSEC3 lookup");
 		return false;
 	}
 	if (exact != want_exact)
@@ -197,7 +197,7 @@ static int nsec3_ce_proof(struct fe__ans *a, const struct fe_store_zone_rec *zon
 		int rc = fe_store_nsec3_find(a->ctx->reader, zone, hash, (size_t)hlen, &exact,
 		                             &match);
 		if (rc != FE_OK && rc != FE_ENOENT) {
-			a->store_error = true;
+			fe__ans_store_failed(a, rc, "NSEC3 lookup");
 			return -1;
 		}
 		if (rc == FE_OK && exact) {

@@ -110,6 +110,10 @@ bool fe__ans_add(struct fe__ans *a, enum fe_wire_section sec, const uint8_t *own
                  const struct fe_store_zone_rec *zone, const struct fe_store_rrset *rs,
                  uint32_t ttl, uint8_t flags);
 
+/* Note a store failure (rc, what was being done): logged (rate-limited) once per query; the
+ * answer becomes SERVFAIL and FE_CNT_STORE_ERRORS counts it. */
+void fe__ans_store_failed(struct fe__ans *a, int rc, const char *what);
+
 /* Store lookups that turn every failure other than "not found" into a_store_error.
  * Return true when the node was found. */
 bool fe__ans_get_node(struct fe__ans *a, const struct fe_store_zone_rec *zone, const uint8_t *key,

@@ -474,3 +474,19 @@ Test(answer, udp_without_edns_truncates_at_512)
 	cr_assert_eq(fx_count(p, AN, NULL, LDNS_RR_TYPE_TXT), 8);
 	ldns_pkt_free(p);
 }
+
+Test(answer, store_failure_is_servfail)
+{
+	/* a reader without an open snapshot makes every lookup fail */
+	fe_store_reader_end(F.rd);
+	ldns_pkt *p = fx_ask(&F, "www.ex.test.", LDNS_RR_TYPE_A, 0, 0);
+	cr_assert_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_SERVFAIL);
+	cr_assert_eq(fx_n(p, AN) + fx_n(p, NS) + fx_n(p, AR), 0);
+	cr_assert_eq(F.cnt[FE_CNT_STORE_ERRORS], 1);
+	cr_assert_eq(F.cnt[FE_CNT_SERVFAIL], 1);
+	ldns_pkt_free(p);
+	cr_assert_eq(fe_store_reader_begin(F.rd), FE_OK);
+	p = fx_ask(&F, "www.ex.test.", LDNS_RR_TYPE_A, 0, 0);
+	cr_assert_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ldns_pkt_free(p);
+}
