@@ -15,50 +15,15 @@
  *         wildcard        NSEC3 covering the next closer name (§7.2.6)
  * The closest *provable* encloser is the nearest ancestor with an NSEC3 of its own (opt-out
  * leaves some out). Hashes of existing names come from the store; only names that do not
- * exist (next closer, "*.<encloser>") are hashed here. Every record appears once.
- *
- * The hash is computed on the stack with OpenSSL's one-shot SHA-1 context: the EVP interface
- * (and so fe_zone_nsec3_hash) allocates a context per digest, and the query path must not
- * touch the heap. test_answer_dnssec.c checks both give the same hashes. */
-/* SHA1_Init & co. are deprecated in OpenSSL 3 but are the only allocation-free digest API. */
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
+ * exist (next closer, "*.<encloser>") are hashed here, with fe_zone_nsec3_hash (no heap).
+ * Every record appears once. */
 #include <string.h>
 
 #include "answer_int.h"
 #include "fedenum/util.h"
+#include "fedenum/zone.h"
 
-#define HASH_MAX       64
-#define NSEC3_SHA1     1    /* RFC 5155 §11 */
-#define ITERATIONS_MAX 2500 /* RFC 5155 §10.3, the same cap the zone loader applies */
-
-/* RFC 5155 §5: IH(salt, x, 0) = H(x || salt); IH(salt, x, k) = H(IH(salt, x, k-1) || salt),
- * x the owner name in canonical (lowercase) wire form. Returns the hash length or an error. */
-int fe__ans_nsec3_hash(const uint8_t *name, const struct fe_store_zone_rec *zone, uint8_t *out)
-{
-	uint8_t lc[FE_WIRE_NAME_MAX];
-	SHA_CTX c;
-
-	if (zone->nsec3_alg != NSEC3_SHA1)
-		return FE_ENOTSUP;
-	if (zone->nsec3_iterations > ITERATIONS_MAX)
-		return FE_ERANGE;
-	int len = fe_wire_name_len(name, FE_WIRE_NAME_MAX);
-	if (len < 0)
-		return FE_EFORMAT;
-	fe_wire_name_lower(name, lc);
-	SHA1_Init(&c);
-	SHA1_Update(&c, lc, (size_t)len);
-	SHA1_Update(&c, zone->nsec3_salt, zone->nsec3_salt_len);
-	SHA1_Final(out, &c);
-	for (unsigned i = 0; i < zone->nsec3_iterations; i++) {
-		SHA1_Init(&c);
-		SHA1_Update(&c, out, SHA_DIGEST_LENGTH);
-		SHA1_Update(&c, zone->nsec3_salt, zone->nsec3_salt_len);
-		SHA1_Final(out, &c);
-	}
-	return SHA_DIGEST_LENGTH;
-}
+#define HASH_MAX 64 /* fe_zone_nsec3_hash output bound */
 
 static void add_rrset_of(struct fe__ans *a, const struct fe_store_zone_rec *zone,
                          const struct fe_store_node *node, uint16_t type)
@@ -125,7 +90,8 @@ static bool nsec3_hash(struct fe__ans *a, const struct fe_store_zone_rec *zone, 
                        uint8_t *out, int *len)
 {
 	static struct fe_ratelog rl = FE_RATELOG_INIT(3, 300);
-	int rc = fe__ans_nsec3_hash(name, zone, out);
+	int rc = fe_zone_nsec3_hash(name, zone->nsec3_alg, zone->nsec3_iterations, zone->nsec3_salt,
+	                            zone->nsec3_salt_len, out);
 	if (rc < 0) {
 		char apex[256];
 		fe_wire_name_to_str(zone->apex, apex, sizeof(apex));

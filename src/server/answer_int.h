@@ -119,10 +119,6 @@ void fe__ans_store_failed(struct fe__ans *a, int rc, const char *what);
 bool fe__ans_get_node(struct fe__ans *a, const struct fe_store_zone_rec *zone, const uint8_t *key,
                       size_t key_len, struct fe_store_node *out);
 
-/* NSEC3 hash of @name with the parameters of @zone (RFC 5155 §5), without heap: @out needs
- * 64 bytes. Returns the hash length (20) or FE_ENOTSUP / FE_ERANGE / FE_EFORMAT. */
-int fe__ans_nsec3_hash(const uint8_t *name, const struct fe_store_zone_rec *zone, uint8_t *out);
-
 /* Add the NSEC/NSEC3 proofs for the outcome and the wildcard expansions (DO=1, signed
  * zones only). answer_dnssec.c */
 void fe__ans_prove(struct fe__ans *a);

@@ -1,7 +1,6 @@
 /* Answer engine with DO=1 over signed zones: RRSIGs with every RRset, NSEC proofs (RFC 4035
  * §3.1.3), NSEC3 proofs (RFC 5155 §7.2) incl. opt-out, wildcard proofs, truncation (Q9).
  * Every RRSIG in every answer is verified with ldns against the zone's DNSKEY. */
-#include "../../src/server/answer_int.h"
 #include "test_answer_lib.h"
 
 #define AN LDNS_SECTION_ANSWER
@@ -294,33 +293,6 @@ Test(dnssec_nsec3, positive)
 Test(dnssec_nsec3, truncation)
 {
 	truncation_checks(true);
-}
-
-Test(dnssec_nsec3, engine_hash_matches_zone_hash)
-{
-	const struct fe_store_zone_rec *z = NULL;
-	uint8_t key[FE_WIRE_KEY_MAX];
-	static const uint8_t apex[] = "\x02"
-	                              "ex"
-	                              "\x04"
-	                              "test";
-	int klen = fe_wire_name_key(apex, sizeof(apex), key, sizeof(key));
-	cr_assert_gt(klen, 0);
-	cr_assert_eq(fe_store_find_zone(F.rd, key, (size_t)klen, &z), FE_OK);
-	cr_assert_eq(z->nsec3_iterations, IT);
-	static const uint8_t name[] = "\x07"
-	                              "NotHere"
-	                              "\x02"
-	                              "ex"
-	                              "\x04"
-	                              "test";
-	uint8_t h1[64], h2[64];
-	int l1 = fe__ans_nsec3_hash(name, z, h1);
-	int l2 = fe_zone_nsec3_hash(name, z->nsec3_alg, z->nsec3_iterations, z->nsec3_salt,
-	                            z->nsec3_salt_len, h2);
-	cr_assert_eq(l1, 20);
-	cr_assert_eq(l2, 20);
-	cr_assert_eq(memcmp(h1, h2, 20), 0);
 }
 
 Test(dnssec_nsec3, nxdomain)
