@@ -193,6 +193,11 @@ struct fe_wire_builder {
 	uint8_t nnames;
 	uint16_t name_off[FE_WIRE_COMPR_MAX];
 	uint8_t name_labels[FE_WIRE_COMPR_MAX];
+	uint8_t q_suffixes; /* labels of the question name whose suffixes are not yet listed */
+	/* the last owner written and where a repeat of it points (RRsets, RRSIGs) */
+	uint8_t last_len; /* 0: none */
+	uint16_t last_ptr;
+	uint8_t last_owner[FE_WIRE_NAME_MAX];
 };
 
 /* Start an answer to @q in @buf (capacity @cap, clamped to 65535): header (ID, opcode, RD and

@@ -36,7 +36,12 @@ static bool equal_at(const uint8_t *buf, size_t off, const uint8_t *name)
 	for (;;) {
 		uint8_t c = buf[off];
 		if ((c & 0xC0u) == 0xC0u) {
-			off = (size_t)(c & 0x3Fu) << 8 | buf[off + 1];
+			/* ours point backwards; anything else means a stale entry: no match
+			 * rather than a walk through garbage */
+			size_t t = (size_t)(c & 0x3Fu) << 8 | buf[off + 1];
+			if (t >= off)
+				return false;
+			off = t;
 			continue;
 		}
 		if (c != *name)
@@ -49,6 +54,20 @@ static bool equal_at(const uint8_t *buf, size_t off, const uint8_t *name)
 		off += c + 1u;
 		name += c + 1u;
 	}
+}
+
+/* List the proper suffixes of the question name (written at offset 12), shortest first. */
+static void remember_question_suffixes(struct fe_wire_builder *b)
+{
+	uint8_t starts[MAX_LABELS];
+	unsigned n = 0;
+	const uint8_t *qn = b->buf + FE_WIRE_HDR_LEN;
+
+	for (unsigned pos = 0; qn[pos] != 0 && n < b->q_suffixes; pos += 1u + qn[pos])
+		starts[n++] = (uint8_t)pos;
+	for (unsigned j = n - 1; j >= 1; j--)
+		remember(b, FE_WIRE_HDR_LEN + starts[j], n - j);
+	b->q_suffixes = 0;
 }
 
 /* Longest suffix of @name (labels @starts, @n of them) already in the message: returns the
@@ -85,6 +104,9 @@ void fe_wire_builder_init(struct fe_wire_builder *b, uint8_t *buf, size_t cap,
 	b->ext_rcode = 0;
 	b->nede = 0;
 	b->nnames = 0;
+	b->last_len = 0;
+	b->last_ptr = 0;
+	b->q_suffixes = 0;
 	if (b->cap < FE_WIRE_HDR_LEN) {
 		b->cap = 0;
 		b->edns = false;
@@ -105,14 +127,19 @@ void fe_wire_builder_init(struct fe_wire_builder *b, uint8_t *buf, size_t cap,
 	}
 	if (q->qname != NULL && q->question_end != 0 &&
 	    b->cap - b->len - b->reserve >= q->qname_len + 4u) {
-		uint8_t starts[MAX_LABELS];
-		unsigned n = 0;
-		for (unsigned pos = 0; q->qname[pos] != 0; pos += 1u + q->qname[pos])
-			starts[n++] = (uint8_t)pos;
 		memcpy(buf + b->len, q->qname, q->qname_len);
 		fe__wr16(buf + b->len + q->qname_len, q->qtype);
 		fe__wr16(buf + b->len + q->qname_len + 2, q->qclass);
-		remember_name(b, b->len, starts, n, n);
+		if (q->qname_labels > 0) {
+			/* the whole name now; its suffixes when a search first needs them */
+			remember(b, FE_WIRE_HDR_LEN, q->qname_labels);
+			b->q_suffixes = q->qname_labels;
+			/* owners equal to the question name (the usual answer) hit the memo;
+			 * zone data is mostly lowercase, so seed it with the lowercase form */
+			b->last_len = q->qname_len;
+			b->last_ptr = FE_WIRE_HDR_LEN;
+			memcpy(b->last_owner, q->qname_lc, q->qname_len);
+		}
 		b->len += q->qname_len + 4u;
 		fe__wr16(buf + FE__OFF_QDCOUNT, 1);
 	}
@@ -137,9 +164,28 @@ void fe_wire_builder_rollback(struct fe_wire_builder *b, size_t mark,
 			b->section = s;
 			break;
 		}
-	/* names are remembered in message order per RR: drop those at or after the mark */
-	while (b->nnames > 0 && b->name_off[b->nnames - 1] >= mark)
-		b->nnames--;
+	/* drop the names at or after the mark (the question's suffixes, listed late, stay) */
+	unsigned k = 0;
+	for (unsigned e = 0; e < b->nnames; e++) {
+		if (b->name_off[e] >= mark)
+			continue;
+		b->name_off[k] = b->name_off[e];
+		b->name_labels[k] = b->name_labels[e];
+		k++;
+	}
+	b->nnames = (uint8_t)k;
+	b->last_len = 0;
+}
+
+/* Is the name at @a the valid name @b (@blen octets), ignoring ASCII case? Octet by octet
+ * with an early exit: while the octets agree, @a has @b's label structure, so nothing past
+ * the end of @a is read even when @a is shorter. */
+static bool same_name(const uint8_t *a, const uint8_t *b, size_t blen)
+{
+	for (size_t k = 0; k < blen; k++)
+		if (a[k] != b[k] && fe__lc(a[k]) != fe__lc(b[k]))
+			return false;
+	return true;
 }
 
 int fe_wire_builder_put_rr(struct fe_wire_builder *b, enum fe_wire_section sec,
@@ -147,39 +193,64 @@ int fe_wire_builder_put_rr(struct fe_wire_builder *b, enum fe_wire_section sec,
                            const uint8_t *rdata, uint16_t rdlen)
 {
 	uint8_t starts[MAX_LABELS];
-	unsigned n = 0;
-	size_t olen = 0;
+	unsigned n = 0, i = 0;
+	size_t olen = 0, nlit, need;
 	uint16_t ptr = 0;
+	bool memo;
 
 	if ((int)sec < b->section || sec > FE_SEC_ADDITIONAL || b->finished)
 		return FE_EINVAL;
-	for (;;) {
-		uint8_t c = owner[olen];
-		if (c == 0)
-			break;
-		if (c > FE_WIRE_LABEL_MAX || olen + c + 2u > FE_WIRE_NAME_MAX)
-			return FE_EINVAL;
-		starts[n++] = (uint8_t)olen;
-		olen += c + 1u;
+	/* An RRset's records and its RRSIGs repeat one owner, most often the question name:
+	 * compare with the last owner before walking labels and searching suffixes. */
+	memo = b->last_len != 0 && same_name(owner, b->last_owner, b->last_len);
+	if (memo) {
+		olen = b->last_len;
+		ptr = b->last_ptr;
+		nlit = 0;
+		need = 2u + 10u + rdlen;
+	} else {
+		for (;;) {
+			uint8_t c = owner[olen];
+			if (c == 0)
+				break;
+			if (c > FE_WIRE_LABEL_MAX || olen + c + 2u > FE_WIRE_NAME_MAX)
+				return FE_EINVAL;
+			starts[n++] = (uint8_t)olen;
+			olen += c + 1u;
+		}
+		olen++;
+		if (b->q_suffixes > 1)
+			remember_question_suffixes(b);
+		i = n > 0 ? find_suffix(b, owner, starts, n, &ptr) : 0;
+		nlit = i < n ? starts[i] : olen; /* literal octets of the owner */
+		need = nlit + (i < n ? 2u : 0u) + 10u + rdlen;
 	}
-	olen++;
-
-	unsigned i = n > 0 ? find_suffix(b, owner, starts, n, &ptr) : 0;
-	size_t nlit = i < n ? starts[i] : olen; /* literal octets of the owner */
-	size_t need = nlit + (i < n ? 2u : 0u) + 10u + rdlen;
 	if (b->cap == 0 || need > b->cap - b->len - b->reserve || b->count[sec] == UINT16_MAX) {
 		b->truncated = true;
 		return FE_ENOSPC;
 	}
 
 	uint8_t *w = b->buf + b->len;
-	memcpy(w, owner, nlit);
-	if (i < n) {
-		fe__wr16(w + nlit, (uint16_t)(0xC000u | ptr));
-		nlit += 2;
+	if (memo) {
+		fe__wr16(w, (uint16_t)(0xC000u | ptr));
+		w += 2;
+	} else {
+		memcpy(w, owner, nlit);
+		w += nlit;
+		if (i < n) {
+			fe__wr16(w, (uint16_t)(0xC000u | ptr));
+			w += 2;
+		}
+		remember_name(b, b->len, starts, i, n);
+		/* a repeat points where this one points, or here when this one starts with
+		 * literal labels (and here is reachable by a pointer) */
+		b->last_len = 0;
+		if (n > 0 && (i == 0 || b->len <= PTR_MAX_OFF)) {
+			b->last_ptr = i == 0 ? ptr : (uint16_t)b->len;
+			b->last_len = (uint8_t)olen;
+			memcpy(b->last_owner, owner, olen);
+		}
 	}
-	remember_name(b, b->len, starts, i, n);
-	w += nlit;
 	fe__wr16(w, type);
 	fe__wr16(w + 2, rclass);
 	fe__wr32(w + 4, ttl);

@@ -77,14 +77,14 @@ void fe_wire_name_lower(const uint8_t *name, uint8_t *out)
 {
 	size_t pos = 0;
 
-	/* Length octets are <= 63 and so are unchanged by fe__lc. */
 	while (pos < FE_WIRE_NAME_MAX - 1 && name[pos] != 0) {
-		size_t end = pos + 1u + name[pos];
-		if (end >= FE_WIRE_NAME_MAX)
+		size_t next = pos + 1u + name[pos];
+		if (next >= FE_WIRE_NAME_MAX)
 			break; /* invalid name: stop at the last whole label */
-		for (; pos < end; pos++)
-			out[pos] = fe__lc(name[pos]);
+		pos = next;
 	}
+	/* length octets are <= 63 and so are unchanged by lowercasing */
+	fe__lc_copy(out, name, pos);
 	out[pos] = 0;
 }
 

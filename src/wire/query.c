@@ -113,19 +113,22 @@ static enum fe_wire_verdict parse_body(const uint8_t *pkt, size_t len, struct fe
 		return FE_WIRE_FORMERR;
 
 	/* QNAME: nothing precedes it, so a pointer can only be hostile (RFC 1035 §4.1.4); a
-	 * length octet above 63 is a pointer or an extended/reserved label type. */
+	 * length octet above 63 is a pointer or an extended/reserved label type. Every length
+	 * octet must lie before @stop: inside the message, and early enough that the name
+	 * with its root octet stays within 255 octets. One compare per label: ENUM names are
+	 * a dozen one-octet labels. */
+	size_t stop = FE_MIN(len, (size_t)FE_WIRE_HDR_LEN + FE_WIRE_NAME_MAX);
+	if (p >= stop)
+		return FE_WIRE_FORMERR;
 	for (;;) {
-		if (p >= len)
-			return FE_WIRE_FORMERR;
 		uint8_t c = pkt[p];
 		if (c == 0)
 			break;
 		if (c > FE_WIRE_LABEL_MAX)
 			return FE_WIRE_FORMERR;
-		/* label, then the root octet at least; whole name incl. root <= 255 */
-		if (c + 1u >= len - p || p + c + 2u - FE_WIRE_HDR_LEN > FE_WIRE_NAME_MAX)
-			return FE_WIRE_FORMERR;
 		p += c + 1u;
+		if (p >= stop)
+			return FE_WIRE_FORMERR;
 		labels++;
 	}
 	size_t qlen = p + 1 - FE_WIRE_HDR_LEN;
@@ -135,8 +138,7 @@ static enum fe_wire_verdict parse_body(const uint8_t *pkt, size_t len, struct fe
 	q->qtype = fe__rd16(pkt + p);
 	q->qclass = fe__rd16(pkt + p + 2);
 	p += 4;
-	for (size_t i = 0; i < qlen; i++)
-		q->qname_lc[i] = fe__lc(pkt[FE_WIRE_HDR_LEN + i]);
+	fe__lc_copy(q->qname_lc, pkt + FE_WIRE_HDR_LEN, qlen);
 	q->qname = pkt + FE_WIRE_HDR_LEN;
 	q->qname_len = (uint8_t)qlen;
 	q->qname_labels = (uint8_t)labels;

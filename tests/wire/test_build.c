@@ -221,6 +221,23 @@ Test(build, random_roundtrip_with_ldns)
 			if (rnd() % 10 == 0 && sec < 2)
 				sec++;
 			secs[i] = sec;
+			if (rnd() % 4 == 0) {
+				/* an RRset that gets rolled back: its names must be forgotten */
+				size_t m = fe_wire_builder_mark(&b);
+				uint16_t c[3];
+				memcpy(c, b.count, sizeof(c));
+				uint8_t tmp[FE_WIRE_NAME_MAX];
+				wire_of(rnd() % 2 ? "gone.e164.fed." : "q.1.0.e164.fed.", tmp);
+				static const uint8_t junk[8] = {0xC0, 0x0C, 0xC0, 0x0C};
+				for (unsigned k = 0; k < 1 + rnd() % 3; k++)
+					fe_wire_builder_put_rr(&b, (enum fe_wire_section)sec,
+					                       k % 2 ? tmp : owners[i], 0xFF01,
+					                       FE_C_IN, 0, junk, sizeof(junk));
+				fe_wire_builder_rollback(&b, m, c);
+				cr_assert_eq(b.len, m);
+				/* scribble over the rolled-back area as a later RR would */
+				memset(out + m, 0xC0, sizeof(out) - m);
+			}
 			int rc = fe_wire_builder_put_rr(&b, (enum fe_wire_section)sec, owners[i],
 			                                0xFF00, FE_C_IN, (uint32_t)i, rdata[i],
 			                                rdlen[i]);
