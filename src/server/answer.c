@@ -214,6 +214,45 @@ static void set_negative(struct fe__ans *a, enum fe__outcome out,
 	a->neg_wildcard = false;
 }
 
+/* Closest encloser of @n, a name that is not a node of @zone: its longest ancestor that is
+ * (RFC 4592 §3.3.1). Every ancestor of a node is a node (empty non-terminals included) and
+ * keys sort canonically, so that ancestor is the longest label-aligned common prefix of @n's
+ * key and the key of its canonical predecessor: two lookups, whatever the depth. Falls back
+ * to walking up label by label if the store disagrees. Returns its label count with *ce set,
+ * or -1 on a store error. */
+static int closest_encloser(struct fe__ans *a, const struct fe_store_zone_rec *zone,
+                            const struct fe__name *n, struct fe_store_node *ce)
+{
+	struct fe_store_node prev;
+	uint8_t pkey[FE_WIRE_KEY_MAX];
+	unsigned labels = zone->apex_labels;
+
+	int rc = fe_store_prev_node(a->ctx->reader, zone, n->key, n->key_len, 0, &prev);
+	if (rc != FE_OK && rc != FE_ENOENT) {
+		fe__ans_store_failed(a, rc, "predecessor lookup");
+		return -1;
+	}
+	int plen =
+	        rc == FE_OK ? fe_wire_name_key(prev.owner, prev.owner_len, pkey, sizeof(pkey)) : -1;
+	while (plen >= 0 && labels + 1u < n->labels) {
+		uint16_t cut = fe__name_key_len(n, labels + 1u);
+		if ((size_t)plen < cut || memcmp(pkey, n->key, cut) != 0)
+			break;
+		labels++;
+	}
+	for (;;) {
+		if (fe__ans_get_node(a, zone, n->key, fe__name_key_len(n, labels), ce))
+			return (int)labels;
+		if (a->store_error)
+			return -1;
+		if (labels <= zone->apex_labels) {
+			fe__ans_store_failed(a, FE_ENOENT, "apex lookup");
+			return -1;
+		}
+		labels--;
+	}
+}
+
 /* Look @n up in @zone. */
 static enum step lookup(struct fe__ans *a, const struct fe_store_zone_rec *zone,
                         const struct fe__name *n, const uint8_t **target)
@@ -242,20 +281,11 @@ static enum step lookup(struct fe__ans *a, const struct fe_store_zone_rec *zone,
 	if (a->store_error)
 		return ST_SERVFAIL;
 
-	/* Closest encloser: the longest existing ancestor (RFC 4592 §3.3.1). The apex exists. */
 	struct fe_store_node ce;
-	unsigned ce_labels = n->labels;
-	for (;;) {
-		if (ce_labels <= zone->apex_labels) {
-			fe__ans_store_failed(a, FE_ENOENT, "apex lookup");
-			return ST_SERVFAIL;
-		}
-		ce_labels--;
-		if (fe__ans_get_node(a, zone, n->key, fe__name_key_len(n, ce_labels), &ce))
-			break;
-		if (a->store_error)
-			return ST_SERVFAIL;
-	}
+	int ce_found = closest_encloser(a, zone, n, &ce);
+	if (ce_found < 0)
+		return ST_SERVFAIL;
+	unsigned ce_labels = (unsigned)ce_found;
 	if (ce.flags & (FE_NODE_DELEG | FE_NODE_OCCLUDED))
 		return ST_SERVFAIL; /* below a delegation to a zone we do not hold */
 
