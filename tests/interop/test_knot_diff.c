@@ -135,6 +135,7 @@ static void start_knot(const char *zone, uint16_t port)
 			dup2(fd, 2);
 		}
 		execlp("knotd", "knotd", "-c", conf, (char *)NULL);
+		execl("/usr/sbin/knotd", "knotd", "-c", conf, (char *)NULL); /* not in PATH */
 		_exit(127);
 	}
 	/* Ready when the zone answers. */
