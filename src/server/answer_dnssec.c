@@ -86,8 +86,10 @@ static void nsec_prove(struct fe__ans *a)
 
 /* ---- NSEC3 ------------------------------------------------------------------------ */
 
-static bool nsec3_hash(struct fe__ans *a, const struct fe_store_zone_rec *zone, const uint8_t *name,
-                       uint8_t *out, int *len)
+/* Hash @name with the zone's NSEC3 parameters. A failure (algorithm or iterations the zone
+ * loader should have refused) leaves the proof out and is logged. */
+static bool nsec3_hash(const struct fe_store_zone_rec *zone, const uint8_t *name, uint8_t *out,
+                       int *len)
 {
 	static struct fe_ratelog rl = FE_RATELOG_INIT(3, 300);
 	int rc = fe_zone_nsec3_hash(name, zone->nsec3_alg, zone->nsec3_iterations, zone->nsec3_salt,
@@ -97,7 +99,6 @@ static bool nsec3_hash(struct fe__ans *a, const struct fe_store_zone_rec *zone, 
 		fe_wire_name_to_str(zone->apex, apex, sizeof(apex));
 		fe_ratelog(&rl, FE_LOG_WARN, "answer: NSEC3 hash for zone %s failed: %s", apex,
 		           fe_strerror(rc));
-		(void)a;
 		return false;
 	}
 	*len = rc;
@@ -132,7 +133,7 @@ static bool node_hash(struct fe__ans *a, const struct fe_store_zone_rec *zone,
 		*len = node->hash_len;
 		return true;
 	}
-	return nsec3_hash(a, zone, name, out, len);
+	return nsec3_hash(zone, name, out, len);
 }
 
 /* Closest encloser proof for @n (RFC 5155 §7.2.1), searching the provable encloser from the
@@ -177,7 +178,7 @@ static int nsec3_ce_proof(struct fe__ans *a, const struct fe_store_zone_rec *zon
 	}
 	if (cl < n->labels) {
 		/* the next closer name does not exist: hash it here */
-		if (nsec3_hash(a, zone, fe__name_suffix(n, cl + 1u), hash, &hlen))
+		if (nsec3_hash(zone, fe__name_suffix(n, cl + 1u), hash, &hlen))
 			nsec3_add(a, zone, hash, hlen, false);
 	}
 	return (int)cl;
@@ -197,7 +198,7 @@ static void nsec3_cover_wildcard(struct fe__ans *a, const struct fe_store_zone_r
 	wname[0] = 1;
 	wname[1] = '*';
 	memcpy(wname + 2, enc, (size_t)enc_len);
-	if (nsec3_hash(a, zone, wname, hash, &hlen))
+	if (nsec3_hash(zone, wname, hash, &hlen))
 		nsec3_add(a, zone, hash, hlen, false);
 }
 
