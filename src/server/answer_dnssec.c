@@ -125,8 +125,8 @@ static bool nsec3_add(struct fe__ans *a, const struct fe_store_zone_rec *zone, c
 }
 
 /* Hash of an existing node: stored with the node; computed only as a fallback. */
-static bool node_hash(struct fe__ans *a, const struct fe_store_zone_rec *zone,
-                      const struct fe_store_node *node, const uint8_t *name, uint8_t *out, int *len)
+static bool node_hash(const struct fe_store_zone_rec *zone, const struct fe_store_node *node,
+                      const uint8_t *name, uint8_t *out, int *len)
 {
 	if (node && node->hash_len > 0 && node->hash_len <= HASH_MAX) {
 		memcpy(out, node->hash, node->hash_len);
@@ -157,7 +157,7 @@ static int nsec3_ce_proof(struct fe__ans *a, const struct fe_store_zone_rec *zon
 			np = &node;
 		if (a->store_error)
 			return -1;
-		if (!node_hash(a, zone, np, fe__name_suffix(n, cl), hash, &hlen))
+		if (!node_hash(zone, np, fe__name_suffix(n, cl), hash, &hlen))
 			return -1;
 		struct fe_store_node match;
 		bool exact = false;
@@ -216,7 +216,7 @@ static void nsec3_prove(struct fe__ans *a)
 	} else if (a->outcome == FE__OUT_NODATA) {
 		bool matched = false;
 		const uint8_t *owner = a->neg_wildcard ? a->neg_node.owner : n->name;
-		if (node_hash(a, zone, &a->neg_node, owner, hash, &hlen))
+		if (node_hash(zone, &a->neg_node, owner, hash, &hlen))
 			matched = nsec3_add(a, zone, hash, hlen, true);
 		if (a->neg_wildcard)
 			nsec3_ce_proof(a, zone, n, a->neg_ce_labels, &a->neg_ce, true);
