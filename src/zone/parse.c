@@ -451,6 +451,13 @@ static int parse_file(struct pctx *c, const char *path, const ldns_rdf *origin_i
 		fe__zone_err(c->err, path, 0, "%s", strerror(errno));
 		return errno == ENOENT ? FE_ENOENT : FE_EIO;
 	}
+	/* A seek makes glibc cache the stream offset: ftello() below then costs no lseek(2)
+	 * per record (it otherwise asks the kernel every time). */
+	if (fseeko(fp, 0, SEEK_SET) != 0) {
+		fe__zone_err(c->err, path, 0, "%s", strerror(errno));
+		err = FE_EIO;
+		goto out_close;
+	}
 	if ((err = add_file(c, path, &fidx)) != FE_OK)
 		goto out_close;
 	const char *fname = c->z->files[fidx];
