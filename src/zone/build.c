@@ -234,7 +234,8 @@ static const char *fname(const struct fe_zone *z, const struct fe__zrec *r)
 
 int fe__zone_build(struct fe_zone *z, const struct fe_zone_opts *opts, struct fe_zone_error *err)
 {
-	uint32_t max_rrset = opts->max_rrset_rrs ? opts->max_rrset_rrs : 65535u;
+	/* The node blob counts RRs and RRSIGs of an RRset in 16 bits. */
+	uint32_t max_rrset = opts->max_rrset_rrs ? FE_MIN(opts->max_rrset_rrs, 65535u) : 65535u;
 	struct bctx b = {.z = z, .err = err};
 	size_t w = 0;
 	bool apex_nsec = false, apex_dnskey = false;

@@ -57,6 +57,8 @@ static int build_blob(struct blobbuf *b, uint16_t flags, const uint8_t *owner, s
 		size_t body = b->len;
 		for (; i < count && recs[i]->covered == type; i++) {
 			const struct fe__zrec *r = recs[i];
+			if (b->len - body + 2u + r->rdlen > UINT32_MAX)
+				return FE_ERANGE; /* body_len is 32 bits */
 			if ((rc = bb_reserve(b, 2u + r->rdlen)) != FE_OK)
 				return rc;
 			fe_store_u16(b->p + b->len, r->rdlen);

@@ -320,6 +320,83 @@ Test(zone, nsec3_hash_rfc5155_vectors)
 	cr_assert_eq(fe_zone_nsec3_hash(name, 1, 2501, NULL, 0, h), FE_ERANGE);
 }
 
+/* Part of RFC 5155 Appendix A (signatures left out): a real name that looks like a hashed
+ * owner and shares it with an NSEC3, and an opt-out delegation without an NSEC3. */
+Test(zone, rfc5155_appendix_a_layout)
+{
+	const char *p = write_file(
+	        "example.zone",
+	        "$ORIGIN example.\n$TTL 3600\n"
+	        "@ IN SOA ns1 bugs.x.w 1 3600 300 3600000 3600\n"
+	        "@ IN NS ns1\n@ IN NS ns2\n@ IN NSEC3PARAM 1 0 12 aabbccdd\n"
+	        "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom IN NSEC3 1 1 12 aabbccdd "
+	        "2t7b4g4vsa5smi47k61mv5bv1a22bojr MX DNSKEY NS SOA NSEC3PARAM RRSIG\n"
+	        "2t7b4g4vsa5smi47k61mv5bv1a22bojr IN A 192.0.2.127\n"
+	        "2t7b4g4vsa5smi47k61mv5bv1a22bojr IN NSEC3 1 1 12 aabbccdd "
+	        "2vptu5timamqttgl4luu9kg21e0aor3s A RRSIG\n"
+	        "kohar7mbb8dc2ce8a9qvl8hon4k53uhi IN NSEC3 1 1 12 aabbccdd "
+	        "q04jkcevqvmu85r014c7dkba38o0ji5r A RRSIG\n"
+	        "; a chain with other parameters is not ours\n"
+	        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa IN NSEC3 1 0 5 - "
+	        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb A\n"
+	        "c IN NS ns1.c\nc IN NS ns2.c\nns1.c IN A 192.0.2.7\nns2.c IN A 192.0.2.8\n"
+	        "ns1 IN A 192.0.2.1\nns2 IN A 192.0.2.2\n");
+	struct fe_store *st = open_store();
+	struct fe_zone_error e;
+	cr_assert_eq(fe_zone_load_file(p, NULL, st, &e), FE_OK, "%s:%lu %s", e.file, e.line,
+	             e.reason);
+	struct fe_store_reader *r;
+	const struct fe_store_zone_rec *z;
+	struct fe_store_node n;
+	struct fe_store_rrset rs;
+	bool exact;
+	cr_assert_eq(fe_store_reader_create(st, &r), FE_OK);
+	cr_assert_eq(fe_store_reader_begin(r), FE_OK);
+	struct key a = K("example.");
+	cr_assert_eq(fe_store_get_zone(r, a.b, a.len, &z), FE_OK);
+	cr_assert_eq(z->flags, FE_ZONE_NSEC3);
+	cr_assert_eq(z->nsec3_iterations, 12);
+	cr_assert_eq(z->nsec3_salt_len, 4);
+	cr_assert_eq(memcmp(z->nsec3_salt, "\xaa\xbb\xcc\xdd", 4), 0);
+
+	/* The A record stays a name of the zone; its hash is kohar7... (Appendix A). */
+	struct key h = K("2t7b4g4vsa5smi47k61mv5bv1a22bojr.example.");
+	cr_assert_eq(fe_store_get_node(r, z, h.b, h.len, &n), FE_OK);
+	cr_assert(fe_store_node_find(&n, FE_T_A, &rs));
+	cr_assert_not(fe_store_node_find(&n, FE_T_NSEC3, &rs));
+	cr_assert_eq(n.hash_len, 20);
+	bool found = fe_store_nsec3_find(r, z, n.hash, 20, &exact, &n) == FE_OK && exact;
+	cr_assert(found, "kohar7... NSEC3 found by the node's hash");
+	uint8_t want[64];
+	size_t wl = wname("kohar7mbb8dc2ce8a9qvl8hon4k53uhi.example.", want);
+	cr_assert_eq(n.owner_len, wl);
+	cr_assert_eq(memcmp(n.owner, want, wl), 0);
+	cr_assert(fe_store_node_find(&n, FE_T_NSEC3, &rs));
+
+	/* The apex NSEC3 names the apex's hash. */
+	cr_assert_eq(fe_store_get_node(r, z, a.b, a.len, &n), FE_OK);
+	cr_assert_eq(fe_store_nsec3_find(r, z, n.hash, 20, &exact, &n), FE_OK);
+	cr_assert(exact);
+
+	/* Opt-out delegation: a cut; its glue is occluded and unhashed. */
+	struct key c = K("c.example."), g = K("ns1.c.example.");
+	cr_assert_eq(fe_store_get_node(r, z, c.b, c.len, &n), FE_OK);
+	cr_assert_eq(n.flags, FE_NODE_DELEG);
+	cr_assert_eq(fe_store_get_node(r, z, g.b, g.len, &n), FE_OK);
+	cr_assert_eq(n.flags, FE_NODE_OCCLUDED);
+	cr_assert_eq(n.hash_len, 0);
+
+	/* Only the NSEC3PARAM's chain was kept: 3 NSEC3 nodes. */
+	struct fe_store_stat s;
+	cr_assert_eq(fe_store_stat(st, &s), FE_OK);
+	cr_assert_eq(s.nsec3_entries, 3);
+	struct key stale = K("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.");
+	cr_assert_eq(fe_store_get_node(r, z, stale.b, stale.len, &n), FE_ENOENT);
+	fe_store_reader_end(r);
+	fe_store_reader_destroy(r);
+	fe_store_close(st);
+}
+
 /* ---- node structure ------------------------------------------------------------------ */
 
 Test(zone, cuts_ents_wildcards_and_case)
