@@ -1,12 +1,16 @@
-/* fedenumctl: offline zone operations on a store and zone checks.
+/* fedenumctl: offline zone operations on a store, zone checks, and queries to a running
+ * fedenumd (validated with libunbound, query.c).
  *
  *   fedenumctl zone-load --db DIR FILE...   load zone files into the store
  *   fedenumctl zone-list --db DIR           list the zones held in the store
  *   fedenumctl check-zone FILE...           parse and check zone files, store nothing
+ *   fedenumctl query [...] NAME [TYPE]      ask a fedenumd; --validate checks the answer
  *
  * Exit status: 0 success, 1 a zone failed (parse, validation, store), 2 usage,
- * 3 the store cannot be opened. Loading into the store of a running fedenumd is safe
- * (LMDB serialises writers; the daemon sees the new version at its next read snapshot). */
+ * 3 the store cannot be opened; for query see ctl_int.h. Loading into the store of a running
+ * fedenumd is safe (LMDB serialises writers; the daemon sees the new version at its next read
+ * snapshot). */
+#include "ctl_int.h"
 #include "fedenum/store.h"
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
@@ -24,15 +28,19 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: fedenumctl zone-load --db DIR FILE...\n"
 	           "       fedenumctl zone-list --db DIR\n"
-	           "       fedenumctl check-zone FILE...\n"
-	           "\n"
+	           "       fedenumctl check-zone FILE...\n");
+	fe__ctl_query_usage(f);
+	fprintf(f, "\n"
 	           "  zone-load   parse, check and store each zone file (apex from its SOA); a\n"
 	           "              file whose serial is already stored is left as it is\n"
 	           "  zone-list   apex, serial, version, nodes, records, load time and earliest\n"
 	           "              signature expiry of every stored zone\n"
 	           "  check-zone  parse and check zone files without storing anything\n"
+	           "  query       ask a running fedenumd; with --validate, check the answer\n"
+	           "              against the federation's trust anchors (query --help)\n"
 	           "\n"
-	           "Exit status: 0 ok, 1 a zone failed, 2 usage, 3 store error.\n");
+	           "Exit status: 0 ok, 1 a zone failed, 2 usage, 3 store error;\n"
+	           "query: 0 answered (and secure), 1 bogus or insecure, 2 usage, 3 no answer.\n");
 }
 
 static void print_zone_error(const char *path, int rc, const struct fe_zone_error *err)
@@ -244,6 +252,8 @@ int main(int argc, char **argv)
 		return cmd_list(argc - 1, argv + 1);
 	if (strcmp(cmd, "check-zone") == 0)
 		return cmd_check(argc - 2, argv + 2);
+	if (strcmp(cmd, "query") == 0)
+		return fe__ctl_query(argc - 1, argv + 1);
 	fprintf(stderr, "fedenumctl: unknown command \"%s\"\n", cmd);
 	usage(stderr);
 	return EXIT_USAGE;
