@@ -5,7 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(
 	build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format
-	libldns-dev ldnsutils libunbound-dev unbound-anchor libuv1-dev libssl-dev liblmdb-dev lmdb-utils
+	libldns-dev ldnsutils libunbound-dev libevent-dev unbound-anchor libuv1-dev libssl-dev liblmdb-dev lmdb-utils
 	libconfig-dev libcriterion-dev
 	knot knot-dnsutils nsd bind9 bind9-dnsutils bind9-utils dnsperf
 	python3 python3-dnspython procps iproute2
