@@ -95,10 +95,10 @@ static int types_push(struct fe__vthr *t, size_t n, uint16_t type)
 	return FE_OK;
 }
 
-int fe__node_types(struct fe__vthr *t, struct fe__zrec *const *recs, size_t n)
+int fe__node_types(struct fe__vthr *t, struct fe__zrec *const *recs, size_t n, int sig_mode)
 {
 	size_t cnt = 0;
-	bool sig = false;
+	bool sig = sig_mode == FE__SIG_ALWAYS, ds = false;
 	/* Records are sorted by covered type, so types come out ascending; RRSIG is slotted
 	 * in at its own number. */
 	for (size_t i = 0; i < n; i++) {
@@ -106,12 +106,15 @@ int fe__node_types(struct fe__vthr *t, struct fe__zrec *const *recs, size_t n)
 			sig = true;
 			continue;
 		}
+		ds |= recs[i]->type == FE_T_DS;
 		if (cnt > 0 && t->types[cnt - 1] == recs[i]->type)
 			continue;
 		if (types_push(t, cnt, recs[i]->type) != FE_OK)
 			return FE_ENOMEM;
 		cnt++;
 	}
+	if (sig_mode == FE__SIG_IF_DS && ds)
+		sig = true;
 	if (sig) {
 		size_t at = 0;
 		while (at < cnt && t->types[at] < FE_T_RRSIG)

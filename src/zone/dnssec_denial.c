@@ -73,7 +73,8 @@ int fe__check_nsec(struct fe__vthr *t)
 			return fe__vfail(v, FE_EVALIDATE, nsec, "NSEC at %s: malformed RDATA", on);
 		}
 		/* Type bitmap = the types at the owner (RFC 4035 §2.3). */
-		int nt = fe__node_types(t, r, n->count);
+		/* Every owner in an NSEC zone has a signed NSEC RRset. */
+		int nt = fe__node_types(t, r, n->count, FE__SIG_ALWAYS);
 		if (nt < 0)
 			return fe__vfail(v, nt, nsec, "out of memory");
 		bool cut = (n->flags & FE_NODE_DELEG) != 0;
@@ -338,12 +339,14 @@ int fe__check_nsec3(struct fe__vthr *t)
 		const struct fe__zn3 *h = &z->n3[j];
 		const struct fe__zrec *r = z->n3recs[h->first];
 		size_t o = 5u + r->rdata[4] + 1u + FE__NSEC3_HASH_LEN;
-		int nt = n->count ? fe__node_types(t, z->recs + n->first, n->count) : 0;
+		bool cut = (n->flags & FE_NODE_DELEG) != 0;
+		int nt = n->count ? fe__node_types(t, z->recs + n->first, n->count,
+		                                   cut ? FE__SIG_IF_DS : FE__SIG_ALWAYS)
+		                  : 0;
 		if (nt < 0) {
 			rc = fe__vfail(v, nt, r, "out of memory");
 			goto out;
 		}
-		bool cut = (n->flags & FE_NODE_DELEG) != 0;
 		size_t nreq = cut ? cut_required(t->types, (size_t)nt, false, req) : 0;
 		if (!fe__bitmap_match(r->rdata + o, r->rdlen - o, t->types, (size_t)nt, cut, req,
 		                      nreq, why, sizeof(why))) {

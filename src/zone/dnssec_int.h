@@ -140,9 +140,12 @@ int fe__vfail(struct fe__vctx *v, int rc, const struct fe__zrec *r, const char *
         __attribute__((format(printf, 4, 5)));
 /* Presentation form of a type ("NAPTR", "TYPE65280"). */
 const char *fe__type_str(uint16_t type, char *buf, size_t cap);
-/* Types present at a node (sorted, unique) into t->types; RRSIG included when any RRSIG is
- * there. Returns the count or FE_ENOMEM. */
-int fe__node_types(struct fe__vthr *t, struct fe__zrec *const *recs, size_t n);
+/* Types present at a node (sorted, unique) into t->types. RRSIG is included when an RRSIG
+ * is there, and also (so that a missing signature is reported as such, not as a bitmap
+ * mismatch) always with FE__SIG_ALWAYS, or when a DS is there with FE__SIG_IF_DS.
+ * Returns the count or FE_ENOMEM. */
+enum { FE__SIG_IF_PRESENT = 0, FE__SIG_ALWAYS = 1, FE__SIG_IF_DS = 2 };
+int fe__node_types(struct fe__vthr *t, struct fe__zrec *const *recs, size_t n, int sig_mode);
 /* Name of node @i in presentation form. */
 void fe__node_str(const struct fe_zone *z, size_t i, char *out, size_t cap);
 /* Type bitmaps (RFC 4034 §4.1.2): structure check, membership. */

@@ -158,8 +158,16 @@ UNUSED static char *replace1(char *s, const char *from, const char *to)
 	return r;
 }
 
-/* Remove every line that contains all of the given substrings (NULL-terminated list).
- * Returns the number of lines removed. */
+/* Does line @l contain @needle? A leading '^' anchors it at the line's start. */
+UNUSED static bool line_has(const char *l, const char *needle)
+{
+	if (needle[0] == '^')
+		return strncmp(l, needle + 1, strlen(needle + 1)) == 0;
+	return strstr(l, needle) != NULL;
+}
+
+/* Remove every line that contains all of the given substrings (NULL-terminated list; see
+ * line_has). Returns the number of lines removed. */
 UNUSED static size_t drop_lines(char *s, ...)
 {
 	const char *need[8];
@@ -177,7 +185,7 @@ UNUSED static size_t drop_lines(char *s, ...)
 		l[len] = 0;
 		bool all = true;
 		for (size_t i = 0; i < nn && all; i++)
-			all = strstr(l, need[i]) != NULL;
+			all = line_has(l, need[i]);
 		l[len] = save;
 		if (all) {
 			dropped++;
@@ -191,14 +199,15 @@ UNUSED static size_t drop_lines(char *s, ...)
 	return dropped;
 }
 
-/* Find the line containing all substrings and return a malloc'd copy (no newline). */
+/* Find the line containing both substrings (see line_has; @b may be NULL) and return a
+ * malloc'd copy (no newline). */
 UNUSED static char *find_line(const char *s, const char *a, const char *b)
 {
 	for (const char *l = s; *l;) {
 		const char *e = strchr(l, '\n');
 		size_t len = e ? (size_t)(e - l) : strlen(l);
 		char *c = strndup(l, len);
-		if (strstr(c, a) && (b == NULL || strstr(c, b)))
+		if (line_has(c, a) && (b == NULL || line_has(c, b)))
 			return c;
 		free(c);
 		l += len + (e ? 1 : 0);

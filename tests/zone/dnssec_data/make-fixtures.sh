@@ -9,7 +9,8 @@
 # Outputs (committed; run again when base.zone changes):
 #   <signer>-<alg>-<nsec|nsec3>.zone  signed zone     (signer: ldns, bind, knot)
 #   <same>.key, <same>.ds             the KSK's DNSKEY and DS (trust for the tests)
-#   ldns-13-optout.zone               NSEC3 with opt-out (insecure delegation 4.)
+#   ldns-13-optout.zone               NSEC3, every NSEC3 with the opt-out flag
+#   bind-13-optout.zone               NSEC3 opt-out: no NSEC3 for the insecure delegation 4.
 #   ldns-13-iter51.zone               NSEC3 with 51 iterations (above RFC 9276's cap of 50)
 #   ldns-13-zonemd384/512.zone        NSEC zone with ZONEMD SIMPLE SHA-384 / SHA-512
 #   ldns-13-9zsk.zone                 every RRset signed by 9 keys (per-RRset budget)
@@ -81,8 +82,9 @@ cp ldns-13-9zsk.zone "$here/"
 anchor ldns-13-9zsk.zone ldns-13-9zsk
 
 # ---- dnssec-signzone (BIND): KSK + ZSK -----------------------------------------------------
-bind_sign() { # alg mode name
+bind_sign() { # alg mode name [extra dnssec-signzone args...]
 	local alg=$1 mode=$2 name=$3 d
+	shift 3
 	d=$(mktemp -d -p .)
 	local a bits=()
 	a=$(ldns_alg "$alg")
@@ -91,7 +93,7 @@ bind_sign() { # alg mode name
 	dnssec-keygen -q -K "$d" -a "$a" "${bits[@]}" -n ZONE "$origin" >/dev/null
 	local n3=()
 	[ "$mode" = nsec3 ] && n3=(-3 - -H 0)
-	dnssec-signzone -q -S -K "$d" -o "$origin" -s "$inc" -e "$exp" "${n3[@]}" \
+	dnssec-signzone -q -S -K "$d" -o "$origin" -s "$inc" -e "$exp" "${n3[@]}" "$@" \
 		-f "$name.zone" base.zone >/dev/null
 	cp "$name.zone" "$here/"
 	anchor "$name.zone" "$name"
@@ -99,6 +101,7 @@ bind_sign() { # alg mode name
 bind_sign 8 nsec3 bind-8-nsec3
 bind_sign 13 nsec3 bind-13-nsec3
 bind_sign 15 nsec bind-15-nsec
+bind_sign 13 nsec3 bind-13-optout -A
 
 # ---- kzonesign (Knot DNS): automatic KSK + ZSK -----------------------------------------
 knot_sign() { # alg-name mode name
