@@ -107,6 +107,10 @@ void fe_server_stop(struct fe_server *srv, uint32_t drain_ms);
 void fe_server_counters(struct fe_server *srv, uint64_t *out);
 /* Bound port of listener @i (after start; useful with port 0). */
 uint16_t fe_server_port(struct fe_server *srv, size_t i);
+/* Write the ready file now (same format as opts.ready_file, written atomically by rename).
+ * For callers that start serving first and declare readiness later (fedenumd: after the
+ * initial zone loads). FE_OK / FE_EIO (logged). */
+int fe_server_write_ready_file(struct fe_server *srv, const char *path);
 /* Number of worker threads actually started. */
 unsigned fe_server_workers(struct fe_server *srv);
 /* Counters of worker @i alone into @out (FE_CNT__MAX entries). Thread-safe (approximate). */

@@ -61,6 +61,10 @@ int fe_zone_load_file(const char *path, const struct fe_zone_opts *opts, struct 
 
 /* Read the apex (presentation form, from the first SOA) of a zone file without loading it. */
 int fe_zone_peek_apex(const char *path, char *apex, size_t cap, struct fe_zone_error *err);
+/* Same, and the SOA serial: reads only up to the first SOA, so a daemon can skip a zone whose
+ * serial is already current without parsing the file (restart serves at once). */
+int fe_zone_peek_soa(const char *path, char *apex, size_t cap, uint32_t *serial,
+		     struct fe_zone_error *err);
 
 /* NSEC3 hash (RFC 5155 §5) of an uncompressed wire name (lowercased internally).
  * @out needs 64 bytes; returns the hash length (20 for SHA-1) or FE_ENOTSUP / FE_ERANGE. */

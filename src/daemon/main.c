@@ -407,9 +407,6 @@ static int run(struct daemon *d)
 	if (start_signals(d) != FE_OK)
 		return FE__EXIT_INTERNAL;
 
-	struct fe__zone_stats zs;
-	fe__zones_load(d->st, &d->cfg, &zs);
-
 	struct fe_server_opts o = {
 	        .listen = d->cfg.listen,
 	        .listen_count = d->cfg.nlisten,
@@ -419,14 +416,20 @@ static int run(struct daemon *d)
 	        .tcp_max_pipeline = d->cfg.tcp_max_pipeline,
 	        .tcp_max_out_bytes = d->cfg.tcp_max_out_bytes,
 	        .answer = {.udp_max = d->cfg.udp_max_payload},
-	        .ready_file = d->cli.ready_file,
 	        .acl = d->acl,
 	};
+	/* Serve first: what the store holds is answered at once after a restart (no parse, no
+	 * load); zone files are checked afterwards, and only changed serials are parsed. */
 	rc = fe_server_start(d->st, &o, &d->srv);
 	if (rc) {
 		fe_log_err("cannot start the server: %s", fe_strerror(rc));
 		return rc == FE_EIO ? FE__EXIT_LISTEN : FE__EXIT_INTERNAL;
 	}
+	struct fe__zone_stats zs;
+	fe__zones_load(d->st, &d->cfg, &zs);
+	/* Ready means: listening, and the configured zones are loaded (or failed, logged). */
+	if (d->cli.ready_file && fe_server_write_ready_file(d->srv, d->cli.ready_file) != FE_OK)
+		return FE__EXIT_INTERNAL;
 	char lbuf[1024], zbuf[2048];
 	describe_listen(d, lbuf, sizeof(lbuf));
 	unsigned nz = fe__zones_describe(d->st, zbuf, sizeof(zbuf));

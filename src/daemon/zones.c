@@ -23,13 +23,48 @@ static bool same_name(const char *a, const char *b)
 	return la == lb && strncasecmp(a, b, la) == 0;
 }
 
+struct serial_ctx {
+	const char *apex;
+	bool found;
+	uint32_t serial;
+};
+
+static bool serial_cb(const struct fe_store_zone_rec *zone, void *arg)
+{
+	struct serial_ctx *c = arg;
+	char name[1024];
+	fe_wire_name_to_str(zone->apex, name, sizeof(name));
+	if (!same_name(name, c->apex))
+		return true;
+	c->found = true;
+	c->serial = zone->serial;
+	return false;
+}
+
+/* Serial of the stored current version of @apex: true if the zone is stored. */
+static bool stored_serial(struct fe_store *st, const char *apex, uint32_t *serial)
+{
+	struct serial_ctx c = {.apex = apex};
+	struct fe_store_reader *r = NULL;
+	if (fe_store_reader_create(st, &r) != FE_OK)
+		return false;
+	if (fe_store_reader_begin(r) == FE_OK) {
+		fe_store_foreach_zone(r, serial_cb, &c);
+		fe_store_reader_end(r);
+	}
+	fe_store_reader_destroy(r);
+	*serial = c.serial;
+	return c.found;
+}
+
 static void load_one(struct fe_store *st, const struct fe__cfg_zone *z,
                      struct fe__zone_stats *stats)
 {
 	struct fe_zone_error err;
 	char apex[1024];
+	uint32_t file_serial, cur_serial;
 	memset(&err, 0, sizeof(err));
-	int rc = fe_zone_peek_apex(z->file, apex, sizeof(apex), &err);
+	int rc = fe_zone_peek_soa(z->file, apex, sizeof(apex), &file_serial, &err);
 	if (rc) {
 		fe_log_err("%s:%lu: %s (zone defined at %s; not loaded)",
 		           err.file[0] ? err.file : z->file, err.line,
@@ -41,6 +76,14 @@ static void load_one(struct fe_store *st, const struct fe__cfg_zone *z,
 		fe_log_err("%s: zone file %s has apex %s, but %s is configured: not loaded",
 		           z->where, z->file, apex, z->apex);
 		stats->failed++;
+		return;
+	}
+	/* The stored version already has this serial: nothing to parse (a restart serves straight
+	 * from the store; fe_zone_commit would find the same and store nothing). */
+	if (stored_serial(st, apex, &cur_serial) && cur_serial == file_serial) {
+		stats->current++;
+		fe_log_info("zone %s: serial %u already current, not reloaded (%s)", apex,
+		            file_serial, z->where);
 		return;
 	}
 	struct fe_zone_opts opts = {.origin = z->apex ? z->apex : apex};

@@ -457,10 +457,10 @@ static void free_server(struct fe_server *srv)
 	free(srv);
 }
 
-static int write_ready_file(struct fe_server *srv)
+int fe_server_write_ready_file(struct fe_server *srv, const char *path)
 {
 	char tmp[4096];
-	int n = snprintf(tmp, sizeof(tmp), "%s.tmp", srv->ready_file);
+	int n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return FE_EINVAL;
 	FILE *f = fopen(tmp, "w");
@@ -472,8 +472,8 @@ static int write_ready_file(struct fe_server *srv)
 		fprintf(f, "udp %s %u\ntcp %s %u\n", srv->listen[i].host, srv->ports[i],
 		        srv->listen[i].host, srv->ports[i]);
 	bool bad = ferror(f) != 0;
-	if (fclose(f) != 0 || bad || rename(tmp, srv->ready_file) != 0) {
-		fe_log_err("cannot write the ready file %s: %s", srv->ready_file, strerror(errno));
+	if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+		fe_log_err("cannot write the ready file %s: %s", path, strerror(errno));
 		unlink(tmp);
 		return FE_EIO;
 	}
@@ -575,7 +575,7 @@ int fe_server_start(struct fe_store *st, const struct fe_server_opts *opts, stru
 		}
 	}
 	if (srv->ready_file) {
-		rc = write_ready_file(srv);
+		rc = fe_server_write_ready_file(srv, srv->ready_file);
 		if (rc)
 			goto out_stop;
 	}

@@ -534,6 +534,13 @@ out_close:
 
 int fe_zone_peek_apex(const char *path, char *apex, size_t cap, struct fe_zone_error *err)
 {
+	uint32_t serial;
+	return fe_zone_peek_soa(path, apex, cap, &serial, err);
+}
+
+int fe_zone_peek_soa(const char *path, char *apex, size_t cap, uint32_t *serial,
+                     struct fe_zone_error *err)
+{
 	FILE *fp = fopen(path, "r");
 	ldns_rdf *origin = NULL, *prev = NULL;
 	uint32_t ttl = LDNS_DEFAULT_TTL_S;
@@ -556,8 +563,13 @@ int fe_zone_peek_apex(const char *path, char *apex, size_t cap, struct fe_zone_e
 				rc = FE_EFORMAT;
 			} else if (strlen(str) >= cap) {
 				rc = FE_ENOSPC;
+			} else if (ldns_rr_rd_count(rr) != 7 ||
+			           ldns_rdf_get_type(ldns_rr_rdf(rr, 2)) != LDNS_RDF_TYPE_INT32) {
+				fe__zone_err(err, path, (unsigned long)line, "malformed SOA");
+				rc = FE_EFORMAT;
 			} else {
 				snprintf(apex, cap, "%s", str);
+				*serial = ldns_rdf2native_int32(ldns_rr_rdf(rr, 2));
 				rc = FE_OK;
 			}
 			free(str);
