@@ -158,10 +158,19 @@ elif sys.argv[1] == "start":       # start PORT NAME LIMIT LOG -- CMD... -> "PID
     print(p.pid, "timeout")
     sys.exit(1)
 EOF
+# A port below the kernel's ephemeral range (ip_local_port_range, 32768+ by default), so that
+# no outgoing connection takes it while a server spends minutes loading before it binds.
 free_port() {
-	"$PY" -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
-t = socket.socket(); t.bind(("127.0.0.1", s.getsockname()[1])); print(s.getsockname()[1])'
+	"$PY" -c 'import random, socket
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(1000):
+    p = random.randrange(min(20000, lo - 1000), lo)
+    try:
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", p))
+        t = socket.socket(); t.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    print(p); break'
 }
 
 # --- /proc readings ---------------------------------------------------------------------------
@@ -340,6 +349,7 @@ perf_run() { # server round seconds
 	log "$(tail -n1 "$RAW" | awk '{ printf "%-8s round %s: %8.0f q/s, %6.2f us CPU/answer, latency %.3f ms, lost %d, rcodes NOERROR %d NXDOMAIN %d other %d", $1, $2, $3, $4, $5, $7, $9, $10, $11 }')"
 }
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 log "dnsperf: -D -c $CLIENTS -T 1 -q $OUTSTANDING -l $LEN ${QPS:+-Q $QPS}; $ROUNDS rounds"
 for s in "${SERVER_LIST[@]}"; do perf_run "$s" warm 3; done
 nserv=${#SERVER_LIST[@]}
@@ -350,6 +360,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 for s in "${SERVER_LIST[@]}"; do MEM[$s]=$(tree_mem "${PID[$s]}"); done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- 4. fedenumd restart ----------------------------------------------------------------------
 RESTART=""
@@ -388,6 +399,7 @@ TABLE=$RESULTS/bench-n$N-$STAMP.txt
 	echo "fedenum benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(hostname), $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 	echo "zone: $N numbers, $APEX, NSEC3 (0 iterations), ECDSA P-256; queries: 90% hits, 10% NXDOMAIN, DO=1, $(wc -l <"$QUERIES") names"
 	echo "dnsperf -D -c $CLIENTS -T 1 -q $OUTSTANDING -l $LEN ${QPS:+-Q $QPS}; $ROUNDS rounds per server, alternating; one worker per server"
+	echo "load average before the runs: $LOAD_BEFORE, after: $LOAD_AFTER (other work on the machine adds noise)"
 	echo "versions: $(nsd -v 2>&1 | head -n1 | tr -d '\n'); $(knotd -V 2>&1 | head -n1); $(dnsperf -h 2>&1 | awk '/^Version/ { print "dnsperf " $2 }')"
 	echo
 	echo "CPU us/answer = (utime+stime of the server's process tree over the run) / answered queries; mean of rounds (min..max)."
