@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -453,6 +454,10 @@ int main(int argc, char **argv)
 	/* libuv writes with write(2): a client that resets its connection must cost an
 	 * EPIPE, not the process. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Zone parsing (ldns) allocates and frees large buffers per record; with glibc's default
+	 * trim threshold the heap shrinks and regrows constantly (measured: a third of a 1M-number
+	 * load spent in brk). Keep up to 64 MiB of free heap instead. */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 
 	int code = parse_args(&d, argc, argv);
 	if (code >= 0)
