@@ -160,6 +160,9 @@ zsk=$(ldns-keygen -a RSASHA256 -b 2048 "$origin")
 rm -f ./*.ds
 tag=${zsk##*+}
 tag=$((10#$tag))
+# ldns-signzone adds a key's DNSKEY only when no DNSKEY with its key tag is in the zone yet,
+# so put the ZSK in first.
+grep -v '^;' "$zsk.key" >>kt.zone
 python3 - "$origin" "$tag" >>kt.zone <<'PY'
 import base64, random, sys
 origin, tag = sys.argv[1], int(sys.argv[2])
