@@ -4,6 +4,7 @@
 #include "fedenum/store.h"
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
+#include "store_int.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -27,6 +28,8 @@ struct fe_store {
 	MDB_dbi dbi_rr;
 	MDB_dbi dbi_nsec3;
 	MDB_dbi dbi_meta;
+	MDB_dbi dbi_zstate; /* per-zone validation state (zstate.c) */
+	bool has_zstate;
 	size_t max_key;    /* LMDB's compile-time key limit (511 on Debian) */
 	size_t zrec_vsize; /* stored size of a zone record (padded, see pad_size) */
 	uint64_t map_size;
@@ -194,6 +197,15 @@ static int open_dbs(struct fe_store *st)
 	    (rc = mdb_dbi_open(txn, "zones", dflags, &st->dbi_zones)) != MDB_SUCCESS ||
 	    (rc = mdb_dbi_open(txn, "rr", dflags, &st->dbi_rr)) != MDB_SUCCESS ||
 	    (rc = mdb_dbi_open(txn, "nsec3", dflags, &st->dbi_nsec3)) != MDB_SUCCESS) {
+		err = map_mdb(rc, "open databases");
+		goto out_abort;
+	}
+	/* Added after schema 1 without changing it: created on the first writable open; a
+	 * read-only open of an older store goes on without it. */
+	rc = mdb_dbi_open(txn, "zstate", dflags, &st->dbi_zstate);
+	if (rc == MDB_SUCCESS) {
+		st->has_zstate = true;
+	} else if (!(rc == MDB_NOTFOUND && st->read_only)) {
 		err = map_mdb(rc, "open databases");
 		goto out_abort;
 	}
@@ -916,4 +928,21 @@ int fe_store_stat(struct fe_store *st, struct fe_store_stat *out)
 out:
 	mdb_txn_abort(txn);
 	return err;
+}
+
+/* ---- for zstate.c ------------------------------------------------------------------ */
+
+void fe__store_handles(struct fe_store *st, struct fe__store_handles *out)
+{
+	out->env = st->env;
+	out->zones = st->dbi_zones;
+	out->zstate = st->dbi_zstate;
+	out->has_zstate = st->has_zstate;
+	out->read_only = st->read_only;
+	out->zrec_vsize = st->zrec_vsize;
+}
+
+int fe__store_map_mdb(int rc, const char *what)
+{
+	return map_mdb(rc, what);
 }
