@@ -7,7 +7,7 @@ pkgs=(
 	build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format
 	libldns-dev ldnsutils libunbound-dev libevent-dev unbound-anchor libuv1-dev libssl-dev liblmdb-dev lmdb-utils
 	libconfig-dev libcriterion-dev
-	knot knot-dnsutils nsd bind9 bind9-dnsutils bind9-utils dnsperf
+	knot knot-dnsutils knot-dnssecutils nsd bind9 bind9-dnsutils bind9-utils dnsperf
 	python3 python3-dnspython procps iproute2
 )
 missing=()

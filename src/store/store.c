@@ -209,7 +209,7 @@ static int open_dbs(struct fe_store *st)
 		err = map_mdb(rc, "open databases");
 		goto out_abort;
 	}
-	uint32_t schema;
+	uint32_t schema = 0;
 	err = schema_read(txn, st->dbi_meta, &schema);
 	if (err == FE_ENOENT && !st->read_only) {
 		uint8_t b[4];
