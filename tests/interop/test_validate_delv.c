@@ -325,6 +325,17 @@ Test(delv, agrees_with_libunbound)
 	        {"ims-b.example.", "_sip._udp.ims-b.example.", "SRV", LDNS_RR_TYPE_SRV},
 	        {"ims-b.example.", "ns1.ims-b.example.", "A", LDNS_RR_TYPE_A},
 	        {"ims-b.example.", "x.sbc1.ims-b.example.", "A", LDNS_RR_TYPE_A},
+	        /* Edges: wildcard NODATA (RFC 5155 §7.2.5), a wildcard two labels down, the
+	         * wildcard owner itself, a CNAME to a NODATA, empty non-terminals under NSEC3
+	         * and NSEC, DS where there is no delegation. */
+	        {"e164.fed.", "1.0.9.9.9.9.1.5.5.5.1.e164.fed.", "A", LDNS_RR_TYPE_A},
+	        {"e164.fed.", "a.b.1.0.9.9.9.9.1.5.5.5.1.e164.fed.", "NAPTR", LDNS_RR_TYPE_NAPTR},
+	        {"e164.fed.", "*.9.9.9.9.1.5.5.5.1.e164.fed.", "NAPTR", LDNS_RR_TYPE_NAPTR},
+	        {"e164.fed.", "9.9.9.9.9.9.2.5.5.5.1.e164.fed.", "A", LDNS_RR_TYPE_A},
+	        {"e164.fed.", "5.5.5.1.e164.fed.", "NAPTR", LDNS_RR_TYPE_NAPTR},
+	        {"e164.fed.", "1.0.0.0.0.0.1.5.5.5.1.e164.fed.", "DS", LDNS_RR_TYPE_DS},
+	        {"ims-a.example.", "_tcp.ims-a.example.", "SRV", LDNS_RR_TYPE_SRV},
+	        {"ims-b.example.", "_tcp.ims-b.example.", "SRV", LDNS_RR_TYPE_SRV},
 	};
 	struct fe_validate *v = fe_validate_create(d.host, d.port, false);
 	cr_assert_not_null(v);
