@@ -30,6 +30,7 @@
 #define UNDELEG  "1.0.0.0.0.0.3.5.5.5.1.e164.fed."
 
 static struct fe_test_daemon d;
+static struct fe_validate_tamper relay;
 static char tmp[256];
 
 static void start(void)
@@ -41,6 +42,7 @@ static void start(void)
 
 static void stop(void)
 {
+	fe_validate_tamper_stop(&relay);
 	if (d.pid > 0)
 		cr_expect_eq(fe_test_daemon_stop(&d), 0, "fedenumd exit status");
 	fe_test_rmdir(tmp);
@@ -120,17 +122,24 @@ static void slurp(const char *path, char *buf, size_t cap)
 	fclose(f);
 }
 
-/* delv with @anchors, trusting @root, for @name/@type (extra options in @opts). */
-static void delv(struct delv_out *o, const char *anchors, const char *root, const char *opts,
-                 const char *name, const char *type)
+/* delv asking @port on 127.0.0.1 (the daemon or a relay). */
+static void delv_at(uint16_t port, struct delv_out *o, const char *anchors, const char *root,
+                    const char *opts, const char *name, const char *type)
 {
 	char out[400], err[400];
 	snprintf(out, sizeof(out), "%s/delv.out", tmp);
 	snprintf(err, sizeof(err), "%s/delv.err", tmp);
-	o->status = fe_test_sh("delv @%s -p %u -a '%s' +root=%s %s %s %s >'%s' 2>'%s'", d.host,
-	                       d.port, anchors, root, opts ? opts : "", type, name, out, err);
+	o->status = fe_test_sh("delv @127.0.0.1 -p %u -a '%s' +root=%s %s %s %s >'%s' 2>'%s'", port,
+	                       anchors, root, opts ? opts : "", type, name, out, err);
 	slurp(out, o->out, sizeof(o->out));
 	slurp(err, o->err, sizeof(o->err));
+}
+
+/* delv with @anchors, trusting @root, for @name/@type (extra options in @opts). */
+static void delv(struct delv_out *o, const char *anchors, const char *root, const char *opts,
+                 const char *name, const char *type)
+{
+	delv_at(d.port, o, anchors, root, opts, name, type);
 }
 
 enum outcome { POSITIVE, NXDOMAIN, NODATA };
@@ -300,6 +309,22 @@ Test(delv, wrong_anchor_fails)
 	delv(o, anchors, "ims-a.example", NULL, B_NUMBER, "NAPTR");
 	cr_assert_null(strstr(o->out, "validated"), "%s", o->out);
 	cr_assert_not_null(strstr(o->out, "unsigned answer"), "%s", o->out);
+	free(o);
+}
+
+/* An answer altered on the way fails its signature: not validated. */
+Test(delv, tampered_answer_fails)
+{
+	char anchors[512];
+	demo_anchor("e164.fed.", anchors, sizeof(anchors));
+	cr_assert_eq(fe_validate_tamper_start(&relay, d.host, d.port, "@ims-b.", "@ims-a.", 7), 0);
+	struct delv_out *o = malloc(sizeof(*o));
+	delv_at(relay.port, o, anchors, "e164.fed", NULL, A_NUMBER, "NAPTR");
+	cr_assert(strncmp(o->out, "; fully validated\n", 18) == 0, "untouched: %s%s", o->out,
+	          o->err);
+	delv_at(relay.port, o, anchors, "e164.fed", NULL, B_NUMBER, "NAPTR");
+	cr_assert_null(strstr(o->out, "validated"), "%s", o->out);
+	cr_assert_not_null(strstr(o->err, "resolution failed"), "%s%s", o->out, o->err);
 	free(o);
 }
 

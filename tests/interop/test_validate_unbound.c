@@ -26,6 +26,7 @@
 
 static struct fe_test_daemon d;
 static struct fe_validate *v;
+static struct fe_validate_tamper relay;
 static char tmp[256];
 
 static void start(void)
@@ -38,6 +39,7 @@ static void stop(void)
 {
 	fe_validate_destroy(v);
 	v = NULL;
+	fe_validate_tamper_stop(&relay);
 	if (d.pid > 0)
 		cr_expect_eq(fe_test_daemon_stop(&d), 0, "fedenumd exit status");
 	if (tmp[0])
@@ -316,6 +318,24 @@ Test(ub, wrong_anchor_is_bogus)
 	cr_assert_eq(r.status, FE_VALIDATE_BOGUS);
 	fe_validate_result_clear(&r);
 	check(v, A_NUMBER, LDNS_RR_TYPE_NAPTR, FE_VALIDATE_SECURE, LDNS_RCODE_NOERROR, &r);
+	fe_validate_result_clear(&r);
+}
+
+/* An answer altered on the way (carrier-b's number rerouted to carrier-a's network) fails
+ * its RRSIG (RFC 4035 §5.3): BOGUS, while untouched answers through the same relay stay
+ * SECURE. */
+Test(ub, tampered_answer_is_bogus)
+{
+	cr_assert_eq(fe_validate_tamper_start(&relay, d.host, d.port, "@ims-b.", "@ims-a.", 7), 0);
+	v = fe_validate_create("127.0.0.1", relay.port, false);
+	cr_assert_not_null(v);
+	cr_assert_eq(fe_validate_add_demo_anchors(v), 0);
+	struct fe_validate_result r;
+	check(v, A_NUMBER, LDNS_RR_TYPE_NAPTR, FE_VALIDATE_SECURE, LDNS_RCODE_NOERROR, &r);
+	fe_validate_result_clear(&r);
+	cr_assert_eq(fe_validate_lookup(v, B_NUMBER, LDNS_RR_TYPE_NAPTR, &r), 0);
+	cr_assert_eq(r.status, FE_VALIDATE_BOGUS, "%s", fe_validate_status_str(r.status));
+	cr_assert_not_null(strstr(r.why_bogus, "signature"), "%s", r.why_bogus);
 	fe_validate_result_clear(&r);
 }
 

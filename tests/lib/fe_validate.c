@@ -3,10 +3,18 @@
 
 #include "fe_test.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unbound.h>
+#include <unistd.h>
 
 struct fe_validate {
 	struct ub_ctx *ctx;
@@ -291,4 +299,76 @@ out:
 	ldns_key_deep_free(key);
 	ldns_rdf_deep_free(name);
 	return rc;
+}
+
+static void relay(int lfd, int ufd, const uint8_t *find, const uint8_t *replace, size_t len)
+{
+	uint8_t buf[65536];
+	for (;;) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(lfd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n <= 0)
+			continue;
+		if (send(ufd, buf, (size_t)n, 0) != n)
+			continue;
+		struct pollfd p = {.fd = ufd, .events = POLLIN};
+		if (poll(&p, 1, 2000) != 1)
+			continue;
+		n = recv(ufd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			continue;
+		uint8_t *hit = len ? memmem(buf, (size_t)n, find, len) : NULL;
+		if (hit)
+			memcpy(hit, replace, len);
+		sendto(lfd, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
+	}
+}
+
+int fe_validate_tamper_start(struct fe_validate_tamper *t, const char *host, uint16_t port,
+                             const void *find, const void *replace, size_t len)
+{
+	memset(t, 0, sizeof(*t));
+	struct sockaddr_in la = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in ua = {.sin_family = AF_INET, .sin_port = htons(port)};
+	if (inet_pton(AF_INET, host, &ua.sin_addr) != 1)
+		return -1;
+	int lfd = socket(AF_INET, SOCK_DGRAM, 0);
+	int ufd = socket(AF_INET, SOCK_DGRAM, 0);
+	socklen_t ll = sizeof(la);
+	if (lfd < 0 || ufd < 0 || bind(lfd, (struct sockaddr *)&la, sizeof(la)) != 0 ||
+	    getsockname(lfd, (struct sockaddr *)&la, &ll) != 0 ||
+	    connect(ufd, (struct sockaddr *)&ua, sizeof(ua)) != 0)
+		goto out_close;
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0)
+		goto out_close;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(0);
+		relay(lfd, ufd, find, replace, len);
+		_exit(0);
+	}
+	close(lfd);
+	close(ufd);
+	t->pid = pid;
+	t->port = ntohs(la.sin_port);
+	return 0;
+out_close:
+	if (lfd >= 0)
+		close(lfd);
+	if (ufd >= 0)
+		close(ufd);
+	return -1;
+}
+
+void fe_validate_tamper_stop(struct fe_validate_tamper *t)
+{
+	if (t->pid > 0) {
+		kill(t->pid, SIGKILL);
+		waitpid(t->pid, NULL, 0);
+		t->pid = 0;
+	}
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct fe_validate;
 
@@ -70,5 +71,19 @@ const char *fe_validate_status_str(enum fe_validate_status s);
  * presentation format into @out: an anchor no zone of the demo federation is signed with.
  * With @key_out non-NULL, the DNSKEY record too. 0 or -1. */
 int fe_validate_fresh_ds(const char *owner, char *out, size_t cap, char *key_out, size_t key_cap);
+
+/* A man in the middle for negative controls: a UDP relay on 127.0.0.1 (own process) that
+ * passes every datagram to @host:@port and back, replacing in each reply the first
+ * occurrence of @find (raw octets, @len long) with @replace (same length). A validator
+ * pointed at the relay must find the altered answer BOGUS. */
+struct fe_validate_tamper {
+	pid_t pid;
+	uint16_t port; /* where the relay listens, on 127.0.0.1 */
+};
+/* 0 or -1. */
+int fe_validate_tamper_start(struct fe_validate_tamper *t, const char *host, uint16_t port,
+                             const void *find, const void *replace, size_t len);
+/* Kill and reap the relay (no-op when not running). */
+void fe_validate_tamper_stop(struct fe_validate_tamper *t);
 
 #endif
