@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../integration/net_common.h" /* nc_counter: the daemon's counters */
 #include "fe_test.h"
 #include "fe_validate.h"
 
@@ -280,6 +281,118 @@ Test(ub, over_tcp)
 	check(v, A_NOSUCH, LDNS_RR_TYPE_NAPTR, FE_VALIDATE_SECURE, LDNS_RCODE_NXDOMAIN, &r);
 	fe_validate_result_clear(&r);
 	cr_assert_eq(chase(v, "ims-b.example."), chase(v, "ims-b.example."));
+}
+
+/* Every number of both members (and the unassigned ones after them), NAPTR and a missing
+ * type, names below numbers, the registry's empty non-terminals and missing prefixes, and
+ * every entry-point name with a spread of types: all SECURE, with the rcode the demo's
+ * contents imply. With @edns512 the validator offers 512 octets, so the signed answers come
+ * truncated over UDP and again over TCP (RFC 7766 §5). */
+static void sweep(bool edns512)
+{
+	v = demo_validator(false);
+	if (edns512)
+		cr_assert_eq(fe_validate_set_option(v, "edns-buffer-size:", "512"), 0);
+	unsigned n = 0, nx = 0, nodata = 0, data = 0;
+	char name[256];
+	struct fe_validate_result r;
+	for (int member = 1; member <= 2; member++) {
+		for (int i = 1; i <= 320; i++) {
+			/* +1555m00iiii → digits reversed under e164.fed. */
+			char num[16];
+			snprintf(num, sizeof(num), "1555%d%06d", member, i);
+			size_t off = 0;
+			for (int k = (int)strlen(num) - 1; k >= 0; k--)
+				off += (size_t)snprintf(name + off, sizeof(name) - off, "%c.",
+				                        num[k]);
+			snprintf(name + off, sizeof(name) - off, "e164.fed.");
+			int want = i <= 300 ? LDNS_RCODE_NOERROR : LDNS_RCODE_NXDOMAIN;
+			check(v, name, LDNS_RR_TYPE_NAPTR, FE_VALIDATE_SECURE, want, &r);
+			cr_assert_eq(r.havedata, i <= 300, "%s", name);
+			fe_validate_result_clear(&r);
+			n++;
+			if (i % 7 == 0) {
+				check(v, name, LDNS_RR_TYPE_TXT, FE_VALIDATE_SECURE, want, &r);
+				cr_assert_not(r.havedata);
+				fe_validate_result_clear(&r);
+				n++;
+			}
+			if (i % 50 == 0) {
+				char below[300];
+				snprintf(below, sizeof(below), "x.%s", name);
+				check(v, below, LDNS_RR_TYPE_NAPTR, FE_VALIDATE_SECURE,
+				      LDNS_RCODE_NXDOMAIN, &r);
+				fe_validate_result_clear(&r);
+				n++;
+			}
+		}
+	}
+	static const struct {
+		const char *name;
+		uint16_t type;
+		int rcode;
+	} more[] = {
+	        {"5.5.5.1.e164.fed.", LDNS_RR_TYPE_NAPTR, LDNS_RCODE_NOERROR},
+	        {"5.1.e164.fed.", LDNS_RR_TYPE_NAPTR, LDNS_RCODE_NOERROR},
+	        {"1.e164.fed.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR},
+	        {"3.5.5.5.1.e164.fed.", LDNS_RR_TYPE_NAPTR, LDNS_RCODE_NXDOMAIN},
+	        {"2.e164.fed.", LDNS_RR_TYPE_NAPTR, LDNS_RCODE_NXDOMAIN},
+	        {"e164.fed.", LDNS_RR_TYPE_SOA, LDNS_RCODE_NOERROR},
+	        {"e164.fed.", LDNS_RR_TYPE_NSEC3PARAM, LDNS_RCODE_NOERROR},
+	        {"e164.fed.", LDNS_RR_TYPE_NAPTR, LDNS_RCODE_NOERROR},
+	        {"ns1.e164.fed.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR},
+	        {"1.5.5.5.1.e164.fed.", LDNS_RR_TYPE_NS, LDNS_RCODE_NOERROR},
+	        {"2.5.5.5.1.e164.fed.", LDNS_RR_TYPE_SOA, LDNS_RCODE_NOERROR},
+	        {"ns1.1.5.5.5.1.e164.fed.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR},
+	};
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
+		check(v, more[i].name, more[i].type, FE_VALIDATE_SECURE, more[i].rcode, &r);
+		fe_validate_result_clear(&r);
+		n++;
+	}
+	static const char *const ep[] = {"",      "_sips._tcp.", "_sip._tcp.", "_sip._udp.",
+	                                 "_tcp.", "sbc1.",       "sbc2.",      "sbc3.",
+	                                 "ns1.",  "ns2.",        "nope.",      "a.sbc1."};
+	static const uint16_t types[] = {LDNS_RR_TYPE_A,      LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_SRV,
+	                                 LDNS_RR_TYPE_NAPTR,  LDNS_RR_TYPE_NS,   LDNS_RR_TYPE_SOA,
+	                                 LDNS_RR_TYPE_DNSKEY, LDNS_RR_TYPE_TXT,  LDNS_RR_TYPE_MX};
+	for (int dom = 0; dom < 2; dom++) {
+		for (size_t i = 0; i < sizeof(ep) / sizeof(ep[0]); i++) {
+			for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+				snprintf(name, sizeof(name), "%sims-%c.example.", ep[i],
+				         dom ? 'b' : 'a');
+				cr_assert_eq(fe_validate_lookup(v, name, types[t], &r), 0);
+				char *ts = ldns_rr_type2str((ldns_rr_type)types[t]);
+				cr_assert_eq(r.status, FE_VALIDATE_SECURE, "%s %s: %s (%s)", name,
+				             ts, fe_validate_status_str(r.status), r.why_bogus);
+				free(ts);
+				nx += r.nxdomain;
+				data += r.havedata;
+				nodata += !r.nxdomain && !r.havedata;
+				fe_validate_result_clear(&r);
+				n++;
+			}
+		}
+	}
+	/* nope. and a.sbc1. are NXDOMAIN for every type in both domains. */
+	cr_assert_eq(nx, 2 * 2 * 9, "%u", nx);
+	cr_assert_gt(data, 30);
+	cr_assert_gt(nodata, 100);
+	cr_assert_gt(n, 900);
+}
+
+Test(ub, sweep_demo_federation)
+{
+	sweep(false);
+}
+
+Test(ub, sweep_truncated_then_tcp)
+{
+	sweep(true);
+	/* The path was taken: answers truncated over UDP, asked again over TCP. */
+	long long tc = nc_counter(&d, "truncated"), tcp = nc_counter(&d, "tcp");
+	cr_assert_gt(tc, 50, "%lld answers truncated", tc);
+	cr_assert_geq(tcp, tc, "%lld truncated, %lld over TCP", tc, tcp);
 }
 
 /* Negative controls: the validator can say no. */

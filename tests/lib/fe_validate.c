@@ -53,8 +53,11 @@ struct fe_validate *fe_validate_create(const char *host, uint16_t port, bool tcp
 		fprintf(stderr, "fe_validate: forwarder %s: %s\n", fwd, ub_strerror(rc));
 		goto out_ctx;
 	}
+	/* aggressive-nsec off: every denial checked comes from the server, none is synthesised
+	 * from NSEC/NSEC3 records cached earlier (RFC 8198). */
 	if (set_opt(v->ctx, "do-not-query-localhost:", "no") ||
 	    set_opt(v->ctx, "val-permissive-mode:", "no") ||
+	    set_opt(v->ctx, "aggressive-nsec:", "no") ||
 	    set_opt(v->ctx, "trust-anchor-signaling:", "no") ||
 	    set_opt(v->ctx, "tcp-upstream:", tcp ? "yes" : "no"))
 		goto out_ctx;
@@ -64,6 +67,11 @@ out_ctx:
 out_free:
 	free(v);
 	return NULL;
+}
+
+int fe_validate_set_option(struct fe_validate *v, const char *opt, const char *val)
+{
+	return set_opt(v->ctx, opt, val);
 }
 
 void fe_validate_destroy(struct fe_validate *v)

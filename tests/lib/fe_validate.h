@@ -38,6 +38,8 @@ struct fe_validate_result {
  * on error (reason on stderr). Free with fe_validate_destroy (NULL is a no-op). */
 struct fe_validate *fe_validate_create(const char *host, uint16_t port, bool tcp);
 void fe_validate_destroy(struct fe_validate *v);
+/* Any other libunbound option ("edns-buffer-size:", "512"), before the first lookup. 0 or -1. */
+int fe_validate_set_option(struct fe_validate *v, const char *opt, const char *val);
 
 /* Add every DS or DNSKEY record of the master-format file @path (as ldns-key2ds or
  * dnssec-dsfromkey print them) as a trust anchor. Returns the number of anchors added
