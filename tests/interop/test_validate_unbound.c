@@ -561,6 +561,16 @@ Test(ub, fedenumctl_rfc3263_and_errors)
 	cr_assert_null(strstr(out, "bogus"), "%s", out);
 	cr_assert_null(strstr(out, "insecure"), "%s", out);
 
+	/* No NAPTR: SRV per transport, then the domain's addresses (RFC 3263 §4.1, §4.2); all
+	 * secure denials, no address: 3. */
+	st = ctl(out, sizeof(out),
+	         "query --server %s@%u --validate --federation '%s' --rfc3263 nope.ims-a.example.",
+	         d.host, d.port, FEDDEF);
+	cr_assert_eq(st, 3, "%s", out);
+	cr_assert_not_null(strstr(out, "SRV _sip._udp.nope.ims-a.example. [NXDOMAIN, secure]"),
+	                   "%s", out);
+	cr_assert_not_null(strstr(out, "0 addresses"), "%s", out);
+
 	/* The chain with the ENUM anchor only: the entry point is not secure. */
 	st = ctl(out, sizeof(out),
 	         "query --server %s@%u --validate --trust-anchor '%s/e164.fed.ds' --rfc3263 "
