@@ -245,10 +245,6 @@ int fe_zone_validate(struct fe_zone *z, struct fe_zone_error *err)
 		             "RRSIG records but no DNSKEY at the apex %s", z->apex_str);
 		return FE_EVALIDATE;
 	}
-	/* DNSSEC (issue #3, src/zone/dnssec.c): a signed zone's signatures, NSEC/NSEC3 chain
-	 * and ZONEMD, self-signed; the chain of trust is fe_zone_dnssec_validate's @trust. */
-	if (z->flags & FE_ZONE_SIGNED)
-		return fe_zone_dnssec_validate(z, NULL, NULL, NULL, err);
 	return FE_OK;
 }
 
