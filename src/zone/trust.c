@@ -1,0 +1,691 @@
+/* Federation trust: loads through the chain of trust and the sweep that re-checks every
+ * stored zone's chain (include/fedenum/zone.h, "Federation trust").
+ *
+ * Where a zone's trust comes from (RFC 4035 §5: a chain of DS → DNSKEY links down from a
+ * trust anchor): its own anchor, else the DS RRset at its apex in the closest enclosing
+ * zone held in the store. That parent must be validated, not bogus and not expired; its DS
+ * RRset is read from its current version, whose RRSIGs were all verified when the version
+ * was stored (fe_zone_dnssec_validate checks every authoritative RRset, DS at cuts
+ * included, RFC 4035 §2.4). */
+#include "zone_int.h"
+
+#include <ldns/ldns.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_DS 64u /* DS RRs taken from one delegation (more is no real zone) */
+
+const char *fe_zone_trust_state_str(uint32_t state)
+{
+	switch (state) {
+	case FE_TRUST_SECURE:
+		return "secure";
+	case FE_TRUST_BOGUS:
+		return "bogus";
+	case FE_TRUST_REJECTED:
+		return "rejected";
+	case FE_TRUST_UNCHECKED:
+		return "unchecked";
+	default:
+		return "none";
+	}
+}
+
+/* snprintf for messages that may be cut short on purpose (names in reasons are bounded by
+ * the status record's fields, not by the longest possible name). */
+static void say(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, cap, fmt, ap);
+	va_end(ap);
+}
+
+static void time_str(int64_t s, char *buf, size_t cap)
+{
+	struct tm tm;
+	time_t tt = (time_t)s;
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, cap, "%lld", (long long)s);
+}
+
+/* ---- the trust of one apex -------------------------------------------------------- */
+
+/* The trust found for an apex. DS RDATA are copied out of the store snapshot (a validation
+ * takes seconds; the read transaction is not held that long). */
+struct chain {
+	struct fe_zone_trust trust;
+	struct fe_zone_rdata ds[MAX_DS];
+	uint8_t ds_buf[MAX_DS * (4 + 64)];
+	int64_t parent_expire_s; /* 0: an anchor (no parent, no expiry) */
+	char from[160];          /* "trust anchor" / "DS in e164.fed." */
+};
+
+/* Key of the parent of the name with key @key (@klen bytes): the key without its last label
+ * (keys list labels from the rightmost, each ended by 0x00). 0 for a top-level name. */
+static size_t parent_key_len(const uint8_t *key, size_t klen)
+{
+	if (klen < 2)
+		return 0;
+	for (size_t i = klen - 1; i > 0; i--)
+		if (key[i - 1] == 0)
+			return i;
+	return 0;
+}
+
+static void ds_list_str(const struct fe_zone_rdata *ds, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n && o + 24 < cap; i++)
+		o += (size_t)snprintf(out + o, cap - o, "%sDS %u/%u/%u", i ? ", " : "",
+		                      fe_load_be16(ds[i].data), ds[i].data[2], ds[i].data[3]);
+}
+
+/* Find the trust of @apex (wire name, key @key) over an open snapshot @r. FE_OK and @c
+ * filled, or FE_EVALIDATE with the reason in @why. */
+static int find_chain(struct fe_store_reader *r, const struct fe_zone_anchors *anchors,
+                      const uint8_t *apex, size_t apex_len, const uint8_t *key, size_t klen,
+                      int64_t now, struct chain *c, char *why, size_t why_cap)
+{
+	char aname[1100], pname[1100];
+	memset(&c->trust, 0, sizeof(c->trust));
+	c->parent_expire_s = 0;
+	fe_wire_name_to_str(apex, aname, sizeof(aname));
+	if (fe_zone_anchors_for(anchors, apex, apex_len, &c->trust)) {
+		say(c->from, sizeof(c->from), "trust anchor");
+		return FE_OK;
+	}
+	const struct fe_store_zone_rec *p;
+	size_t pk = parent_key_len(key, klen);
+	int rc = pk ? fe_store_find_zone(r, key, pk, &p) : FE_ENOENT;
+	if (rc == FE_ENOENT) {
+		say(why, why_cap,
+		    "%s: no trust anchor for %s and no zone above it is held: no chain of "
+		    "trust",
+		    aname, aname);
+		return FE_EVALIDATE;
+	}
+	if (rc != FE_OK) {
+		say(why, why_cap, "%s: store: %s", aname, fe_strerror(rc));
+		return rc;
+	}
+	fe_wire_name_to_str(p->apex, pname, sizeof(pname));
+	say(c->from, sizeof(c->from), "DS in %s", pname);
+	if (!(p->flags & FE_ZONE_VALIDATED) || (p->flags & FE_ZONE_BOGUS)) {
+		say(why, why_cap, "%s: its parent zone %s is %s: no chain of trust", aname, pname,
+		    (p->flags & FE_ZONE_BOGUS) ? "bogus" : "not validated");
+		return FE_EVALIDATE;
+	}
+	if (p->sig_expire_s != 0 && p->sig_expire_s <= now) {
+		char ts[32];
+		time_str(p->sig_expire_s, ts, sizeof(ts));
+		say(why, why_cap,
+		    "%s: its parent zone %s has expired signatures (%s): no chain of trust", aname,
+		    pname, ts);
+		return FE_EVALIDATE;
+	}
+	struct fe_store_node node;
+	rc = fe_store_get_node(r, p, key, klen, &node);
+	if (rc == FE_ENOENT || (rc == FE_OK && !(node.flags & FE_NODE_DELEG))) {
+		say(why, why_cap,
+		    "%s: DS at %s: %s does not delegate %s (no NS there): no member was given "
+		    "this name",
+		    aname, aname, pname, aname);
+		return FE_EVALIDATE;
+	}
+	if (rc != FE_OK) {
+		say(why, why_cap, "%s: store: %s", aname, fe_strerror(rc));
+		return rc;
+	}
+	if (node.flags & FE_NODE_OCCLUDED) {
+		say(why, why_cap,
+		    "%s: DS at %s: the name lies below another delegation of %s, whose "
+		    "holder alone may publish it",
+		    aname, aname, pname);
+		return FE_EVALIDATE;
+	}
+	struct fe_store_rrset rs;
+	size_t n = 0, used = 0, iter = 0;
+	const uint8_t *rd;
+	uint16_t rdlen;
+	bool is_sig;
+	if (fe_store_node_find(&node, FE_T_DS, &rs)) {
+		while (n < MAX_DS && fe_store_rrset_next(&rs, &iter, &rd, &rdlen, &is_sig)) {
+			if (is_sig || rdlen < 4 || rdlen > 4 + 64)
+				continue;
+			memcpy(c->ds_buf + used, rd, rdlen);
+			c->ds[n].data = c->ds_buf + used;
+			c->ds[n].len = rdlen;
+			used += rdlen;
+			n++;
+		}
+	}
+	if (n == 0) {
+		say(why, why_cap,
+		    "%s: DS at %s: the delegation in %s has no DS (insecure): federation "
+		    "zones must chain to the registry's keys",
+		    aname, aname, pname);
+		return FE_EVALIDATE;
+	}
+	c->trust.ds = c->ds;
+	c->trust.ds_count = n;
+	c->parent_expire_s = p->sig_expire_s;
+	return FE_OK;
+}
+
+static int64_t chain_expiry(int64_t own, int64_t parent)
+{
+	if (parent == 0)
+		return own;
+	if (own == 0)
+		return parent;
+	return FE_MIN(own, parent);
+}
+
+/* ---- the chain of a STORED version --------------------------------------------------- */
+
+/* RFC 4034 §3.1.5: RRSIG times are serial numbers around now. */
+static int64_t serial_time(uint32_t v, int64_t now)
+{
+	return now + (int32_t)(v - (uint32_t)now);
+}
+
+static bool key_matches(const struct fe_zone_trust *t, const uint8_t *apex, size_t apex_len,
+                        const uint8_t *key, uint16_t klen, uint16_t tag)
+{
+	for (size_t i = 0; i < t->dnskey_count; i++)
+		if (t->dnskey[i].len == klen && memcmp(t->dnskey[i].data, key, klen) == 0)
+			return true;
+	for (size_t i = 0; i < t->ds_count; i++) {
+		const uint8_t *d = t->ds[i].data;
+		uint8_t ds[4 + 64];
+		if (t->ds[i].len < 4 || fe_load_be16(d) != tag || d[2] != key[3])
+			continue;
+		int n = fe_zone_ds_from_dnskey(apex, apex_len, key, klen, d[3], ds);
+		if (n > 0 && (size_t)n == t->ds[i].len && memcmp(ds, d, (size_t)n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Does the apex DNSKEY RRset of stored version @zone chain to @t at @now? Every RRSIG over
+ * that RRset was verified when the version was stored (fe_zone_dnssec_validate, phase 1),
+ * so what is left is: a zone key (not revoked) matching @t, the only key of the set with
+ * its key tag and algorithm (so the verified RRSIG naming them is its signature), and an
+ * RRSIG by it over the RRset that is valid at @now. FE_OK, FE_EVALIDATE (@why), or a store
+ * error. */
+static int stored_chain_ok(struct fe_store_reader *r, const struct fe_store_zone_rec *zone,
+                           const struct fe_zone_trust *t, int64_t now, char *why, size_t why_cap)
+{
+	uint8_t key[FE_WIRE_KEY_MAX];
+	char aname[1100], tstr[256];
+	struct fe_store_node apex;
+	struct fe_store_rrset rs;
+
+	fe_wire_name_to_str(zone->apex, aname, sizeof(aname));
+	int klen = fe_wire_name_key(zone->apex, zone->apex_len, key, sizeof(key));
+	if (klen < 0)
+		return FE_EFORMAT;
+	int rc = fe_store_get_node(r, zone, key, (size_t)klen, &apex);
+	if (rc != FE_OK) {
+		say(why, why_cap, "%s: store: apex: %s", aname, fe_strerror(rc));
+		return rc == FE_ENOENT ? FE_EVALIDATE : rc;
+	}
+	if (!fe_store_node_find(&apex, FE_T_DNSKEY, &rs)) {
+		say(why, why_cap, "%s: DNSKEY at %s: none stored", aname, aname);
+		return FE_EVALIDATE;
+	}
+	const uint8_t *rd, *krd;
+	uint16_t rdlen, krdlen;
+	bool is_sig, ksig;
+	size_t iter = 0;
+	while (fe_store_rrset_next(&rs, &iter, &krd, &krdlen, &ksig)) {
+		if (ksig || krdlen < 4)
+			continue;
+		uint16_t flags = fe_load_be16(krd);
+		if (!(flags & 0x0100u) || (flags & 0x0080u) || krd[2] != 3)
+			continue; /* RFC 4034 §2.1.1, RFC 5011 §2.1 */
+		uint16_t tag = fe_zone_key_tag(krd, krdlen);
+		if (!key_matches(t, zone->apex, zone->apex_len, krd, krdlen, tag))
+			continue;
+		/* the same (tag, algorithm) twice: the stored RRSIG cannot be attributed */
+		size_t same = 0, it2 = 0;
+		while (fe_store_rrset_next(&rs, &it2, &rd, &rdlen, &is_sig))
+			if (!is_sig && rdlen >= 4 && rd[3] == krd[3] &&
+			    fe_zone_key_tag(rd, rdlen) == tag)
+				same++;
+		if (same != 1)
+			continue;
+		it2 = 0;
+		while (fe_store_rrset_next(&rs, &it2, &rd, &rdlen, &is_sig)) {
+			if (!is_sig || rdlen < 18 || rd[2] != krd[3] ||
+			    fe_load_be16(rd + 16) != tag)
+				continue;
+			int sl = fe_wire_name_len(rd + 18, rdlen - 18u);
+			if (sl < 0 || !fe_wire_name_eq(rd + 18, zone->apex))
+				continue;
+			int64_t exp = serial_time(fe_load_be32(rd + 8), now);
+			int64_t inc = serial_time(fe_load_be32(rd + 12), now);
+			if (inc <= now && now <= exp)
+				return FE_OK;
+		}
+	}
+	tstr[0] = '\0';
+	if (t->ds_count)
+		ds_list_str(t->ds, t->ds_count, tstr, sizeof(tstr));
+	say(why, why_cap,
+	    "%s: DNSKEY at %s: no key of the stored version (serial %u) matches the trust "
+	    "(%s%s) and signs the DNSKEY RRset",
+	    aname, aname, zone->serial, t->ds_count ? tstr : "anchor DNSKEY",
+	    t->ds_count ? "" : "s");
+	return FE_EVALIDATE;
+}
+
+/* ---- zstate bookkeeping ------------------------------------------------------------ */
+
+static void zs_load(struct fe_store *st, const uint8_t *apex, size_t apex_len,
+                    struct fe_store_zstate *zs)
+{
+	if (fe_store_zstate_get(st, apex, apex_len, zs) != FE_OK)
+		memset(zs, 0, sizeof(*zs));
+}
+
+static void zs_save(struct fe_store *st, const uint8_t *apex, size_t apex_len,
+                    const struct fe_store_zstate *zs)
+{
+	int rc = fe_store_zstate_put(st, apex, apex_len, zs);
+	if (rc != FE_OK && rc != FE_EPERM) {
+		char name[1100];
+		fe_wire_name_to_str(apex, name, sizeof(name));
+		fe_log_warn("trust: zone %s: cannot keep its validation state: %s", name,
+		            fe_strerror(rc));
+	}
+}
+
+static void note_failure(struct fe_store *st, const uint8_t *apex, size_t apex_len, uint32_t serial,
+                         int64_t now, bool stored, const char *reason)
+{
+	struct fe_store_zstate zs;
+	zs_load(st, apex, apex_len, &zs);
+	if (!stored)
+		zs.state = FE_TRUST_REJECTED;
+	zs.failed_serial = serial;
+	zs.failed_at_s = now;
+	zs.checked_at_s = now;
+	zs.failures++;
+	say(zs.reason, sizeof(zs.reason), "%s", reason);
+	zs_save(st, apex, apex_len, &zs);
+}
+
+/* ---- load ----------------------------------------------------------------------------- */
+
+/* The current record of @apex (copied), if any. */
+static int current_rec(struct fe_store *st, const uint8_t *key, size_t klen,
+                       struct fe_store_zone_rec *out, bool *found)
+{
+	struct fe_store_reader *r = NULL;
+	const struct fe_store_zone_rec *z;
+	*found = false;
+	int rc = fe_store_reader_create(st, &r);
+	if (rc == FE_OK)
+		rc = fe_store_reader_begin(r);
+	if (rc == FE_OK) {
+		rc = fe_store_get_zone(r, key, klen, &z);
+		if (rc == FE_OK) {
+			*out = *z;
+			*found = true;
+		} else if (rc == FE_ENOENT) {
+			rc = FE_OK;
+		}
+		fe_store_reader_end(r);
+	}
+	fe_store_reader_destroy(r);
+	return rc;
+}
+
+static bool served(const struct fe_store_zone_rec *z, int64_t now)
+{
+	return (z->flags & FE_ZONE_VALIDATED) && !(z->flags & FE_ZONE_BOGUS) &&
+	       (z->sig_expire_s == 0 || z->sig_expire_s > now);
+}
+
+int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
+                       const struct fe_zone_trust_opts *topts, struct fe_store *st,
+                       struct fe_zone_trust_result *res, struct fe_zone_error *err)
+{
+	struct fe_zone_trust_result local;
+	struct fe_zone_error lerr;
+	struct fe_store_zone_rec cur;
+	struct fe_store_reader *r = NULL;
+	struct fe_zone *z = NULL;
+	struct chain *c = NULL;
+	bool have_cur = false;
+	int rc;
+
+	if (res == NULL)
+		res = &local;
+	if (err == NULL)
+		err = &lerr;
+	memset(res, 0, sizeof(*res));
+	memset(err, 0, sizeof(*err));
+	if (topts == NULL || fe_zone_anchors_count(topts->anchors) == 0)
+		return FE_EINVAL;
+	int64_t now = topts->validate.now_s ? topts->validate.now_s : fe_time_wall_s();
+
+	rc = fe_zone_parse_file(path, zopts, &z, err);
+	if (rc != FE_OK) {
+		/* Keep the failure where the operator looks, if the apex can be told. */
+		char apex[1100];
+		uint8_t wire[FE_WIRE_NAME_MAX];
+		struct fe_zone_error perr;
+		memset(&perr, 0, sizeof(perr));
+		if (fe_zone_peek_apex(path, apex, sizeof(apex), &perr) == FE_OK) {
+			ldns_rdf *dn = NULL;
+			say(res->apex, sizeof(res->apex), "%s", apex);
+			if (ldns_str2rdf_dname(&dn, apex) == LDNS_STATUS_OK &&
+			    ldns_rdf_size(dn) <= sizeof(wire)) {
+				size_t wl = ldns_rdf_size(dn);
+				memcpy(wire, ldns_rdf_data(dn), wl);
+				uint8_t key[FE_WIRE_KEY_MAX];
+				int kl = fe_wire_name_key(wire, wl, key, sizeof(key));
+				bool found = false;
+				if (kl > 0 &&
+				    current_rec(st, key, (size_t)kl, &cur, &found) == FE_OK) {
+					char reason[sizeof(err->reason) + 300];
+					say(reason, sizeof(reason), "%s:%lu: %s",
+					    err->file[0] ? err->file : path, err->line,
+					    err->reason[0] ? err->reason : fe_strerror(rc));
+					note_failure(st, wire, wl, 0, now, found, reason);
+					res->has_previous = found;
+					res->previous_serial = found ? cur.serial : 0;
+					res->previous_served = found && served(&cur, now);
+				}
+			}
+			ldns_rdf_deep_free(dn);
+		}
+		return rc;
+	}
+	say(res->apex, sizeof(res->apex), "%s", z->apex_str);
+	res->serial = z->serial;
+
+	rc = current_rec(st, z->apex_key, z->apex_key_len, &cur, &have_cur);
+	if (rc != FE_OK) {
+		fe__zone_err(err, path, 0, "%s: store: %s", z->apex_str, fe_strerror(rc));
+		goto out;
+	}
+	res->has_previous = have_cur;
+	res->previous_serial = have_cur ? cur.serial : 0;
+	res->previous_served = have_cur && served(&cur, now);
+
+	rc = fe_zone_validate(z, err);
+	if (rc != FE_OK)
+		goto out_failed;
+
+	if (have_cur && cur.serial == z->serial && (cur.flags & FE_ZONE_VALIDATED)) {
+		struct fe_store_zstate zs;
+		zs_load(st, z->apex, z->apex_len, &zs);
+		zs.checked_at_s = now;
+		zs_save(st, z->apex, z->apex_len, &zs);
+		res->outcome = FE_ZONE_TRUST_UNCHANGED;
+		rc = FE_OK;
+		goto out;
+	}
+
+	c = malloc(sizeof(*c));
+	if (c == NULL) {
+		rc = FE_ENOMEM;
+		goto out;
+	}
+	rc = fe_store_reader_create(st, &r);
+	if (rc == FE_OK)
+		rc = fe_store_reader_begin(r);
+	if (rc == FE_OK) {
+		rc = find_chain(r, topts->anchors, z->apex, z->apex_len, z->apex_key,
+		                z->apex_key_len, now, c, err->reason, sizeof(err->reason));
+		fe_store_reader_end(r);
+	} else {
+		fe__zone_err(err, path, 0, "%s: store: %s", z->apex_str, fe_strerror(rc));
+	}
+	fe_store_reader_destroy(r);
+	if (rc != FE_OK) {
+		say(err->file, sizeof(err->file), "%s", path);
+		err->line = 0;
+		goto out_failed;
+	}
+	say(res->trust, sizeof(res->trust), "%s", c->from);
+
+	struct fe_zone_validate_opts vo = topts->validate;
+	vo.now_s = now;
+	rc = fe_zone_dnssec_validate(z, &c->trust, &vo, &res->rep, err);
+	if (rc != FE_OK)
+		goto out_failed;
+
+	int64_t own = res->rep.earliest_expiry_s ? res->rep.earliest_expiry_s : z->sig_expire_s;
+	z->flags = (z->flags | FE_ZONE_VALIDATED) & ~(uint32_t)FE_ZONE_BOGUS;
+	z->sig_expire_s = chain_expiry(own, c->parent_expire_s);
+	res->expire_s = z->sig_expire_s;
+
+	if (have_cur && cur.serial == z->serial) {
+		/* Same serial stored without validation: fe_zone_commit would keep it (a no-op);
+		 * it was not served under anchors anyway, so replace it. */
+		rc = fe_store_drop_zone(st, z->apex, z->apex_len);
+		if (rc != FE_OK && rc != FE_ENOENT) {
+			fe__zone_err(err, path, 0, "%s: store: drop the unvalidated version: %s",
+			             z->apex_str, fe_strerror(rc));
+			goto out;
+		}
+	}
+	rc = fe_zone_commit(z, st, err);
+	if (rc == FE_EEXIST) {
+		/* A writer elsewhere stored this serial meanwhile: leave it to the sweep. */
+		res->outcome = FE_ZONE_TRUST_UNCHANGED;
+		rc = FE_OK;
+		goto out;
+	}
+	if (rc != FE_OK)
+		goto out;
+
+	struct fe_store_zstate zs;
+	zs_load(st, z->apex, z->apex_len, &zs);
+	zs.state = FE_TRUST_SECURE;
+	zs.serial = z->serial;
+	zs.key_tag = res->rep.trusted_key_tag;
+	zs.key_alg = res->rep.trusted_key_alg;
+	zs.checked_at_s = now;
+	zs.validated_at_s = now;
+	zs.own_expire_s = own;
+	zs.validations++;
+	say(zs.trust, sizeof(zs.trust), "%s", c->from);
+	zs_save(st, z->apex, z->apex_len, &zs);
+	res->outcome = FE_ZONE_TRUST_LOADED;
+	goto out;
+
+out_failed:
+	if (rc != FE_ENOMEM) {
+		char reason[sizeof(err->reason) + 300];
+		if (err->line)
+			say(reason, sizeof(reason), "serial %u: %s:%lu: %s", z->serial, err->file,
+			    err->line, err->reason);
+		else
+			say(reason, sizeof(reason), "serial %u: %s", z->serial, err->reason);
+		note_failure(st, z->apex, z->apex_len, z->serial, now, have_cur, reason);
+	}
+out:
+	free(c);
+	fe_zone_free(z);
+	return rc;
+}
+
+/* ---- sweep ------------------------------------------------------------------------ */
+
+struct zref {
+	uint8_t apex[FE_WIRE_NAME_MAX];
+	uint8_t apex_len;
+	uint8_t labels;
+};
+
+struct collect {
+	struct zref *z;
+	size_t n, cap;
+	bool oom;
+};
+
+static bool collect_cb(const struct fe_store_zone_rec *zone, void *arg)
+{
+	struct collect *c = arg;
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 16;
+		struct zref *nz = realloc(c->z, nc * sizeof(*nz));
+		if (nz == NULL) {
+			c->oom = true;
+			return false;
+		}
+		c->z = nz;
+		c->cap = nc;
+	}
+	struct zref *z = &c->z[c->n++];
+	z->apex_len = zone->apex_len;
+	memcpy(z->apex, zone->apex, zone->apex_len);
+	z->labels = zone->apex_labels;
+	return true;
+}
+
+static int by_depth(const void *pa, const void *pb)
+{
+	const struct zref *a = pa, *b = pb;
+	return (a->labels > b->labels) - (a->labels < b->labels);
+}
+
+/* Check one zone; the snapshot @r is open. */
+static int sweep_one(struct fe_store *st, struct fe_store_reader *r,
+                     const struct fe_zone_anchors *anchors, const struct zref *zr, int64_t now,
+                     struct fe_zone_sweep_report *rep)
+{
+	uint8_t key[FE_WIRE_KEY_MAX];
+	const struct fe_store_zone_rec *zp;
+	char why[700], name[1100];
+	struct fe_store_zstate zs;
+
+	int klen = fe_wire_name_key(zr->apex, zr->apex_len, key, sizeof(key));
+	if (klen <= 0)
+		return FE_OK;
+	int rc = fe_store_get_zone(r, key, (size_t)klen, &zp);
+	if (rc == FE_ENOENT)
+		return FE_OK; /* dropped meanwhile */
+	if (rc != FE_OK)
+		return rc;
+	struct fe_store_zone_rec z = *zp;
+	rep->zones++;
+	fe_wire_name_to_str(z.apex, name, sizeof(name));
+	zs_load(st, z.apex, z.apex_len, &zs);
+
+	if (!(z.flags & FE_ZONE_VALIDATED)) {
+		rep->unchecked++;
+		if (zs.state != FE_TRUST_UNCHECKED) {
+			fe_log_warn("trust: zone %s serial %u is stored without validation: not "
+			            "served while trust anchors are configured (load it again "
+			            "through fedenumd)",
+			            name, z.serial);
+			zs.state = FE_TRUST_UNCHECKED;
+			zs.checked_at_s = now;
+			zs_save(st, z.apex, z.apex_len, &zs);
+		}
+		return FE_OK;
+	}
+
+	struct chain *c = malloc(sizeof(*c));
+	if (c == NULL)
+		return FE_ENOMEM;
+	why[0] = '\0';
+	rc = find_chain(r, anchors, z.apex, z.apex_len, key, (size_t)klen, now, c, why,
+	                sizeof(why));
+	if (rc == FE_OK)
+		rc = stored_chain_ok(r, &z, &c->trust, now, why, sizeof(why));
+	int64_t own = zs.own_expire_s ? zs.own_expire_s : z.sig_expire_s;
+	int64_t exp = chain_expiry(own, rc == FE_OK ? c->parent_expire_s : 0);
+	char from[160];
+	say(from, sizeof(from), "%s", c->from);
+	free(c);
+	if (rc != FE_OK && rc != FE_EVALIDATE)
+		return rc;
+	fe_store_reader_end(r); /* the marks below are write transactions */
+
+	bool ok = rc == FE_OK;
+	uint32_t set = ok ? 0 : FE_ZONE_BOGUS, clear = ok ? FE_ZONE_BOGUS : 0;
+	bool was_bogus = (z.flags & FE_ZONE_BOGUS) != 0;
+	if (was_bogus != !ok || (ok && z.sig_expire_s != exp)) {
+		int mrc = fe_store_zone_mark(st, z.apex, z.apex_len, z.version, set, clear,
+		                             ok ? exp : -1);
+		if (mrc == FE_EAGAIN || mrc == FE_ENOENT)
+			return FE_OK; /* a new version or a drop won the race: its own checks hold
+			               */
+		if (mrc != FE_OK)
+			return mrc;
+	}
+	zs.checked_at_s = now;
+	if (ok) {
+		rep->secure++;
+		if (was_bogus) {
+			rep->restored++;
+			fe_log_info("trust: zone %s serial %u is served again: its chain of trust "
+			            "holds (%s)",
+			            name, z.serial, from);
+		}
+		zs.state = FE_TRUST_SECURE;
+		say(zs.trust, sizeof(zs.trust), "%s", from);
+	} else {
+		rep->bogus++;
+		if (!was_bogus) {
+			rep->suspended++;
+			fe_log_err("trust: zone %s serial %u is not served any more: %s", name,
+			           z.serial, why);
+			zs.failures++;
+			zs.failed_at_s = now;
+			zs.failed_serial = z.serial;
+			say(zs.reason, sizeof(zs.reason), "serial %u: %s", z.serial, why);
+		}
+		zs.state = FE_TRUST_BOGUS;
+	}
+	zs_save(st, z.apex, z.apex_len, &zs);
+	return FE_OK;
+}
+
+int fe_zone_trust_sweep(struct fe_store *st, const struct fe_zone_anchors *anchors, int64_t now_s,
+                        struct fe_zone_sweep_report *rep)
+{
+	struct fe_zone_sweep_report local;
+	struct collect col = {0};
+	struct fe_store_reader *r = NULL;
+	int64_t now = now_s ? now_s : fe_time_wall_s();
+	int rc;
+
+	if (rep == NULL)
+		rep = &local;
+	memset(rep, 0, sizeof(*rep));
+	if ((rc = fe_store_reader_create(st, &r)) != FE_OK)
+		return rc;
+	if ((rc = fe_store_reader_begin(r)) == FE_OK) {
+		rc = fe_store_foreach_zone(r, collect_cb, &col);
+		fe_store_reader_end(r);
+	}
+	if (rc == FE_OK && col.oom)
+		rc = FE_ENOMEM;
+	if (rc == FE_OK) {
+		/* Parents first: a child's check reads the marks its parent just got. */
+		qsort(col.z, col.n, sizeof(*col.z), by_depth);
+		for (size_t i = 0; i < col.n && rc == FE_OK; i++) {
+			if ((rc = fe_store_reader_begin(r)) != FE_OK)
+				break;
+			rc = sweep_one(st, r, anchors, &col.z[i], now, rep);
+			fe_store_reader_end(r);
+		}
+	}
+	fe_store_reader_destroy(r);
+	free(col.z);
+	return rc;
+}

@@ -1,0 +1,294 @@
+/* Trust anchors: DS and DNSKEY records by owner, read from files as ldns-key2ds,
+ * dnssec-dsfromkey or a .key file print them (include/fedenum/zone.h, "Federation trust"). */
+#include "zone_int.h"
+
+#include <errno.h>
+#include <ldns/ldns.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The anchors of one owner: DS and DNSKEY RDATA in two arrays, so that a struct
+ * fe_zone_trust can point straight at them. */
+struct owner_set {
+	uint8_t name[FE_WIRE_NAME_MAX]; /* lowercased */
+	size_t name_len;
+	struct fe_zone_rdata *ds;
+	size_t nds, cap_ds;
+	struct fe_zone_rdata *dnskey;
+	size_t ndnskey, cap_dnskey;
+};
+
+struct fe_zone_anchors {
+	struct owner_set *set;
+	size_t n, cap;
+	size_t records;
+};
+
+int fe_zone_anchors_create(struct fe_zone_anchors **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? FE_OK : FE_ENOMEM;
+}
+
+static void free_list(struct fe_zone_rdata *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((void *)l[i].data);
+	free(l);
+}
+
+void fe_zone_anchors_destroy(struct fe_zone_anchors *a)
+{
+	if (a == NULL)
+		return;
+	for (size_t i = 0; i < a->n; i++) {
+		free_list(a->set[i].ds, a->set[i].nds);
+		free_list(a->set[i].dnskey, a->set[i].ndnskey);
+	}
+	free(a->set);
+	free(a);
+}
+
+size_t fe_zone_anchors_count(const struct fe_zone_anchors *a)
+{
+	return a ? a->records : 0;
+}
+
+static struct owner_set *find_owner(const struct fe_zone_anchors *a, const uint8_t *lc)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (fe_wire_name_eq(a->set[i].name, lc))
+			return &a->set[i];
+	return NULL;
+}
+
+static int push(struct fe_zone_rdata **l, size_t *n, size_t *cap, const uint8_t *rdata,
+                size_t rdlen)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*l)[i].len == rdlen && memcmp((*l)[i].data, rdata, rdlen) == 0)
+			return 1; /* duplicate */
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 4;
+		struct fe_zone_rdata *nl = realloc(*l, nc * sizeof(**l));
+		if (nl == NULL)
+			return FE_ENOMEM;
+		*l = nl;
+		*cap = nc;
+	}
+	uint8_t *copy = malloc(rdlen ? rdlen : 1);
+	if (copy == NULL)
+		return FE_ENOMEM;
+	memcpy(copy, rdata, rdlen);
+	(*l)[*n].data = copy;
+	(*l)[*n].len = (uint16_t)rdlen;
+	(*n)++;
+	return FE_OK;
+}
+
+int fe_zone_anchors_add(struct fe_zone_anchors *a, const uint8_t *owner, size_t owner_len,
+                        uint16_t type, const uint8_t *rdata, size_t rdlen)
+{
+	uint8_t lc[FE_WIRE_NAME_MAX];
+	if (a == NULL || (type != FE_T_DS && type != FE_T_DNSKEY) || rdlen < 4 ||
+	    rdlen > UINT16_MAX || owner_len < 2 ||
+	    fe_wire_name_len(owner, owner_len) != (int)owner_len)
+		return FE_EINVAL;
+	fe_wire_name_lower(owner, lc);
+	struct owner_set *s = find_owner(a, lc);
+	if (s == NULL) {
+		if (a->n == a->cap) {
+			size_t nc = a->cap ? a->cap * 2 : 4;
+			struct owner_set *ns = realloc(a->set, nc * sizeof(*ns));
+			if (ns == NULL)
+				return FE_ENOMEM;
+			a->set = ns;
+			a->cap = nc;
+		}
+		s = &a->set[a->n++];
+		memset(s, 0, sizeof(*s));
+		memcpy(s->name, lc, owner_len);
+		s->name_len = owner_len;
+	}
+	int rc = type == FE_T_DS ? push(&s->ds, &s->nds, &s->cap_ds, rdata, rdlen)
+	                         : push(&s->dnskey, &s->ndnskey, &s->cap_dnskey, rdata, rdlen);
+	if (rc == FE_OK)
+		a->records++;
+	return rc < 0 ? rc : FE_OK;
+}
+
+bool fe_zone_anchors_for(const struct fe_zone_anchors *a, const uint8_t *apex, size_t apex_len,
+                         struct fe_zone_trust *out)
+{
+	uint8_t lc[FE_WIRE_NAME_MAX];
+	memset(out, 0, sizeof(*out));
+	if (a == NULL || fe_wire_name_len(apex, apex_len) != (int)apex_len)
+		return false;
+	fe_wire_name_lower(apex, lc);
+	const struct owner_set *s = find_owner(a, lc);
+	if (s == NULL || (s->nds == 0 && s->ndnskey == 0))
+		return false;
+	out->ds = s->ds;
+	out->ds_count = s->nds;
+	out->dnskey = s->dnskey;
+	out->dnskey_count = s->ndnskey;
+	return true;
+}
+
+size_t fe_zone_anchors_describe(const struct fe_zone_anchors *a, char *buf, size_t cap)
+{
+	size_t need = 0;
+	char tmp[1200];
+	if (cap)
+		buf[0] = '\0';
+	for (size_t i = 0; a && i < a->n; i++) {
+		const struct owner_set *s = &a->set[i];
+		char name[1100];
+		fe_wire_name_to_str(s->name, name, sizeof(name));
+		size_t o = (size_t)snprintf(tmp, sizeof(tmp), "%s%s (", i ? ", " : "", name);
+		for (size_t k = 0; k < s->nds && o < sizeof(tmp); k++)
+			o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "%sDS %u/%u/%u",
+			                      k ? ", " : "", fe_load_be16(s->ds[k].data),
+			                      s->ds[k].data[2], s->ds[k].data[3]);
+		for (size_t k = 0; k < s->ndnskey && o < sizeof(tmp); k++)
+			o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "%sDNSKEY %u/%u",
+			                      (k || s->nds) ? ", " : "",
+			                      fe_zone_key_tag(s->dnskey[k].data, s->dnskey[k].len),
+			                      s->dnskey[k].data[3]);
+		if (o < sizeof(tmp))
+			o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, ")");
+		o = FE_MIN(o, sizeof(tmp) - 1);
+		if (need + 1 < cap) {
+			size_t n = FE_MIN(o, cap - 1 - need);
+			memcpy(buf + need, tmp, n);
+			buf[need + n] = '\0';
+		}
+		need += o;
+	}
+	return need;
+}
+
+/* ---- files ------------------------------------------------------------------------ */
+
+static bool alg_usable(uint8_t alg)
+{
+	/* RFC 8624 §3.1: the algorithms a validator must (or should) support. */
+	switch (alg) {
+	case 8:
+	case 10:
+	case 13:
+	case 14:
+	case 15:
+	case 16:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Whether a DS / DNSKEY anchor can ever vouch for a key here (fe_zone_dnssec_validate uses
+ * DS digest types 2 and 4 only, RFC 8624 §3.3; zone keys, protocol 3, RFC 4034 §2.1). */
+static bool anchor_usable(uint16_t type, const uint8_t *rd, size_t len)
+{
+	if (len < 4 || !alg_usable(rd[type == FE_T_DS ? 2 : 3]))
+		return false;
+	if (type == FE_T_DS)
+		return (rd[3] == 2 && len == 4 + 32) || (rd[3] == 4 && len == 4 + 48);
+	return (fe_load_be16(rd) & 0x0100u) && !(fe_load_be16(rd) & 0x0080u) && rd[2] == 3;
+}
+
+int fe_zone_anchors_add_file(struct fe_zone_anchors *a, const char *path, unsigned *skipped,
+                             struct fe_zone_error *err)
+{
+	ldns_rdf *origin = NULL, *prev = NULL;
+	ldns_buffer *buf = NULL;
+	uint32_t ttl = 3600;
+	int line = 0, rc = FE_OK;
+	unsigned used = 0, unusable = 0;
+
+	if (skipped)
+		*skipped = 0;
+	FILE *fp = fopen(path, "r");
+	if (fp == NULL) {
+		rc = errno == ENOENT ? FE_ENOENT : FE_EIO;
+		fe__zone_err(err, path, 0, "cannot read: %s", strerror(errno));
+		return rc;
+	}
+	buf = ldns_buffer_new(1024);
+	if (buf == NULL) {
+		rc = FE_ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ldns_rr *rr = NULL;
+		ldns_status s = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &origin, &prev, &line);
+		unsigned long ln = (unsigned long)(line > 0 ? line : 1);
+		if (s == LDNS_STATUS_SYNTAX_EMPTY || s == LDNS_STATUS_SYNTAX_TTL ||
+		    s == LDNS_STATUS_SYNTAX_ORIGIN) {
+			if (feof(fp))
+				break;
+			continue;
+		}
+		if (s != LDNS_STATUS_OK) {
+			fe__zone_err(err, path, ln, "%s", ldns_get_errorstr_by_id(s));
+			rc = FE_ESYNTAX;
+			goto out;
+		}
+		ldns_rr_type t = ldns_rr_get_type(rr);
+		const ldns_rdf *owner = ldns_rr_owner(rr);
+		if (t != LDNS_RR_TYPE_DS && t != LDNS_RR_TYPE_DNSKEY) {
+			fe__zone_err(err, path, ln,
+			             "a trust anchor file holds DS or DNSKEY records "
+			             "only");
+			rc = FE_EFORMAT;
+		} else if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
+			fe__zone_err(err, path, ln, "class must be IN");
+			rc = FE_EFORMAT;
+		} else if (ldns_rdf_size(owner) < 2) {
+			fe__zone_err(err, path, ln,
+			             "the owner is the root (a relative name without $ORIGIN?): "
+			             "write it fully qualified");
+			rc = FE_EFORMAT;
+		} else {
+			ldns_buffer_clear(buf);
+			if (ldns_rr_rdata2buffer_wire(buf, rr) != LDNS_STATUS_OK) {
+				fe__zone_err(err, path, ln, "cannot encode the record");
+				rc = FE_EFORMAT;
+			} else {
+				const uint8_t *rd = ldns_buffer_begin(buf);
+				size_t len = ldns_buffer_position(buf);
+				uint16_t type = t == LDNS_RR_TYPE_DS ? FE_T_DS : FE_T_DNSKEY;
+				if (anchor_usable(type, rd, len)) {
+					rc = fe_zone_anchors_add(a, ldns_rdf_data(owner),
+					                         ldns_rdf_size(owner), type, rd,
+					                         len);
+					used++;
+				} else {
+					unusable++;
+				}
+			}
+		}
+		ldns_rr_free(rr);
+		if (rc != FE_OK)
+			goto out;
+		if (feof(fp))
+			break;
+	}
+	if (used == 0) {
+		fe__zone_err(err, path, 0,
+		             "no usable trust anchor: a DS of digest type 2 or 4, or a zone-key "
+		             "DNSKEY, of algorithm 8, 10, 13, 14, 15 or 16 is needed (%u other "
+		             "record%s)",
+		             unusable, unusable == 1 ? "" : "s");
+		rc = FE_EFORMAT;
+	}
+out:
+	if (skipped)
+		*skipped = unusable;
+	ldns_buffer_free(buf);
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
+	fclose(fp);
+	return rc;
+}
