@@ -54,6 +54,15 @@ struct fe_answer_opts {
 	uint16_t udp_max; /* our EDNS buffer size; 0 → FE_WIRE_UDP_DEFAULT */
 	bool refuse_any;  /* qtype ANY → REFUSED? false: minimal answer (RFC 8482 style: HINFO not
 	                     used; we answer NOTIMP-free with the first RRset) */
+	/* Federation trust (issue #3), set when trust anchors are configured:
+	 *  - only zones whose record has FE_ZONE_VALIDATED and not FE_ZONE_BOGUS are held; any
+	 *    other is skipped for the zone above it (SERVFAIL at that zone's delegation, or
+	 *    its own NXDOMAIN when it no longer delegates), with EDE 6 (bogus) or 5 (not
+	 *    validated) on a SERVFAIL;
+	 *  - a zone whose sig_expire_s has passed gives SERVFAIL with EDE 7 for names in it;
+	 *  - AD=1 on answers when the query set DO or AD (RFC 6840 §5.7).
+	 * false: every stored zone is served as it is, AD=0 (tests, benchmarks, --zone). */
+	bool require_validated;
 };
 
 /* Per-call context: a reader whose snapshot is open (fe_store_reader_begin) and counters. */

@@ -15,7 +15,10 @@
  *    DS at the cut is answered from the parent (RFC 4035 §3.1.4.1). A CNAME chain that runs
  *    into such a name gets SERVFAIL too; a chain that leaves the held zones ends there with
  *    NOERROR and what was found (RFC 1034 §4.3.2 step 3a), as an authoritative server does.
- *  - Header: RA=1, AA=0, AD=0 (validation is a later issue), QNAME case as received.
+ *  - Header: RA=1, AA=0, QNAME case as received. AD=0, except under federation trust
+ *    (opts->require_validated, issue #3): AD=1 when the query set DO or AD (RFC 6840
+ *    §5.7), since only validated, unexpired zones are then held; other zones are passed
+ *    over, expired ones give SERVFAIL with EDE 7 (see find_zone, zone_expired).
  * Counters: this function counts QUERIES, UDP/TCP, every rcode, DROPPED, TRUNCATED,
  * OUT_OF_ZONE and STORE_ERRORS; the network layer counts the rest. */
 #include <string.h>
@@ -128,6 +131,31 @@ bool fe__ans_get_node(struct fe__ans *a, const struct fe_store_zone_rec *zone, c
 	return false;
 }
 
+/* The closest enclosing held zone of the first @labels labels of @n. Under federation trust
+ * a zone is held only while its chain of trust holds (FE_ZONE_VALIDATED, not FE_ZONE_BOGUS):
+ * any other is passed over for the zone above it, exactly as a validating resolver sees a
+ * child that does not validate (RFC 4035 §5.5): that zone's delegation to it then gives
+ * SERVFAIL, and a zone that no longer delegates the name answers for it itself. */
+static int find_zone(struct fe__ans *a, const struct fe__name *n, unsigned labels,
+                     const struct fe_store_zone_rec **zone)
+{
+	int rc = fe_store_find_zone(a->ctx->reader, n->key, fe__name_key_len(n, labels), zone);
+	if (!a->trust)
+		return rc;
+	while (rc == FE_OK &&
+	       (!((*zone)->flags & FE_ZONE_VALIDATED) || ((*zone)->flags & FE_ZONE_BOGUS))) {
+		/* RFC 8914 §4.6/§4.7: bogus (chain broken) or indeterminate (never validated
+		 * under the configured anchors) */
+		a->ede = ((*zone)->flags & FE_ZONE_BOGUS) ? FE_EDE_DNSSEC_BOGUS
+		                                          : FE_EDE_DNSSEC_INDETERMINATE;
+		if ((*zone)->apex_labels == 0)
+			return FE_ENOENT;
+		rc = fe_store_find_zone(a->ctx->reader, n->key,
+		                        fe__name_key_len(n, (*zone)->apex_labels - 1u), zone);
+	}
+	return rc;
+}
+
 /* The held zone that answers for @n: the closest enclosing one, except that DS is looked
  * for on the parent side of a cut first (RFC 4035 §3.1.4.1); a server holding the child
  * but not the parent answers DS from the child (NODATA at its apex). */
@@ -135,12 +163,22 @@ static int select_zone(struct fe__ans *a, const struct fe__name *n,
                        const struct fe_store_zone_rec **zone)
 {
 	if (a->qtype == FE_T_DS && n->labels > 0) {
-		int rc = fe_store_find_zone(a->ctx->reader, n->key,
-		                            fe__name_key_len(n, n->labels - 1u), zone);
+		int rc = find_zone(a, n, n->labels - 1u, zone);
 		if (rc != FE_ENOENT)
 			return rc;
 	}
-	return fe_store_find_zone(a->ctx->reader, n->key, n->key_len, zone);
+	return find_zone(a, n, n->labels, zone);
+}
+
+/* Under federation trust: a zone whose signatures (or whose parents' signatures: the chain
+ * expiry, include/fedenum/store.h) have expired without a fresh version is not served as
+ * valid (issue #3 §7): SERVFAIL with EDE 7, Signature Expired (RFC 8914 §4.8). */
+static bool zone_expired(struct fe__ans *a, const struct fe_store_zone_rec *zone)
+{
+	if (!a->trust || zone->sig_expire_s == 0 || zone->sig_expire_s > a->now_s)
+		return false;
+	a->ede = FE_EDE_SIGNATURE_EXPIRED;
+	return true;
 }
 
 /* ---- resolution ------------------------------------------------------------------- */
@@ -341,6 +379,11 @@ static void resolve(struct fe__ans *a)
 			return;
 		}
 		int rc = select_zone(a, &n, &zone);
+		if (rc == FE_ENOENT && a->ede >= 0) {
+			/* Held, but not valid, with nothing above it: not ours to refuse. */
+			a->outcome = FE__OUT_SERVFAIL;
+			return;
+		}
 		if (rc == FE_ENOENT) {
 			/* The query name: REFUSED. A CNAME target: the chain ends here. */
 			a->outcome = a->cnames == 0 ? FE__OUT_REFUSED : FE__OUT_HIT;
@@ -348,6 +391,10 @@ static void resolve(struct fe__ans *a)
 		}
 		if (rc != FE_OK) {
 			fe__ans_store_failed(a, rc, "zone lookup");
+			a->outcome = FE__OUT_SERVFAIL;
+			return;
+		}
+		if (zone_expired(a, zone)) {
 			a->outcome = FE__OUT_SERVFAIL;
 			return;
 		}
@@ -630,6 +677,9 @@ size_t fe_answer(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
 	a.qtype = q.qtype;
 	a.dnssec = q.has_edns && q.edns_do;
 	a.store_error = false;
+	a.trust = ctx->opts && ctx->opts->require_validated;
+	a.ede = -1;
+	a.now_s = a.trust ? fe_time_wall_s() : 0;
 	a.nitem = 0;
 	a.items_full = false;
 	a.nwild = 0;
@@ -653,15 +703,27 @@ size_t fe_answer(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
 		rcode = FE_RCODE_SERVFAIL;
 		goto out_error;
 	}
+	struct fe_wire_builder b;
 	if (a.outcome == FE__OUT_SERVFAIL) {
 		rcode = FE_RCODE_SERVFAIL;
-		goto out_error;
+		if (a.ede < 0 || !q.has_edns)
+			goto out_error;
+		/* The same answer as fe_wire_error_response, with the reason as an EDE. */
+		fe_wire_builder_init(&b, resp, cap, &q);
+		fe_wire_builder_set_rcode(&b, rcode);
+		fe_wire_builder_add_ede(&b, (uint16_t)a.ede);
+		len = fe_wire_builder_finish(&b, &q, udp_max);
+		count_rcode(cnt, rcode);
+		return len;
 	}
 
-	struct fe_wire_builder b;
 	fe_wire_builder_init(&b, resp, cap, &q);
 	rcode = a.outcome == FE__OUT_NXDOMAIN ? FE_RCODE_NXDOMAIN : FE_RCODE_NOERROR;
 	fe_wire_builder_set_rcode(&b, rcode);
+	/* Every RRset here comes from zones that are validated and unexpired (find_zone,
+	 * zone_expired). RFC 6840 §5.7: AD=1 when the query asked with DO or AD. */
+	if (a.trust && (a.dnssec || (q.flags & FE_F_AD)))
+		fe_wire_builder_set_flags(&b, FE_F_AD);
 	if (emit(&a, &b)) {
 		fe_wire_builder_set_flags(&b, FE_F_TC);
 		cnt[FE_CNT_TRUNCATED]++;

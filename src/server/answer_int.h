@@ -75,6 +75,9 @@ struct fe__ans {
 	uint16_t qtype;
 	bool dnssec;      /* DO=1 */
 	bool store_error; /* a store lookup failed (not "not found") */
+	bool trust;       /* opts->require_validated */
+	int32_t ede;      /* Extended DNS Error INFO-CODE for a SERVFAIL, RFC 8914 (-1: none) */
+	int64_t now_s;    /* wall clock of the query (trust only) */
 
 	struct fe__item item[FE__ANS_ITEMS_MAX];
 	unsigned nitem;
