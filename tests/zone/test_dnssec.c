@@ -426,3 +426,47 @@ Test(dnssec_helpers, child_ds)
 	cr_expect_eq(fe_zone_child_ds(z, c2, 3, out, 4), FE_EINVAL);
 	fe_zone_free(z);
 }
+
+/* ---- chain of trust through the API: the demo federation ------------------------------- */
+
+#define DEMO FE_SOURCE_DIR "/zones/"
+
+Test(dnssec_chain, demo_registry_to_members)
+{
+	struct fe_zone_validate_opts o;
+	struct fe_zone_error e;
+	struct ttrust tt;
+	fe_zone_validate_opts_init(&o); /* the demo zones are signed around the real clock */
+	memset(&tt, 0, sizeof(tt));
+	trust_add_file(&tt, FE_SOURCE_DIR "/federation/keys/e164.fed.ds");
+	struct fe_zone *reg = parse_path(DEMO "e164.fed/e164.fed.zone.signed");
+	cr_assert_eq(fe_zone_dnssec_validate(reg, &tt.t, &o, NULL, &e), FE_OK, "%s", e.reason);
+
+	const char *members[] = {"1.5.5.5.1.e164.fed", "2.5.5.5.1.e164.fed"};
+	struct fe_zone *m[2];
+	struct fe_zone_rdata ds[2][4];
+	struct fe_zone_trust t[2];
+	for (int i = 0; i < 2; i++) {
+		char p[512];
+		snprintf(p, sizeof(p), DEMO "%s/%s.zone.signed", members[i], members[i]);
+		m[i] = parse_path(p);
+		size_t al;
+		const uint8_t *apex = fe_zone_apex(m[i], &al);
+		int n = fe_zone_child_ds(reg, apex, al, ds[i], 4);
+		cr_assert_gt(n, 0, "registry publishes no DS for %s", members[i]);
+		memset(&t[i], 0, sizeof(t[i]));
+		t[i].ds = ds[i];
+		t[i].ds_count = (size_t)n;
+		cr_assert_eq(fe_zone_dnssec_validate(m[i], &t[i], &o, NULL, &e), FE_OK, "%s: %s",
+		             members[i], e.reason);
+	}
+	/* A member's zone does not validate through the DS of another member's delegation. */
+	cr_assert_eq(fe_zone_dnssec_validate(m[0], &t[1], &o, NULL, &e), FE_EVALIDATE);
+	cr_expect_not_null(strstr(e.reason, "no zone key matches the trust"), "%s", e.reason);
+	cr_assert_eq(fe_zone_dnssec_validate(m[1], &t[0], &o, NULL, &e), FE_EVALIDATE);
+	/* Nor does the registry validate against a member's DS. */
+	cr_assert_eq(fe_zone_dnssec_validate(reg, &t[0], &o, NULL, &e), FE_EVALIDATE);
+	for (int i = 0; i < 2; i++)
+		fe_zone_free(m[i]);
+	fe_zone_free(reg);
+}
