@@ -118,6 +118,8 @@ int fe_zone_commit(struct fe_zone *z, struct fe_store *st, struct fe_zone_error 
 		            z->serial);
 		return FE_EEXIST;
 	}
+	fe_log_info("zone %s serial %u: storing version (%zu nodes)", z->apex_str, z->serial,
+	            z->nnodes);
 
 	for (size_t i = 0; i < z->nnodes; i++) {
 		const struct fe__znode *n = &z->nodes[i];
