@@ -726,6 +726,7 @@ Test(crash, large_store, .timeout = 280)
 		cr_assert_eq(kill(dmn.pid, SIGHUP), 0);
 		bool seen = wait_log(&dmn, off, needle, 120000, 1000);
 		uint64_t t_seen = now_us();
+		cr_assert(dmn.pid > 0 && fe_test_daemon_alive(&dmn), "fedenumd exited by itself");
 		if (seen)
 			kill(dmn.pid, SIGKILL);
 		uint64_t t_kill = now_us();
@@ -874,6 +875,7 @@ Test(crash, reload_loop, .timeout = 200)
 			delay = rng_below(store_us + 1);
 		}
 		sleep_us(delay);
+		cr_assert(fe_test_daemon_alive(&dmn), "kill %u: fedenumd exited by itself", i);
 		fe_test_daemon_kill9(&dmn);
 
 		bool storing = count_in_log(dmn.log_path, off, needle) > 0;
