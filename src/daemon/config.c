@@ -60,6 +60,7 @@ void fe__cfg_init(struct fe__cfg *c)
 	c->tcp_max_out_bytes = FE__DEFAULT_TCP_OUT;
 	c->map_size_mb = FE__DEFAULT_MAP_MB;
 	c->log_level = FE_LOG_INFO;
+	c->nsec3_max_iterations = FE__DEFAULT_NSEC3_ITER;
 }
 
 static void free_strv(char **v, size_t n)
@@ -77,6 +78,7 @@ void fe__cfg_free(struct fe__cfg *c)
 	free(c->listen);
 	free(c->store_path);
 	free_strv(c->trust_anchors, c->ntrust_anchors);
+	fe_zone_anchors_destroy(c->anchors);
 	free_strv(c->clients, c->nclients);
 	for (size_t i = 0; i < c->nmembers; i++) {
 		struct fe__cfg_member *m = &c->members[i];
@@ -209,6 +211,14 @@ static bool get_int(struct ctx *x, const config_setting_t *s, long long lo, long
 		return false;
 	}
 	*out = v;
+	return true;
+}
+
+static bool get_bool(struct ctx *x, const config_setting_t *s, bool *out)
+{
+	if (!want_type(x, s, CONFIG_TYPE_BOOL, "a boolean (true or false)"))
+		return false;
+	*out = config_setting_get_bool(s) != 0;
 	return true;
 }
 
@@ -627,11 +637,31 @@ static void load_zone(struct ctx *x, struct fe__cfg *c, const config_setting_t *
 	c->nzones++;
 }
 
+/* federation.conf "validation": how zones are validated before they are served (issue #3). */
+static void load_validation(struct ctx *x, struct fe__cfg *c, const config_setting_t *g)
+{
+	static const char *const known[] = {"nsec3-max-iterations", "zonemd-required",
+	                                    "forbid-opt-out", NULL};
+	if (!want_group(x, g))
+		return;
+	check_keys(x, g, known);
+	const config_setting_t *s;
+	long long v;
+	/* RFC 5155 §10.3 caps iterations at 2,500 (the parser's own limit). */
+	if ((s = config_setting_get_member(g, "nsec3-max-iterations")) &&
+	    get_int(x, s, 0, 2500, &v))
+		c->nsec3_max_iterations = (uint16_t)v;
+	if ((s = config_setting_get_member(g, "zonemd-required")))
+		get_bool(x, s, &c->zonemd_required);
+	if ((s = config_setting_get_member(g, "forbid-opt-out")))
+		get_bool(x, s, &c->forbid_opt_out);
+}
+
 static void load_federation(struct ctx *x, struct fe__cfg *c, const char *path,
                             const config_setting_t *ref)
 {
-	static const char *const known[] = {"name",    "trust-anchors", "clients",
-	                                    "members", "zones",         NULL};
+	static const char *const known[] = {"name",  "trust-anchors", "clients", "members",
+	                                    "zones", "validation",    NULL};
 	config_t cfg;
 	struct ctx fx = {.d = x->d, .path = path};
 	if (!read_file(&fx, &cfg, path, ref)) {
@@ -650,7 +680,7 @@ static void load_federation(struct ctx *x, struct fe__cfg *c, const char *path,
 	}
 	if ((s = config_setting_get_member(root, "trust-anchors")) &&
 	    get_strings(&fx, s, &c->trust_anchors, &c->ntrust_anchors)) {
-		/* Issue #3 uses them; today they must at least exist. */
+		/* Read by fe__cfg_apply_cli (with --trust-anchor files); here they must exist. */
 		for (size_t i = 0; i < c->ntrust_anchors; i++) {
 			const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 			char *p = resolve(&fx, src_file(&fx, e), c->trust_anchors[i]);
@@ -662,6 +692,8 @@ static void load_federation(struct ctx *x, struct fe__cfg *c, const char *path,
 			c->trust_anchors[i] = p;
 		}
 	}
+	if ((s = config_setting_get_member(root, "validation")))
+		load_validation(&fx, c, s);
 	if ((s = config_setting_get_member(root, "clients")) &&
 	    get_strings(&fx, s, &c->clients, &c->nclients)) {
 		c->has_clients = true;
@@ -747,6 +779,40 @@ int fe__cfg_load(struct fe__cfg *c, const char *path, struct fe__diag *d)
 	if (x.oom)
 		fe__diag_add(d, path, 0, "out of memory");
 	return x.failed ? FE_EFORMAT : FE_OK;
+}
+
+/* ---- trust anchors ----------------------------------------------------------------- */
+
+/* Read every trust-anchor file into c->anchors (issue #3: DS or DNSKEY records as
+ * ldns-key2ds or dnssec-dsfromkey print them). Errors as "file:line: reason". */
+static int read_anchors(struct fe__cfg *c, struct fe__diag *d)
+{
+	bool failed = false;
+	fe_zone_anchors_destroy(c->anchors);
+	c->anchors = NULL;
+	if (c->ntrust_anchors == 0)
+		return FE_OK;
+	if (fe_zone_anchors_create(&c->anchors) != FE_OK) {
+		fe__diag_add(d, "trust anchors", 0, "out of memory");
+		return FE_EFORMAT;
+	}
+	for (size_t i = 0; i < c->ntrust_anchors; i++) {
+		struct fe_zone_error e;
+		unsigned skipped = 0;
+		memset(&e, 0, sizeof(e));
+		int rc = fe_zone_anchors_add_file(c->anchors, c->trust_anchors[i], &skipped, &e);
+		if (rc != FE_OK) {
+			fe__diag_add(d, e.file[0] ? e.file : c->trust_anchors[i], (int)e.line,
+			             "trust anchor: %s", e.reason[0] ? e.reason : fe_strerror(rc));
+			failed = true;
+		} else if (skipped) {
+			fe_log_warn(
+			        "trust anchor %s: %u record%s not usable (DS digest type other "
+			        "than 2 or 4, or an algorithm other than 8, 10, 13-16): ignored",
+			        c->trust_anchors[i], skipped, skipped == 1 ? "" : "s");
+		}
+	}
+	return failed ? FE_EFORMAT : FE_OK;
 }
 
 /* ---- command line ----------------------------------------------------------------- */
@@ -844,6 +910,31 @@ int fe__cfg_apply_cli(struct fe__cfg *c, const struct fe__cli *cli, struct fe__d
 			c->nzones++;
 		}
 	}
+	if (cli->nanchors) {
+		char **na = realloc(c->trust_anchors,
+		                    (c->ntrust_anchors + cli->nanchors) * sizeof(*na));
+		if (!na) {
+			fe__diag_add(d, where, 0, "out of memory");
+			return FE_EFORMAT;
+		}
+		c->trust_anchors = na;
+		for (size_t i = 0; i < cli->nanchors; i++) {
+			if (access(cli->anchors[i], R_OK) != 0) {
+				fe__diag_add(d, where, 0, "--trust-anchor \"%s\": %s",
+				             cli->anchors[i], strerror(errno));
+				failed = true;
+				continue;
+			}
+			char *p = strdup(cli->anchors[i]);
+			if (!p) {
+				fe__diag_add(d, where, 0, "out of memory");
+				return FE_EFORMAT;
+			}
+			c->trust_anchors[c->ntrust_anchors++] = p;
+		}
+	}
+	if (read_anchors(c, d) != FE_OK)
+		failed = true;
 	return failed ? FE_EFORMAT : FE_OK;
 }
 

@@ -14,6 +14,7 @@
 
 #include "fedenum/server.h"
 #include "fedenum/util.h"
+#include "fedenum/zone.h"
 
 /* Error list: each entry "file:line: message" (malloc'd). */
 struct fe__diag {
@@ -60,8 +61,13 @@ struct fe__cfg {
 	char *store_path;
 	uint64_t map_size_mb;
 	enum fe_log_level log_level;
-	char **trust_anchors;
+	char **trust_anchors; /* files (federation trust-anchors, then --trust-anchor) */
 	size_t ntrust_anchors;
+	struct fe_zone_anchors *anchors; /* read from them by fe__cfg_apply_cli; NULL: none */
+	/* federation.conf "validation" (issue #3) */
+	uint16_t nsec3_max_iterations;
+	bool zonemd_required;
+	bool forbid_opt_out;
 	bool has_clients;
 	char **clients;
 	size_t nclients;
@@ -80,6 +86,7 @@ struct fe__cfg {
 #define FE__DEFAULT_TCP_CLIENTS  1000u
 #define FE__DEFAULT_TCP_PIPELINE 100u
 #define FE__DEFAULT_TCP_OUT      (256u * 1024u)
+#define FE__DEFAULT_NSEC3_ITER   50u /* RFC 9276 §3.2: above a cap, reject */
 
 void fe__cfg_init(struct fe__cfg *c);
 void fe__cfg_free(struct fe__cfg *c);
@@ -97,14 +104,17 @@ struct fe__cli {
 	const char *db;
 	const char **zones;
 	size_t nzones;
+	const char **anchors; /* --trust-anchor FILE */
+	size_t nanchors;
 	bool has_workers;
 	unsigned workers;
 	const char *ready_file;
 	const char *log_level;
 };
 
-/* Apply @cli over @c (listen replaces the list, zones are added, ...). Errors in @d
- * (attributed to "command line"). FE_OK or FE_EFORMAT. */
+/* Apply @cli over @c (listen replaces the list, zones and trust anchors are added, ...),
+ * then read every trust-anchor file into c->anchors. Errors in @d (attributed to "command
+ * line", or file:line of an anchor file). FE_OK or FE_EFORMAT. */
 int fe__cfg_apply_cli(struct fe__cfg *c, const struct fe__cli *cli, struct fe__diag *d);
 
 /* Build the admission list: the federation's clients, or loopback only when none is

@@ -21,13 +21,23 @@ enum {
 struct fe_store;
 
 struct fe__zone_stats {
-	unsigned loaded;  /* a new version is now current */
+	unsigned loaded;  /* a new version is now current (validated, under trust anchors) */
 	unsigned current; /* the file's serial was already current */
-	unsigned failed;  /* not loaded (reported with file:line) */
+	unsigned failed;  /* not loaded: file, syntax, store (reported with file:line) */
+	/* federation trust (trust anchors configured) */
+	unsigned rejected;  /* parsed, but no chain of trust or DNSSEC validation failed */
+	unsigned suspended; /* stored zones whose chain broke in this pass: not served now */
+	unsigned restored;  /* stored zones whose chain holds again: served again */
+	char trust[256];    /* "; trust: ..." for the reload line ("" without anchors) */
 };
 
+/* Add the counts of @s to @sum. */
+void fe__zone_stats_add(struct fe__zone_stats *sum, const struct fe__zone_stats *s);
+
 /* Load every zone of @c into @st, logging one line per zone. Called from the main thread at
- * start and from a thread-pool thread on SIGHUP. */
+ * start and from a thread-pool thread on SIGHUP. With trust anchors (c->anchors) every zone
+ * goes through the federation chain of trust (fe_zone_trust_load), parents first, and the
+ * chains of all stored zones are checked again afterwards (fe_zone_trust_sweep). */
 void fe__zones_load(struct fe_store *st, const struct fe__cfg *c, struct fe__zone_stats *stats);
 
 /* "apex (serial N), ..." of every zone held in @st into @buf; returns the number of zones. */

@@ -11,6 +11,7 @@
 #include "fedenum/server.h"
 #include "fedenum/store.h"
 #include "fedenum/util.h"
+#include "fedenum/zone.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -40,6 +41,8 @@ struct daemon {
 	struct fe_server *srv;
 	struct fe_server_acl *acl;
 	bool stopping;
+	bool validating; /* trust anchors configured at start: federation trust (issue #3) */
+	struct fe__zone_stats totals; /* every load pass since start (SIGUSR1) */
 	/* SIGHUP reload (thread pool); new_cfg and stats are written by the pool thread and
 	 * read back in reload_done on the main thread. */
 	uv_work_t reload;
@@ -53,7 +56,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: fedenumd [-c FILE] [--check-config] [--listen ADDR@PORT]... [--db DIR]\n"
-	        "                [--zone FILE]... [--workers N] [--ready-file FILE]\n"
+	        "                [--zone FILE]... [--trust-anchor FILE]... [--workers N]\n"
+	        "                [--ready-file FILE]\n"
 	        "                [--log-level err|warn|info|debug] [--foreground]\n"
 	        "\n"
 	        "Private DNSSEC ENUM/DNS server for IMS peering federations. Runs in the\n"
@@ -67,6 +71,10 @@ static void usage(FILE *f)
 	        "      --db DIR           store directory (replaces store.path)\n"
 	        "      --zone FILE        also serve this zone file (repeatable; apex from its "
 	        "SOA)\n"
+	        "      --trust-anchor FILE  DS or DNSKEY records (ldns-key2ds, dnssec-dsfromkey)\n"
+	        "                         to validate zones against (repeatable; added to the\n"
+	        "                         federation's trust-anchors). With any anchor, only\n"
+	        "                         zones that validate through one are served\n"
 	        "      --workers N        query threads, 0 = one per core (replaces "
 	        "server.workers)\n"
 	        "      --ready-file FILE  write 'udp|tcp ADDR PORT' lines once listening\n"
@@ -90,7 +98,8 @@ enum {
 	OPT_WORKERS,
 	OPT_READY,
 	OPT_LOG_LEVEL,
-	OPT_FOREGROUND
+	OPT_FOREGROUND,
+	OPT_TRUST_ANCHOR
 };
 
 static bool parse_uint(const char *s, unsigned max, unsigned *out)
@@ -122,6 +131,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	        {"ready-file", required_argument, NULL, OPT_READY},
 	        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	        {"foreground", no_argument, NULL, OPT_FOREGROUND},
+	        {"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
@@ -129,7 +139,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	struct fe__cli *cli = &d->cli;
 	cli->listen = calloc((size_t)argc + 1, sizeof(*cli->listen));
 	cli->zones = calloc((size_t)argc + 1, sizeof(*cli->zones));
-	if (!cli->listen || !cli->zones) {
+	cli->anchors = calloc((size_t)argc + 1, sizeof(*cli->anchors));
+	if (!cli->listen || !cli->zones || !cli->anchors) {
 		fprintf(stderr, "fedenumd: out of memory\n");
 		return FE__EXIT_INTERNAL;
 	}
@@ -150,6 +161,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case OPT_ZONE:
 			cli->zones[cli->nzones++] = optarg;
+			break;
+		case OPT_TRUST_ANCHOR:
+			cli->anchors[cli->nanchors++] = optarg;
 			break;
 		case OPT_WORKERS:
 			if (!parse_uint(optarg, 1024, &cli->workers)) {
@@ -202,6 +216,11 @@ static void log_counters(struct daemon *d, const char *why)
 {
 	if (!d->srv)
 		return;
+	if (d->validating)
+		fe_log_info("counters (%s) trust: validated=%u unchanged=%u rejected=%u "
+		            "load_failed=%u suspended=%u restored=%u",
+		            why, d->totals.loaded, d->totals.current, d->totals.rejected,
+		            d->totals.failed, d->totals.suspended, d->totals.restored);
 	uint64_t c[FE_CNT__MAX];
 	char buf[2048];
 	fe_server_counters(d->srv, c);
@@ -229,6 +248,15 @@ static void reload_work(uv_work_t *req)
 	d->new_cfg_ok = rc == FE_OK;
 	if (!d->new_cfg_ok)
 		return;
+	bool validating = fe_zone_anchors_count(d->new_cfg.anchors) > 0;
+	if (validating != d->validating) {
+		/* The answer engine's policy is fixed at start; loads must match it. */
+		fe_log_err("reload: trust anchors %s: this takes a restart",
+		           validating ? "were added where none were configured"
+		                      : "were all removed");
+		d->new_cfg_ok = false;
+		return;
+	}
 	fe__zones_load(d->st, &d->new_cfg, &d->stats);
 }
 
@@ -259,8 +287,10 @@ static void reload_done(uv_work_t *req, int status)
 		           "running configuration and the zones already stored");
 		fe__cfg_free(&d->new_cfg);
 	} else {
-		fe_log_info("reload done: %zu zones: %u loaded, %u unchanged, %u failed",
-		            d->new_cfg.nzones, d->stats.loaded, d->stats.current, d->stats.failed);
+		fe_log_info("reload done: %zu zones: %u loaded, %u unchanged, %u failed%s",
+		            d->new_cfg.nzones, d->stats.loaded, d->stats.current,
+		            d->stats.failed + d->stats.rejected, d->stats.trust);
+		fe__zone_stats_add(&d->totals, &d->stats);
 		if (!same_listen(&d->cfg, &d->new_cfg))
 			fe_log_warn("reload: changes to listen addresses, workers or clients take "
 			            "effect at the next restart");
@@ -408,6 +438,16 @@ static int run(struct daemon *d)
 	if (start_signals(d) != FE_OK)
 		return FE__EXIT_INTERNAL;
 
+	d->validating = fe_zone_anchors_count(d->cfg.anchors) > 0;
+	if (d->validating) {
+		char abuf[2048];
+		fe_zone_anchors_describe(d->cfg.anchors, abuf, sizeof(abuf));
+		fe_log_info("federation trust: zones are served only when they validate through "
+		            "a trust anchor: %s",
+		            abuf);
+	} else {
+		fe_log_info("no trust anchors: zones are served without DNSSEC validation (AD=0)");
+	}
 	struct fe_server_opts o = {
 	        .listen = d->cfg.listen,
 	        .listen_count = d->cfg.nlisten,
@@ -416,7 +456,7 @@ static int run(struct daemon *d)
 	        .tcp_max_clients = d->cfg.tcp_max_clients,
 	        .tcp_max_pipeline = d->cfg.tcp_max_pipeline,
 	        .tcp_max_out_bytes = d->cfg.tcp_max_out_bytes,
-	        .answer = {.udp_max = d->cfg.udp_max_payload},
+	        .answer = {.udp_max = d->cfg.udp_max_payload, .require_validated = d->validating},
 	        .acl = d->acl,
 	};
 	/* Serve first: what the store holds is answered at once after a restart (no parse, no
@@ -428,6 +468,7 @@ static int run(struct daemon *d)
 	}
 	struct fe__zone_stats zs;
 	fe__zones_load(d->st, &d->cfg, &zs);
+	fe__zone_stats_add(&d->totals, &zs);
 	/* Ready means: listening, and the configured zones are loaded (or failed, logged). */
 	if (d->cli.ready_file && fe_server_write_ready_file(d->srv, d->cli.ready_file) != FE_OK)
 		return FE__EXIT_INTERNAL;
@@ -436,11 +477,11 @@ static int run(struct daemon *d)
 	unsigned nz = fe__zones_describe(d->st, zbuf, sizeof(zbuf));
 	fe_log_info("fedenumd %s started: listening on %s (udp+tcp); %u workers; %u zones "
 	            "(%u loaded, %u unchanged, %u failed): %s; store %s; federation %s; %zu "
-	            "client prefixes%s",
+	            "client prefixes%s%s",
 	            FE__VERSION, lbuf, fe_server_workers(d->srv), nz, zs.loaded, zs.current,
-	            zs.failed, nz ? zbuf : "none", d->cfg.store_path,
+	            zs.failed + zs.rejected, nz ? zbuf : "none", d->cfg.store_path,
 	            d->cfg.fed_name ? d->cfg.fed_name : "none", fe_server_acl_count(d->acl),
-	            d->cfg.has_clients ? "" : " (loopback only: no clients configured)");
+	            d->cfg.has_clients ? "" : " (loopback only: no clients configured)", zs.trust);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	fe_log_info("stopped");
 	return FE__EXIT_OK;
@@ -506,5 +547,6 @@ out:
 	fe__cfg_free(&d.cfg);
 	free(d.cli.listen);
 	free(d.cli.zones);
+	free(d.cli.anchors);
 	return code;
 }

@@ -1,7 +1,14 @@
 /* Zone loading for fedenumd: at start and on SIGHUP (from a background thread). Every load
- * goes through fe_zone_load_file, whose commit makes a new version current in one store
- * transaction: the query workers see the old zone or the new one, never a mix. A zone that
- * fails is reported with file:line and not stored; its previous version keeps serving. */
+ * ends in fe_zone_commit, which makes a new version current in one store transaction: the
+ * query workers see the old zone or the new one, never a mix. A zone that fails is reported
+ * with file:line and not stored; its previous version keeps serving.
+ *
+ * Without trust anchors zones are loaded as the files say (fe_zone_load_file) and served
+ * unvalidated (AD=0): tests, benchmarks, `--zone` alone. With trust anchors (issue #3) every
+ * zone goes through fe_zone_trust_load: ordered by apex depth, so that the registry is stored
+ * before the members whose DS it holds; then fe_zone_trust_sweep checks the chain of every
+ * stored zone again, which is how a registry's new DS (re-delegation) or withdrawn delegation
+ * reaches members whose own files did not change. */
 #include "daemon_int.h"
 
 #include "fedenum/store.h"
@@ -9,8 +16,10 @@
 #include "fedenum/zone.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* Case-insensitive comparison of two presentation names, final dot optional. */
 static bool same_name(const char *a, const char *b)
@@ -110,9 +119,166 @@ static void load_one(struct fe_store *st, const struct fe__cfg_zone *z,
 	             (unsigned long long)ms, z->where);
 }
 
+/* ---- federation trust ------------------------------------------------------------- */
+
+struct tzone {
+	const struct fe__cfg_zone *z;
+	char apex[1024];
+	unsigned labels;
+	size_t order; /* position in the configuration */
+};
+
+static int by_depth(const void *pa, const void *pb)
+{
+	const struct tzone *a = pa, *b = pb;
+	if (a->labels != b->labels)
+		return a->labels < b->labels ? -1 : 1;
+	return (a->order > b->order) - (a->order < b->order);
+}
+
+static unsigned label_count(const char *apex)
+{
+	unsigned n = 0;
+	for (const char *p = apex; *p; p++)
+		n += *p == '.' && p[1] != '\0';
+	return n + 1;
+}
+
+static void time_str(int64_t s, char *buf, size_t cap)
+{
+	struct tm tm;
+	time_t tt = (time_t)s;
+	if (s <= 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, cap, "-");
+}
+
+static void trust_one(struct fe_store *st, const struct tzone *t,
+                      const struct fe_zone_trust_opts *topts, struct fe__zone_stats *stats)
+{
+	struct fe_zone_trust_result res;
+	struct fe_zone_error err;
+	struct fe_zone_opts opts = {.origin = t->z->apex ? t->z->apex : t->apex};
+	int rc = fe_zone_trust_load(t->z->file, &opts, topts, st, &res, &err);
+	if (rc == FE_OK && res.outcome == FE_ZONE_TRUST_UNCHANGED) {
+		stats->current++;
+		fe_log_info("zone %s: serial %u already current and validated, not reloaded (%s)",
+		            t->apex, res.serial, t->z->where);
+		return;
+	}
+	if (rc == FE_OK) {
+		char until[32];
+		time_str(res.expire_s, until, sizeof(until));
+		stats->loaded++;
+		fe_log_info("zone %s serial %u validated through the %s (key %u/%u): %llu RRsets, "
+		            "%llu signatures, %llu %s records, in %.2f s on %u threads; valid "
+		            "until %s",
+		            t->apex, res.serial, res.trust, res.rep.trusted_key_tag,
+		            res.rep.trusted_key_alg, (unsigned long long)res.rep.rrsets,
+		            (unsigned long long)res.rep.signatures,
+		            (unsigned long long)res.rep.denial_records,
+		            res.rep.nsec3 ? "NSEC3" : "NSEC", res.rep.seconds, res.rep.threads,
+		            until);
+		return;
+	}
+	char prev[160];
+	if (!res.has_previous)
+		snprintf(prev, sizeof(prev), "nothing is served for it");
+	else if (res.previous_served)
+		snprintf(prev, sizeof(prev), "the stored serial %u keeps serving",
+		         res.previous_serial);
+	else
+		snprintf(prev, sizeof(prev), "the stored serial %u is not served either",
+		         res.previous_serial);
+	if (rc == FE_EVALIDATE)
+		stats->rejected++;
+	else
+		stats->failed++;
+	fe_log_err("%s:%lu: %s (zone %s serial %u from %s %s: %s; %s)",
+	           err.file[0] ? err.file : t->z->file, err.line,
+	           err.reason[0] ? err.reason : fe_strerror(rc), res.apex[0] ? res.apex : t->apex,
+	           res.serial, t->z->where, rc == FE_EVALIDATE ? "rejected" : "not loaded",
+	           rc == FE_EVALIDATE ? "DNSSEC validation failed" : fe_strerror(rc), prev);
+}
+
+static void zones_trust(struct fe_store *st, const struct fe__cfg *c, struct fe__zone_stats *stats)
+{
+	struct tzone *tz = calloc(c->nzones ? c->nzones : 1, sizeof(*tz));
+	size_t n = 0;
+	if (tz == NULL) {
+		fe_log_err("zone loads: out of memory");
+		stats->failed += (unsigned)c->nzones;
+		return;
+	}
+	for (size_t i = 0; i < c->nzones; i++) {
+		const struct fe__cfg_zone *z = &c->zones[i];
+		struct fe_zone_error err;
+		uint32_t serial;
+		memset(&err, 0, sizeof(err));
+		struct tzone *t = &tz[n];
+		int rc = fe_zone_peek_soa(z->file, t->apex, sizeof(t->apex), &serial, &err);
+		if (rc) {
+			fe_log_err("%s:%lu: %s (zone defined at %s; not loaded)",
+			           err.file[0] ? err.file : z->file, err.line,
+			           err.reason[0] ? err.reason : fe_strerror(rc), z->where);
+			stats->failed++;
+			continue;
+		}
+		if (z->apex && !same_name(z->apex, t->apex)) {
+			fe_log_err("%s: zone file %s has apex %s, but %s is configured: not loaded",
+			           z->where, z->file, t->apex, z->apex);
+			stats->failed++;
+			continue;
+		}
+		t->z = z;
+		t->labels = label_count(t->apex);
+		t->order = i;
+		n++;
+	}
+	/* Parents first: a member's DS is read from the registry's stored version. */
+	qsort(tz, n, sizeof(*tz), by_depth);
+	struct fe_zone_trust_opts topts = {.anchors = c->anchors};
+	fe_zone_validate_opts_init(&topts.validate);
+	topts.validate.nsec3_max_iterations = c->nsec3_max_iterations;
+	topts.validate.zonemd_required = c->zonemd_required;
+	topts.validate.forbid_opt_out = c->forbid_opt_out;
+	for (size_t i = 0; i < n; i++)
+		trust_one(st, &tz[i], &topts, stats);
+	free(tz);
+
+	struct fe_zone_sweep_report rep;
+	int rc = fe_zone_trust_sweep(st, c->anchors, 0, &rep);
+	if (rc != FE_OK) {
+		fe_log_err("trust: checking the stored zones' chains failed: %s", fe_strerror(rc));
+		snprintf(stats->trust, sizeof(stats->trust), "; trust: chain check failed (%s)",
+		         fe_strerror(rc));
+		return;
+	}
+	stats->suspended = rep.suspended;
+	stats->restored = rep.restored;
+	snprintf(stats->trust, sizeof(stats->trust),
+	         "; trust: %u validated zones served, %u not served (%u bogus, %u unchecked), "
+	         "%u rejected",
+	         rep.secure, rep.bogus + rep.unchecked, rep.bogus, rep.unchecked, stats->rejected);
+}
+
+void fe__zone_stats_add(struct fe__zone_stats *sum, const struct fe__zone_stats *s)
+{
+	sum->loaded += s->loaded;
+	sum->current += s->current;
+	sum->failed += s->failed;
+	sum->rejected += s->rejected;
+	sum->suspended += s->suspended;
+	sum->restored += s->restored;
+}
+
 void fe__zones_load(struct fe_store *st, const struct fe__cfg *c, struct fe__zone_stats *stats)
 {
 	memset(stats, 0, sizeof(*stats));
+	if (fe_zone_anchors_count(c->anchors) > 0) {
+		zones_trust(st, c, stats);
+		return;
+	}
 	for (size_t i = 0; i < c->nzones; i++)
 		load_one(st, &c->zones[i], stats);
 }
