@@ -177,14 +177,14 @@ uint16_t fe_wire_udp_limit(const struct fe_wire_query *q, uint16_t our_max);
 
 struct fe_wire_builder {
 	uint8_t *buf;
-	size_t cap;        /* hard limit for this answer (UDP limit or 65535) */
+	size_t cap; /* hard limit for this answer (UDP limit or 65535) */
 	size_t len;
 	uint16_t count[3]; /* ANCOUNT, NSCOUNT, ARCOUNT (OPT added by fe_wire_builder_finish) */
 	int section;
-	bool truncated;    /* some put_rr returned FE_ENOSPC (TC is the caller's decision) */
-	uint16_t reserve;  /* bytes kept free for the OPT RR and its options */
+	bool truncated;   /* some put_rr returned FE_ENOSPC (TC is the caller's decision) */
+	uint16_t reserve; /* bytes kept free for the OPT RR and its options */
 	/* private below: read only through the functions */
-	bool edns;         /* the answer gets an OPT RR */
+	bool edns; /* the answer gets an OPT RR */
 	bool finished;
 	uint8_t ext_rcode; /* upper 8 bits of a 12-bit rcode, for the OPT TTL */
 	uint8_t nede;
@@ -218,9 +218,11 @@ void fe_wire_builder_rollback(struct fe_wire_builder *b, size_t mark,
 
 /* Append one RR to @sec. @owner is an uncompressed wire name (compressed here when possible:
  * pointer to the question name, an owner already written, or a suffix of either at a label
- * boundary, RFC 1035 §4.1.4); @rdata is written as is (names in RDATA are never compressed by
- * us, RFC 3597 §4). Returns FE_OK, FE_ENOSPC when it does not fit in cap - reserve (nothing
- * written, b->truncated set), FE_EINVAL (section order, invalid owner name). */
+ * boundary, RFC 1035 §4.1.4). Names in the RDATA of NS, CNAME, PTR, MX and SOA are compressed
+ * the same way (RFC 3597 §4 allows it for the RFC 1035 types only); an SRV target is written
+ * as is (RFC 2782) but later owners may point at it; all other RDATA is copied as is. Returns
+ * FE_OK, FE_ENOSPC when it does not fit in cap - reserve (nothing written, b->truncated set),
+ * FE_EINVAL (section order, invalid owner name). */
 int fe_wire_builder_put_rr(struct fe_wire_builder *b, enum fe_wire_section sec,
                            const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
                            const uint8_t *rdata, uint16_t rdlen);
@@ -233,18 +235,38 @@ void fe_wire_builder_set_flags(struct fe_wire_builder *b, uint16_t set_bits);
 
 /* Extended DNS Errors (RFC 8914 §4 registry), INFO-CODE values. */
 enum {
-	FE_EDE_OTHER = 0, FE_EDE_UNSUPPORTED_DNSKEY_ALG = 1, FE_EDE_UNSUPPORTED_DS_DIGEST = 2,
-	FE_EDE_STALE_ANSWER = 3, FE_EDE_FORGED_ANSWER = 4, FE_EDE_DNSSEC_INDETERMINATE = 5,
-	FE_EDE_DNSSEC_BOGUS = 6, FE_EDE_SIGNATURE_EXPIRED = 7, FE_EDE_SIGNATURE_NOT_YET_VALID = 8,
-	FE_EDE_DNSKEY_MISSING = 9, FE_EDE_RRSIGS_MISSING = 10, FE_EDE_NO_ZONE_KEY_BIT = 11,
-	FE_EDE_NSEC_MISSING = 12, FE_EDE_CACHED_ERROR = 13, FE_EDE_NOT_READY = 14,
-	FE_EDE_BLOCKED = 15, FE_EDE_CENSORED = 16, FE_EDE_FILTERED = 17, FE_EDE_PROHIBITED = 18,
-	FE_EDE_STALE_NXDOMAIN = 19, FE_EDE_NOT_AUTHORITATIVE = 20, FE_EDE_NOT_SUPPORTED = 21,
-	FE_EDE_NO_REACHABLE_AUTHORITY = 22, FE_EDE_NETWORK_ERROR = 23, FE_EDE_INVALID_DATA = 24
+	FE_EDE_OTHER = 0,
+	FE_EDE_UNSUPPORTED_DNSKEY_ALG = 1,
+	FE_EDE_UNSUPPORTED_DS_DIGEST = 2,
+	FE_EDE_STALE_ANSWER = 3,
+	FE_EDE_FORGED_ANSWER = 4,
+	FE_EDE_DNSSEC_INDETERMINATE = 5,
+	FE_EDE_DNSSEC_BOGUS = 6,
+	FE_EDE_SIGNATURE_EXPIRED = 7,
+	FE_EDE_SIGNATURE_NOT_YET_VALID = 8,
+	FE_EDE_DNSKEY_MISSING = 9,
+	FE_EDE_RRSIGS_MISSING = 10,
+	FE_EDE_NO_ZONE_KEY_BIT = 11,
+	FE_EDE_NSEC_MISSING = 12,
+	FE_EDE_CACHED_ERROR = 13,
+	FE_EDE_NOT_READY = 14,
+	FE_EDE_BLOCKED = 15,
+	FE_EDE_CENSORED = 16,
+	FE_EDE_FILTERED = 17,
+	FE_EDE_PROHIBITED = 18,
+	FE_EDE_STALE_NXDOMAIN = 19,
+	FE_EDE_NOT_AUTHORITATIVE = 20,
+	FE_EDE_NOT_SUPPORTED = 21,
+	FE_EDE_NO_REACHABLE_AUTHORITY = 22,
+	FE_EDE_NETWORK_ERROR = 23,
+	FE_EDE_INVALID_DATA = 24
 };
 /* EDNS option codes we name in code. */
 enum {
-	FE_EDNS_NSID = 3, FE_EDNS_COOKIE = 10, FE_EDNS_KEEPALIVE = 11, FE_EDNS_PADDING = 12,
+	FE_EDNS_NSID = 3,
+	FE_EDNS_COOKIE = 10,
+	FE_EDNS_KEEPALIVE = 11,
+	FE_EDNS_PADDING = 12,
 	FE_EDNS_EDE = 15
 };
 

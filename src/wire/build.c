@@ -188,6 +188,135 @@ static bool same_name(const uint8_t *a, const uint8_t *b, size_t blen)
 	return true;
 }
 
+/* RFC 1035 §4.1.4 / RFC 3597 §4: only the RDATA names of the RFC 1035 types may be
+ * compressed; of those we serve NS, CNAME, PTR, MX and SOA. Sets the offset of the first name
+ * and how many names follow back to back (SOA: MNAME, RNAME). An SRV target must not be
+ * compressed (RFC 2782) but later owners (its A/AAAA in the additional section) may point at
+ * it: *compress tells which. */
+static bool rdata_names(uint16_t type, unsigned *skip, unsigned *names, bool *compress)
+{
+	*compress = true;
+	switch (type) {
+	case FE_T_SRV:
+		*skip = 6;
+		*names = 1;
+		*compress = false;
+		return true;
+	case FE_T_NS:
+	case FE_T_CNAME:
+	case FE_T_PTR:
+		*skip = 0;
+		*names = 1;
+		return true;
+	case FE_T_MX:
+		*skip = 2;
+		*names = 1;
+		return true;
+	case FE_T_SOA:
+		*skip = 0;
+		*names = 2;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Label offsets of the uncompressed name at @name (at most @max octets): returns the label
+ * count and sets *len, or -1 when it is not a valid name within @max. */
+static int name_labels(const uint8_t *name, size_t max, uint8_t *starts, size_t *len)
+{
+	size_t pos = 0;
+	int n = 0;
+	for (;;) {
+		if (pos >= max)
+			return -1;
+		uint8_t c = name[pos];
+		if (c == 0)
+			break;
+		if (c > FE_WIRE_LABEL_MAX || pos + c + 2u > FE_WIRE_NAME_MAX || n >= MAX_LABELS)
+			return -1;
+		starts[n++] = (uint8_t)pos;
+		pos += c + 1u;
+	}
+	*len = pos + 1;
+	return n;
+}
+
+/* Size of @rdata once its names are compressed against the names now in the message, or
+ * @rdlen when the type has no compressible names or the RDATA does not parse as expected
+ * (then it is written as is). Fills @plan with, per name, its offset in @rdata, its length
+ * and the index of the first label that a pointer replaces (== label count: no pointer). */
+struct rd_plan {
+	unsigned count;
+	bool compress;
+	uint16_t off[2], len[2];
+	uint8_t lit[2];
+	uint16_t ptr[2];
+	uint8_t n[2];
+	uint8_t starts[2][MAX_LABELS];
+};
+
+static size_t plan_rdata(const struct fe_wire_builder *b, uint16_t type, const uint8_t *rdata,
+                         uint16_t rdlen, struct rd_plan *plan)
+{
+	unsigned skip, names;
+	plan->count = 0;
+	if (!rdata_names(type, &skip, &names, &plan->compress) || skip > rdlen)
+		return rdlen;
+	size_t pos = skip, out = skip;
+	for (unsigned k = 0; k < names; k++) {
+		size_t len;
+		int n = name_labels(rdata + pos, rdlen - pos, plan->starts[k], &len);
+		if (n < 0) {
+			plan->count = 0;
+			return rdlen;
+		}
+		uint16_t ptr = 0;
+		unsigned i =
+		        n > 0 ? find_suffix(b, rdata + pos, plan->starts[k], (unsigned)n, &ptr) : 0;
+		plan->off[k] = (uint16_t)pos;
+		plan->len[k] = (uint16_t)len;
+		plan->n[k] = (uint8_t)n;
+		plan->lit[k] = (uint8_t)i;
+		plan->ptr[k] = ptr;
+		out += ((int)i < n ? plan->starts[k][i] + 2u : len);
+		pos += len;
+	}
+	plan->count = names;
+	return out + (rdlen - pos);
+}
+
+/* Write @rdata at @w (message offset @off) per @plan; returns the octets written. Pointers
+ * are re-searched so a name can also point into names written just before it (the owner,
+ * SOA's MNAME); the result is never longer than planned. */
+static size_t write_rdata(struct fe_wire_builder *b, uint8_t *w, size_t off, const uint8_t *rdata,
+                          uint16_t rdlen, const struct rd_plan *plan)
+{
+	size_t o = 0, pos = 0;
+	for (unsigned k = 0; k < plan->count; k++) {
+		memcpy(w + o, rdata + pos, plan->off[k] - pos);
+		o += plan->off[k] - pos;
+		pos = plan->off[k];
+		const uint8_t *name = rdata + pos;
+		unsigned n = plan->n[k];
+		uint16_t ptr = 0;
+		unsigned i = n;
+		if (n > 0 && plan->compress)
+			i = find_suffix(b, name, plan->starts[k], n, &ptr);
+		size_t nlit = i < n ? plan->starts[k][i] : plan->len[k];
+		memcpy(w + o, name, nlit);
+		if (i < n) {
+			fe__wr16(w + o + nlit, (uint16_t)(0xC000u | ptr));
+		}
+		if (off + o <= PTR_MAX_OFF)
+			remember_name(b, off + o, plan->starts[k], i, n);
+		o += nlit + (i < n ? 2u : 0u);
+		pos += plan->len[k];
+	}
+	memcpy(w + o, rdata + pos, rdlen - pos);
+	return o + (rdlen - pos);
+}
+
 int fe_wire_builder_put_rr(struct fe_wire_builder *b, enum fe_wire_section sec,
                            const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
                            const uint8_t *rdata, uint16_t rdlen)
@@ -197,9 +326,14 @@ int fe_wire_builder_put_rr(struct fe_wire_builder *b, enum fe_wire_section sec,
 	size_t olen = 0, nlit, need;
 	uint16_t ptr = 0;
 	bool memo;
+	struct rd_plan plan;
+	size_t rdplanned;
 
 	if ((int)sec < b->section || sec > FE_SEC_ADDITIONAL || b->finished)
 		return FE_EINVAL;
+	if (b->q_suffixes > 1)
+		remember_question_suffixes(b);
+	rdplanned = plan_rdata(b, type, rdata, rdlen, &plan);
 	/* An RRset's records and its RRSIGs repeat one owner, most often the question name:
 	 * compare with the last owner before walking labels and searching suffixes. */
 	memo = b->last_len != 0 && same_name(owner, b->last_owner, b->last_len);
@@ -207,7 +341,7 @@ int fe_wire_builder_put_rr(struct fe_wire_builder *b, enum fe_wire_section sec,
 		olen = b->last_len;
 		ptr = b->last_ptr;
 		nlit = 0;
-		need = 2u + 10u + rdlen;
+		need = 2u + 10u + rdplanned;
 	} else {
 		for (;;) {
 			uint8_t c = owner[olen];
@@ -219,11 +353,9 @@ int fe_wire_builder_put_rr(struct fe_wire_builder *b, enum fe_wire_section sec,
 			olen += c + 1u;
 		}
 		olen++;
-		if (b->q_suffixes > 1)
-			remember_question_suffixes(b);
 		i = n > 0 ? find_suffix(b, owner, starts, n, &ptr) : 0;
 		nlit = i < n ? starts[i] : olen; /* literal octets of the owner */
-		need = nlit + (i < n ? 2u : 0u) + 10u + rdlen;
+		need = nlit + (i < n ? 2u : 0u) + 10u + rdplanned;
 	}
 	if (b->cap == 0 || need > b->cap - b->len - b->reserve || b->count[sec] == UINT16_MAX) {
 		b->truncated = true;
@@ -254,10 +386,14 @@ int fe_wire_builder_put_rr(struct fe_wire_builder *b, enum fe_wire_section sec,
 	fe__wr16(w, type);
 	fe__wr16(w + 2, rclass);
 	fe__wr32(w + 4, ttl);
-	fe__wr16(w + 8, rdlen);
-	if (rdlen)
+	size_t head = (size_t)(w + 10 - (b->buf + b->len));
+	size_t rdout = rdlen;
+	if (plan.count)
+		rdout = write_rdata(b, w + 10, b->len + head, rdata, rdlen, &plan);
+	else if (rdlen)
 		memcpy(w + 10, rdata, rdlen);
-	b->len += need;
+	fe__wr16(w + 8, (uint16_t)rdout);
+	b->len += head + rdout;
 	b->count[sec]++;
 	b->section = (int)sec;
 	return FE_OK;

@@ -163,7 +163,24 @@ Test(build, compression_bytes)
 	ldns_pkt_free(p);
 }
 
-Test(build, rdata_never_compressed)
+/* RFC 3597 §4: names inside SRV (and any type after RFC 1035) RDATA stay uncompressed. */
+Test(build, rdata_of_later_types_not_compressed)
+{
+	parse_query("www.example.", FE_T_SRV, 0, 0, false);
+	struct fe_wire_builder b;
+	fe_wire_builder_init(&b, out, sizeof(out), &q);
+	uint8_t rd[6 + FE_WIRE_NAME_MAX] = {0, 1, 0, 2, 0x13, 0xc4};
+	size_t rl = 6 + wire_of("www.example.", rd + 6);
+	cr_assert_eq(fe_wire_builder_put_rr(&b, FE_SEC_ANSWER, q.qname, FE_T_SRV, FE_C_IN, 5, rd,
+	                                    (uint16_t)rl),
+	             FE_OK);
+	size_t n = fe_wire_builder_finish(&b, &q, 512);
+	cr_assert_eq(n, 12 + 17 + 2 + 10 + rl);
+	cr_assert_eq(memcmp(out + n - rl, rd, rl), 0);
+}
+
+/* RFC 1035 §4.1.4: CNAME, SOA and MX RDATA names point at names already in the message. */
+Test(build, rdata_of_rfc1035_types_compressed)
 {
 	parse_query("www.example.", FE_T_CNAME, 0, 0, false);
 	struct fe_wire_builder b;
@@ -173,9 +190,33 @@ Test(build, rdata_never_compressed)
 	cr_assert_eq(fe_wire_builder_put_rr(&b, FE_SEC_ANSWER, q.qname, FE_T_CNAME, FE_C_IN, 5, rd,
 	                                    (uint16_t)rl),
 	             FE_OK);
+	/* SOA at example.: MNAME ns.example., RNAME host.example., then 20 octets */
+	uint8_t soa[2 * FE_WIRE_NAME_MAX + 20];
+	size_t sl = wire_of("ns.example.", soa);
+	sl += wire_of("host.example.", soa + sl);
+	memset(soa + sl, 7, 20);
+	sl += 20;
+	uint8_t apex[FE_WIRE_NAME_MAX];
+	wire_of("example.", apex);
+	cr_assert_eq(fe_wire_builder_put_rr(&b, FE_SEC_AUTHORITY, apex, FE_T_SOA, FE_C_IN, 5, soa,
+	                                    (uint16_t)sl),
+	             FE_OK);
 	size_t n = fe_wire_builder_finish(&b, &q, 512);
-	cr_assert_eq(n, 12 + 17 + 2 + 10 + rl);
-	cr_assert_eq(memcmp(out + n - rl, rd, rl), 0);
+	/* CNAME RDATA is a pointer to the question name (2 octets); SOA owner a pointer, MNAME
+	 * "ns" + pointer, RNAME "host" + pointer, 20 octets */
+	cr_assert_eq(n, 12 + 17 + (2 + 10 + 2) + (2 + 10 + (3 + 2) + (5 + 2) + 20));
+	ldns_pkt *p = NULL;
+	cr_assert_eq(ldns_wire2pkt(&p, out, n), LDNS_STATUS_OK);
+	ldns_rr *cname = ldns_rr_list_rr(ldns_pkt_answer(p), 0);
+	char *t = ldns_rdf2str(ldns_rr_rdf(cname, 0));
+	cr_expect_str_eq(t, "www.example.");
+	free(t);
+	ldns_rr *s = ldns_rr_list_rr(ldns_pkt_authority(p), 0);
+	t = ldns_rdf2str(ldns_rr_rdf(s, 1));
+	cr_expect_str_eq(t, "host.example.");
+	free(t);
+	cr_expect_eq(ldns_rdf2native_int32(ldns_rr_rdf(s, 2)), 0x07070707u);
+	ldns_pkt_free(p);
 }
 
 /* Random owners drawn from a small tree so that suffixes are shared, random case, random
