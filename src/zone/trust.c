@@ -87,10 +87,13 @@ static void ds_list_str(const struct fe_zone_rdata *ds, size_t n, char *out, siz
 }
 
 /* Find the trust of @apex (wire name, key @key) over an open snapshot @r. FE_OK and @c
- * filled, or FE_EVALIDATE with the reason in @why. */
+ * filled, or FE_EVALIDATE with the reason in @why. A parent whose chain expiry has passed
+ * gives no trust to a new version; with @expired_ok (the sweep) it still vouches for what
+ * is stored, whose chain expiry then lies in the past too (so it is answered as expired,
+ * EDE 7, rather than as bogus). */
 static int find_chain(struct fe_store_reader *r, const struct fe_zone_anchors *anchors,
                       const uint8_t *apex, size_t apex_len, const uint8_t *key, size_t klen,
-                      int64_t now, struct chain *c, char *why, size_t why_cap)
+                      int64_t now, bool expired_ok, struct chain *c, char *why, size_t why_cap)
 {
 	char aname[1100], pname[1100];
 	memset(&c->trust, 0, sizeof(c->trust));
@@ -121,7 +124,7 @@ static int find_chain(struct fe_store_reader *r, const struct fe_zone_anchors *a
 		    (p->flags & FE_ZONE_BOGUS) ? "bogus" : "not validated");
 		return FE_EVALIDATE;
 	}
-	if (p->sig_expire_s != 0 && p->sig_expire_s <= now) {
+	if (!expired_ok && p->sig_expire_s != 0 && p->sig_expire_s <= now) {
 		char ts[32];
 		time_str(p->sig_expire_s, ts, sizeof(ts));
 		say(why, why_cap,
@@ -189,12 +192,6 @@ static int64_t chain_expiry(int64_t own, int64_t parent)
 
 /* ---- the chain of a STORED version --------------------------------------------------- */
 
-/* RFC 4034 §3.1.5: RRSIG times are serial numbers around now. */
-static int64_t serial_time(uint32_t v, int64_t now)
-{
-	return now + (int32_t)(v - (uint32_t)now);
-}
-
 static bool key_matches(const struct fe_zone_trust *t, const uint8_t *apex, size_t apex_len,
                         const uint8_t *key, uint16_t klen, uint16_t tag)
 {
@@ -213,14 +210,15 @@ static bool key_matches(const struct fe_zone_trust *t, const uint8_t *apex, size
 	return false;
 }
 
-/* Does the apex DNSKEY RRset of stored version @zone chain to @t at @now? Every RRSIG over
- * that RRset was verified when the version was stored (fe_zone_dnssec_validate, phase 1),
- * so what is left is: a zone key (not revoked) matching @t, the only key of the set with
- * its key tag and algorithm (so the verified RRSIG naming them is its signature), and an
- * RRSIG by it over the RRset that is valid at @now. FE_OK, FE_EVALIDATE (@why), or a store
- * error. */
+/* Does the apex DNSKEY RRset of stored version @zone chain to @t? Every RRSIG over that
+ * RRset was verified when the version was stored (fe_zone_dnssec_validate, phase 1), so
+ * what is left is: a zone key (not revoked) matching @t, the only key of the set with its
+ * key tag and algorithm (so the verified RRSIG naming them is its signature), and such an
+ * RRSIG. Time is not checked here: the record's chain expiry (sig_expire_s) is at or before
+ * every validated RRSIG's expiration, and the answer engine stops serving at it with its own
+ * reason (EDE 7, not "bogus"). FE_OK, FE_EVALIDATE (@why), or a store error. */
 static int stored_chain_ok(struct fe_store_reader *r, const struct fe_store_zone_rec *zone,
-                           const struct fe_zone_trust *t, int64_t now, char *why, size_t why_cap)
+                           const struct fe_zone_trust *t, char *why, size_t why_cap)
 {
 	uint8_t key[FE_WIRE_KEY_MAX];
 	char aname[1100], tstr[256];
@@ -267,11 +265,7 @@ static int stored_chain_ok(struct fe_store_reader *r, const struct fe_store_zone
 			    fe_load_be16(rd + 16) != tag)
 				continue;
 			int sl = fe_wire_name_len(rd + 18, rdlen - 18u);
-			if (sl < 0 || !fe_wire_name_eq(rd + 18, zone->apex))
-				continue;
-			int64_t exp = serial_time(fe_load_be32(rd + 8), now);
-			int64_t inc = serial_time(fe_load_be32(rd + 12), now);
-			if (inc <= now && now <= exp)
+			if (sl >= 0 && fe_wire_name_eq(rd + 18, zone->apex))
 				return FE_OK;
 		}
 	}
@@ -323,6 +317,20 @@ static void note_failure(struct fe_store *st, const uint8_t *apex, size_t apex_l
 }
 
 /* ---- load ----------------------------------------------------------------------------- */
+
+/* Presentation name → wire name (ldns does the escapes). */
+static bool apex_wire(const char *apex, uint8_t *out, size_t *len)
+{
+	ldns_rdf *dn = NULL;
+	bool ok = ldns_str2rdf_dname(&dn, apex) == LDNS_STATUS_OK &&
+	          ldns_rdf_size(dn) <= FE_WIRE_NAME_MAX && ldns_rdf_size(dn) >= 2;
+	if (ok) {
+		*len = ldns_rdf_size(dn);
+		memcpy(out, ldns_rdf_data(dn), *len);
+	}
+	ldns_rdf_deep_free(dn);
+	return ok;
+}
 
 /* The current record of @apex (copied), if any. */
 static int current_rec(struct fe_store *st, const uint8_t *key, size_t klen,
@@ -377,6 +385,36 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 		return FE_EINVAL;
 	int64_t now = topts->validate.now_s ? topts->validate.now_s : fe_time_wall_s();
 
+	/* The serial is current and was validated when stored: nothing to parse (the sweep
+	 * re-checks the stored version's chain). */
+	{
+		char apex[1100];
+		uint32_t serial;
+		uint8_t w[FE_WIRE_NAME_MAX], key[FE_WIRE_KEY_MAX];
+		size_t wl;
+		struct fe_zone_error perr;
+		memset(&perr, 0, sizeof(perr));
+		if (fe_zone_peek_soa(path, apex, sizeof(apex), &serial, &perr) == FE_OK &&
+		    apex_wire(apex, w, &wl)) {
+			int kl = fe_wire_name_key(w, wl, key, sizeof(key));
+			if (kl > 0 && current_rec(st, key, (size_t)kl, &cur, &have_cur) == FE_OK &&
+			    have_cur && cur.serial == serial && (cur.flags & FE_ZONE_VALIDATED)) {
+				struct fe_store_zstate zs;
+				zs_load(st, w, wl, &zs);
+				zs.checked_at_s = now;
+				zs_save(st, w, wl, &zs);
+				say(res->apex, sizeof(res->apex), "%s", apex);
+				res->serial = serial;
+				res->has_previous = true;
+				res->previous_serial = serial;
+				res->previous_served = served(&cur, now);
+				res->outcome = FE_ZONE_TRUST_UNCHANGED;
+				return FE_OK;
+			}
+			have_cur = false;
+		}
+	}
+
 	rc = fe_zone_parse_file(path, zopts, &z, err);
 	if (rc != FE_OK) {
 		/* Keep the failure where the operator looks, if the apex can be told. */
@@ -384,13 +422,10 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 		uint8_t wire[FE_WIRE_NAME_MAX];
 		struct fe_zone_error perr;
 		memset(&perr, 0, sizeof(perr));
+		size_t wl;
 		if (fe_zone_peek_apex(path, apex, sizeof(apex), &perr) == FE_OK) {
-			ldns_rdf *dn = NULL;
 			say(res->apex, sizeof(res->apex), "%s", apex);
-			if (ldns_str2rdf_dname(&dn, apex) == LDNS_STATUS_OK &&
-			    ldns_rdf_size(dn) <= sizeof(wire)) {
-				size_t wl = ldns_rdf_size(dn);
-				memcpy(wire, ldns_rdf_data(dn), wl);
+			if (apex_wire(apex, wire, &wl)) {
 				uint8_t key[FE_WIRE_KEY_MAX];
 				int kl = fe_wire_name_key(wire, wl, key, sizeof(key));
 				bool found = false;
@@ -406,7 +441,6 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 					res->previous_served = found && served(&cur, now);
 				}
 			}
-			ldns_rdf_deep_free(dn);
 		}
 		return rc;
 	}
@@ -446,7 +480,7 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 		rc = fe_store_reader_begin(r);
 	if (rc == FE_OK) {
 		rc = find_chain(r, topts->anchors, z->apex, z->apex_len, z->apex_key,
-		                z->apex_key_len, now, c, err->reason, sizeof(err->reason));
+		                z->apex_key_len, now, false, c, err->reason, sizeof(err->reason));
 		fe_store_reader_end(r);
 	} else {
 		fe__zone_err(err, path, 0, "%s: store: %s", z->apex_str, fe_strerror(rc));
@@ -602,10 +636,10 @@ static int sweep_one(struct fe_store *st, struct fe_store_reader *r,
 	if (c == NULL)
 		return FE_ENOMEM;
 	why[0] = '\0';
-	rc = find_chain(r, anchors, z.apex, z.apex_len, key, (size_t)klen, now, c, why,
+	rc = find_chain(r, anchors, z.apex, z.apex_len, key, (size_t)klen, now, true, c, why,
 	                sizeof(why));
 	if (rc == FE_OK)
-		rc = stored_chain_ok(r, &z, &c->trust, now, why, sizeof(why));
+		rc = stored_chain_ok(r, &z, &c->trust, why, sizeof(why));
 	int64_t own = zs.own_expire_s ? zs.own_expire_s : z.sig_expire_s;
 	int64_t exp = chain_expiry(own, rc == FE_OK ? c->parent_expire_s : 0);
 	char from[160];
@@ -675,7 +709,7 @@ int fe_zone_trust_sweep(struct fe_store *st, const struct fe_zone_anchors *ancho
 	}
 	if (rc == FE_OK && col.oom)
 		rc = FE_ENOMEM;
-	if (rc == FE_OK) {
+	if (rc == FE_OK && col.n > 0) {
 		/* Parents first: a child's check reads the marks its parent just got. */
 		qsort(col.z, col.n, sizeof(*col.z), by_depth);
 		for (size_t i = 0; i < col.n && rc == FE_OK; i++) {
