@@ -520,9 +520,16 @@ Test(trust, chain_expiry_follows_the_parent)
 	struct fe_store_zstate zs;
 	zstate(ZA, &zs);
 	cr_assert_eq(zs.own_expire_s, T2036);
-	/* After the registry's expiry the member has no chain at all. */
+	/* After the registry's expiry the member is expired too (not bogus: EDE 7 at query
+	 * time), and no new version of it can come in. */
 	cr_assert_eq(fe_zone_trust_sweep(st, anchors, soon + 1, &rep), FE_OK);
-	cr_assert_eq(rep.suspended, 1);
+	cr_assert_eq(rep.suspended, 0);
+	cr_assert(zone_rec(ZA, &a));
+	cr_assert_eq(a.sig_expire_s, soon);
+	cr_assert_not(a.flags & FE_ZONE_BOGUS);
+	topts.validate.now_s = soon + 1;
+	struct fe_zone_trust_result res;
+	load_rejected("a-v4", "has expired signatures", &res);
 	zstate(ZA, &zs);
 	cr_assert_not_null(strstr(zs.reason, "expired signatures"), "%s", zs.reason);
 }
@@ -583,4 +590,44 @@ Test(trust, parse_failure_is_kept_and_states_listed)
 	unsigned n = 0;
 	cr_assert_eq(fe_store_zstate_foreach(st, count_cb, &n), FE_OK);
 	cr_assert_eq(n, 2); /* the registry and the rejected 3.5.5.5.1 */
+}
+
+/* THREATS Z3, Z4, Z6 through the trust layer: each bad version of A is rejected with its
+ * reason kept, and the previous version (serial 1) keeps serving. */
+static void rejected_keeps_v1(const char *fixture, uint32_t serial, const char *needle)
+{
+	struct fe_zone_trust_result res;
+	load_rejected(fixture, needle, &res);
+	cr_assert(res.has_previous);
+	cr_assert_eq(res.previous_serial, 1);
+	cr_assert(res.previous_served, "%s: previous version not served", fixture);
+	cr_assert(served(ZA));
+	struct fe_store_zone_rec z;
+	cr_assert(zone_rec(ZA, &z));
+	cr_assert_eq(z.serial, 1);
+	struct fe_store_zstate zs;
+	zstate(ZA, &zs);
+	cr_assert_eq(zs.state, FE_TRUST_SECURE);
+	cr_assert_eq(zs.failed_serial, serial);
+	cr_assert_not_null(strstr(zs.reason, needle), "%s: kept reason \"%s\"", fixture, zs.reason);
+}
+
+Test(trust, z3_z4_z6_rejected_previous_kept)
+{
+	load_ok("registry-v1", FE_ZONE_TRUST_LOADED);
+	load_ok("a-v1", FE_ZONE_TRUST_LOADED);
+	rejected_keeps_v1("a-z3-iter51", 10, "51 iterations, above the limit of 50");
+	rejected_keeps_v1("a-z3-gap", 11, "NSEC3 chain broken");
+	/* KeyTrap: 7 keys share key a's tag and algorithm, above the collision budget (4): the
+	 * group is never used, so the DS finds no usable key. */
+	uint64_t t0 = fe_time_mono_us();
+	rejected_keeps_v1("a-z4-keytrap", 12, "DNSKEY at 1.5.5.5.1.e164.test.");
+	cr_assert_lt(fe_time_mono_us() - t0, 2000000u, "KeyTrap zone took too long");
+	rejected_keeps_v1("a-z6-zonemd", 13, "ZONEMD at 1.5.5.5.1.e164.test.: digest mismatch");
+	struct fe_store_zstate zs;
+	zstate(ZA, &zs);
+	cr_assert_eq(zs.failures, 4);
+	/* The same zone with a lower iteration cap refused, a higher one accepted. */
+	topts.validate.nsec3_max_iterations = 51;
+	load_ok("a-z3-iter51", FE_ZONE_TRUST_LOADED);
 }
