@@ -356,4 +356,12 @@ int fe_zone_trust_sweep(struct fe_store *st, const struct fe_zone_anchors *ancho
 /* Presentation name of a trust state ("secure", "bogus", "rejected", "unchecked", "none"). */
 const char *fe_zone_trust_state_str(uint32_t state);
 
+/* The operator's one-line status of zone @apex (wire name) from its fe_store_zstate, e.g.
+ * "secure (DS in e164.fed., key 38222/13)", "bogus: <reason>", or with a failure newer than
+ * the version served: "secure; rejected serial 3 at 2026-11-28T21:00:00Z: <reason>".
+ * "-" when no state is kept (a store written without anchors). Always NUL-terminates; returns
+ * the length the full text needs (like snprintf). For `fedenumctl zone-list` and logs. */
+size_t fe_zone_trust_status(struct fe_store *st, const uint8_t *apex, size_t apex_len, char *buf,
+                            size_t cap);
+
 #endif

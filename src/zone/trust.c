@@ -45,6 +45,42 @@ static void say(char *buf, size_t cap, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void time_str(int64_t s, char *buf, size_t cap);
+
+size_t fe_zone_trust_status(struct fe_store *st, const uint8_t *apex, size_t apex_len, char *buf,
+                            size_t cap)
+{
+	struct fe_store_zstate zs;
+	char ts[32];
+	int n;
+	if (fe_store_zstate_get(st, apex, apex_len, &zs) != FE_OK) {
+		n = snprintf(buf, cap, "-");
+		return n > 0 ? (size_t)n : 0;
+	}
+	const char *state = fe_zone_trust_state_str(zs.state);
+	bool newer_failure = zs.failed_at_s != 0 && zs.failed_at_s >= zs.validated_at_s;
+	time_str(zs.failed_at_s, ts, sizeof(ts));
+	switch (zs.state) {
+	case FE_TRUST_SECURE:
+		if (newer_failure)
+			n = snprintf(
+			        buf, cap, "secure (%s, key %u/%u); rejected serial %u at %s: %s",
+			        zs.trust, zs.key_tag, zs.key_alg, zs.failed_serial, ts, zs.reason);
+		else
+			n = snprintf(buf, cap, "secure (%s, key %u/%u)", zs.trust, zs.key_tag,
+			             zs.key_alg);
+		break;
+	case FE_TRUST_BOGUS:
+	case FE_TRUST_REJECTED:
+		n = snprintf(buf, cap, "%s since %s: %s", state, ts, zs.reason);
+		break;
+	default:
+		n = snprintf(buf, cap, "%s", state);
+		break;
+	}
+	return n > 0 ? (size_t)n : 0;
+}
+
 static void time_str(int64_t s, char *buf, size_t cap)
 {
 	struct tm tm;

@@ -631,3 +631,36 @@ Test(trust, z3_z4_z6_rejected_previous_kept)
 	topts.validate.nsec3_max_iterations = 51;
 	load_ok("a-z3-iter51", FE_ZONE_TRUST_LOADED);
 }
+
+/* The status line for fedenumctl zone-list. */
+Test(trust, status_line)
+{
+	uint8_t w[256];
+	size_t wl;
+	char buf[1200];
+	wire(ZA, w, &wl);
+	fe_zone_trust_status(st, w, wl, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "-");
+	load_ok("registry-v1", FE_ZONE_TRUST_LOADED);
+	load_ok("a-v1", FE_ZONE_TRUST_LOADED);
+	fe_zone_trust_status(st, w, wl, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "secure (DS in e164.test., key 50405/13)");
+	struct fe_zone_trust_result res;
+	load_rejected("a-v3-badsig", "RRSIG NAPTR", &res);
+	fe_zone_trust_status(st, w, wl, buf, sizeof(buf));
+	cr_assert(strncmp(buf, "secure (DS in e164.test., key 50405/13); rejected serial 3 at ",
+	                  62) == 0,
+	          "%s", buf);
+	cr_assert_not_null(strstr(buf, "RRSIG NAPTR at 3.0.0.0.0.0.1.5.5.5.1.e164.test."), "%s",
+	                   buf);
+	load_ok("registry-v2", FE_ZONE_TRUST_LOADED);
+	cr_assert_eq(fe_zone_trust_sweep(st, anchors, 0, NULL), FE_OK);
+	fe_zone_trust_status(st, w, wl, buf, sizeof(buf));
+	cr_assert(strncmp(buf, "bogus since ", 12) == 0, "%s", buf);
+	cr_assert_not_null(strstr(buf, "DS 46933/13/2"), "%s", buf);
+	/* cut short, still terminated */
+	char small[16];
+	size_t need = fe_zone_trust_status(st, w, wl, small, sizeof(small));
+	cr_assert_gt(need, sizeof(small));
+	cr_assert_eq(strlen(small), sizeof(small) - 1);
+}
