@@ -247,7 +247,7 @@ struct fe_store_zstate {
 	uint16_t key_tag;       /* key that the trust vouched for (signed the DNSKEY RRset) */
 	uint8_t key_alg;
 	uint8_t apex_len;
-	int64_t checked_at_s;   /* last load attempt or chain check */
+	int64_t checked_at_s;   /* last change: load attempt, or a chain check that changed it */
 	int64_t validated_at_s; /* last successful validation */
 	int64_t failed_at_s;    /* last failure (0: none) */
 	int64_t own_expire_s;   /* earliest RRSIG expiration of the current version's own

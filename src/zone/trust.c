@@ -435,10 +435,6 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 			int kl = fe_wire_name_key(w, wl, key, sizeof(key));
 			if (kl > 0 && current_rec(st, key, (size_t)kl, &cur, &have_cur) == FE_OK &&
 			    have_cur && cur.serial == serial && (cur.flags & FE_ZONE_VALIDATED)) {
-				struct fe_store_zstate zs;
-				zs_load(st, w, wl, &zs);
-				zs.checked_at_s = now;
-				zs_save(st, w, wl, &zs);
 				say(res->apex, sizeof(res->apex), "%s", apex);
 				res->serial = serial;
 				res->has_previous = true;
@@ -497,10 +493,6 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 		goto out_failed;
 
 	if (have_cur && cur.serial == z->serial && (cur.flags & FE_ZONE_VALIDATED)) {
-		struct fe_store_zstate zs;
-		zs_load(st, z->apex, z->apex_len, &zs);
-		zs.checked_at_s = now;
-		zs_save(st, z->apex, z->apex_len, &zs);
 		res->outcome = FE_ZONE_TRUST_UNCHANGED;
 		rc = FE_OK;
 		goto out;
@@ -697,7 +689,7 @@ static int sweep_one(struct fe_store *st, struct fe_store_reader *r,
 		if (mrc != FE_OK)
 			return mrc;
 	}
-	zs.checked_at_s = now;
+	struct fe_store_zstate before = zs;
 	if (ok) {
 		rep->secure++;
 		if (was_bogus) {
@@ -721,7 +713,11 @@ static int sweep_one(struct fe_store *st, struct fe_store_reader *r,
 		}
 		zs.state = FE_TRUST_BOGUS;
 	}
-	zs_save(st, z.apex, z.apex_len, &zs);
+	/* One write transaction per change, not per zone and reload. */
+	if (memcmp(&before, &zs, sizeof(zs)) != 0) {
+		zs.checked_at_s = now;
+		zs_save(st, z.apex, z.apex_len, &zs);
+	}
 	return FE_OK;
 }
 
