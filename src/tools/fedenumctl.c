@@ -33,8 +33,9 @@ static void usage(FILE *f)
 	fprintf(f, "\n"
 	           "  zone-load   parse, check and store each zone file (apex from its SOA); a\n"
 	           "              file whose serial is already stored is left as it is\n"
-	           "  zone-list   apex, serial, version, nodes, records, load time and earliest\n"
-	           "              signature expiry of every stored zone\n"
+	           "  zone-list   apex, serial, version, nodes, records, load time, earliest\n"
+	           "              signature expiry and trust state (secure, bogus, last\n"
+	           "              rejection and why) of every stored zone\n"
 	           "  check-zone  parse and check zone files without storing anything\n"
 	           "  query       ask a running fedenumd; with --validate, check the answer\n"
 	           "              against the federation's trust anchors (query --help)\n"
@@ -181,17 +182,24 @@ static void fmt_time(int64_t t, char *buf, size_t cap)
 	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+struct list_ctx {
+	struct fe_store *st;
+	unsigned n;
+};
+
 static bool list_cb(const struct fe_store_zone_rec *z, void *arg)
 {
-	unsigned *n = arg;
-	char apex[1024], loaded[32], expire[32];
+	struct list_ctx *l = arg;
+	char apex[1024], loaded[32], expire[32], status[1200];
 	fe_wire_name_to_str(z->apex, apex, sizeof(apex));
 	fmt_time(z->loaded_at_s, loaded, sizeof(loaded));
 	fmt_time(z->sig_expire_s, expire, sizeof(expire));
-	printf("%-32s %10u %8llu %10llu %10llu %-20s %-20s\n", apex, z->serial,
+	/* the trust state kept per zone (issue #3): secure / bogus / last rejection and why */
+	fe_zone_trust_status(l->st, z->apex, z->apex_len, status, sizeof(status));
+	printf("%-32s %10u %8llu %10llu %10llu %-20s %-20s %s\n", apex, z->serial,
 	       (unsigned long long)z->version, (unsigned long long)z->node_count,
-	       (unsigned long long)z->rr_count, loaded, expire);
-	(*n)++;
+	       (unsigned long long)z->rr_count, loaded, expire, status);
+	l->n++;
 	return true;
 }
 
@@ -212,14 +220,14 @@ static int cmd_list(int argc, char **argv)
 	}
 	struct fe_store_reader *r = NULL;
 	int code = 0;
-	unsigned n = 0;
+	struct list_ctx l = {.st = st};
 	rc = fe_store_reader_create(st, &r);
 	if (!rc)
 		rc = fe_store_reader_begin(r);
 	if (!rc) {
-		printf("%-32s %10s %8s %10s %10s %-20s %-20s\n", "apex", "serial", "version",
-		       "nodes", "rrs", "loaded-at", "sig-expiry");
-		rc = fe_store_foreach_zone(r, list_cb, &n);
+		printf("%-32s %10s %8s %10s %10s %-20s %-20s %s\n", "apex", "serial", "version",
+		       "nodes", "rrs", "loaded-at", "sig-expiry", "trust");
+		rc = fe_store_foreach_zone(r, list_cb, &l);
 		fe_store_reader_end(r);
 	}
 	if (rc) {

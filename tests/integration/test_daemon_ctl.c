@@ -104,3 +104,26 @@ Test(ctl, check_zone_and_usage)
 	cr_assert_eq(ctl("--help", out, sizeof(out)), 0);
 	cr_assert_eq(ctl("zone-list --db /proc/nonexistent/db", out, sizeof(out)), 3, "%s", out);
 }
+
+/* zone-list shows the trust state kept per zone: on the demo federation every zone is secure,
+ * the registry through its anchor and the members through the registry's DS. */
+Test(ctl, zone_list_shows_trust_state)
+{
+	char db[400], args[1024], out[8192];
+	snprintf(db, sizeof(db), "%s/demo", dir);
+	const char *argv[] = {"-c", FE_TEST_SRC "/federation/fedenumd.conf", NULL};
+	cr_assert_eq(fe_test_daemon_start(&d, db, argv), 0);
+	snprintf(args, sizeof(args), "zone-list --db '%s/db'", db);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "trust"), "no trust column: %s", out);
+	char *row = strstr(out, "\n1.5.5.5.1.e164.fed. ");
+	cr_assert_not_null(row, "%s", out);
+	char *eol = strchr(row + 1, '\n');
+	cr_assert_not_null(eol);
+	*eol = '\0';
+	cr_expect_not_null(strstr(row, "secure (DS in e164.fed."), "%s", row);
+	*eol = '\n';
+	row = strstr(out, "\ne164.fed. ");
+	cr_assert_not_null(row, "%s", out);
+	cr_expect_not_null(strstr(row, "secure (trust anchor"), "%s", row);
+}
