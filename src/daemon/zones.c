@@ -171,11 +171,13 @@ static void trust_one(struct fe_store *st, const struct tzone *t,
 		time_str(res.expire_s, until, sizeof(until));
 		stats->loaded++;
 		fe_log_info("zone %s serial %u validated through the %s (key %u/%u): %llu RRsets, "
-		            "%llu signatures, %llu %s records, in %.2f s on %u threads; valid "
+		            "%llu signatures verified (%llu already proven by the previous "
+		            "version), %llu %s records, in %.2f s on %u threads; valid "
 		            "until %s",
 		            t->apex, res.serial, res.trust, res.rep.trusted_key_tag,
 		            res.rep.trusted_key_alg, (unsigned long long)res.rep.rrsets,
 		            (unsigned long long)res.rep.signatures,
+		            (unsigned long long)res.rep.signatures_cached,
 		            (unsigned long long)res.rep.denial_records,
 		            res.rep.nsec3 ? "NSEC3" : "NSEC", res.rep.seconds, res.rep.threads,
 		            until);

@@ -68,9 +68,14 @@ struct fe__vthr {
 	EVP_PKEY_CTX **pctx;
 	EVP_MD_CTX *mctx; /* EdDSA one-shot verification */
 	uint32_t *hint;   /* per key group: offset of the key that verified last */
+	/* verified-signature cache (dnssec_cache.c): digests this thread proved */
+	EVP_MD_CTX *dctx;
+	uint8_t (*learned)[16];
+	size_t nlearned, learned_cap;
 	/* counters */
 	uint64_t rrsets;
 	uint64_t sigs;
+	uint64_t sigs_cached;
 	uint64_t denial;
 	int64_t min_expiry;
 	bool have_expiry;
@@ -157,5 +162,15 @@ bool fe__bitmap_has(const uint8_t *b, size_t len, uint16_t type);
  * @why. */
 bool fe__bitmap_match(const uint8_t *b, size_t len, const uint16_t *types, size_t ntypes, bool cut,
                       const uint16_t *required, size_t nrequired, char *why, size_t why_cap);
+
+/* ---- verified-signature cache (dnssec_cache.c) ---- */
+#define FE__SIGCACHE_DIGEST 16
+/* Digest of one (key, signed data, signature) triple into @out (16 octets). */
+int fe__sigcache_digest(struct fe__vthr *t, const struct fe__dkey *k, const uint8_t *data,
+                        size_t len, const uint8_t *sig, size_t siglen, uint8_t *out);
+bool fe__sigcache_has(const struct fe_zone_sigcache *c, const uint8_t *d);
+int fe__sigcache_add(struct fe_zone_sigcache *c, const uint8_t *d);
+/* Remember @d in the thread's list (merged into opts.learn after the threads join). */
+int fe__sigcache_learn(struct fe__vthr *t, const uint8_t *d);
 
 #endif

@@ -10,6 +10,7 @@
 #include "zone_int.h"
 
 #include <ldns/ldns.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,6 +393,59 @@ static int current_rec(struct fe_store *st, const uint8_t *key, size_t klen,
 	return rc;
 }
 
+/* ---- verified signatures kept per zone between versions (issue #3 §5) -------------------
+ * After a zone validates, the (key, data, signature) triples it proved are kept in memory
+ * for its next version: only what changed costs public-key operations. A cache is taken out
+ * of the table for the duration of a load (so two loads of one zone never share one being
+ * replaced) and the new version's set is put back on success. Lost on restart: the first
+ * load after a restart validates in full. */
+struct sigcache_slot {
+	uint8_t apex_key[FE_WIRE_KEY_MAX];
+	size_t key_len;
+	struct fe_zone_sigcache *c;
+};
+
+static pthread_mutex_t sigcache_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct sigcache_slot *sigcaches;
+static size_t nsigcaches;
+
+static struct fe_zone_sigcache *sigcache_take(const uint8_t *key, size_t klen)
+{
+	struct fe_zone_sigcache *c = NULL;
+	pthread_mutex_lock(&sigcache_mu);
+	for (size_t i = 0; i < nsigcaches; i++) {
+		if (sigcaches[i].key_len == klen && memcmp(sigcaches[i].apex_key, key, klen) == 0) {
+			c = sigcaches[i].c;
+			sigcaches[i] = sigcaches[--nsigcaches];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sigcache_mu);
+	return c;
+}
+
+/* Keep @c for the zone @key (replacing any); on allocation failure @c is dropped. */
+static void sigcache_put(const uint8_t *key, size_t klen, struct fe_zone_sigcache *c)
+{
+	struct fe_zone_sigcache *old = sigcache_take(key, klen);
+	fe_zone_sigcache_destroy(old);
+	pthread_mutex_lock(&sigcache_mu);
+	struct sigcache_slot *n = realloc(sigcaches, (nsigcaches + 1) * sizeof(*n));
+	if (n == NULL || klen > sizeof(n->apex_key)) {
+		if (n != NULL)
+			sigcaches = n;
+		pthread_mutex_unlock(&sigcache_mu);
+		fe_zone_sigcache_destroy(c);
+		return;
+	}
+	sigcaches = n;
+	memcpy(sigcaches[nsigcaches].apex_key, key, klen);
+	sigcaches[nsigcaches].key_len = klen;
+	sigcaches[nsigcaches].c = c;
+	nsigcaches++;
+	pthread_mutex_unlock(&sigcache_mu);
+}
+
 static bool served(const struct fe_store_zone_rec *z, int64_t now)
 {
 	return (z->flags & FE_ZONE_VALIDATED) && !(z->flags & FE_ZONE_BOGUS) &&
@@ -523,9 +577,20 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 
 	struct fe_zone_validate_opts vo = topts->validate;
 	vo.now_s = now;
+	struct fe_zone_sigcache *known = sigcache_take(z->apex_key, z->apex_key_len);
+	vo.known = known;
+	vo.learn = fe_zone_sigcache_create(); /* NULL: validate without keeping what it proves */
 	rc = fe_zone_dnssec_validate(z, &c->trust, &vo, &res->rep, err);
-	if (rc != FE_OK)
+	if (rc != FE_OK) {
+		fe_zone_sigcache_destroy(vo.learn);
+		/* the previous version's proofs stay valid for a later, corrected version */
+		if (known != NULL)
+			sigcache_put(z->apex_key, z->apex_key_len, known);
 		goto out_failed;
+	}
+	fe_zone_sigcache_destroy(known);
+	if (vo.learn != NULL)
+		sigcache_put(z->apex_key, z->apex_key_len, vo.learn);
 
 	int64_t own = res->rep.earliest_expiry_s ? res->rep.earliest_expiry_s : z->sig_expire_s;
 	z->flags = (z->flags | FE_ZONE_VALIDATED) & ~(uint32_t)FE_ZONE_BOGUS;
