@@ -141,7 +141,7 @@ size_t fe_server_counters_format(const uint64_t *counters, char *buf, size_t cap
 struct fe_server_acl;
 struct sockaddr;
 
-int fe_server_acl_create(struct fe_server_acl **out); /* FE_OK / FE_ENOMEM */
+int fe_server_acl_create(struct fe_server_acl **out);  /* FE_OK / FE_ENOMEM */
 void fe_server_acl_destroy(struct fe_server_acl *acl); /* NULL is a no-op */
 /* Add "ADDR/LEN" or "ADDR" (a host: /32 or /128). Host bits beyond LEN must be zero.
  * FE_OK, FE_ESYNTAX (not a prefix), FE_ENOMEM. */
