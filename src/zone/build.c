@@ -167,20 +167,6 @@ static int place_node(struct bctx *b, const struct fe__zowner *own, uint32_t fir
 	return FE_OK;
 }
 
-static int push_n3rec(struct fe_zone *z, struct fe__zrec *r)
-{
-	if (z->n3recs_len == z->n3recs_cap) {
-		size_t cap = z->n3recs_cap ? z->n3recs_cap * 2 : 1024;
-		struct fe__zrec **n = realloc(z->n3recs, cap * sizeof(*n));
-		if (n == NULL)
-			return FE_ENOMEM;
-		z->n3recs = n;
-		z->n3recs_cap = cap;
-	}
-	z->n3recs[z->n3recs_len++] = r;
-	return FE_OK;
-}
-
 static int push_n3(struct fe_zone *z, const struct fe__zowner *own, size_t first, size_t count,
                    const uint8_t *hash)
 {
@@ -284,7 +270,8 @@ int fe__zone_build(struct fe_zone *z, const struct fe_zone_opts *opts, struct fe
 					continue;
 				}
 				n3_rr |= !sig;
-				if ((rc = push_n3rec(z, r)) != FE_OK)
+				if ((rc = fe__recs_push(&z->n3recs, &z->n3recs_len, &z->n3recs_cap,
+				                        1024, r)) != FE_OK)
 					return rc;
 				continue;
 			}

@@ -33,16 +33,7 @@ struct ptrs {
 
 static int ptrs_push(struct ptrs *a, struct fe__zrec *r)
 {
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 256;
-		struct fe__zrec **p = realloc(a->p, cap * sizeof(*p));
-		if (p == NULL)
-			return FE_ENOMEM;
-		a->p = p;
-		a->cap = cap;
-	}
-	a->p[a->n++] = r;
-	return FE_OK;
+	return fe__recs_push(&a->p, &a->n, &a->cap, 256, r);
 }
 
 /* Same order as the zone's own sort (build.c): covered type, RRSIGs last, RDATA. */

@@ -155,17 +155,18 @@ static size_t longest_line(FILE *fp, off_t from, off_t to)
 
 /* ---- conversion ------------------------------------------------------------------------ */
 
-static int push_rec(struct fe_zone *z, struct fe__zrec *r)
+int fe__recs_push(struct fe__zrec ***arr, size_t *len, size_t *cap, size_t first,
+                  struct fe__zrec *r)
 {
-	if (z->nrecs == z->recs_cap) {
-		size_t cap = z->recs_cap ? z->recs_cap * 2 : 1024;
-		struct fe__zrec **n = realloc(z->recs, cap * sizeof(*n));
+	if (*len == *cap) {
+		size_t ncap = *cap ? *cap * 2 : first;
+		struct fe__zrec **n = realloc(*arr, ncap * sizeof(*n));
 		if (n == NULL)
 			return FE_ENOMEM;
-		z->recs = n;
-		z->recs_cap = cap;
+		*arr = n;
+		*cap = ncap;
 	}
-	z->recs[z->nrecs++] = r;
+	(*arr)[(*len)++] = r;
 	return FE_OK;
 }
 
@@ -305,7 +306,7 @@ static int convert_rr(struct pctx *c, ldns_rr *rr, uint16_t file, unsigned long 
 		}
 		z->soa_count++;
 	}
-	return push_rec(z, r);
+	return fe__recs_push(&z->recs, &z->nrecs, &z->recs_cap, 1024, r);
 }
 
 /* ---- files ----------------------------------------------------------------------------- */

@@ -74,6 +74,11 @@ struct fe__chunk {
 	_Alignas(16) uint8_t data[];
 };
 
+/* Append @r to the growable record-pointer array (*arr, *len, *cap), doubling from @first.
+ * FE_OK or FE_ENOMEM (the array is unchanged). */
+int fe__recs_push(struct fe__zrec ***arr, size_t *len, size_t *cap, size_t first,
+                  struct fe__zrec *r);
+
 struct fe_zone {
 	struct fe__chunk *chunks;
 
