@@ -1,7 +1,7 @@
 /* fedenumctl: offline zone operations on a store, zone checks, and queries to a running
  * fedenumd (validated with libunbound, query.c).
  *
- *   fedenumctl zone-load --db DIR FILE...   load zone files into the store
+ *   fedenumctl zone-load --db DIR [--trust-anchor FILE]... FILE...   load zone files
  *   fedenumctl zone-list --db DIR           list the zones held in the store
  *   fedenumctl check-zone FILE...           parse and check zone files, store nothing
  *   fedenumctl query [...] NAME [TYPE]      ask a fedenumd; --validate checks the answer
@@ -26,13 +26,15 @@ enum { EXIT_ZONE = 1, EXIT_USAGE = 2, EXIT_STORE = 3 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fedenumctl zone-load --db DIR FILE...\n"
+	fprintf(f, "usage: fedenumctl zone-load --db DIR [--trust-anchor FILE]... FILE...\n"
 	           "       fedenumctl zone-list --db DIR\n"
 	           "       fedenumctl check-zone FILE...\n");
 	fe__ctl_query_usage(f);
 	fprintf(f, "\n"
 	           "  zone-load   parse, check and store each zone file (apex from its SOA); a\n"
-	           "              file whose serial is already stored is left as it is\n"
+	           "              file whose serial is already stored is left as it is. With\n"
+	           "              --trust-anchor FILE (repeatable) every zone is validated\n"
+	           "              through an anchor or its parent's DS first, as fedenumd does\n"
 	           "  zone-list   apex, serial, version, nodes, records, load time, earliest\n"
 	           "              signature expiry and trust state (secure, bogus, last\n"
 	           "              rejection and why) of every stored zone\n"
@@ -124,22 +126,119 @@ static int db_option(int argc, char **argv, const char **db)
 	return optind;
 }
 
+struct load_file {
+	const char *path;
+	int labels; /* of the apex; parents load first */
+};
+
+static int by_labels(const void *a, const void *b)
+{
+	return ((const struct load_file *)a)->labels - ((const struct load_file *)b)->labels;
+}
+
+/* zone-load with trust anchors: the same path as fedenumd (issue #3): every zone validated
+ * through an anchor or its parent's stored DS before it is stored; then the chain of every
+ * stored zone re-checked (re-delegations). Files are loaded parents first. */
+static int load_trusted(struct fe_store *st, const struct fe_zone_anchors *anchors, int n,
+                        char **paths)
+{
+	struct load_file *f = calloc((size_t)n, sizeof(*f));
+	if (f == NULL)
+		return EXIT_STORE;
+	for (int i = 0; i < n; i++) {
+		char apex[1024] = ".";
+		struct fe_zone_error err;
+		memset(&err, 0, sizeof(err));
+		f[i].path = paths[i];
+		if (fe_zone_peek_apex(paths[i], apex, sizeof(apex), &err) == FE_OK)
+			for (const char *c = apex; *c; c++)
+				f[i].labels += *c == '.' && c[1] != '\0';
+	}
+	qsort(f, (size_t)n, sizeof(*f), by_labels);
+	struct fe_zone_trust_opts to = {.anchors = anchors};
+	fe_zone_validate_opts_init(&to.validate);
+	int code = 0;
+	for (int i = 0; i < n; i++) {
+		struct fe_zone_trust_result res;
+		struct fe_zone_error err;
+		memset(&err, 0, sizeof(err));
+		int rc = fe_zone_trust_load(f[i].path, NULL, &to, st, &res, &err);
+		if (rc == FE_OK && res.outcome == FE_ZONE_TRUST_LOADED)
+			printf("%s: zone %s serial %u: validated through the %s, %llu signatures: "
+			       "stored\n",
+			       f[i].path, res.apex, res.serial, res.trust,
+			       (unsigned long long)(res.rep.signatures +
+			                            res.rep.signatures_cached));
+		else if (rc == FE_OK)
+			printf("%s: zone %s serial %u: already current and validated, nothing to "
+			       "do\n",
+			       f[i].path, res.apex, res.serial);
+		else {
+			print_zone_error(f[i].path, rc, &err);
+			if (res.has_previous)
+				fprintf(stderr, "%s: the stored serial %u is kept%s\n", f[i].path,
+				        res.previous_serial,
+				        res.previous_served ? " and keeps serving" : "");
+			code = EXIT_ZONE;
+		}
+	}
+	free(f);
+	struct fe_zone_sweep_report sw;
+	if (fe_zone_trust_sweep(st, anchors, 0, &sw) == FE_OK)
+		printf("trust: %u zones, %u secure, %u bogus, %u unchecked\n", sw.zones, sw.secure,
+		       sw.bogus, sw.unchecked);
+	else
+		code = EXIT_STORE;
+	return code;
+}
+
 static int cmd_load(int argc, char **argv)
 {
+	static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+	                                     {"trust-anchor", required_argument, NULL, 't'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *db = NULL;
-	int first = db_option(argc, argv, &db);
-	if (first < 0 || first >= argc) {
+	struct fe_zone_anchors *anchors = NULL;
+	int ch, code = 0, rc;
+	if (fe_zone_anchors_create(&anchors) != FE_OK)
+		return EXIT_STORE;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:t:h", opts, NULL)) != -1) {
+		if (ch == 'd') {
+			db = optarg;
+		} else if (ch == 't') {
+			struct fe_zone_error err;
+			memset(&err, 0, sizeof(err));
+			if ((rc = fe_zone_anchors_add_file(anchors, optarg, NULL, &err)) != FE_OK) {
+				print_zone_error(optarg, rc, &err);
+				fe_zone_anchors_destroy(anchors);
+				return EXIT_USAGE;
+			}
+		} else {
+			fe_zone_anchors_destroy(anchors);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	int first = optind;
+	if (!db || first >= argc) {
+		fe_zone_anchors_destroy(anchors);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
 	struct fe_store *st = NULL;
 	struct fe_store_opts so = {0};
-	int rc = fe_store_open(db, &so, &st);
+	rc = fe_store_open(db, &so, &st);
 	if (rc) {
 		fprintf(stderr, "fedenumctl: cannot open the store %s: %s\n", db, fe_strerror(rc));
+		fe_zone_anchors_destroy(anchors);
 		return EXIT_STORE;
 	}
-	int code = 0;
+	if (fe_zone_anchors_count(anchors) > 0) {
+		code = load_trusted(st, anchors, argc - first, argv + first);
+		goto out;
+	}
 	for (int i = first; i < argc; i++) {
 		struct fe_zone *z = NULL;
 		struct fe_zone_error err;
@@ -166,7 +265,9 @@ static int cmd_load(int argc, char **argv)
 			code = EXIT_ZONE;
 		}
 	}
+out:
 	fe_store_close(st);
+	fe_zone_anchors_destroy(anchors);
 	return code;
 }
 

@@ -127,3 +127,50 @@ Test(ctl, zone_list_shows_trust_state)
 	cr_assert_not_null(row, "%s", out);
 	cr_expect_not_null(strstr(row, "secure (trust anchor"), "%s", row);
 }
+
+/* zone-load --trust-anchor: the same chain of trust as fedenumd (issue #3). The demo zones
+ * validate (members through the registry's DS); a forged member version is refused with the
+ * reason and the validated one stays, as fedenumd then serves it. */
+Test(ctl, zone_load_with_trust_anchors)
+{
+	char args[4096], out[16384];
+	const char *z = FE_TEST_SRC "/zones";
+	const char *k = FE_TEST_SRC "/federation/keys";
+	snprintf(args, sizeof(args),
+	         "zone-load --db '%s/db' --trust-anchor %s/e164.fed.ds --trust-anchor "
+	         "%s/ims-a.example.ds --trust-anchor %s/ims-b.example.ds "
+	         "%s/1.5.5.5.1.e164.fed/1.5.5.5.1.e164.fed.zone.signed "
+	         "%s/e164.fed/e164.fed.zone.signed %s/ims-a.example/ims-a.example.zone.signed",
+	         dir, k, k, k, z, z, z);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
+	cr_expect_not_null(strstr(out, "zone 1.5.5.5.1.e164.fed. serial 1795897299: validated "
+	                               "through the DS in e164.fed."),
+	                   "members load after their parent, through its DS: %s", out);
+	cr_expect_not_null(strstr(out, "trust: 3 zones, 3 secure, 0 bogus"), "%s", out);
+
+	/* A forged version of carrier A's zone: new serial, one route changed, old signatures. */
+	cr_assert_eq(fe_test_sh("sed -e 's/sip:+15551000001@ims-a.example/sip:+15551000001@evil."
+	                        "example/' -e 's/ 1795897299 / 1795897300 /' "
+	                        "%s/1.5.5.5.1.e164.fed/1.5.5.5.1.e164.fed.zone.signed "
+	                        "> '%s/forged.zone'",
+	                        z, dir),
+	             0);
+	snprintf(args, sizeof(args),
+	         "zone-load --db '%s/db' --trust-anchor %s/e164.fed.ds '%s/forged.zone'", dir, k,
+	         dir);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 1, "a forged zone must be refused: %s", out);
+	cr_expect_not_null(strstr(out, "RRSIG"), "the reason names the record: %s", out);
+	cr_expect_not_null(strstr(out, "stored serial 1795897299 is kept"), "%s", out);
+
+	/* fedenumd on that store still routes +15551000001 to carrier A. */
+	const char *argv[] = {"-c", "/dev/null", NULL};
+	cr_assert_eq(fe_test_daemon_start(&d, dir, argv), 0);
+	ldns_pkt *p = fe_test_query(d.host, d.port, "1.0.0.0.0.0.1.5.5.5.1.e164.fed.",
+	                            LDNS_RR_TYPE_NAPTR, 0, 0);
+	cr_assert_not_null(p);
+	cr_assert_eq(ldns_rr_list_rr_count(ldns_pkt_answer(p)), 1);
+	char *txt = ldns_rr2str(ldns_rr_list_rr(ldns_pkt_answer(p), 0));
+	cr_expect_not_null(strstr(txt, "@ims-a.example;"), "%s", txt);
+	free(txt);
+	ldns_pkt_free(p);
+}
