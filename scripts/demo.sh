@@ -10,6 +10,9 @@ top=$(pwd)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc)"
 
+# git does not keep file modes: secrets (demo-only, but handled like real ones) back to 0600.
+find federation/keys -type f \( -name '*.private' -o -name '*.tsig' \) -exec chmod 600 {} +
+
 pidfile=/run/fedenum-demo.pid
 ready=/run/fedenum-demo.ready
 log=/var/log/fedenum-demo.log
