@@ -412,10 +412,11 @@ static int rec_from_val(struct fe_store_reader *r, const MDB_val *v,
 	return FE_OK;
 }
 
-/* Largest key <= @k (k may be longer than LMDB's key limit: then the search uses its
- * prefix, which no stored key can extend). */
-static int cursor_last_le(struct fe_store_reader *r, MDB_cursor *c, const uint8_t *k, size_t klen,
-                          MDB_val *ok, MDB_val *ov)
+/* Largest key <= @k (@or_equal) or < @k. @k may be longer than LMDB's key limit: then the
+ * search uses its prefix, which no stored key can extend, and the prefix itself sorts before
+ * the long key. */
+static int cursor_last_before(struct fe_store_reader *r, MDB_cursor *c, const uint8_t *k,
+                              size_t klen, bool or_equal, MDB_val *ok, MDB_val *ov)
 {
 	size_t t = FE_MIN(klen, r->st->max_key);
 	MDB_val key = {t, (void *)k};
@@ -426,29 +427,8 @@ static int cursor_last_le(struct fe_store_reader *r, MDB_cursor *c, const uint8_
 	}
 	if (rc != MDB_SUCCESS)
 		return map_mdb(rc, "cursor seek");
-	if (key_cmp(key.mv_data, key.mv_size, k, t) == 0) {
+	if ((or_equal || klen > t) && key_cmp(key.mv_data, key.mv_size, k, t) == 0) {
 		*ok = key;
-		return FE_OK;
-	}
-	rc = mdb_cursor_get(c, ok, ov, MDB_PREV);
-	return map_mdb(rc, "cursor prev");
-}
-
-/* Largest key < @k. */
-static int cursor_last_lt(struct fe_store_reader *r, MDB_cursor *c, const uint8_t *k, size_t klen,
-                          MDB_val *ok, MDB_val *ov)
-{
-	size_t t = FE_MIN(klen, r->st->max_key);
-	MDB_val key = {t, (void *)k};
-	int rc = mdb_cursor_get(c, &key, ov, MDB_SET_RANGE);
-	if (rc == MDB_NOTFOUND) {
-		rc = mdb_cursor_get(c, ok, ov, MDB_LAST);
-		return map_mdb(rc, "cursor last");
-	}
-	if (rc != MDB_SUCCESS)
-		return map_mdb(rc, "cursor seek");
-	if (klen > t && key_cmp(key.mv_data, key.mv_size, k, t) == 0) {
-		*ok = key; /* the truncated key itself sorts before the long one */
 		return FE_OK;
 	}
 	rc = mdb_cursor_get(c, ok, ov, MDB_PREV);
@@ -469,7 +449,7 @@ int fe_store_find_zone(struct fe_store_reader *r, const uint8_t *key, size_t key
 	 * when it is such a prefix; otherwise every held ancestor of Q is also a prefix of C,
 	 * so retry with Q cut to the labels Q and C share. Usually one or two seeks. */
 	while (qlen > 0) {
-		int err = cursor_last_le(r, r->c_zones, key, qlen, &k, &v);
+		int err = cursor_last_before(r, r->c_zones, key, qlen, true, &k, &v);
 		if (err != FE_OK)
 			return err;
 		if (k.mv_size <= qlen && memcmp(k.mv_data, key, k.mv_size) == 0)
@@ -556,7 +536,7 @@ int fe_store_prev_node(struct fe_store_reader *r, const struct fe_store_zone_rec
 	const uint8_t *ver = r->kbuf;
 
 	/* Backwards from the largest key < K down to the start of the zone's range. */
-	err = cursor_last_lt(r, r->c_rr, r->kbuf, n, &k, &v);
+	err = cursor_last_before(r, r->c_rr, r->kbuf, n, false, &k, &v);
 	while (err == FE_OK && has_ver(&k, ver)) {
 		if (blob_has_flags(&v, need_flags, &err))
 			return fe_store_node_decode(v.mv_data, v.mv_size, out);
@@ -570,7 +550,7 @@ int fe_store_prev_node(struct fe_store_reader *r, const struct fe_store_zone_rec
 	/* Wrap (RFC 4034 §4.1.1: the last NSEC points back to the apex): the last matching
 	 * node of the zone, scanning down to K itself. */
 	put_be64(r->kbuf2, zone->version + 1u);
-	err = cursor_last_lt(r, r->c_rr, r->kbuf2, VER_LEN, &k, &v);
+	err = cursor_last_before(r, r->c_rr, r->kbuf2, VER_LEN, false, &k, &v);
 	while (err == FE_OK && has_ver(&k, ver) && key_cmp(k.mv_data, k.mv_size, r->kbuf, n) >= 0) {
 		if (blob_has_flags(&v, need_flags, &err))
 			return fe_store_node_decode(v.mv_data, v.mv_size, out);
@@ -596,7 +576,7 @@ int fe_store_nsec3_find(struct fe_store_reader *r, const struct fe_store_zone_re
 	if (hash_len == 0 || hash_len > 64)
 		return FE_EINVAL;
 	size_t n = make_vkey(r->kbuf, zone->version, hash, hash_len);
-	err = cursor_last_le(r, r->c_nsec3, r->kbuf, n, &k, &v);
+	err = cursor_last_before(r, r->c_nsec3, r->kbuf, n, true, &k, &v);
 	if (err == FE_OK && has_ver(&k, r->kbuf)) {
 		*exact = key_cmp(k.mv_data, k.mv_size, r->kbuf, n) == 0;
 		return fe_store_node_decode(v.mv_data, v.mv_size, out);
@@ -605,7 +585,7 @@ int fe_store_nsec3_find(struct fe_store_reader *r, const struct fe_store_zone_re
 		return err;
 	/* RFC 5155 §7.2.1: the hash sorts before the first NSEC3: the last one covers it. */
 	put_be64(r->kbuf2, zone->version + 1u);
-	err = cursor_last_lt(r, r->c_nsec3, r->kbuf2, VER_LEN, &k, &v);
+	err = cursor_last_before(r, r->c_nsec3, r->kbuf2, VER_LEN, false, &k, &v);
 	if (err == FE_OK && has_ver(&k, r->kbuf))
 		return fe_store_node_decode(v.mv_data, v.mv_size, out);
 	if (err != FE_OK && err != FE_ENOENT)
