@@ -2,6 +2,7 @@
 #include "fedenum/store.h"
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
+#include "fe_test_name.h"
 
 #include <criterion/criterion.h>
 #include <lmdb.h>
@@ -28,24 +29,6 @@ static void rm_tmp(void)
 	cr_assert_eq(system(cmd), 0);
 }
 
-/* "a.b.c." → wire (no escapes; test names only). Returns the length. */
-static size_t wname(const char *s, uint8_t *out)
-{
-	size_t o = 0;
-	while (*s && !(s[0] == '.' && s[1] == 0)) {
-		const char *dot = strchr(s, '.');
-		size_t l = dot ? (size_t)(dot - s) : strlen(s);
-		out[o++] = (uint8_t)l;
-		memcpy(out + o, s, l);
-		o += l;
-		s += l;
-		if (*s == '.')
-			s++;
-	}
-	out[o++] = 0;
-	return o;
-}
-
 struct key {
 	uint8_t b[FE_WIRE_KEY_MAX];
 	size_t len;
@@ -55,7 +38,7 @@ struct key {
 
 static struct key K(const char *s) {
 	struct key k;
-	k.name_len = wname(s, k.name);
+	k.name_len = fe_test_wire_name(s, k.name);
 	int n = fe_wire_name_key(k.name, k.name_len, k.b, sizeof(k.b));
 	cr_assert(n >= 0, "key of %s", s);
 	k.len = (size_t)n;
@@ -67,7 +50,7 @@ static size_t
 mkblob(uint8_t *b, const char *owner, uint16_t flags, const char *txt)
 {
 	uint8_t name[FE_WIRE_NAME_MAX];
-	size_t nl = wname(owner, name), o = 0;
+	size_t nl = fe_test_wire_name(owner, name), o = 0;
 	fe_store_u16(b, flags);
 	o += 2;
 	b[o++] = (uint8_t)nl;
@@ -103,7 +86,7 @@ static struct fe_store *open_store(void)
 static void rec_for(struct fe_store_zone_rec *rec, const char *apex, uint32_t serial)
 {
 	memset(rec, 0, sizeof(*rec));
-	rec->apex_len = (uint8_t)wname(apex, rec->apex);
+	rec->apex_len = (uint8_t)fe_test_wire_name(apex, rec->apex);
 	rec->serial = serial;
 }
 

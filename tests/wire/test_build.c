@@ -2,21 +2,12 @@
  * rollback, rcodes, OPT, EDE, error answers. */
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
+#include "fe_test_name.h"
 
 #include <criterion/criterion.h>
 #include <ldns/ldns.h>
 #include <stdlib.h>
 #include <string.h>
-
-static size_t wire_of(const char *s, uint8_t *out)
-{
-	ldns_rdf *d = ldns_dname_new_frm_str(s);
-	cr_assert_not_null(d, "bad test name %s", s);
-	size_t n = ldns_rdf_size(d);
-	memcpy(out, ldns_rdf_data(d), n);
-	ldns_rdf_deep_free(d);
-	return n;
-}
 
 /* Query built by ldns. @bufsize 0: no EDNS. */
 static size_t mkquery(const char *qn, uint16_t qt, uint16_t flags, uint16_t bufsize, bool do_bit,
@@ -68,7 +59,7 @@ static uint16_t be16(const uint8_t *p)
 static void put_a(struct fe_wire_builder *b, enum fe_wire_section sec, const char *owner, int rc)
 {
 	uint8_t o[FE_WIRE_NAME_MAX];
-	wire_of(owner, o);
+	fe_test_wire_name(owner, o);
 	static const uint8_t a[] = {192, 0, 2, 7};
 	cr_assert_eq(fe_wire_builder_put_rr(b, sec, o, FE_T_A, FE_C_IN, 300, a, 4), rc, "%s",
 	             owner);
@@ -170,7 +161,7 @@ Test(build, rdata_of_later_types_not_compressed)
 	struct fe_wire_builder b;
 	fe_wire_builder_init(&b, out, sizeof(out), &q);
 	uint8_t rd[6 + FE_WIRE_NAME_MAX] = {0, 1, 0, 2, 0x13, 0xc4};
-	size_t rl = 6 + wire_of("www.example.", rd + 6);
+	size_t rl = 6 + fe_test_wire_name("www.example.", rd + 6);
 	cr_assert_eq(fe_wire_builder_put_rr(&b, FE_SEC_ANSWER, q.qname, FE_T_SRV, FE_C_IN, 5, rd,
 	                                    (uint16_t)rl),
 	             FE_OK);
@@ -186,18 +177,18 @@ Test(build, rdata_of_rfc1035_types_compressed)
 	struct fe_wire_builder b;
 	fe_wire_builder_init(&b, out, sizeof(out), &q);
 	uint8_t rd[FE_WIRE_NAME_MAX];
-	size_t rl = wire_of("www.example.", rd);
+	size_t rl = fe_test_wire_name("www.example.", rd);
 	cr_assert_eq(fe_wire_builder_put_rr(&b, FE_SEC_ANSWER, q.qname, FE_T_CNAME, FE_C_IN, 5, rd,
 	                                    (uint16_t)rl),
 	             FE_OK);
 	/* SOA at example.: MNAME ns.example., RNAME host.example., then 20 octets */
 	uint8_t soa[2 * FE_WIRE_NAME_MAX + 20];
-	size_t sl = wire_of("ns.example.", soa);
-	sl += wire_of("host.example.", soa + sl);
+	size_t sl = fe_test_wire_name("ns.example.", soa);
+	sl += fe_test_wire_name("host.example.", soa + sl);
 	memset(soa + sl, 7, 20);
 	sl += 20;
 	uint8_t apex[FE_WIRE_NAME_MAX];
-	wire_of("example.", apex);
+	fe_test_wire_name("example.", apex);
 	cr_assert_eq(fe_wire_builder_put_rr(&b, FE_SEC_AUTHORITY, apex, FE_T_SOA, FE_C_IN, 5, soa,
 	                                    (uint16_t)sl),
 	             FE_OK);
@@ -252,7 +243,7 @@ Test(build, random_roundtrip_with_ldns)
 				strcat(name, ".");
 			}
 			strcat(name, rnd() % 2 ? "e164.fed." : "fed.");
-			wire_of(name, owners[i]);
+			fe_test_wire_name(name, owners[i]);
 			for (size_t j = 1; owners[i][j]; j++)
 				if (rnd() % 3 == 0 && owners[i][j] >= 'a' && owners[i][j] <= 'z')
 					owners[i][j] ^= 0x20;
@@ -268,7 +259,8 @@ Test(build, random_roundtrip_with_ldns)
 				uint16_t c[3];
 				memcpy(c, b.count, sizeof(c));
 				uint8_t tmp[FE_WIRE_NAME_MAX];
-				wire_of(rnd() % 2 ? "gone.e164.fed." : "q.1.0.e164.fed.", tmp);
+				fe_test_wire_name(rnd() % 2 ? "gone.e164.fed." : "q.1.0.e164.fed.",
+				                  tmp);
 				static const uint8_t junk[8] = {0xC0, 0x0C, 0xC0, 0x0C};
 				for (unsigned k = 0; k < 1 + rnd() % 3; k++)
 					fe_wire_builder_put_rr(&b, (enum fe_wire_section)sec,
@@ -349,7 +341,7 @@ Test(build, truncation_writes_nothing_partial)
 		size_t len0 = b.len;
 		uint16_t c0 = b.count[0];
 		uint8_t o[FE_WIRE_NAME_MAX];
-		wire_of(nm, o);
+		fe_test_wire_name(nm, o);
 		static const uint8_t a[] = {1, 2, 3, 4};
 		rc = fe_wire_builder_put_rr(&b, FE_SEC_ANSWER, o, FE_T_A, FE_C_IN, 1, a, 4);
 		if (rc == FE_ENOSPC) {

@@ -1,28 +1,17 @@
 /* Wire names: canonical keys (order and inverse), validation, decompression attacks (Q3). */
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
+#include "fe_test_name.h"
 
 #include <criterion/criterion.h>
 #include <ldns/ldns.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Presentation name (with \DDD escapes) to wire, via ldns. Returns the length. */
-static size_t wire_of(const char *s, uint8_t *out)
-{
-	ldns_rdf *d = ldns_dname_new_frm_str(s);
-	cr_assert_not_null(d, "bad test name %s", s);
-	size_t n = ldns_rdf_size(d);
-	cr_assert_leq(n, FE_WIRE_NAME_MAX);
-	memcpy(out, ldns_rdf_data(d), n);
-	ldns_rdf_deep_free(d);
-	return n;
-}
-
 static int key_of(const char *s, uint8_t *key)
 {
 	uint8_t w[FE_WIRE_NAME_MAX];
-	size_t n = wire_of(s, w);
+	size_t n = fe_test_wire_name(s, w);
 	int k = fe_wire_name_key(w, n, key, FE_WIRE_KEY_MAX);
 	cr_assert_geq(k, 0, "key of %s: %d", s, k);
 	return k;
@@ -281,8 +270,8 @@ Test(name_key, key_to_name_rejects_foreign_keys)
 Test(name, len_labels_eq_lower)
 {
 	uint8_t a[FE_WIRE_NAME_MAX], b[FE_WIRE_NAME_MAX], lc[FE_WIRE_NAME_MAX];
-	size_t al = wire_of("WWW.Example.COM.", a);
-	size_t bl = wire_of("www.example.com.", b);
+	size_t al = fe_test_wire_name("WWW.Example.COM.", a);
+	size_t bl = fe_test_wire_name("www.example.com.", b);
 	cr_assert_eq(fe_wire_name_len(a, sizeof(a)), (int)al);
 	cr_assert_eq(fe_wire_name_len(a, al), (int)al);
 	cr_assert_eq(fe_wire_name_len(a, al - 1), FE_EFORMAT);
@@ -290,18 +279,18 @@ Test(name, len_labels_eq_lower)
 	cr_assert(fe_wire_name_eq(a, b));
 	fe_wire_name_lower(a, lc);
 	cr_assert_eq(memcmp(lc, b, bl), 0);
-	wire_of("www.example.org.", b);
+	fe_test_wire_name("www.example.org.", b);
 	cr_assert_not(fe_wire_name_eq(a, b));
-	wire_of("www.example.", b);
+	fe_test_wire_name("www.example.", b);
 	cr_assert_not(fe_wire_name_eq(a, b));
-	wire_of("ww.wexample.com.", b);
+	fe_test_wire_name("ww.wexample.com.", b);
 	cr_assert_not(fe_wire_name_eq(a, b));
 	/* only ASCII folds (RFC 4343) */
-	wire_of("\\193.", a);
-	wire_of("\\225.", b);
+	fe_test_wire_name("\\193.", a);
+	fe_test_wire_name("\\225.", b);
 	cr_assert_not(fe_wire_name_eq(a, b));
-	wire_of("[.", a);
-	wire_of("{.", b);
+	fe_test_wire_name("[.", a);
+	fe_test_wire_name("{.", b);
 	cr_assert_not(fe_wire_name_eq(a, b));
 	static const uint8_t root[] = {0};
 	cr_assert_eq(fe_wire_name_labels(root), 0);
@@ -316,7 +305,7 @@ Test(name, to_str)
 {
 	uint8_t w[FE_WIRE_NAME_MAX];
 	char s[64];
-	wire_of("WwW.example.", w);
+	fe_test_wire_name("WwW.example.", w);
 	fe_wire_name_to_str(w, s, sizeof(s));
 	cr_assert_str_eq(s, "WwW.example.");
 	static const uint8_t root[] = {0};
@@ -366,7 +355,7 @@ Test(name_read, plain_and_compressed)
 	uint8_t out[FE_WIRE_NAME_MAX], exp[FE_WIRE_NAME_MAX];
 	cr_assert_eq(rd(len, 12, &end, out), 13);
 	cr_assert_eq(end, 25);
-	size_t el = wire_of("mail.example.", exp);
+	size_t el = fe_test_wire_name("mail.example.", exp);
 	cr_assert_eq(rd(len, 25, &end, out), (int)el);
 	cr_assert_eq(end, 32);
 	cr_assert_eq(memcmp(out, exp, el), 0);

@@ -3,6 +3,7 @@
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
 #include "fedenum/zone.h"
+#include "fe_test_name.h"
 
 #include <criterion/criterion.h>
 #include <stdarg.h>
@@ -49,23 +50,6 @@ static const char *write_file(const char *name, const char *fmt, ...)
 	return path;
 }
 
-static size_t wname(const char *s, uint8_t *out)
-{
-	size_t o = 0;
-	while (*s && !(s[0] == '.' && s[1] == 0)) {
-		const char *dot = strchr(s, '.');
-		size_t l = dot ? (size_t)(dot - s) : strlen(s);
-		out[o++] = (uint8_t)l;
-		memcpy(out + o, s, l);
-		o += l;
-		s += l;
-		if (*s == '.')
-			s++;
-	}
-	out[o++] = 0;
-	return o;
-}
-
 struct key {
 	uint8_t b[FE_WIRE_KEY_MAX];
 	size_t len;
@@ -74,7 +58,7 @@ struct key {
 static struct key K(const char *s) {
 	uint8_t n[FE_WIRE_NAME_MAX];
 	struct key k;
-	size_t nl = wname(s, n);
+	size_t nl = fe_test_wire_name(s, n);
 	int r = fe_wire_name_key(n, nl, k.b, sizeof(k.b));
 	cr_assert(r >= 0);
 	k.len = (size_t)r;
@@ -301,7 +285,7 @@ Test(zone, nsec3_hash_rfc5155_vectors)
 	const char *digits = "0123456789abcdefghijklmnopqrstuv";
 	for (size_t i = 0; i < FE_ARRAY_LEN(v); i++) {
 		uint8_t name[FE_WIRE_NAME_MAX], h[64];
-		wname(v[i].name, name);
+		fe_test_wire_name(v[i].name, name);
 		cr_assert_eq(fe_zone_nsec3_hash(name, 1, 12, salt, 4, h), 20);
 		char b32[33];
 		for (int g = 0; g < 4; g++) {
@@ -315,7 +299,7 @@ Test(zone, nsec3_hash_rfc5155_vectors)
 		cr_assert_str_eq(b32, v[i].b32, "%s", v[i].name);
 	}
 	uint8_t name[FE_WIRE_NAME_MAX], h[64];
-	wname("example.", name);
+	fe_test_wire_name("example.", name);
 	cr_assert_eq(fe_zone_nsec3_hash(name, 2, 0, NULL, 0, h), FE_ENOTSUP);
 	cr_assert_eq(fe_zone_nsec3_hash(name, 1, 2501, NULL, 0, h), FE_ERANGE);
 }
@@ -368,7 +352,7 @@ Test(zone, rfc5155_appendix_a_layout)
 	bool found = fe_store_nsec3_find(r, z, n.hash, 20, &exact, &n) == FE_OK && exact;
 	cr_assert(found, "kohar7... NSEC3 found by the node's hash");
 	uint8_t want[64];
-	size_t wl = wname("kohar7mbb8dc2ce8a9qvl8hon4k53uhi.example.", want);
+	size_t wl = fe_test_wire_name("kohar7mbb8dc2ce8a9qvl8hon4k53uhi.example.", want);
 	cr_assert_eq(n.owner_len, wl);
 	cr_assert_eq(memcmp(n.owner, want, wl), 0);
 	cr_assert(fe_store_node_find(&n, FE_T_NSEC3, &rs));
@@ -433,7 +417,7 @@ Test(zone, cuts_ents_wildcards_and_case)
 
 	/* Owner case is kept, also for the ENT named after its child; lookups ignore it. */
 	uint8_t want[64];
-	size_t wl = wname("wILD.case." APEX, want);
+	size_t wl = fe_test_wire_name("wILD.case." APEX, want);
 	node(&l, "wild.case." APEX, &n);
 	cr_assert_eq(n.owner_len, wl);
 	cr_assert_eq(memcmp(n.owner,
@@ -477,7 +461,7 @@ Test(zone, rdata_is_uncompressed_wire_and_rfc3597_kept)
 	it = 0;
 	cr_assert(fe_store_rrset_next(&rs, &it, &rd, &rl, &sig));
 	uint8_t mx[64] = {0, 10};
-	size_t ml = 2 + wname("mx.example.", mx + 2);
+	size_t ml = 2 + fe_test_wire_name("mx.example.", mx + 2);
 	cr_assert_eq(rl, ml);
 	cr_assert_eq(memcmp(rd, mx, ml), 0);
 
@@ -487,7 +471,7 @@ Test(zone, rdata_is_uncompressed_wire_and_rfc3597_kept)
 	it = 0;
 	cr_assert(fe_store_rrset_next(&rs, &it, &rd, &rl, &sig));
 	uint8_t cn[64];
-	size_t cl = wname("1.0.0.0.0.0.2." APEX, cn);
+	size_t cl = fe_test_wire_name("1.0.0.0.0.0.2." APEX, cn);
 	cr_assert_eq(rl, cl);
 	cr_assert_eq(memcmp(rd, cn, cl), 0);
 
@@ -787,7 +771,7 @@ Test(zone, validate_structure)
 	size_t al;
 	const uint8_t *apex = fe_zone_apex(z, &al);
 	uint8_t want[64];
-	cr_assert_eq(al, wname(APEX, want));
+	cr_assert_eq(al, fe_test_wire_name(APEX, want));
 	cr_assert_eq(memcmp(apex, want, al), 0);
 	cr_assert_eq(fe_zone_serial(z), 1);
 	fe_zone_free(z);
@@ -810,7 +794,7 @@ Test(zone, peek_apex_and_origin_option)
 	size_t al;
 	const uint8_t *a = fe_zone_apex(z, &al);
 	uint8_t want[64];
-	cr_assert_eq(al, wname("example.test.", want));
+	cr_assert_eq(al, fe_test_wire_name("example.test.", want));
 	cr_assert_eq(memcmp(a, want, al), 0);
 	fe_zone_free(z);
 }
