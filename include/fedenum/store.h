@@ -69,6 +69,11 @@ struct fe_store_zone_rec {
 	uint8_t apex[255]; /* apex wire name, case as in the zone */
 	uint8_t apex_labels;
 	uint8_t reserved[7];
+	/* Added within schema 1 (records are zero-padded to a page: older records read 0). */
+	uint8_t digest[32];   /* SHA-256 over the version's node keys and blobs (all zero:
+	                         unknown, a version stored before it existed) */
+	uint64_t src_size;    /* size of the master file the version came from (0: none) */
+	int64_t src_mtime_ns; /* its modification time: with the serial, "file unchanged" */
 };
 
 /* A decoded node; pointers live in the reader's transaction (until fe_store_reader_end). */
@@ -96,7 +101,11 @@ struct fe_store_rrset {
 struct fe_store_opts {
 	uint64_t map_size_bytes; /* 0: default 16 GiB (sparse) */
 	bool read_only;
-	bool no_sync; /* tests only: skip fsync on commit */
+	bool no_sync;   /* tests only: skip fsync on commit */
+	bool exclusive; /* one writer instance per store: take the exclusive lock on
+	                   <dir>/fedenum.lock (flock, holder's PID written in it) for as long as
+	                   the store is open; FE_EBUSY when another process holds it
+	                   (fe_store_lock_holder names it). Not with read_only. */
 };
 
 /* Open or create the store in directory @dir (created if missing). On success *out is set;
@@ -165,6 +174,8 @@ int fe_store_writer_begin(struct fe_store *st, const uint8_t *apex, size_t apex_
                           struct fe_store_writer **out);
 /* Current serial of the zone being written (FE_ENOENT if the zone is new). */
 int fe_store_writer_current_serial(struct fe_store_writer *w, uint32_t *serial);
+/* The record of the version current when the writer began. FE_OK or FE_ENOENT (no version). */
+int fe_store_writer_current(struct fe_store_writer *w, struct fe_store_zone_rec *out);
 /* Add nodes in strictly ascending key order (enforced: FE_EINVAL otherwise). */
 int fe_store_writer_put_node(struct fe_store_writer *w, const uint8_t *key, size_t key_len,
                              const void *blob, size_t blob_len);
@@ -176,6 +187,24 @@ int fe_store_writer_put_nsec3(struct fe_store_writer *w, const uint8_t *hash, si
 int fe_store_writer_commit(struct fe_store_writer *w, struct fe_store_zone_rec *rec);
 /* Discard everything written; the current version is untouched. Frees @w. NULL is a no-op. */
 void fe_store_writer_abort(struct fe_store_writer *w);
+
+/* PID of the process holding the exclusive lock of the store in @dir (fe_store_opts.exclusive),
+ * or 0 when none does (or it cannot be told). Does not take the lock. */
+long fe_store_lock_holder(const char *dir);
+
+/* Small named values in `meta` (e.g. the trust anchors a store is kept under, trust.c).
+ * @name must not be one of the store's own keys ("schema", "next_version").
+ * get: copies at most @cap bytes into @buf and sets *len to the stored size (larger than
+ * @cap: call again with more room). FE_OK, FE_ENOENT, FE_EIO.
+ * put: @len 0 deletes. One write transaction. FE_OK, FE_EPERM (read-only), FE_ENOSPC, FE_EIO. */
+int fe_store_meta_get(struct fe_store *st, const char *name, void *buf, size_t cap, size_t *len);
+int fe_store_meta_put(struct fe_store *st, const char *name, const void *data, size_t len);
+
+/* Record the master file (size, mtime) that the CURRENT version of @apex is known to equal,
+ * when it is still @version (so that a restart need not parse an unchanged file). FE_OK,
+ * FE_ENOENT, FE_EAGAIN (other version), FE_EPERM, FE_EIO. */
+int fe_store_zone_set_source(struct fe_store *st, const uint8_t *apex, size_t apex_len,
+                             uint64_t version, uint64_t src_size, int64_t src_mtime_ns);
 
 /* Remove a zone entirely (one transaction). FE_OK / FE_ENOENT. */
 int fe_store_drop_zone(struct fe_store *st, const uint8_t *apex, size_t apex_len);

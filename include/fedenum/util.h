@@ -15,22 +15,23 @@
  * boundary that calls the foreign library. */
 enum fe_err {
 	FE_OK = 0,
-	FE_ENOMEM = -1,    /* allocation failed */
-	FE_EINVAL = -2,    /* bad argument from the caller (a bug, not bad input) */
-	FE_EIO = -3,       /* I/O or storage engine failure */
-	FE_ENOSPC = -4,    /* store map full, buffer too small */
-	FE_ENOENT = -5,    /* not found */
-	FE_EEXIST = -6,    /* already exists (e.g. same zone serial already stored) */
-	FE_EFORMAT = -7,   /* malformed input (packet, zone, CSV, config) */
-	FE_ERANGE = -8,    /* input above a configured limit */
-	FE_EVERSION = -9,  /* on-disk schema or protocol version not supported */
-	FE_ESYNTAX = -10,  /* syntax error in a text input */
-	FE_EAGAIN = -11,   /* try again later */
-	FE_EBUSY = -12,    /* resource busy / limit reached */
-	FE_ETIMEOUT = -13, /* timed out */
-	FE_ENOTSUP = -14,  /* not supported */
-	FE_EPERM = -15,    /* not allowed (ACL, TSIG, policy) */
-	FE_EVALIDATE = -16 /* DNSSEC or lint validation failed */
+	FE_ENOMEM = -1,     /* allocation failed */
+	FE_EINVAL = -2,     /* bad argument from the caller (a bug, not bad input) */
+	FE_EIO = -3,        /* I/O or storage engine failure */
+	FE_ENOSPC = -4,     /* store map full, buffer too small */
+	FE_ENOENT = -5,     /* not found */
+	FE_EEXIST = -6,     /* already exists (e.g. same zone serial already stored) */
+	FE_EFORMAT = -7,    /* malformed input (packet, zone, CSV, config) */
+	FE_ERANGE = -8,     /* input above a configured limit */
+	FE_EVERSION = -9,   /* on-disk schema or protocol version not supported */
+	FE_ESYNTAX = -10,   /* syntax error in a text input */
+	FE_EAGAIN = -11,    /* try again later */
+	FE_EBUSY = -12,     /* resource busy / limit reached */
+	FE_ETIMEOUT = -13,  /* timed out */
+	FE_ENOTSUP = -14,   /* not supported */
+	FE_EPERM = -15,     /* not allowed (ACL, TSIG, policy) */
+	FE_EVALIDATE = -16, /* DNSSEC or lint validation failed */
+	FE_ESERIAL = -17    /* a zone version whose serial does not move forward (RFC 1982) */
 };
 
 /* Static English text for an fe_err (or "unknown error"). Never NULL. */
@@ -92,6 +93,11 @@ void fe_arena_reset(struct fe_arena *a);
 uint64_t fe_time_mono_ms(void); /* CLOCK_MONOTONIC in milliseconds */
 uint64_t fe_time_mono_us(void); /* CLOCK_MONOTONIC in microseconds */
 int64_t fe_time_wall_s(void);   /* seconds since the epoch; overridable for tests */
+
+/* RFC 1982 serial number arithmetic on 32-bit SOA serials: -1 when @a precedes @b, 0 when
+ * equal, 1 when @a follows @b, 2 when the comparison is undefined (they differ by exactly
+ * 2^31; callers treat it as "not newer"). */
+int fe_serial_cmp(uint32_t a, uint32_t b);
 /* Tests: pin fe_time_wall_s() to @s (0 restores the real clock). */
 void fe_time_set_fake_wall_s(int64_t s);
 

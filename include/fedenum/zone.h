@@ -25,6 +25,8 @@ struct fe_zone_opts {
 	uint64_t max_records;   /* 0: default 50,000,000 */
 	uint32_t max_rrset_rrs; /* 0: default 65,535 */
 	size_t max_line_bytes;  /* 0: default 65,535 */
+	bool force;             /* commit policy: accept a serial that does not move forward
+	                           (rolling back on purpose; see fe_zone_commit) */
 };
 
 /* Why a load failed, for the operator (file:line and the reason). */
@@ -46,14 +48,28 @@ void fe_zone_free(struct fe_zone *z); /* NULL is a no-op */
 const uint8_t *fe_zone_apex(const struct fe_zone *z, size_t *len);
 uint32_t fe_zone_serial(const struct fe_zone *z);
 uint64_t fe_zone_rr_count(const struct fe_zone *z);
+bool fe_zone_is_signed(const struct fe_zone *z); /* a DNSKEY RRset at the apex and RRSIGs */
 
 /* Validation seam: DNSSEC chain, NSEC/NSEC3, ZONEMD and lint land here (issue #3). Today:
  * structural checks only; returns FE_OK or FE_EVALIDATE with @err filled in. */
 int fe_zone_validate(struct fe_zone *z, struct fe_zone_error *err);
 
-/* Store @z as the new current version. If the stored serial equals the zone's serial this
- * is a no-op returning FE_EEXIST (callers treat it as success). */
+/* Store @z as the new current version, under the replacement policy (nothing served is ever
+ * dropped, rolled back or shadowed without a refusal):
+ *  - FE_EEXIST: the stored version has this serial and the same content (a no-op; callers
+ *    treat it as success);
+ *  - FE_ESERIAL: the serial does not move forward (RFC 1982: lower, or undefined), or it
+ *    equals the stored one with different content; refused unless the zone was parsed with
+ *    fe_zone_opts.force (rolling back on purpose);
+ *  - FE_EPERM: the stored version was validated through the chain of trust and @z was not
+ *    (never replaced, force or not).
+ * The version's content digest and its master file's size and mtime are kept in the zone
+ * record (fe_zone_file_matches). */
 int fe_zone_commit(struct fe_zone *z, struct fe_store *st, struct fe_zone_error *err);
+
+/* True when the file @path has size @size and modification time @mtime_ns (as recorded in a
+ * zone record: the version stored came from this very file). False when either is 0. */
+bool fe_zone_file_matches(const char *path, uint64_t size, int64_t mtime_ns);
 
 /* parse + validate + commit. FE_OK, FE_EEXIST (same serial: nothing done) or an error. */
 int fe_zone_load_file(const char *path, const struct fe_zone_opts *opts, struct fe_store *st,
@@ -307,10 +323,25 @@ bool fe_zone_anchors_for(const struct fe_zone_anchors *a, const uint8_t *apex, s
  * Returns the length the full text needs (like snprintf). */
 size_t fe_zone_anchors_describe(const struct fe_zone_anchors *a, char *buf, size_t cap);
 
+/* The trust anchors a store is kept under (its `meta` "trust-anchors" record): a store that
+ * was written under anchors stays under them, whoever opens it next (fedenumd without a
+ * configuration, fedenumctl). save: replaces the record (@a empty or NULL: removes it);
+ * FE_OK or a store error. from_store: *out owns a new set; FE_ENOENT when the store holds
+ * none, FE_EFORMAT for a damaged record, other store errors. */
+int fe_zone_anchors_save(const struct fe_zone_anchors *a, struct fe_store *st);
+int fe_zone_anchors_from_store(struct fe_store *st, struct fe_zone_anchors **out);
+/* Every record of @a is in @b. NULL is the empty set. */
+bool fe_zone_anchors_within(const struct fe_zone_anchors *a, const struct fe_zone_anchors *b);
+/* The same set of records (order aside). NULL is the empty set. */
+bool fe_zone_anchors_equal(const struct fe_zone_anchors *a, const struct fe_zone_anchors *b);
+
 struct fe_zone_trust_opts {
 	const struct fe_zone_anchors *anchors; /* borrowed; must hold at least one anchor */
 	struct fe_zone_validate_opts validate; /* fe_zone_validate_opts_init, then adjust;
 	                                          validate.now_s also dates the checks */
+	bool dry_run; /* check only (fedenumctl check-zone): everything a load does except
+	                 writing — no version, no state; LOADED then means "would be stored".
+	                 The store may be opened read-only. */
 };
 
 enum fe_zone_trust_outcome {

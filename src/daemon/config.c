@@ -4,6 +4,8 @@
 #include "fedenum/wire.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -15,18 +17,18 @@
 
 /* ---- diagnostics ------------------------------------------------------------------ */
 
-void fe__diag_add(struct fe__diag *d, const char *file, int line, const char *fmt, ...)
+static void diag_vadd(struct fe__diag *d, const char *prefix, const char *file, int line,
+                      const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+static void diag_vadd(struct fe__diag *d, const char *prefix, const char *file, int line,
+                      const char *fmt, va_list ap)
 {
 	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	char full[1536];
 	if (line > 0)
-		snprintf(full, sizeof(full), "%s:%d: %s", file, line, msg);
+		snprintf(full, sizeof(full), "%s%s:%d: %s", prefix, file, line, msg);
 	else
-		snprintf(full, sizeof(full), "%s: %s", file, msg);
+		snprintf(full, sizeof(full), "%s%s: %s", prefix, file, msg);
 	if (d->n == d->cap) {
 		size_t ncap = d->cap ? d->cap * 2 : 8;
 		char **nm = realloc(d->msgs, ncap * sizeof(*nm));
@@ -38,6 +40,34 @@ void fe__diag_add(struct fe__diag *d, const char *file, int line, const char *fm
 	char *s = strdup(full);
 	if (s)
 		d->msgs[d->n++] = s;
+}
+
+void fe__diag_add(struct fe__diag *d, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	diag_vadd(d, "", file, line, fmt, ap);
+	va_end(ap);
+}
+
+void fe__diag_warn(struct fe__diag *d, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	diag_vadd(d, FE__DIAG_WARNING, file, line, fmt, ap);
+	va_end(ap);
+}
+
+bool fe__diag_is_warning(const char *msg)
+{
+	return strncmp(msg, FE__DIAG_WARNING, sizeof(FE__DIAG_WARNING) - 1) == 0;
+}
+
+static bool privileges_dropped;
+
+void fe__cfg_privileges_dropped(void)
+{
+	privileges_dropped = true;
 }
 
 void fe__diag_free(struct fe__diag *d)
@@ -77,6 +107,8 @@ void fe__cfg_free(struct fe__cfg *c)
 	free(c->fed_name);
 	free(c->listen);
 	free(c->store_path);
+	free(c->user);
+	free(c->group);
 	free_strv(c->trust_anchors, c->ntrust_anchors);
 	fe_zone_anchors_destroy(c->anchors);
 	free_strv(c->clients, c->nclients);
@@ -295,11 +327,52 @@ static char *get_file(struct ctx *x, const config_setting_t *s, const char *what
 	if (!p)
 		return NULL;
 	if (access(p, R_OK) != 0) {
-		err_at(x, s, "%s \"%s\": %s", what, p, strerror(errno));
+		int e = errno;
+		if (e == EACCES && privileges_dropped) {
+			/* Checked as root at start; the daemon now runs as `user` (docs). */
+			fe__diag_warn(x->d, src_file(x, s), (int)config_setting_source_line(s),
+			              "%s \"%s\": not readable after dropping privileges (checked "
+			              "at start)",
+			              what, p);
+			return p;
+		}
+		err_at(x, s, "%s \"%s\": %s%s", what, p, strerror(e),
+		       e == EACCES && geteuid() != 0
+		               ? " (fedenumd is not running as root: start it as root with user "
+		                 "= \"...\" to read secrets and drop privileges, or make the file "
+		                 "readable by this user)"
+		               : "");
 		free(p);
 		return NULL;
 	}
 	/* Canonical form for logs ("federation/../zones/x" → "/.../zones/x"). */
+	char *rp = realpath(p, NULL);
+	if (rp) {
+		free(p);
+		p = rp;
+	}
+	return p;
+}
+
+/* Resolve the path of a zone file. A missing or unreadable zone file fails that zone only
+ * (at load time, logged and counted, its stored version keeps serving): here it is a
+ * warning, never a reason to refuse the whole configuration. */
+static char *get_zone_file(struct ctx *x, const config_setting_t *s)
+{
+	const char *v;
+	if (!get_string(x, s, &v))
+		return NULL;
+	if (!*v) {
+		err_at(x, s, "zones.file: empty path");
+		return NULL;
+	}
+	char *p = resolve(x, src_file(x, s), v);
+	if (!p)
+		return NULL;
+	if (access(p, R_OK) != 0)
+		fe__diag_warn(x->d, src_file(x, s), (int)config_setting_source_line(s),
+		              "zones.file \"%s\": %s (this zone will not load; the others do)", p,
+		              strerror(errno));
 	char *rp = realpath(p, NULL);
 	if (rp) {
 		free(p);
@@ -472,6 +545,37 @@ static void load_store(struct ctx *x, struct fe__cfg *c, const config_setting_t 
 		c->map_size_mb = (uint64_t)v;
 }
 
+/* `user` and `group`: the identity fedenumd drops to once it has bound its sockets and
+ * opened its store and secrets (main.c). Both must exist on this system. */
+static void load_identity(struct ctx *x, struct fe__cfg *c, const config_setting_t *root)
+{
+	const config_setting_t *s;
+	const char *str;
+	if ((s = config_setting_get_member(root, "user")) && get_string(x, s, &str)) {
+		struct passwd *pw = *str ? getpwnam(str) : NULL;
+		if (pw == NULL) {
+			err_at(x, s, "user: \"%s\" is not a user on this system", str);
+		} else {
+			free(c->user);
+			c->user = xstrdup(x, str);
+			c->uid = pw->pw_uid;
+			c->gid = pw->pw_gid;
+		}
+	}
+	if ((s = config_setting_get_member(root, "group")) && get_string(x, s, &str)) {
+		struct group *gr = *str ? getgrnam(str) : NULL;
+		if (gr == NULL) {
+			err_at(x, s, "group: \"%s\" is not a group on this system", str);
+		} else if (!config_setting_get_member(root, "user")) {
+			err_at(x, s, "group needs user (the identity to drop to)");
+		} else {
+			free(c->group);
+			c->group = xstrdup(x, str);
+			c->gid = gr->gr_gid;
+		}
+	}
+}
+
 static void load_log(struct ctx *x, struct fe__cfg *c, const config_setting_t *g)
 {
 	static const char *const known[] = {"level", NULL};
@@ -633,7 +737,7 @@ static void load_zone(struct ctx *x, struct fe__cfg *c, const config_setting_t *
 	if (!(s = config_setting_get_member(g, "file")))
 		err_at(x, g, "zones: a zone needs a file");
 	else
-		z->file = get_file(x, s, "zones.file");
+		z->file = get_zone_file(x, s);
 	c->nzones++;
 }
 
@@ -750,7 +854,8 @@ static void load_federation(struct ctx *x, struct fe__cfg *c, const char *path,
 
 int fe__cfg_load(struct fe__cfg *c, const char *path, struct fe__diag *d)
 {
-	static const char *const known[] = {"federation", "server", "store", "log", NULL};
+	static const char *const known[] = {"federation", "server", "store", "log",
+	                                    "user",       "group",  NULL};
 	struct ctx x = {.d = d, .path = path};
 	config_t cfg;
 	c->config_file = xstrdup(&x, path);
@@ -766,6 +871,7 @@ int fe__cfg_load(struct fe__cfg *c, const char *path, struct fe__diag *d)
 	if ((s = config_setting_get_member(root, "log")))
 		load_log(&x, c, s);
 	const char *str;
+	load_identity(&x, c, root);
 	if ((s = config_setting_get_member(root, "federation")) && get_string(&x, s, &str)) {
 		if (!*str) {
 			err_at(&x, s, "federation: empty path");
@@ -891,12 +997,12 @@ int fe__cfg_apply_cli(struct fe__cfg *c, const struct fe__cli *cli, struct fe__d
 		}
 		c->zones = nz;
 		for (size_t i = 0; i < cli->nzones; i++) {
-			if (access(cli->zones[i], R_OK) != 0) {
-				fe__diag_add(d, where, 0, "--zone \"%s\": %s", cli->zones[i],
-				             strerror(errno));
-				failed = true;
-				continue;
-			}
+			if (access(cli->zones[i], R_OK) != 0)
+				fe__diag_warn(
+				        d, where, 0,
+				        "--zone \"%s\": %s (this zone will not load; the others "
+				        "do)",
+				        cli->zones[i], strerror(errno));
 			struct fe__cfg_zone *z = &c->zones[c->nzones];
 			memset(z, 0, sizeof(*z));
 			z->file = strdup(cli->zones[i]);

@@ -1,8 +1,9 @@
 /* src/daemon/config_int.h — fedenumd configuration (fedenumd.conf + federation.conf).
  *
  * Both files are libconfig syntax. Every key is checked: unknown keys, wrong types,
- * out-of-range values and missing referenced files are errors reported as "file:line:
- * message" (THREATS.md K1); a configuration with any error is refused as a whole.
+ * out-of-range values and missing referenced files (trust anchors, secrets) are errors
+ * reported as "file:line: message"; a configuration with any error is refused as a whole.
+ * A missing or unreadable zone file is only a warning: that zone fails at load time, alone.
  * Relative paths are relative to the folder of the file that contains them. All options
  * are documented in docs/configuration.md. */
 #ifndef FE_DAEMON_CONFIG_INT_H
@@ -24,7 +25,16 @@ struct fe__diag {
 
 void fe__diag_add(struct fe__diag *d, const char *file, int line, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
+/* A warning: reported (as "warning: file:line: message") but the configuration stands. */
+#define FE__DIAG_WARNING "warning: "
+void fe__diag_warn(struct fe__diag *d, const char *file, int line, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+bool fe__diag_is_warning(const char *msg);
 void fe__diag_free(struct fe__diag *d);
+
+/* Called once fedenumd has switched to `user`: a secret file that is no longer readable
+ * (it was checked as root at start) is then a warning on reload, not an error. */
+void fe__cfg_privileges_dropped(void);
 
 struct fe__cfg_member {
 	char *name;
@@ -60,6 +70,9 @@ struct fe__cfg {
 	uint32_t tcp_max_out_bytes;
 	char *store_path;
 	uint64_t map_size_mb;
+	char *user;  /* drop to this user after binding (NULL: stay as started) */
+	char *group; /* and this group (NULL: the user's primary group) */
+	unsigned uid, gid;
 	enum fe_log_level log_level;
 	char **trust_anchors; /* files (federation trust-anchors, then --trust-anchor) */
 	size_t ntrust_anchors;

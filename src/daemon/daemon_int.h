@@ -24,6 +24,8 @@ struct fe__zone_stats {
 	unsigned loaded;  /* a new version is now current (validated, under trust anchors) */
 	unsigned current; /* the file's serial was already current */
 	unsigned failed;  /* not loaded: file, syntax, store (reported with file:line) */
+	unsigned refused; /* a serial that does not move forward, or an unvalidated version
+	                     over a validated one: the stored version keeps serving */
 	/* federation trust (trust anchors configured) */
 	unsigned rejected;  /* parsed, but no chain of trust or DNSSEC validation failed */
 	unsigned suspended; /* stored zones whose chain broke in this pass: not served now */
@@ -39,6 +41,12 @@ void fe__zone_stats_add(struct fe__zone_stats *sum, const struct fe__zone_stats 
  * goes through the federation chain of trust (fe_zone_trust_load), parents first, and the
  * chains of all stored zones are checked again afterwards (fe_zone_trust_sweep). */
 void fe__zones_load(struct fe_store *st, const struct fe__cfg *c, struct fe__zone_stats *stats);
+
+/* Settle the trust anchors between @c and the store: configured anchors are recorded in the
+ * store (replacing what it had); with none configured, the anchors recorded in the store
+ * become c->anchors (a store written under anchors stays under them). FE_OK or a store
+ * error (logged). */
+int fe__zones_settle_trust(struct fe_store *st, struct fe__cfg *c);
 
 /* "apex (serial N), ..." of every zone held in @st into @buf; returns the number of zones. */
 unsigned fe__zones_describe(struct fe_store *st, char *buf, size_t cap);

@@ -15,20 +15,17 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <uv.h>
 
 #define DRAIN_MS 3000u
-
-#ifndef FE_SOURCE_DIR
-#define FE_SOURCE_DIR "."
-#endif
-#define DEMO_CONFIG FE_SOURCE_DIR "/federation/fedenumd.conf"
 
 struct daemon {
 	uv_loop_t loop;
@@ -83,11 +80,11 @@ static void usage(FILE *f)
 	        "  -h, --help             this text\n"
 	        "  -V, --version          print the version\n"
 	        "\n"
-	        "Without -c and without --zone, fedenumd serves the demo federation\n"
-	        "(%s).\n"
+	        "Without -c and without --zone, fedenumd serves what its store holds, under\n"
+	        "the trust anchors recorded in it, and writes nothing into it. The demo\n"
+	        "federation: -c federation/fedenumd.conf (scripts/demo.sh).\n"
 	        "Signals: HUP reloads zones, TERM/INT drain and exit 0, USR1 logs counters.\n"
-	        "Options and exit codes: docs/configuration.md.\n",
-	        DEMO_CONFIG);
+	        "Options and exit codes: docs/configuration.md.\n");
 }
 
 enum {
@@ -212,15 +209,30 @@ static int read_config(struct daemon *dm, struct fe__cfg *c, struct fe__diag *d)
 	return rc ? rc : rc2;
 }
 
+static void log_diag(const struct fe__diag *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		if (fe__diag_is_warning(d->msgs[i]))
+			fe_log_warn("%s", d->msgs[i] + sizeof(FE__DIAG_WARNING) - 1);
+		else
+			fe_log_err("%s", d->msgs[i]);
+	}
+}
+
 static void log_counters(struct daemon *d, const char *why)
 {
 	if (!d->srv)
 		return;
 	if (d->validating)
 		fe_log_info("counters (%s) trust: validated=%u unchanged=%u rejected=%u "
-		            "load_failed=%u suspended=%u restored=%u",
+		            "load_failed=%u refused=%u suspended=%u restored=%u",
 		            why, d->totals.loaded, d->totals.current, d->totals.rejected,
-		            d->totals.failed, d->totals.suspended, d->totals.restored);
+		            d->totals.failed, d->totals.refused, d->totals.suspended,
+		            d->totals.restored);
+	else
+		fe_log_info("counters (%s) zones: loaded=%u unchanged=%u load_failed=%u refused=%u",
+		            why, d->totals.loaded, d->totals.current, d->totals.failed,
+		            d->totals.refused);
 	uint64_t c[FE_CNT__MAX];
 	char buf[2048];
 	fe_server_counters(d->srv, c);
@@ -242,10 +254,9 @@ static void reload_work(uv_work_t *req)
 	struct daemon *d = req->data;
 	struct fe__diag diag = {0};
 	int rc = read_config(d, &d->new_cfg, &diag);
-	for (size_t i = 0; i < diag.n; i++)
-		fe_log_err("%s", diag.msgs[i]);
+	log_diag(&diag);
 	fe__diag_free(&diag);
-	d->new_cfg_ok = rc == FE_OK;
+	d->new_cfg_ok = rc == FE_OK && fe__zones_settle_trust(d->st, &d->new_cfg) == FE_OK;
 	if (!d->new_cfg_ok)
 		return;
 	bool validating = fe_zone_anchors_count(d->new_cfg.anchors) > 0;
@@ -287,9 +298,10 @@ static void reload_done(uv_work_t *req, int status)
 		           "running configuration and the zones already stored");
 		fe__cfg_free(&d->new_cfg);
 	} else {
-		fe_log_info("reload done: %zu zones: %u loaded, %u unchanged, %u failed%s",
+		fe_log_info("reload done: %zu zones: %u loaded, %u unchanged, %u failed, %u "
+		            "refused%s",
 		            d->new_cfg.nzones, d->stats.loaded, d->stats.current,
-		            d->stats.failed + d->stats.rejected, d->stats.trust);
+		            d->stats.failed + d->stats.rejected, d->stats.refused, d->stats.trust);
 		fe__zone_stats_add(&d->totals, &d->stats);
 		if (!same_listen(&d->cfg, &d->new_cfg))
 			fe_log_warn("reload: changes to listen addresses, workers or clients take "
@@ -414,16 +426,73 @@ static void make_parents(const char *path)
 	}
 }
 
+/* Give @path to the user fedenumd drops to, if root owns it (a store created by a root
+ * start; a later start as that user, or this one after the drop, must write it). */
+static void give(const char *dir, const char *name, uid_t uid, gid_t gid)
+{
+	char p[4096];
+	struct stat sb;
+	if (snprintf(p, sizeof(p), "%s%s%s", dir, name ? "/" : "", name ? name : "") >=
+	    (int)sizeof(p))
+		return;
+	if (stat(p, &sb) != 0 || sb.st_uid == uid)
+		return;
+	if (chown(p, uid, gid) != 0)
+		fe_log_warn("cannot give %s to uid %u: %s", p, (unsigned)uid, strerror(errno));
+}
+
+/* setgroups, setgid, setuid (glibc applies them to every thread), then check that root
+ * cannot be regained. Errors are logged. */
+static int drop_privileges(struct daemon *d)
+{
+	uid_t uid = (uid_t)d->cfg.uid;
+	gid_t gid = (gid_t)d->cfg.gid;
+	if (geteuid() != 0) {
+		if (geteuid() == uid && getegid() == gid)
+			return FE_OK;
+		fe_log_err("user = \"%s\": fedenumd runs as uid %u, not root, and cannot switch "
+		           "users (start it as root, or as that user without `user`)",
+		           d->cfg.user, (unsigned)geteuid());
+		return FE_EPERM;
+	}
+	static const char *const store_files[] = {NULL, "data.mdb", "lock.mdb", "fedenum.lock"};
+	for (size_t i = 0; i < FE_ARRAY_LEN(store_files); i++)
+		give(d->cfg.store_path, store_files[i], uid, gid);
+	if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+		fe_log_err("cannot drop privileges to user %s (uid %u, gid %u): %s", d->cfg.user,
+		           (unsigned)uid, (unsigned)gid, strerror(errno));
+		return FE_EPERM;
+	}
+	if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		fe_log_err("privileges could be regained after switching to %s: refusing to run",
+		           d->cfg.user);
+		return FE_EPERM;
+	}
+	fe__cfg_privileges_dropped();
+	fe_log_info("running as user %s (uid %u), group %s (gid %u)", d->cfg.user, (unsigned)uid,
+	            d->cfg.group ? d->cfg.group : "(the user's)", (unsigned)gid);
+	return FE_OK;
+}
+
 static int run(struct daemon *d)
 {
 	int rc;
 	make_parents(d->cfg.store_path);
-	struct fe_store_opts so = {.map_size_bytes = d->cfg.map_size_mb << 20};
+	struct fe_store_opts so = {.map_size_bytes = d->cfg.map_size_mb << 20, .exclusive = true};
 	rc = fe_store_open(d->cfg.store_path, &so, &d->st);
+	if (rc == FE_EBUSY) {
+		long pid = fe_store_lock_holder(d->cfg.store_path);
+		fe_log_err("the store %s is in use by another process (PID %ld): one fedenumd per "
+		           "store; stop it first",
+		           d->cfg.store_path, pid);
+		return FE__EXIT_STORE;
+	}
 	if (rc) {
 		fe_log_err("cannot open the store %s: %s", d->cfg.store_path, fe_strerror(rc));
 		return FE__EXIT_STORE;
 	}
+	if (fe__zones_settle_trust(d->st, &d->cfg) != FE_OK)
+		return FE__EXIT_STORE;
 	rc = fe__cfg_make_acl(&d->cfg, &d->acl);
 	if (rc) {
 		fe_log_err("admission list: %s", fe_strerror(rc));
@@ -463,9 +532,16 @@ static int run(struct daemon *d)
 	 * load); zone files are checked afterwards, and only changed serials are parsed. */
 	rc = fe_server_start(d->st, &o, &d->srv);
 	if (rc) {
-		fe_log_err("cannot start the server: %s", fe_strerror(rc));
+		if (rc == FE_EIO)
+			fe_log_err("cannot start the server: a listen address cannot be bound "
+			           "(above)");
+		else
+			fe_log_err("cannot start the server: %s", fe_strerror(rc));
 		return rc == FE_EIO ? FE__EXIT_LISTEN : FE__EXIT_INTERNAL;
 	}
+	/* Sockets bound, store and secrets open: from here on, the configured user. */
+	if (d->cfg.user && drop_privileges(d) != FE_OK)
+		return FE__EXIT_CONFIG;
 	struct fe__zone_stats zs;
 	fe__zones_load(d->st, &d->cfg, &zs);
 	fe__zone_stats_add(&d->totals, &zs);
@@ -476,10 +552,10 @@ static int run(struct daemon *d)
 	describe_listen(d, lbuf, sizeof(lbuf));
 	unsigned nz = fe__zones_describe(d->st, zbuf, sizeof(zbuf));
 	fe_log_info("fedenumd %s started: listening on %s (udp+tcp); %u workers; %u zones "
-	            "(%u loaded, %u unchanged, %u failed): %s; store %s; federation %s; %zu "
-	            "client prefixes%s%s",
+	            "(%u loaded, %u unchanged, %u failed, %u refused): %s; store %s; federation "
+	            "%s; %zu client prefixes%s%s",
 	            FE__VERSION, lbuf, fe_server_workers(d->srv), nz, zs.loaded, zs.current,
-	            zs.failed + zs.rejected, nz ? zbuf : "none", d->cfg.store_path,
+	            zs.failed + zs.rejected, zs.refused, nz ? zbuf : "none", d->cfg.store_path,
 	            d->cfg.fed_name ? d->cfg.fed_name : "none", fe_server_acl_count(d->acl),
 	            d->cfg.has_clients ? "" : " (loopback only: no clients configured)", zs.trust);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
@@ -504,14 +580,14 @@ int main(int argc, char **argv)
 	if (code >= 0)
 		goto out;
 	d.config_path = d.cli.config;
-	if (!d.config_path && !d.cli.nzones)
-		d.config_path = DEMO_CONFIG;
 
 	struct fe__diag diag = {0};
 	int rc = read_config(&d, &d.cfg, &diag);
 	if (d.cli.check_config) {
 		for (size_t i = 0; i < diag.n; i++)
 			fprintf(stderr, "%s\n", diag.msgs[i]);
+		if (rc == FE_OK && !d.config_path && !d.cli.nzones)
+			printf("no configuration: fedenumd would serve its store as it is\n");
 		if (rc == FE_OK)
 			printf("%s: configuration OK (%zu zones, %zu members, %zu listen "
 			       "addresses)\n",
@@ -521,8 +597,7 @@ int main(int argc, char **argv)
 		code = rc == FE_OK ? FE__EXIT_OK : FE__EXIT_CONFIG;
 		goto out;
 	}
-	for (size_t i = 0; i < diag.n; i++)
-		fe_log_err("%s", diag.msgs[i]);
+	log_diag(&diag);
 	fe__diag_free(&diag);
 	if (rc != FE_OK) {
 		fe_log_err("configuration refused; not starting");

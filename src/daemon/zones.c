@@ -36,6 +36,8 @@ struct serial_ctx {
 	const char *apex;
 	bool found;
 	uint32_t serial;
+	uint64_t src_size;
+	int64_t src_mtime_ns;
 };
 
 static bool serial_cb(const struct fe_store_zone_rec *zone, void *arg)
@@ -47,11 +49,15 @@ static bool serial_cb(const struct fe_store_zone_rec *zone, void *arg)
 		return true;
 	c->found = true;
 	c->serial = zone->serial;
+	c->src_size = zone->src_size;
+	c->src_mtime_ns = zone->src_mtime_ns;
 	return false;
 }
 
-/* Serial of the stored current version of @apex: true if the zone is stored. */
-static bool stored_serial(struct fe_store *st, const char *apex, uint32_t *serial)
+/* Serial of the stored current version of @apex, and whether it was stored from @file as it
+ * is now (size and mtime): true if the zone is stored. */
+static bool stored_serial(struct fe_store *st, const char *apex, const char *file, uint32_t *serial,
+                          bool *same_file)
 {
 	struct serial_ctx c = {.apex = apex};
 	struct fe_store_reader *r = NULL;
@@ -63,6 +69,7 @@ static bool stored_serial(struct fe_store *st, const char *apex, uint32_t *seria
 	}
 	fe_store_reader_destroy(r);
 	*serial = c.serial;
+	*same_file = c.found && fe_zone_file_matches(file, c.src_size, c.src_mtime_ns);
 	return c.found;
 }
 
@@ -87,9 +94,12 @@ static void load_one(struct fe_store *st, const struct fe__cfg_zone *z,
 		stats->failed++;
 		return;
 	}
-	/* The stored version already has this serial: nothing to parse (a restart serves straight
-	 * from the store; fe_zone_commit would find the same and store nothing). */
-	if (stored_serial(st, apex, &cur_serial) && cur_serial == file_serial) {
+	/* The stored version has this serial and came from this very file: nothing to parse (a
+	 * restart serves straight from the store). An edited file with the same serial is
+	 * parsed, and fe_zone_commit refuses it if its content differs. */
+	bool same_file = false;
+	if (stored_serial(st, apex, z->file, &cur_serial, &same_file) &&
+	    cur_serial == file_serial && same_file) {
 		stats->current++;
 		fe_log_info("zone %s: serial %u already current, not reloaded (%s)", apex,
 		            file_serial, z->where);
@@ -100,6 +110,11 @@ static void load_one(struct fe_store *st, const struct fe__cfg_zone *z,
 	memset(&err, 0, sizeof(err));
 	rc = fe_zone_load_file(z->file, &opts, st, &err);
 	uint64_t ms = fe_time_mono_ms() - t0;
+	if (rc == FE_ESERIAL || rc == FE_EPERM) {
+		fe_log_err("%s: %s (zone defined at %s)", z->file, err.reason, z->where);
+		stats->refused++;
+		return;
+	}
 	if (rc != FE_OK && rc != FE_EEXIST) {
 		fe_log_err("%s:%lu: %s (zone %s from %s not loaded: %s; the stored version, if "
 		           "any, keeps serving)",
@@ -192,6 +207,11 @@ static void trust_one(struct fe_store *st, const struct tzone *t,
 	else
 		snprintf(prev, sizeof(prev), "the stored serial %u is not served either",
 		         res.previous_serial);
+	if (rc == FE_ESERIAL) {
+		stats->refused++;
+		fe_log_err("%s: %s (zone defined at %s)", t->z->file, err.reason, t->z->where);
+		return;
+	}
 	if (rc == FE_EVALIDATE)
 		stats->rejected++;
 	else
@@ -270,6 +290,7 @@ void fe__zone_stats_add(struct fe__zone_stats *sum, const struct fe__zone_stats 
 	sum->current += s->current;
 	sum->failed += s->failed;
 	sum->rejected += s->rejected;
+	sum->refused += s->refused;
 	sum->suspended += s->suspended;
 	sum->restored += s->restored;
 }
@@ -321,4 +342,45 @@ unsigned fe__zones_describe(struct fe_store *st, char *buf, size_t cap)
 	}
 	fe_store_reader_destroy(r);
 	return l.n;
+}
+
+/* ---- the trust a store is kept under ------------------------------------------------ */
+
+int fe__zones_settle_trust(struct fe_store *st, struct fe__cfg *c)
+{
+	struct fe_zone_anchors *stored = NULL;
+	char buf[2048];
+	int rc = fe_zone_anchors_from_store(st, &stored);
+	if (rc != FE_OK && rc != FE_ENOENT) {
+		fe_log_err("store: the trust anchors recorded in it cannot be read: %s",
+		           fe_strerror(rc));
+		return rc;
+	}
+	if (fe_zone_anchors_count(c->anchors) > 0) {
+		if (!fe_zone_anchors_equal(stored, c->anchors)) {
+			rc = fe_zone_anchors_save(c->anchors, st);
+			if (rc != FE_OK) {
+				fe_log_err("store: cannot record the trust anchors: %s",
+				           fe_strerror(rc));
+				fe_zone_anchors_destroy(stored);
+				return rc;
+			}
+			fe_zone_anchors_describe(c->anchors, buf, sizeof(buf));
+			fe_log_info("store: trust anchors %s: %s", stored ? "replaced" : "recorded",
+			            buf);
+		}
+		fe_zone_anchors_destroy(stored);
+		return FE_OK;
+	}
+	if (stored != NULL) {
+		/* A store written under anchors stays under them: no configuration (or one
+		 * without anchors) never turns validation off. */
+		fe_zone_anchors_describe(stored, buf, sizeof(buf));
+		fe_log_info("no trust anchors configured: the store stays under the anchors "
+		            "recorded in it: %s",
+		            buf);
+		fe_zone_anchors_destroy(c->anchors);
+		c->anchors = stored;
+	}
+	return FE_OK;
 }

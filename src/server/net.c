@@ -207,6 +207,42 @@ fail:
 	return -err;
 }
 
+/* Is @ss free of any other socket of @type? A plain bind (no SO_REUSEPORT) fails with
+ * EADDRINUSE where any socket holds the address, SO_REUSEPORT groups included, so our own
+ * group can never be joined by, nor join, another process that checks the same way (a second
+ * fedenumd): listen sockets are not shared. TCP sets SO_REUSEADDR so that connections left in
+ * TIME_WAIT by a previous run do not count. Returns 0 or -errno. */
+static int probe_free(const struct sockaddr_storage *ss, socklen_t len, int type)
+{
+	int fd = socket(ss->ss_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1, rc = 0;
+	if (ss->ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (type == SOCK_STREAM)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)ss, len) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* The operator's reason for a bind error. */
+static const char *bind_hint(int err, uint16_t port)
+{
+	if (err == EADDRINUSE)
+		return " (another process holds this address and port: a second fedenumd? listen "
+		       "sockets are never shared)";
+	if ((err == EACCES || err == EPERM) && port < 1024)
+		return " (ports below 1024 need root or CAP_NET_BIND_SERVICE: start as root with "
+		       "`user` in fedenumd.conf to drop privileges after binding, or setcap "
+		       "cap_net_bind_service=+ep on fedenumd; docs/configuration.md)";
+	if (err == EADDRNOTAVAIL)
+		return " (no interface of this host has that address)";
+	return "";
+}
+
 static uint16_t bound_port(int fd)
 {
 	struct sockaddr_storage ss;
@@ -243,6 +279,16 @@ static int bind_listener(struct fe_server *srv, size_t i)
 	struct fe__worker *w0 = &srv->workers[0];
 	int err = 0;
 	const char *what = "tcp";
+	if (la->port != 0) {
+		int e = probe_free(&ss, len, SOCK_STREAM);
+		if (e == 0 && (e = probe_free(&ss, len, SOCK_DGRAM)) != 0)
+			what = "udp";
+		if (e != 0) {
+			fe_log_err("cannot bind %s %s@%u: %s%s", what, la->host, la->port,
+			           strerror(-e), bind_hint(-e, la->port));
+			return FE_EIO;
+		}
+	}
 	for (int attempt = 0; attempt < FE__PORT_TRIES; attempt++) {
 		set_port(&ss, la->port);
 		int t = bound_socket(&ss, len, SOCK_STREAM, wildcard);
@@ -253,7 +299,10 @@ static int bind_listener(struct fe_server *srv, size_t i)
 		}
 		uint16_t port = bound_port(t);
 		set_port(&ss, port);
-		int u = bound_socket(&ss, len, SOCK_DGRAM, wildcard);
+		/* Port 0: the number TCP got may be held for UDP by another process's group. */
+		int u = la->port == 0 ? probe_free(&ss, len, SOCK_DGRAM) : 0;
+		if (u == 0)
+			u = bound_socket(&ss, len, SOCK_DGRAM, wildcard);
 		if (u < 0) {
 			close(t);
 			err = -u;
@@ -270,8 +319,9 @@ static int bind_listener(struct fe_server *srv, size_t i)
 		break;
 	}
 	if (w0->udp[i].fd < 0) {
-		fe_log_err("cannot bind %s %s@%u: %s", what, la->host, la->port,
-		           strerror(err ? err : EADDRINUSE));
+		err = err ? err : EADDRINUSE;
+		fe_log_err("cannot bind %s %s@%u: %s%s", what, la->host, la->port, strerror(err),
+		           bind_hint(err, la->port));
 		return FE_EIO;
 	}
 	set_port(&ss, srv->ports[i]);

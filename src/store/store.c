@@ -7,10 +7,14 @@
 #include "store_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define DEFAULT_MAP_SIZE (16ull << 30) /* sparse file: only used pages take disk */
 #define MAX_DBS          8u            /* zones, rr, nsec3, meta + room for journal */
@@ -21,6 +25,7 @@
 
 static const char META_SCHEMA[] = "schema";
 static const char META_NEXT_VERSION[] = "next_version";
+static const char LOCK_FILE[] = "fedenum.lock";
 
 struct fe_store {
 	MDB_env *env;
@@ -34,6 +39,7 @@ struct fe_store {
 	size_t zrec_vsize; /* stored size of a zone record (padded, see pad_size) */
 	uint64_t map_size;
 	bool read_only;
+	int lock_fd; /* fe_store_opts.exclusive: the flock'd fedenum.lock, else -1 */
 };
 
 struct fe_store_reader {
@@ -247,6 +253,57 @@ static size_t pad_size(unsigned page_size)
 	return FE_MAX(n, sizeof(struct fe_store_zone_rec));
 }
 
+static int lock_path(const char *dir, char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "%s/%s", dir, LOCK_FILE);
+	return n > 0 && (size_t)n < cap ? FE_OK : FE_ERANGE;
+}
+
+long fe_store_lock_holder(const char *dir)
+{
+	char path[4096], buf[32];
+	if (lock_path(dir, path, sizeof(path)) != FE_OK)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	long pid = 0;
+	/* Only a held lock names a live holder: a PID left in the file by a process that died
+	 * (kill -9 releases the flock) is not reported. */
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			pid = strtol(buf, NULL, 10);
+		}
+	}
+	close(fd);
+	return pid > 0 ? pid : 0;
+}
+
+/* The exclusive instance lock: flock on <dir>/fedenum.lock, our PID written into it. The
+ * kernel releases it when the process dies, so a kill -9 leaves no stale lock. */
+static int take_lock(const char *dir, int *out_fd)
+{
+	char path[4096], buf[32];
+	*out_fd = -1;
+	if (lock_path(dir, path, sizeof(path)) != FE_OK)
+		return FE_ERANGE;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return map_mdb(errno, path);
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		close(fd);
+		return e == EWOULDBLOCK ? FE_EBUSY : map_mdb(e, path);
+	}
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+		fe_log_warn("store: cannot write the PID into %s: %s", path, strerror(errno));
+	*out_fd = fd;
+	return FE_OK;
+}
+
 int fe_store_open(const char *dir, const struct fe_store_opts *opts, struct fe_store **out)
 {
 	struct fe_store_opts defaults = {0};
@@ -263,6 +320,9 @@ int fe_store_open(const char *dir, const struct fe_store_opts *opts, struct fe_s
 		return FE_ENOMEM;
 	st->read_only = opts->read_only;
 	st->map_size = opts->map_size_bytes ? opts->map_size_bytes : DEFAULT_MAP_SIZE;
+	st->lock_fd = -1;
+	if (opts->exclusive && !opts->read_only && (err = take_lock(dir, &st->lock_fd)) != FE_OK)
+		goto out_free;
 
 	if ((rc = mdb_env_create(&st->env)) != MDB_SUCCESS) {
 		err = map_mdb(rc, "env create");
@@ -307,6 +367,8 @@ int fe_store_open(const char *dir, const struct fe_store_opts *opts, struct fe_s
 out_close:
 	mdb_env_close(st->env);
 out_free:
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
 	free(st);
 	return err;
 }
@@ -316,7 +378,57 @@ void fe_store_close(struct fe_store *st)
 	if (st == NULL)
 		return;
 	mdb_env_close(st->env);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd); /* releases the flock */
 	free(st);
+}
+
+/* ---- meta values ------------------------------------------------------------------- */
+
+static bool meta_reserved(const char *name)
+{
+	return strcmp(name, META_SCHEMA) == 0 || strcmp(name, META_NEXT_VERSION) == 0 ||
+	       *name == '\0';
+}
+
+int fe_store_meta_get(struct fe_store *st, const char *name, void *buf, size_t cap, size_t *len)
+{
+	MDB_txn *txn;
+	if (meta_reserved(name))
+		return FE_EINVAL;
+	int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	if (rc != MDB_SUCCESS)
+		return map_mdb(rc, "meta txn");
+	MDB_val k = {strlen(name), (void *)name}, v;
+	rc = mdb_get(txn, st->dbi_meta, &k, &v);
+	if (rc == MDB_SUCCESS) {
+		*len = v.mv_size;
+		if (cap > 0)
+			memcpy(buf, v.mv_data, FE_MIN(cap, v.mv_size));
+	}
+	mdb_txn_abort(txn);
+	return map_mdb(rc, name);
+}
+
+int fe_store_meta_put(struct fe_store *st, const char *name, const void *data, size_t len)
+{
+	MDB_txn *txn;
+	if (meta_reserved(name))
+		return FE_EINVAL;
+	if (st->read_only)
+		return FE_EPERM;
+	int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc != MDB_SUCCESS)
+		return map_mdb(rc, "meta txn");
+	MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)data};
+	rc = len ? mdb_put(txn, st->dbi_meta, &k, &v, 0) : mdb_del(txn, st->dbi_meta, &k, NULL);
+	if (rc == MDB_NOTFOUND && len == 0)
+		rc = MDB_SUCCESS;
+	if (rc != MDB_SUCCESS) {
+		mdb_txn_abort(txn);
+		return map_mdb(rc, name);
+	}
+	return map_mdb(mdb_txn_commit(txn), "meta commit");
 }
 
 /* ---- readers ----------------------------------------------------------------------- */
@@ -731,6 +843,14 @@ int fe_store_writer_current_serial(struct fe_store_writer *w, uint32_t *serial)
 	if (!w->has_old)
 		return FE_ENOENT;
 	*serial = w->old.serial;
+	return FE_OK;
+}
+
+int fe_store_writer_current(struct fe_store_writer *w, struct fe_store_zone_rec *out)
+{
+	if (!w->has_old)
+		return FE_ENOENT;
+	*out = w->old;
 	return FE_OK;
 }
 

@@ -121,8 +121,17 @@ int fe_store_zstate_foreach(struct fe_store *st,
 	return err;
 }
 
-int fe_store_zone_mark(struct fe_store *st, const uint8_t *apex, size_t apex_len, uint64_t version,
-                       uint32_t set_flags, uint32_t clear_flags, int64_t sig_expire_s)
+struct rec_change {
+	uint32_t set_flags, clear_flags;
+	int64_t sig_expire_s; /* < 0: keep */
+	bool set_source;
+	uint64_t src_size;
+	int64_t src_mtime_ns;
+};
+
+/* Rewrite the record of the current version of @apex in place, if it is still @version. */
+static int rec_update(struct fe_store *st, const uint8_t *apex, size_t apex_len, uint64_t version,
+                      const struct rec_change *ch)
 {
 	struct fe__store_handles h;
 	uint8_t key[FE_WIRE_KEY_MAX];
@@ -152,9 +161,13 @@ int fe_store_zone_mark(struct fe_store *st, const uint8_t *apex, size_t apex_len
 		err = FE_EAGAIN;
 		goto out_abort;
 	}
-	rec.flags = (rec.flags & ~clear_flags) | set_flags;
-	if (sig_expire_s >= 0)
-		rec.sig_expire_s = sig_expire_s;
+	rec.flags = (rec.flags & ~ch->clear_flags) | ch->set_flags;
+	if (ch->sig_expire_s >= 0)
+		rec.sig_expire_s = ch->sig_expire_s;
+	if (ch->set_source) {
+		rec.src_size = ch->src_size;
+		rec.src_mtime_ns = ch->src_mtime_ns;
+	}
 	/* Same padded size as fe_store_writer_commit writes, so the record keeps its own
 	 * overflow page (and readers their aligned pointer). */
 	MDB_val nv = {FE_MAX(v.mv_size, h.zrec_vsize), NULL};
@@ -169,4 +182,22 @@ int fe_store_zone_mark(struct fe_store *st, const uint8_t *apex, size_t apex_len
 out_abort:
 	mdb_txn_abort(txn);
 	return err;
+}
+
+int fe_store_zone_mark(struct fe_store *st, const uint8_t *apex, size_t apex_len, uint64_t version,
+                       uint32_t set_flags, uint32_t clear_flags, int64_t sig_expire_s)
+{
+	struct rec_change ch = {
+	        .set_flags = set_flags, .clear_flags = clear_flags, .sig_expire_s = sig_expire_s};
+	return rec_update(st, apex, apex_len, version, &ch);
+}
+
+int fe_store_zone_set_source(struct fe_store *st, const uint8_t *apex, size_t apex_len,
+                             uint64_t version, uint64_t src_size, int64_t src_mtime_ns)
+{
+	struct rec_change ch = {.sig_expire_s = -1,
+	                        .set_source = true,
+	                        .src_size = src_size,
+	                        .src_mtime_ns = src_mtime_ns};
+	return rec_update(st, apex, apex_len, version, &ch);
 }

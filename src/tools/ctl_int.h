@@ -4,6 +4,11 @@
 
 #include <stdio.h>
 
+#define FE__CTL_VERSION "0.1.0"
+
+struct fe_store;
+struct fe_zone_error;
+
 /* Exit status shared by every subcommand. */
 enum { FE__CTL_EXIT_FAIL = 1, FE__CTL_EXIT_USAGE = 2, FE__CTL_EXIT_NOANSWER = 3 };
 
@@ -12,5 +17,25 @@ enum { FE__CTL_EXIT_FAIL = 1, FE__CTL_EXIT_USAGE = 2, FE__CTL_EXIT_NOANSWER = 3 
 int fe__ctl_query(int argc, char **argv);
 /* Its usage lines, for the top-level help. */
 void fe__ctl_query_usage(FILE *f);
+
+/* `fedenumctl check-zone ...` (check.c): @argv[0] is "check-zone". 0 every zone passed, 1
+ * one failed, 2 usage, 3 store error. */
+int fe__ctl_check(int argc, char **argv);
+
+/* "file:line: reason" of a failed zone on stderr. */
+void fe__ctl_print_zone_error(const char *path, int rc, const struct fe_zone_error *err);
+
+/* @paths (n) into @out ordered parents first (apex label count). 0 or -1 (out of memory). */
+int fe__ctl_parents_first(int n, char **paths, const char **out);
+
+/* Open the store @db for writing under its exclusive lock (refused, with the holder's PID,
+ * while a fedenumd holds it). 0, or the exit status with the reason printed. */
+int fe__ctl_open_exclusive(const char *db, struct fe_store **st);
+
+/* Call @each with the path of every trust-anchor file of the federation definition @path (a
+ * federation.conf, or a fedenumd.conf followed to its `federation` file); paths relative to
+ * the file that names them. Errors are printed. 0, or -1 (also when @each returns non-zero). */
+int fe__ctl_federation_anchors(const char *path, int (*each)(const char *file, void *arg),
+                               void *arg);
 
 #endif

@@ -1,15 +1,16 @@
-/* fedenumctl: offline zone operations on a store, zone checks, and queries to a running
- * fedenumd (validated with libunbound, query.c).
+/* fedenumctl: offline zone operations on a store, zone checks (check.c), and queries to a
+ * running fedenumd (validated with libunbound, query.c).
  *
- *   fedenumctl zone-load --db DIR [--trust-anchor FILE]... FILE...   load zone files
+ *   fedenumctl zone-load --db DIR [--trust-anchor FILE]... [--force] FILE...
  *   fedenumctl zone-list --db DIR           list the zones held in the store
- *   fedenumctl check-zone FILE...           parse and check zone files, store nothing
+ *   fedenumctl check-zone [...] FILE...     check zone files as a node would, store nothing
  *   fedenumctl query [...] NAME [TYPE]      ask a fedenumd; --validate checks the answer
  *
- * Exit status: 0 success, 1 a zone failed (parse, validation, store), 2 usage,
- * 3 the store cannot be opened; for query see ctl_int.h. Loading into the store of a running
- * fedenumd is safe (LMDB serialises writers; the daemon sees the new version at its next read
- * snapshot). */
+ * One writer per store: zone-load takes the store's exclusive lock, so it refuses the store
+ * of a running fedenumd (whose store changes only through its own checks), and it applies the
+ * trust anchors recorded in the store (a store created under anchors stays under them).
+ * Exit status: 0 success, 1 a zone failed or was refused, 2 usage, 3 the store cannot be
+ * opened (or is in use); for query see ctl_int.h. */
 #include "ctl_int.h"
 #include "fedenum/store.h"
 #include "fedenum/util.h"
@@ -22,23 +23,52 @@
 #include <string.h>
 #include <time.h>
 
-enum { EXIT_ZONE = 1, EXIT_USAGE = 2, EXIT_STORE = 3 };
+enum {
+	EXIT_ZONE = FE__CTL_EXIT_FAIL,
+	EXIT_USAGE = FE__CTL_EXIT_USAGE,
+	EXIT_STORE = FE__CTL_EXIT_NOANSWER
+};
+
+static const char USAGE_LOAD[] =
+        "usage: fedenumctl zone-load --db DIR [--trust-anchor FILE]... [--force] FILE...\n"
+        "\n"
+        "Parse, check and store each zone file (apex from its SOA), parents first.\n"
+        "  --db DIR             the store (not one a running fedenumd holds: refused)\n"
+        "  --trust-anchor FILE  DS or DNSKEY records: every zone is validated through an\n"
+        "                       anchor or its parent's stored DS first, as fedenumd does.\n"
+        "                       A store holding anchors is always loaded under them; given\n"
+        "                       anchors must be among them\n"
+        "  --force              accept a serial that does not move forward (RFC 1982): the\n"
+        "                       way to roll a zone back on purpose\n"
+        "A serial already stored with the same content is left as it is; a lower serial,\n"
+        "or the same serial with other content, is refused; a validated version is never\n"
+        "replaced by one that was not validated.\n"
+        "Exit status: 0 ok, 1 a zone failed or was refused, 2 usage, 3 store error or\n"
+        "store in use.\n";
+
+static const char USAGE_LIST[] =
+        "usage: fedenumctl zone-list --db DIR\n"
+        "\n"
+        "Apex, serial, version, nodes, records, load time, chain expiry, whether the zone is\n"
+        "served, and its trust state (secure, bogus, last rejection and why) of every\n"
+        "stored zone. Read-only: works on the store of a running fedenumd.\n"
+        "Exit status: 0 ok, 2 usage, 3 store error.\n";
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fedenumctl zone-load --db DIR [--trust-anchor FILE]... FILE...\n"
+	fprintf(f, "usage: fedenumctl zone-load --db DIR [--trust-anchor FILE]... [--force] "
+	           "FILE...\n"
 	           "       fedenumctl zone-list --db DIR\n"
-	           "       fedenumctl check-zone FILE...\n");
+	           "       fedenumctl check-zone [--trust-anchor FILE]... [--federation FILE]\n"
+	           "                             [--db DIR] [--allow-unsigned] FILE...\n");
 	fe__ctl_query_usage(f);
-	fprintf(f, "\n"
-	           "  zone-load   parse, check and store each zone file (apex from its SOA); a\n"
-	           "              file whose serial is already stored is left as it is. With\n"
-	           "              --trust-anchor FILE (repeatable) every zone is validated\n"
-	           "              through an anchor or its parent's DS first, as fedenumd does\n"
-	           "  zone-list   apex, serial, version, nodes, records, load time, earliest\n"
-	           "              signature expiry and trust state (secure, bogus, last\n"
-	           "              rejection and why) of every stored zone\n"
-	           "  check-zone  parse and check zone files without storing anything\n"
+	fprintf(f, "       fedenumctl --version | --help | COMMAND --help\n"
+	           "\n"
+	           "  zone-load   check and store zone files into a store no fedenumd holds,\n"
+	           "              under the store's trust anchors (zone-load --help)\n"
+	           "  zone-list   the zones of a store, whether each is served, and its trust\n"
+	           "  check-zone  check zone files as a node would (parse, structure, DNSSEC,\n"
+	           "              chain of trust), store nothing (check-zone --help)\n"
 	           "  query       ask a running fedenumd; with --validate, check the answer\n"
 	           "              against the federation's trust anchors (query --help)\n"
 	           "\n"
@@ -46,7 +76,7 @@ static void usage(FILE *f)
 	           "query: 0 answered (and secure), 1 bogus or insecure, 2 usage, 3 no answer.\n");
 }
 
-static void print_zone_error(const char *path, int rc, const struct fe_zone_error *err)
+void fe__ctl_print_zone_error(const char *path, int rc, const struct fe_zone_error *err)
 {
 	const char *file = err->file[0] ? err->file : path;
 	const char *why = err->reason[0] ? err->reason : fe_strerror(rc);
@@ -57,10 +87,11 @@ static void print_zone_error(const char *path, int rc, const struct fe_zone_erro
 }
 
 /* Parse and validate @path; on success *out owns the zone. */
-static int parse_checked(const char *path, struct fe_zone **out, struct fe_zone_error *err)
+static int parse_checked(const char *path, bool force, struct fe_zone **out,
+                         struct fe_zone_error *err)
 {
 	memset(err, 0, sizeof(*err));
-	struct fe_zone_opts zo = {0};
+	struct fe_zone_opts zo = {.force = force};
 	int rc = fe_zone_parse_file(path, &zo, out, err);
 	if (rc)
 		return rc;
@@ -72,63 +103,10 @@ static int parse_checked(const char *path, struct fe_zone **out, struct fe_zone_
 	return rc;
 }
 
-static void zone_summary(const struct fe_zone *z, char *apex, size_t cap)
-{
-	size_t len = 0;
-	const uint8_t *name = fe_zone_apex(z, &len);
-	fe_wire_name_to_str(name, apex, cap);
-}
-
-static int cmd_check(int argc, char **argv)
-{
-	if (argc < 1) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	int code = 0;
-	for (int i = 0; i < argc; i++) {
-		struct fe_zone *z = NULL;
-		struct fe_zone_error err;
-		int rc = parse_checked(argv[i], &z, &err);
-		if (rc) {
-			print_zone_error(argv[i], rc, &err);
-			code = EXIT_ZONE;
-			continue;
-		}
-		char apex[1024];
-		zone_summary(z, apex, sizeof(apex));
-		printf("%s: zone %s serial %u, %llu records: OK\n", argv[i], apex,
-		       fe_zone_serial(z), (unsigned long long)fe_zone_rr_count(z));
-		fe_zone_free(z);
-	}
-	return code;
-}
-
-/* "--db DIR" then the rest. Returns the index of the first non-option or -1. */
-static int db_option(int argc, char **argv, const char **db)
-{
-	static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {NULL, 0, NULL, 0}};
-	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-		if (ch == 'd') {
-			*db = optarg;
-		} else {
-			return -1;
-		}
-	}
-	if (!*db) {
-		fprintf(stderr, "fedenumctl: --db DIR is required\n");
-		return -1;
-	}
-	return optind;
-}
-
+/* Parents-first order of zone files: by the label count of their apex. */
 struct load_file {
 	const char *path;
-	int labels; /* of the apex; parents load first */
+	int labels;
 };
 
 static int by_labels(const void *a, const void *b)
@@ -136,15 +114,11 @@ static int by_labels(const void *a, const void *b)
 	return ((const struct load_file *)a)->labels - ((const struct load_file *)b)->labels;
 }
 
-/* zone-load with trust anchors: the same path as fedenumd (issue #3): every zone validated
- * through an anchor or its parent's stored DS before it is stored; then the chain of every
- * stored zone re-checked (re-delegations). Files are loaded parents first. */
-static int load_trusted(struct fe_store *st, const struct fe_zone_anchors *anchors, int n,
-                        char **paths)
+int fe__ctl_parents_first(int n, char **paths, const char **out)
 {
-	struct load_file *f = calloc((size_t)n, sizeof(*f));
+	struct load_file *f = calloc(n > 0 ? (size_t)n : 1, sizeof(*f));
 	if (f == NULL)
-		return EXIT_STORE;
+		return -1;
 	for (int i = 0; i < n; i++) {
 		char apex[1024] = ".";
 		struct fe_zone_error err;
@@ -155,34 +129,52 @@ static int load_trusted(struct fe_store *st, const struct fe_zone_anchors *ancho
 				f[i].labels += *c == '.' && c[1] != '\0';
 	}
 	qsort(f, (size_t)n, sizeof(*f), by_labels);
+	for (int i = 0; i < n; i++)
+		out[i] = f[i].path;
+	free(f);
+	return 0;
+}
+
+/* zone-load under trust anchors: the same path as fedenumd: every zone validated through an
+ * anchor or its parent's stored DS before it is stored; then the chain of every stored zone
+ * re-checked (re-delegations). Files are loaded parents first. */
+static int load_trusted(struct fe_store *st, const struct fe_zone_anchors *anchors, bool force,
+                        int n, char **paths)
+{
+	const char **order = calloc(n > 0 ? (size_t)n : 1, sizeof(*order));
+	if (order == NULL || fe__ctl_parents_first(n, paths, order) != 0) {
+		free(order);
+		return EXIT_STORE;
+	}
 	struct fe_zone_trust_opts to = {.anchors = anchors};
 	fe_zone_validate_opts_init(&to.validate);
+	struct fe_zone_opts zo = {.force = force};
 	int code = 0;
 	for (int i = 0; i < n; i++) {
 		struct fe_zone_trust_result res;
 		struct fe_zone_error err;
 		memset(&err, 0, sizeof(err));
-		int rc = fe_zone_trust_load(f[i].path, NULL, &to, st, &res, &err);
+		int rc = fe_zone_trust_load(order[i], &zo, &to, st, &res, &err);
 		if (rc == FE_OK && res.outcome == FE_ZONE_TRUST_LOADED)
 			printf("%s: zone %s serial %u: validated through the %s, %llu signatures: "
 			       "stored\n",
-			       f[i].path, res.apex, res.serial, res.trust,
+			       order[i], res.apex, res.serial, res.trust,
 			       (unsigned long long)(res.rep.signatures +
 			                            res.rep.signatures_cached));
 		else if (rc == FE_OK)
 			printf("%s: zone %s serial %u: already current and validated, nothing to "
 			       "do\n",
-			       f[i].path, res.apex, res.serial);
+			       order[i], res.apex, res.serial);
 		else {
-			print_zone_error(f[i].path, rc, &err);
+			fe__ctl_print_zone_error(order[i], rc, &err);
 			if (res.has_previous)
-				fprintf(stderr, "%s: the stored serial %u is kept%s\n", f[i].path,
+				fprintf(stderr, "%s: the stored serial %u is kept%s\n", order[i],
 				        res.previous_serial,
 				        res.previous_served ? " and keeps serving" : "");
 			code = EXIT_ZONE;
 		}
 	}
-	free(f);
+	free(order);
 	struct fe_zone_sweep_report sw;
 	if (fe_zone_trust_sweep(st, anchors, 0, &sw) == FE_OK)
 		printf("trust: %u zones, %u secure, %u bogus, %u unchecked\n", sw.zones, sw.secure,
@@ -192,82 +184,149 @@ static int load_trusted(struct fe_store *st, const struct fe_zone_anchors *ancho
 	return code;
 }
 
-static int cmd_load(int argc, char **argv)
+/* Without anchors (a store that never had any): parse, structure, commit. */
+static int load_plain(struct fe_store *st, bool force, int n, char **paths)
 {
-	static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
-	                                     {"trust-anchor", required_argument, NULL, 't'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {NULL, 0, NULL, 0}};
-	const char *db = NULL;
-	struct fe_zone_anchors *anchors = NULL;
-	int ch, code = 0, rc;
-	if (fe_zone_anchors_create(&anchors) != FE_OK)
-		return EXIT_STORE;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:t:h", opts, NULL)) != -1) {
-		if (ch == 'd') {
-			db = optarg;
-		} else if (ch == 't') {
-			struct fe_zone_error err;
-			memset(&err, 0, sizeof(err));
-			if ((rc = fe_zone_anchors_add_file(anchors, optarg, NULL, &err)) != FE_OK) {
-				print_zone_error(optarg, rc, &err);
-				fe_zone_anchors_destroy(anchors);
-				return EXIT_USAGE;
-			}
-		} else {
-			fe_zone_anchors_destroy(anchors);
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	int first = optind;
-	if (!db || first >= argc) {
-		fe_zone_anchors_destroy(anchors);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	struct fe_store *st = NULL;
-	struct fe_store_opts so = {0};
-	rc = fe_store_open(db, &so, &st);
-	if (rc) {
-		fprintf(stderr, "fedenumctl: cannot open the store %s: %s\n", db, fe_strerror(rc));
-		fe_zone_anchors_destroy(anchors);
-		return EXIT_STORE;
-	}
-	if (fe_zone_anchors_count(anchors) > 0) {
-		code = load_trusted(st, anchors, argc - first, argv + first);
-		goto out;
-	}
-	for (int i = first; i < argc; i++) {
+	int code = 0;
+	for (int i = 0; i < n; i++) {
 		struct fe_zone *z = NULL;
 		struct fe_zone_error err;
-		rc = parse_checked(argv[i], &z, &err);
+		int rc = parse_checked(paths[i], force, &z, &err);
 		if (!rc) {
 			char apex[1024];
-			zone_summary(z, apex, sizeof(apex));
+			size_t len = 0;
+			fe_wire_name_to_str(fe_zone_apex(z, &len), apex, sizeof(apex));
 			uint32_t serial = fe_zone_serial(z);
 			unsigned long long rrs = (unsigned long long)fe_zone_rr_count(z);
 			memset(&err, 0, sizeof(err));
 			rc = fe_zone_commit(z, st, &err);
 			if (rc == FE_OK)
-				printf("%s: zone %s serial %u, %llu records: stored\n", argv[i],
+				printf("%s: zone %s serial %u, %llu records: stored\n", paths[i],
 				       apex, serial, rrs);
 			else if (rc == FE_EEXIST)
 				printf("%s: zone %s serial %u: already current, nothing to do\n",
-				       argv[i], apex, serial);
+				       paths[i], apex, serial);
 			fe_zone_free(z);
 			if (rc == FE_EEXIST)
 				rc = FE_OK;
 		}
 		if (rc) {
-			print_zone_error(argv[i], rc, &err);
+			fe__ctl_print_zone_error(paths[i], rc, &err);
 			code = EXIT_ZONE;
 		}
 	}
+	return code;
+}
+
+/* Open @db for writing with the exclusive lock; a store held by a running fedenumd is
+ * refused with its PID. */
+int fe__ctl_open_exclusive(const char *db, struct fe_store **st)
+{
+	struct fe_store_opts so = {.exclusive = true};
+	int rc = fe_store_open(db, &so, st);
+	if (rc == FE_EBUSY) {
+		fprintf(stderr,
+		        "fedenumctl: the store %s is in use by PID %ld (a running fedenumd?): its "
+		        "store changes only through the node's own checks; load the zone there "
+		        "(its configuration and SIGHUP), or stop it first\n",
+		        db, fe_store_lock_holder(db));
+		return EXIT_STORE;
+	}
+	if (rc) {
+		fprintf(stderr, "fedenumctl: cannot open the store %s: %s\n", db, fe_strerror(rc));
+		return EXIT_STORE;
+	}
+	return 0;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+	static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+	                                     {"trust-anchor", required_argument, NULL, 't'},
+	                                     {"force", no_argument, NULL, 'f'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {"version", no_argument, NULL, 'V'},
+	                                     {NULL, 0, NULL, 0}};
+	const char *db = NULL;
+	struct fe_zone_anchors *given = NULL, *stored = NULL;
+	struct fe_store *st = NULL;
+	bool force = false;
+	int ch, code = 0, rc;
+	if (fe_zone_anchors_create(&given) != FE_OK)
+		return EXIT_STORE;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:t:fhV", opts, NULL)) != -1) {
+		if (ch == 'd') {
+			db = optarg;
+		} else if (ch == 'f') {
+			force = true;
+		} else if (ch == 't') {
+			struct fe_zone_error err;
+			memset(&err, 0, sizeof(err));
+			if ((rc = fe_zone_anchors_add_file(given, optarg, NULL, &err)) != FE_OK) {
+				fe__ctl_print_zone_error(optarg, rc, &err);
+				code = EXIT_USAGE;
+				goto out;
+			}
+		} else if (ch == 'h') {
+			fputs(USAGE_LOAD, stdout);
+			goto out;
+		} else if (ch == 'V') {
+			printf("fedenumctl %s\n", FE__CTL_VERSION);
+			goto out;
+		} else {
+			fputs(USAGE_LOAD, stderr);
+			code = EXIT_USAGE;
+			goto out;
+		}
+	}
+	int first = optind;
+	if (!db || first >= argc) {
+		fputs(USAGE_LOAD, stderr);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	if ((code = fe__ctl_open_exclusive(db, &st)) != 0)
+		goto out;
+	/* The store's own trust (one writer rule): anchors recorded in it apply, always. */
+	rc = fe_zone_anchors_from_store(st, &stored);
+	if (rc != FE_OK && rc != FE_ENOENT) {
+		fprintf(stderr,
+		        "fedenumctl: %s: the trust anchors recorded in the store cannot be "
+		        "read: %s\n",
+		        db, fe_strerror(rc));
+		code = EXIT_STORE;
+		goto out;
+	}
+	const struct fe_zone_anchors *use = stored;
+	if (stored && !fe_zone_anchors_within(given, stored)) {
+		char buf[2048];
+		fe_zone_anchors_describe(stored, buf, sizeof(buf));
+		fprintf(stderr,
+		        "fedenumctl: %s is kept under other trust anchors (%s): refused; "
+		        "the node's configuration decides them (fedenumd records them at "
+		        "start)\n",
+		        db, buf);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	if (!stored && fe_zone_anchors_count(given) > 0) {
+		if ((rc = fe_zone_anchors_save(given, st)) != FE_OK) {
+			fprintf(stderr, "fedenumctl: %s: cannot record the trust anchors: %s\n", db,
+			        fe_strerror(rc));
+			code = EXIT_STORE;
+			goto out;
+		}
+		use = given;
+	}
+	if (use)
+		code = load_trusted(st, use, force, argc - first, argv + first);
+	else
+		code = load_plain(st, force, argc - first, argv + first);
 out:
 	fe_store_close(st);
-	fe_zone_anchors_destroy(anchors);
+	fe_zone_anchors_destroy(given);
+	fe_zone_anchors_destroy(stored);
 	return code;
 }
 
@@ -285,8 +344,24 @@ static void fmt_time(int64_t t, char *buf, size_t cap)
 
 struct list_ctx {
 	struct fe_store *st;
+	bool under_anchors; /* the store records trust anchors: only validated zones serve */
+	int64_t now;
 	unsigned n;
 };
+
+/* What the answer engine does with the zone (server/answer.c's rule under anchors). */
+static const char *served_str(const struct list_ctx *l, const struct fe_store_zone_rec *z)
+{
+	if (!l->under_anchors)
+		return "served";
+	if (!(z->flags & FE_ZONE_VALIDATED))
+		return "NOT-SERVED(unvalidated)";
+	if (z->flags & FE_ZONE_BOGUS)
+		return "NOT-SERVED(bogus)";
+	if (z->sig_expire_s != 0 && z->sig_expire_s <= l->now)
+		return "NOT-SERVED(expired)";
+	return "served";
+}
 
 static bool list_cb(const struct fe_store_zone_rec *z, void *arg)
 {
@@ -295,21 +370,40 @@ static bool list_cb(const struct fe_store_zone_rec *z, void *arg)
 	fe_wire_name_to_str(z->apex, apex, sizeof(apex));
 	fmt_time(z->loaded_at_s, loaded, sizeof(loaded));
 	fmt_time(z->sig_expire_s, expire, sizeof(expire));
-	/* the trust state kept per zone (issue #3): secure / bogus / last rejection and why */
+	/* the trust state kept per zone: secure / bogus / last rejection and why */
 	fe_zone_trust_status(l->st, z->apex, z->apex_len, status, sizeof(status));
-	printf("%-32s %10u %8llu %10llu %10llu %-20s %-20s %s\n", apex, z->serial,
+	printf("%-32s %10u %8llu %10llu %10llu %-20s %-20s %-23s %s\n", apex, z->serial,
 	       (unsigned long long)z->version, (unsigned long long)z->node_count,
-	       (unsigned long long)z->rr_count, loaded, expire, status);
+	       (unsigned long long)z->rr_count, loaded, expire, served_str(l, z), status);
 	l->n++;
 	return true;
 }
 
 static int cmd_list(int argc, char **argv)
 {
+	static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {"version", no_argument, NULL, 'V'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *db = NULL;
-	int first = db_option(argc, argv, &db);
-	if (first < 0 || first != argc) {
-		usage(stderr);
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:hV", opts, NULL)) != -1) {
+		if (ch == 'd') {
+			db = optarg;
+		} else if (ch == 'h') {
+			fputs(USAGE_LIST, stdout);
+			return 0;
+		} else if (ch == 'V') {
+			printf("fedenumctl %s\n", FE__CTL_VERSION);
+			return 0;
+		} else {
+			fputs(USAGE_LIST, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!db || optind != argc) {
+		fputs(USAGE_LIST, stderr);
 		return EXIT_USAGE;
 	}
 	struct fe_store *st = NULL;
@@ -321,13 +415,16 @@ static int cmd_list(int argc, char **argv)
 	}
 	struct fe_store_reader *r = NULL;
 	int code = 0;
-	struct list_ctx l = {.st = st};
+	struct fe_zone_anchors *anchors = NULL;
+	struct list_ctx l = {.st = st, .now = fe_time_wall_s()};
+	l.under_anchors = fe_zone_anchors_from_store(st, &anchors) == FE_OK;
+	fe_zone_anchors_destroy(anchors);
 	rc = fe_store_reader_create(st, &r);
 	if (!rc)
 		rc = fe_store_reader_begin(r);
 	if (!rc) {
-		printf("%-32s %10s %8s %10s %10s %-20s %-20s %s\n", "apex", "serial", "version",
-		       "nodes", "rrs", "loaded-at", "sig-expiry", "trust");
+		printf("%-32s %10s %8s %10s %10s %-20s %-20s %-23s %s\n", "apex", "serial",
+		       "version", "nodes", "rrs", "loaded-at", "sig-expiry", "served", "trust");
 		rc = fe_store_foreach_zone(r, list_cb, &l);
 		fe_store_reader_end(r);
 	}
@@ -355,12 +452,17 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0 ||
+	    strcmp(cmd, "version") == 0) {
+		printf("fedenumctl %s\n", FE__CTL_VERSION);
+		return 0;
+	}
 	if (strcmp(cmd, "zone-load") == 0)
 		return cmd_load(argc - 1, argv + 1);
 	if (strcmp(cmd, "zone-list") == 0)
 		return cmd_list(argc - 1, argv + 1);
 	if (strcmp(cmd, "check-zone") == 0)
-		return cmd_check(argc - 2, argv + 2);
+		return fe__ctl_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "query") == 0)
 		return fe__ctl_query(argc - 1, argv + 1);
 	fprintf(stderr, "fedenumctl: unknown command \"%s\"\n", cmd);

@@ -204,7 +204,8 @@ static void relative_to(const char *base, const char *rel, char *out, size_t cap
 
 /* The `trust-anchors` of a federation.conf; a fedenumd.conf is followed to its
  * `federation` file (one level). */
-static int read_federation(struct qctx *q, const char *path, int depth)
+static int federation_anchors(const char *path, int depth, int (*each)(const char *file, void *arg),
+                              void *arg)
 {
 	config_t cfg;
 	config_init(&cfg);
@@ -224,7 +225,7 @@ static int read_federation(struct qctx *q, const char *path, int depth)
 		if (depth == 0 && config_lookup_string(&cfg, "federation", &fed) == CONFIG_TRUE) {
 			char next[PATH_MAX];
 			relative_to(path, fed, next, sizeof(next));
-			rc = read_federation(q, next, depth + 1);
+			rc = federation_anchors(next, depth + 1, each, arg);
 		} else {
 			fprintf(stderr, "fedenumctl: %s: no trust-anchors\n", path);
 		}
@@ -247,13 +248,29 @@ static int read_federation(struct qctx *q, const char *path, int depth)
 		}
 		char file[PATH_MAX];
 		relative_to(path, rel, file, sizeof(file));
-		if (read_anchor_file(q, file))
+		if (each(file, arg))
 			goto out;
 	}
 	rc = 0;
 out:
 	config_destroy(&cfg);
 	return rc;
+}
+
+int fe__ctl_federation_anchors(const char *path, int (*each)(const char *file, void *arg),
+                               void *arg)
+{
+	return federation_anchors(path, 0, each, arg);
+}
+
+static int anchor_file_cb(const char *file, void *arg)
+{
+	return read_anchor_file(arg, file);
+}
+
+static int read_federation(struct qctx *q, const char *path)
+{
+	return fe__ctl_federation_anchors(path, anchor_file_cb, q);
 }
 
 /* ---- lookups ---------------------------------------------------------------------------- */
@@ -755,6 +772,7 @@ int fe__ctl_query(int argc, char **argv)
 	        {"rfc3263", required_argument, NULL, 'r'},
 	        {"verbose", no_argument, NULL, 'v'},
 	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'X'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct qctx *q = calloc(1, sizeof(*q));
@@ -785,7 +803,7 @@ int fe__ctl_query(int argc, char **argv)
 			break;
 		case 'f':
 			anchors_asked = true;
-			if (read_federation(q, optarg, 0))
+			if (read_federation(q, optarg))
 				goto out;
 			break;
 		case 'r':
@@ -796,6 +814,10 @@ int fe__ctl_query(int argc, char **argv)
 			break;
 		case 'h':
 			query_help(stdout);
+			code = 0;
+			goto out;
+		case 'X':
+			printf("fedenumctl %s\n", FE__CTL_VERSION);
 			code = 0;
 			goto out;
 		default:

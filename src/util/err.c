@@ -38,6 +38,8 @@ const char *fe_strerror(int err)
 		return "not permitted";
 	case FE_EVALIDATE:
 		return "validation failed";
+	case FE_ESERIAL:
+		return "zone serial does not move forward";
 	}
 	return "unknown error";
 }

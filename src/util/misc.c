@@ -50,6 +50,16 @@ int64_t fe_time_wall_s(void)
 	return f ? f : (int64_t)time(NULL);
 }
 
+int fe_serial_cmp(uint32_t a, uint32_t b)
+{
+	if (a == b)
+		return 0;
+	uint32_t d = b - a; /* modulo 2^32 */
+	if (d == 0x80000000u)
+		return 2;
+	return d < 0x80000000u ? -1 : 1;
+}
+
 void fe_time_set_fake_wall_s(int64_t s)
 {
 	atomic_store(&fake_wall_s, s);

@@ -1,8 +1,10 @@
 /* Node blobs, the store transaction, the validation seam and the one-call load. */
 #include "zone_int.h"
 
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct blobbuf {
 	uint8_t *p;
@@ -81,6 +83,122 @@ static int build_blob(struct blobbuf *b, uint16_t flags, const uint8_t *owner, s
 	return FE_OK;
 }
 
+/* Node @i's blob into @b; its key via @key/@klen. */
+static int node_blob(const struct fe_zone *z, size_t i, struct blobbuf *b)
+{
+	const struct fe__znode *n = &z->nodes[i];
+	const uint8_t *name = fe__own_name(n->own) + n->name_off;
+	size_t nl = (size_t)n->own->name_len - n->name_off;
+	bool hashed = z->hashes && !(n->flags & FE_NODE_OCCLUDED);
+	return build_blob(b, n->flags, name, nl, hashed ? z->hashes[i] : NULL,
+	                  hashed ? FE__NSEC3_HASH_LEN : 0, z->recs + n->first, n->count);
+}
+
+static int n3_blob(const struct fe_zone *z, size_t i, struct blobbuf *b)
+{
+	const struct fe__zn3 *n = &z->n3[i];
+	return build_blob(b, 0, fe__own_name(n->own), n->own->name_len, n->hash, FE__NSEC3_HASH_LEN,
+	                  z->n3recs + n->first, n->count);
+}
+
+static void digest_item(EVP_MD_CTX *md, const uint8_t *key, size_t klen, const struct blobbuf *b)
+{
+	uint8_t len[8];
+	fe_store_u32(len, (uint32_t)klen);
+	fe_store_u32(len + 4, (uint32_t)b->len);
+	EVP_DigestUpdate(md, len, sizeof(len));
+	EVP_DigestUpdate(md, key, klen);
+	EVP_DigestUpdate(md, b->p, b->len);
+}
+
+int fe__zone_digest(struct fe_zone *z)
+{
+	if (z->has_digest)
+		return FE_OK;
+	struct blobbuf b = {0};
+	int rc = FE_OK;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		rc = FE_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < z->nnodes && rc == FE_OK; i++)
+		if ((rc = node_blob(z, i, &b)) == FE_OK)
+			digest_item(md, fe__own_key(z->nodes[i].own), z->nodes[i].key_len, &b);
+	for (size_t i = 0; i < z->nn3 && rc == FE_OK; i++)
+		if ((rc = n3_blob(z, i, &b)) == FE_OK)
+			digest_item(md, z->n3[i].hash, FE__NSEC3_HASH_LEN, &b);
+	unsigned int dl = 0;
+	if (rc == FE_OK && EVP_DigestFinal_ex(md, z->digest, &dl) == 1 && dl == sizeof(z->digest))
+		z->has_digest = true;
+	else if (rc == FE_OK)
+		rc = FE_ENOMEM;
+out:
+	EVP_MD_CTX_free(md);
+	free(b.p);
+	return rc;
+}
+
+static bool digest_known(const uint8_t *d)
+{
+	for (size_t i = 0; i < 32; i++)
+		if (d[i])
+			return true;
+	return false;
+}
+
+int fe__zone_replace_policy(struct fe_zone *z, const struct fe_store_zone_rec *cur,
+                            struct fe_zone_error *err)
+{
+	bool cur_valid = cur->flags & FE_ZONE_VALIDATED;
+	bool new_valid = z->flags & FE_ZONE_VALIDATED;
+	if (cur_valid && !new_valid) {
+		fe__zone_err(err, z->apex_str, 0,
+		             "zone %s: the stored serial %u was validated through the federation "
+		             "chain of trust; serial %u was not, and an unvalidated version never "
+		             "replaces a validated one (load it through the trust anchors)",
+		             z->apex_str, cur->serial, z->serial);
+		return FE_EPERM;
+	}
+	int cmp = fe_serial_cmp(z->serial, cur->serial);
+	if (cmp == 0) {
+		int rc = fe__zone_digest(z);
+		if (rc != FE_OK)
+			return rc;
+		bool same = !digest_known(cur->digest) ||
+		            memcmp(cur->digest, z->digest, sizeof(z->digest)) == 0;
+		if (new_valid && !cur_valid)
+			return FE_OK; /* the same serial, now validated: replaces the unchecked one
+			               */
+		if (same)
+			return FE_EEXIST;
+		if (z->force)
+			return FE_OK;
+		fe__zone_err(err, z->apex_str, 0,
+		             "zone %s: serial %u is already stored with different content: refused "
+		             "(raise the SOA serial; --force replaces it on purpose)",
+		             z->apex_str, z->serial);
+		return FE_ESERIAL;
+	}
+	if (cmp == 1 || z->force)
+		return FE_OK;
+	fe__zone_err(err, z->apex_str, 0,
+	             "zone %s: serial %u %s the stored serial %u (RFC 1982): refused, the stored "
+	             "version keeps serving (--force rolls back on purpose)",
+	             z->apex_str, z->serial, cmp < 0 ? "is older than" : "is not comparable with",
+	             cur->serial);
+	return FE_ESERIAL;
+}
+
+bool fe_zone_file_matches(const char *path, uint64_t size, int64_t mtime_ns)
+{
+	struct stat sb;
+	if (size == 0 || mtime_ns == 0 || stat(path, &sb) != 0)
+		return false;
+	int64_t m = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+	return (uint64_t)sb.st_size == size && m == mtime_ns;
+}
+
 static void log_load(const struct fe_zone *z, uint64_t store_us)
 {
 	fe_log_info("zone %s serial %u loaded: %llu records, %zu nodes, %zu nsec3, parse %.2f s, "
@@ -104,7 +222,7 @@ int fe_zone_commit(struct fe_zone *z, struct fe_store *st, struct fe_zone_error 
 	struct fe_store_writer *w = NULL;
 	struct blobbuf b = {0};
 	uint64_t t0 = fe_time_mono_us();
-	uint32_t cur;
+	EVP_MD_CTX *md = NULL;
 	int rc;
 
 	rc = fe_store_writer_begin(st, z->apex, z->apex_len, &w);
@@ -112,42 +230,67 @@ int fe_zone_commit(struct fe_zone *z, struct fe_store *st, struct fe_zone_error 
 		fe__zone_err(err, z->apex_str, 0, "store: %s", fe_strerror(rc));
 		return rc;
 	}
-	if (fe_store_writer_current_serial(w, &cur) == FE_OK && cur == z->serial) {
-		fe_store_writer_abort(w);
-		fe_log_info("zone %s serial %u already stored: nothing to do", z->apex_str,
-		            z->serial);
-		return FE_EEXIST;
+	struct fe_store_zone_rec cur;
+	if (fe_store_writer_current(w, &cur) == FE_OK) {
+		rc = fe__zone_replace_policy(z, &cur, err);
+		if (rc != FE_OK)
+			fe_store_writer_abort(w);
+		if (rc == FE_EEXIST) {
+			fe_log_info("zone %s serial %u already stored: nothing to do", z->apex_str,
+			            z->serial);
+			/* Remember the file, so that a restart skips it without parsing. */
+			if (cur.src_size != z->src_size || cur.src_mtime_ns != z->src_mtime_ns)
+				fe_store_zone_set_source(st, z->apex, z->apex_len, cur.version,
+				                         z->src_size, z->src_mtime_ns);
+		}
+		if (rc != FE_OK)
+			return rc;
+		if (z->force && fe_serial_cmp(z->serial, cur.serial) != 1)
+			fe_log_warn("zone %s: serial %u replaces the stored serial %u on purpose "
+			            "(forced)",
+			            z->apex_str, z->serial, cur.serial);
 	}
 	fe_log_info("zone %s serial %u: storing version (%zu nodes)", z->apex_str, z->serial,
 	            z->nnodes);
 
+	md = z->has_digest ? NULL : EVP_MD_CTX_new();
+	if (!z->has_digest && (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)) {
+		rc = FE_ENOMEM;
+		fe__zone_err(err, z->apex_str, 0, "store: %s", fe_strerror(rc));
+		goto out_abort;
+	}
 	for (size_t i = 0; i < z->nnodes; i++) {
 		const struct fe__znode *n = &z->nodes[i];
-		const uint8_t *name = fe__own_name(n->own) + n->name_off;
-		size_t nl = (size_t)n->own->name_len - n->name_off;
-		bool hashed = z->hashes && !(n->flags & FE_NODE_OCCLUDED);
-		rc = build_blob(&b, n->flags, name, nl, hashed ? z->hashes[i] : NULL,
-		                hashed ? FE__NSEC3_HASH_LEN : 0, z->recs + n->first, n->count);
+		rc = node_blob(z, i, &b);
 		if (rc == FE_OK)
 			rc = fe_store_writer_put_node(w, fe__own_key(n->own), n->key_len, b.p,
 			                              b.len);
 		if (rc != FE_OK) {
 			char s[1100];
-			fe_wire_name_to_str(name, s, sizeof(s));
+			fe_wire_name_to_str(fe__own_name(n->own) + n->name_off, s, sizeof(s));
 			fe__zone_err(err, z->apex_str, 0, "store %s: %s", s, fe_strerror(rc));
 			goto out_abort;
 		}
+		if (md)
+			digest_item(md, fe__own_key(n->own), n->key_len, &b);
 	}
 	for (size_t i = 0; i < z->nn3; i++) {
 		const struct fe__zn3 *n = &z->n3[i];
-		rc = build_blob(&b, 0, fe__own_name(n->own), n->own->name_len, n->hash,
-		                FE__NSEC3_HASH_LEN, z->n3recs + n->first, n->count);
+		rc = n3_blob(z, i, &b);
 		if (rc == FE_OK)
 			rc = fe_store_writer_put_nsec3(w, n->hash, FE__NSEC3_HASH_LEN, b.p, b.len);
 		if (rc != FE_OK) {
 			fe__zone_err(err, z->apex_str, 0, "store NSEC3: %s", fe_strerror(rc));
 			goto out_abort;
 		}
+		if (md)
+			digest_item(md, n->hash, FE__NSEC3_HASH_LEN, &b);
+	}
+	if (md) {
+		unsigned int dl = 0;
+		z->has_digest = EVP_DigestFinal_ex(md, z->digest, &dl) == 1 && dl == 32;
+		EVP_MD_CTX_free(md);
+		md = NULL;
 	}
 
 	struct fe_store_zone_rec rec;
@@ -170,6 +313,10 @@ int fe_zone_commit(struct fe_zone *z, struct fe_store *st, struct fe_zone_error 
 	rec.apex_len = (uint8_t)z->apex_len;
 	memcpy(rec.apex, z->apex, z->apex_len);
 	rec.apex_labels = z->apex_labels;
+	if (z->has_digest)
+		memcpy(rec.digest, z->digest, sizeof(rec.digest));
+	rec.src_size = z->src_size;
+	rec.src_mtime_ns = z->src_mtime_ns;
 	free(b.p);
 	rc = fe_store_writer_commit(w, &rec); /* frees w */
 	if (rc != FE_OK) {
@@ -180,6 +327,7 @@ int fe_zone_commit(struct fe_zone *z, struct fe_store *st, struct fe_zone_error 
 	return FE_OK;
 
 out_abort:
+	EVP_MD_CTX_free(md);
 	free(b.p);
 	fe_store_writer_abort(w);
 	return rc;

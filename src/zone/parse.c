@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define DEFAULT_MAX_RECORDS 50000000ull
 #define DEFAULT_MAX_LINE    65535u
@@ -658,6 +659,16 @@ int fe_zone_parse_file(const char *path, const struct fe_zone_opts *opts, struct
 		goto out;
 	}
 	c->z = z;
+	z->force = opts->force;
+	{
+		/* Before reading: a file changed while being read looks changed next time. */
+		struct stat sb;
+		if (stat(path, &sb) == 0) {
+			z->src_size = (uint64_t)sb.st_size;
+			z->src_mtime_ns =
+			        (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+		}
+	}
 	c->err = err;
 	c->max_records = opts->max_records ? opts->max_records : DEFAULT_MAX_RECORDS;
 	c->max_line = opts->max_line_bytes ? opts->max_line_bytes : DEFAULT_MAX_LINE;
@@ -721,4 +732,9 @@ uint32_t fe_zone_serial(const struct fe_zone *z)
 uint64_t fe_zone_rr_count(const struct fe_zone *z)
 {
 	return z->nrecs + z->n3recs_len;
+}
+
+bool fe_zone_is_signed(const struct fe_zone *z)
+{
+	return (z->flags & FE_ZONE_SIGNED) != 0;
 }

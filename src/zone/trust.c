@@ -487,8 +487,12 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 		if (fe_zone_peek_soa(path, apex, sizeof(apex), &serial, &perr) == FE_OK &&
 		    apex_wire(apex, w, &wl)) {
 			int kl = fe_wire_name_key(w, wl, key, sizeof(key));
+			/* ... and the file is the one it was stored from (size and mtime): an
+			 * edited file with an unchanged serial is parsed, and refused if it
+			 * differs. */
 			if (kl > 0 && current_rec(st, key, (size_t)kl, &cur, &have_cur) == FE_OK &&
-			    have_cur && cur.serial == serial && (cur.flags & FE_ZONE_VALIDATED)) {
+			    have_cur && cur.serial == serial && (cur.flags & FE_ZONE_VALIDATED) &&
+			    fe_zone_file_matches(path, cur.src_size, cur.src_mtime_ns)) {
 				say(res->apex, sizeof(res->apex), "%s", apex);
 				res->serial = serial;
 				res->has_previous = true;
@@ -521,7 +525,8 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 					say(reason, sizeof(reason), "%s:%lu: %s",
 					    err->file[0] ? err->file : path, err->line,
 					    err->reason[0] ? err->reason : fe_strerror(rc));
-					note_failure(st, wire, wl, 0, now, found, reason);
+					if (!topts->dry_run)
+						note_failure(st, wire, wl, 0, now, found, reason);
 					res->has_previous = found;
 					res->previous_serial = found ? cur.serial : 0;
 					res->previous_served = found && served(&cur, now);
@@ -546,10 +551,27 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 	if (rc != FE_OK)
 		goto out_failed;
 
-	if (have_cur && cur.serial == z->serial && (cur.flags & FE_ZONE_VALIDATED)) {
-		res->outcome = FE_ZONE_TRUST_UNCHANGED;
-		rc = FE_OK;
-		goto out;
+	if (have_cur) {
+		/* The replacement policy as if validated (it will be, or it is not stored):
+		 * same serial and content is a no-op, a serial that does not move forward is
+		 * refused before any signature is verified. */
+		uint32_t flags = z->flags;
+		z->flags |= FE_ZONE_VALIDATED;
+		rc = fe__zone_replace_policy(z, &cur, err);
+		z->flags = flags;
+		if (rc == FE_EEXIST) {
+			if (!topts->dry_run)
+				fe_store_zone_set_source(st, z->apex, z->apex_len, cur.version,
+				                         z->src_size, z->src_mtime_ns);
+			res->outcome = FE_ZONE_TRUST_UNCHANGED;
+			rc = FE_OK;
+			goto out;
+		}
+		if (rc != FE_OK) {
+			say(err->file, sizeof(err->file), "%s", path);
+			err->line = 0;
+			goto out_failed;
+		}
 	}
 
 	c = malloc(sizeof(*c));
@@ -597,15 +619,9 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 	z->sig_expire_s = chain_expiry(own, c->parent_expire_s);
 	res->expire_s = z->sig_expire_s;
 
-	if (have_cur && cur.serial == z->serial) {
-		/* Same serial stored without validation: fe_zone_commit would keep it (a no-op);
-		 * it was not served under anchors anyway, so replace it. */
-		rc = fe_store_drop_zone(st, z->apex, z->apex_len);
-		if (rc != FE_OK && rc != FE_ENOENT) {
-			fe__zone_err(err, path, 0, "%s: store: drop the unvalidated version: %s",
-			             z->apex_str, fe_strerror(rc));
-			goto out;
-		}
+	if (topts->dry_run) {
+		res->outcome = FE_ZONE_TRUST_LOADED;
+		goto out;
 	}
 	rc = fe_zone_commit(z, st, err);
 	if (rc == FE_EEXIST) {
@@ -633,7 +649,7 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 	goto out;
 
 out_failed:
-	if (rc != FE_ENOMEM) {
+	if (rc != FE_ENOMEM && !topts->dry_run) {
 		char reason[sizeof(err->reason) + 300];
 		if (err->line)
 			say(reason, sizeof(reason), "serial %u: %s:%lu: %s", z->serial, err->file,

@@ -292,3 +292,130 @@ out:
 	fclose(fp);
 	return rc;
 }
+
+/* ---- the anchors a store is kept under ---------------------------------------------
+ * meta "trust-anchors": "FEA1" then per record: u8 owner_len, owner (wire, lowercased),
+ * u16 type, u16 rdlen, rdata (big-endian lengths). */
+
+static const char META_ANCHORS[] = "trust-anchors";
+#define ANCHORS_MAGIC "FEA1"
+
+static int ser_list(uint8_t **buf, size_t *len, size_t *cap, const struct owner_set *s,
+                    uint16_t type, const struct fe_zone_rdata *l, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		size_t need = 1 + s->name_len + 4 + l[k].len;
+		if (*cap - *len < need) {
+			size_t nc = (*cap + need) * 2;
+			uint8_t *nb = realloc(*buf, nc);
+			if (nb == NULL)
+				return FE_ENOMEM;
+			*buf = nb;
+			*cap = nc;
+		}
+		uint8_t *p = *buf + *len;
+		*p++ = (uint8_t)s->name_len;
+		memcpy(p, s->name, s->name_len);
+		p += s->name_len;
+		fe_store_be16(p, type);
+		fe_store_be16(p + 2, l[k].len);
+		memcpy(p + 4, l[k].data, l[k].len);
+		*len += need;
+	}
+	return FE_OK;
+}
+
+int fe_zone_anchors_save(const struct fe_zone_anchors *a, struct fe_store *st)
+{
+	size_t cap = 256, len = 4;
+	uint8_t *buf = malloc(cap);
+	int rc = FE_OK;
+	if (buf == NULL)
+		return FE_ENOMEM;
+	memcpy(buf, ANCHORS_MAGIC, 4);
+	for (size_t i = 0; a && i < a->n && rc == FE_OK; i++) {
+		const struct owner_set *s = &a->set[i];
+		rc = ser_list(&buf, &len, &cap, s, FE_T_DS, s->ds, s->nds);
+		if (rc == FE_OK)
+			rc = ser_list(&buf, &len, &cap, s, FE_T_DNSKEY, s->dnskey, s->ndnskey);
+	}
+	if (rc == FE_OK)
+		rc = fe_store_meta_put(st, META_ANCHORS, buf, fe_zone_anchors_count(a) ? len : 0);
+	free(buf);
+	return rc;
+}
+
+int fe_zone_anchors_from_store(struct fe_store *st, struct fe_zone_anchors **out)
+{
+	size_t len = 0;
+	uint8_t *buf = NULL;
+	*out = NULL;
+	int rc = fe_store_meta_get(st, META_ANCHORS, NULL, 0, &len);
+	if (rc != FE_OK)
+		return rc;
+	if (len < 4 || (buf = malloc(len)) == NULL)
+		return len < 4 ? FE_EFORMAT : FE_ENOMEM;
+	rc = fe_store_meta_get(st, META_ANCHORS, buf, len, &len);
+	if (rc == FE_OK && memcmp(buf, ANCHORS_MAGIC, 4) != 0)
+		rc = FE_EFORMAT;
+	if (rc == FE_OK)
+		rc = fe_zone_anchors_create(out);
+	size_t o = 4;
+	while (rc == FE_OK && o < len) {
+		size_t nl = buf[o];
+		if (len - o < 1 + nl + 4) {
+			rc = FE_EFORMAT;
+			break;
+		}
+		const uint8_t *owner = buf + o + 1;
+		uint16_t type = fe_load_be16(owner + nl);
+		size_t rdlen = fe_load_be16(owner + nl + 2);
+		if (len - o - 1 - nl - 4 < rdlen) {
+			rc = FE_EFORMAT;
+			break;
+		}
+		rc = fe_zone_anchors_add(*out, owner, nl, type, owner + nl + 4, rdlen);
+		if (rc == FE_EINVAL)
+			rc = FE_EFORMAT;
+		o += 1 + nl + 4 + rdlen;
+	}
+	free(buf);
+	if (rc == FE_OK && fe_zone_anchors_count(*out) == 0)
+		rc = FE_ENOENT;
+	if (rc != FE_OK) {
+		fe_zone_anchors_destroy(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static bool in_list(const struct fe_zone_rdata *l, size_t n, const struct fe_zone_rdata *x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (l[i].len == x->len && memcmp(l[i].data, x->data, x->len) == 0)
+			return true;
+	return false;
+}
+
+bool fe_zone_anchors_within(const struct fe_zone_anchors *a, const struct fe_zone_anchors *b)
+{
+	for (size_t i = 0; a && i < a->n; i++) {
+		const struct owner_set *s = &a->set[i];
+		const struct owner_set *t = b ? find_owner(b, s->name) : NULL;
+		if (t == NULL && (s->nds || s->ndnskey))
+			return false;
+		for (size_t k = 0; k < s->nds; k++)
+			if (!in_list(t->ds, t->nds, &s->ds[k]))
+				return false;
+		for (size_t k = 0; k < s->ndnskey; k++)
+			if (!in_list(t->dnskey, t->ndnskey, &s->dnskey[k]))
+				return false;
+	}
+	return true;
+}
+
+bool fe_zone_anchors_equal(const struct fe_zone_anchors *a, const struct fe_zone_anchors *b)
+{
+	return fe_zone_anchors_count(a) == fe_zone_anchors_count(b) &&
+	       fe_zone_anchors_within(a, b) && fe_zone_anchors_within(b, a);
+}

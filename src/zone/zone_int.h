@@ -130,7 +130,28 @@ struct fe_zone {
 	uint64_t stale_nsec3;
 
 	uint64_t parse_us; /* parse and build time */
+
+	/* The master file (for "unchanged since stored") and the commit policy. */
+	uint64_t src_size;
+	int64_t src_mtime_ns;
+	bool force; /* fe_zone_opts.force */
+	bool has_digest;
+	uint8_t digest[32]; /* fe__zone_digest, computed once */
 };
+
+/* SHA-256 over the node keys and blobs that a commit would write (computed once, then kept
+ * in @z). FE_OK or FE_ENOMEM / FE_ERANGE. */
+int fe__zone_digest(struct fe_zone *z);
+
+/* The serial and trust policy of replacing @cur (the stored current version) by @z:
+ *  - a validated version is never replaced by one that was not validated (FE_EPERM);
+ *  - same serial and same content: nothing to do (FE_EEXIST); same serial, stored without
+ *    validation, new one validated: replace (FE_OK);
+ *  - a serial that does not move forward (RFC 1982), or the same serial with other content:
+ *    FE_ESERIAL, unless z->force.
+ * @err names the zone, both serials and the way out. */
+int fe__zone_replace_policy(struct fe_zone *z, const struct fe_store_zone_rec *cur,
+                            struct fe_zone_error *err);
 
 /* Arena allocation from the zone's chunks (8-byte aligned); NULL when out of memory. */
 void *fe__zone_alloc(struct fe_zone *z, size_t n);

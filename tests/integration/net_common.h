@@ -167,6 +167,29 @@ static inline long nc_rss_kb(pid_t pid)
 	return kb;
 }
 
+/* Run `sh -c @cmd` with stdout and stderr into <dir>/run.out, read back into @out (NUL
+ * terminated). Returns the exit status (fe_test_sh). */
+static inline int nc_run(const char *dir, char *out, size_t cap, const char *cmd)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/run.out", dir);
+	int st = fe_test_sh("%s >'%s' 2>&1", cmd, path);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f);
+	size_t n = fread(out, 1, cap - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	return st;
+}
+
+/* `fedenumctl @args` through nc_run. */
+static inline int nc_ctl(const char *dir, const char *args, char *out, size_t cap)
+{
+	char cmd[8192];
+	snprintf(cmd, sizeof(cmd), "%s %s", FE_TEST_FEDENUMCTL, args);
+	return nc_run(dir, out, cap, cmd);
+}
+
 /* A framed (2-byte length) query for TCP into @out; returns the total length. */
 static inline size_t nc_tcp_query(const char *name, uint16_t type, uint16_t id, uint8_t *out,
                                   size_t cap)

@@ -174,7 +174,8 @@ Test(daemon, failing_zone_at_start_does_not_stop_the_daemon)
 	char where[600];
 	snprintf(where, sizeof(where), "%s:4: ", bad);
 	cr_assert_eq(fe_test_daemon_log_count(&d, where), 1, "no error naming %s", where);
-	cr_assert_eq(fe_test_daemon_log_count(&d, "(1 loaded, 0 unchanged, 1 failed)"), 1);
+	cr_assert_eq(fe_test_daemon_log_count(&d, "(1 loaded, 0 unchanged, 1 failed, 0 refused)"),
+	             1);
 	cr_assert_eq(soa_serial(), 5);
 	cr_assert_eq(rcode_of("x.broken.test.", LDNS_RR_TYPE_AAAA), LDNS_RCODE_REFUSED);
 }
@@ -234,15 +235,9 @@ Test(daemon, sigint_exits_0)
 /* Run --check-config on @conf; returns the exit status, stderr+stdout in @out. */
 static int check_config(const char *conf, char *out, size_t cap)
 {
-	char log[600];
-	snprintf(log, sizeof(log), "%s/check.out", dir);
-	int st = fe_test_sh("'%s' --check-config -c '%s' >'%s' 2>&1", FE_TEST_FEDENUMD, conf, log);
-	FILE *f = fopen(log, "r");
-	cr_assert_not_null(f);
-	size_t n = fread(out, 1, cap - 1, f);
-	out[n] = '\0';
-	fclose(f);
-	return st;
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "'%s' --check-config -c '%s'", FE_TEST_FEDENUMD, conf);
+	return nc_run(dir, out, cap, cmd);
 }
 
 static void expect_refused(const char *conf_body, const char *fed_body, const char *where_file,
@@ -301,12 +296,20 @@ Test(daemon, check_config_errors_with_file_and_line)
 	               "clients = [\"127.0.0.1/8\"];\n"
 	               "members = ( { name = \"registry\"; role = \"registry\"; } );\n",
 	               "federation.conf", 2, "prefix with host bits");
-	expect_refused("federation = \"federation.conf\";\n",
-	               "name = \"t\";\n"
-	               "members = ( { name = \"registry\"; role = \"registry\"; } );\n"
-	               "zones = ( { apex = \"net.test.\"; member = \"registry\";\n"
-	               "            file = \"nope.zone\"; } );\n",
-	               "federation.conf", 4, "missing zone file");
+	/* A missing zone file fails that zone only (issue #10): a warning with file:line. */
+	{
+		char mconf[512], fed[512], mout[8192], want[700];
+		snprintf(mconf, sizeof(mconf), "%s/fedenumd.conf", dir);
+		snprintf(fed, sizeof(fed), "%s/federation.conf", dir);
+		nc_write_file(mconf, "federation = \"federation.conf\";\n");
+		nc_write_file(fed, "name = \"t\";\n"
+		                   "members = ( { name = \"registry\"; role = \"registry\"; } );\n"
+		                   "zones = ( { apex = \"net.test.\"; member = \"registry\";\n"
+		                   "            file = \"nope.zone\"; } );\n");
+		cr_assert_eq(check_config(mconf, mout, sizeof(mout)), 0, "%s", mout);
+		snprintf(want, sizeof(want), "warning: %s/federation.conf:4: zones.file", dir);
+		cr_assert_not_null(strstr(mout, want), "%s", mout);
+	}
 	expect_refused("federation = \"federation.conf\";\n",
 	               "name = \"t\";\n"
 	               "members = ( { name = \"registry\"; role = \"registry\"; } );\n"

@@ -48,10 +48,12 @@ Test(net_queries, udp_tcp_and_ipv6)
 	cr_assert_eq(fe_test_daemon_log_count(&d, "started: listening on 127.0.0.1@"), 1);
 }
 
-Test(net_queries, demo_federation_without_configuration)
+Test(net_queries, demo_federation_by_its_configuration)
 {
-	/* No -c and no --zone: the demo federation (fe_test adds --db/--listen only). */
-	cr_assert_eq(fe_test_daemon_start(&d, NULL, NULL), 0);
+	/* The demo federation starts only when asked for: -c federation/fedenumd.conf (fe_test
+	 * adds --db/--listen, which override the file's). */
+	const char *argv[] = {"-c", FE_TEST_SRC "/federation/fedenumd.conf", NULL};
+	cr_assert_eq(fe_test_daemon_start(&d, NULL, argv), 0);
 	ldns_pkt *p = fe_test_query(d.host, d.port, "1.0.0.0.0.0.1.5.5.5.1.e164.fed.",
 	                            LDNS_RR_TYPE_NAPTR, FE_TQ_DO, 0);
 	cr_assert_not_null(p);

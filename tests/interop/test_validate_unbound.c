@@ -474,19 +474,12 @@ static int ctl(char *out, size_t cap, const char *fmt, ...)
 {
 	if (!tmp[0])
 		fe_test_mkdtemp(tmp, sizeof(tmp));
-	char args[2048], path[300];
+	char args[2048];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	snprintf(path, sizeof(path), "%s/ctl.out", tmp);
-	int st = fe_test_sh("%s %s >'%s' 2>&1", FE_TEST_FEDENUMCTL, args, path);
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f);
-	size_t n = fread(out, 1, cap - 1, f);
-	out[n] = '\0';
-	fclose(f);
-	return st;
+	return nc_ctl(tmp, args, out, cap);
 }
 
 Test(ub, fedenumctl_query_validate)

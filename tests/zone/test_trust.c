@@ -71,11 +71,15 @@ static void wire(const char *name, uint8_t *out, size_t *len)
 	*len = o;
 }
 
+/* Rolling a zone back on purpose (fe_zone_opts.force) for the next load() calls. */
+static bool forcing;
+
 static int load(const char *fixture, struct fe_zone_trust_result *res, struct fe_zone_error *e)
 {
 	char path[512];
+	struct fe_zone_opts zo = {.force = forcing};
 	snprintf(path, sizeof(path), "%s/%s.signed", TD, fixture);
-	return fe_zone_trust_load(path, NULL, &topts, st, res, e);
+	return fe_zone_trust_load(path, &zo, &topts, st, res, e);
 }
 
 static void load_ok(const char *fixture, enum fe_zone_trust_outcome want)
@@ -438,8 +442,14 @@ Test(trust, redelegation_followed_by_the_sweep)
 	cr_assert_eq(rep.secure, 3);
 	cr_assert(served(ZA));
 
-	/* The registry goes back to v1 (the DS of key a): a-v2 (key a2) breaks. */
+	/* The registry goes back to v1 (the DS of key a), a lower serial: refused, unless
+	 * forced; then a-v2 (key a2) breaks. */
+	struct fe_zone_error se;
+	cr_assert_eq(load("registry-v1", &res, &se), FE_ESERIAL);
+	cr_assert_not_null(strstr(se.reason, "is older than the stored serial"), "%s", se.reason);
+	forcing = true;
 	load_ok("registry-v1", FE_ZONE_TRUST_LOADED);
+	forcing = false;
 	cr_assert_eq(fe_zone_trust_sweep(st, anchors, 0, &rep), FE_OK);
 	cr_assert_eq(rep.suspended, 1);
 	cr_assert_not(served(ZA));

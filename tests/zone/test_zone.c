@@ -711,8 +711,14 @@ Test(zone, same_serial_is_a_noop_new_serial_replaces)
 	struct fe_zone_error e;
 	const char *p = write_file("v1.zone", "%swww IN A 192.0.2.1\n", HDR);
 	cr_assert_eq(fe_zone_load_file(p, NULL, st, &e), FE_OK);
-	p = write_file("v1b.zone", "%sother IN A 192.0.2.2\n", HDR);
+	/* The same serial and content from another file: nothing to do. */
+	p = write_file("v1copy.zone", "%swww IN A 192.0.2.1\n", HDR);
 	cr_assert_eq(fe_zone_load_file(p, NULL, st, &e), FE_EEXIST);
+	/* The same serial with other content: refused (the serial must move forward). */
+	p = write_file("v1b.zone", "%sother IN A 192.0.2.2\n", HDR);
+	cr_assert_eq(fe_zone_load_file(p, NULL, st, &e), FE_ESERIAL);
+	cr_assert_not_null(strstr(e.reason, "already stored with different content"), "%s",
+	                   e.reason);
 
 	struct fe_store_reader *r;
 	const struct fe_store_zone_rec *zr;
@@ -737,8 +743,30 @@ Test(zone, same_serial_is_a_noop_new_serial_replaces)
 	cr_assert_eq(fe_store_get_node(r, zr, w.b, w.len, &n), FE_ENOENT);
 	cr_assert_eq(fe_store_get_node(r, zr, o.b, o.len, &n), FE_OK);
 	fe_store_reader_end(r);
+
+	/* Back to serial 1: refused, unless forced (a rollback on purpose). */
+	p = write_file("v1.zone", "%swww IN A 192.0.2.1\n", HDR);
+	cr_assert_eq(fe_zone_load_file(p, NULL, st, &e), FE_ESERIAL);
+	struct fe_zone_opts force = {.force = true};
+	cr_assert_eq(fe_zone_load_file(p, &force, st, &e), FE_OK, "%s", e.reason);
+	cr_assert_eq(fe_store_reader_begin(r), FE_OK);
+	cr_assert_eq(fe_store_get_zone(r, a.b, a.len, &zr), FE_OK);
+	cr_assert_eq(zr->serial, 1);
+	fe_store_reader_end(r);
 	fe_store_reader_destroy(r);
 	fe_store_close(st);
+}
+
+Test(zone, serial_arithmetic_rfc1982)
+{
+	cr_assert_eq(fe_serial_cmp(1, 1), 0);
+	cr_assert_eq(fe_serial_cmp(1, 2), -1);
+	cr_assert_eq(fe_serial_cmp(2, 1), 1);
+	cr_assert_eq(fe_serial_cmp(0xffffffffu, 0), -1, "wraps: 0 follows 2^32-1");
+	cr_assert_eq(fe_serial_cmp(0, 0xffffffffu), 1);
+	cr_assert_eq(fe_serial_cmp(0, 0x80000000u), 2, "2^31 apart: undefined");
+	cr_assert_eq(fe_serial_cmp(0, 0x7fffffffu), -1);
+	cr_assert_eq(fe_serial_cmp(0x80000001u, 0), -1);
 }
 
 Test(zone, validate_structure)
