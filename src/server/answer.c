@@ -15,6 +15,14 @@
  *    DS at the cut is answered from the parent (RFC 4035 §3.1.4.1). A CNAME chain that runs
  *    into such a name gets SERVFAIL too; a chain that leaves the held zones ends there with
  *    NOERROR and what was found (RFC 1034 §4.3.2 step 3a), as an authoritative server does.
+ *  - DNAME (RFC 6672): a name below a DNAME gets the DNAME (with RRSIGs under DO), the CNAME
+ *    synthesized from it (TTL of the DNAME, never signed) and the chase of that CNAME like
+ *    any other (same chain limit); YXDOMAIN when the new name exceeds 255 octets. Zones with
+ *    names below a DNAME are refused at load, so nothing occluded is ever looked up.
+ *  - TTLs: stored capped at the RRSIG original TTL (zone/commit.c); under federation trust
+ *    also cut to the time left before the zone's chain expiry (cap_ttl). NSEC/NSEC3 in
+ *    denials at most min(SOA TTL, MINIMUM) like the SOA beside them (RFC 9077).
+ *  - Additional section: see add_glue (under trust only validated data, never glue).
  *  - Header: RA=1, AA=0, QNAME case as received. AD=0, except under federation trust
  *    (opts->require_validated, issue #3): AD=1 when the query set DO or AD (RFC 6840
  *    §5.7), since only validated, unexpired zones are then held; other zones are passed
