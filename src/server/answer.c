@@ -334,8 +334,10 @@ static enum step follow_dname(struct fe__ans *a, const struct fe_store_zone_rec 
 		fe__ans_store_failed(a, FE_EFORMAT, "DNAME rdata");
 		return ST_SERVFAIL;
 	}
-	if (add_item(a, FE_SEC_ANSWER, ce->owner, zone, rs, rs->ttl, sig_flag(a)) <= 0)
-		return ST_HIT; /* this DNAME again (a loop), or no room left */
+	/* Once per answer; a chain may pass the same DNAME again for another name (a real
+	 * loop ends at the chain limit). */
+	if (add_item(a, FE_SEC_ANSWER, ce->owner, zone, rs, rs->ttl, sig_flag(a)) < 0)
+		return ST_HIT; /* no room left */
 	size_t plen = (size_t)(fe__name_suffix(n, ce_labels) - n->name);
 	if (plen + rdlen > FE_WIRE_NAME_MAX)
 		return ST_YXDOMAIN;
