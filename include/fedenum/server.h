@@ -60,6 +60,9 @@ struct fe_answer_opts {
 	 *    its own NXDOMAIN when it no longer delegates), with EDE 6 (bogus) or 5 (not
 	 *    validated) on a SERVFAIL;
 	 *  - a zone whose sig_expire_s has passed gives SERVFAIL with EDE 7 for names in it;
+	 *  - TTLs of signed RRsets are cut to the time left before sig_expire_s (RFC 4035
+	 *    §5.3.3), and the additional section takes addresses only from validated held
+	 *    zones (the one authoritative for the target), never glue or occluded data;
 	 *  - AD=1 on answers when the query set DO or AD (RFC 6840 §5.7).
 	 * false: every stored zone is served as it is, AD=0 (tests, benchmarks, --zone). */
 	bool require_validated;

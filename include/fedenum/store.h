@@ -21,6 +21,8 @@
  *   u16 rrset_count
  *   rrset_count × {
  *     u16 type; u32 ttl; u16 rr_count; u16 sig_count; u32 body_len;
+ *     (ttl: the RRset's TTL capped at the smallest original TTL of its RRSIGs, RFC 4035
+ *     §5.3.3, when the blob is written; readers serve it as it is)
  *     body: rr_count × (u16 rdlen, rdata) then sig_count × (u16 rdlen, RRSIG rdata)
  *   }
  * RRsets are sorted by type. RRSIGs travel with the RRset they cover (never as an RRset of

@@ -59,6 +59,7 @@ enum {
 	FE_RCODE_NXDOMAIN = 3,
 	FE_RCODE_NOTIMP = 4,
 	FE_RCODE_REFUSED = 5,
+	FE_RCODE_YXDOMAIN = 6, /* RFC 6672 §2.2: DNAME substitution overflow */
 	FE_RCODE_NOTAUTH = 9,
 	FE_RCODE_BADVERS = 16 /* extended: needs OPT */
 };

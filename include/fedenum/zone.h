@@ -114,7 +114,12 @@ int fe_zone_nsec3_hash(const uint8_t *name, uint8_t alg, uint16_t iterations, co
  * Validation (fe_zone_validate), structural only until issue #3:
  * - the apex holds one SOA and at least one NS;
  * - a CNAME has no other data at its owner (RRSIG and NSEC aside) and is not at the apex;
- * - a zone with RRSIGs has a DNSKEY RRset at the apex.
+ * - a zone with RRSIGs has a DNSKEY RRset at the apex;
+ * - a DNAME is the only one at its owner and has no name below it (RFC 6672 §2.4: such data
+ *   is occluded, a resolver never sees it; Knot DNS refuses the zone alike): FE_EVALIDATE
+ *   "child record exists under DNAME: <child> is below the DNAME at <owner>".
+ * Commit: each RRset's stored TTL is capped at the smallest original TTL of its RRSIGs
+ * (RFC 4035 §5.3.3), so a TTL raised in the file after signing is never served.
  *
  * Commit (fe_zone_commit) logs one info line per stored zone: apex, serial, records, nodes,
  * NSEC3 nodes, parse and store seconds.

@@ -15,6 +15,14 @@
  *    DS at the cut is answered from the parent (RFC 4035 §3.1.4.1). A CNAME chain that runs
  *    into such a name gets SERVFAIL too; a chain that leaves the held zones ends there with
  *    NOERROR and what was found (RFC 1034 §4.3.2 step 3a), as an authoritative server does.
+ *  - DNAME (RFC 6672): a name below a DNAME gets the DNAME (with RRSIGs under DO), the CNAME
+ *    synthesized from it (TTL of the DNAME, never signed) and the chase of that CNAME like
+ *    any other (same chain limit); YXDOMAIN when the new name exceeds 255 octets. Zones with
+ *    names below a DNAME are refused at load, so nothing occluded is ever looked up.
+ *  - TTLs: stored capped at the RRSIG original TTL (zone/commit.c); under federation trust
+ *    also cut to the time left before the zone's chain expiry (cap_ttl). NSEC/NSEC3 in
+ *    denials at most min(SOA TTL, MINIMUM) like the SOA beside them (RFC 9077).
+ *  - Additional section: see add_glue (under trust only validated data, never glue).
  *  - Header: RA=1, AA=0, QNAME case as received. AD=0, except under federation trust
  *    (opts->require_validated, issue #3): AD=1 when the query set DO or AD (RFC 6840
  *    §5.7), since only validated, unexpired zones are then held; other zones are passed
@@ -72,6 +80,21 @@ static bool rdata_name_ok(const uint8_t *p, size_t len)
 
 /* ---- items ------------------------------------------------------------------------ */
 
+/* RFC 4035 §5.3.3: a validator keeps an RRset no longer than its signature lives. Under
+ * federation trust, where our answers claim validation (AD=1), a signed RRset's TTL is cut to
+ * the time left until the zone's chain expiry (sig_expire_s: the earliest expiration of the
+ * zone's own signatures and of its parents', include/fedenum/store.h), never below what a
+ * validator would keep for that RRset's own signature. One subtraction per item: the
+ * original-TTL cap (§5.3.3 too) was applied when the zone was stored (zone/commit.c), and
+ * zone_expired() keeps expired zones out. Without trust the TTL is served as stored. */
+static uint32_t cap_ttl(const struct fe__ans *a, const struct fe_store_zone_rec *zone, uint32_t ttl)
+{
+	if (!a->trust || zone == NULL || zone->sig_expire_s <= a->now_s)
+		return ttl;
+	int64_t left = zone->sig_expire_s - a->now_s;
+	return left < (int64_t)ttl ? (uint32_t)left : ttl;
+}
+
 /* 1 added, 0 duplicate (each RRset once), -1 table full. */
 static int add_item(struct fe__ans *a, enum fe_wire_section sec, const uint8_t *owner,
                     const struct fe_store_zone_rec *zone, const struct fe_store_rrset *rs,
@@ -92,7 +115,7 @@ static int add_item(struct fe__ans *a, enum fe_wire_section sec, const uint8_t *
 	it->owner = owner;
 	it->zone = zone;
 	it->rs = *rs;
-	it->ttl = ttl;
+	it->ttl = rs->sig_count > 0 ? cap_ttl(a, zone, ttl) : ttl;
 	it->sec = (uint8_t)sec;
 	it->flags = flags;
 	return 1;
@@ -183,7 +206,7 @@ static bool zone_expired(struct fe__ans *a, const struct fe_store_zone_rec *zone
 
 /* ---- resolution ------------------------------------------------------------------- */
 
-enum step { ST_HIT, ST_NODATA, ST_NXDOMAIN, ST_FOLLOW, ST_SERVFAIL };
+enum step { ST_HIT, ST_NODATA, ST_NXDOMAIN, ST_FOLLOW, ST_YXDOMAIN, ST_SERVFAIL };
 
 /* The data of @node for the query type, owner @n (the synthesized name for a wildcard,
  * RFC 4592 §3.4). Sets *target for a CNAME to follow. */
@@ -291,6 +314,55 @@ static int closest_encloser(struct fe__ans *a, const struct fe_store_zone_rec *z
 	}
 }
 
+/* @n lies below the DNAME RRset @rs of @ce (@ce_labels labels), its closest encloser: the
+ * DNAME with its RRSIGs, then the CNAME synthesized from it (RFC 6672 §3.1: owner @n, RDATA
+ * @n with the DNAME owner replaced by the target, TTL the DNAME's, no RRSIG: a validator
+ * checks it against the signed DNAME, RFC 6672 §5.3.1), followed like any CNAME (the chain
+ * limit counts both). A name that would exceed 255 octets is YXDOMAIN (RFC 6672 §2.2). */
+static enum step follow_dname(struct fe__ans *a, const struct fe_store_zone_rec *zone,
+                              const struct fe__name *n, unsigned ce_labels,
+                              const struct fe_store_node *ce, const struct fe_store_rrset *rs,
+                              const uint8_t **target)
+{
+	const uint8_t *rdata;
+	uint16_t rdlen;
+	bool is_sig;
+	size_t iter = 0;
+
+	if (!fe_store_rrset_next(rs, &iter, &rdata, &rdlen, &is_sig) || is_sig ||
+	    !rdata_name_ok(rdata, rdlen)) {
+		fe__ans_store_failed(a, FE_EFORMAT, "DNAME rdata");
+		return ST_SERVFAIL;
+	}
+	/* Once per answer; a chain may pass the same DNAME again for another name (a real
+	 * loop ends at the chain limit). */
+	if (add_item(a, FE_SEC_ANSWER, ce->owner, zone, rs, rs->ttl, sig_flag(a)) < 0)
+		return ST_HIT; /* no room left */
+	size_t plen = (size_t)(fe__name_suffix(n, ce_labels) - n->name);
+	if (plen + rdlen > FE_WIRE_NAME_MAX)
+		return ST_YXDOMAIN;
+	if (a->cnames >= FE__ANS_CNAME_MAX || a->nsyn >= FE__ANS_CNAME_MAX)
+		return ST_HIT; /* chain too long: stop here, as for CNAMEs */
+	uint8_t *buf = a->syn[a->nsyn];
+	fe_store_u16(buf, (uint16_t)(plen + rdlen));
+	memcpy(buf + 2, n->name, plen);
+	memcpy(buf + 2 + plen, rdata, rdlen);
+	struct fe_store_rrset cn = {.type = FE_T_CNAME,
+	                            .ttl = cap_ttl(a, zone, rs->ttl),
+	                            .rr_count = 1,
+	                            .sig_count = 0,
+	                            .body = buf,
+	                            .body_len = (uint32_t)(2 + plen + rdlen)};
+	if (add_item(a, FE_SEC_ANSWER, n->name, zone, &cn, cn.ttl, 0) <= 0)
+		return ST_HIT;
+	a->nsyn++;
+	a->cnames++;
+	if (a->qtype == FE_T_CNAME)
+		return ST_HIT; /* the CNAME is what was asked for (RFC 1034 §4.3.2 step 3a) */
+	*target = buf + 2;
+	return ST_FOLLOW;
+}
+
 /* Look @n up in @zone. */
 static enum step lookup(struct fe__ans *a, const struct fe_store_zone_rec *zone,
                         const struct fe__name *n, const uint8_t **target)
@@ -326,6 +398,13 @@ static enum step lookup(struct fe__ans *a, const struct fe_store_zone_rec *zone,
 	unsigned ce_labels = (unsigned)ce_found;
 	if (ce.flags & (FE_NODE_DELEG | FE_NODE_OCCLUDED))
 		return ST_SERVFAIL; /* below a delegation to a zone we do not hold */
+
+	/* RFC 6672 §2.3: a DNAME at the closest encloser rewrites the name (before any
+	 * wildcard). Zones with names below a DNAME are refused at load (zone/commit.c), so
+	 * the closest encloser of a name under a DNAME is the DNAME's owner. */
+	struct fe_store_rrset drs;
+	if (fe_store_node_find(&ce, FE_T_DNAME, &drs))
+		return follow_dname(a, zone, n, ce_labels, &ce, &drs, target);
 
 	if (ce.flags & FE_NODE_WILDCHILD) {
 		/* RFC 4592 §3.3.1: the source of synthesis is "*.<closest encloser>". */
@@ -405,6 +484,9 @@ static void resolve(struct fe__ans *a)
 		case ST_NODATA:
 		case ST_NXDOMAIN:
 			return; /* set_negative did it */
+		case ST_YXDOMAIN:
+			a->outcome = FE__OUT_YXDOMAIN;
+			return;
 		case ST_SERVFAIL:
 			a->outcome = FE__OUT_SERVFAIL;
 			return;
@@ -440,22 +522,53 @@ static void add_negative_soa(struct fe__ans *a)
 
 /* ---- additional section ----------------------------------------------------------- */
 
-/* Like Knot DNS: A and AAAA (with their RRSIGs under DO) of the targets of NS, MX and SRV
- * answers, when the target is a node of the same zone (or covered by one of its wildcards,
- * written with the target as owner). Glue below a cut counts, as in Knot. */
+/* The zone whose addresses for @tn go into the additional section. Without federation trust,
+ * like Knot DNS: only @zone, the zone of the answer RRset, and glue below its cuts counts.
+ * Under trust, the zone that is authoritative for the target: its closest enclosing held
+ * zone (validated, chain intact, unexpired: find_zone, zone_expired), wherever it is, so a
+ * sub-zone held here wins over the glue or occluded data its parent keeps below the cut.
+ * The lookups here never change the answer's EDE. */
+static const struct fe_store_zone_rec *
+glue_zone(struct fe__ans *a, const struct fe_store_zone_rec *zone, const struct fe__name *tn)
+{
+	if (!a->trust) {
+		uint8_t apex_key[FE_WIRE_KEY_MAX];
+		if (tn->labels < zone->apex_labels)
+			return NULL;
+		int aklen =
+		        fe_wire_name_key(zone->apex, zone->apex_len, apex_key, sizeof(apex_key));
+		uint16_t plen = fe__name_key_len(tn, zone->apex_labels);
+		if (aklen < 0 || (size_t)aklen != plen || memcmp(apex_key, tn->key, plen) != 0)
+			return NULL; /* not in this zone */
+		return zone;
+	}
+	const struct fe_store_zone_rec *tz;
+	int32_t ede = a->ede;
+	int rc = find_zone(a, tn, tn->labels, &tz);
+	bool ok = rc == FE_OK && !zone_expired(a, tz);
+	a->ede = ede;
+	if (rc != FE_OK && rc != FE_ENOENT)
+		fe__ans_store_failed(a, rc, "zone lookup");
+	return ok ? tz : NULL;
+}
+
+/* A and AAAA (with their RRSIGs under DO) of @target, an NS, MX or SRV target in an answer
+ * RRset of @zone, when the target is a node of the zone glue_zone() picks (or covered by one
+ * of its wildcards, written with the target as owner). Under trust, glue is glue: data at or
+ * below a cut is not the zone's (RFC 4035 §2.2: unsigned, never validated) and is left out,
+ * so nothing unvalidated rides along with AD=1; a name under a DNAME has no data of its own. */
 static void add_glue(struct fe__ans *a, const struct fe_store_zone_rec *zone, const uint8_t *target)
 {
 	static const uint16_t types[] = {FE_T_A, FE_T_AAAA};
 	struct fe__name tn;
 	struct fe_store_node node;
-	uint8_t apex_key[FE_WIRE_KEY_MAX];
 
-	if (fe__name_init(&tn, target) != FE_OK || tn.labels < zone->apex_labels)
+	if (fe__name_init(&tn, target) != FE_OK)
 		return;
-	int aklen = fe_wire_name_key(zone->apex, zone->apex_len, apex_key, sizeof(apex_key));
-	uint16_t plen = fe__name_key_len(&tn, zone->apex_labels);
-	if (aklen < 0 || (size_t)aklen != plen || memcmp(apex_key, tn.key, plen) != 0)
-		return; /* not in this zone */
+	zone = glue_zone(a, zone, &tn);
+	if (zone == NULL)
+		return;
+	uint16_t not_ours = a->trust ? (FE_NODE_DELEG | FE_NODE_OCCLUDED) : 0;
 
 	bool found = fe__ans_get_node(a, zone, tn.key, tn.key_len, &node);
 	if (!found && !a->store_error) {
@@ -467,7 +580,10 @@ static void add_glue(struct fe__ans *a, const struct fe_store_zone_rec *zone, co
 			have_ce =
 			        fe__ans_get_node(a, zone, tn.key, fe__name_key_len(&tn, cl), &node);
 		}
-		if (!have_ce || !(node.flags & FE_NODE_WILDCHILD))
+		if (!have_ce || !(node.flags & FE_NODE_WILDCHILD) || (node.flags & not_ours))
+			return;
+		struct fe_store_rrset drs;
+		if (a->trust && fe_store_node_find(&node, FE_T_DNAME, &drs))
 			return;
 		uint8_t wkey[FE_WIRE_KEY_MAX + 2];
 		size_t wlen = fe__name_key_len(&tn, cl);
@@ -476,7 +592,7 @@ static void add_glue(struct fe__ans *a, const struct fe_store_zone_rec *zone, co
 		wkey[wlen++] = 0;
 		found = fe__ans_get_node(a, zone, wkey, wlen, &node);
 	}
-	if (!found)
+	if (!found || (node.flags & not_ours))
 		return;
 	for (size_t i = 0; i < FE_ARRAY_LEN(types); i++) {
 		struct fe_store_rrset rs;
@@ -683,6 +799,7 @@ size_t fe_answer(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
 	a.nitem = 0;
 	a.items_full = false;
 	a.nwild = 0;
+	a.nsyn = 0;
 	a.cnames = 0;
 	a.outcome = FE__OUT_HIT;
 
@@ -718,7 +835,9 @@ size_t fe_answer(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
 	}
 
 	fe_wire_builder_init(&b, resp, cap, &q);
-	rcode = a.outcome == FE__OUT_NXDOMAIN ? FE_RCODE_NXDOMAIN : FE_RCODE_NOERROR;
+	rcode = a.outcome == FE__OUT_NXDOMAIN   ? FE_RCODE_NXDOMAIN
+	        : a.outcome == FE__OUT_YXDOMAIN ? FE_RCODE_YXDOMAIN
+	                                        : FE_RCODE_NOERROR;
 	fe_wire_builder_set_rcode(&b, rcode);
 	/* Every RRset here comes from zones that are validated and unexpired (find_zone,
 	 * zone_expired). RFC 6840 §5.7: AD=1 when the query asked with DO or AD. */

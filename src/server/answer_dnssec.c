@@ -25,12 +25,16 @@
 
 #define HASH_MAX 64 /* fe_zone_nsec3_hash output bound */
 
+/* Every NSEC/NSEC3 added here proves a denial: its TTL is at most min(SOA TTL, SOA MINIMUM),
+ * the negative TTL of the SOA beside it (RFC 9077 §3, RFC 2308 §5), whatever the signer
+ * wrote. */
 static void add_rrset_of(struct fe__ans *a, const struct fe_store_zone_rec *zone,
                          const struct fe_store_node *node, uint16_t type)
 {
 	struct fe_store_rrset rs;
 	if (fe_store_node_find(node, type, &rs))
-		fe__ans_add(a, FE_SEC_AUTHORITY, node->owner, zone, &rs, rs.ttl, FE__IT_SIGS);
+		fe__ans_add(a, FE_SEC_AUTHORITY, node->owner, zone, &rs,
+		            FE_MIN(rs.ttl, FE_MIN(zone->soa_ttl, zone->soa_minimum)), FE__IT_SIGS);
 }
 
 /* ---- NSEC ------------------------------------------------------------------------- */

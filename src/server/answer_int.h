@@ -65,6 +65,8 @@ enum fe__outcome {
 	FE__OUT_HIT = 0, /* data (or a chain that ends outside the held zones, RFC 1034 §4.3.2) */
 	FE__OUT_NODATA,
 	FE__OUT_NXDOMAIN,
+	FE__OUT_YXDOMAIN, /* a DNAME substitution made a name longer than 255 octets (RFC 6672
+	                     §2.2) */
 	FE__OUT_SERVFAIL, /* below a delegation to a zone we do not hold, or store trouble */
 	FE__OUT_REFUSED   /* query name outside every held zone */
 };
@@ -86,6 +88,11 @@ struct fe__ans {
 
 	struct fe__wild wild[FE__ANS_WILD_MAX];
 	unsigned nwild;
+
+	/* CNAMEs synthesized from DNAMEs (RFC 6672 §3.1): RDATA as a node blob body holds it
+	 * (u16 length in host order, then the name), so an item can point here. */
+	uint8_t syn[FE__ANS_CNAME_MAX][2 + FE_WIRE_NAME_MAX];
+	unsigned nsyn;
 
 	/* The negative outcome (NODATA / NXDOMAIN) of the last name, for the proofs. */
 	enum fe__outcome outcome;

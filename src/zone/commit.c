@@ -27,6 +27,21 @@ static int bb_reserve(struct blobbuf *b, size_t n)
 	return FE_OK;
 }
 
+/* TTL of the RRset in @recs[0, @count) (RRs, then the RRSIGs over it): the first RR's TTL,
+ * at most the original TTL (RFC 4034 §3.1.4) of any RRSIG over the set. A validator caps the
+ * TTL there (RFC 4035 §5.3.3), so a TTL raised in the file after signing is not what we
+ * serve: the answer is the same whether or not the client validates. */
+static uint32_t rrset_ttl(struct fe__zrec *const *recs, size_t count)
+{
+	uint32_t ttl = recs[0]->ttl;
+	for (size_t i = 0; i < count; i++) {
+		const struct fe__zrec *r = recs[i];
+		if (r->type == FE_T_RRSIG && r->rdlen >= 8)
+			ttl = FE_MIN(ttl, fe_load_be32(r->rdata + 4));
+	}
+	return ttl;
+}
+
 /* Build a node blob (layout: include/fedenum/store.h) from @count sorted records. */
 static int build_blob(struct blobbuf *b, uint16_t flags, const uint8_t *owner, size_t owner_len,
                       const uint8_t *hash, size_t hash_len, struct fe__zrec *const *recs,
@@ -72,8 +87,10 @@ static int build_blob(struct blobbuf *b, uint16_t flags, const uint8_t *owner, s
 				rrs++;
 		}
 		fe_store_u16(b->p + hdr, type);
-		/* RFC 2181 §5.2: one TTL per RRset; the first RR's (RRSIGs sort last). */
-		fe_store_u32(b->p + hdr + 2, recs[set_first]->ttl);
+		/* RFC 2181 §5.2: one TTL per RRset; the first RR's (RRSIGs sort last), capped
+		 * here, once, at the smallest original TTL of its RRSIGs (RFC 4035 §5.3.3: what
+		 * a validator keeps), so the answer path never parses an RRSIG. */
+		fe_store_u32(b->p + hdr + 2, rrset_ttl(recs + set_first, i - set_first));
 		fe_store_u16(b->p + hdr + 6, rrs);
 		fe_store_u16(b->p + hdr + 8, sigs);
 		fe_store_u32(b->p + hdr + 10, (uint32_t)(b->len - body));
@@ -333,19 +350,51 @@ out_abort:
 	return rc;
 }
 
+/* RFC 6672 §2.4: one DNAME RR per owner, and no names below it: a resolver rewrites every
+ * name under a DNAME and never sees them, so data there would be served to nobody but a
+ * client that trusts us blindly (Knot DNS refuses the zone: "child record exists under
+ * DNAME"). Nodes are in canonical order, so a descendant of node @i, if any, is node @i + 1
+ * (an empty non-terminal counts: it only exists above data). */
+static int dname_problem(const struct fe_zone *z, size_t i, size_t dname, const struct fe__zrec *dn,
+                         struct fe_zone_error *err)
+{
+	const struct fe__znode *n = &z->nodes[i];
+	const char *file = dn->file < z->nfiles ? z->files[dn->file] : "";
+	char s[1100], c[1100];
+
+	fe_wire_name_to_str(fe__own_name(n->own) + n->name_off, s, sizeof(s));
+	if (dname > 1) {
+		fe__zone_err(err, file, dn->line, "more than one DNAME at %s", s);
+		return FE_EVALIDATE;
+	}
+	if (i + 1 >= z->nnodes)
+		return FE_OK;
+	const struct fe__znode *next = &z->nodes[i + 1];
+	if (next->key_len <= n->key_len ||
+	    memcmp(fe__own_key(next->own), fe__own_key(n->own), n->key_len) != 0)
+		return FE_OK;
+	fe_wire_name_to_str(fe__own_name(next->own) + next->name_off, c, sizeof(c));
+	fe__zone_err(err, file, dn->line,
+	             "child record exists under DNAME: %s is below the DNAME at %s (RFC 6672 "
+	             "§2.4: occluded)",
+	             c, s);
+	return FE_EVALIDATE;
+}
+
 /* Structural checks only; DNSSEC, NSEC/NSEC3 chains, ZONEMD and lint are issue #3. What is
  * checked here:
  *  - the apex has exactly one SOA and at least one NS (RFC 1035 §5.2, RFC 1034 §4.2.1);
  *  - CNAME stands alone: no other data at its owner except RRSIG and NSEC, and never at
  *    the apex (RFC 2181 §10.1, RFC 4035 §2.5, RFC 1912 §2.4);
+ *  - a DNAME is alone of its type at its owner and has no names below it (RFC 6672 §2.4);
  *  - RRSIGs imply a DNSKEY RRset at the apex (RFC 4035 §2.1). */
 int fe_zone_validate(struct fe_zone *z, struct fe_zone_error *err)
 {
 	for (size_t i = 0; i < z->nnodes; i++) {
 		const struct fe__znode *n = &z->nodes[i];
 		struct fe__zrec *const *r = z->recs + n->first;
-		size_t soa = 0, ns = 0, cname = 0, other = 0;
-		const struct fe__zrec *cn = NULL;
+		size_t soa = 0, ns = 0, cname = 0, other = 0, dname = 0;
+		const struct fe__zrec *cn = NULL, *dn = NULL;
 		for (size_t k = 0; k < n->count; k++) {
 			switch (r[k]->type) {
 			case FE_T_SOA:
@@ -359,6 +408,11 @@ int fe_zone_validate(struct fe_zone *z, struct fe_zone_error *err)
 			case FE_T_CNAME:
 				cname++;
 				cn = r[k];
+				break;
+			case FE_T_DNAME:
+				dname++;
+				other++;
+				dn = r[k];
 				break;
 			case FE_T_RRSIG:
 			case FE_T_NSEC:
@@ -389,6 +443,9 @@ int fe_zone_validate(struct fe_zone *z, struct fe_zone_error *err)
 			fe__zone_err(err, file, line, "CNAME at %s alongside other data", s);
 			return FE_EVALIDATE;
 		}
+		if (dname && !(n->flags & FE_NODE_OCCLUDED) &&
+		    dname_problem(z, i, dname, dn, err) != FE_OK)
+			return FE_EVALIDATE;
 	}
 	if (z->has_rrsig && !(z->flags & FE_ZONE_SIGNED)) {
 		fe__zone_err(err, z->nfiles ? z->files[0] : "", 0,

@@ -16,7 +16,12 @@ The zone: N ENUM numbers +1555BBBBNNN (RFC 6116 owners N.N.N.B.B.B.B.5.5.5.1.e16
 blocks of 500 of 1000, 90% "E2U+sip", 10% "E2U+pstn:tel" with npdi/rn= (RFC 4694/4769), some
 with both and some with TTL 300; 20 entry points ims-NN (NAPTR SIPS+D2T/SIP+D2T/SIP+D2U ->
 SRV -> sbc A/AAAA, RFC 3263); CNAMEs (chain, dangling, out of zone); a wildcard; an MX; a
-secure and an insecure delegation to zones no server here holds.
+secure and an insecure delegation to zones no server here holds; DNAMEs (RFC 6672: a free
+block of numbers redirected to a used one, one out of the zone, one whose substitution
+overflows 255 octets: YXDOMAIN); and numbers whose NAPTR TTL is raised to 86400 in
+zone.signed AFTER signing (their RRSIGs keep the original TTL: fedenumd serves the original
+TTL, RFC 4035 §5.3.3; the test compares them with Knot's answer as a validator keeps it, so
+they are asked with DO=1 only).
 """
 import argparse
 import hashlib
@@ -31,6 +36,8 @@ APEX = "e164.diff."
 HOST = APEX.rstrip(".")
 ENTRY_POINTS = 20
 BLOCK_USED = 500
+RAISED_TTL = 86400
+LONG = "l" * 62
 
 
 def digits_owner(num):
@@ -45,9 +52,9 @@ def mixed_case(rng, name):
 def make_zone(rng, n):
     """Returns (zone text, facts used by the query generator)."""
     blocks_needed = (n + BLOCK_USED - 1) // BLOCK_USED
-    all_blocks = rng.sample(range(10000), blocks_needed + 2)
+    all_blocks = rng.sample(range(10000), blocks_needed + 3)
     blocks = all_blocks[:blocks_needed]
-    deleg_secure, deleg_insecure = ["%04d" % b for b in all_blocks[blocks_needed:]]
+    deleg_secure, deleg_insecure, dname_block = ["%04d" % b for b in all_blocks[blocks_needed:]]
     numbers = []
     unused_in_blocks = []
     for i, b in enumerate(blocks):
@@ -100,6 +107,12 @@ def make_zone(rng, n):
     w("%s DS 4711 13 2 %s" % (sec, "A1B2C3D4E5F60718293A4B5C6D7E8F90" * 2))
     w("%s NS ns.%s" % (ins, ins))
     w("ns.%s A 192.0.2.200" % ins)
+    # DNAMEs: block dname_block -> blocks[0]; out of zone; overflowing
+    dname_owner = digits_owner("1555" + dname_block)
+    dname_target = digits_owner("1555%04d" % blocks[0])
+    w("%s DNAME %s" % (dname_owner, dname_target))
+    w("ext-dname DNAME example.net.")
+    w("long-dname DNAME %s.%s.%s.example.net." % (LONG, LONG, LONG))
 
     for k, num in enumerate(numbers):
         owner = digits_owner(num)
@@ -115,9 +128,34 @@ def make_zone(rng, n):
             if k % 100 == 11:
                 w('%s %sNAPTR 20 100 "u" "E2U+pstn:tel" "!^.*$!tel:+%s!" .'
                   % (owner, ttl, num))
-    facts = dict(numbers=numbers, unused=unused_in_blocks, eps=eps, blocks=blocks,
-                 deleg=[deleg_secure, deleg_insecure], sec=sec, ins=ins)
+    # the last numbers of the last block get their NAPTR TTL raised after signing
+    raised = numbers[-min(50, max(1, n // 200)):] if n > BLOCK_USED else []
+    facts = dict(numbers=numbers[:len(numbers) - len(raised)], raised=raised,
+                 unused=unused_in_blocks, eps=eps, blocks=blocks,
+                 deleg=[deleg_secure, deleg_insecure, dname_block], sec=sec, ins=ins,
+                 dname_block=dname_block,
+                 block0=[x for x in numbers if x.startswith("1555%04d" % blocks[0])])
     return "\n".join(out) + "\n", facts
+
+
+def raise_ttls(path, raised):
+    """Raise the NAPTR TTLs of the numbers @raised in the signed file @path (not the RRSIGs)."""
+    owners = set(digits_owner(x) for x in raised)
+    with open(path) as f:
+        lines = f.readlines()
+    n = 0
+    for i, line in enumerate(lines):
+        fs = line.split("\t")
+        if len(fs) > 4 and fs[3] == "NAPTR" and fs[0].lower() in owners:
+            fs[1] = str(RAISED_TTL)
+            lines[i] = "\t".join(fs)
+            n += 1
+    if raised and n < len(raised):
+        sys.stderr.write("knot_diff_gen: raised %d NAPTR TTLs, expected >= %d\n"
+                         % (n, len(raised)))
+        sys.exit(1)
+    with open(path, "w") as f:
+        f.writelines(lines)
 
 
 def make_queries(rng, facts, q):
@@ -193,11 +231,32 @@ def make_queries(rng, facts, q):
         elif r == 8:
             add("mail", APEX, "MX")
         else:
-            add("deleg", digits_owner("1555%s%03d" % (rng.choice(facts["deleg"]),
+            add("deleg", digits_owner("1555%s%03d" % (rng.choice(facts["deleg"][:2]),
                                                       rng.randrange(1000))), "NAPTR")
 
+    def dname():
+        r = rng.randrange(10)
+        db = facts["dname_block"]
+        if r < 5:  # a number of the target block: the NAPTR through the synthesized CNAME
+            num = rng.choice(facts["block0"])
+            add("dname", digits_owner("1555" + db + num[-3:]), rng.choice(["NAPTR", "NAPTR",
+                                                                            "A", "CNAME"]))
+        elif r < 7:  # no such number in the target block: NXDOMAIN proved there
+            add("dname", digits_owner("1555%s%03d" % (db, rng.randrange(1000)) + "9"), "NAPTR")
+        elif r == 7:
+            add("dname", digits_owner("1555" + db), rng.choice(["DNAME", "NAPTR", "ANY"]))
+        elif r == 8:
+            add("dname", "x%d.ext-dname.%s" % (rng.randrange(100), APEX), "A")
+        else:
+            add("dname", "%s.%s.long-dname.%s" % (LONG, LONG, APEX), "A")  # YXDOMAIN
+
+    def ttlcap():
+        if facts["raised"]:
+            add("ttlcap", digits_owner(rng.choice(facts["raised"])),
+                rng.choice(["NAPTR", "NAPTR", "NAPTR", "ANY", "RRSIG"]))
+
     gens = [(hit, 34), (miss, 20), (nodata, 10), (ent, 10), (entry, 16), (apex, 3),
-            (special, 7)]
+            (special, 7), (dname, 4), (ttlcap, 2)]
     total = sum(wt for _, wt in gens)
     while len(rows) < q:
         r = rng.randrange(total)
@@ -209,12 +268,12 @@ def make_queries(rng, facts, q):
     out = []
     for cat, name, qtype in rows:
         flags = ""
-        if rng.random() < 0.5:
+        if rng.random() < 0.5 or cat == "ttlcap":
             flags += "d"
         if rng.random() < 0.3:
             flags += "t"
         r = rng.random()
-        if r < 0.05:
+        if r < 0.05 and cat != "ttlcap":
             flags += "n"
         elif r < 0.08:
             flags += "s"
@@ -274,6 +333,7 @@ def main():
          "-i", str(now - 86400), "-e", str(now + 10 * 365 * 86400),
          "-f", os.path.join(a.outdir, "zone.signed"),
          os.path.join(a.outdir, "zone"), os.path.join(keys, base)])
+    raise_ttls(os.path.join(a.outdir, "zone.signed"), facts["raised"])
     t2 = time.time()
     with open(stamp_path, "w") as f:
         f.write(stamp)

@@ -15,6 +15,19 @@
  *    record). Such answers must agree on everything else, and our additional section must be
  *    a subset of Knot's; they are counted and reported, not failed.
  *
+ * Issue #12: the zone also has DNAMEs (RFC 6672; category "dname": synthesis, chase into the
+ * target block, NXDOMAIN proved there, out of zone, YXDOMAIN) and numbers whose NAPTR TTL was
+ * raised after signing ("ttlcap", asked with DO=1). Knot serves the raised TTL as it is in the
+ * file; a validator keeps min(TTL, RRSIG original TTL) (RFC 4035 §5.3.3), which is what
+ * fedenumd serves. So Knot's answers are compared as a validator keeps them: every RRset
+ * that comes with its RRSIGs has its TTL capped at their original TTL (a no-op for every
+ * other query: there the signer wrote TTL = original TTL). fedenumd's answers are taken as
+ * they are.
+ *
+ * delv (BIND's validating resolver, anchored at the zone's own key) then checks a sample of
+ * the DNAME and raised-TTL queries end to end: through Knot and through fedenumd it must print
+ * "fully validated" and the same records with the same TTLs.
+ *
  * The zone and the queries come from knot_diff_gen.py (generated and signed once per build
  * tree, kept in <build>/interop-knot-diff). */
 #include <criterion/criterion.h>
@@ -156,6 +169,39 @@ static void start_knot(const char *zone, uint16_t port)
 
 /* ---- canonical form of a response ------------------------------------------------------ */
 
+/* RFC 4035 §5.3.3 on @p in place: the TTL of every RR that has RRSIGs over its RRset in the
+ * same section becomes at most their smallest original TTL. Returns the RRs changed. */
+static unsigned validator_ttl_caps(ldns_pkt *p)
+{
+	ldns_rr_list *secs[3] = {ldns_pkt_answer(p), ldns_pkt_authority(p), ldns_pkt_additional(p)};
+	unsigned changed = 0;
+	for (int s = 0; s < 3; s++) {
+		size_t cnt = secs[s] ? ldns_rr_list_rr_count(secs[s]) : 0;
+		for (size_t i = 0; i < cnt; i++) {
+			ldns_rr *rr = ldns_rr_list_rr(secs[s], i);
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG)
+				continue;
+			uint32_t ttl = ldns_rr_ttl(rr);
+			for (size_t j = 0; j < cnt; j++) {
+				ldns_rr *sig = ldns_rr_list_rr(secs[s], j);
+				if (ldns_rr_get_type(sig) != LDNS_RR_TYPE_RRSIG ||
+				    ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(sig)) !=
+				            ldns_rr_get_type(rr) ||
+				    ldns_dname_compare(ldns_rr_owner(sig), ldns_rr_owner(rr)) != 0)
+					continue;
+				uint32_t orig = ldns_rdf2native_int32(ldns_rr_rrsig_origttl(sig));
+				if (orig < ttl)
+					ttl = orig;
+			}
+			if (ttl != ldns_rr_ttl(rr)) {
+				ldns_rr_set_ttl(rr, ttl);
+				changed++;
+			}
+		}
+	}
+	return changed;
+}
+
 struct canon {
 	int rcode;
 	bool tc;
@@ -267,6 +313,45 @@ static void canon_diff(const char *what, const char *query, const struct canon *
 	}
 }
 
+/* ---- delv ---------------------------------------------------------------------------------- */
+
+#define DELV_SAMPLE 12 /* per category */
+
+/* delv through 127.0.0.1@@port, trusting only the zone's key: the validated records of
+ * @name/@type, sorted, into <tmp>/@tag. 0 when delv printed "fully validated". */
+static int delv_view(uint16_t port, const char *name, const char *type, const char *tag)
+{
+	return fe_test_sh("delv @127.0.0.1 -p %u -a '%s/delv.anchors' +root=e164.diff. %s %s "
+	                  ">'%s/%s.raw' 2>&1 && grep -q 'fully validated' '%s/%s.raw' && "
+	                  "grep -v '^;' '%s/%s.raw' | grep . | sort >'%s/%s'",
+	                  port, tmp, type, name, tmp, tag, tmp, tag, tmp, tag, tmp, tag);
+}
+
+static unsigned delv_compare(uint16_t kport, char names[][512], const char *const *types,
+                             unsigned n)
+{
+	unsigned bad = 0;
+	cr_assert_eq(fe_test_sh("ldns-key2ds -n -2 %s/keys/*.key | awk '{ printf \"trust-anchors "
+	                        "{ %%s static-ds %%s %%s %%s \\\"%%s\\\"; };\\n\", $1, $5, $6, "
+	                        "$7, $8 }' >'%s/delv.anchors'",
+	                        DATA_DIR, tmp),
+	             0);
+	for (unsigned i = 0; i < n; i++) {
+		int k = delv_view(kport, names[i], types[i], "delv.knot");
+		int f = delv_view(fed.port, names[i], types[i], "delv.fed");
+		int same = fe_test_sh("cmp -s '%s/delv.knot' '%s/delv.fed'", tmp, tmp);
+		if (k != 0 || f != 0 || same != 0) {
+			bad++;
+			fprintf(stderr, "DELV %s %s: knot %s, fedenumd %s, %s\n", names[i],
+			        types[i], k ? "not validated" : "validated",
+			        f ? "not validated" : "validated",
+			        same ? "records differ" : "same records");
+			fe_test_sh("cat '%s/delv.knot.raw' '%s/delv.fed.raw' >&2", tmp, tmp);
+		}
+	}
+	return bad;
+}
+
 /* ---- the test ----------------------------------------------------------------------------- */
 
 struct stats {
@@ -309,6 +394,10 @@ Test(knot_diff, same_answers_as_knot)
 	struct stats st[64];
 	size_t nst = 0;
 	unsigned compared = 0, mismatches = 0, no_answer = 0, by_design = 0, trimmed = 0, tc = 0;
+	unsigned capped = 0, dname_synth = 0, yxdomain = 0;
+	static char delv_names[2 * DELV_SAMPLE][512];
+	const char *delv_types[2 * DELV_SAMPLE];
+	unsigned ndelv = 0, ndelv_dname = 0, ndelv_ttl = 0;
 	char line[1024];
 	while (fgets(line, sizeof(line), qf)) {
 		char cat[32], name[512], type[32], fl[16];
@@ -327,6 +416,16 @@ Test(knot_diff, same_answers_as_knot)
 		ldns_pkt *kp = fe_test_query("127.0.0.1", kport, name, t, flags, bufsize);
 		ldns_pkt *fp = fe_test_query(fed.host, fed.port, name, t, flags, bufsize);
 		struct stats *s = stat_for(st, &nst, cat);
+		/* delv sample: DNAMEs inside the zone, raised TTLs */
+		bool is_dname = strcmp(cat, "dname") == 0 && strstr(name, "-dname.") == NULL &&
+		                strstr(name, "-DNAME.") == NULL && ndelv_dname < DELV_SAMPLE;
+		bool is_ttl = strcmp(cat, "ttlcap") == 0 && ndelv_ttl < DELV_SAMPLE;
+		if ((is_dname || is_ttl) && t == LDNS_RR_TYPE_NAPTR) {
+			snprintf(delv_names[ndelv], sizeof(delv_names[0]), "%s", name);
+			delv_types[ndelv++] = "NAPTR";
+			ndelv_dname += is_dname;
+			ndelv_ttl += is_ttl;
+		}
 		s->sent++;
 		if (!kp || !fp) {
 			fprintf(stderr, "NO ANSWER from %s%s: %s", !kp ? "knot " : "",
@@ -360,6 +459,15 @@ Test(knot_diff, same_answers_as_knot)
 			continue;
 		}
 		struct canon kc, fc;
+		if (validator_ttl_caps(kp) > 0)
+			capped++;
+		if (strcmp(cat, "dname") == 0) {
+			ldns_rr_list *dn = ldns_pkt_rr_list_by_type(fp, LDNS_RR_TYPE_DNAME,
+			                                            LDNS_SECTION_ANSWER);
+			dname_synth += dn != NULL;
+			ldns_rr_list_deep_free(dn);
+			yxdomain += ldns_pkt_get_rcode(fp) == LDNS_RCODE_YXDOMAIN;
+		}
 		canon_make(kp, &kc);
 		canon_make(fp, &fc);
 		compared++;
@@ -389,20 +497,34 @@ Test(knot_diff, same_answers_as_knot)
 		ldns_pkt_free(fp);
 	}
 	fclose(qf);
+	unsigned delv_bad = delv_compare(kport, delv_names, delv_types, ndelv);
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fprintf(stderr,
 	        "knot_diff: %u queries compared, %u mismatches, %u identical with TC=1, %u with "
 	        "the "
 	        "additional section cut shorter at 512 octets, %u referral/SERVFAIL by design, "
-	        "%.1f s in all\n",
+	        "%.1f s in all\n"
+	        "knot_diff: %u Knot answers with a TTL above the RRSIG original TTL (capped as a "
+	        "validator does), %u fedenumd answers with a DNAME, %u YXDOMAIN\n",
 	        compared, mismatches, tc, trimmed, by_design,
-	        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, capped,
+	        dname_synth, yxdomain);
+	fprintf(stderr,
+	        "knot_diff: delv through both servers: %u DNAME and %u raised-TTL names, %u "
+	        "differ\n",
+	        ndelv_dname, ndelv_ttl, delv_bad);
 	for (size_t i = 0; i < nst; i++)
 		fprintf(stderr, "  %-13s %5u sent %5u identical\n", st[i].cat, st[i].sent,
 		        st[i].same);
 	cr_assert_geq(compared, MIN_COMPARED, "only %u queries compared", compared);
 	cr_assert_gt(tc, 0, "no truncated answer was compared");
+	cr_assert_gt(capped, 0, "no raised TTL was compared");
+	cr_assert_gt(dname_synth, 0, "no DNAME answer was compared");
+	cr_assert_gt(yxdomain, 0, "no YXDOMAIN was compared");
+	cr_assert_gt(ndelv_dname, 0, "no DNAME name for delv");
+	cr_assert_gt(ndelv_ttl, 0, "no raised-TTL name for delv");
+	cr_assert_eq(delv_bad, 0, "delv saw %u names differently through fedenumd", delv_bad);
 	cr_assert_leq(trimmed, compared / 100, "too many shorter additional sections");
 	cr_assert_eq(mismatches, 0, "%u of %u answers differ from Knot DNS (first %d above)",
 	             mismatches, compared, SHOW_MISMATCH);
