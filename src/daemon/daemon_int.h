@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "config_int.h"
+#include "fedenum/conf.h"
 
 #define FE__VERSION "0.1.0"
 
@@ -40,13 +40,13 @@ void fe__zone_stats_add(struct fe__zone_stats *sum, const struct fe__zone_stats 
  * start and from a thread-pool thread on SIGHUP. With trust anchors (c->anchors) every zone
  * goes through the federation chain of trust (fe_zone_trust_load), parents first, and the
  * chains of all stored zones are checked again afterwards (fe_zone_trust_sweep). */
-void fe__zones_load(struct fe_store *st, const struct fe__cfg *c, struct fe__zone_stats *stats);
+void fe__zones_load(struct fe_store *st, const struct fe_conf *c, struct fe__zone_stats *stats);
 
 /* Settle the trust anchors between @c and the store: configured anchors are recorded in the
  * store (replacing what it had); with none configured, the anchors recorded in the store
  * become c->anchors (a store written under anchors stays under them). FE_OK or a store
  * error (logged). */
-int fe__zones_settle_trust(struct fe_store *st, struct fe__cfg *c);
+int fe__zones_settle_trust(struct fe_store *st, struct fe_conf *c);
 
 /* "apex (serial N), ..." of every zone held in @st into @buf; returns the number of zones. */
 unsigned fe__zones_describe(struct fe_store *st, char *buf, size_t cap);

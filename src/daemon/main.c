@@ -31,9 +31,9 @@ struct daemon {
 	uv_loop_t loop;
 	bool loop_ready;
 	uv_signal_t sig_hup, sig_term, sig_int, sig_usr1;
-	struct fe__cli cli;
+	struct fe_conf_cli cli;
 	const char *config_path; /* NULL: no configuration file */
-	struct fe__cfg cfg;      /* the running configuration */
+	struct fe_conf cfg;      /* the running configuration */
 	struct fe_store *st;
 	struct fe_server *srv;
 	struct fe_server_acl *acl;
@@ -44,7 +44,7 @@ struct daemon {
 	 * read back in reload_done on the main thread. */
 	uv_work_t reload;
 	bool reloading, reload_again;
-	struct fe__cfg new_cfg;
+	struct fe_conf new_cfg;
 	bool new_cfg_ok;
 	struct fe__zone_stats stats;
 };
@@ -133,7 +133,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
 	};
-	struct fe__cli *cli = &d->cli;
+	struct fe_conf_cli *cli = &d->cli;
 	cli->listen = calloc((size_t)argc + 1, sizeof(*cli->listen));
 	cli->zones = calloc((size_t)argc + 1, sizeof(*cli->zones));
 	cli->anchors = calloc((size_t)argc + 1, sizeof(*cli->anchors));
@@ -199,21 +199,21 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 }
 
 /* Read the configuration (file, then command line) into @c. Errors go to @d. */
-static int read_config(struct daemon *dm, struct fe__cfg *c, struct fe__diag *d)
+static int read_config(struct daemon *dm, struct fe_conf *c, struct fe_conf_diag *d)
 {
-	fe__cfg_init(c);
+	fe_conf_init(c);
 	int rc = FE_OK;
 	if (dm->config_path)
-		rc = fe__cfg_load(c, dm->config_path, d);
-	int rc2 = fe__cfg_apply_cli(c, &dm->cli, d);
+		rc = fe_conf_load(c, dm->config_path, d);
+	int rc2 = fe_conf_apply_cli(c, &dm->cli, d);
 	return rc ? rc : rc2;
 }
 
-static void log_diag(const struct fe__diag *d)
+static void log_diag(const struct fe_conf_diag *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
-		if (fe__diag_is_warning(d->msgs[i]))
-			fe_log_warn("%s", d->msgs[i] + sizeof(FE__DIAG_WARNING) - 1);
+		if (fe_conf_diag_is_warning(d->msgs[i]))
+			fe_log_warn("%s", d->msgs[i] + sizeof(FE_CONF_WARNING) - 1);
 		else
 			fe_log_err("%s", d->msgs[i]);
 	}
@@ -252,10 +252,10 @@ static void log_counters(struct daemon *d, const char *why)
 static void reload_work(uv_work_t *req)
 {
 	struct daemon *d = req->data;
-	struct fe__diag diag = {0};
+	struct fe_conf_diag diag = {0};
 	int rc = read_config(d, &d->new_cfg, &diag);
 	log_diag(&diag);
-	fe__diag_free(&diag);
+	fe_conf_diag_free(&diag);
 	d->new_cfg_ok = rc == FE_OK && fe__zones_settle_trust(d->st, &d->new_cfg) == FE_OK;
 	if (!d->new_cfg_ok)
 		return;
@@ -271,7 +271,7 @@ static void reload_work(uv_work_t *req)
 	fe__zones_load(d->st, &d->new_cfg, &d->stats);
 }
 
-static bool same_listen(const struct fe__cfg *a, const struct fe__cfg *b)
+static bool same_listen(const struct fe_conf *a, const struct fe_conf *b)
 {
 	if (a->nlisten != b->nlisten || a->workers != b->workers || a->nclients != b->nclients ||
 	    a->has_clients != b->has_clients)
@@ -296,7 +296,7 @@ static void reload_done(uv_work_t *req, int status)
 	if (!d->new_cfg_ok) {
 		fe_log_err("reload refused: configuration errors (above); still serving with the "
 		           "running configuration and the zones already stored");
-		fe__cfg_free(&d->new_cfg);
+		fe_conf_free(&d->new_cfg);
 	} else {
 		fe_log_info("reload done: %zu zones: %u loaded, %u unchanged, %u failed, %u "
 		            "refused%s",
@@ -306,9 +306,9 @@ static void reload_done(uv_work_t *req, int status)
 		if (!same_listen(&d->cfg, &d->new_cfg))
 			fe_log_warn("reload: changes to listen addresses, workers or clients take "
 			            "effect at the next restart");
-		fe__cfg_free(&d->cfg);
+		fe_conf_free(&d->cfg);
 		d->cfg = d->new_cfg;
-		fe__cfg_init(&d->new_cfg);
+		fe_conf_init(&d->new_cfg);
 	}
 	if (d->reload_again && !d->stopping) {
 		d->reload_again = false;
@@ -323,7 +323,7 @@ static void start_reload(struct daemon *d)
 		return;
 	}
 	d->reload.data = d;
-	fe__cfg_init(&d->new_cfg);
+	fe_conf_init(&d->new_cfg);
 	int rc = uv_queue_work(&d->loop, &d->reload, reload_work, reload_done);
 	if (rc) {
 		fe_log_err("reload: cannot start: %s", uv_strerror(rc));
@@ -468,7 +468,7 @@ static int drop_privileges(struct daemon *d)
 		           d->cfg.user);
 		return FE_EPERM;
 	}
-	fe__cfg_privileges_dropped();
+	fe_conf_privileges_dropped();
 	fe_log_info("running as user %s (uid %u), group %s (gid %u)", d->cfg.user, (unsigned)uid,
 	            d->cfg.group ? d->cfg.group : "(the user's)", (unsigned)gid);
 	return FE_OK;
@@ -493,7 +493,7 @@ static int run(struct daemon *d)
 	}
 	if (fe__zones_settle_trust(d->st, &d->cfg) != FE_OK)
 		return FE__EXIT_STORE;
-	rc = fe__cfg_make_acl(&d->cfg, &d->acl);
+	rc = fe_conf_make_acl(&d->cfg, &d->acl);
 	if (rc) {
 		fe_log_err("admission list: %s", fe_strerror(rc));
 		return FE__EXIT_INTERNAL;
@@ -581,7 +581,7 @@ int main(int argc, char **argv)
 		goto out;
 	d.config_path = d.cli.config;
 
-	struct fe__diag diag = {0};
+	struct fe_conf_diag diag = {0};
 	int rc = read_config(&d, &d.cfg, &diag);
 	if (d.cli.check_config) {
 		for (size_t i = 0; i < diag.n; i++)
@@ -593,12 +593,12 @@ int main(int argc, char **argv)
 			       "addresses)\n",
 			       d.config_path ? d.config_path : "command line", d.cfg.nzones,
 			       d.cfg.nmembers, d.cfg.nlisten);
-		fe__diag_free(&diag);
+		fe_conf_diag_free(&diag);
 		code = rc == FE_OK ? FE__EXIT_OK : FE__EXIT_CONFIG;
 		goto out;
 	}
 	log_diag(&diag);
-	fe__diag_free(&diag);
+	fe_conf_diag_free(&diag);
 	if (rc != FE_OK) {
 		fe_log_err("configuration refused; not starting");
 		code = FE__EXIT_CONFIG;
@@ -619,7 +619,7 @@ out:
 	}
 	fe_server_acl_destroy(d.acl);
 	fe_store_close(d.st);
-	fe__cfg_free(&d.cfg);
+	fe_conf_free(&d.cfg);
 	free(d.cli.listen);
 	free(d.cli.zones);
 	free(d.cli.anchors);

@@ -73,7 +73,7 @@ static bool stored_serial(struct fe_store *st, const char *apex, const char *fil
 	return c.found;
 }
 
-static void load_one(struct fe_store *st, const struct fe__cfg_zone *z,
+static void load_one(struct fe_store *st, const struct fe_conf_zone *z,
                      struct fe__zone_stats *stats)
 {
 	struct fe_zone_error err;
@@ -137,7 +137,7 @@ static void load_one(struct fe_store *st, const struct fe__cfg_zone *z,
 /* ---- federation trust ------------------------------------------------------------- */
 
 struct tzone {
-	const struct fe__cfg_zone *z;
+	const struct fe_conf_zone *z;
 	char apex[1024];
 	unsigned labels;
 	size_t order; /* position in the configuration */
@@ -223,7 +223,7 @@ static void trust_one(struct fe_store *st, const struct tzone *t,
 	           rc == FE_EVALIDATE ? "DNSSEC validation failed" : fe_strerror(rc), prev);
 }
 
-static void zones_trust(struct fe_store *st, const struct fe__cfg *c, struct fe__zone_stats *stats)
+static void zones_trust(struct fe_store *st, const struct fe_conf *c, struct fe__zone_stats *stats)
 {
 	struct tzone *tz = calloc(c->nzones ? c->nzones : 1, sizeof(*tz));
 	size_t n = 0;
@@ -233,7 +233,7 @@ static void zones_trust(struct fe_store *st, const struct fe__cfg *c, struct fe_
 		return;
 	}
 	for (size_t i = 0; i < c->nzones; i++) {
-		const struct fe__cfg_zone *z = &c->zones[i];
+		const struct fe_conf_zone *z = &c->zones[i];
 		struct fe_zone_error err;
 		uint32_t serial;
 		memset(&err, 0, sizeof(err));
@@ -295,7 +295,7 @@ void fe__zone_stats_add(struct fe__zone_stats *sum, const struct fe__zone_stats 
 	sum->restored += s->restored;
 }
 
-void fe__zones_load(struct fe_store *st, const struct fe__cfg *c, struct fe__zone_stats *stats)
+void fe__zones_load(struct fe_store *st, const struct fe_conf *c, struct fe__zone_stats *stats)
 {
 	memset(stats, 0, sizeof(*stats));
 	if (fe_zone_anchors_count(c->anchors) > 0) {
@@ -346,7 +346,7 @@ unsigned fe__zones_describe(struct fe_store *st, char *buf, size_t cap)
 
 /* ---- the trust a store is kept under ------------------------------------------------ */
 
-int fe__zones_settle_trust(struct fe_store *st, struct fe__cfg *c)
+int fe__zones_settle_trust(struct fe_store *st, struct fe_conf *c)
 {
 	struct fe_zone_anchors *stored = NULL;
 	char buf[2048];

@@ -12,6 +12,7 @@
  * Exit status: 0 success, 1 a zone failed or was refused, 2 usage, 3 the store cannot be
  * opened (or is in use); for query see ctl_int.h. */
 #include "ctl_int.h"
+#include "fedenum/conf.h"
 #include "fedenum/store.h"
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
@@ -101,6 +102,25 @@ static int parse_checked(const char *path, bool force, struct fe_zone **out,
 		*out = NULL;
 	}
 	return rc;
+}
+
+int fe__ctl_federation_anchors(const char *path, int (*each)(const char *file, void *arg),
+                               void *arg)
+{
+	struct fe_conf_diag d = {0};
+	char **files = NULL;
+	size_t n = 0;
+	int rc = fe_conf_federation_anchors(path, &files, &n, &d);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "fedenumctl: %s\n", d.msgs[i]);
+	fe_conf_diag_free(&d);
+	for (size_t i = 0; rc == FE_OK && i < n; i++)
+		if (each(files[i], arg) != 0)
+			rc = FE_EFORMAT;
+	for (size_t i = 0; i < n; i++)
+		free(files[i]);
+	free(files);
+	return rc == FE_OK ? 0 : -1;
 }
 
 /* Parents-first order of zone files: by the label count of their apex. */

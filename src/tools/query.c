@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <libconfig.h>
 #include <ldns/ldns.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -192,85 +191,14 @@ static int read_anchor_file(struct qctx *q, const char *path)
 	return rc;
 }
 
-/* @rel relative to the folder of @base (as the federation files say), unless absolute. */
-static void relative_to(const char *base, const char *rel, char *out, size_t cap)
-{
-	const char *slash = strrchr(base, '/');
-	if (rel[0] == '/' || !slash)
-		snprintf(out, cap, "%s", rel);
-	else
-		snprintf(out, cap, "%.*s/%s", (int)(slash - base), base, rel);
-}
-
-/* The `trust-anchors` of a federation.conf; a fedenumd.conf is followed to its
- * `federation` file (one level). */
-static int federation_anchors(const char *path, int depth, int (*each)(const char *file, void *arg),
-                              void *arg)
-{
-	config_t cfg;
-	config_init(&cfg);
-	int rc = -1;
-	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
-		const char *file = config_error_file(&cfg);
-		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
-			fprintf(stderr, "fedenumctl: cannot read %s\n", path);
-		else
-			fprintf(stderr, "fedenumctl: %s:%d: %s\n", file ? file : path,
-			        config_error_line(&cfg), config_error_text(&cfg));
-		goto out;
-	}
-	const config_setting_t *tas = config_lookup(&cfg, "trust-anchors");
-	if (!tas) {
-		const char *fed = NULL;
-		if (depth == 0 && config_lookup_string(&cfg, "federation", &fed) == CONFIG_TRUE) {
-			char next[PATH_MAX];
-			relative_to(path, fed, next, sizeof(next));
-			rc = federation_anchors(next, depth + 1, each, arg);
-		} else {
-			fprintf(stderr, "fedenumctl: %s: no trust-anchors\n", path);
-		}
-		goto out;
-	}
-	int n = config_setting_length(tas);
-	if (!config_setting_is_array(tas) || n < 1) {
-		fprintf(stderr,
-		        "fedenumctl: %s:%d: trust-anchors must be a non-empty array of "
-		        "file names\n",
-		        path, config_setting_source_line(tas));
-		goto out;
-	}
-	for (int i = 0; i < n; i++) {
-		const char *rel = config_setting_get_string_elem(tas, i);
-		if (!rel) {
-			fprintf(stderr, "fedenumctl: %s:%d: trust-anchors holds a non-string\n",
-			        path, config_setting_source_line(tas));
-			goto out;
-		}
-		char file[PATH_MAX];
-		relative_to(path, rel, file, sizeof(file));
-		if (each(file, arg))
-			goto out;
-	}
-	rc = 0;
-out:
-	config_destroy(&cfg);
-	return rc;
-}
-
-int fe__ctl_federation_anchors(const char *path, int (*each)(const char *file, void *arg),
-                               void *arg)
-{
-	return federation_anchors(path, 0, each, arg);
-}
-
-static int anchor_file_cb(const char *file, void *arg)
+static int read_anchor_file_cb(const char *file, void *arg)
 {
 	return read_anchor_file(arg, file);
 }
 
 static int read_federation(struct qctx *q, const char *path)
 {
-	return fe__ctl_federation_anchors(path, anchor_file_cb, q);
+	return fe__ctl_federation_anchors(path, read_anchor_file_cb, q);
 }
 
 /* ---- lookups ---------------------------------------------------------------------------- */

@@ -1,5 +1,7 @@
-/* fedenumd.conf and federation.conf, read with libconfig and checked key by key. */
-#include "config_int.h"
+/* fedenumd.conf and the federation definition, read with libconfig and checked key by key
+ * against the schema (schema.c): the groups of plain keys are read generically from it; keys
+ * with cross-checks (members, zones, clients, user, ...) by their own code below. */
+#include "conf_int.h"
 
 #include "fedenum/wire.h"
 
@@ -17,9 +19,9 @@
 
 /* ---- diagnostics ------------------------------------------------------------------ */
 
-static void diag_vadd(struct fe__diag *d, const char *prefix, const char *file, int line,
+static void diag_vadd(struct fe_conf_diag *d, const char *prefix, const char *file, int line,
                       const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
-static void diag_vadd(struct fe__diag *d, const char *prefix, const char *file, int line,
+static void diag_vadd(struct fe_conf_diag *d, const char *prefix, const char *file, int line,
                       const char *fmt, va_list ap)
 {
 	char msg[1024];
@@ -42,7 +44,7 @@ static void diag_vadd(struct fe__diag *d, const char *prefix, const char *file, 
 		d->msgs[d->n++] = s;
 }
 
-void fe__diag_add(struct fe__diag *d, const char *file, int line, const char *fmt, ...)
+void fe_conf_diag_add(struct fe_conf_diag *d, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -50,27 +52,27 @@ void fe__diag_add(struct fe__diag *d, const char *file, int line, const char *fm
 	va_end(ap);
 }
 
-void fe__diag_warn(struct fe__diag *d, const char *file, int line, const char *fmt, ...)
+void fe_conf_diag_warn(struct fe_conf_diag *d, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	diag_vadd(d, FE__DIAG_WARNING, file, line, fmt, ap);
+	diag_vadd(d, FE_CONF_WARNING, file, line, fmt, ap);
 	va_end(ap);
 }
 
-bool fe__diag_is_warning(const char *msg)
+bool fe_conf_diag_is_warning(const char *msg)
 {
-	return strncmp(msg, FE__DIAG_WARNING, sizeof(FE__DIAG_WARNING) - 1) == 0;
+	return strncmp(msg, FE_CONF_WARNING, sizeof(FE_CONF_WARNING) - 1) == 0;
 }
 
 static bool privileges_dropped;
 
-void fe__cfg_privileges_dropped(void)
+void fe_conf_privileges_dropped(void)
 {
 	privileges_dropped = true;
 }
 
-void fe__diag_free(struct fe__diag *d)
+void fe_conf_diag_free(struct fe_conf_diag *d)
 {
 	for (size_t i = 0; i < d->n; i++)
 		free(d->msgs[i]);
@@ -80,19 +82,6 @@ void fe__diag_free(struct fe__diag *d)
 
 /* ---- the configuration struct ----------------------------------------------------- */
 
-void fe__cfg_init(struct fe__cfg *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->udp_max_payload = FE__DEFAULT_UDP_MAX;
-	c->tcp_idle_timeout_ms = FE__DEFAULT_TCP_IDLE_MS;
-	c->tcp_max_clients = FE__DEFAULT_TCP_CLIENTS;
-	c->tcp_max_pipeline = FE__DEFAULT_TCP_PIPELINE;
-	c->tcp_max_out_bytes = FE__DEFAULT_TCP_OUT;
-	c->map_size_mb = FE__DEFAULT_MAP_MB;
-	c->log_level = FE_LOG_INFO;
-	c->nsec3_max_iterations = FE__DEFAULT_NSEC3_ITER;
-}
-
 static void free_strv(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -100,7 +89,7 @@ static void free_strv(char **v, size_t n)
 	free(v);
 }
 
-void fe__cfg_free(struct fe__cfg *c)
+void fe_conf_free(struct fe_conf *c)
 {
 	free(c->config_file);
 	free(c->federation_file);
@@ -113,7 +102,7 @@ void fe__cfg_free(struct fe__cfg *c)
 	fe_zone_anchors_destroy(c->anchors);
 	free_strv(c->clients, c->nclients);
 	for (size_t i = 0; i < c->nmembers; i++) {
-		struct fe__cfg_member *m = &c->members[i];
+		struct fe_conf_member *m = &c->members[i];
 		free(m->name);
 		free_strv(m->prefixes, m->nprefixes);
 		free_strv(m->domains, m->ndomains);
@@ -128,13 +117,13 @@ void fe__cfg_free(struct fe__cfg *c)
 		free(c->zones[i].where);
 	}
 	free(c->zones);
-	fe__cfg_init(c);
+	fe_conf_init(c);
 }
 
 /* ---- parsing helpers -------------------------------------------------------------- */
 
 struct ctx {
-	struct fe__diag *d;
+	struct fe_conf_diag *d;
 	const char *path; /* the file being read (fallback when libconfig has no source) */
 	bool failed;
 	bool oom;
@@ -155,7 +144,7 @@ static void err_at(struct ctx *x, const config_setting_t *s, const char *fmt, ..
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fe__diag_add(x->d, src_file(x, s), (int)config_setting_source_line(s), "%s", msg);
+	fe_conf_diag_add(x->d, src_file(x, s), (int)config_setting_source_line(s), "%s", msg);
 	x->failed = true;
 }
 
@@ -330,10 +319,11 @@ static char *get_file(struct ctx *x, const config_setting_t *s, const char *what
 		int e = errno;
 		if (e == EACCES && privileges_dropped) {
 			/* Checked as root at start; the daemon now runs as `user` (docs). */
-			fe__diag_warn(x->d, src_file(x, s), (int)config_setting_source_line(s),
-			              "%s \"%s\": not readable after dropping privileges (checked "
-			              "at start)",
-			              what, p);
+			fe_conf_diag_warn(
+			        x->d, src_file(x, s), (int)config_setting_source_line(s),
+			        "%s \"%s\": not readable after dropping privileges (checked "
+			        "at start)",
+			        what, p);
 			return p;
 		}
 		err_at(x, s, "%s \"%s\": %s%s", what, p, strerror(e),
@@ -370,9 +360,9 @@ static char *get_zone_file(struct ctx *x, const config_setting_t *s)
 	if (!p)
 		return NULL;
 	if (access(p, R_OK) != 0)
-		fe__diag_warn(x->d, src_file(x, s), (int)config_setting_source_line(s),
-		              "zones.file \"%s\": %s (this zone will not load; the others do)", p,
-		              strerror(errno));
+		fe_conf_diag_warn(x->d, src_file(x, s), (int)config_setting_source_line(s),
+		                  "zones.file \"%s\": %s (this zone will not load; the others do)",
+		                  p, strerror(errno));
 	char *rp = realpath(p, NULL);
 	if (rp) {
 		free(p);
@@ -382,6 +372,18 @@ static char *get_zone_file(struct ctx *x, const config_setting_t *s)
 }
 
 /* Refuse any key of group @g not in @known (NULL-terminated). */
+static void check_keys(struct ctx *x, const config_setting_t *g, const char *const *known);
+
+/* Refuse any key of group @g that the schema does not list under @group (NULL: the top
+ * level) of @file. */
+static void check_schema_keys(struct ctx *x, const config_setting_t *g, enum fe_conf_file file,
+                              const char *group)
+{
+	const char *known[64];
+	fe__conf_children(file, group, known, FE_ARRAY_LEN(known));
+	check_keys(x, g, known);
+}
+
 static void check_keys(struct ctx *x, const config_setting_t *g, const char *const *known)
 {
 	int n = config_setting_length(g);
@@ -441,7 +443,7 @@ static bool is_e164_prefix(const char *s)
 	return n >= 1 && n <= 15;
 }
 
-int fe__name_from_str(const char *s, uint8_t *out, size_t cap)
+int fe_conf_name_from_str(const char *s, uint8_t *out, size_t cap)
 {
 	size_t len = strlen(s);
 	if (len && s[len - 1] == '.')
@@ -472,82 +474,110 @@ int fe__name_from_str(const char *s, uint8_t *out, size_t cap)
 
 /* ---- fedenumd.conf ---------------------------------------------------------------- */
 
-static void load_server(struct ctx *x, struct fe__cfg *c, const config_setting_t *g)
+/* ---- plain keys, from the schema ----------------------------------------------------- */
+
+static void load_listen(struct ctx *x, struct fe_conf *c, const config_setting_t *s)
 {
-	static const char *const known[] = {
-	        "listen",          "workers",          "udp-max-payload",   "tcp-idle-timeout-ms",
-	        "tcp-max-clients", "tcp-max-pipeline", "tcp-max-out-bytes", NULL};
-	if (!want_group(x, g))
+	char **addrs = NULL;
+	size_t n = 0;
+	if (!get_strings(x, s, &addrs, &n))
 		return;
-	check_keys(x, g, known);
-	const config_setting_t *s;
-	long long v;
-	if ((s = config_setting_get_member(g, "listen"))) {
-		char **addrs = NULL;
-		size_t n = 0;
-		if (get_strings(x, s, &addrs, &n)) {
-			if (n == 0)
-				err_at(x, s, "server.listen: at least one address is needed");
-			free(c->listen);
-			c->listen = calloc(n ? n : 1, sizeof(*c->listen));
-			c->nlisten = 0;
-			if (!c->listen)
-				x->oom = x->failed = true;
-			for (size_t i = 0; c->listen && i < n; i++) {
-				if (fe_server_listen_parse(addrs[i], &c->listen[c->nlisten]) !=
-				    FE_OK)
-					err_at(x, config_setting_get_elem(s, (unsigned)i),
-					       "server.listen: \"%s\" is not ADDR@PORT (numeric "
-					       "IPv4 "
-					       "or IPv6 address, port 0..65535)",
-					       addrs[i]);
-				else
-					c->nlisten++;
-			}
-			free_strv(addrs, n);
-		}
+	if (n == 0)
+		err_at(x, s, "server.listen: at least one address is needed");
+	free(c->listen);
+	c->listen = calloc(n ? n : 1, sizeof(*c->listen));
+	c->nlisten = 0;
+	if (!c->listen)
+		x->oom = x->failed = true;
+	for (size_t i = 0; c->listen && i < n; i++) {
+		if (fe_server_listen_parse(addrs[i], &c->listen[c->nlisten]) != FE_OK)
+			err_at(x, config_setting_get_elem(s, (unsigned)i),
+			       "server.listen: \"%s\" is not ADDR@PORT (numeric IPv4 or IPv6 "
+			       "address, port 0..65535)",
+			       addrs[i]);
+		else
+			c->nlisten++;
 	}
-	if ((s = config_setting_get_member(g, "workers")) && get_int(x, s, 0, 1024, &v))
-		c->workers = (unsigned)v;
-	if ((s = config_setting_get_member(g, "udp-max-payload")) &&
-	    get_int(x, s, FE_WIRE_UDP_MIN, 4096, &v))
-		c->udp_max_payload = (uint16_t)v;
-	if ((s = config_setting_get_member(g, "tcp-idle-timeout-ms")) &&
-	    get_int(x, s, 100, 3600000, &v))
-		c->tcp_idle_timeout_ms = (uint32_t)v;
-	if ((s = config_setting_get_member(g, "tcp-max-clients")) && get_int(x, s, 1, 1000000, &v))
-		c->tcp_max_clients = (uint32_t)v;
-	if ((s = config_setting_get_member(g, "tcp-max-pipeline")) && get_int(x, s, 1, 65535, &v))
-		c->tcp_max_pipeline = (uint32_t)v;
-	if ((s = config_setting_get_member(g, "tcp-max-out-bytes")) &&
-	    get_int(x, s, 131072, 1073741824, &v))
-		c->tcp_max_out_bytes = (uint32_t)v;
+	free_strv(addrs, n);
 }
 
-static void load_store(struct ctx *x, struct fe__cfg *c, const config_setting_t *g)
+/* One key @k, present as @s: type and range from the schema. */
+static void load_key(struct ctx *x, struct fe_conf *c, const struct fe_conf_key *k,
+                     const config_setting_t *s)
 {
-	static const char *const known[] = {"path", "map-size-mb", NULL};
-	if (!want_group(x, g))
-		return;
-	check_keys(x, g, known);
-	const config_setting_t *s;
 	long long v;
 	const char *str;
-	if ((s = config_setting_get_member(g, "path")) && get_string(x, s, &str)) {
+	char *field = (char *)c + k->offset;
+	switch (k->type) {
+	case FE_CONF_INT:
+		if (get_int(x, s, k->min, k->max, &v))
+			fe__conf_store_int(c, k, (unsigned long long)v);
+		break;
+	case FE_CONF_BOOL:
+		get_bool(x, s, (bool *)field);
+		break;
+	case FE_CONF_PATH:
+		if (!get_string(x, s, &str))
+			break;
 		if (!*str) {
-			err_at(x, s, "store.path: empty path");
+			err_at(x, s, "%s: empty path", k->name);
 		} else {
-			free(c->store_path);
-			c->store_path = resolve(x, src_file(x, s), str);
+			free(*(char **)field);
+			*(char **)field = resolve(x, src_file(x, s), str);
 		}
+		break;
+	case FE_CONF_LEVEL:
+		if (get_string(x, s, &str) &&
+		    fe_log_level_parse(str, (enum fe_log_level *)field) != FE_OK)
+			err_at(x, s, "%s: \"%s\" is not one of err, warn, info, debug", k->name,
+			       str);
+		break;
+	case FE_CONF_LISTEN:
+		load_listen(x, c, s);
+		break;
+	case FE_CONF_GROUP:
+	case FE_CONF_OWN:
+		break;
 	}
-	if ((s = config_setting_get_member(g, "map-size-mb")) && get_int(x, s, 16, 4194304, &v))
-		c->map_size_mb = (uint64_t)v;
+}
+
+/* A group of plain keys (server, store, log, validation): unknown keys refused, each key
+ * read by its schema type. */
+static void load_group(struct ctx *x, struct fe_conf *c, enum fe_conf_file file, const char *group,
+                       const config_setting_t *g)
+{
+	if (!want_group(x, g))
+		return;
+	check_schema_keys(x, g, file, group);
+	const char *keys[64];
+	fe__conf_children(file, group, keys, FE_ARRAY_LEN(keys));
+	for (size_t i = 0; keys[i]; i++) {
+		char full[128];
+		snprintf(full, sizeof(full), "%s.%s", group, keys[i]);
+		const struct fe_conf_key *k = fe__conf_key(file, full);
+		const config_setting_t *s = config_setting_get_member(g, keys[i]);
+		if (k && s)
+			load_key(x, c, k, s);
+	}
+}
+
+/* Every GROUP key of @file at the top level of @root. */
+static void load_groups(struct ctx *x, struct fe_conf *c, enum fe_conf_file file,
+                        const config_setting_t *root)
+{
+	const char *top[64];
+	fe__conf_children(file, NULL, top, FE_ARRAY_LEN(top));
+	for (size_t i = 0; top[i]; i++) {
+		const struct fe_conf_key *k = fe__conf_key(file, top[i]);
+		const config_setting_t *g = config_setting_get_member(root, top[i]);
+		if (k && g && k->type == FE_CONF_GROUP)
+			load_group(x, c, file, top[i], g);
+	}
 }
 
 /* `user` and `group`: the identity fedenumd drops to once it has bound its sockets and
  * opened its store and secrets (main.c). Both must exist on this system. */
-static void load_identity(struct ctx *x, struct fe__cfg *c, const config_setting_t *root)
+static void load_identity(struct ctx *x, struct fe_conf *c, const config_setting_t *root)
 {
 	const config_setting_t *s;
 	const char *str;
@@ -576,24 +606,6 @@ static void load_identity(struct ctx *x, struct fe__cfg *c, const config_setting
 	}
 }
 
-static void load_log(struct ctx *x, struct fe__cfg *c, const config_setting_t *g)
-{
-	static const char *const known[] = {"level", NULL};
-	if (!want_group(x, g))
-		return;
-	check_keys(x, g, known);
-	const config_setting_t *s;
-	const char *str;
-	if ((s = config_setting_get_member(g, "level")) && get_string(x, s, &str)) {
-		enum fe_log_level l;
-		if (fe_log_level_parse(str, &l) != FE_OK)
-			err_at(x, s, "log.level: \"%s\" is not one of err, warn, info, debug", str);
-		else
-			c->log_level = l;
-	}
-}
-
-/* Read a libconfig file; on failure report it at the reference @ref (or the file). */
 static bool read_file(struct ctx *x, config_t *cfg, const char *path, const config_setting_t *ref)
 {
 	config_init(cfg);
@@ -612,13 +624,13 @@ static bool read_file(struct ctx *x, config_t *cfg, const char *path, const conf
 		if (ref) {
 			err_at(x, ref, "cannot read \"%s\": %s", path, why);
 		} else {
-			fe__diag_add(x->d, path, 0, "cannot read: %s", why);
+			fe_conf_diag_add(x->d, path, 0, "cannot read: %s", why);
 			x->failed = true;
 		}
 	} else {
 		const char *f = config_error_file(cfg);
-		fe__diag_add(x->d, f ? f : path, config_error_line(cfg), "%s",
-		             config_error_text(cfg));
+		fe_conf_diag_add(x->d, f ? f : path, config_error_line(cfg), "%s",
+		                 config_error_text(cfg));
 		x->failed = true;
 	}
 	config_destroy(cfg);
@@ -627,15 +639,13 @@ static bool read_file(struct ctx *x, config_t *cfg, const char *path, const conf
 
 /* ---- federation.conf -------------------------------------------------------------- */
 
-static void load_member(struct ctx *x, struct fe__cfg *c, const config_setting_t *g)
+static void load_member(struct ctx *x, struct fe_conf *c, const config_setting_t *g)
 {
-	static const char *const known[] = {"name",    "role",     "prefixes",         "domains",
-	                                    "primary", "tsig-key", "tsig-secret-file", NULL};
-	struct fe__cfg_member *m = &c->members[c->nmembers];
+	struct fe_conf_member *m = &c->members[c->nmembers];
 	memset(m, 0, sizeof(*m));
 	if (!want_type(x, g, CONFIG_TYPE_GROUP, "a group { name = ...; }"))
 		return;
-	check_keys(x, g, known);
+	check_schema_keys(x, g, FE_CONF_FEDERATION, "members");
 	const config_setting_t *s;
 	const char *str;
 	if (!(s = config_setting_get_member(g, "name"))) {
@@ -696,14 +706,13 @@ static void load_member(struct ctx *x, struct fe__cfg *c, const config_setting_t
 	c->nmembers++;
 }
 
-static void load_zone(struct ctx *x, struct fe__cfg *c, const config_setting_t *g)
+static void load_zone(struct ctx *x, struct fe_conf *c, const config_setting_t *g)
 {
-	static const char *const known[] = {"apex", "member", "file", NULL};
-	struct fe__cfg_zone *z = &c->zones[c->nzones];
+	struct fe_conf_zone *z = &c->zones[c->nzones];
 	memset(z, 0, sizeof(*z));
 	if (!want_type(x, g, CONFIG_TYPE_GROUP, "a group { apex = ...; }"))
 		return;
-	check_keys(x, g, known);
+	check_schema_keys(x, g, FE_CONF_FEDERATION, "zones");
 	const config_setting_t *s;
 	const char *str;
 	char where[PATH_MAX + 32];
@@ -741,31 +750,9 @@ static void load_zone(struct ctx *x, struct fe__cfg *c, const config_setting_t *
 	c->nzones++;
 }
 
-/* federation.conf "validation": how zones are validated before they are served (issue #3). */
-static void load_validation(struct ctx *x, struct fe__cfg *c, const config_setting_t *g)
-{
-	static const char *const known[] = {"nsec3-max-iterations", "zonemd-required",
-	                                    "forbid-opt-out", NULL};
-	if (!want_group(x, g))
-		return;
-	check_keys(x, g, known);
-	const config_setting_t *s;
-	long long v;
-	/* RFC 5155 §10.3 caps iterations at 2,500 (the parser's own limit). */
-	if ((s = config_setting_get_member(g, "nsec3-max-iterations")) &&
-	    get_int(x, s, 0, 2500, &v))
-		c->nsec3_max_iterations = (uint16_t)v;
-	if ((s = config_setting_get_member(g, "zonemd-required")))
-		get_bool(x, s, &c->zonemd_required);
-	if ((s = config_setting_get_member(g, "forbid-opt-out")))
-		get_bool(x, s, &c->forbid_opt_out);
-}
-
-static void load_federation(struct ctx *x, struct fe__cfg *c, const char *path,
+static void load_federation(struct ctx *x, struct fe_conf *c, const char *path,
                             const config_setting_t *ref)
 {
-	static const char *const known[] = {"name",  "trust-anchors", "clients", "members",
-	                                    "zones", "validation",    NULL};
 	config_t cfg;
 	struct ctx fx = {.d = x->d, .path = path};
 	if (!read_file(&fx, &cfg, path, ref)) {
@@ -773,18 +760,19 @@ static void load_federation(struct ctx *x, struct fe__cfg *c, const char *path,
 		return;
 	}
 	const config_setting_t *root = config_root_setting(&cfg);
-	check_keys(&fx, root, known);
+	check_schema_keys(&fx, root, FE_CONF_FEDERATION, NULL);
+	load_groups(&fx, c, FE_CONF_FEDERATION, root);
 	const config_setting_t *s;
 	const char *str;
 	if (!(s = config_setting_get_member(root, "name"))) {
-		fe__diag_add(x->d, path, 0, "the federation needs a name (name = \"...\";)");
+		fe_conf_diag_add(x->d, path, 0, "the federation needs a name (name = \"...\";)");
 		fx.failed = true;
 	} else if (get_string(&fx, s, &str)) {
 		c->fed_name = xstrdup(&fx, str);
 	}
 	if ((s = config_setting_get_member(root, "trust-anchors")) &&
 	    get_strings(&fx, s, &c->trust_anchors, &c->ntrust_anchors)) {
-		/* Read by fe__cfg_apply_cli (with --trust-anchor files); here they must exist. */
+		/* Read by fe_conf_apply_cli (with --trust-anchor files); here they must exist. */
 		for (size_t i = 0; i < c->ntrust_anchors; i++) {
 			const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 			char *p = resolve(&fx, src_file(&fx, e), c->trust_anchors[i]);
@@ -796,8 +784,6 @@ static void load_federation(struct ctx *x, struct fe__cfg *c, const char *path,
 			c->trust_anchors[i] = p;
 		}
 	}
-	if ((s = config_setting_get_member(root, "validation")))
-		load_validation(&fx, c, s);
 	if ((s = config_setting_get_member(root, "clients")) &&
 	    get_strings(&fx, s, &c->clients, &c->nclients)) {
 		c->has_clients = true;
@@ -832,7 +818,7 @@ static void load_federation(struct ctx *x, struct fe__cfg *c, const char *path,
 				       registries);
 		}
 	} else {
-		fe__diag_add(x->d, path, 0, "the federation needs members = ( ... );");
+		fe_conf_diag_add(x->d, path, 0, "the federation needs members = ( ... );");
 		fx.failed = true;
 	}
 	if ((s = config_setting_get_member(root, "zones"))) {
@@ -852,24 +838,17 @@ static void load_federation(struct ctx *x, struct fe__cfg *c, const char *path,
 	config_destroy(&cfg);
 }
 
-int fe__cfg_load(struct fe__cfg *c, const char *path, struct fe__diag *d)
+int fe_conf_load(struct fe_conf *c, const char *path, struct fe_conf_diag *d)
 {
-	static const char *const known[] = {"federation", "server", "store", "log",
-	                                    "user",       "group",  NULL};
 	struct ctx x = {.d = d, .path = path};
 	config_t cfg;
 	c->config_file = xstrdup(&x, path);
 	if (!read_file(&x, &cfg, path, NULL))
 		return FE_EFORMAT;
 	const config_setting_t *root = config_root_setting(&cfg);
-	check_keys(&x, root, known);
+	check_schema_keys(&x, root, FE_CONF_NODE, NULL);
+	load_groups(&x, c, FE_CONF_NODE, root);
 	const config_setting_t *s;
-	if ((s = config_setting_get_member(root, "server")))
-		load_server(&x, c, s);
-	if ((s = config_setting_get_member(root, "store")))
-		load_store(&x, c, s);
-	if ((s = config_setting_get_member(root, "log")))
-		load_log(&x, c, s);
 	const char *str;
 	load_identity(&x, c, root);
 	if ((s = config_setting_get_member(root, "federation")) && get_string(&x, s, &str)) {
@@ -883,185 +862,57 @@ int fe__cfg_load(struct fe__cfg *c, const char *path, struct fe__diag *d)
 	}
 	config_destroy(&cfg);
 	if (x.oom)
-		fe__diag_add(d, path, 0, "out of memory");
+		fe_conf_diag_add(d, path, 0, "out of memory");
 	return x.failed ? FE_EFORMAT : FE_OK;
 }
 
-/* ---- trust anchors ----------------------------------------------------------------- */
+/* ---- the trust anchors of a federation, for fedenumctl ------------------------------- */
 
-/* Read every trust-anchor file into c->anchors (issue #3: DS or DNSKEY records as
- * ldns-key2ds or dnssec-dsfromkey print them). Errors as "file:line: reason". */
-static int read_anchors(struct fe__cfg *c, struct fe__diag *d)
+/* Only `trust-anchors` is read (and `federation` followed once from a fedenumd.conf): a
+ * tool that needs the anchors does not need the node's secrets. */
+static int anchors_of(struct ctx *x, const char *path, int depth, char ***files, size_t *n)
 {
-	bool failed = false;
-	fe_zone_anchors_destroy(c->anchors);
-	c->anchors = NULL;
-	if (c->ntrust_anchors == 0)
-		return FE_OK;
-	if (fe_zone_anchors_create(&c->anchors) != FE_OK) {
-		fe__diag_add(d, "trust anchors", 0, "out of memory");
+	config_t cfg;
+	if (!read_file(x, &cfg, path, NULL))
 		return FE_EFORMAT;
-	}
-	for (size_t i = 0; i < c->ntrust_anchors; i++) {
-		struct fe_zone_error e;
-		unsigned skipped = 0;
-		memset(&e, 0, sizeof(e));
-		int rc = fe_zone_anchors_add_file(c->anchors, c->trust_anchors[i], &skipped, &e);
-		if (rc != FE_OK) {
-			fe__diag_add(d, e.file[0] ? e.file : c->trust_anchors[i], (int)e.line,
-			             "trust anchor: %s", e.reason[0] ? e.reason : fe_strerror(rc));
-			failed = true;
-		} else if (skipped) {
-			fe_log_warn(
-			        "trust anchor %s: %u record%s not usable (DS digest type other "
-			        "than 2 or 4, or an algorithm other than 8, 10, 13-16): ignored",
-			        c->trust_anchors[i], skipped, skipped == 1 ? "" : "s");
-		}
-	}
-	return failed ? FE_EFORMAT : FE_OK;
-}
-
-/* ---- command line ----------------------------------------------------------------- */
-
-int fe__cfg_apply_cli(struct fe__cfg *c, const struct fe__cli *cli, struct fe__diag *d)
-{
-	bool failed = false;
-	const char *where = "command line";
-	if (cli->nlisten) {
-		struct fe_listen_addr *l = calloc(cli->nlisten, sizeof(*l));
-		if (!l) {
-			fe__diag_add(d, where, 0, "out of memory");
-			return FE_EFORMAT;
-		}
-		size_t n = 0;
-		for (size_t i = 0; i < cli->nlisten; i++) {
-			if (fe_server_listen_parse(cli->listen[i], &l[n]) != FE_OK) {
-				fe__diag_add(
-				        d, where, 0,
-				        "--listen \"%s\" is not ADDR@PORT (numeric IPv4 or IPv6 "
-				        "address, port 0..65535)",
-				        cli->listen[i]);
-				failed = true;
-			} else {
-				n++;
+	const config_setting_t *root = config_root_setting(&cfg);
+	const config_setting_t *s = config_setting_get_member(root, "trust-anchors");
+	const config_setting_t *fed = config_setting_get_member(root, "federation");
+	const char *str;
+	int rc = FE_OK;
+	if (s) {
+		if (get_strings(x, s, files, n)) {
+			for (size_t i = 0; i < *n; i++) {
+				char *p = resolve(x, path, (*files)[i]);
+				if (!p)
+					break;
+				free((*files)[i]);
+				(*files)[i] = p;
 			}
 		}
-		free(c->listen);
-		c->listen = l;
-		c->nlisten = n;
-	}
-	if (!c->nlisten && !failed) {
-		c->listen = calloc(1, sizeof(*c->listen));
-		if (!c->listen || fe_server_listen_parse(FE__DEFAULT_LISTEN, c->listen) != FE_OK) {
-			fe__diag_add(d, where, 0, "out of memory");
-			return FE_EFORMAT;
-		}
-		c->nlisten = 1;
-	}
-	if (cli->db) {
-		free(c->store_path);
-		c->store_path = strdup(cli->db);
-	}
-	if (!c->store_path)
-		c->store_path = strdup(FE__DEFAULT_STORE);
-	if (!c->store_path) {
-		fe__diag_add(d, where, 0, "out of memory");
-		return FE_EFORMAT;
-	}
-	if (cli->has_workers) {
-		if (cli->workers > 1024) {
-			fe__diag_add(d, where, 0, "--workers %u is out of range (0..1024)",
-			             cli->workers);
-			failed = true;
-		} else {
-			c->workers = cli->workers;
-		}
-	}
-	if (cli->log_level) {
-		enum fe_log_level l;
-		if (fe_log_level_parse(cli->log_level, &l) != FE_OK) {
-			fe__diag_add(d, where, 0,
-			             "--log-level \"%s\" is not one of err, warn, info, debug",
-			             cli->log_level);
-			failed = true;
-		} else {
-			c->log_level = l;
-		}
-	}
-	if (cli->nzones) {
-		struct fe__cfg_zone *nz =
-		        realloc(c->zones, (c->nzones + cli->nzones) * sizeof(*c->zones));
-		if (!nz) {
-			fe__diag_add(d, where, 0, "out of memory");
-			return FE_EFORMAT;
-		}
-		c->zones = nz;
-		for (size_t i = 0; i < cli->nzones; i++) {
-			if (access(cli->zones[i], R_OK) != 0)
-				fe__diag_warn(
-				        d, where, 0,
-				        "--zone \"%s\": %s (this zone will not load; the others "
-				        "do)",
-				        cli->zones[i], strerror(errno));
-			struct fe__cfg_zone *z = &c->zones[c->nzones];
-			memset(z, 0, sizeof(*z));
-			z->file = strdup(cli->zones[i]);
-			z->where = strdup("--zone");
-			if (!z->file || !z->where) {
-				free(z->file);
-				free(z->where);
-				fe__diag_add(d, where, 0, "out of memory");
-				return FE_EFORMAT;
-			}
-			c->nzones++;
-		}
-	}
-	if (cli->nanchors) {
-		char **na = realloc(c->trust_anchors,
-		                    (c->ntrust_anchors + cli->nanchors) * sizeof(*na));
-		if (!na) {
-			fe__diag_add(d, where, 0, "out of memory");
-			return FE_EFORMAT;
-		}
-		c->trust_anchors = na;
-		for (size_t i = 0; i < cli->nanchors; i++) {
-			if (access(cli->anchors[i], R_OK) != 0) {
-				fe__diag_add(d, where, 0, "--trust-anchor \"%s\": %s",
-				             cli->anchors[i], strerror(errno));
-				failed = true;
-				continue;
-			}
-			char *p = strdup(cli->anchors[i]);
-			if (!p) {
-				fe__diag_add(d, where, 0, "out of memory");
-				return FE_EFORMAT;
-			}
-			c->trust_anchors[c->ntrust_anchors++] = p;
-		}
-	}
-	if (read_anchors(c, d) != FE_OK)
-		failed = true;
-	return failed ? FE_EFORMAT : FE_OK;
-}
-
-int fe__cfg_make_acl(const struct fe__cfg *c, struct fe_server_acl **out)
-{
-	static const char *const loopback[] = {"127.0.0.0/8", "::1/128"};
-	struct fe_server_acl *acl = NULL;
-	int rc = fe_server_acl_create(&acl);
-	if (rc)
-		return rc;
-	if (c->has_clients) {
-		for (size_t i = 0; i < c->nclients && !rc; i++)
-			rc = fe_server_acl_add(acl, c->clients[i]);
+		rc = x->failed ? FE_EFORMAT : FE_OK;
+	} else if (fed && depth == 0 && get_string(x, fed, &str)) {
+		char *next = resolve(x, path, str);
+		rc = next ? anchors_of(x, next, depth + 1, files, n) : FE_ENOMEM;
+		free(next);
 	} else {
-		for (size_t i = 0; i < FE_ARRAY_LEN(loopback) && !rc; i++)
-			rc = fe_server_acl_add(acl, loopback[i]);
+		fe_conf_diag_add(x->d, path, 0, "no trust-anchors");
+		rc = x->failed ? FE_EFORMAT : FE_ENOENT;
 	}
-	if (rc) {
-		fe_server_acl_destroy(acl);
-		return rc;
+	config_destroy(&cfg);
+	return x->oom ? FE_ENOMEM : rc;
+}
+
+int fe_conf_federation_anchors(const char *path, char ***files, size_t *n, struct fe_conf_diag *d)
+{
+	struct ctx x = {.d = d, .path = path};
+	*files = NULL;
+	*n = 0;
+	int rc = anchors_of(&x, path, 0, files, n);
+	if (rc != FE_OK) {
+		free_strv(*files, *n);
+		*files = NULL;
+		*n = 0;
 	}
-	*out = acl;
-	return FE_OK;
+	return rc;
 }

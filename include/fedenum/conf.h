@@ -1,0 +1,172 @@
+/* include/fedenum/conf.h — the configuration of a node: fedenumd.conf and the federation
+ * definition (federation.conf), shared by fedenumd and fedenumctl.
+ *
+ * Both files are libconfig syntax. One schema (fe_conf_schema: name, type, default, range,
+ * documentation of every key) drives the parsing, the defaults and --check-config, and
+ * docs/configuration.md is checked against it by a test. Every key is checked: unknown keys,
+ * wrong types, out-of-range values and missing referenced files (trust anchors, secrets) are
+ * errors reported as "file:line: message"; a configuration with any error is refused as a
+ * whole. A missing or unreadable zone file is only a warning: that zone fails at load time,
+ * alone. Relative paths are relative to the folder of the file that contains them.
+ * Threads: a struct fe_conf belongs to one thread at a time; the schema is constant. */
+#ifndef FEDENUM_CONF_H
+#define FEDENUM_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fedenum/server.h"
+#include "fedenum/util.h"
+#include "fedenum/zone.h"
+
+/* Error list: each entry "file:line: message" (malloc'd). */
+struct fe_conf_diag {
+	char **msgs;
+	size_t n, cap;
+};
+
+void fe_conf_diag_add(struct fe_conf_diag *d, const char *file, int line, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+/* A warning: reported (as "warning: file:line: message") but the configuration stands. */
+#define FE_CONF_WARNING "warning: "
+void fe_conf_diag_warn(struct fe_conf_diag *d, const char *file, int line, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+bool fe_conf_diag_is_warning(const char *msg);
+void fe_conf_diag_free(struct fe_conf_diag *d);
+
+/* Called once fedenumd has switched to `user`: a secret file that is no longer readable
+ * (it was checked as root at start) is then a warning on reload, not an error. */
+void fe_conf_privileges_dropped(void);
+
+struct fe_conf_member {
+	char *name;
+	bool is_registry;
+	char **prefixes; /* "+15551" */
+	size_t nprefixes;
+	char **domains; /* "ims-a.example." */
+	size_t ndomains;
+	bool has_primary;
+	struct fe_listen_addr primary;
+	char *tsig_key;
+	char *tsig_secret_file; /* absolute or relative to the working directory, resolved */
+};
+
+struct fe_conf_zone {
+	char *apex;   /* presentation form with the final dot; NULL: take it from the SOA */
+	char *member; /* NULL for --zone */
+	char *file;   /* resolved path */
+	char *where;  /* "file:line" of the definition, or "--zone" */
+};
+
+struct fe_conf {
+	char *config_file;     /* NULL when running without one */
+	char *federation_file; /* NULL when none */
+	char *fed_name;
+	struct fe_listen_addr *listen;
+	size_t nlisten;
+	unsigned workers;
+	uint16_t udp_max_payload;
+	uint32_t tcp_idle_timeout_ms;
+	uint32_t tcp_max_clients;
+	uint32_t tcp_max_pipeline;
+	uint32_t tcp_max_out_bytes;
+	char *store_path;
+	uint64_t map_size_mb;
+	char *user;  /* drop to this user after binding (NULL: stay as started) */
+	char *group; /* and this group (NULL: the user's primary group) */
+	unsigned uid, gid;
+	enum fe_log_level log_level;
+	char **trust_anchors; /* files (federation trust-anchors, then --trust-anchor) */
+	size_t ntrust_anchors;
+	struct fe_zone_anchors *anchors; /* read from them by fe_conf_apply_cli; NULL: none */
+	/* federation.conf "validation" (issue #3) */
+	uint16_t nsec3_max_iterations;
+	bool zonemd_required;
+	bool forbid_opt_out;
+	bool has_clients;
+	char **clients;
+	size_t nclients;
+	struct fe_conf_member *members;
+	size_t nmembers;
+	struct fe_conf_zone *zones;
+	size_t nzones;
+};
+
+/* ---- the schema ---------------------------------------------------------------------- */
+
+enum fe_conf_file {
+	FE_CONF_NODE,      /* fedenumd.conf */
+	FE_CONF_FEDERATION /* the federation definition */
+};
+
+enum fe_conf_type {
+	FE_CONF_INT,    /* integer in [min, max], stored unsigned in a field of `size` bytes */
+	FE_CONF_BOOL,   /* true / false */
+	FE_CONF_PATH,   /* string: a path, relative to the folder of the file naming it */
+	FE_CONF_LEVEL,  /* log level: err, warn, info, debug */
+	FE_CONF_LISTEN, /* array of "ADDR@PORT" */
+	FE_CONF_GROUP,  /* a group { } of the keys named "<this>.<key>" */
+	FE_CONF_OWN     /* read by its own code in config.c (strings with cross-checks, lists of
+	                   groups, files to read); type and range are in `doc` */
+};
+
+struct fe_conf_key {
+	enum fe_conf_file file;
+	const char *name; /* dotted path, e.g. "server.workers"; list members "members.name" */
+	enum fe_conf_type type;
+	const char *def;     /* default as the documentation writes it ("none": no default) */
+	long long min, max;  /* FE_CONF_INT */
+	size_t offset, size; /* the field in struct fe_conf (INT, BOOL, PATH, LEVEL, LISTEN) */
+	const char *doc;     /* one line */
+};
+
+/* The schema, in documentation order. *n gets the number of keys. */
+const struct fe_conf_key *fe_conf_schema(size_t *n);
+
+/* Zero @c and give it the schema's scalar defaults (no allocation). */
+void fe_conf_init(struct fe_conf *c);
+/* Free what @c owns; @c is then as after fe_conf_init. */
+void fe_conf_free(struct fe_conf *c);
+
+/* Read @path (fedenumd.conf) and the federation file it names into @c (initialised with
+ * fe_conf_init). FE_OK, or FE_EFORMAT with every problem in @d. */
+int fe_conf_load(struct fe_conf *c, const char *path, struct fe_conf_diag *d);
+
+/* Command-line overrides (NULL / 0 counts: keep the file's value). */
+struct fe_conf_cli {
+	const char *config;
+	bool check_config;
+	const char **listen;
+	size_t nlisten;
+	const char *db;
+	const char **zones;
+	size_t nzones;
+	const char **anchors; /* --trust-anchor FILE */
+	size_t nanchors;
+	bool has_workers;
+	unsigned workers;
+	const char *ready_file;
+	const char *log_level;
+};
+
+/* Apply @cli over @c (listen replaces the list, zones and trust anchors are added, ...),
+ * then read every trust-anchor file into c->anchors. Errors in @d (attributed to "command
+ * line", or file:line of an anchor file). FE_OK or FE_EFORMAT. */
+int fe_conf_apply_cli(struct fe_conf *c, const struct fe_conf_cli *cli, struct fe_conf_diag *d);
+
+/* Build the admission list: the federation's clients, or loopback only when none is
+ * configured. FE_OK / FE_ENOMEM / FE_ESYNTAX (cannot happen after a successful load). */
+int fe_conf_make_acl(const struct fe_conf *c, struct fe_server_acl **out);
+
+/* Presentation name → uncompressed wire name (no escapes; final dot optional). Returns
+ * the wire length or FE_ESYNTAX. */
+int fe_conf_name_from_str(const char *s, uint8_t *out, size_t cap);
+
+/* The trust-anchor files of the federation definition @path: a federation.conf, or a
+ * fedenumd.conf that names one (fedenumctl --federation accepts both). *files gets a
+ * malloc'd vector of malloc'd paths (free each, then the vector). FE_OK, FE_EFORMAT (errors
+ * in @d), FE_ENOENT (no trust-anchors), FE_ENOMEM. */
+int fe_conf_federation_anchors(const char *path, char ***files, size_t *n, struct fe_conf_diag *d);
+
+#endif

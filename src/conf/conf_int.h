@@ -1,0 +1,25 @@
+/* src/conf/conf_int.h — what config.c takes from the schema (schema.c). Internal. */
+#ifndef FE_CONF_INT_H
+#define FE_CONF_INT_H
+
+#include "fedenum/conf.h"
+#include "fedenum/util.h"
+#include "fedenum/wire.h"
+
+#include <stddef.h>
+
+/* The schema entry @name of @file, or NULL. */
+const struct fe_conf_key *fe__conf_key(enum fe_conf_file file, const char *name);
+
+/* The key names directly inside @group (NULL: the file's top level) into @out, NULL
+ * terminated (at most @cap - 1). Returns their number. */
+size_t fe__conf_children(enum fe_conf_file file, const char *group, const char **out, size_t cap);
+
+/* Store @v into the FE_CONF_INT field of @k. */
+void fe__conf_store_int(struct fe_conf *c, const struct fe_conf_key *k, unsigned long long v);
+
+/* The defaults of the keys that allocate (store.path, server.listen), where not set. FE_OK,
+ * FE_ENOMEM. */
+int fe__conf_string_defaults(struct fe_conf *c);
+
+#endif

@@ -1,0 +1,179 @@
+/* The configuration schema: every key of fedenumd.conf and of the federation definition, with
+ * its type, default, range and one line of documentation. config.c parses from it, the
+ * defaults come from it, and tests/conf/test_schema.c checks docs/configuration.md against it.
+ * Add a key here first. */
+#include "conf_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define F(field) offsetof(struct fe_conf, field), sizeof(((struct fe_conf *)0)->field)
+#define NONE     0, 0
+
+/* clang-format off */
+static const struct fe_conf_key schema[] = {
+	/* ---- fedenumd.conf ---- */
+	{FE_CONF_NODE, "federation", FE_CONF_OWN, "none", 0, 0, NONE,
+	 "path of the federation definition"},
+	{FE_CONF_NODE, "server", FE_CONF_GROUP, "none", 0, 0, NONE, "listeners and limits"},
+	{FE_CONF_NODE, "server.listen", FE_CONF_LISTEN, "[\"127.0.0.1@5300\"]", 0, 0, F(listen),
+	 "UDP and TCP listen addresses"},
+	{FE_CONF_NODE, "server.workers", FE_CONF_INT, "0", 0, 1024, F(workers),
+	 "query threads; 0: one per core"},
+	{FE_CONF_NODE, "server.udp-max-payload", FE_CONF_INT, "1232", FE_WIRE_UDP_MIN, 4096,
+	 F(udp_max_payload), "our EDNS UDP payload size"},
+	{FE_CONF_NODE, "server.tcp-idle-timeout-ms", FE_CONF_INT, "10000", 100, 3600000,
+	 F(tcp_idle_timeout_ms), "close an idle or stalled TCP connection after this long"},
+	{FE_CONF_NODE, "server.tcp-max-clients", FE_CONF_INT, "1000", 1, 1000000,
+	 F(tcp_max_clients), "open TCP connections, whole server"},
+	{FE_CONF_NODE, "server.tcp-max-pipeline", FE_CONF_INT, "100", 1, 65535,
+	 F(tcp_max_pipeline), "unsent answers queued per connection"},
+	{FE_CONF_NODE, "server.tcp-max-out-bytes", FE_CONF_INT, "262144", 131072, 1073741824,
+	 F(tcp_max_out_bytes), "unsent answer bytes per connection"},
+	{FE_CONF_NODE, "store", FE_CONF_GROUP, "none", 0, 0, NONE, "the LMDB store"},
+	{FE_CONF_NODE, "store.path", FE_CONF_PATH, "/var/lib/fedenum", 0, 0, F(store_path),
+	 "store directory"},
+	{FE_CONF_NODE, "store.map-size-mb", FE_CONF_INT, "16384", 16, 4194304, F(map_size_mb),
+	 "largest size of the store in MiB"},
+	{FE_CONF_NODE, "log", FE_CONF_GROUP, "none", 0, 0, NONE, "logging"},
+	{FE_CONF_NODE, "log.level", FE_CONF_LEVEL, "info", 0, 0, F(log_level), "log verbosity"},
+	{FE_CONF_NODE, "user", FE_CONF_OWN, "none", 0, 0, NONE,
+	 "drop to this user after binding"},
+	{FE_CONF_NODE, "group", FE_CONF_OWN, "the user's primary group", 0, 0, NONE,
+	 "and to this group"},
+	/* ---- the federation definition ---- */
+	{FE_CONF_FEDERATION, "name", FE_CONF_OWN, "none", 0, 0, NONE, "the federation's name"},
+	{FE_CONF_FEDERATION, "trust-anchors", FE_CONF_OWN, "none", 0, 0, NONE,
+	 "files of DS or DNSKEY records"},
+	{FE_CONF_FEDERATION, "validation", FE_CONF_GROUP, "none", 0, 0, NONE,
+	 "how zones are validated"},
+	{FE_CONF_FEDERATION, "validation.nsec3-max-iterations", FE_CONF_INT, "50", 0, 2500,
+	 F(nsec3_max_iterations), "NSEC3 iterations above this reject a zone (RFC 9276)"},
+	{FE_CONF_FEDERATION, "validation.zonemd-required", FE_CONF_BOOL, "false", 0, 0,
+	 F(zonemd_required), "a zone needs a verifiable ZONEMD"},
+	{FE_CONF_FEDERATION, "validation.forbid-opt-out", FE_CONF_BOOL, "false", 0, 0,
+	 F(forbid_opt_out), "any NSEC3 opt-out rejects a zone"},
+	{FE_CONF_FEDERATION, "clients", FE_CONF_OWN, "none", 0, 0, NONE,
+	 "address prefixes admitted to query"},
+	{FE_CONF_FEDERATION, "members", FE_CONF_OWN, "none", 0, 0, NONE, "the federation's members"},
+	{FE_CONF_FEDERATION, "members.name", FE_CONF_OWN, "none", 0, 0, NONE, "unique name"},
+	{FE_CONF_FEDERATION, "members.role", FE_CONF_OWN, "none", 0, 0, NONE,
+	 "registry or member"},
+	{FE_CONF_FEDERATION, "members.prefixes", FE_CONF_OWN, "none", 0, 0, NONE,
+	 "E.164 prefixes"},
+	{FE_CONF_FEDERATION, "members.domains", FE_CONF_OWN, "none", 0, 0, NONE,
+	 "entry-point domains"},
+	{FE_CONF_FEDERATION, "members.primary", FE_CONF_OWN, "none", 0, 0, NONE,
+	 "the member's primary"},
+	{FE_CONF_FEDERATION, "members.tsig-key", FE_CONF_OWN, "none", 0, 0, NONE, "TSIG key name"},
+	{FE_CONF_FEDERATION, "members.tsig-secret-file", FE_CONF_OWN, "none", 0, 0, NONE,
+	 "file holding the TSIG secret"},
+	{FE_CONF_FEDERATION, "zones", FE_CONF_OWN, "none", 0, 0, NONE, "the zones this node serves"},
+	{FE_CONF_FEDERATION, "zones.apex", FE_CONF_OWN, "none", 0, 0, NONE, "the zone's apex"},
+	{FE_CONF_FEDERATION, "zones.member", FE_CONF_OWN, "none", 0, 0, NONE, "the owning member"},
+	{FE_CONF_FEDERATION, "zones.file", FE_CONF_OWN, "none", 0, 0, NONE, "the master file"},
+};
+/* clang-format on */
+
+const struct fe_conf_key *fe_conf_schema(size_t *n)
+{
+	*n = FE_ARRAY_LEN(schema);
+	return schema;
+}
+
+const struct fe_conf_key *fe__conf_key(enum fe_conf_file file, const char *name)
+{
+	for (size_t i = 0; i < FE_ARRAY_LEN(schema); i++)
+		if (schema[i].file == file && strcmp(schema[i].name, name) == 0)
+			return &schema[i];
+	return NULL;
+}
+
+size_t fe__conf_children(enum fe_conf_file file, const char *group, const char **out, size_t cap)
+{
+	size_t n = 0, gl = group ? strlen(group) : 0;
+	for (size_t i = 0; i < FE_ARRAY_LEN(schema) && n + 1 < cap; i++) {
+		const char *name = schema[i].name;
+		if (schema[i].file != file)
+			continue;
+		if (group) {
+			if (strncmp(name, group, gl) != 0 || name[gl] != '.')
+				continue;
+			name += gl + 1;
+		}
+		if (strchr(name, '.') == NULL)
+			out[n++] = name;
+	}
+	out[n] = NULL;
+	return n;
+}
+
+static void *field(struct fe_conf *c, const struct fe_conf_key *k)
+{
+	return (char *)c + k->offset;
+}
+
+void fe__conf_store_int(struct fe_conf *c, const struct fe_conf_key *k, unsigned long long v)
+{
+	void *p = field(c, k);
+	switch (k->size) {
+	case 2: {
+		uint16_t x = (uint16_t)v;
+		memcpy(p, &x, 2);
+		break;
+	}
+	case 4: {
+		uint32_t x = (uint32_t)v;
+		memcpy(p, &x, 4);
+		break;
+	}
+	case 8: {
+		uint64_t x = (uint64_t)v;
+		memcpy(p, &x, 8);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+void fe_conf_init(struct fe_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < FE_ARRAY_LEN(schema); i++) {
+		const struct fe_conf_key *k = &schema[i];
+		if (k->type == FE_CONF_INT)
+			fe__conf_store_int(c, k, strtoull(k->def, NULL, 10));
+		else if (k->type == FE_CONF_BOOL)
+			*(bool *)field(c, k) = strcmp(k->def, "true") == 0;
+		else if (k->type == FE_CONF_LEVEL)
+			(void)fe_log_level_parse(k->def, (enum fe_log_level *)field(c, k));
+	}
+}
+
+int fe__conf_string_defaults(struct fe_conf *c)
+{
+	const struct fe_conf_key *k = fe__conf_key(FE_CONF_NODE, "store.path");
+	char **path = (char **)field(c, k);
+	if (*path == NULL && (*path = strdup(k->def)) == NULL)
+		return FE_ENOMEM;
+	if (c->nlisten == 0) {
+		/* ["127.0.0.1@5300"]: the one address between the quotes */
+		k = fe__conf_key(FE_CONF_NODE, "server.listen");
+		char addr[64];
+		const char *q = strchr(k->def, '"');
+		size_t len = q ? strcspn(q + 1, "\"") : 0;
+		if (len == 0 || len >= sizeof(addr))
+			return FE_EINVAL;
+		memcpy(addr, q + 1, len);
+		addr[len] = '\0';
+		free(c->listen);
+		c->listen = calloc(1, sizeof(*c->listen));
+		if (c->listen == NULL)
+			return FE_ENOMEM;
+		if (fe_server_listen_parse(addr, c->listen) != FE_OK)
+			return FE_EINVAL;
+		c->nlisten = 1;
+	}
+	return FE_OK;
+}
