@@ -110,7 +110,7 @@ void fe__cfg_free(struct fe__cfg *c)
 	free(c->user);
 	free(c->group);
 	free_strv(c->trust_anchors, c->ntrust_anchors);
-	fe_zone_anchors_destroy(c->anchors);
+	fe_trust_anchors_destroy(c->anchors);
 	free_strv(c->clients, c->nclients);
 	for (size_t i = 0; i < c->nmembers; i++) {
 		struct fe__cfg_member *m = &c->members[i];
@@ -894,11 +894,11 @@ int fe__cfg_load(struct fe__cfg *c, const char *path, struct fe__diag *d)
 static int read_anchors(struct fe__cfg *c, struct fe__diag *d)
 {
 	bool failed = false;
-	fe_zone_anchors_destroy(c->anchors);
+	fe_trust_anchors_destroy(c->anchors);
 	c->anchors = NULL;
 	if (c->ntrust_anchors == 0)
 		return FE_OK;
-	if (fe_zone_anchors_create(&c->anchors) != FE_OK) {
+	if (fe_trust_anchors_create(&c->anchors) != FE_OK) {
 		fe__diag_add(d, "trust anchors", 0, "out of memory");
 		return FE_EFORMAT;
 	}
@@ -906,7 +906,7 @@ static int read_anchors(struct fe__cfg *c, struct fe__diag *d)
 		struct fe_zone_error e;
 		unsigned skipped = 0;
 		memset(&e, 0, sizeof(e));
-		int rc = fe_zone_anchors_add_file(c->anchors, c->trust_anchors[i], &skipped, &e);
+		int rc = fe_trust_anchors_add_file(c->anchors, c->trust_anchors[i], &skipped, &e);
 		if (rc != FE_OK) {
 			fe__diag_add(d, e.file[0] ? e.file : c->trust_anchors[i], (int)e.line,
 			             "trust anchor: %s", e.reason[0] ? e.reason : fe_strerror(rc));

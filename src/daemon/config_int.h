@@ -15,6 +15,7 @@
 
 #include "fedenum/server.h"
 #include "fedenum/util.h"
+#include "fedenum/trust.h"
 #include "fedenum/zone.h"
 
 /* Error list: each entry "file:line: message" (malloc'd). */
@@ -76,7 +77,7 @@ struct fe__cfg {
 	enum fe_log_level log_level;
 	char **trust_anchors; /* files (federation trust-anchors, then --trust-anchor) */
 	size_t ntrust_anchors;
-	struct fe_zone_anchors *anchors; /* read from them by fe__cfg_apply_cli; NULL: none */
+	struct fe_trust_anchors *anchors; /* read from them by fe__cfg_apply_cli; NULL: none */
 	/* federation.conf "validation" (issue #3) */
 	uint16_t nsec3_max_iterations;
 	bool zonemd_required;

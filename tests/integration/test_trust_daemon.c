@@ -17,6 +17,7 @@
 
 #include "fedenum/store.h"
 #include "fedenum/wire.h"
+#include "fedenum/trust.h"
 #include "fedenum/zone.h"
 
 #include <sys/wait.h>

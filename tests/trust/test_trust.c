@@ -13,14 +13,15 @@
 #include "fedenum/store.h"
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
+#include "fedenum/trust.h"
 #include "fedenum/zone.h"
 
 #define TD FE_SOURCE_DIR "/tests/integration/data/trust"
 
 static char dir[256];
 static struct fe_store *st;
-static struct fe_zone_anchors *anchors;
-static struct fe_zone_trust_opts topts;
+static struct fe_trust_anchors *anchors;
+static struct fe_trust_opts topts;
 
 static void setup(void)
 {
@@ -29,13 +30,13 @@ static void setup(void)
 	cr_assert_not_null(mkdtemp(dir));
 	struct fe_store_opts so = {.map_size_bytes = 64u << 20, .no_sync = true};
 	cr_assert_eq(fe_store_open(dir, &so, &st), FE_OK);
-	cr_assert_eq(fe_zone_anchors_create(&anchors), FE_OK);
+	cr_assert_eq(fe_trust_anchors_create(&anchors), FE_OK);
 	struct fe_zone_error e;
-	cr_assert_eq(fe_zone_anchors_add_file(anchors, TD "/e164.test.ds", NULL, &e), FE_OK, "%s",
+	cr_assert_eq(fe_trust_anchors_add_file(anchors, TD "/e164.test.ds", NULL, &e), FE_OK, "%s",
 	             e.reason);
 	memset(&topts, 0, sizeof(topts));
 	topts.anchors = anchors;
-	fe_zone_validate_opts_init(&topts.validate);
+	fe_dnssec_opts_init(&topts.validate);
 	topts.validate.threads = 2;
 	fe_log_set_level(FE_LOG_ERR);
 }
@@ -44,7 +45,7 @@ static void teardown(void)
 {
 	fe_store_close(st);
 	st = NULL;
-	fe_zone_anchors_destroy(anchors);
+	fe_trust_anchors_destroy(anchors);
 	anchors = NULL;
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
@@ -74,17 +75,17 @@ static void wire(const char *name, uint8_t *out, size_t *len)
 /* Rolling a zone back on purpose (fe_zone_opts.force) for the next load() calls. */
 static bool forcing;
 
-static int load(const char *fixture, struct fe_zone_trust_result *res, struct fe_zone_error *e)
+static int load(const char *fixture, struct fe_trust_result *res, struct fe_zone_error *e)
 {
 	char path[512];
 	struct fe_zone_opts zo = {.force = forcing};
 	snprintf(path, sizeof(path), "%s/%s.signed", TD, fixture);
-	return fe_zone_trust_load(path, &zo, &topts, st, res, e);
+	return fe_trust_load(NULL, path, &zo, &topts, st, res, e);
 }
 
-static void load_ok(const char *fixture, enum fe_zone_trust_outcome want)
+static void load_ok(const char *fixture, enum fe_trust_outcome want)
 {
-	struct fe_zone_trust_result res;
+	struct fe_trust_result res;
 	struct fe_zone_error e;
 	int rc = load(fixture, &res, &e);
 	cr_assert_eq(rc, FE_OK, "%s: %s (%s:%lu)", fixture, e.reason, e.file, e.line);
@@ -92,12 +93,12 @@ static void load_ok(const char *fixture, enum fe_zone_trust_outcome want)
 }
 
 /* Load that must fail with FE_EVALIDATE and a reason containing @needle. */
-static void load_rejected(const char *fixture, const char *needle, struct fe_zone_trust_result *res)
+static void load_rejected(const char *fixture, const char *needle, struct fe_trust_result *res)
 {
 	struct fe_zone_error e;
 	int rc = load(fixture, res, &e);
 	cr_assert_eq(rc, FE_EVALIDATE, "%s: rc %d (%s)", fixture, rc, fe_strerror(rc));
-	cr_assert_eq(res->outcome, FE_ZONE_TRUST_FAILED);
+	cr_assert_eq(res->outcome, FE_TRUST_LOAD_FAILED);
 	cr_assert_not_null(strstr(e.reason, needle), "%s: reason \"%s\" lacks \"%s\"", fixture,
 	                   e.reason, needle);
 }
@@ -149,33 +150,33 @@ Test(trust, anchors_from_ds_and_key_files)
 {
 	uint8_t w[256];
 	size_t wl;
-	struct fe_zone_trust t;
+	struct fe_dnssec_trust t;
 	char buf[256];
 	wire(REG, w, &wl);
-	cr_assert_eq(fe_zone_anchors_count(anchors), 1);
-	cr_assert(fe_zone_anchors_for(anchors, w, wl, &t));
+	cr_assert_eq(fe_trust_anchors_count(anchors), 1);
+	cr_assert(fe_trust_anchors_for(anchors, w, wl, &t));
 	cr_assert_eq(t.ds_count, 1);
 	cr_assert_eq(t.dnskey_count, 0);
 	cr_assert_eq(t.ds[0].len, 4 + 32);
-	fe_zone_anchors_describe(anchors, buf, sizeof(buf));
+	fe_trust_anchors_describe(anchors, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "e164.test. (DS 50927/13/2)");
 	/* Case does not matter; other names have none. */
 	w[1] = 'E';
-	cr_assert(fe_zone_anchors_for(anchors, w, wl, &t));
+	cr_assert(fe_trust_anchors_for(anchors, w, wl, &t));
 	wire(ZA, w, &wl);
-	cr_assert_not(fe_zone_anchors_for(anchors, w, wl, &t));
+	cr_assert_not(fe_trust_anchors_for(anchors, w, wl, &t));
 	cr_assert_eq(t.ds_count + t.dnskey_count, 0);
 
 	/* The same key as a DNSKEY (the .key file), twice: kept once. */
 	struct fe_zone_error e;
-	cr_assert_eq(fe_zone_anchors_add_file(anchors, TD "/e164.test.key", NULL, &e), FE_OK, "%s",
+	cr_assert_eq(fe_trust_anchors_add_file(anchors, TD "/e164.test.key", NULL, &e), FE_OK, "%s",
 	             e.reason);
-	cr_assert_eq(fe_zone_anchors_add_file(anchors, TD "/e164.test.key", NULL, &e), FE_OK);
-	cr_assert_eq(fe_zone_anchors_count(anchors), 2);
+	cr_assert_eq(fe_trust_anchors_add_file(anchors, TD "/e164.test.key", NULL, &e), FE_OK);
+	cr_assert_eq(fe_trust_anchors_count(anchors), 2);
 	wire(REG, w, &wl);
-	cr_assert(fe_zone_anchors_for(anchors, w, wl, &t));
+	cr_assert(fe_trust_anchors_for(anchors, w, wl, &t));
 	cr_assert_eq(t.dnskey_count, 1);
-	fe_zone_anchors_describe(anchors, buf, sizeof(buf));
+	fe_trust_anchors_describe(anchors, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "e164.test. (DS 50927/13/2, DNSKEY 50927/13)");
 }
 
@@ -187,11 +188,11 @@ static int anchor_text(const char *text, struct fe_zone_error *e, unsigned *skip
 	cr_assert_not_null(f);
 	fputs(text, f);
 	fclose(f);
-	struct fe_zone_anchors *a;
-	cr_assert_eq(fe_zone_anchors_create(&a), FE_OK);
+	struct fe_trust_anchors *a;
+	cr_assert_eq(fe_trust_anchors_create(&a), FE_OK);
 	memset(e, 0, sizeof(*e));
-	int rc = fe_zone_anchors_add_file(a, path, skipped, e);
-	fe_zone_anchors_destroy(a);
+	int rc = fe_trust_anchors_add_file(a, path, skipped, e);
+	fe_trust_anchors_destroy(a);
 	return rc;
 }
 
@@ -229,20 +230,20 @@ Test(trust, anchor_files_refused_with_line)
 	                    &e, &skipped),
 	        FE_OK, "%s", e.reason);
 	cr_assert_eq(skipped, 1);
-	struct fe_zone_anchors *a;
-	cr_assert_eq(fe_zone_anchors_create(&a), FE_OK);
-	cr_assert_eq(fe_zone_anchors_add_file(a, "/nonexistent/anchor.ds", NULL, &e), FE_ENOENT);
-	fe_zone_anchors_destroy(a);
+	struct fe_trust_anchors *a;
+	cr_assert_eq(fe_trust_anchors_create(&a), FE_OK);
+	cr_assert_eq(fe_trust_anchors_add_file(a, "/nonexistent/anchor.ds", NULL, &e), FE_ENOENT);
+	fe_trust_anchors_destroy(a);
 }
 
 /* ---- the chain ------------------------------------------------------------------------ */
 
 Test(trust, registry_then_members_validate)
 {
-	struct fe_zone_trust_result res;
+	struct fe_trust_result res;
 	struct fe_zone_error e;
 	cr_assert_eq(load("registry-v1", &res, &e), FE_OK, "%s", e.reason);
-	cr_assert_eq(res.outcome, FE_ZONE_TRUST_LOADED);
+	cr_assert_eq(res.outcome, FE_TRUST_LOADED);
 	cr_assert_str_eq(res.trust, "trust anchor");
 	cr_assert_str_eq(res.apex, REG);
 	cr_assert_eq(res.serial, 1);
@@ -266,15 +267,15 @@ Test(trust, registry_then_members_validate)
 	cr_assert_eq(zs.key_tag, 50405);
 	cr_assert_eq(zs.own_expire_s, T2036);
 	cr_assert_str_eq(zs.trust, "DS in e164.test.");
-	cr_assert_str_eq(fe_zone_trust_state_str(zs.state), "secure");
+	cr_assert_str_eq(fe_trust_state_str(zs.state), "secure");
 
 	/* Same serial again: not validated again. */
-	load_ok("a-v1", FE_ZONE_TRUST_UNCHANGED);
+	load_ok("a-v1", FE_TRUST_UNCHANGED);
 	zstate(ZA, &zs);
 	cr_assert_eq(zs.validations, 1);
 
-	struct fe_zone_sweep_report rep;
-	cr_assert_eq(fe_zone_trust_sweep(st, anchors, 0, &rep), FE_OK);
+	struct fe_trust_sweep_report rep;
+	cr_assert_eq(fe_trust_sweep(st, anchors, 0, &rep), FE_OK);
 	cr_assert_eq(rep.zones, 3);
 	cr_assert_eq(rep.secure, 3);
 	cr_assert_eq(rep.bogus + rep.unchecked + rep.suspended + rep.restored, 0);
@@ -282,7 +283,7 @@ Test(trust, registry_then_members_validate)
 
 Test(trust, member_before_registry_has_no_chain)
 {
-	struct fe_zone_trust_result res;
+	struct fe_trust_result res;
 	load_rejected("a-v1", "no zone above it is held", &res);
 	cr_assert_not(res.has_previous);
 	struct fe_store_zone_rec z;
@@ -294,17 +295,17 @@ Test(trust, member_before_registry_has_no_chain)
 	cr_assert_eq(zs.failures, 1);
 	cr_assert_not_null(strstr(zs.reason, "no chain of trust"), "%s", zs.reason);
 	/* In order it works. */
-	load_ok("registry-v1", FE_ZONE_TRUST_LOADED);
-	load_ok("a-v1", FE_ZONE_TRUST_LOADED);
+	load_ok("registry-v1", FE_TRUST_LOADED);
+	load_ok("a-v1", FE_TRUST_LOADED);
 	zstate(ZA, &zs);
 	cr_assert_eq(zs.state, FE_TRUST_SECURE);
 }
 
 Test(trust, wrong_anchor_rejects_the_registry)
 {
-	struct fe_zone_anchors *wrong;
+	struct fe_trust_anchors *wrong;
 	struct fe_zone_error e;
-	cr_assert_eq(fe_zone_anchors_create(&wrong), FE_OK);
+	cr_assert_eq(fe_trust_anchors_create(&wrong), FE_OK);
 	/* A DS of the right owner but for key a (another key). */
 	char path[300];
 	snprintf(path, sizeof(path), "%s/wrong.ds", dir);
@@ -314,25 +315,25 @@ Test(trust, wrong_anchor_rejects_the_registry)
 	      "4f6a6186d3e34e8205b5bac009a3faef8f06d759262f0ad40eef829e71e31602\n",
 	      f);
 	fclose(f);
-	cr_assert_eq(fe_zone_anchors_add_file(wrong, path, NULL, &e), FE_OK, "%s", e.reason);
+	cr_assert_eq(fe_trust_anchors_add_file(wrong, path, NULL, &e), FE_OK, "%s", e.reason);
 	topts.anchors = wrong;
-	struct fe_zone_trust_result res;
+	struct fe_trust_result res;
 	load_rejected("registry-v1", "no zone key matches the trust (DS 50405/13/2)", &res);
 	topts.anchors = anchors;
-	fe_zone_anchors_destroy(wrong);
+	fe_trust_anchors_destroy(wrong);
 }
 
 /* THREATS Z2 / range authority: member A signs a zone for B's prefix with its own key; the
  * registry's DS at 2.5.5.5.1 is B's. */
 Test(trust, member_cannot_publish_another_members_prefix)
 {
-	struct fe_zone_trust_result res;
-	load_ok("registry-v1", FE_ZONE_TRUST_LOADED);
+	struct fe_trust_result res;
+	load_ok("registry-v1", FE_TRUST_LOADED);
 	load_rejected("a-for-b", "no zone key matches the trust (DS 37669/13/2)", &res);
 	struct fe_store_zone_rec z;
 	cr_assert_not(zone_rec(ZB, &z));
 	/* B's own zone is accepted. */
-	load_ok("b-v1", FE_ZONE_TRUST_LOADED);
+	load_ok("b-v1", FE_TRUST_LOADED);
 	/* and A's version does not replace it */
 	load_rejected("a-for-b", "DS 37669/13/2", &res);
 	cr_assert(res.has_previous);
@@ -345,9 +346,9 @@ Test(trust, member_cannot_publish_another_members_prefix)
 /* THREATS Z2: a member zone signed with keys whose DS the registry does not publish. */
 Test(trust, member_key_without_registry_ds)
 {
-	struct fe_zone_trust_result res;
-	load_ok("registry-v1", FE_ZONE_TRUST_LOADED);
-	load_ok("a-v1", FE_ZONE_TRUST_LOADED);
+	struct fe_trust_result res;
+	load_ok("registry-v1", FE_TRUST_LOADED);
+	load_ok("a-v1", FE_TRUST_LOADED);
 	load_rejected("a-rogue", "no zone key matches the trust (DS 50405/13/2)", &res);
 	cr_assert(res.previous_served);
 	cr_assert_eq(res.previous_serial, 1);
@@ -368,8 +369,8 @@ Test(trust, member_key_without_registry_ds)
 /* THREATS Z5: numbers the registry did not delegate. */
 Test(trust, undelegated_prefixes_not_served)
 {
-	struct fe_zone_trust_result res;
-	load_ok("registry-v1", FE_ZONE_TRUST_LOADED);
+	struct fe_trust_result res;
+	load_ok("registry-v1", FE_TRUST_LOADED);
 	load_rejected("a-undelegated", "e164.test. does not delegate 3.5.5.5.1.e164.test.", &res);
 	/* 5.5.5.1 is an empty non-terminal of the registry, no delegation */
 	load_rejected("a-wide", "e164.test. does not delegate 5.5.5.1.e164.test.", &res);
@@ -377,16 +378,16 @@ Test(trust, undelegated_prefixes_not_served)
 	cr_assert_not(zone_rec("3.5.5.5.1.e164.test.", &z));
 	cr_assert_not(zone_rec("5.5.5.1.e164.test.", &z));
 	/* Without the delegation (registry v3), B's zone cannot come in either. */
-	load_ok("registry-v3", FE_ZONE_TRUST_LOADED);
+	load_ok("registry-v3", FE_TRUST_LOADED);
 	load_rejected("b-v1", "does not delegate 2.5.5.5.1.e164.test.", &res);
 }
 
 /* THREATS Z1 at the trust layer: a bad RRSIG; the previous version keeps serving. */
 Test(trust, bad_signature_keeps_previous_version)
 {
-	struct fe_zone_trust_result res;
-	load_ok("registry-v1", FE_ZONE_TRUST_LOADED);
-	load_ok("a-v1", FE_ZONE_TRUST_LOADED);
+	struct fe_trust_result res;
+	load_ok("registry-v1", FE_TRUST_LOADED);
+	load_ok("a-v1", FE_TRUST_LOADED);
 	load_rejected("a-v3-badsig", "3.0.0.0.0.0.1.5.5.5.1.e164.test.", &res);
 	cr_assert(res.previous_served);
 	struct fe_store_zstate zs;
@@ -395,7 +396,7 @@ Test(trust, bad_signature_keeps_previous_version)
 	cr_assert_not_null(strstr(zs.reason, "NAPTR"), "%s", zs.reason);
 	cr_assert(served(ZA));
 	/* A good newer version comes in; the failure stays as history. */
-	load_ok("a-v4", FE_ZONE_TRUST_LOADED);
+	load_ok("a-v4", FE_TRUST_LOADED);
 	zstate(ZA, &zs);
 	cr_assert_eq(zs.serial, 4);
 	cr_assert_eq(zs.failed_serial, 3);
@@ -406,16 +407,16 @@ Test(trust, bad_signature_keeps_previous_version)
  * signed with the new key comes in, and a registry reverting is followed too. */
 Test(trust, redelegation_followed_by_the_sweep)
 {
-	struct fe_zone_sweep_report rep;
-	struct fe_zone_trust_result res;
-	load_ok("registry-v1", FE_ZONE_TRUST_LOADED);
-	load_ok("a-v1", FE_ZONE_TRUST_LOADED);
-	load_ok("b-v1", FE_ZONE_TRUST_LOADED);
+	struct fe_trust_sweep_report rep;
+	struct fe_trust_result res;
+	load_ok("registry-v1", FE_TRUST_LOADED);
+	load_ok("a-v1", FE_TRUST_LOADED);
+	load_ok("b-v1", FE_TRUST_LOADED);
 
-	load_ok("registry-v2", FE_ZONE_TRUST_LOADED);
+	load_ok("registry-v2", FE_TRUST_LOADED);
 	/* A's file unchanged: the load is a no-op, the sweep decides. */
-	load_ok("a-v1", FE_ZONE_TRUST_UNCHANGED);
-	cr_assert_eq(fe_zone_trust_sweep(st, anchors, 0, &rep), FE_OK);
+	load_ok("a-v1", FE_TRUST_UNCHANGED);
+	cr_assert_eq(fe_trust_sweep(st, anchors, 0, &rep), FE_OK);
 	cr_assert_eq(rep.zones, 3);
 	cr_assert_eq(rep.bogus, 1);
 	cr_assert_eq(rep.suspended, 1);
@@ -426,10 +427,10 @@ Test(trust, redelegation_followed_by_the_sweep)
 	zstate(ZA, &zs);
 	cr_assert_eq(zs.state, FE_TRUST_BOGUS);
 	cr_assert_not_null(strstr(zs.reason, "DS 46933/13/2"), "%s", zs.reason);
-	cr_assert_str_eq(fe_zone_trust_state_str(zs.state), "bogus");
+	cr_assert_str_eq(fe_trust_state_str(zs.state), "bogus");
 	/* A second sweep changes nothing and does not count again. */
 	uint64_t f = zs.failures;
-	cr_assert_eq(fe_zone_trust_sweep(st, anchors, 0, &rep), FE_OK);
+	cr_assert_eq(fe_trust_sweep(st, anchors, 0, &rep), FE_OK);
 	cr_assert_eq(rep.suspended, 0);
 	zstate(ZA, &zs);
 	cr_assert_eq(zs.failures, f);
@@ -437,8 +438,8 @@ Test(trust, redelegation_followed_by_the_sweep)
 	/* The old key's newer version is rejected; the re-delegated key's version comes in. */
 	load_rejected("a-v4", "DS 46933/13/2", &res);
 	cr_assert_not(res.previous_served);
-	load_ok("a-v2", FE_ZONE_TRUST_LOADED);
-	cr_assert_eq(fe_zone_trust_sweep(st, anchors, 0, &rep), FE_OK);
+	load_ok("a-v2", FE_TRUST_LOADED);
+	cr_assert_eq(fe_trust_sweep(st, anchors, 0, &rep), FE_OK);
 	cr_assert_eq(rep.secure, 3);
 	cr_assert(served(ZA));
 
@@ -448,14 +449,14 @@ Test(trust, redelegation_followed_by_the_sweep)
 	cr_assert_eq(load("registry-v1", &res, &se), FE_ESERIAL);
 	cr_assert_not_null(strstr(se.reason, "is older than the stored serial"), "%s", se.reason);
 	forcing = true;
-	load_ok("registry-v1", FE_ZONE_TRUST_LOADED);
+	load_ok("registry-v1", FE_TRUST_LOADED);
 	forcing = false;
-	cr_assert_eq(fe_zone_trust_sweep(st, anchors, 0, &rep), FE_OK);
+	cr_assert_eq(fe_trust_sweep(st, anchors, 0, &rep), FE_OK);
 	cr_assert_eq(rep.suspended, 1);
 	cr_assert_not(served(ZA));
 	/* and forward again: served again without a load (its data was kept). */
-	load_ok("registry-v2", FE_ZONE_TRUST_LOADED);
-	cr_assert_eq(fe_zone_trust_sweep(st, anchors, 0, &rep), FE_OK);
+	load_ok("registry-v2", FE_TRUST_LOADED);
+	cr_assert_eq(fe_trust_sweep(st, anchors, 0, &rep), FE_OK);
 	cr_assert_eq(rep.restored, 1);
 	cr_assert(served(ZA));
 	zstate(ZA, &zs);
@@ -464,12 +465,12 @@ Test(trust, redelegation_followed_by_the_sweep)
 
 Test(trust, withdrawn_delegation_stops_the_member)
 {
-	struct fe_zone_sweep_report rep;
-	load_ok("registry-v1", FE_ZONE_TRUST_LOADED);
-	load_ok("a-v1", FE_ZONE_TRUST_LOADED);
-	load_ok("b-v1", FE_ZONE_TRUST_LOADED);
-	load_ok("registry-v3", FE_ZONE_TRUST_LOADED);
-	cr_assert_eq(fe_zone_trust_sweep(st, anchors, 0, &rep), FE_OK);
+	struct fe_trust_sweep_report rep;
+	load_ok("registry-v1", FE_TRUST_LOADED);
+	load_ok("a-v1", FE_TRUST_LOADED);
+	load_ok("b-v1", FE_TRUST_LOADED);
+	load_ok("registry-v3", FE_TRUST_LOADED);
+	cr_assert_eq(fe_trust_sweep(st, anchors, 0, &rep), FE_OK);
 	cr_assert_eq(rep.suspended, 1);
 	cr_assert_not(served(ZB));
 	cr_assert(served(ZA));
@@ -481,35 +482,35 @@ Test(trust, withdrawn_delegation_stops_the_member)
 /* A bogus registry takes its members with it; an anchor change is followed too. */
 Test(trust, anchor_change_and_bogus_parent)
 {
-	struct fe_zone_sweep_report rep;
-	load_ok("registry-v1", FE_ZONE_TRUST_LOADED);
-	load_ok("a-v1", FE_ZONE_TRUST_LOADED);
-	struct fe_zone_anchors *other;
-	cr_assert_eq(fe_zone_anchors_create(&other), FE_OK);
+	struct fe_trust_sweep_report rep;
+	load_ok("registry-v1", FE_TRUST_LOADED);
+	load_ok("a-v1", FE_TRUST_LOADED);
+	struct fe_trust_anchors *other;
+	cr_assert_eq(fe_trust_anchors_create(&other), FE_OK);
 	uint8_t w[256], ds[4 + 32] = {0x30, 0x39, 13, 2};
 	size_t wl;
 	wire(REG, w, &wl);
-	cr_assert_eq(fe_zone_anchors_add(other, w, wl, FE_T_DS, ds, sizeof(ds)), FE_OK);
-	cr_assert_eq(fe_zone_trust_sweep(st, other, 0, &rep), FE_OK);
+	cr_assert_eq(fe_trust_anchors_add(other, w, wl, FE_T_DS, ds, sizeof(ds)), FE_OK);
+	cr_assert_eq(fe_trust_sweep(st, other, 0, &rep), FE_OK);
 	cr_assert_eq(rep.bogus, 2);
 	cr_assert_not(served(REG));
 	cr_assert_not(served(ZA));
 	struct fe_store_zstate zs;
 	zstate(ZA, &zs);
 	cr_assert_not_null(strstr(zs.reason, "parent zone e164.test. is bogus"), "%s", zs.reason);
-	cr_assert_eq(fe_zone_trust_sweep(st, anchors, 0, &rep), FE_OK);
+	cr_assert_eq(fe_trust_sweep(st, anchors, 0, &rep), FE_OK);
 	cr_assert_eq(rep.restored, 2);
 	cr_assert(served(REG));
 	cr_assert(served(ZA));
-	fe_zone_anchors_destroy(other);
+	fe_trust_anchors_destroy(other);
 }
 
 /* The chain expiry: a member is only as fresh as the registry it hangs from. */
 Test(trust, chain_expiry_follows_the_parent)
 {
-	struct fe_zone_sweep_report rep;
-	load_ok("registry-v1", FE_ZONE_TRUST_LOADED);
-	load_ok("a-v1", FE_ZONE_TRUST_LOADED);
+	struct fe_trust_sweep_report rep;
+	load_ok("registry-v1", FE_TRUST_LOADED);
+	load_ok("a-v1", FE_TRUST_LOADED);
 	struct fe_store_zone_rec reg, a;
 	cr_assert(zone_rec(REG, &reg));
 	uint8_t w[256];
@@ -524,7 +525,7 @@ Test(trust, chain_expiry_follows_the_parent)
 	cr_assert_eq(fe_store_zone_mark(st, w, wl, reg.version, 0, 0, soon), FE_OK);
 	/* a stale version id is refused */
 	cr_assert_eq(fe_store_zone_mark(st, w, wl, reg.version + 99, 0, 0, 1), FE_EAGAIN);
-	cr_assert_eq(fe_zone_trust_sweep(st, anchors, 0, &rep), FE_OK);
+	cr_assert_eq(fe_trust_sweep(st, anchors, 0, &rep), FE_OK);
 	cr_assert(zone_rec(ZA, &a));
 	cr_assert_eq(a.sig_expire_s, soon);
 	struct fe_store_zstate zs;
@@ -532,13 +533,13 @@ Test(trust, chain_expiry_follows_the_parent)
 	cr_assert_eq(zs.own_expire_s, T2036);
 	/* After the registry's expiry the member is expired too (not bogus: EDE 7 at query
 	 * time), and no new version of it can come in. */
-	cr_assert_eq(fe_zone_trust_sweep(st, anchors, soon + 1, &rep), FE_OK);
+	cr_assert_eq(fe_trust_sweep(st, anchors, soon + 1, &rep), FE_OK);
 	cr_assert_eq(rep.suspended, 0);
 	cr_assert(zone_rec(ZA, &a));
 	cr_assert_eq(a.sig_expire_s, soon);
 	cr_assert_not(a.flags & FE_ZONE_BOGUS);
 	topts.validate.now_s = soon + 1;
-	struct fe_zone_trust_result res;
+	struct fe_trust_result res;
 	load_rejected("a-v4", "has expired signatures", &res);
 	zstate(ZA, &zs);
 	cr_assert_not_null(strstr(zs.reason, "expired signatures"), "%s", zs.reason);
@@ -548,23 +549,23 @@ Test(trust, chain_expiry_follows_the_parent)
  * a validated load replaces it, even with the same serial. */
 Test(trust, unvalidated_version_is_replaced)
 {
-	struct fe_zone_sweep_report rep;
+	struct fe_trust_sweep_report rep;
 	struct fe_zone_error e;
 	cr_assert_eq(fe_zone_load_file(TD "/registry-v1.signed", NULL, st, &e), FE_OK, "%s",
 	             e.reason);
 	struct fe_store_zone_rec z;
 	cr_assert(zone_rec(REG, &z));
 	cr_assert_not(z.flags & FE_ZONE_VALIDATED);
-	cr_assert_eq(fe_zone_trust_sweep(st, anchors, 0, &rep), FE_OK);
+	cr_assert_eq(fe_trust_sweep(st, anchors, 0, &rep), FE_OK);
 	cr_assert_eq(rep.unchecked, 1);
 	struct fe_store_zstate zs;
 	zstate(REG, &zs);
 	cr_assert_eq(zs.state, FE_TRUST_UNCHECKED);
-	load_ok("registry-v1", FE_ZONE_TRUST_LOADED);
+	load_ok("registry-v1", FE_TRUST_LOADED);
 	cr_assert(zone_rec(REG, &z));
 	cr_assert(z.flags & FE_ZONE_VALIDATED);
 	cr_assert_eq(z.serial, 1);
-	cr_assert_eq(fe_zone_trust_sweep(st, anchors, 0, &rep), FE_OK);
+	cr_assert_eq(fe_trust_sweep(st, anchors, 0, &rep), FE_OK);
 	cr_assert_eq(rep.secure, 1);
 }
 
@@ -578,16 +579,16 @@ static bool count_cb(const struct fe_store_zstate *zs, void *arg)
 
 Test(trust, parse_failure_is_kept_and_states_listed)
 {
-	struct fe_zone_trust_result res;
+	struct fe_trust_result res;
 	struct fe_zone_error e;
 	char path[300];
-	load_ok("registry-v1", FE_ZONE_TRUST_LOADED);
+	load_ok("registry-v1", FE_TRUST_LOADED);
 	snprintf(path, sizeof(path), "%s/broken.zone", dir);
 	FILE *f = fopen(path, "w");
 	cr_assert_not_null(f);
 	fputs("$ORIGIN e164.test.\n$TTL 60\n@ SOA ns1 h 9 1 1 1 1\n@ NS ns1\nx A 192.0.2.300\n", f);
 	fclose(f);
-	int rc = fe_zone_trust_load(path, NULL, &topts, st, &res, &e);
+	int rc = fe_trust_load(NULL, path, NULL, &topts, st, &res, &e);
 	cr_assert_eq(rc, FE_ESYNTAX, "%d %s", rc, e.reason);
 	cr_assert_str_eq(res.apex, REG);
 	cr_assert(res.previous_served);
@@ -606,7 +607,7 @@ Test(trust, parse_failure_is_kept_and_states_listed)
  * reason kept, and the previous version (serial 1) keeps serving. */
 static void rejected_keeps_v1(const char *fixture, uint32_t serial, const char *needle)
 {
-	struct fe_zone_trust_result res;
+	struct fe_trust_result res;
 	load_rejected(fixture, needle, &res);
 	cr_assert(res.has_previous);
 	cr_assert_eq(res.previous_serial, 1);
@@ -624,8 +625,8 @@ static void rejected_keeps_v1(const char *fixture, uint32_t serial, const char *
 
 Test(trust, z3_z4_z6_rejected_previous_kept)
 {
-	load_ok("registry-v1", FE_ZONE_TRUST_LOADED);
-	load_ok("a-v1", FE_ZONE_TRUST_LOADED);
+	load_ok("registry-v1", FE_TRUST_LOADED);
+	load_ok("a-v1", FE_TRUST_LOADED);
 	rejected_keeps_v1("a-z3-iter51", 10, "51 iterations, above the limit of 50");
 	rejected_keeps_v1("a-z3-gap", 11, "NSEC3 chain broken");
 	/* KeyTrap: 7 keys share key a's tag and algorithm, above the collision budget (4): the
@@ -639,7 +640,7 @@ Test(trust, z3_z4_z6_rejected_previous_kept)
 	cr_assert_eq(zs.failures, 4);
 	/* The same zone with a lower iteration cap refused, a higher one accepted. */
 	topts.validate.nsec3_max_iterations = 51;
-	load_ok("a-z3-iter51", FE_ZONE_TRUST_LOADED);
+	load_ok("a-z3-iter51", FE_TRUST_LOADED);
 }
 
 /* The status line for fedenumctl zone-list. */
@@ -649,28 +650,28 @@ Test(trust, status_line)
 	size_t wl;
 	char buf[1200];
 	wire(ZA, w, &wl);
-	fe_zone_trust_status(st, w, wl, buf, sizeof(buf));
+	fe_trust_status(st, w, wl, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "-");
-	load_ok("registry-v1", FE_ZONE_TRUST_LOADED);
-	load_ok("a-v1", FE_ZONE_TRUST_LOADED);
-	fe_zone_trust_status(st, w, wl, buf, sizeof(buf));
+	load_ok("registry-v1", FE_TRUST_LOADED);
+	load_ok("a-v1", FE_TRUST_LOADED);
+	fe_trust_status(st, w, wl, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "secure (DS in e164.test., key 50405/13)");
-	struct fe_zone_trust_result res;
+	struct fe_trust_result res;
 	load_rejected("a-v3-badsig", "RRSIG NAPTR", &res);
-	fe_zone_trust_status(st, w, wl, buf, sizeof(buf));
+	fe_trust_status(st, w, wl, buf, sizeof(buf));
 	cr_assert(strncmp(buf, "secure (DS in e164.test., key 50405/13); rejected serial 3 at ",
 	                  62) == 0,
 	          "%s", buf);
 	cr_assert_not_null(strstr(buf, "RRSIG NAPTR at 3.0.0.0.0.0.1.5.5.5.1.e164.test."), "%s",
 	                   buf);
-	load_ok("registry-v2", FE_ZONE_TRUST_LOADED);
-	cr_assert_eq(fe_zone_trust_sweep(st, anchors, 0, NULL), FE_OK);
-	fe_zone_trust_status(st, w, wl, buf, sizeof(buf));
+	load_ok("registry-v2", FE_TRUST_LOADED);
+	cr_assert_eq(fe_trust_sweep(st, anchors, 0, NULL), FE_OK);
+	fe_trust_status(st, w, wl, buf, sizeof(buf));
 	cr_assert(strncmp(buf, "bogus since ", 12) == 0, "%s", buf);
 	cr_assert_not_null(strstr(buf, "DS 46933/13/2"), "%s", buf);
 	/* cut short, still terminated */
 	char small[16];
-	size_t need = fe_zone_trust_status(st, w, wl, small, sizeof(small));
+	size_t need = fe_trust_status(st, w, wl, small, sizeof(small));
 	cr_assert_gt(need, sizeof(small));
 	cr_assert_eq(strlen(small), sizeof(small) - 1);
 }

@@ -1,4 +1,4 @@
-/* Whole-zone DNSSEC validation (fe_zone_dnssec_validate, include/fedenum/zone.h).
+/* Whole-zone DNSSEC validation (fe_dnssec_validate, include/fedenum/dnssec.h).
  *
  * Phase 1 (calling thread): the apex DNSKEY RRset against the caller's trust.
  * Phase 2 (all workers): RRSIGs of every authoritative RRset, in chunks of nodes and of
@@ -17,7 +17,7 @@
 
 enum { UNIT_DENIAL = 0, UNIT_ZONEMD = 1, UNIT_FIRST_CHUNK = 2 };
 
-void fe_zone_validate_opts_init(struct fe_zone_validate_opts *o)
+void fe_dnssec_opts_init(struct fe_dnssec_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->nsec3_max_iterations = 50;
@@ -74,7 +74,7 @@ int fe__vfail(struct fe__vctx *v, int rc, const struct fe__zrec *r, const char *
 			file = v->z->files[r->file];
 		else if (v->z->nfiles > 0)
 			file = v->z->files[0];
-		fe__zone_err(&v->err, file, r ? r->line : 0, "%s: %s", v->z->apex_str, reason);
+		fe_zone_error_set(&v->err, file, r ? r->line : 0, "%s: %s", v->z->apex_str, reason);
 	}
 	pthread_mutex_unlock(&v->mu);
 	atomic_store(&v->stop, true);
@@ -240,7 +240,7 @@ static long key_find(const struct fe__vctx *v, uint16_t tag, uint8_t alg)
 
 static bool key_matches_trust(const struct fe__vctx *v, const struct fe__dkey *k)
 {
-	const struct fe_zone_trust *tr = v->trust;
+	const struct fe_dnssec_trust *tr = v->trust;
 	for (size_t i = 0; i < tr->dnskey_count; i++)
 		if (tr->dnskey[i].len == k->rdlen &&
 		    memcmp(tr->dnskey[i].data, k->rdata, k->rdlen) == 0)
@@ -250,21 +250,21 @@ static bool key_matches_trust(const struct fe__vctx *v, const struct fe__dkey *k
 		uint8_t ds[4 + 64];
 		if (tr->ds[i].len < 4 || fe_load_be16(d) != k->tag || d[2] != k->alg)
 			continue;
-		int n = fe_zone_ds_from_dnskey(v->z->apex, v->z->apex_len, k->rdata, k->rdlen, d[3],
-		                               ds);
+		int n = fe_dnssec_ds_from_dnskey(v->z->apex, v->z->apex_len, k->rdata, k->rdlen,
+		                                 d[3], ds);
 		if (n > 0 && (size_t)n == tr->ds[i].len && memcmp(ds, d, (size_t)n) == 0)
 			return true;
 	}
 	return false;
 }
 
-static bool have_trust(const struct fe_zone_trust *t)
+static bool have_trust(const struct fe_dnssec_trust *t)
 {
 	return t != NULL && (t->ds_count > 0 || t->dnskey_count > 0);
 }
 
 /* Describe the trust for messages: "DS 12345/13, DNSKEY 2345/8". */
-static void trust_str(const struct fe_zone_trust *t, char *out, size_t cap)
+static void trust_str(const struct fe_dnssec_trust *t, char *out, size_t cap)
 {
 	size_t o = 0;
 	out[0] = 0;
@@ -275,9 +275,10 @@ static void trust_str(const struct fe_zone_trust *t, char *out, size_t cap)
 			                      t->ds[i].data[3]);
 	for (size_t i = 0; t && i < t->dnskey_count && o + 24 < cap; i++)
 		if (t->dnskey[i].len >= 4)
-			o += (size_t)snprintf(out + o, cap - o, "%sDNSKEY %u/%u", o ? ", " : "",
-			                      fe_zone_key_tag(t->dnskey[i].data, t->dnskey[i].len),
-			                      t->dnskey[i].data[3]);
+			o += (size_t)snprintf(
+			        out + o, cap - o, "%sDNSKEY %u/%u", o ? ", " : "",
+			        fe_dnssec_key_tag(t->dnskey[i].data, t->dnskey[i].len),
+			        t->dnskey[i].data[3]);
 }
 
 /* Find the apex records [first, first+count) of @type (RRs then RRSIGs). */
@@ -316,7 +317,7 @@ static int load_keys(struct fe__vctx *v)
 			continue; /* unusable */
 		k->flags = fe_load_be16(r->rdata);
 		k->alg = r->rdata[3];
-		k->tag = fe_zone_key_tag(r->rdata, r->rdlen);
+		k->tag = fe_dnssec_key_tag(r->rdata, r->rdlen);
 	}
 	qsort(v->keys, v->nkeys, sizeof(*v->keys), key_cmp);
 	for (size_t i = 0; i < v->nkeys;) {
@@ -796,11 +797,11 @@ static unsigned thread_count(const struct fe__vctx *v)
 	return FE_MIN(FE_MAX(n, 1u), MAX_THREADS);
 }
 
-int fe_zone_dnssec_validate(struct fe_zone *z, const struct fe_zone_trust *trust,
-                            const struct fe_zone_validate_opts *opts,
-                            struct fe_zone_validate_report *rep, struct fe_zone_error *err)
+int fe_dnssec_validate(struct fe_zone *z, const struct fe_dnssec_trust *trust,
+                       const struct fe_dnssec_opts *opts, struct fe_dnssec_report *rep,
+                       struct fe_zone_error *err)
 {
-	struct fe_zone_trust empty = {0};
+	struct fe_dnssec_trust empty = {0};
 	struct fe__vctx *v;
 	struct fe__vthr *thr = NULL;
 	pthread_t tid[MAX_THREADS];
@@ -820,7 +821,7 @@ int fe_zone_dnssec_validate(struct fe_zone *z, const struct fe_zone_trust *trust
 	if (opts != NULL)
 		v->o = *opts;
 	else
-		fe_zone_validate_opts_init(&v->o);
+		fe_dnssec_opts_init(&v->o);
 	if (v->o.max_sig_validations_per_rrset == 0 || v->o.max_key_collisions == 0) {
 		free(v);
 		return FE_EINVAL;
@@ -917,8 +918,8 @@ static int kcmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 	return al < bl ? -1 : (al > bl ? 1 : 0);
 }
 
-int fe_zone_child_ds(const struct fe_zone *parent, const uint8_t *child, size_t child_len,
-                     struct fe_zone_rdata *out, size_t cap)
+int fe_dnssec_child_ds(const struct fe_zone *parent, const uint8_t *child, size_t child_len,
+                       struct fe_dnssec_rdata *out, size_t cap)
 {
 	uint8_t key[FE_WIRE_KEY_MAX];
 	int kl = fe_wire_name_key(child, child_len, key, sizeof(key));
