@@ -15,7 +15,8 @@
  * and after a pass every stored zone's chain is checked again (fe_trust_sweep), so a
  * registry that changes or withdraws a DS is followed by its children.
  * fedenumd and fedenumctl both order their loads with fe_trust_parents_first.
- * Per-zone trust state (struct fe_store_zstate, kept in the store) is written here only.
+ * Per-zone trust state (struct fe_trust_zstate, kept in the store's `zstate` records) is
+ * defined and written here only.
  * Logging: the sweep logs every change of a zone's status; loads leave logging to the
  * caller (the result and @err say everything).
  * Ownership: as stated per call; anchors and contexts are made by _create and freed by
@@ -131,7 +132,7 @@ struct fe_trust_result {
  * (min(own earliest RRSIG expiration, parent's expiry)). A file whose serial is current
  * and was validated is not validated again (UNCHANGED). A stored version with the same
  * serial that was NOT validated (loaded without anchors) is replaced by the validated one.
- * The zone's fe_store_zstate is updated in every case where the apex is known: success,
+ * The zone's fe_trust_zstate is updated in every case where the apex is known: success,
  * or the failure (serial, time, count, @err's reason). @res may be NULL.
  * Returns FE_OK (LOADED or UNCHANGED), or the error of the step that failed: parse errors
  * as fe_zone_parse_file, FE_EVALIDATE (no chain of trust, or DNSSEC validation failed),
@@ -156,15 +157,66 @@ struct fe_trust_sweep_report {
  * tag and algorithm must name exactly one key of the set); then the record's chain expiry
  * is refreshed. A zone whose chain broke gets FE_ZONE_BOGUS (not served; its data stays
  * so that it is served again as soon as the chain holds), one whose chain holds again
- * loses it. Every change is logged and kept in the zone's fe_store_zstate. @rep may be
+ * loses it. Every change is logged and kept in the zone's fe_trust_zstate. @rep may be
  * NULL. FE_OK or a store error (the zones already handled keep their new marks). */
 int fe_trust_sweep(struct fe_store *st, const struct fe_trust_anchors *anchors, int64_t now_s,
                    struct fe_trust_sweep_report *rep);
 
+/* What the operator's status view shows per zone (fe_trust_zstate.state). */
+enum fe_trust_state {
+	FE_TRUST_NONE = 0,     /* stored without validation (no trust anchors configured) */
+	FE_TRUST_SECURE = 1,   /* the current version is validated and its chain holds */
+	FE_TRUST_BOGUS = 2,    /* a version is stored but its chain broke: not served */
+	FE_TRUST_REJECTED = 3, /* no version stored: every version offered failed */
+	FE_TRUST_UNCHECKED = 4 /* stored, but not validated under the current anchors: not served
+	                          where anchors are configured */
+};
+
+/* Validation state of one zone, kept across restarts as the zone's record in the store's
+ * `zstate` database (fe_store_zstate_*: this struct, fixed size, host order). Written by
+ * fe_trust_load and fe_trust_sweep after every load attempt and chain check; read by status
+ * views (fe_trust_status). Not on the query path. */
+struct fe_trust_zstate {
+	uint32_t state;         /* enum fe_trust_state */
+	uint32_t serial;        /* serial of the version that validated last */
+	uint32_t failed_serial; /* serial of the last version that failed (0: none) */
+	uint16_t key_tag;       /* key that the trust vouched for (signed the DNSKEY RRset) */
+	uint8_t key_alg;
+	uint8_t apex_len;
+	int64_t checked_at_s;   /* last change: load attempt, or a chain check that changed it */
+	int64_t validated_at_s; /* last successful validation */
+	int64_t failed_at_s;    /* last failure (0: none) */
+	int64_t own_expire_s;   /* earliest RRSIG expiration of the current version's own
+	                           signatures (0: unknown) */
+	uint64_t validations;   /* successful validations, all time */
+	uint64_t failures;      /* failed load attempts and chain checks, all time */
+	uint8_t apex[255];      /* apex wire name */
+	uint8_t reserved[1];
+	char trust[160];  /* where the trust came from, e.g. "trust anchor" or "DS in e164.fed." */
+	char reason[600]; /* last failure: zone, owner, type and what failed ("" when none) */
+};
+
+/* Read the state of zone @apex (wire name). One short read transaction. FE_OK, FE_ENOENT
+ * (no state kept, or a store opened read-only before the `zstate` database existed),
+ * FE_EFORMAT (a record shorter than this struct: not one of ours), FE_EIO. A longer record
+ * (written by a later build that appended fields) is read up to this struct's size. */
+int fe_trust_zstate_get(struct fe_store *st, const uint8_t *apex, size_t apex_len,
+                        struct fe_trust_zstate *out);
+/* Write the state of zone @apex (zs->apex is set from @apex). One write transaction (blocks
+ * while a zone is being written). FE_OK, FE_EINVAL, FE_EPERM (read-only), FE_ENOSPC,
+ * FE_EIO. */
+int fe_trust_zstate_put(struct fe_store *st, const uint8_t *apex, size_t apex_len,
+                        const struct fe_trust_zstate *zs);
+/* Every kept state, in apex key order (stored zones and zones that were only rejected);
+ * records that are not ours are skipped. @cb returns false to stop. The pointer passed to
+ * @cb lives until it returns. */
+int fe_trust_zstate_foreach(struct fe_store *st,
+                            bool (*cb)(const struct fe_trust_zstate *zs, void *arg), void *arg);
+
 /* Presentation name of a trust state ("secure", "bogus", "rejected", "unchecked", "none"). */
 const char *fe_trust_state_str(uint32_t state);
 
-/* The operator's one-line status of zone @apex (wire name) from its fe_store_zstate, e.g.
+/* The operator's one-line status of zone @apex (wire name) from its fe_trust_zstate, e.g.
  * "secure (DS in e164.fed., key 38222/13)", "bogus: <reason>", or with a failure newer than
  * the version served: "secure; rejected serial 3 at 2026-11-28T21:00:00Z: <reason>".
  * "-" when no state is kept (a store written without anchors). Always NUL-terminates; returns

@@ -50,10 +50,10 @@ static void time_str(int64_t s, char *buf, size_t cap);
 size_t fe_trust_status(struct fe_store *st, const uint8_t *apex, size_t apex_len, char *buf,
                        size_t cap)
 {
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	char ts[32];
 	int n;
-	if (fe_store_zstate_get(st, apex, apex_len, &zs) != FE_OK) {
+	if (fe_trust_zstate_get(st, apex, apex_len, &zs) != FE_OK) {
 		n = snprintf(buf, cap, "-");
 		return n > 0 ? (size_t)n : 0;
 	}
@@ -319,16 +319,16 @@ static int stored_chain_ok(struct fe_store_reader *r, const struct fe_store_zone
 /* ---- zstate bookkeeping ------------------------------------------------------------ */
 
 static void zs_load(struct fe_store *st, const uint8_t *apex, size_t apex_len,
-                    struct fe_store_zstate *zs)
+                    struct fe_trust_zstate *zs)
 {
-	if (fe_store_zstate_get(st, apex, apex_len, zs) != FE_OK)
+	if (fe_trust_zstate_get(st, apex, apex_len, zs) != FE_OK)
 		memset(zs, 0, sizeof(*zs));
 }
 
 static void zs_save(struct fe_store *st, const uint8_t *apex, size_t apex_len,
-                    const struct fe_store_zstate *zs)
+                    const struct fe_trust_zstate *zs)
 {
-	int rc = fe_store_zstate_put(st, apex, apex_len, zs);
+	int rc = fe_trust_zstate_put(st, apex, apex_len, zs);
 	if (rc != FE_OK && rc != FE_EPERM) {
 		char name[1100];
 		fe_wire_name_to_str(apex, name, sizeof(name));
@@ -340,7 +340,7 @@ static void zs_save(struct fe_store *st, const uint8_t *apex, size_t apex_len,
 static void note_failure(struct fe_store *st, const uint8_t *apex, size_t apex_len, uint32_t serial,
                          int64_t now, bool stored, const char *reason)
 {
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zs_load(st, apex, apex_len, &zs);
 	if (!stored)
 		zs.state = FE_TRUST_REJECTED;
@@ -585,7 +585,7 @@ int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opt
 	if (rc != FE_OK)
 		goto out;
 
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zs_load(st, apex, apex_len, &zs);
 	zs.state = FE_TRUST_SECURE;
 	zs.serial = serial;
@@ -664,7 +664,7 @@ static int sweep_one(struct fe_store *st, struct fe_store_reader *r,
 	uint8_t key[FE_WIRE_KEY_MAX];
 	const struct fe_store_zone_rec *zp;
 	char why[700], name[1100];
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 
 	int klen = fe_wire_name_key(zr->apex, zr->apex_len, key, sizeof(key));
 	if (klen <= 0)
@@ -722,7 +722,7 @@ static int sweep_one(struct fe_store *st, struct fe_store_reader *r,
 		if (mrc != FE_OK)
 			return mrc;
 	}
-	struct fe_store_zstate before = zs;
+	struct fe_trust_zstate before = zs;
 	if (ok) {
 		rep->secure++;
 		if (was_bogus) {

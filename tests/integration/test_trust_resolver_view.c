@@ -231,9 +231,9 @@ Test(resolver_view, data_below_dname_rejected)
 	cr_assert_not_null(strstr(e.reason, child), "reason: %s", e.reason);
 
 	/* Kept as the zone's rejection reason, as for other validation failures. */
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	ldns_rdf *apex = ldns_dname_new_frm_str(ZONE_B);
-	cr_assert_eq(fe_store_zstate_get(st, ldns_rdf_data(apex), ldns_rdf_size(apex), &zs), FE_OK);
+	cr_assert_eq(fe_trust_zstate_get(st, ldns_rdf_data(apex), ldns_rdf_size(apex), &zs), FE_OK);
 	ldns_rdf_deep_free(apex);
 	cr_assert_eq(zs.state, FE_TRUST_REJECTED);
 	cr_assert_not_null(strstr(zs.reason, "under DNAME"), "zstate reason: %s", zs.reason);

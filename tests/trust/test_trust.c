@@ -124,12 +124,12 @@ static bool zone_rec(const char *apex, struct fe_store_zone_rec *out)
 	return rc == FE_OK;
 }
 
-static void zstate(const char *apex, struct fe_store_zstate *zs)
+static void zstate(const char *apex, struct fe_trust_zstate *zs)
 {
 	uint8_t w[256];
 	size_t wl;
 	wire(apex, w, &wl);
-	cr_assert_eq(fe_store_zstate_get(st, w, wl, zs), FE_OK, "no state for %s", apex);
+	cr_assert_eq(fe_trust_zstate_get(st, w, wl, zs), FE_OK, "no state for %s", apex);
 }
 
 #define REG   "e164.test."
@@ -258,7 +258,7 @@ Test(trust, registry_then_members_validate)
 	cr_assert(z.flags & FE_ZONE_VALIDATED);
 	cr_assert_not(z.flags & FE_ZONE_BOGUS);
 	cr_assert_eq(z.sig_expire_s, T2036);
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zstate(ZA, &zs);
 	cr_assert_eq(zs.state, FE_TRUST_SECURE);
 	cr_assert_eq(zs.serial, 1);
@@ -288,7 +288,7 @@ Test(trust, member_before_registry_has_no_chain)
 	cr_assert_not(res.has_previous);
 	struct fe_store_zone_rec z;
 	cr_assert_not(zone_rec(ZA, &z));
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zstate(ZA, &zs);
 	cr_assert_eq(zs.state, FE_TRUST_REJECTED);
 	cr_assert_eq(zs.failed_serial, 1);
@@ -355,7 +355,7 @@ Test(trust, member_key_without_registry_ds)
 	struct fe_store_zone_rec z;
 	cr_assert(zone_rec(ZA, &z));
 	cr_assert_eq(z.serial, 1);
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zstate(ZA, &zs);
 	cr_assert_eq(zs.state, FE_TRUST_SECURE); /* the previous version serves */
 	cr_assert_eq(zs.serial, 1);
@@ -390,7 +390,7 @@ Test(trust, bad_signature_keeps_previous_version)
 	load_ok("a-v1", FE_TRUST_LOADED);
 	load_rejected("a-v3-badsig", "3.0.0.0.0.0.1.5.5.5.1.e164.test.", &res);
 	cr_assert(res.previous_served);
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zstate(ZA, &zs);
 	cr_assert_eq(zs.failed_serial, 3);
 	cr_assert_not_null(strstr(zs.reason, "NAPTR"), "%s", zs.reason);
@@ -423,7 +423,7 @@ Test(trust, redelegation_followed_by_the_sweep)
 	cr_assert_eq(rep.secure, 2);
 	cr_assert_not(served(ZA));
 	cr_assert(served(ZB));
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zstate(ZA, &zs);
 	cr_assert_eq(zs.state, FE_TRUST_BOGUS);
 	cr_assert_not_null(strstr(zs.reason, "DS 46933/13/2"), "%s", zs.reason);
@@ -474,7 +474,7 @@ Test(trust, withdrawn_delegation_stops_the_member)
 	cr_assert_eq(rep.suspended, 1);
 	cr_assert_not(served(ZB));
 	cr_assert(served(ZA));
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zstate(ZB, &zs);
 	cr_assert_not_null(strstr(zs.reason, "does not delegate"), "%s", zs.reason);
 }
@@ -495,7 +495,7 @@ Test(trust, anchor_change_and_bogus_parent)
 	cr_assert_eq(rep.bogus, 2);
 	cr_assert_not(served(REG));
 	cr_assert_not(served(ZA));
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zstate(ZA, &zs);
 	cr_assert_not_null(strstr(zs.reason, "parent zone e164.test. is bogus"), "%s", zs.reason);
 	cr_assert_eq(fe_trust_sweep(st, anchors, 0, &rep), FE_OK);
@@ -518,17 +518,17 @@ Test(trust, chain_expiry_follows_the_parent)
 	wire(REG, w, &wl);
 	int64_t soon = fe_time_wall_s() + 3600;
 	/* As if the registry's own signatures ran out in an hour. */
-	struct fe_store_zstate rzs;
+	struct fe_trust_zstate rzs;
 	zstate(REG, &rzs);
 	rzs.own_expire_s = soon;
-	cr_assert_eq(fe_store_zstate_put(st, w, wl, &rzs), FE_OK);
+	cr_assert_eq(fe_trust_zstate_put(st, w, wl, &rzs), FE_OK);
 	cr_assert_eq(fe_store_zone_mark(st, w, wl, reg.version, 0, 0, soon), FE_OK);
 	/* a stale version id is refused */
 	cr_assert_eq(fe_store_zone_mark(st, w, wl, reg.version + 99, 0, 0, 1), FE_EAGAIN);
 	cr_assert_eq(fe_trust_sweep(st, anchors, 0, &rep), FE_OK);
 	cr_assert(zone_rec(ZA, &a));
 	cr_assert_eq(a.sig_expire_s, soon);
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zstate(ZA, &zs);
 	cr_assert_eq(zs.own_expire_s, T2036);
 	/* After the registry's expiry the member is expired too (not bogus: EDE 7 at query
@@ -558,7 +558,7 @@ Test(trust, unvalidated_version_is_replaced)
 	cr_assert_not(z.flags & FE_ZONE_VALIDATED);
 	cr_assert_eq(fe_trust_sweep(st, anchors, 0, &rep), FE_OK);
 	cr_assert_eq(rep.unchecked, 1);
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zstate(REG, &zs);
 	cr_assert_eq(zs.state, FE_TRUST_UNCHECKED);
 	load_ok("registry-v1", FE_TRUST_LOADED);
@@ -569,7 +569,7 @@ Test(trust, unvalidated_version_is_replaced)
 	cr_assert_eq(rep.secure, 1);
 }
 
-static bool count_cb(const struct fe_store_zstate *zs, void *arg)
+static bool count_cb(const struct fe_trust_zstate *zs, void *arg)
 {
 	unsigned *n = arg;
 	cr_assert_gt(zs->apex_len, 1);
@@ -592,14 +592,14 @@ Test(trust, parse_failure_is_kept_and_states_listed)
 	cr_assert_eq(rc, FE_ESYNTAX, "%d %s", rc, e.reason);
 	cr_assert_str_eq(res.apex, REG);
 	cr_assert(res.previous_served);
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zstate(REG, &zs);
 	cr_assert_eq(zs.state, FE_TRUST_SECURE);
 	cr_assert_eq(zs.failures, 1);
 	cr_assert_not_null(strstr(zs.reason, "broken.zone:5"), "%s", zs.reason);
 	load_rejected("a-undelegated", "does not delegate", &res);
 	unsigned n = 0;
-	cr_assert_eq(fe_store_zstate_foreach(st, count_cb, &n), FE_OK);
+	cr_assert_eq(fe_trust_zstate_foreach(st, count_cb, &n), FE_OK);
 	cr_assert_eq(n, 2); /* the registry and the rejected 3.5.5.5.1 */
 }
 
@@ -616,7 +616,7 @@ static void rejected_keeps_v1(const char *fixture, uint32_t serial, const char *
 	struct fe_store_zone_rec z;
 	cr_assert(zone_rec(ZA, &z));
 	cr_assert_eq(z.serial, 1);
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zstate(ZA, &zs);
 	cr_assert_eq(zs.state, FE_TRUST_SECURE);
 	cr_assert_eq(zs.failed_serial, serial);
@@ -635,7 +635,7 @@ Test(trust, z3_z4_z6_rejected_previous_kept)
 	rejected_keeps_v1("a-z4-keytrap", 12, "DNSKEY at 1.5.5.5.1.e164.test.");
 	cr_assert_lt(fe_time_mono_us() - t0, 2000000u, "KeyTrap zone took too long");
 	rejected_keeps_v1("a-z6-zonemd", 13, "ZONEMD at 1.5.5.5.1.e164.test.: digest mismatch");
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zstate(ZA, &zs);
 	cr_assert_eq(zs.failures, 4);
 	/* The same zone with a lower iteration cap refused, a higher one accepted. */
