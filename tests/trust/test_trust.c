@@ -22,6 +22,7 @@ static char dir[256];
 static struct fe_store *st;
 static struct fe_trust_anchors *anchors;
 static struct fe_trust_opts topts;
+static struct fe_trust *ctx; /* the caches load() calls keep (NULL: none) */
 
 static void setup(void)
 {
@@ -43,6 +44,8 @@ static void setup(void)
 
 static void teardown(void)
 {
+	fe_trust_destroy(ctx);
+	ctx = NULL;
 	fe_store_close(st);
 	st = NULL;
 	fe_trust_anchors_destroy(anchors);
@@ -80,7 +83,7 @@ static int load(const char *fixture, struct fe_trust_result *res, struct fe_zone
 	char path[512];
 	struct fe_zone_opts zo = {.force = forcing};
 	snprintf(path, sizeof(path), "%s/%s.signed", TD, fixture);
-	return fe_trust_load(NULL, path, &zo, &topts, st, res, e);
+	return fe_trust_load(ctx, path, &zo, &topts, st, res, e);
 }
 
 static void load_ok(const char *fixture, enum fe_trust_outcome want)
@@ -674,4 +677,81 @@ Test(trust, status_line)
 	size_t need = fe_trust_status(st, w, wl, small, sizeof(small));
 	cr_assert_gt(need, sizeof(small));
 	cr_assert_eq(strlen(small), sizeof(small) - 1);
+}
+
+/* The verified-signature caches live in the caller's struct fe_trust: a new version of a zone
+ * loaded through the same context verifies only what changed; through a fresh context (or
+ * none) everything again. Versions as a primary makes them for IXFR: dnssec-signzone
+ * re-signing a signed zone keeps the signatures that are still valid. */
+static int load_path(const char *path, struct fe_trust_result *res)
+{
+	struct fe_zone_error e;
+	struct fe_zone_opts zo = {.force = forcing};
+	int rc = fe_trust_load(ctx, path, &zo, &topts, st, res, &e);
+	cr_assert_eq(rc, FE_OK, "%s: %s", path, e.reason);
+	cr_assert_eq(res->outcome, FE_TRUST_LOADED);
+	return rc;
+}
+
+Test(trust, context_keeps_proven_signatures)
+{
+	char gen[300], cmd[2048], v1[400], v2[400], ds[400];
+	snprintf(gen, sizeof(gen), "%s/gen", dir);
+	snprintf(cmd, sizeof(cmd),
+	         "mkdir -p %s && cd %s && { echo '$ORIGIN inc.test.'; echo '$TTL 300';"
+	         " echo '@ SOA ns hostmaster 1 3600 600 86400 300'; echo '@ NS ns';"
+	         " echo 'ns A 192.0.2.1'; for i in $(seq 1 20); do echo \"n$i TXT t$i\"; done;"
+	         " } > z.zone"
+	         " && dnssec-keygen -q -a ECDSAP256SHA256 -f KSK -n ZONE inc.test >/dev/null"
+	         " && dnssec-keygen -q -a ECDSAP256SHA256 -n ZONE inc.test >/dev/null"
+	         " && dnssec-signzone -q -S -K . -N increment -o inc.test -f v1.signed z.zone"
+	         " >/dev/null && sed 's/t7$/t7-changed/' v1.signed > v2.in"
+	         " && dnssec-signzone -q -S -K . -N increment -o inc.test -f v2.signed v2.in"
+	         " >/dev/null && for k in K*.key; do dnssec-dsfromkey -2 \"$k\"; done > ds"
+	         " 2>/dev/null",
+	         gen, gen);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	snprintf(v1, sizeof(v1), "%s/v1.signed", gen);
+	snprintf(v2, sizeof(v2), "%s/v2.signed", gen);
+	snprintf(ds, sizeof(ds), "%s/ds", gen);
+	struct fe_zone_error e;
+	cr_assert_eq(fe_trust_anchors_add_file(anchors, ds, NULL, &e), FE_OK, "%s", e.reason);
+
+	struct fe_trust_result res;
+	cr_assert_eq(fe_trust_create(&ctx), FE_OK);
+	load_path(v1, &res);
+	cr_assert_eq(res.rep.signatures_cached, 0);
+	load_path(v2, &res);
+	cr_assert_gt(res.rep.signatures_cached, 0);
+	cr_assert_lt(res.rep.signatures, res.rep.signatures_cached);
+
+	/* A fresh context: everything verified again. */
+	fe_trust_destroy(ctx);
+	cr_assert_eq(fe_trust_create(&ctx), FE_OK);
+	forcing = true; /* back to the first version on purpose */
+	load_path(v1, &res);
+	forcing = false;
+	cr_assert_eq(res.rep.signatures_cached, 0);
+	/* No context at all: the same. */
+	fe_trust_destroy(ctx);
+	ctx = NULL;
+	load_path(v2, &res);
+	cr_assert_eq(res.rep.signatures_cached, 0);
+	cr_assert_gt(res.rep.signatures, 0);
+}
+
+/* One parents-first rule for fedenumd and fedenumctl: by label count, ties in the given
+ * order; an unknown apex (NULL) sorts with the root, first; an escaped dot is no separator. */
+Test(trust, parents_first_order)
+{
+	const char *apex[] = {"3.5.5.5.1.e164.test.", "e164.test.", NULL,
+	                      "2.5.5.5.1.e164.test.", "E164.test.", ".",
+	                      "a\\.b.test."};
+	size_t order[FE_ARRAY_LEN(apex)];
+	const size_t want[] = {2, 5, 1, 4, 6, 0, 3};
+	cr_assert_eq(fe_trust_parents_first(apex, FE_ARRAY_LEN(apex), order), FE_OK);
+	for (size_t i = 0; i < FE_ARRAY_LEN(apex); i++)
+		cr_expect_eq(order[i], want[i], "position %zu: %zu, want %zu", i, order[i],
+		             want[i]);
+	cr_assert_eq(fe_trust_parents_first(NULL, 0, order), FE_OK);
 }
