@@ -141,7 +141,7 @@ int fe__check_nsec3(struct fe__vthr *t);
 /* ---- dnssec_zonemd.c ---------------------------------------------------------------- */
 int fe__check_zonemd(struct fe__vthr *t);
 
-/* ---- dnssec.c ----------------------------------------------------------------------- */
+/* ---- dnssec_types.c ----------------------------------------------------------------- */
 /* Record the first failure (later ones are dropped) and stop every worker. @r (may be NULL)
  * gives file:line. Returns @rc. */
 int fe__vfail(struct fe__vctx *v, int rc, const struct fe__zrec *r, const char *fmt, ...)
