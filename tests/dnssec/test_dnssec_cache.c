@@ -1,4 +1,4 @@
-/* Verified-signature cache (issue #3 §5): a new version of a zone re-verifies only the
+/* Verified-signature cache: a new version of a zone re-verifies only the
  * signatures that changed. Versions are made the way a primary makes them for IXFR: BIND's
  * dnssec-signzone re-signing an already signed zone keeps every signature that is still valid
  * and signs only the changed RRsets (and their NSEC records, and the SOA). */

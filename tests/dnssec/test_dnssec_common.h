@@ -1,4 +1,4 @@
-/* Helpers shared by tests/zone/test_dnssec*.c: fixtures, trust files, zone mutations. */
+/* Helpers shared by tests/dnssec/test_dnssec*.c: fixtures, trust files, zone mutations. */
 #ifndef FE_TEST_DNSSEC_COMMON_H
 #define FE_TEST_DNSSEC_COMMON_H
 

@@ -1,4 +1,4 @@
-/* zone/ federation trust over a real store: trust-anchor files, loads through the chain of
+/* trust/ federation trust over a real store: trust-anchor files, loads through the chain of
  * trust (registry → DS → member), number-range authority, THREATS.md Z1/Z2/Z5 (rejected,
  * previous version kept, reason kept in the zone's state), re-delegation and withdrawn
  * delegations followed by the sweep, chain expiry, and the store's trust marks.
