@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "fedenum/server.h"
+#include "fedenum/trust.h"
 #include "fedenum/util.h"
 #include "fedenum/zone.h"
 
@@ -79,7 +80,7 @@ struct fe_conf {
 	enum fe_log_level log_level;
 	char **trust_anchors; /* files (federation trust-anchors, then --trust-anchor) */
 	size_t ntrust_anchors;
-	struct fe_zone_anchors *anchors; /* read from them by fe_conf_apply_cli; NULL: none */
+	struct fe_trust_anchors *anchors; /* read from them by fe_conf_apply_cli; NULL: none */
 	/* federation.conf "validation" (issue #3) */
 	uint16_t nsec3_max_iterations;
 	bool zonemd_required;

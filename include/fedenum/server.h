@@ -54,7 +54,7 @@ struct fe_answer_opts {
 	uint16_t udp_max; /* our EDNS buffer size; 0 → FE_WIRE_UDP_DEFAULT */
 	bool refuse_any;  /* qtype ANY → REFUSED? false: minimal answer (RFC 8482 style: HINFO not
 	                     used; we answer NOTIMP-free with the first RRset) */
-	/* Federation trust (issue #3), set when trust anchors are configured:
+	/* Federation trust, set when trust anchors are configured:
 	 *  - only zones whose record has FE_ZONE_VALIDATED and not FE_ZONE_BOGUS are held; any
 	 *    other is skipped for the zone above it (SERVFAIL at that zone's delegation, or
 	 *    its own NXDOMAIN when it no longer delegates), with EDE 6 (bogus) or 5 (not

@@ -211,7 +211,7 @@ int fe_store_zone_set_source(struct fe_store *st, const uint8_t *apex, size_t ap
 /* Remove a zone entirely (one transaction). FE_OK / FE_ENOENT. */
 int fe_store_drop_zone(struct fe_store *st, const uint8_t *apex, size_t apex_len);
 
-/* ---- additions by store/ (compatible with the contract above) ----------------------
+/* ---- details of the contract above ------------------------------------------------
  *
  * Schema version written to meta "schema" (4 bytes, big-endian). fe_store_open fails with
  * FE_EVERSION when the stored one differs from this build's (newer; or older, no migration yet).
@@ -245,9 +245,9 @@ struct fe_store_stat {
 /* Snapshot statistics for status views. One short read transaction. FE_OK or FE_EIO. */
 int fe_store_stat(struct fe_store *st, struct fe_store_stat *out);
 
-/* ---- federation trust: per-zone validation state (issue #3; src/store/zstate.c) -------
+/* ---- trust marks and per-zone records for the trust layer (src/store/zstate.c) --------
  *
- * Zone flags written by the trust layer (src/zone/trust.c) into the zone record.
+ * Zone flags written by the trust layer (src/trust/) into the zone record.
  * FE_ZONE_VALIDATED: this version passed whole-zone DNSSEC validation through a chain of
  * trust (anchor or parent DS) when it was stored.
  * FE_ZONE_BOGUS: its chain of trust no longer holds (the parent's DS changed or went away,
@@ -258,51 +258,24 @@ int fe_store_stat(struct fe_store *st, struct fe_store_stat *out);
  * expiration of the zone's own signatures and of the zones its trust comes through (the
  * parent's record, recursively). After it the zone is not served as valid. */
 
-/* What the operator's status view shows per zone (fe_store_zstate.state). */
-enum fe_store_trust {
-	FE_TRUST_NONE = 0,     /* stored without validation (no trust anchors configured) */
-	FE_TRUST_SECURE = 1,   /* the current version is validated and its chain holds */
-	FE_TRUST_BOGUS = 2,    /* a version is stored but its chain broke: not served */
-	FE_TRUST_REJECTED = 3, /* no version stored: every version offered failed */
-	FE_TRUST_UNCHECKED = 4 /* stored, but not validated under the current anchors: not served
-	                          where anchors are configured */
-};
+/* The `zstate` database: one opaque value per zone apex (apex key -> bytes), kept across
+ * restarts for the trust layer, which alone gives it meaning (struct fe_trust_zstate,
+ * fedenum/trust.h). Not on the query path: each call is one short transaction. */
 
-/* Validation state of one zone, kept across restarts in the `zstate` database (apex key ->
- * this struct, fixed size, host order). Written by the trust layer after every load attempt
- * and chain check; read by status views. Not on the query path. */
-struct fe_store_zstate {
-	uint32_t state;         /* enum fe_store_trust */
-	uint32_t serial;        /* serial of the version that validated last */
-	uint32_t failed_serial; /* serial of the last version that failed (0: none) */
-	uint16_t key_tag;       /* key that the trust vouched for (signed the DNSKEY RRset) */
-	uint8_t key_alg;
-	uint8_t apex_len;
-	int64_t checked_at_s;   /* last change: load attempt, or a chain check that changed it */
-	int64_t validated_at_s; /* last successful validation */
-	int64_t failed_at_s;    /* last failure (0: none) */
-	int64_t own_expire_s;   /* earliest RRSIG expiration of the current version's own
-	                           signatures (0: unknown) */
-	uint64_t validations;   /* successful validations, all time */
-	uint64_t failures;      /* failed load attempts and chain checks, all time */
-	uint8_t apex[255];      /* apex wire name */
-	uint8_t reserved[1];
-	char trust[160];  /* where the trust came from, e.g. "trust anchor" or "DS in e164.fed." */
-	char reason[600]; /* last failure: zone, owner, type and what failed ("" when none) */
-};
-
-/* Read the state of zone @apex (wire name). One short read transaction. FE_OK, FE_ENOENT
- * (no state kept, or a store opened read-only before the `zstate` database existed), FE_EIO. */
-int fe_store_zstate_get(struct fe_store *st, const uint8_t *apex, size_t apex_len,
-                        struct fe_store_zstate *out);
-/* Write the state of zone @apex (zs->apex is set from @apex). One write transaction (blocks
- * while a zone is being written). FE_OK, FE_EPERM (read-only), FE_ENOSPC, FE_EIO. */
-int fe_store_zstate_put(struct fe_store *st, const uint8_t *apex, size_t apex_len,
-                        const struct fe_store_zstate *zs);
-/* Every kept state, in apex key order (stored zones and zones that were only rejected).
- * @cb returns false to stop. The pointer passed to @cb lives until it returns. */
-int fe_store_zstate_foreach(struct fe_store *st,
-                            bool (*cb)(const struct fe_store_zstate *zs, void *arg), void *arg);
+/* Copy the value kept for zone @apex (wire name) into @out (at most @cap bytes). Returns the
+ * value's full length (which may exceed @cap), FE_ENOENT (none kept, or a store opened
+ * read-only before the `zstate` database existed), FE_EINVAL (bad name), FE_EIO. */
+int fe_store_zstate_get(struct fe_store *st, const uint8_t *apex, size_t apex_len, void *out,
+                        size_t cap);
+/* Replace the value of zone @apex by the @len bytes at @val. One write transaction (blocks
+ * while a zone is being written). FE_OK, FE_EINVAL, FE_EPERM (read-only), FE_ENOSPC,
+ * FE_EIO. */
+int fe_store_zstate_put(struct fe_store *st, const uint8_t *apex, size_t apex_len, const void *val,
+                        size_t len);
+/* Every kept value, in apex key order. @cb returns false to stop; @val lives until it
+ * returns. FE_OK or FE_EIO. */
+int fe_store_zstate_foreach(struct fe_store *st, bool (*cb)(const void *val, size_t len, void *arg),
+                            void *arg);
 
 /* Change the trust flags and the chain expiry of the CURRENT version of zone @apex without
  * writing a new version: flags = (flags & ~@clear_flags) | @set_flags, and sig_expire_s =

@@ -113,6 +113,15 @@ int fe_wire_name_read(const uint8_t *pkt, size_t pkt_len, size_t *pos, uint8_t *
 /* Presentation form ("www.example.", escapes as \DDD) for logs. Always NUL-terminates. */
 void fe_wire_name_to_str(const uint8_t *name, char *out, size_t cap);
 
+/* NSEC3 hash (RFC 5155 §5) of the uncompressed wire name @name (lowercased internally),
+ * with OpenSSL's SHA-1. @out needs 64 bytes; returns the hash length
+ * (FE_WIRE_NSEC3_SHA1_LEN for algorithm 1), FE_ENOTSUP (algorithm other than 1, RFC 5155
+ * §11) or FE_ERANGE (iterations above 2,500, RFC 5155 §10.3; a malformed name). Allocates
+ * nothing and is thread-safe: the query path calls it. */
+#define FE_WIRE_NSEC3_SHA1_LEN 20
+int fe_wire_nsec3_hash(const uint8_t *name, uint8_t alg, uint16_t iterations, const uint8_t *salt,
+                       uint8_t salt_len, uint8_t *out);
+
 /* ---- queries ---------------------------------------------------------------------- */
 
 /* What to do with a datagram or TCP message, decided by fe_wire_query_parse. */

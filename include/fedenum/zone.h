@@ -1,13 +1,19 @@
-/* include/fedenum/zone.h — zone ingest: parse (ldns), compile to node blobs, store.
+/* include/fedenum/zone.h — zone ingest: parse a master file (ldns), compile it into node
+ * blobs, store it.
  *
  * Load path (DESIGN.md "Data flow"):
  *   fe_zone_parse_file  → struct fe_zone (in memory: sorted nodes, RRSIGs attached,
  *                          cuts/occlusion/ENTs/wildcards marked, NSEC3 hashes computed)
- *   fe_zone_validate    → the seam for DNSSEC validation (issue #3); today it trusts the file
- *                          and only checks structure (one SOA at the apex, etc.)
+ *   fe_zone_validate    → structural checks (one SOA at the apex, CNAME and DNAME rules, …);
+ *                          DNSSEC validation is fedenum/dnssec.h, run by fedenum/trust.h
  *   fe_zone_commit      → one store write transaction: new version current, old one dropped.
- * fe_zone_load_file does all three. Never touches sockets.
- * Threads: a struct fe_zone is owned by one thread. */
+ * fe_zone_load_file does all three without DNSSEC (a store without trust anchors). Never
+ * touches sockets.
+ * Ownership: a struct fe_zone is made by fe_zone_parse_file and freed with fe_zone_free;
+ * names and strings returned by the accessors borrow from it.
+ * Threads: a struct fe_zone is owned by one thread (fe_dnssec_validate reads it from several
+ * threads while its caller waits). Errors: FE_OK or a negative enum fe_err, with a
+ * struct fe_zone_error for the operator where the call takes one. */
 #ifndef FEDENUM_ZONE_H
 #define FEDENUM_ZONE_H
 
@@ -50,8 +56,8 @@ uint32_t fe_zone_serial(const struct fe_zone *z);
 uint64_t fe_zone_rr_count(const struct fe_zone *z);
 bool fe_zone_is_signed(const struct fe_zone *z); /* a DNSKEY RRset at the apex and RRSIGs */
 
-/* Validation seam: DNSSEC chain, NSEC/NSEC3, ZONEMD and lint land here (issue #3). Today:
- * structural checks only; returns FE_OK or FE_EVALIDATE with @err filled in. */
+/* Structural checks (listed below); FE_OK or FE_EVALIDATE with @err filled in. DNSSEC is
+ * checked by fe_dnssec_validate. */
 int fe_zone_validate(struct fe_zone *z, struct fe_zone_error *err);
 
 /* Store @z as the new current version, under the replacement policy (nothing served is ever
@@ -82,12 +88,31 @@ int fe_zone_peek_apex(const char *path, char *apex, size_t cap, struct fe_zone_e
 int fe_zone_peek_soa(const char *path, char *apex, size_t cap, uint32_t *serial,
                      struct fe_zone_error *err);
 
-/* NSEC3 hash (RFC 5155 §5) of an uncompressed wire name (lowercased internally).
- * @out needs 64 bytes; returns the hash length (20 for SHA-1) or FE_ENOTSUP / FE_ERANGE. */
-int fe_zone_nsec3_hash(const uint8_t *name, uint8_t alg, uint16_t iterations, const uint8_t *salt,
-                       uint8_t salt_len, uint8_t *out);
+/* Fill @err (may be NULL) with @file (may be NULL), @line and the formatted reason. */
+void fe_zone_error_set(struct fe_zone_error *err, const char *file, unsigned long line,
+                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* ---- details of the behaviour above (added by zone/) -------------------------------------
+/* ---- for the trust layer (fedenum/trust.h) ------------------------------------------------
+ * The apex as a canonical store key and in presentation form (borrowed from @z). */
+const uint8_t *fe_zone_apex_key(const struct fe_zone *z, size_t *len);
+const char *fe_zone_apex_str(const struct fe_zone *z);
+/* Earliest RRSIG expiration in the file (0: none), or the chain expiry once set by
+ * fe_zone_set_validated. */
+int64_t fe_zone_sig_expire_s(const struct fe_zone *z);
+/* Size and modification time of the master file @z was parsed from. */
+void fe_zone_source(const struct fe_zone *z, uint64_t *size, int64_t *mtime_ns);
+/* Mark @z as validated through a chain of trust (FE_ZONE_VALIDATED set, FE_ZONE_BOGUS
+ * cleared) whose expiry is @chain_expire_s: fe_zone_commit then stores it so. */
+void fe_zone_set_validated(struct fe_zone *z, int64_t chain_expire_s);
+/* The replacement policy of fe_zone_commit (FE_OK, FE_EEXIST, FE_ESERIAL, FE_EPERM as there)
+ * of @z against the stored current version @cur, judged as if @z were validated when
+ * @as_validated: a serial that does not move forward is refused before any signature is
+ * verified. @z is not changed. */
+struct fe_store_zone_rec;
+int fe_zone_replace_check(struct fe_zone *z, const struct fe_store_zone_rec *cur, bool as_validated,
+                          struct fe_zone_error *err);
+
+/* ---- details of the behaviour above ------------------------------------------------------
  *
  * Parsing (fe_zone_parse_file):
  * - Class IN only; meta-types (OPT, 128-255) are refused (FE_EFORMAT). Unknown types in
@@ -111,7 +136,7 @@ int fe_zone_nsec3_hash(const uint8_t *name, uint8_t alg, uint16_t iterations, co
  * - Memory: each RR is kept once, compactly (owner interned, RDATA as wire); a 1M-RR zone
  *   takes a few hundred MB while loading.
  *
- * Validation (fe_zone_validate), structural only until issue #3:
+ * Structural checks (fe_zone_validate):
  * - the apex holds one SOA and at least one NS;
  * - a CNAME has no other data at its owner (RRSIG and NSEC aside) and is not at the apex;
  * - a zone with RRSIGs has a DNSKEY RRset at the apex;
@@ -122,299 +147,6 @@ int fe_zone_nsec3_hash(const uint8_t *name, uint8_t alg, uint16_t iterations, co
  * (RFC 4035 §5.3.3), so a TTL raised in the file after signing is never served.
  *
  * Commit (fe_zone_commit) logs one info line per stored zone: apex, serial, records, nodes,
- * NSEC3 nodes, parse and store seconds.
- *
- * fe_zone_nsec3_hash allocates nothing and is thread-safe: the query path may call it. */
-
-/* ==== DNSSEC validation (issue #3; src/zone/dnssec*.c) ===================================
- *
- * fe_zone_dnssec_validate checks a parsed zone (struct fe_zone from fe_zone_parse_file)
- * before it is committed: the apex DNSKEY RRset chains to the caller's trust (DS or
- * DNSKEY anchors), every authoritative RRset carries valid RRSIGs by the zone's keys, the
- * NSEC or NSEC3 chain proves exactly the names and types of the zone, and ZONEMD (when
- * present or required) matches. The zone is only read: several threads validate RRsets at
- * once (the zone must not change until the call returns). Nothing is logged; the caller
- * logs @err / @rep. */
-
-/* One RDATA in wire form (uncompressed names). Borrowed: lives as long as its owner. */
-struct fe_zone_rdata {
-	const uint8_t *data;
-	uint16_t len;
-};
-
-/* What the zone's apex DNSKEY RRset must chain to. Both lists may be given; a key matching
- * any entry is trusted.
- *  - ds: DS RDATA (RFC 4034 §5.1: key tag(2) algorithm(1) digest type(1) digest), as the
- *    parent publishes them (fe_zone_child_ds) or as configured. Digest types 2 (SHA-256)
- *    and 4 (SHA-384) are used; DS of other digest types are ignored (RFC 8624 §3.3: SHA-1
- *    is not relied on here). A DS whose algorithm we cannot validate is ignored too.
- *  - dnskey: anchor DNSKEY RDATA (RFC 4034 §2.1: flags(2) protocol(1) algorithm(1) key);
- *    an apex key with identical RDATA is trusted.
- * The trust is about the zone's apex: the caller makes sure it describes the right name.
- * Pointers are borrowed for the duration of the call. */
-struct fe_zone_trust {
-	const struct fe_zone_rdata *ds;
-	size_t ds_count;
-	const struct fe_zone_rdata *dnskey;
-	size_t dnskey_count;
-};
-
-/* Options. Start from fe_zone_validate_opts_init (the defaults below), then change fields. */
-struct fe_zone_validate_opts {
-	int64_t now_s;                 /* validation time; 0: fe_time_wall_s() at the call */
-	uint16_t nsec3_max_iterations; /* default 50 (RFC 9276 §3.2: above a cap, reject) */
-	bool forbid_opt_out;           /* true: any NSEC3 opt-out flag rejects the zone
-	                                  (default false: opt-out allowed over insecure
-	                                  delegations only, RFC 5155 §7.1) */
-	bool zonemd_required;          /* true: a verifiable ZONEMD (scheme 1, hash 1 or 2)
-	                                  must be present (RFC 8976 §4); default false: verified
-	                                  only when present */
-	/* KeyTrap budgets (CVE-2023-50387): exceeding one rejects the zone at once. */
-	uint32_t max_sig_validations_per_rrset; /* crypto verifications per RRset, default 8 */
-	uint32_t max_key_collisions;            /* DNSKEYs sharing one RRSIG's key tag and
-	                                           algorithm, default 4 */
-	uint32_t max_failed_validations;        /* failed verifications per zone, default 32 */
-	unsigned threads;                       /* worker threads; 0: one per online core */
-	/* Verified-signature cache (issue #3 §5): signatures found in @known are not verified
-	 * again (all other checks still run); every signature verified or found is added to
-	 * @learn (filled only as far as the validation got: keep it on FE_OK only). Both
-	 * borrowed, may be NULL; @known is only read and may be shared by concurrent calls,
-	 * @learn belongs to this call. */
-	const struct fe_zone_sigcache *known;
-	struct fe_zone_sigcache *learn;
-};
-
-/* Fill @o with the defaults above. */
-void fe_zone_validate_opts_init(struct fe_zone_validate_opts *o);
-
-/* A set of proven (DNSKEY, signed data, signature) triples, kept from one version of a zone
- * for the next: an IXFR-sized change then costs public-key operations only for the RRsets
- * that changed (and the NSEC/NSEC3 records re-signed with them). 16 octets per signature
- * (~70 MB for a 1M-number NSEC3 zone at load factor 1/2). Not thread-safe for writing. */
-struct fe_zone_sigcache;
-struct fe_zone_sigcache *fe_zone_sigcache_create(void);    /* NULL when out of memory */
-void fe_zone_sigcache_destroy(struct fe_zone_sigcache *c); /* NULL is a no-op */
-size_t fe_zone_sigcache_count(const struct fe_zone_sigcache *c);
-
-/* What a validation did (filled on success and on failure, as far as it got). */
-struct fe_zone_validate_report {
-	uint64_t rrsets;            /* RRsets whose signatures were validated (DNSKEY, NSEC3 too) */
-	uint64_t signatures;        /* signature verifications done (failed ones included) */
-	uint64_t signatures_cached; /* signatures proven by opts.known: no verification needed */
-	uint64_t records;           /* RRs in the zone (as fe_zone_rr_count) */
-	uint64_t denial_records;    /* NSEC or NSEC3 RRs checked against the zone's names */
-	double seconds;             /* wall time of the whole call */
-	int64_t earliest_expiry_s;  /* smallest RRSIG expiration among the validated signatures
-	                               (RFC 4034 §3.1.5 serial arithmetic around now); 0: none */
-	uint16_t trusted_key_tag;   /* key tag of a key that matched the trust and signed the
-	                               DNSKEY RRset (0 when not reached) */
-	uint8_t trusted_key_alg;
-	bool nsec3;           /* the zone uses NSEC3 (else NSEC) */
-	bool zonemd_verified; /* a ZONEMD RR matched the zone's digest */
-	unsigned threads;     /* threads used */
-};
-
-/* Validate @z against @trust (RFC 4033-4035, RFC 5155, RFC 6840, RFC 8976, RFC 9276).
- * @trust NULL (or with no entries) means "self-signed": the DNSKEY RRset must be validly
- * signed by one of its own keys — an integrity check, not a chain of trust; the federation
- * always passes trust. @opts NULL: defaults. @rep may be NULL.
- *
- * Checks, in this order of phases (the first failure ends the call):
- *  1. apex DNSKEY RRset: present; a zone key (flags bit 7, protocol 3, algorithm 8, 10, 13,
- *     14, 15 or 16) matches @trust (DS digest over owner|RDATA, or identical anchor RDATA)
- *     and validly signs the RRset; every RRSIG over it is valid. Its zone keys (not
- *     revoked, RFC 5011 §2.1) are then the validated key set.
- *  2. in parallel over all nodes:
- *     - every authoritative RRset (everything except data at or below a zone cut, where
- *       only DS and NSEC are the parent's, RFC 4035 §2.2) has RRSIGs, and EVERY RRSIG over
- *       it is valid: signer = apex, labels = owner labels (minus a leading '*', RFC 4035
- *       §5.3.1), key tag and algorithm of a validated key, inception <= now <= expiration
- *       (RFC 4034 §3.1.5 serial arithmetic), signature over the canonical RRset (RFC 4034
- *       §6.2 as amended by RFC 6840 §5.1, original TTL from the RRSIG). There is a valid
- *       RRSIG for each algorithm of the validated key set (RFC 4035 §2.2);
- *     - NSEC zones: every authoritative owner has exactly one NSEC, its next name is the
- *       next authoritative owner in canonical order, the last points to the apex, and the
- *       type bitmap equals the types at the owner (at a cut: NS, DS and NSEC/RRSIG at least,
- *       nothing absent from the node);
- *     - NSEC3 zones: one NSEC3PARAM (algorithm 1, flags 0, iterations <= the cap) at the
- *       apex; every NSEC3 of the chain uses its parameters, flags 0 or 1 (opt-out), one
- *       RR per hashed owner, next hash = the next owner's hash (closed loop); every
- *       authoritative name (empty non-terminals included) has a matching NSEC3 whose bitmap
- *       equals its types, except insecure delegations (and empty non-terminals above only
- *       those) covered by an opt-out NSEC3 (RFC 5155 §7.1); no NSEC3 matches no name;
- *       NSEC3 records anywhere else are rejected;
- *     - ZONEMD at the apex (RFC 8976): serial = SOA serial, one RR per scheme/hash pair;
- *       SIMPLE with SHA-384 or SHA-512 is recomputed over the whole zone (glue and occluded
- *       data included, the apex ZONEMD RRset and its RRSIGs excluded) and must match;
- *       RRs of other schemes/hashes are ignored. Required when opts->zonemd_required.
- *  KeyTrap: the budgets in @opts bound the crypto work; a zone exceeding them is rejected.
- *
- * Returns FE_OK, FE_EVALIDATE (@err->reason names the zone, owner, type and what failed,
- * e.g. "e164.fed.: RRSIG NAPTR at 1.0.0.0.0.0.1.5.5.5.1.e164.fed.: expired
- * 2026-01-01T00:00:00Z"; @err->file/@err->line point at the record when known), FE_ENOMEM
- * or FE_EINVAL (bad options). Thread-safe for distinct zones; uses its own threads. */
-int fe_zone_dnssec_validate(struct fe_zone *z, const struct fe_zone_trust *trust,
-                            const struct fe_zone_validate_opts *opts,
-                            struct fe_zone_validate_report *rep, struct fe_zone_error *err);
-
-/* The DS RRset that the parent zone @parent publishes for the child apex @child (uncompressed
- * wire name, any case), for use as the child's trust. At most @cap RDATAs are written to
- * @out; they borrow from @parent (valid until fe_zone_free(parent)). Returns the number of
- * DS RRs (which may exceed @cap: call again with more room), 0 when @child is a delegation
- * without DS (insecure), FE_ENOENT when @child is no delegation point of @parent, FE_EINVAL
- * for a malformed name. The DS RRset itself is only as trustworthy as the validation of
- * @parent (fe_zone_dnssec_validate on it first). */
-int fe_zone_child_ds(const struct fe_zone *parent, const uint8_t *child, size_t child_len,
-                     struct fe_zone_rdata *out, size_t cap);
-
-/* Compute the DS RDATA (RFC 4034 §5.1.4) of DNSKEY RDATA @dnskey at @owner (uncompressed
- * wire name, lowercased internally) with @digest_type 2 (SHA-256, RFC 4509) or 4 (SHA-384,
- * RFC 6605). @out needs 4 + 48 bytes. Returns the DS RDATA length, FE_ENOTSUP (digest
- * type), FE_EFORMAT (DNSKEY RDATA shorter than 4 bytes or bad name). */
-int fe_zone_ds_from_dnskey(const uint8_t *owner, size_t owner_len, const uint8_t *dnskey,
-                           size_t dnskey_len, uint8_t digest_type, uint8_t *out);
-
-/* Key tag of DNSKEY RDATA (RFC 4034 Appendix B; algorithm 1 is not supported: 0). */
-uint16_t fe_zone_key_tag(const uint8_t *dnskey, size_t len);
-
-/* ==== Federation trust (issue #3; src/zone/trust*.c) =====================================
- *
- * The chain of trust between the zones of a federation, over the store:
- *  - a zone whose apex has a trust anchor (configured DS or DNSKEY records) validates
- *    against the anchor;
- *  - any other zone validates only through the DS RRset that its parent — the closest
- *    enclosing zone held in the store — publishes at the delegation, read from the
- *    parent's CURRENT version, which must itself be validated (FE_ZONE_VALIDATED), not
- *    bogus and not expired. The parent's DS RRset is trusted because the whole parent
- *    version, RRSIGs of that DS RRset included, was validated when it was stored;
- *  - a zone with no such path is not stored (a number range belongs to whom the registry
- *    delegates it: a member cannot publish a zone for a prefix that the registry does not
- *    delegate to its key).
- * Zones are therefore loaded parents first (the registry, then members: by apex depth),
- * and after a pass every stored zone's chain is checked again (fe_zone_trust_sweep), so a
- * registry that changes or withdraws a DS is followed by its children.
- * Logging: the sweep logs every change of a zone's status; loads leave logging to the
- * caller (the result and @err say everything). */
-
-/* A set of trust anchors: DS and DNSKEY records by owner. Built before use, then read-only
- * (any number of threads may read it). */
-struct fe_zone_anchors;
-
-int fe_zone_anchors_create(struct fe_zone_anchors **out); /* FE_OK / FE_ENOMEM */
-void fe_zone_anchors_destroy(struct fe_zone_anchors *a);  /* NULL is a no-op */
-
-/* Add the DS and DNSKEY records of the file @path, in presentation format as ldns-key2ds,
- * dnssec-dsfromkey or a BIND/ldns .key file print them (comments, blank lines, $TTL and
- * $ORIGIN allowed; class IN). Records of other types, relative owners without $ORIGIN and
- * the root as owner are errors. A file must yield at least one usable anchor: a DS of
- * digest type 2 or 4, or a zone-key DNSKEY, of algorithm 8, 10, 13, 14, 15 or 16; records
- * that are not usable are skipped and counted in *skipped (may be NULL). Duplicates are
- * kept once. Returns FE_OK, FE_ENOENT / FE_EIO (file), FE_ESYNTAX / FE_EFORMAT with @err
- * (file:line, reason) filled in, FE_ENOMEM. */
-int fe_zone_anchors_add_file(struct fe_zone_anchors *a, const char *path, unsigned *skipped,
-                             struct fe_zone_error *err);
-/* Add one anchor record (RDATA in wire form) for @owner (wire name). @type is FE_T_DS or
- * FE_T_DNSKEY. FE_OK, FE_EINVAL, FE_ENOMEM. */
-int fe_zone_anchors_add(struct fe_zone_anchors *a, const uint8_t *owner, size_t owner_len,
-                        uint16_t type, const uint8_t *rdata, size_t rdlen);
-
-/* Number of anchor records (0 for NULL). */
-size_t fe_zone_anchors_count(const struct fe_zone_anchors *a);
-/* The anchors of @apex (wire name, any case) as a trust for fe_zone_dnssec_validate,
- * borrowing from @a. Returns false (and an empty @out) when @apex has none. */
-bool fe_zone_anchors_for(const struct fe_zone_anchors *a, const uint8_t *apex, size_t apex_len,
-                         struct fe_zone_trust *out);
-/* "e164.fed. (DS 10457/13/2), ims-a.example. (DNSKEY 2345/13)" into @buf, for logs.
- * Returns the length the full text needs (like snprintf). */
-size_t fe_zone_anchors_describe(const struct fe_zone_anchors *a, char *buf, size_t cap);
-
-/* The trust anchors a store is kept under (its `meta` "trust-anchors" record): a store that
- * was written under anchors stays under them, whoever opens it next (fedenumd without a
- * configuration, fedenumctl). save: replaces the record (@a empty or NULL: removes it);
- * FE_OK or a store error. from_store: *out owns a new set; FE_ENOENT when the store holds
- * none, FE_EFORMAT for a damaged record, other store errors. */
-int fe_zone_anchors_save(const struct fe_zone_anchors *a, struct fe_store *st);
-int fe_zone_anchors_from_store(struct fe_store *st, struct fe_zone_anchors **out);
-/* Every record of @a is in @b. NULL is the empty set. */
-bool fe_zone_anchors_within(const struct fe_zone_anchors *a, const struct fe_zone_anchors *b);
-/* The same set of records (order aside). NULL is the empty set. */
-bool fe_zone_anchors_equal(const struct fe_zone_anchors *a, const struct fe_zone_anchors *b);
-
-struct fe_zone_trust_opts {
-	const struct fe_zone_anchors *anchors; /* borrowed; must hold at least one anchor */
-	struct fe_zone_validate_opts validate; /* fe_zone_validate_opts_init, then adjust;
-	                                          validate.now_s also dates the checks */
-	bool dry_run; /* check only (fedenumctl check-zone): everything a load does except
-	                 writing — no version, no state; LOADED then means "would be stored".
-	                 The store may be opened read-only. */
-};
-
-enum fe_zone_trust_outcome {
-	FE_ZONE_TRUST_FAILED = 0, /* not stored: @err says why; the previous version, if
-	                             any, keeps serving (res->previous_serial) */
-	FE_ZONE_TRUST_LOADED,     /* validated; now the current version */
-	FE_ZONE_TRUST_UNCHANGED   /* this serial is already current and was validated when
-	                             stored (its chain is re-checked by the sweep) */
-};
-
-struct fe_zone_trust_result {
-	enum fe_zone_trust_outcome outcome;
-	char apex[1100];          /* presentation form ("" when the file gave none) */
-	uint32_t serial;          /* the file's serial (0 when it did not parse) */
-	bool has_previous;        /* a version of the zone is stored ... */
-	uint32_t previous_serial; /* ... with this serial */
-	bool previous_served;     /* ... and it is still served (validated, chain intact) */
-	char trust[160];          /* "trust anchor" or "DS in <parent>" */
-	int64_t expire_s;         /* LOADED: chain expiry written to the zone record */
-	struct fe_zone_validate_report rep; /* LOADED and FAILED in validation */
-};
-
-/* Load @path (fe_zone_opts as for fe_zone_parse_file) into @st through the chain of trust:
- * parse, structural checks (fe_zone_validate), the trust for its apex (anchor, or the
- * parent's DS from the store as described above), fe_zone_dnssec_validate with
- * @topts->validate, then commit with FE_ZONE_VALIDATED and the chain expiry
- * (min(own earliest RRSIG expiration, parent's expiry)). A file whose serial is current
- * and was validated is not validated again (UNCHANGED). A stored version with the same
- * serial that was NOT validated (loaded without anchors) is replaced by the validated one.
- * The zone's fe_store_zstate is updated in every case where the apex is known: success,
- * or the failure (serial, time, count, @err's reason). @res may be NULL.
- * Returns FE_OK (LOADED or UNCHANGED), or the error of the step that failed: parse errors
- * as fe_zone_parse_file, FE_EVALIDATE (no chain of trust, or DNSSEC validation failed),
- * store errors. Not thread-safe against itself on the same store (loads are serial). */
-int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
-                       const struct fe_zone_trust_opts *topts, struct fe_store *st,
-                       struct fe_zone_trust_result *res, struct fe_zone_error *err);
-
-struct fe_zone_sweep_report {
-	unsigned zones;     /* zone records looked at */
-	unsigned secure;    /* chain holds: served */
-	unsigned bogus;     /* chain broken: not served (FE_ZONE_BOGUS) */
-	unsigned unchecked; /* stored without validation: not served where anchors exist */
-	unsigned suspended; /* of the bogus ones: newly marked in this sweep */
-	unsigned restored;  /* bogus before, chain holds again: served again */
-};
-
-/* Check the chain of trust of every zone held in @st, parents first, against @anchors and
- * the parents' current DS RRsets, at time @now_s (0: now). For each validated zone the
- * apex DNSKEY RRset of its stored version must contain a key that matches the trust and
- * that signed that RRset (the RRSIG was verified when the version was stored, and its key
- * tag and algorithm must name exactly one key of the set); then the record's chain expiry
- * is refreshed. A zone whose chain broke gets FE_ZONE_BOGUS (not served; its data stays
- * so that it is served again as soon as the chain holds), one whose chain holds again
- * loses it. Every change is logged and kept in the zone's fe_store_zstate. @rep may be
- * NULL. FE_OK or a store error (the zones already handled keep their new marks). */
-int fe_zone_trust_sweep(struct fe_store *st, const struct fe_zone_anchors *anchors, int64_t now_s,
-                        struct fe_zone_sweep_report *rep);
-
-/* Presentation name of a trust state ("secure", "bogus", "rejected", "unchecked", "none"). */
-const char *fe_zone_trust_state_str(uint32_t state);
-
-/* The operator's one-line status of zone @apex (wire name) from its fe_store_zstate, e.g.
- * "secure (DS in e164.fed., key 38222/13)", "bogus: <reason>", or with a failure newer than
- * the version served: "secure; rejected serial 3 at 2026-11-28T21:00:00Z: <reason>".
- * "-" when no state is kept (a store written without anchors). Always NUL-terminates; returns
- * the length the full text needs (like snprintf). For `fedenumctl zone-list` and logs. */
-size_t fe_zone_trust_status(struct fe_store *st, const uint8_t *apex, size_t apex_len, char *buf,
-                            size_t cap);
+ * NSEC3 nodes, parse and store seconds. */
 
 #endif

@@ -15,11 +15,11 @@
 static int read_anchors(struct fe_conf *c, struct fe_conf_diag *d)
 {
 	bool failed = false;
-	fe_zone_anchors_destroy(c->anchors);
+	fe_trust_anchors_destroy(c->anchors);
 	c->anchors = NULL;
 	if (c->ntrust_anchors == 0)
 		return FE_OK;
-	if (fe_zone_anchors_create(&c->anchors) != FE_OK) {
+	if (fe_trust_anchors_create(&c->anchors) != FE_OK) {
 		fe_conf_diag_add(d, "trust anchors", 0, "out of memory");
 		return FE_EFORMAT;
 	}
@@ -27,7 +27,7 @@ static int read_anchors(struct fe_conf *c, struct fe_conf_diag *d)
 		struct fe_zone_error e;
 		unsigned skipped = 0;
 		memset(&e, 0, sizeof(e));
-		int rc = fe_zone_anchors_add_file(c->anchors, c->trust_anchors[i], &skipped, &e);
+		int rc = fe_trust_anchors_add_file(c->anchors, c->trust_anchors[i], &skipped, &e);
 		if (rc != FE_OK) {
 			fe_conf_diag_add(d, e.file[0] ? e.file : c->trust_anchors[i], (int)e.line,
 			                 "trust anchor: %s",

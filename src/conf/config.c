@@ -99,7 +99,7 @@ void fe_conf_free(struct fe_conf *c)
 	free(c->user);
 	free(c->group);
 	free_strv(c->trust_anchors, c->ntrust_anchors);
-	fe_zone_anchors_destroy(c->anchors);
+	fe_trust_anchors_destroy(c->anchors);
 	free_strv(c->clients, c->nclients);
 	for (size_t i = 0; i < c->nmembers; i++) {
 		struct fe_conf_member *m = &c->members[i];

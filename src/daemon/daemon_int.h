@@ -38,9 +38,12 @@ void fe__zone_stats_add(struct fe__zone_stats *sum, const struct fe__zone_stats 
 
 /* Load every zone of @c into @st, logging one line per zone. Called from the main thread at
  * start and from a thread-pool thread on SIGHUP. With trust anchors (c->anchors) every zone
- * goes through the federation chain of trust (fe_zone_trust_load), parents first, and the
- * chains of all stored zones are checked again afterwards (fe_zone_trust_sweep). */
-void fe__zones_load(struct fe_store *st, const struct fe_conf *c, struct fe__zone_stats *stats);
+ * goes through the federation chain of trust (fe_trust_load), parents first, and the
+ * chains of all stored zones are checked again afterwards (fe_trust_sweep), with the caches
+ * of @trust (borrowed; one load pass at a time). */
+struct fe_trust;
+void fe__zones_load(struct fe_store *st, struct fe_trust *trust, const struct fe_conf *c,
+                    struct fe__zone_stats *stats);
 
 /* Settle the trust anchors between @c and the store: configured anchors are recorded in the
  * store (replacing what it had); with none configured, the anchors recorded in the store

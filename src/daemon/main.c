@@ -11,6 +11,7 @@
 #include "fedenum/server.h"
 #include "fedenum/store.h"
 #include "fedenum/util.h"
+#include "fedenum/trust.h"
 #include "fedenum/zone.h"
 
 #include <errno.h>
@@ -35,10 +36,11 @@ struct daemon {
 	const char *config_path; /* NULL: no configuration file */
 	struct fe_conf cfg;      /* the running configuration */
 	struct fe_store *st;
+	struct fe_trust *trust; /* caches kept from one load pass to the next */
 	struct fe_server *srv;
 	struct fe_server_acl *acl;
 	bool stopping;
-	bool validating; /* trust anchors configured at start: federation trust (issue #3) */
+	bool validating;              /* trust anchors configured at start: federation trust */
 	struct fe__zone_stats totals; /* every load pass since start (SIGUSR1) */
 	/* SIGHUP reload (thread pool); new_cfg and stats are written by the pool thread and
 	 * read back in reload_done on the main thread. */
@@ -259,7 +261,7 @@ static void reload_work(uv_work_t *req)
 	d->new_cfg_ok = rc == FE_OK && fe__zones_settle_trust(d->st, &d->new_cfg) == FE_OK;
 	if (!d->new_cfg_ok)
 		return;
-	bool validating = fe_zone_anchors_count(d->new_cfg.anchors) > 0;
+	bool validating = fe_trust_anchors_count(d->new_cfg.anchors) > 0;
 	if (validating != d->validating) {
 		/* The answer engine's policy is fixed at start; loads must match it. */
 		fe_log_err("reload: trust anchors %s: this takes a restart",
@@ -268,7 +270,7 @@ static void reload_work(uv_work_t *req)
 		d->new_cfg_ok = false;
 		return;
 	}
-	fe__zones_load(d->st, &d->new_cfg, &d->stats);
+	fe__zones_load(d->st, d->trust, &d->new_cfg, &d->stats);
 }
 
 static bool same_listen(const struct fe_conf *a, const struct fe_conf *b)
@@ -507,10 +509,10 @@ static int run(struct daemon *d)
 	if (start_signals(d) != FE_OK)
 		return FE__EXIT_INTERNAL;
 
-	d->validating = fe_zone_anchors_count(d->cfg.anchors) > 0;
+	d->validating = fe_trust_anchors_count(d->cfg.anchors) > 0;
 	if (d->validating) {
 		char abuf[2048];
-		fe_zone_anchors_describe(d->cfg.anchors, abuf, sizeof(abuf));
+		fe_trust_anchors_describe(d->cfg.anchors, abuf, sizeof(abuf));
 		fe_log_info("federation trust: zones are served only when they validate through "
 		            "a trust anchor: %s",
 		            abuf);
@@ -543,7 +545,7 @@ static int run(struct daemon *d)
 	if (d->cfg.user && drop_privileges(d) != FE_OK)
 		return FE__EXIT_CONFIG;
 	struct fe__zone_stats zs;
-	fe__zones_load(d->st, &d->cfg, &zs);
+	fe__zones_load(d->st, d->trust, &d->cfg, &zs);
 	fe__zone_stats_add(&d->totals, &zs);
 	/* Ready means: listening, and the configured zones are loaded (or failed, logged). */
 	if (d->cli.ready_file && fe_server_write_ready_file(d->srv, d->cli.ready_file) != FE_OK)
@@ -605,6 +607,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	fe_log_set_level(d.cfg.log_level);
+	if (fe_trust_create(&d.trust) != FE_OK) {
+		fe_log_err("out of memory; not starting");
+		code = FE__EXIT_INTERNAL;
+		goto out;
+	}
 	code = run(&d);
 	if (code != FE__EXIT_OK && d.srv) {
 		fe_server_stop(d.srv, 0);
@@ -619,6 +626,7 @@ out:
 	}
 	fe_server_acl_destroy(d.acl);
 	fe_store_close(d.st);
+	fe_trust_destroy(d.trust);
 	fe_conf_free(&d.cfg);
 	free(d.cli.listen);
 	free(d.cli.zones);

@@ -5,14 +5,15 @@
  *
  * Without trust anchors zones are loaded as the files say (fe_zone_load_file) and served
  * unvalidated (AD=0): tests, benchmarks, `--zone` alone. With trust anchors (issue #3) every
- * zone goes through fe_zone_trust_load: ordered by apex depth, so that the registry is stored
- * before the members whose DS it holds; then fe_zone_trust_sweep checks the chain of every
+ * zone goes through fe_trust_load: ordered by apex depth, so that the registry is stored
+ * before the members whose DS it holds; then fe_trust_sweep checks the chain of every
  * stored zone again, which is how a registry's new DS (re-delegation) or withdrawn delegation
  * reaches members whose own files did not change. */
 #include "daemon_int.h"
 
 #include "fedenum/store.h"
 #include "fedenum/wire.h"
+#include "fedenum/trust.h"
 #include "fedenum/zone.h"
 
 #include <stdio.h>
@@ -139,25 +140,7 @@ static void load_one(struct fe_store *st, const struct fe_conf_zone *z,
 struct tzone {
 	const struct fe_conf_zone *z;
 	char apex[1024];
-	unsigned labels;
-	size_t order; /* position in the configuration */
 };
-
-static int by_depth(const void *pa, const void *pb)
-{
-	const struct tzone *a = pa, *b = pb;
-	if (a->labels != b->labels)
-		return a->labels < b->labels ? -1 : 1;
-	return (a->order > b->order) - (a->order < b->order);
-}
-
-static unsigned label_count(const char *apex)
-{
-	unsigned n = 0;
-	for (const char *p = apex; *p; p++)
-		n += *p == '.' && p[1] != '\0';
-	return n + 1;
-}
 
 static void time_str(int64_t s, char *buf, size_t cap)
 {
@@ -168,14 +151,14 @@ static void time_str(int64_t s, char *buf, size_t cap)
 		snprintf(buf, cap, "-");
 }
 
-static void trust_one(struct fe_store *st, const struct tzone *t,
-                      const struct fe_zone_trust_opts *topts, struct fe__zone_stats *stats)
+static void trust_one(struct fe_store *st, struct fe_trust *trust, const struct tzone *t,
+                      const struct fe_trust_opts *topts, struct fe__zone_stats *stats)
 {
-	struct fe_zone_trust_result res;
+	struct fe_trust_result res;
 	struct fe_zone_error err;
 	struct fe_zone_opts opts = {.origin = t->z->apex ? t->z->apex : t->apex};
-	int rc = fe_zone_trust_load(t->z->file, &opts, topts, st, &res, &err);
-	if (rc == FE_OK && res.outcome == FE_ZONE_TRUST_UNCHANGED) {
+	int rc = fe_trust_load(trust, t->z->file, &opts, topts, st, &res, &err);
+	if (rc == FE_OK && res.outcome == FE_TRUST_UNCHANGED) {
 		stats->current++;
 		fe_log_info("zone %s: serial %u already current and validated, not reloaded (%s)",
 		            t->apex, res.serial, t->z->where);
@@ -223,11 +206,17 @@ static void trust_one(struct fe_store *st, const struct tzone *t,
 	           rc == FE_EVALIDATE ? "DNSSEC validation failed" : fe_strerror(rc), prev);
 }
 
-static void zones_trust(struct fe_store *st, const struct fe_conf *c, struct fe__zone_stats *stats)
+static void zones_trust(struct fe_store *st, struct fe_trust *trust, const struct fe_conf *c,
+                        struct fe__zone_stats *stats)
 {
 	struct tzone *tz = calloc(c->nzones ? c->nzones : 1, sizeof(*tz));
+	const char **apex = calloc(c->nzones ? c->nzones : 1, sizeof(*apex));
+	size_t *order = calloc(c->nzones ? c->nzones : 1, sizeof(*order));
 	size_t n = 0;
-	if (tz == NULL) {
+	if (tz == NULL || apex == NULL || order == NULL) {
+		free(tz);
+		free(apex);
+		free(order);
 		fe_log_err("zone loads: out of memory");
 		stats->failed += (unsigned)c->nzones;
 		return;
@@ -253,23 +242,28 @@ static void zones_trust(struct fe_store *st, const struct fe_conf *c, struct fe_
 			continue;
 		}
 		t->z = z;
-		t->labels = label_count(t->apex);
-		t->order = i;
+		apex[n] = t->apex;
 		n++;
 	}
 	/* Parents first: a member's DS is read from the registry's stored version. */
-	qsort(tz, n, sizeof(*tz), by_depth);
-	struct fe_zone_trust_opts topts = {.anchors = c->anchors};
-	fe_zone_validate_opts_init(&topts.validate);
+	if (fe_trust_parents_first(apex, n, order) != FE_OK) {
+		fe_log_err("zone loads: out of memory");
+		stats->failed += (unsigned)n;
+		n = 0;
+	}
+	struct fe_trust_opts topts = {.anchors = c->anchors};
+	fe_dnssec_opts_init(&topts.validate);
 	topts.validate.nsec3_max_iterations = c->nsec3_max_iterations;
 	topts.validate.zonemd_required = c->zonemd_required;
 	topts.validate.forbid_opt_out = c->forbid_opt_out;
 	for (size_t i = 0; i < n; i++)
-		trust_one(st, &tz[i], &topts, stats);
+		trust_one(st, trust, &tz[order[i]], &topts, stats);
 	free(tz);
+	free(apex);
+	free(order);
 
-	struct fe_zone_sweep_report rep;
-	int rc = fe_zone_trust_sweep(st, c->anchors, 0, &rep);
+	struct fe_trust_sweep_report rep;
+	int rc = fe_trust_sweep(st, c->anchors, 0, &rep);
 	if (rc != FE_OK) {
 		fe_log_err("trust: checking the stored zones' chains failed: %s", fe_strerror(rc));
 		snprintf(stats->trust, sizeof(stats->trust), "; trust: chain check failed (%s)",
@@ -295,11 +289,12 @@ void fe__zone_stats_add(struct fe__zone_stats *sum, const struct fe__zone_stats 
 	sum->restored += s->restored;
 }
 
-void fe__zones_load(struct fe_store *st, const struct fe_conf *c, struct fe__zone_stats *stats)
+void fe__zones_load(struct fe_store *st, struct fe_trust *trust, const struct fe_conf *c,
+                    struct fe__zone_stats *stats)
 {
 	memset(stats, 0, sizeof(*stats));
-	if (fe_zone_anchors_count(c->anchors) > 0) {
-		zones_trust(st, c, stats);
+	if (fe_trust_anchors_count(c->anchors) > 0) {
+		zones_trust(st, trust, c, stats);
 		return;
 	}
 	for (size_t i = 0; i < c->nzones; i++)
@@ -348,38 +343,38 @@ unsigned fe__zones_describe(struct fe_store *st, char *buf, size_t cap)
 
 int fe__zones_settle_trust(struct fe_store *st, struct fe_conf *c)
 {
-	struct fe_zone_anchors *stored = NULL;
+	struct fe_trust_anchors *stored = NULL;
 	char buf[2048];
-	int rc = fe_zone_anchors_from_store(st, &stored);
+	int rc = fe_trust_anchors_from_store(st, &stored);
 	if (rc != FE_OK && rc != FE_ENOENT) {
 		fe_log_err("store: the trust anchors recorded in it cannot be read: %s",
 		           fe_strerror(rc));
 		return rc;
 	}
-	if (fe_zone_anchors_count(c->anchors) > 0) {
-		if (!fe_zone_anchors_equal(stored, c->anchors)) {
-			rc = fe_zone_anchors_save(c->anchors, st);
+	if (fe_trust_anchors_count(c->anchors) > 0) {
+		if (!fe_trust_anchors_equal(stored, c->anchors)) {
+			rc = fe_trust_anchors_save(c->anchors, st);
 			if (rc != FE_OK) {
 				fe_log_err("store: cannot record the trust anchors: %s",
 				           fe_strerror(rc));
-				fe_zone_anchors_destroy(stored);
+				fe_trust_anchors_destroy(stored);
 				return rc;
 			}
-			fe_zone_anchors_describe(c->anchors, buf, sizeof(buf));
+			fe_trust_anchors_describe(c->anchors, buf, sizeof(buf));
 			fe_log_info("store: trust anchors %s: %s", stored ? "replaced" : "recorded",
 			            buf);
 		}
-		fe_zone_anchors_destroy(stored);
+		fe_trust_anchors_destroy(stored);
 		return FE_OK;
 	}
 	if (stored != NULL) {
 		/* A store written under anchors stays under them: no configuration (or one
 		 * without anchors) never turns validation off. */
-		fe_zone_anchors_describe(stored, buf, sizeof(buf));
+		fe_trust_anchors_describe(stored, buf, sizeof(buf));
 		fe_log_info("no trust anchors configured: the store stays under the anchors "
 		            "recorded in it: %s",
 		            buf);
-		fe_zone_anchors_destroy(c->anchors);
+		fe_trust_anchors_destroy(c->anchors);
 		c->anchors = stored;
 	}
 	return FE_OK;

@@ -15,15 +15,15 @@
  *         wildcard        NSEC3 covering the next closer name (§7.2.6)
  * The closest *provable* encloser is the nearest ancestor with an NSEC3 of its own (opt-out
  * leaves some out). Hashes of existing names come from the store; only names that do not
- * exist (next closer, "*.<encloser>") are hashed here, with fe_zone_nsec3_hash (no heap).
+ * exist (next closer, "*.<encloser>") are hashed here, with fe_wire_nsec3_hash (no heap).
  * Every record appears once. */
 #include <string.h>
 
 #include "answer_int.h"
 #include "fedenum/util.h"
-#include "fedenum/zone.h"
+#include "fedenum/wire.h"
 
-#define HASH_MAX 64 /* fe_zone_nsec3_hash output bound */
+#define HASH_MAX 64 /* fe_wire_nsec3_hash output bound */
 
 /* Every NSEC/NSEC3 added here proves a denial: its TTL is at most min(SOA TTL, SOA MINIMUM),
  * the negative TTL of the SOA beside it (RFC 9077 §3, RFC 2308 §5), whatever the signer
@@ -96,7 +96,7 @@ static bool nsec3_hash(const struct fe_store_zone_rec *zone, const uint8_t *name
                        int *len)
 {
 	static struct fe_ratelog rl = FE_RATELOG_INIT(3, 300);
-	int rc = fe_zone_nsec3_hash(name, zone->nsec3_alg, zone->nsec3_iterations, zone->nsec3_salt,
+	int rc = fe_wire_nsec3_hash(name, zone->nsec3_alg, zone->nsec3_iterations, zone->nsec3_salt,
 	                            zone->nsec3_salt_len, out);
 	if (rc < 0) {
 		char apex[256];

@@ -1,6 +1,6 @@
-/* Per-zone validation state (`zstate` database) and in-place trust marks on zone records,
- * for the federation trust layer (issue #3). Contract: include/fedenum/store.h, section
- * "federation trust". Neither is on the query path: each call is one short transaction. */
+/* Per-zone records (`zstate` database) and in-place trust marks on zone records, for the
+ * trust layer. Contract: include/fedenum/store.h, section "trust marks and per-zone
+ * records". Neither is on the query path: each call is one short transaction. */
 #include "fedenum/store.h"
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
@@ -20,20 +20,8 @@ static int apex_key(const uint8_t *apex, size_t apex_len, uint8_t *key)
 	return klen;
 }
 
-/* A stored state may be longer than this build's struct (a later build appended fields);
- * a shorter one is not ours. */
-static int zs_from_val(const MDB_val *v, struct fe_store_zstate *out)
-{
-	if (v->mv_size < sizeof(*out))
-		return FE_EFORMAT;
-	memcpy(out, v->mv_data, sizeof(*out));
-	out->reason[sizeof(out->reason) - 1] = '\0';
-	out->trust[sizeof(out->trust) - 1] = '\0';
-	return FE_OK;
-}
-
-int fe_store_zstate_get(struct fe_store *st, const uint8_t *apex, size_t apex_len,
-                        struct fe_store_zstate *out)
+int fe_store_zstate_get(struct fe_store *st, const uint8_t *apex, size_t apex_len, void *out,
+                        size_t cap)
 {
 	struct fe__store_handles h;
 	uint8_t key[FE_WIRE_KEY_MAX];
@@ -50,20 +38,20 @@ int fe_store_zstate_get(struct fe_store *st, const uint8_t *apex, size_t apex_le
 		return fe__store_map_mdb(rc, "zstate txn");
 	MDB_val k = {(size_t)klen, key}, v;
 	rc = mdb_get(txn, h.zstate, &k, &v);
-	if (rc == MDB_SUCCESS)
-		err = zs_from_val(&v, out);
-	else
+	if (rc == MDB_SUCCESS) {
+		memcpy(out, v.mv_data, FE_MIN(cap, v.mv_size));
+		err = v.mv_size > INT32_MAX ? FE_EFORMAT : (int)v.mv_size;
+	} else
 		err = fe__store_map_mdb(rc, "zstate get");
 	mdb_txn_abort(txn);
 	return err;
 }
 
-int fe_store_zstate_put(struct fe_store *st, const uint8_t *apex, size_t apex_len,
-                        const struct fe_store_zstate *zs)
+int fe_store_zstate_put(struct fe_store *st, const uint8_t *apex, size_t apex_len, const void *val,
+                        size_t len)
 {
 	struct fe__store_handles h;
 	uint8_t key[FE_WIRE_KEY_MAX];
-	struct fe_store_zstate copy;
 	MDB_txn *txn;
 	int rc;
 
@@ -73,14 +61,9 @@ int fe_store_zstate_put(struct fe_store *st, const uint8_t *apex, size_t apex_le
 	int klen = apex_key(apex, apex_len, key);
 	if (klen < 0)
 		return klen;
-	copy = *zs;
-	copy.apex_len = (uint8_t)apex_len;
-	memcpy(copy.apex, apex, apex_len);
-	copy.reason[sizeof(copy.reason) - 1] = '\0';
-	copy.trust[sizeof(copy.trust) - 1] = '\0';
 	if ((rc = mdb_txn_begin(h.env, NULL, 0, &txn)) != MDB_SUCCESS)
 		return fe__store_map_mdb(rc, "zstate txn");
-	MDB_val k = {(size_t)klen, key}, v = {sizeof(copy), &copy};
+	MDB_val k = {(size_t)klen, key}, v = {len, (void *)val};
 	if ((rc = mdb_put(txn, h.zstate, &k, &v, 0)) != MDB_SUCCESS) {
 		mdb_txn_abort(txn);
 		return fe__store_map_mdb(rc, "zstate put");
@@ -88,11 +71,10 @@ int fe_store_zstate_put(struct fe_store *st, const uint8_t *apex, size_t apex_le
 	return fe__store_map_mdb(mdb_txn_commit(txn), "zstate commit");
 }
 
-int fe_store_zstate_foreach(struct fe_store *st,
-                            bool (*cb)(const struct fe_store_zstate *zs, void *arg), void *arg)
+int fe_store_zstate_foreach(struct fe_store *st, bool (*cb)(const void *val, size_t len, void *arg),
+                            void *arg)
 {
 	struct fe__store_handles h;
-	struct fe_store_zstate zs;
 	MDB_txn *txn;
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -109,9 +91,7 @@ int fe_store_zstate_foreach(struct fe_store *st,
 	}
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (zs_from_val(&v, &zs) != FE_OK)
-			continue; /* not ours: skip rather than hide the others */
-		if (!cb(&zs, arg))
+		if (!cb(v.mv_data, v.mv_size, arg))
 			break;
 	}
 	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)

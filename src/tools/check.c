@@ -4,7 +4,7 @@
  *  - always: parse (RFC 1035 master file, limits) and structure (SOA/NS at the apex, CNAME
  *    rules);
  *  - with trust anchors (--trust-anchor, or those of --federation): the whole federation
- *    path of fedenumd (fe_zone_trust_load): chain of trust through an anchor or the
+ *    path of fedenumd (fe_trust_load): chain of trust through an anchor or the
  *    parent's DS, every RRSIG, the NSEC/NSEC3 chain, ZONEMD, KeyTrap budgets. Parents come
  *    from --db STORE (read-only, nothing written), or else from the other files given,
  *    loaded parents first into a temporary store that is removed afterwards;
@@ -16,6 +16,7 @@
 #include "fedenum/store.h"
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
+#include "fedenum/trust.h"
 #include "fedenum/zone.h"
 
 #include <getopt.h>
@@ -44,13 +45,13 @@ static int add_anchor_file(const char *file, void *arg)
 {
 	struct fe_zone_error err;
 	memset(&err, 0, sizeof(err));
-	int rc = fe_zone_anchors_add_file(arg, file, NULL, &err);
+	int rc = fe_trust_anchors_add_file(arg, file, NULL, &err);
 	if (rc != FE_OK)
 		fe__ctl_print_zone_error(file, rc, &err);
 	return rc != FE_OK;
 }
 
-static void report_dnssec(const struct fe_zone_validate_report *rep, char *buf, size_t cap)
+static void report_dnssec(const struct fe_dnssec_report *rep, char *buf, size_t cap)
 {
 	snprintf(buf, cap, "%llu RRsets, %llu signatures, %s chain (%llu records)%s",
 	         (unsigned long long)rep->rrsets,
@@ -94,11 +95,11 @@ static int check_alone(const char *path, bool allow_unsigned)
 		fe_zone_free(z);
 		return code;
 	}
-	struct fe_zone_validate_opts vo;
-	struct fe_zone_validate_report rep;
-	fe_zone_validate_opts_init(&vo);
+	struct fe_dnssec_opts vo;
+	struct fe_dnssec_report rep;
+	fe_dnssec_opts_init(&vo);
 	memset(&rep, 0, sizeof(rep));
-	rc = fe_zone_dnssec_validate(z, NULL, &vo, &rep, &err);
+	rc = fe_dnssec_validate(z, NULL, &vo, &rep, &err);
 	int code = 0;
 	if (rc == FE_OK) {
 		report_dnssec(&rep, what, sizeof(what));
@@ -114,7 +115,7 @@ static int check_alone(const char *path, bool allow_unsigned)
 	return code;
 }
 
-static int check_trusted(struct fe_store *st, const struct fe_zone_anchors *anchors, bool dry_run,
+static int check_trusted(struct fe_store *st, const struct fe_trust_anchors *anchors, bool dry_run,
                          int n, char **paths)
 {
 	const char **order = calloc(n > 0 ? (size_t)n : 1, sizeof(*order));
@@ -122,16 +123,21 @@ static int check_trusted(struct fe_store *st, const struct fe_zone_anchors *anch
 		free(order);
 		return EXIT_STORE;
 	}
-	struct fe_zone_trust_opts to = {.anchors = anchors, .dry_run = dry_run};
-	fe_zone_validate_opts_init(&to.validate);
+	struct fe_trust *trust = NULL;
+	if (fe_trust_create(&trust) != FE_OK) {
+		free(order);
+		return EXIT_STORE;
+	}
+	struct fe_trust_opts to = {.anchors = anchors, .dry_run = dry_run};
+	fe_dnssec_opts_init(&to.validate);
 	int code = 0;
 	for (int i = 0; i < n; i++) {
-		struct fe_zone_trust_result res;
+		struct fe_trust_result res;
 		struct fe_zone_error err;
 		char what[400];
 		memset(&err, 0, sizeof(err));
-		int rc = fe_zone_trust_load(order[i], NULL, &to, st, &res, &err);
-		if (rc == FE_OK && res.outcome == FE_ZONE_TRUST_LOADED) {
+		int rc = fe_trust_load(trust, order[i], NULL, &to, st, &res, &err);
+		if (rc == FE_OK && res.outcome == FE_TRUST_LOADED) {
 			report_dnssec(&res.rep, what, sizeof(what));
 			printf("%s: zone %s serial %u: OK (checks: parse, structure, chain of "
 			       "trust "
@@ -148,6 +154,7 @@ static int check_trusted(struct fe_store *st, const struct fe_zone_anchors *anch
 		}
 	}
 	free(order);
+	fe_trust_destroy(trust);
 	return code;
 }
 
@@ -160,13 +167,13 @@ int fe__ctl_check(int argc, char **argv)
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {"version", no_argument, NULL, 'V'},
 	                                     {NULL, 0, NULL, 0}};
-	struct fe_zone_anchors *anchors = NULL;
+	struct fe_trust_anchors *anchors = NULL;
 	struct fe_store *st = NULL;
 	const char *db = NULL;
 	char tmp[] = "/tmp/fedenumctl-check-XXXXXX";
 	bool made_tmp = false, allow_unsigned = false;
 	int ch, code = 0, rc;
-	if (fe_zone_anchors_create(&anchors) != FE_OK)
+	if (fe_trust_anchors_create(&anchors) != FE_OK)
 		return EXIT_STORE;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "t:F:d:uhV", opts, NULL)) != -1) {
@@ -207,22 +214,22 @@ int fe__ctl_check(int argc, char **argv)
 		code = EXIT_USAGE;
 		goto out;
 	}
-	if (db && fe_zone_anchors_count(anchors) == 0) {
+	if (db && fe_trust_anchors_count(anchors) == 0) {
 		/* The store's own anchors, when it records some. */
 		struct fe_store_opts so = {.read_only = true};
-		struct fe_zone_anchors *stored = NULL;
+		struct fe_trust_anchors *stored = NULL;
 		if ((rc = fe_store_open(db, &so, &st)) != FE_OK) {
 			fprintf(stderr, "fedenumctl: cannot open the store %s: %s\n", db,
 			        fe_strerror(rc));
 			code = EXIT_STORE;
 			goto out;
 		}
-		if (fe_zone_anchors_from_store(st, &stored) == FE_OK) {
-			fe_zone_anchors_destroy(anchors);
+		if (fe_trust_anchors_from_store(st, &stored) == FE_OK) {
+			fe_trust_anchors_destroy(anchors);
 			anchors = stored;
 		}
 	}
-	if (fe_zone_anchors_count(anchors) == 0) {
+	if (fe_trust_anchors_count(anchors) == 0) {
 		for (int i = first; i < argc; i++)
 			if (check_alone(argv[i], allow_unsigned) != 0)
 				code = EXIT_ZONE;
@@ -257,6 +264,6 @@ out:
 		}
 		remove(tmp);
 	}
-	fe_zone_anchors_destroy(anchors);
+	fe_trust_anchors_destroy(anchors);
 	return code;
 }

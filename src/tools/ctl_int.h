@@ -25,7 +25,8 @@ int fe__ctl_check(int argc, char **argv);
 /* "file:line: reason" of a failed zone on stderr. */
 void fe__ctl_print_zone_error(const char *path, int rc, const struct fe_zone_error *err);
 
-/* @paths (n) into @out ordered parents first (apex label count). 0 or -1 (out of memory). */
+/* @paths (n) into @out in fe_trust_parents_first order of the apexes they declare. 0 or -1
+ * (out of memory). */
 int fe__ctl_parents_first(int n, char **paths, const char **out);
 
 /* Open the store @db for writing under its exclusive lock (refused, with the holder's PID,

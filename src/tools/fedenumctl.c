@@ -16,6 +16,7 @@
 #include "fedenum/store.h"
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
+#include "fedenum/trust.h"
 #include "fedenum/zone.h"
 
 #include <getopt.h>
@@ -123,42 +124,39 @@ int fe__ctl_federation_anchors(const char *path, int (*each)(const char *file, v
 	return rc == FE_OK ? 0 : -1;
 }
 
-/* Parents-first order of zone files: by the label count of their apex. */
-struct load_file {
-	const char *path;
-	int labels;
-};
-
-static int by_labels(const void *a, const void *b)
-{
-	return ((const struct load_file *)a)->labels - ((const struct load_file *)b)->labels;
-}
-
+/* Parents-first order of zone files (fe_trust_parents_first over the apexes they declare;
+ * a file whose apex cannot be read goes first, and fails there). */
 int fe__ctl_parents_first(int n, char **paths, const char **out)
 {
-	struct load_file *f = calloc(n > 0 ? (size_t)n : 1, sizeof(*f));
-	if (f == NULL)
-		return -1;
-	for (int i = 0; i < n; i++) {
-		char apex[1024] = ".";
+	size_t cnt = n > 0 ? (size_t)n : 0;
+	char(*apex)[1024] = calloc(cnt ? cnt : 1, sizeof(*apex));
+	const char **names = calloc(cnt ? cnt : 1, sizeof(*names));
+	size_t *order = calloc(cnt ? cnt : 1, sizeof(*order));
+	int rc = -1;
+	if (apex == NULL || names == NULL || order == NULL)
+		goto out;
+	for (size_t i = 0; i < cnt; i++) {
 		struct fe_zone_error err;
 		memset(&err, 0, sizeof(err));
-		f[i].path = paths[i];
-		if (fe_zone_peek_apex(paths[i], apex, sizeof(apex), &err) == FE_OK)
-			for (const char *c = apex; *c; c++)
-				f[i].labels += *c == '.' && c[1] != '\0';
+		if (fe_zone_peek_apex(paths[i], apex[i], sizeof(apex[i]), &err) == FE_OK)
+			names[i] = apex[i];
 	}
-	qsort(f, (size_t)n, sizeof(*f), by_labels);
-	for (int i = 0; i < n; i++)
-		out[i] = f[i].path;
-	free(f);
-	return 0;
+	if (fe_trust_parents_first(names, cnt, order) != FE_OK)
+		goto out;
+	for (size_t i = 0; i < cnt; i++)
+		out[i] = paths[order[i]];
+	rc = 0;
+out:
+	free(apex);
+	free(names);
+	free(order);
+	return rc;
 }
 
 /* zone-load under trust anchors: the same path as fedenumd: every zone validated through an
  * anchor or its parent's stored DS before it is stored; then the chain of every stored zone
  * re-checked (re-delegations). Files are loaded parents first. */
-static int load_trusted(struct fe_store *st, const struct fe_zone_anchors *anchors, bool force,
+static int load_trusted(struct fe_store *st, const struct fe_trust_anchors *anchors, bool force,
                         int n, char **paths)
 {
 	const char **order = calloc(n > 0 ? (size_t)n : 1, sizeof(*order));
@@ -166,16 +164,21 @@ static int load_trusted(struct fe_store *st, const struct fe_zone_anchors *ancho
 		free(order);
 		return EXIT_STORE;
 	}
-	struct fe_zone_trust_opts to = {.anchors = anchors};
-	fe_zone_validate_opts_init(&to.validate);
+	struct fe_trust *trust = NULL;
+	if (fe_trust_create(&trust) != FE_OK) {
+		free(order);
+		return EXIT_STORE;
+	}
+	struct fe_trust_opts to = {.anchors = anchors};
+	fe_dnssec_opts_init(&to.validate);
 	struct fe_zone_opts zo = {.force = force};
 	int code = 0;
 	for (int i = 0; i < n; i++) {
-		struct fe_zone_trust_result res;
+		struct fe_trust_result res;
 		struct fe_zone_error err;
 		memset(&err, 0, sizeof(err));
-		int rc = fe_zone_trust_load(order[i], &zo, &to, st, &res, &err);
-		if (rc == FE_OK && res.outcome == FE_ZONE_TRUST_LOADED)
+		int rc = fe_trust_load(trust, order[i], &zo, &to, st, &res, &err);
+		if (rc == FE_OK && res.outcome == FE_TRUST_LOADED)
 			printf("%s: zone %s serial %u: validated through the %s, %llu signatures: "
 			       "stored\n",
 			       order[i], res.apex, res.serial, res.trust,
@@ -195,8 +198,9 @@ static int load_trusted(struct fe_store *st, const struct fe_zone_anchors *ancho
 		}
 	}
 	free(order);
-	struct fe_zone_sweep_report sw;
-	if (fe_zone_trust_sweep(st, anchors, 0, &sw) == FE_OK)
+	fe_trust_destroy(trust);
+	struct fe_trust_sweep_report sw;
+	if (fe_trust_sweep(st, anchors, 0, &sw) == FE_OK)
 		printf("trust: %u zones, %u secure, %u bogus, %u unchecked\n", sw.zones, sw.secure,
 		       sw.bogus, sw.unchecked);
 	else
@@ -268,11 +272,11 @@ static int cmd_load(int argc, char **argv)
 	                                     {"version", no_argument, NULL, 'V'},
 	                                     {NULL, 0, NULL, 0}};
 	const char *db = NULL;
-	struct fe_zone_anchors *given = NULL, *stored = NULL;
+	struct fe_trust_anchors *given = NULL, *stored = NULL;
 	struct fe_store *st = NULL;
 	bool force = false;
 	int ch, code = 0, rc;
-	if (fe_zone_anchors_create(&given) != FE_OK)
+	if (fe_trust_anchors_create(&given) != FE_OK)
 		return EXIT_STORE;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "d:t:fhV", opts, NULL)) != -1) {
@@ -283,7 +287,7 @@ static int cmd_load(int argc, char **argv)
 		} else if (ch == 't') {
 			struct fe_zone_error err;
 			memset(&err, 0, sizeof(err));
-			if ((rc = fe_zone_anchors_add_file(given, optarg, NULL, &err)) != FE_OK) {
+			if ((rc = fe_trust_anchors_add_file(given, optarg, NULL, &err)) != FE_OK) {
 				fe__ctl_print_zone_error(optarg, rc, &err);
 				code = EXIT_USAGE;
 				goto out;
@@ -309,7 +313,7 @@ static int cmd_load(int argc, char **argv)
 	if ((code = fe__ctl_open_exclusive(db, &st)) != 0)
 		goto out;
 	/* The store's own trust (one writer rule): anchors recorded in it apply, always. */
-	rc = fe_zone_anchors_from_store(st, &stored);
+	rc = fe_trust_anchors_from_store(st, &stored);
 	if (rc != FE_OK && rc != FE_ENOENT) {
 		fprintf(stderr,
 		        "fedenumctl: %s: the trust anchors recorded in the store cannot be "
@@ -318,10 +322,10 @@ static int cmd_load(int argc, char **argv)
 		code = EXIT_STORE;
 		goto out;
 	}
-	const struct fe_zone_anchors *use = stored;
-	if (stored && !fe_zone_anchors_within(given, stored)) {
+	const struct fe_trust_anchors *use = stored;
+	if (stored && !fe_trust_anchors_within(given, stored)) {
 		char buf[2048];
-		fe_zone_anchors_describe(stored, buf, sizeof(buf));
+		fe_trust_anchors_describe(stored, buf, sizeof(buf));
 		fprintf(stderr,
 		        "fedenumctl: %s is kept under other trust anchors (%s): refused; "
 		        "the node's configuration decides them (fedenumd records them at "
@@ -330,8 +334,8 @@ static int cmd_load(int argc, char **argv)
 		code = EXIT_USAGE;
 		goto out;
 	}
-	if (!stored && fe_zone_anchors_count(given) > 0) {
-		if ((rc = fe_zone_anchors_save(given, st)) != FE_OK) {
+	if (!stored && fe_trust_anchors_count(given) > 0) {
+		if ((rc = fe_trust_anchors_save(given, st)) != FE_OK) {
 			fprintf(stderr, "fedenumctl: %s: cannot record the trust anchors: %s\n", db,
 			        fe_strerror(rc));
 			code = EXIT_STORE;
@@ -345,8 +349,8 @@ static int cmd_load(int argc, char **argv)
 		code = load_plain(st, force, argc - first, argv + first);
 out:
 	fe_store_close(st);
-	fe_zone_anchors_destroy(given);
-	fe_zone_anchors_destroy(stored);
+	fe_trust_anchors_destroy(given);
+	fe_trust_anchors_destroy(stored);
 	return code;
 }
 
@@ -391,7 +395,7 @@ static bool list_cb(const struct fe_store_zone_rec *z, void *arg)
 	fmt_time(z->loaded_at_s, loaded, sizeof(loaded));
 	fmt_time(z->sig_expire_s, expire, sizeof(expire));
 	/* the trust state kept per zone: secure / bogus / last rejection and why */
-	fe_zone_trust_status(l->st, z->apex, z->apex_len, status, sizeof(status));
+	fe_trust_status(l->st, z->apex, z->apex_len, status, sizeof(status));
 	printf("%-32s %10u %8llu %10llu %10llu %-20s %-20s %-23s %s\n", apex, z->serial,
 	       (unsigned long long)z->version, (unsigned long long)z->node_count,
 	       (unsigned long long)z->rr_count, loaded, expire, served_str(l, z), status);
@@ -435,10 +439,10 @@ static int cmd_list(int argc, char **argv)
 	}
 	struct fe_store_reader *r = NULL;
 	int code = 0;
-	struct fe_zone_anchors *anchors = NULL;
+	struct fe_trust_anchors *anchors = NULL;
 	struct list_ctx l = {.st = st, .now = fe_time_wall_s()};
-	l.under_anchors = fe_zone_anchors_from_store(st, &anchors) == FE_OK;
-	fe_zone_anchors_destroy(anchors);
+	l.under_anchors = fe_trust_anchors_from_store(st, &anchors) == FE_OK;
+	fe_trust_anchors_destroy(anchors);
 	rc = fe_store_reader_create(st, &r);
 	if (!rc)
 		rc = fe_store_reader_begin(r);

@@ -360,7 +360,7 @@ int fe__zone_build(struct fe_zone *z, const struct fe_zone_opts *opts, struct fe
 			const struct fe__znode *n = &z->nodes[i];
 			if (n->flags & FE_NODE_OCCLUDED)
 				continue;
-			rc = fe_zone_nsec3_hash(fe__own_name(n->own) + n->name_off, z->n3_alg,
+			rc = fe_wire_nsec3_hash(fe__own_name(n->own) + n->name_off, z->n3_alg,
 			                        z->n3_iter, z->n3_salt, z->n3_salt_len,
 			                        z->hashes[i]);
 			if (rc < 0) {

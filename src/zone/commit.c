@@ -381,7 +381,7 @@ static int dname_problem(const struct fe_zone *z, size_t i, size_t dname, const 
 	return FE_EVALIDATE;
 }
 
-/* Structural checks only; DNSSEC, NSEC/NSEC3 chains, ZONEMD and lint are issue #3. What is
+/* Structural checks only (DNSSEC, NSEC/NSEC3 chains and ZONEMD: src/dnssec/). What is
  * checked here:
  *  - the apex has exactly one SOA and at least one NS (RFC 1035 §5.2, RFC 1034 §4.2.1);
  *  - CNAME stands alone: no other data at its owner except RRSIG and NSEC, and never at

@@ -40,16 +40,31 @@ struct pctx {
 	uint8_t rdata[65536];
 };
 
-void fe__zone_err(struct fe_zone_error *err, const char *file, unsigned long line, const char *fmt,
-                  ...)
+static void error_vset(struct fe_zone_error *err, const char *file, unsigned long line,
+                       const char *fmt, va_list ap)
 {
-	va_list ap;
 	if (err == NULL)
 		return;
 	snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
 	err->line = line;
-	va_start(ap, fmt);
 	vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
+}
+
+void fe__zone_err(struct fe_zone_error *err, const char *file, unsigned long line, const char *fmt,
+                  ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	error_vset(err, file, line, fmt, ap);
+	va_end(ap);
+}
+
+void fe_zone_error_set(struct fe_zone_error *err, const char *file, unsigned long line,
+                       const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	error_vset(err, file, line, fmt, ap);
 	va_end(ap);
 }
 
@@ -737,4 +752,43 @@ uint64_t fe_zone_rr_count(const struct fe_zone *z)
 bool fe_zone_is_signed(const struct fe_zone *z)
 {
 	return (z->flags & FE_ZONE_SIGNED) != 0;
+}
+
+const uint8_t *fe_zone_apex_key(const struct fe_zone *z, size_t *len)
+{
+	*len = z->apex_key_len;
+	return z->apex_key;
+}
+
+const char *fe_zone_apex_str(const struct fe_zone *z)
+{
+	return z->apex_str;
+}
+
+int64_t fe_zone_sig_expire_s(const struct fe_zone *z)
+{
+	return z->sig_expire_s;
+}
+
+void fe_zone_source(const struct fe_zone *z, uint64_t *size, int64_t *mtime_ns)
+{
+	*size = z->src_size;
+	*mtime_ns = z->src_mtime_ns;
+}
+
+void fe_zone_set_validated(struct fe_zone *z, int64_t chain_expire_s)
+{
+	z->flags = (z->flags | FE_ZONE_VALIDATED) & ~(uint32_t)FE_ZONE_BOGUS;
+	z->sig_expire_s = chain_expire_s;
+}
+
+int fe_zone_replace_check(struct fe_zone *z, const struct fe_store_zone_rec *cur, bool as_validated,
+                          struct fe_zone_error *err)
+{
+	uint32_t flags = z->flags;
+	if (as_validated)
+		z->flags |= FE_ZONE_VALIDATED;
+	int rc = fe__zone_replace_policy(z, cur, err);
+	z->flags = flags;
+	return rc;
 }

@@ -156,7 +156,7 @@ int fe__zone_replace_policy(struct fe_zone *z, const struct fe_store_zone_rec *c
 /* Arena allocation from the zone's chunks (8-byte aligned); NULL when out of memory. */
 void *fe__zone_alloc(struct fe_zone *z, size_t n);
 
-/* Fill @err (may be NULL) with file:line and a reason. */
+/* Fill @err (may be NULL) with file:line and a reason (as fe_zone_error_set). */
 void fe__zone_err(struct fe_zone_error *err, const char *file, unsigned long line, const char *fmt,
                   ...) __attribute__((format(printf, 4, 5)));
 

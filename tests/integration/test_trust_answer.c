@@ -17,6 +17,7 @@
 #include "fedenum/store.h"
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
+#include "fedenum/trust.h"
 #include "fedenum/zone.h"
 
 #define TD      FE_SOURCE_DIR "/tests/integration/data/trust"
@@ -32,8 +33,8 @@
 static char dir[256];
 static struct fe_store *st;
 static struct fe_store_reader *rd;
-static struct fe_zone_anchors *anchors;
-static struct fe_zone_trust_opts topts;
+static struct fe_trust_anchors *anchors;
+static struct fe_trust_opts topts;
 static struct fe_answer_opts aopts;
 static uint64_t cnt[FE_CNT__MAX];
 static uint8_t resp[65535];
@@ -49,16 +50,16 @@ static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *
 static void load(const char *fixture)
 {
 	char path[512];
-	struct fe_zone_trust_result res;
+	struct fe_trust_result res;
 	struct fe_zone_error e;
 	snprintf(path, sizeof(path), "%s/%s.signed", TD, fixture);
-	int rc = fe_zone_trust_load(path, NULL, &topts, st, &res, &e);
+	int rc = fe_trust_load(NULL, path, NULL, &topts, st, &res, &e);
 	cr_assert_eq(rc, FE_OK, "%s: %s", fixture, e.reason);
 }
 
 static void sweep(void)
 {
-	cr_assert_eq(fe_zone_trust_sweep(st, anchors, 0, NULL), FE_OK);
+	cr_assert_eq(fe_trust_sweep(st, anchors, 0, NULL), FE_OK);
 }
 
 static void setup(void)
@@ -69,11 +70,11 @@ static void setup(void)
 	cr_assert_not_null(mkdtemp(dir));
 	struct fe_store_opts so = {.map_size_bytes = 64u << 20, .no_sync = true};
 	cr_assert_eq(fe_store_open(dir, &so, &st), FE_OK);
-	cr_assert_eq(fe_zone_anchors_create(&anchors), FE_OK);
+	cr_assert_eq(fe_trust_anchors_create(&anchors), FE_OK);
 	struct fe_zone_error e;
-	cr_assert_eq(fe_zone_anchors_add_file(anchors, TD "/e164.test.ds", NULL, &e), FE_OK);
+	cr_assert_eq(fe_trust_anchors_add_file(anchors, TD "/e164.test.ds", NULL, &e), FE_OK);
 	topts.anchors = anchors;
-	fe_zone_validate_opts_init(&topts.validate);
+	fe_dnssec_opts_init(&topts.validate);
 	topts.validate.threads = 2;
 	memset(&aopts, 0, sizeof(aopts));
 	aopts.require_validated = true;
@@ -85,7 +86,7 @@ static void teardown(void)
 	fe_time_set_fake_wall_s(0);
 	fe_store_reader_destroy(rd);
 	fe_store_close(st);
-	fe_zone_anchors_destroy(anchors);
+	fe_trust_anchors_destroy(anchors);
 	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
 }
 

@@ -17,6 +17,7 @@
 
 #include "fedenum/store.h"
 #include "fedenum/wire.h"
+#include "fedenum/trust.h"
 #include "fedenum/zone.h"
 
 #include <sys/wait.h>
@@ -134,7 +135,7 @@ static long check(const char *name, uint16_t type, ldns_pkt_rcode rcode, bool ad
 }
 
 /* The zone's validation state from the daemon's store (opened read-only alongside it). */
-static void zstate(const char *apex, struct fe_store_zstate *zs)
+static void zstate(const char *apex, struct fe_trust_zstate *zs)
 {
 	char db[512];
 	snprintf(db, sizeof(db), "%s/db", dir);
@@ -143,7 +144,7 @@ static void zstate(const char *apex, struct fe_store_zstate *zs)
 	cr_assert_eq(fe_store_open(db, &so, &st), FE_OK);
 	ldns_rdf *dn = ldns_dname_new_frm_str(apex);
 	cr_assert_not_null(dn);
-	int rc = fe_store_zstate_get(st, ldns_rdf_data(dn), ldns_rdf_size(dn), zs);
+	int rc = fe_trust_zstate_get(st, ldns_rdf_data(dn), ldns_rdf_size(dn), zs);
 	ldns_rdf_deep_free(dn);
 	fe_store_close(st);
 	cr_assert_eq(rc, FE_OK, "no state for %s", apex);
@@ -204,7 +205,7 @@ Test(trust_daemon, bad_signature_on_reload_keeps_good_version)
 	nc_counter(&d, "queries");
 	cr_assert_eq(fe_test_daemon_log_count(&d, "trust: validated=3 unchanged=2 rejected=1"), 1);
 	/* ... and kept for the status view. */
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zstate(ZONE_A, &zs);
 	cr_assert_eq(zs.state, FE_TRUST_SECURE);
 	cr_assert_eq(zs.serial, 1);
@@ -260,7 +261,7 @@ Test(trust_daemon, zones_outside_the_registry_delegations_not_served)
 	                                          "5.5.5.1.e164.test."),
 	             1);
 	cr_assert_eq(fe_test_daemon_log_count(&d, "nothing is served for it"), 4);
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zstate("3.5.5.5.1.e164.test.", &zs);
 	cr_assert_eq(zs.state, FE_TRUST_REJECTED);
 }
@@ -282,7 +283,7 @@ Test(trust_daemon, redelegation_followed)
 	                     &d, "trust: zone 1.5.5.5.1.e164.test. serial 1 is not served any "
 	                         "more"),
 	             1);
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zstate(ZONE_A, &zs);
 	cr_assert_eq(zs.state, FE_TRUST_BOGUS);
 	/* A's zone signed with the re-delegated key. */

@@ -24,6 +24,7 @@
 #include "fedenum/store.h"
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
+#include "fedenum/trust.h"
 #include "fedenum/zone.h"
 
 #define TD         FE_SOURCE_DIR "/tests/integration/data/trust"
@@ -38,8 +39,8 @@
 static char dir[256];
 static struct fe_store *st;
 static struct fe_store_reader *rd;
-static struct fe_zone_anchors *anchors;
-static struct fe_zone_trust_opts topts;
+static struct fe_trust_anchors *anchors;
+static struct fe_trust_opts topts;
 static struct fe_answer_opts aopts;
 static uint64_t cnt[FE_CNT__MAX];
 static uint8_t resp[65535];
@@ -50,11 +51,11 @@ static void setup(void)
 	fe_test_mkdtemp(dir, sizeof(dir));
 	struct fe_store_opts so = {.map_size_bytes = 64u << 20, .no_sync = true};
 	cr_assert_eq(fe_store_open(dir, &so, &st), FE_OK);
-	cr_assert_eq(fe_zone_anchors_create(&anchors), FE_OK);
+	cr_assert_eq(fe_trust_anchors_create(&anchors), FE_OK);
 	struct fe_zone_error e;
-	cr_assert_eq(fe_zone_anchors_add_file(anchors, TD "/e164.test.ds", NULL, &e), FE_OK);
+	cr_assert_eq(fe_trust_anchors_add_file(anchors, TD "/e164.test.ds", NULL, &e), FE_OK);
 	topts.anchors = anchors;
-	fe_zone_validate_opts_init(&topts.validate);
+	fe_dnssec_opts_init(&topts.validate);
 	topts.validate.threads = 2;
 	memset(&aopts, 0, sizeof(aopts));
 	aopts.require_validated = true;
@@ -66,7 +67,7 @@ static void teardown(void)
 	fe_time_set_fake_wall_s(0);
 	fe_store_reader_destroy(rd);
 	fe_store_close(st);
-	fe_zone_anchors_destroy(anchors);
+	fe_trust_anchors_destroy(anchors);
 	fe_test_rmdir(dir);
 }
 
@@ -102,8 +103,8 @@ static int head(char *buf, size_t cap, const char *origin, unsigned serial)
 
 static int load_path(const char *path, struct fe_zone_error *e)
 {
-	struct fe_zone_trust_result res;
-	return fe_zone_trust_load(path, NULL, &topts, st, &res, e);
+	struct fe_trust_result res;
+	return fe_trust_load(NULL, path, NULL, &topts, st, &res, e);
 }
 
 static void load_fixture(const char *name)
@@ -124,7 +125,7 @@ static void load_signed(const char *name)
 
 static void sweep(void)
 {
-	cr_assert_eq(fe_zone_trust_sweep(st, anchors, 0, NULL), FE_OK);
+	cr_assert_eq(fe_trust_sweep(st, anchors, 0, NULL), FE_OK);
 }
 
 /* ---- queries -------------------------------------------------------------------------- */
@@ -230,9 +231,9 @@ Test(resolver_view, data_below_dname_rejected)
 	cr_assert_not_null(strstr(e.reason, child), "reason: %s", e.reason);
 
 	/* Kept as the zone's rejection reason, as for other validation failures. */
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	ldns_rdf *apex = ldns_dname_new_frm_str(ZONE_B);
-	cr_assert_eq(fe_store_zstate_get(st, ldns_rdf_data(apex), ldns_rdf_size(apex), &zs), FE_OK);
+	cr_assert_eq(fe_trust_zstate_get(st, ldns_rdf_data(apex), ldns_rdf_size(apex), &zs), FE_OK);
 	ldns_rdf_deep_free(apex);
 	cr_assert_eq(zs.state, FE_TRUST_REJECTED);
 	cr_assert_not_null(strstr(zs.reason, "under DNAME"), "zstate reason: %s", zs.reason);

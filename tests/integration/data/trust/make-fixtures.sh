@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make-fixtures.sh -- DNSSEC fixtures of the federation-trust tests (tests/zone/test_trust.c,
+# make-fixtures.sh -- DNSSEC fixtures of the federation-trust tests (tests/trust/test_trust.c,
 # tests/integration/test_trust_*.c).
 #
 # TEST ONLY. Every key under keys/ is public on purpose; nothing it signs may be trusted.

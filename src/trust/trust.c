@@ -1,16 +1,15 @@
 /* Federation trust: loads through the chain of trust and the sweep that re-checks every
- * stored zone's chain (include/fedenum/zone.h, "Federation trust").
+ * stored zone's chain (include/fedenum/trust.h).
  *
  * Where a zone's trust comes from (RFC 4035 §5: a chain of DS → DNSKEY links down from a
  * trust anchor): its own anchor, else the DS RRset at its apex in the closest enclosing
  * zone held in the store. That parent must be validated, not bogus and not expired; its DS
  * RRset is read from its current version, whose RRSIGs were all verified when the version
- * was stored (fe_zone_dnssec_validate checks every authoritative RRset, DS at cuts
+ * was stored (fe_dnssec_validate checks every authoritative RRset, DS at cuts
  * included, RFC 4035 §2.4). */
-#include "zone_int.h"
+#include "trust_int.h"
 
 #include <ldns/ldns.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +18,7 @@
 
 #define MAX_DS 64u /* DS RRs taken from one delegation (more is no real zone) */
 
-const char *fe_zone_trust_state_str(uint32_t state)
+const char *fe_trust_state_str(uint32_t state)
 {
 	switch (state) {
 	case FE_TRUST_SECURE:
@@ -48,17 +47,17 @@ static void say(char *buf, size_t cap, const char *fmt, ...)
 
 static void time_str(int64_t s, char *buf, size_t cap);
 
-size_t fe_zone_trust_status(struct fe_store *st, const uint8_t *apex, size_t apex_len, char *buf,
-                            size_t cap)
+size_t fe_trust_status(struct fe_store *st, const uint8_t *apex, size_t apex_len, char *buf,
+                       size_t cap)
 {
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	char ts[32];
 	int n;
-	if (fe_store_zstate_get(st, apex, apex_len, &zs) != FE_OK) {
+	if (fe_trust_zstate_get(st, apex, apex_len, &zs) != FE_OK) {
 		n = snprintf(buf, cap, "-");
 		return n > 0 ? (size_t)n : 0;
 	}
-	const char *state = fe_zone_trust_state_str(zs.state);
+	const char *state = fe_trust_state_str(zs.state);
 	bool newer_failure = zs.failed_at_s != 0 && zs.failed_at_s >= zs.validated_at_s;
 	time_str(zs.failed_at_s, ts, sizeof(ts));
 	switch (zs.state) {
@@ -95,8 +94,8 @@ static void time_str(int64_t s, char *buf, size_t cap)
 /* The trust found for an apex. DS RDATA are copied out of the store snapshot (a validation
  * takes seconds; the read transaction is not held that long). */
 struct chain {
-	struct fe_zone_trust trust;
-	struct fe_zone_rdata ds[MAX_DS];
+	struct fe_dnssec_trust trust;
+	struct fe_dnssec_rdata ds[MAX_DS];
 	uint8_t ds_buf[MAX_DS * (4 + 64)];
 	int64_t parent_expire_s; /* 0: an anchor (no parent, no expiry) */
 	char from[160];          /* "trust anchor" / "DS in e164.fed." */
@@ -114,7 +113,7 @@ static size_t parent_key_len(const uint8_t *key, size_t klen)
 	return 0;
 }
 
-static void ds_list_str(const struct fe_zone_rdata *ds, size_t n, char *out, size_t cap)
+static void ds_list_str(const struct fe_dnssec_rdata *ds, size_t n, char *out, size_t cap)
 {
 	size_t o = 0;
 	out[0] = '\0';
@@ -128,7 +127,7 @@ static void ds_list_str(const struct fe_zone_rdata *ds, size_t n, char *out, siz
  * gives no trust to a new version; with @expired_ok (the sweep) it still vouches for what
  * is stored, whose chain expiry then lies in the past too (so it is answered as expired,
  * EDE 7, rather than as bogus). */
-static int find_chain(struct fe_store_reader *r, const struct fe_zone_anchors *anchors,
+static int find_chain(struct fe_store_reader *r, const struct fe_trust_anchors *anchors,
                       const uint8_t *apex, size_t apex_len, const uint8_t *key, size_t klen,
                       int64_t now, bool expired_ok, struct chain *c, char *why, size_t why_cap)
 {
@@ -136,7 +135,7 @@ static int find_chain(struct fe_store_reader *r, const struct fe_zone_anchors *a
 	memset(&c->trust, 0, sizeof(c->trust));
 	c->parent_expire_s = 0;
 	fe_wire_name_to_str(apex, aname, sizeof(aname));
-	if (fe_zone_anchors_for(anchors, apex, apex_len, &c->trust)) {
+	if (fe_trust_anchors_for(anchors, apex, apex_len, &c->trust)) {
 		say(c->from, sizeof(c->from), "trust anchor");
 		return FE_OK;
 	}
@@ -229,7 +228,7 @@ static int64_t chain_expiry(int64_t own, int64_t parent)
 
 /* ---- the chain of a STORED version --------------------------------------------------- */
 
-static bool key_matches(const struct fe_zone_trust *t, const uint8_t *apex, size_t apex_len,
+static bool key_matches(const struct fe_dnssec_trust *t, const uint8_t *apex, size_t apex_len,
                         const uint8_t *key, uint16_t klen, uint16_t tag)
 {
 	for (size_t i = 0; i < t->dnskey_count; i++)
@@ -240,7 +239,7 @@ static bool key_matches(const struct fe_zone_trust *t, const uint8_t *apex, size
 		uint8_t ds[4 + 64];
 		if (t->ds[i].len < 4 || fe_load_be16(d) != tag || d[2] != key[3])
 			continue;
-		int n = fe_zone_ds_from_dnskey(apex, apex_len, key, klen, d[3], ds);
+		int n = fe_dnssec_ds_from_dnskey(apex, apex_len, key, klen, d[3], ds);
 		if (n > 0 && (size_t)n == t->ds[i].len && memcmp(ds, d, (size_t)n) == 0)
 			return true;
 	}
@@ -248,14 +247,14 @@ static bool key_matches(const struct fe_zone_trust *t, const uint8_t *apex, size
 }
 
 /* Does the apex DNSKEY RRset of stored version @zone chain to @t? Every RRSIG over that
- * RRset was verified when the version was stored (fe_zone_dnssec_validate, phase 1), so
+ * RRset was verified when the version was stored (fe_dnssec_validate, phase 1), so
  * what is left is: a zone key (not revoked) matching @t, the only key of the set with its
  * key tag and algorithm (so the verified RRSIG naming them is its signature), and such an
  * RRSIG. Time is not checked here: the record's chain expiry (sig_expire_s) is at or before
  * every validated RRSIG's expiration, and the answer engine stops serving at it with its own
  * reason (EDE 7, not "bogus"). FE_OK, FE_EVALIDATE (@why), or a store error. */
 static int stored_chain_ok(struct fe_store_reader *r, const struct fe_store_zone_rec *zone,
-                           const struct fe_zone_trust *t, char *why, size_t why_cap)
+                           const struct fe_dnssec_trust *t, char *why, size_t why_cap)
 {
 	uint8_t key[FE_WIRE_KEY_MAX];
 	char aname[1100], tstr[256];
@@ -285,14 +284,14 @@ static int stored_chain_ok(struct fe_store_reader *r, const struct fe_store_zone
 		uint16_t flags = fe_load_be16(krd);
 		if (!(flags & 0x0100u) || (flags & 0x0080u) || krd[2] != 3)
 			continue; /* RFC 4034 §2.1.1, RFC 5011 §2.1 */
-		uint16_t tag = fe_zone_key_tag(krd, krdlen);
+		uint16_t tag = fe_dnssec_key_tag(krd, krdlen);
 		if (!key_matches(t, zone->apex, zone->apex_len, krd, krdlen, tag))
 			continue;
 		/* the same (tag, algorithm) twice: the stored RRSIG cannot be attributed */
 		size_t same = 0, it2 = 0;
 		while (fe_store_rrset_next(&rs, &it2, &rd, &rdlen, &is_sig))
 			if (!is_sig && rdlen >= 4 && rd[3] == krd[3] &&
-			    fe_zone_key_tag(rd, rdlen) == tag)
+			    fe_dnssec_key_tag(rd, rdlen) == tag)
 				same++;
 		if (same != 1)
 			continue;
@@ -320,16 +319,16 @@ static int stored_chain_ok(struct fe_store_reader *r, const struct fe_store_zone
 /* ---- zstate bookkeeping ------------------------------------------------------------ */
 
 static void zs_load(struct fe_store *st, const uint8_t *apex, size_t apex_len,
-                    struct fe_store_zstate *zs)
+                    struct fe_trust_zstate *zs)
 {
-	if (fe_store_zstate_get(st, apex, apex_len, zs) != FE_OK)
+	if (fe_trust_zstate_get(st, apex, apex_len, zs) != FE_OK)
 		memset(zs, 0, sizeof(*zs));
 }
 
 static void zs_save(struct fe_store *st, const uint8_t *apex, size_t apex_len,
-                    const struct fe_store_zstate *zs)
+                    const struct fe_trust_zstate *zs)
 {
-	int rc = fe_store_zstate_put(st, apex, apex_len, zs);
+	int rc = fe_trust_zstate_put(st, apex, apex_len, zs);
 	if (rc != FE_OK && rc != FE_EPERM) {
 		char name[1100];
 		fe_wire_name_to_str(apex, name, sizeof(name));
@@ -341,7 +340,7 @@ static void zs_save(struct fe_store *st, const uint8_t *apex, size_t apex_len,
 static void note_failure(struct fe_store *st, const uint8_t *apex, size_t apex_len, uint32_t serial,
                          int64_t now, bool stored, const char *reason)
 {
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 	zs_load(st, apex, apex_len, &zs);
 	if (!stored)
 		zs.state = FE_TRUST_REJECTED;
@@ -393,70 +392,17 @@ static int current_rec(struct fe_store *st, const uint8_t *key, size_t klen,
 	return rc;
 }
 
-/* ---- verified signatures kept per zone between versions (issue #3 §5) -------------------
- * After a zone validates, the (key, data, signature) triples it proved are kept in memory
- * for its next version: only what changed costs public-key operations. A cache is taken out
- * of the table for the duration of a load (so two loads of one zone never share one being
- * replaced) and the new version's set is put back on success. Lost on restart: the first
- * load after a restart validates in full. */
-struct sigcache_slot {
-	uint8_t apex_key[FE_WIRE_KEY_MAX];
-	size_t key_len;
-	struct fe_zone_sigcache *c;
-};
-
-static pthread_mutex_t sigcache_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct sigcache_slot *sigcaches;
-static size_t nsigcaches;
-
-static struct fe_zone_sigcache *sigcache_take(const uint8_t *key, size_t klen)
-{
-	struct fe_zone_sigcache *c = NULL;
-	pthread_mutex_lock(&sigcache_mu);
-	for (size_t i = 0; i < nsigcaches; i++) {
-		if (sigcaches[i].key_len == klen && memcmp(sigcaches[i].apex_key, key, klen) == 0) {
-			c = sigcaches[i].c;
-			sigcaches[i] = sigcaches[--nsigcaches];
-			break;
-		}
-	}
-	pthread_mutex_unlock(&sigcache_mu);
-	return c;
-}
-
-/* Keep @c for the zone @key (replacing any); on allocation failure @c is dropped. */
-static void sigcache_put(const uint8_t *key, size_t klen, struct fe_zone_sigcache *c)
-{
-	struct fe_zone_sigcache *old = sigcache_take(key, klen);
-	fe_zone_sigcache_destroy(old);
-	pthread_mutex_lock(&sigcache_mu);
-	struct sigcache_slot *n = realloc(sigcaches, (nsigcaches + 1) * sizeof(*n));
-	if (n == NULL || klen > sizeof(n->apex_key)) {
-		if (n != NULL)
-			sigcaches = n;
-		pthread_mutex_unlock(&sigcache_mu);
-		fe_zone_sigcache_destroy(c);
-		return;
-	}
-	sigcaches = n;
-	memcpy(sigcaches[nsigcaches].apex_key, key, klen);
-	sigcaches[nsigcaches].key_len = klen;
-	sigcaches[nsigcaches].c = c;
-	nsigcaches++;
-	pthread_mutex_unlock(&sigcache_mu);
-}
-
 static bool served(const struct fe_store_zone_rec *z, int64_t now)
 {
 	return (z->flags & FE_ZONE_VALIDATED) && !(z->flags & FE_ZONE_BOGUS) &&
 	       (z->sig_expire_s == 0 || z->sig_expire_s > now);
 }
 
-int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
-                       const struct fe_zone_trust_opts *topts, struct fe_store *st,
-                       struct fe_zone_trust_result *res, struct fe_zone_error *err)
+int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opts *zopts,
+                  const struct fe_trust_opts *topts, struct fe_store *st,
+                  struct fe_trust_result *res, struct fe_zone_error *err)
 {
-	struct fe_zone_trust_result local;
+	struct fe_trust_result local;
 	struct fe_zone_error lerr;
 	struct fe_store_zone_rec cur;
 	struct fe_store_reader *r = NULL;
@@ -471,7 +417,7 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 		err = &lerr;
 	memset(res, 0, sizeof(*res));
 	memset(err, 0, sizeof(*err));
-	if (topts == NULL || fe_zone_anchors_count(topts->anchors) == 0)
+	if (topts == NULL || fe_trust_anchors_count(topts->anchors) == 0)
 		return FE_EINVAL;
 	int64_t now = topts->validate.now_s ? topts->validate.now_s : fe_time_wall_s();
 
@@ -498,7 +444,7 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 				res->has_previous = true;
 				res->previous_serial = serial;
 				res->previous_served = served(&cur, now);
-				res->outcome = FE_ZONE_TRUST_UNCHANGED;
+				res->outcome = FE_TRUST_UNCHANGED;
 				return FE_OK;
 			}
 			have_cur = false;
@@ -535,12 +481,17 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 		}
 		return rc;
 	}
-	say(res->apex, sizeof(res->apex), "%s", z->apex_str);
-	res->serial = z->serial;
+	size_t apex_len, key_len;
+	const uint8_t *apex = fe_zone_apex(z, &apex_len);
+	const uint8_t *key = fe_zone_apex_key(z, &key_len);
+	const char *apex_str = fe_zone_apex_str(z);
+	uint32_t serial = fe_zone_serial(z);
+	say(res->apex, sizeof(res->apex), "%s", apex_str);
+	res->serial = serial;
 
-	rc = current_rec(st, z->apex_key, z->apex_key_len, &cur, &have_cur);
+	rc = current_rec(st, key, key_len, &cur, &have_cur);
 	if (rc != FE_OK) {
-		fe__zone_err(err, path, 0, "%s: store: %s", z->apex_str, fe_strerror(rc));
+		fe_zone_error_set(err, path, 0, "%s: store: %s", apex_str, fe_strerror(rc));
 		goto out;
 	}
 	res->has_previous = have_cur;
@@ -555,15 +506,15 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 		/* The replacement policy as if validated (it will be, or it is not stored):
 		 * same serial and content is a no-op, a serial that does not move forward is
 		 * refused before any signature is verified. */
-		uint32_t flags = z->flags;
-		z->flags |= FE_ZONE_VALIDATED;
-		rc = fe__zone_replace_policy(z, &cur, err);
-		z->flags = flags;
+		rc = fe_zone_replace_check(z, &cur, true, err);
 		if (rc == FE_EEXIST) {
+			uint64_t size;
+			int64_t mtime_ns;
+			fe_zone_source(z, &size, &mtime_ns);
 			if (!topts->dry_run)
-				fe_store_zone_set_source(st, z->apex, z->apex_len, cur.version,
-				                         z->src_size, z->src_mtime_ns);
-			res->outcome = FE_ZONE_TRUST_UNCHANGED;
+				fe_store_zone_set_source(st, apex, apex_len, cur.version, size,
+				                         mtime_ns);
+			res->outcome = FE_TRUST_UNCHANGED;
 			rc = FE_OK;
 			goto out;
 		}
@@ -583,11 +534,11 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 	if (rc == FE_OK)
 		rc = fe_store_reader_begin(r);
 	if (rc == FE_OK) {
-		rc = find_chain(r, topts->anchors, z->apex, z->apex_len, z->apex_key,
-		                z->apex_key_len, now, false, c, err->reason, sizeof(err->reason));
+		rc = find_chain(r, topts->anchors, apex, apex_len, key, key_len, now, false, c,
+		                err->reason, sizeof(err->reason));
 		fe_store_reader_end(r);
 	} else {
-		fe__zone_err(err, path, 0, "%s: store: %s", z->apex_str, fe_strerror(rc));
+		fe_zone_error_set(err, path, 0, "%s: store: %s", apex_str, fe_strerror(rc));
 	}
 	fe_store_reader_destroy(r);
 	if (rc != FE_OK) {
@@ -597,46 +548,47 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 	}
 	say(res->trust, sizeof(res->trust), "%s", c->from);
 
-	struct fe_zone_validate_opts vo = topts->validate;
+	struct fe_dnssec_opts vo = topts->validate;
 	vo.now_s = now;
-	struct fe_zone_sigcache *known = sigcache_take(z->apex_key, z->apex_key_len);
+	struct fe_dnssec_sigcache *known = fe__trust_cache_take(t, key, key_len);
 	vo.known = known;
-	vo.learn = fe_zone_sigcache_create(); /* NULL: validate without keeping what it proves */
-	rc = fe_zone_dnssec_validate(z, &c->trust, &vo, &res->rep, err);
+	/* NULL: validate without keeping what it proves */
+	vo.learn = t ? fe_dnssec_sigcache_create() : NULL;
+	rc = fe_dnssec_validate(z, &c->trust, &vo, &res->rep, err);
 	if (rc != FE_OK) {
-		fe_zone_sigcache_destroy(vo.learn);
+		fe_dnssec_sigcache_destroy(vo.learn);
 		/* the previous version's proofs stay valid for a later, corrected version */
 		if (known != NULL)
-			sigcache_put(z->apex_key, z->apex_key_len, known);
+			fe__trust_cache_put(t, key, key_len, known);
 		goto out_failed;
 	}
-	fe_zone_sigcache_destroy(known);
+	fe_dnssec_sigcache_destroy(known);
 	if (vo.learn != NULL)
-		sigcache_put(z->apex_key, z->apex_key_len, vo.learn);
+		fe__trust_cache_put(t, key, key_len, vo.learn);
 
-	int64_t own = res->rep.earliest_expiry_s ? res->rep.earliest_expiry_s : z->sig_expire_s;
-	z->flags = (z->flags | FE_ZONE_VALIDATED) & ~(uint32_t)FE_ZONE_BOGUS;
-	z->sig_expire_s = chain_expiry(own, c->parent_expire_s);
-	res->expire_s = z->sig_expire_s;
+	int64_t own =
+	        res->rep.earliest_expiry_s ? res->rep.earliest_expiry_s : fe_zone_sig_expire_s(z);
+	res->expire_s = chain_expiry(own, c->parent_expire_s);
+	fe_zone_set_validated(z, res->expire_s);
 
 	if (topts->dry_run) {
-		res->outcome = FE_ZONE_TRUST_LOADED;
+		res->outcome = FE_TRUST_LOADED;
 		goto out;
 	}
 	rc = fe_zone_commit(z, st, err);
 	if (rc == FE_EEXIST) {
 		/* A writer elsewhere stored this serial meanwhile: leave it to the sweep. */
-		res->outcome = FE_ZONE_TRUST_UNCHANGED;
+		res->outcome = FE_TRUST_UNCHANGED;
 		rc = FE_OK;
 		goto out;
 	}
 	if (rc != FE_OK)
 		goto out;
 
-	struct fe_store_zstate zs;
-	zs_load(st, z->apex, z->apex_len, &zs);
+	struct fe_trust_zstate zs;
+	zs_load(st, apex, apex_len, &zs);
 	zs.state = FE_TRUST_SECURE;
-	zs.serial = z->serial;
+	zs.serial = serial;
 	zs.key_tag = res->rep.trusted_key_tag;
 	zs.key_alg = res->rep.trusted_key_alg;
 	zs.checked_at_s = now;
@@ -644,19 +596,19 @@ int fe_zone_trust_load(const char *path, const struct fe_zone_opts *zopts,
 	zs.own_expire_s = own;
 	zs.validations++;
 	say(zs.trust, sizeof(zs.trust), "%s", c->from);
-	zs_save(st, z->apex, z->apex_len, &zs);
-	res->outcome = FE_ZONE_TRUST_LOADED;
+	zs_save(st, apex, apex_len, &zs);
+	res->outcome = FE_TRUST_LOADED;
 	goto out;
 
 out_failed:
 	if (rc != FE_ENOMEM && !topts->dry_run) {
 		char reason[sizeof(err->reason) + 300];
 		if (err->line)
-			say(reason, sizeof(reason), "serial %u: %s:%lu: %s", z->serial, err->file,
+			say(reason, sizeof(reason), "serial %u: %s:%lu: %s", serial, err->file,
 			    err->line, err->reason);
 		else
-			say(reason, sizeof(reason), "serial %u: %s", z->serial, err->reason);
-		note_failure(st, z->apex, z->apex_len, z->serial, now, have_cur, reason);
+			say(reason, sizeof(reason), "serial %u: %s", serial, err->reason);
+		note_failure(st, apex, apex_len, serial, now, have_cur, reason);
 	}
 out:
 	free(c);
@@ -706,13 +658,13 @@ static int by_depth(const void *pa, const void *pb)
 
 /* Check one zone; the snapshot @r is open. */
 static int sweep_one(struct fe_store *st, struct fe_store_reader *r,
-                     const struct fe_zone_anchors *anchors, const struct zref *zr, int64_t now,
-                     struct fe_zone_sweep_report *rep)
+                     const struct fe_trust_anchors *anchors, const struct zref *zr, int64_t now,
+                     struct fe_trust_sweep_report *rep)
 {
 	uint8_t key[FE_WIRE_KEY_MAX];
 	const struct fe_store_zone_rec *zp;
 	char why[700], name[1100];
-	struct fe_store_zstate zs;
+	struct fe_trust_zstate zs;
 
 	int klen = fe_wire_name_key(zr->apex, zr->apex_len, key, sizeof(key));
 	if (klen <= 0)
@@ -770,7 +722,7 @@ static int sweep_one(struct fe_store *st, struct fe_store_reader *r,
 		if (mrc != FE_OK)
 			return mrc;
 	}
-	struct fe_store_zstate before = zs;
+	struct fe_trust_zstate before = zs;
 	if (ok) {
 		rep->secure++;
 		if (was_bogus) {
@@ -802,10 +754,10 @@ static int sweep_one(struct fe_store *st, struct fe_store_reader *r,
 	return FE_OK;
 }
 
-int fe_zone_trust_sweep(struct fe_store *st, const struct fe_zone_anchors *anchors, int64_t now_s,
-                        struct fe_zone_sweep_report *rep)
+int fe_trust_sweep(struct fe_store *st, const struct fe_trust_anchors *anchors, int64_t now_s,
+                   struct fe_trust_sweep_report *rep)
 {
-	struct fe_zone_sweep_report local;
+	struct fe_trust_sweep_report local;
 	struct collect col = {0};
 	struct fe_store_reader *r = NULL;
 	int64_t now = now_s ? now_s : fe_time_wall_s();

@@ -1,15 +1,15 @@
 /* zone/ DNSSEC validation: zones signed by ldns-signzone, dnssec-signzone and Knot validate
  * (algorithms 8, 10, 13, 14, 15, 16; NSEC and NSEC3); THREATS.md Z1 (one RRSIG invalid,
  * missing, expired, not yet valid) and Z2 (DNSKEY not matching the DS, wrong anchor); the
- * DS helpers. Fixtures: tests/zone/dnssec_data/make-fixtures.sh. */
+ * DS helpers. Fixtures: tests/dnssec/data/make-fixtures.sh. */
 #include "test_dnssec_common.h"
 
 /* ---- positive: every signer, every algorithm ------------------------------------------- */
 
 static void expect_valid(const char *name, bool nsec3)
 {
-	struct fe_zone_validate_opts o;
-	struct fe_zone_validate_report rep;
+	struct fe_dnssec_opts o;
+	struct fe_dnssec_report rep;
 	struct fe_zone_error e;
 	opts_now(&o);
 	int rc = validate_fixture(name, &o, &rep, &e);
@@ -25,10 +25,10 @@ static void expect_valid(const char *name, bool nsec3)
 	/* The same zone anchored by its KSK's DNSKEY instead of the DS. */
 	struct ttrust tt;
 	struct fe_zone *z = parse_fixture(name);
-	rc = fe_zone_dnssec_validate(z, trust_of(&tt, name, "key"), &o, NULL, &e);
+	rc = fe_dnssec_validate(z, trust_of(&tt, name, "key"), &o, NULL, &e);
 	cr_expect_eq(rc, FE_OK, "%s by DNSKEY: %s", name, e.reason);
 	/* And self-signed (no trust): an integrity check only. */
-	rc = fe_zone_dnssec_validate(z, NULL, &o, NULL, &e);
+	rc = fe_dnssec_validate(z, NULL, &o, NULL, &e);
 	cr_expect_eq(rc, FE_OK, "%s self-signed: %s", name, e.reason);
 	fe_zone_free(z);
 }
@@ -92,8 +92,8 @@ Test(dnssec_signers, ldns_optout_allowed)
 
 Test(dnssec_signers, report_threads_and_expiry)
 {
-	struct fe_zone_validate_opts o;
-	struct fe_zone_validate_report r1, r2;
+	struct fe_dnssec_opts o;
+	struct fe_dnssec_report r1, r2;
 	struct fe_zone_error e;
 	opts_now(&o);
 	o.threads = 1;
@@ -124,7 +124,7 @@ static char *edit_line(char *s, const char *a, const char *b, const char *from, 
 	return s;
 }
 
-static void expect_reject(const char *text, const char *name, const struct fe_zone_validate_opts *o,
+static void expect_reject(const char *text, const char *name, const struct fe_dnssec_opts *o,
                           const char *want)
 {
 	struct fe_zone_error e;
@@ -137,7 +137,7 @@ static void expect_reject(const char *text, const char *name, const struct fe_zo
 
 Test(dnssec_z1, rrsig_invalid_data_changed)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "ldns-13-nsec3.zone");
 	s = replace1(s, "sip:+15551000001@", "sip:+15559999999@");
@@ -147,7 +147,7 @@ Test(dnssec_z1, rrsig_invalid_data_changed)
 
 Test(dnssec_z1, rrsig_invalid_signature_bytes)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "bind-8-nsec3.zone");
 	/* dnssec-signzone writes the signature on continuation lines: change the RDATA of the
@@ -174,7 +174,7 @@ Test(dnssec_z1, rrsig_invalid_signature_bytes)
 
 Test(dnssec_z1, rrsig_missing)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "ldns-13-nsec3.zone");
 	cr_assert_eq(drop_lines(s, N3, "RRSIG\tNAPTR", NULL), 1);
@@ -198,7 +198,7 @@ Test(dnssec_z1, rrsig_missing)
 
 Test(dnssec_z1, rrsig_expired)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "ldns-13-nsec3.zone");
 	s = edit_line(s, N1, "RRSIG\tNAPTR", "20350101000000", "20260101000000");
@@ -215,7 +215,7 @@ Test(dnssec_z1, rrsig_expired)
 
 Test(dnssec_z1, rrsig_not_yet_valid)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "bind-13-nsec3.zone");
 	/* dnssec-signzone: "RRSIG\tNAPTR 13 13 3600 (" then "20350101000000 20250101000000 ..." */
@@ -236,7 +236,7 @@ Test(dnssec_z1, rrsig_not_yet_valid)
 
 Test(dnssec_z1, rrsig_wrong_signer_and_labels)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "ldns-13-nsec.zone");
 	s = edit_line(s, N1, "RRSIG\tNAPTR", "NAPTR 13 13 ", "NAPTR 13 12 ");
@@ -252,7 +252,7 @@ Test(dnssec_z1, rrsig_wrong_signer_and_labels)
 
 Test(dnssec_z1, unsigned_zone)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "base.zone");
 	expect_reject(s, "ldns-13-nsec", &o, "no DNSKEY RRset at the apex: zone is not signed");
@@ -261,13 +261,13 @@ Test(dnssec_z1, unsigned_zone)
 
 /* ---- THREATS.md Z2: DNSKEY not matching the DS; wrong trust anchor --------------------- */
 
-static int validate_with(const char *zone, const struct fe_zone_trust *t, struct fe_zone_error *e)
+static int validate_with(const char *zone, const struct fe_dnssec_trust *t, struct fe_zone_error *e)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	struct fe_zone *z = parse_fixture(zone);
 	memset(e, 0, sizeof(*e));
-	int rc = fe_zone_dnssec_validate(z, t, &o, NULL, e);
+	int rc = fe_dnssec_validate(z, t, &o, NULL, e);
 	fe_zone_free(z);
 	printf("%s: %s\n", zone, rc == FE_OK ? "valid" : e->reason);
 	return rc;
@@ -320,7 +320,7 @@ Test(dnssec_z2, wrong_anchor_dnskey)
 Test(dnssec_z2, dnskey_set_changed_after_signing)
 {
 	/* The KSK matches the DS, but someone added a key to the DNSKEY RRset. */
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "ldns-13-nsec.zone");
 	char *extra = read_text(DDATA "bind-13-nsec3.key");
@@ -349,14 +349,14 @@ Test(dnssec_z2, ds_of_the_zsk_only)
 	size_t ol;
 	const uint8_t *apex = fe_zone_apex(z, &ol);
 	memcpy(owner, apex, ol);
-	int dl = fe_zone_ds_from_dnskey(owner, ol, key, kl, 2, ds);
+	int dl = fe_dnssec_ds_from_dnskey(owner, ol, key, kl, 2, ds);
 	cr_assert_eq(dl, 36);
-	struct fe_zone_rdata d = {ds, (uint16_t)dl};
-	struct fe_zone_trust t = {.ds = &d, .ds_count = 1};
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_rdata d = {ds, (uint16_t)dl};
+	struct fe_dnssec_trust t = {.ds = &d, .ds_count = 1};
+	struct fe_dnssec_opts o;
 	struct fe_zone_error e;
 	opts_now(&o);
-	cr_assert_eq(fe_zone_dnssec_validate(z, &t, &o, NULL, &e), FE_EVALIDATE);
+	cr_assert_eq(fe_dnssec_validate(z, &t, &o, NULL, &e), FE_EVALIDATE);
 	cr_assert_not_null(strstr(e.reason, "RRSIG DNSKEY at " DAPEX ": no signature by a key "
 	                                    "matching the trust (DS "),
 	                   "%s", e.reason);
@@ -380,7 +380,7 @@ Test(dnssec_helpers, key_tag_and_ds_match_ldns)
 		uint8_t key[1024], out[64];
 		uint16_t kl;
 		rr_rdata(rr, key, &kl);
-		cr_expect_eq(fe_zone_key_tag(key, kl), ldns_calc_keytag(rr), "%s", names[i]);
+		cr_expect_eq(fe_dnssec_key_tag(key, kl), ldns_calc_keytag(rr), "%s", names[i]);
 		const ldns_rdf *o = ldns_rr_owner(rr);
 		for (int dt = 2; dt <= 4; dt += 2) {
 			ldns_rr *ds = ldns_key_rr2ds(rr, dt == 2 ? LDNS_SHA256 : LDNS_SHA384);
@@ -388,18 +388,18 @@ Test(dnssec_helpers, key_tag_and_ds_match_ldns)
 			uint8_t want[64];
 			uint16_t wl;
 			rr_rdata(ds, want, &wl);
-			int n = fe_zone_ds_from_dnskey(ldns_rdf_data(o), ldns_rdf_size(o), key, kl,
-			                               (uint8_t)dt, out);
+			int n = fe_dnssec_ds_from_dnskey(ldns_rdf_data(o), ldns_rdf_size(o), key,
+			                                 kl, (uint8_t)dt, out);
 			cr_assert_eq(n, wl, "%s digest %d", names[i], dt);
 			cr_expect_arr_eq(out, want, wl, "%s digest %d", names[i], dt);
 			ldns_rr_free(ds);
 		}
-		cr_expect_eq(
-		        fe_zone_ds_from_dnskey(ldns_rdf_data(o), ldns_rdf_size(o), key, kl, 1, out),
-		        FE_ENOTSUP);
-		cr_expect_eq(
-		        fe_zone_ds_from_dnskey(ldns_rdf_data(o), ldns_rdf_size(o), key, 3, 2, out),
-		        FE_EFORMAT);
+		cr_expect_eq(fe_dnssec_ds_from_dnskey(ldns_rdf_data(o), ldns_rdf_size(o), key, kl,
+		                                      1, out),
+		             FE_ENOTSUP);
+		cr_expect_eq(fe_dnssec_ds_from_dnskey(ldns_rdf_data(o), ldns_rdf_size(o), key, 3, 2,
+		                                      out),
+		             FE_EFORMAT);
 		ldns_rr_free(rr);
 		free(txt);
 	}
@@ -408,22 +408,22 @@ Test(dnssec_helpers, key_tag_and_ds_match_ldns)
 Test(dnssec_helpers, child_ds)
 {
 	struct fe_zone *z = parse_fixture("ldns-13-nsec3");
-	struct fe_zone_rdata out[4];
+	struct fe_dnssec_rdata out[4];
 	static const uint8_t c2[] = "\0012\0015\0015\0015\0011\004e164\003fed";
 	static const uint8_t c4[] = "\0014\0015\0015\0015\0011\004E164\003FED";
 	static const uint8_t ns1[] = "\003ns1\0015\0015\0015\0011\004e164\003fed";
 	static const uint8_t nx[] = "\0016\0015\0015\0015\0011\004e164\003fed";
-	cr_assert_eq(fe_zone_child_ds(z, c2, sizeof(c2), out, 4), 1);
+	cr_assert_eq(fe_dnssec_child_ds(z, c2, sizeof(c2), out, 4), 1);
 	cr_assert_eq(out[0].len, 4 + 32);
 	cr_expect_eq(fe_load_be16(out[0].data), 12345);
 	cr_expect_eq(out[0].data[2], 13);
 	cr_expect_eq(out[0].data[3], 2);
 	cr_expect_eq(out[0].data[4], 0x01);
-	cr_expect_eq(fe_zone_child_ds(z, c2, sizeof(c2), out, 0), 1); /* count only */
-	cr_expect_eq(fe_zone_child_ds(z, c4, sizeof(c4), out, 4), 0); /* insecure */
-	cr_expect_eq(fe_zone_child_ds(z, ns1, sizeof(ns1), out, 4), FE_ENOENT);
-	cr_expect_eq(fe_zone_child_ds(z, nx, sizeof(nx), out, 4), FE_ENOENT);
-	cr_expect_eq(fe_zone_child_ds(z, c2, 3, out, 4), FE_EINVAL);
+	cr_expect_eq(fe_dnssec_child_ds(z, c2, sizeof(c2), out, 0), 1); /* count only */
+	cr_expect_eq(fe_dnssec_child_ds(z, c4, sizeof(c4), out, 4), 0); /* insecure */
+	cr_expect_eq(fe_dnssec_child_ds(z, ns1, sizeof(ns1), out, 4), FE_ENOENT);
+	cr_expect_eq(fe_dnssec_child_ds(z, nx, sizeof(nx), out, 4), FE_ENOENT);
+	cr_expect_eq(fe_dnssec_child_ds(z, c2, 3, out, 4), FE_EINVAL);
 	fe_zone_free(z);
 }
 
@@ -433,39 +433,39 @@ Test(dnssec_helpers, child_ds)
 
 Test(dnssec_chain, demo_registry_to_members)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	struct fe_zone_error e;
 	struct ttrust tt;
-	fe_zone_validate_opts_init(&o); /* the demo zones are signed around the real clock */
+	fe_dnssec_opts_init(&o); /* the demo zones are signed around the real clock */
 	memset(&tt, 0, sizeof(tt));
 	trust_add_file(&tt, FE_SOURCE_DIR "/federation/keys/e164.fed.ds");
 	struct fe_zone *reg = parse_path(DEMO "e164.fed/e164.fed.zone.signed");
-	cr_assert_eq(fe_zone_dnssec_validate(reg, &tt.t, &o, NULL, &e), FE_OK, "%s", e.reason);
+	cr_assert_eq(fe_dnssec_validate(reg, &tt.t, &o, NULL, &e), FE_OK, "%s", e.reason);
 
 	const char *members[] = {"1.5.5.5.1.e164.fed", "2.5.5.5.1.e164.fed"};
 	struct fe_zone *m[2];
-	struct fe_zone_rdata ds[2][4];
-	struct fe_zone_trust t[2];
+	struct fe_dnssec_rdata ds[2][4];
+	struct fe_dnssec_trust t[2];
 	for (int i = 0; i < 2; i++) {
 		char p[512];
 		snprintf(p, sizeof(p), DEMO "%s/%s.zone.signed", members[i], members[i]);
 		m[i] = parse_path(p);
 		size_t al;
 		const uint8_t *apex = fe_zone_apex(m[i], &al);
-		int n = fe_zone_child_ds(reg, apex, al, ds[i], 4);
+		int n = fe_dnssec_child_ds(reg, apex, al, ds[i], 4);
 		cr_assert_gt(n, 0, "registry publishes no DS for %s", members[i]);
 		memset(&t[i], 0, sizeof(t[i]));
 		t[i].ds = ds[i];
 		t[i].ds_count = (size_t)n;
-		cr_assert_eq(fe_zone_dnssec_validate(m[i], &t[i], &o, NULL, &e), FE_OK, "%s: %s",
+		cr_assert_eq(fe_dnssec_validate(m[i], &t[i], &o, NULL, &e), FE_OK, "%s: %s",
 		             members[i], e.reason);
 	}
 	/* A member's zone does not validate through the DS of another member's delegation. */
-	cr_assert_eq(fe_zone_dnssec_validate(m[0], &t[1], &o, NULL, &e), FE_EVALIDATE);
+	cr_assert_eq(fe_dnssec_validate(m[0], &t[1], &o, NULL, &e), FE_EVALIDATE);
 	cr_expect_not_null(strstr(e.reason, "no zone key matches the trust"), "%s", e.reason);
-	cr_assert_eq(fe_zone_dnssec_validate(m[1], &t[0], &o, NULL, &e), FE_EVALIDATE);
+	cr_assert_eq(fe_dnssec_validate(m[1], &t[0], &o, NULL, &e), FE_EVALIDATE);
 	/* Nor does the registry validate against a member's DS. */
-	cr_assert_eq(fe_zone_dnssec_validate(reg, &t[0], &o, NULL, &e), FE_EVALIDATE);
+	cr_assert_eq(fe_dnssec_validate(reg, &t[0], &o, NULL, &e), FE_EVALIDATE);
 	for (int i = 0; i < 2; i++)
 		fe_zone_free(m[i]);
 	fe_zone_free(reg);

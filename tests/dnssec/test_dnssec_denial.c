@@ -2,7 +2,7 @@
  * the cap, opt-out where forbidden) and Z6 (ZONEMD wrong), with their positive twins. */
 #include "test_dnssec_common.h"
 
-static void expect_reject(const char *text, const char *name, const struct fe_zone_validate_opts *o,
+static void expect_reject(const char *text, const char *name, const struct fe_dnssec_opts *o,
                           const char *want1, const char *want2)
 {
 	struct fe_zone_error e;
@@ -16,7 +16,7 @@ static void expect_reject(const char *text, const char *name, const struct fe_zo
 	printf("rejected as expected: %s (%s:%lu)\n", e.reason, e.file, e.line);
 }
 
-static void expect_ok(const char *text, const char *name, const struct fe_zone_validate_opts *o)
+static void expect_ok(const char *text, const char *name, const struct fe_dnssec_opts *o)
 {
 	struct fe_zone_error e;
 	int rc = validate_text(text, name, o, &e);
@@ -30,7 +30,7 @@ static void expect_ok(const char *text, const char *name, const struct fe_zone_v
 Test(dnssec_z3, nsec_name_removed)
 {
 	/* Deleting a name with everything it owns leaves the NSEC before it pointing at it. */
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "ldns-13-nsec.zone");
 	cr_assert_eq(drop_lines(s, "^" N7, NULL), 4); /* NAPTR, NSEC and their RRSIGs */
@@ -41,7 +41,7 @@ Test(dnssec_z3, nsec_name_removed)
 
 Test(dnssec_z3, nsec_record_missing)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "ldns-16-nsec.zone");
 	char *l = find_line(s, "^txt." DAPEX, "\tNSEC\t");
@@ -55,7 +55,7 @@ Test(dnssec_z3, nsec_record_missing)
 Test(dnssec_z3, nsec_rrset_removed)
 {
 	/* Deleting one RRset: the NSEC still lists its type. */
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "ldns-13-nsec.zone");
 	cr_assert_eq(drop_lines(s, "^ns1." DAPEX, "\tAAAA", NULL), 2);
@@ -70,7 +70,7 @@ Test(dnssec_z3, nsec_chain_not_closed)
 {
 	/* Drop the last name: the new last NSEC is the one before it, whose next name is the
 	 * dropped one instead of the apex. */
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "ldns-13-nsec.zone");
 	cr_assert_gt(drop_lines(s, "^txt." DAPEX, NULL), 0);
@@ -83,7 +83,7 @@ Test(dnssec_z3, nsec_chain_not_closed)
 
 Test(dnssec_z3, nsec3_record_removed)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "ldns-13-nsec3.zone");
 	char *l = find_line(s, "\tNSEC3\t", NULL);
@@ -99,7 +99,7 @@ Test(dnssec_z3, nsec3_record_removed)
 Test(dnssec_z3, nsec3_name_removed_leaves_extra_nsec3)
 {
 	/* Delete the TXT name's data: its NSEC3 now matches no name. */
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "knot-13-nsec3.zone");
 	cr_assert_eq(drop_lines(s, "^txt." DAPEX, NULL), 2);
@@ -109,7 +109,7 @@ Test(dnssec_z3, nsec3_name_removed_leaves_extra_nsec3)
 
 Test(dnssec_z3, nsec3_rrset_removed)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "ldns-15-nsec3.zone");
 	cr_assert_eq(drop_lines(s, "^ns1." DAPEX, "\tAAAA", NULL), 2);
@@ -121,7 +121,7 @@ Test(dnssec_z3, nsec3_rrset_removed)
 
 Test(dnssec_z3, nsec3_iterations_above_cap)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "ldns-13-iter51.zone");
 	expect_reject(s, "ldns-13-iter51", &o,
@@ -140,7 +140,7 @@ Test(dnssec_z3, nsec3_iterations_above_cap)
 
 Test(dnssec_z3, nsec3param_removed)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "ldns-13-nsec3.zone");
 	/* A second NSEC3PARAM with other parameters (RFC 5155 allows it; we want one). */
@@ -160,7 +160,7 @@ Test(dnssec_z3, nsec3param_removed)
 
 Test(dnssec_z3, opt_out_forbidden)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	o.forbid_opt_out = true;
 	char *s = read_text(DDATA "ldns-13-optout.zone");
@@ -180,13 +180,13 @@ Test(dnssec_z3, opt_out_does_not_cover_secure_names)
 	/* In the opt-out zone, drop the NSEC3 of a secure name (the signed delegation 2., which
 	 * has a DS): opt-out never excuses it. The chain breaks around it as well; whichever is
 	 * found first, the reason says the chain is broken. */
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "ldns-13-optout.zone");
 	/* NSEC3 owner = base32hex(hash(2.<apex>)), 0 iterations, no salt. */
 	uint8_t name[] = "\0012\0015\0015\0015\0011\004e164\003fed";
 	uint8_t h[64];
-	cr_assert_eq(fe_zone_nsec3_hash(name, 1, 0, NULL, 0, h), 20);
+	cr_assert_eq(fe_wire_nsec3_hash(name, 1, 0, NULL, 0, h), 20);
 	static const char b32[] = "0123456789abcdefghijklmnopqrstuv";
 	char label[34];
 	label[0] = '^';
@@ -206,8 +206,8 @@ Test(dnssec_z3, opt_out_does_not_cover_secure_names)
 
 Test(dnssec_z6, zonemd_valid)
 {
-	struct fe_zone_validate_opts o;
-	struct fe_zone_validate_report rep;
+	struct fe_dnssec_opts o;
+	struct fe_dnssec_report rep;
 	struct fe_zone_error e;
 	opts_now(&o);
 	o.zonemd_required = true;
@@ -223,7 +223,7 @@ Test(dnssec_z6, zonemd_valid)
 Test(dnssec_z6, zonemd_wrong_glue_changed)
 {
 	/* Glue is not signed (RFC 4035 §2.2) but ZONEMD covers it (RFC 8976 §3.3.1.1). */
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "ldns-13-nsec.zone");
 	s = replace1(s, "192.0.2.4\n", "192.0.2.44\n");
@@ -244,7 +244,7 @@ Test(dnssec_z6, zonemd_wrong_glue_changed)
 
 Test(dnssec_z6, zonemd_glue_added)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	char *s = read_text(DDATA "ldns-13-zonemd384.zone");
 	s = replace1(s, "ns.4." DAPEX "\t3600\tIN\tA\t192.0.2.4\n",
@@ -256,7 +256,7 @@ Test(dnssec_z6, zonemd_glue_added)
 
 Test(dnssec_z6, zonemd_required_but_absent)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	o.zonemd_required = true;
 	char *s = read_text(DDATA "knot-13-nsec3.zone");

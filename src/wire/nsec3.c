@@ -1,5 +1,6 @@
-/* NSEC3 hashing (RFC 5155 §5) and base32hex decoding of hashed owner labels. */
-#include "zone_int.h"
+/* NSEC3 hashing of owner names (RFC 5155 §5), with OpenSSL's SHA-1 and nothing else: the
+ * zone build hashes every node, the answer engine hashes the names a denial needs. */
+#include "wire_int.h"
 
 /* The low-level SHA-1 API keeps its context on the stack: no heap per hash, so the query
  * path can hash names for NSEC3 proofs (EVP contexts are heap objects). It is deprecated in
@@ -22,11 +23,11 @@ static void digest2(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen
 	SHA1_Final(out, &c);
 }
 
-int fe_zone_nsec3_hash(const uint8_t *name, uint8_t alg, uint16_t iterations, const uint8_t *salt,
+int fe_wire_nsec3_hash(const uint8_t *name, uint8_t alg, uint16_t iterations, const uint8_t *salt,
                        uint8_t salt_len, uint8_t *out)
 {
 	uint8_t lc[FE_WIRE_NAME_MAX];
-	uint8_t tmp[FE__NSEC3_HASH_LEN];
+	uint8_t tmp[FE_WIRE_NSEC3_SHA1_LEN];
 	int len;
 
 	if (alg != 1) /* RFC 5155 §11: 1 = SHA-1, the only one defined */
@@ -44,35 +45,5 @@ int fe_zone_nsec3_hash(const uint8_t *name, uint8_t alg, uint16_t iterations, co
 		memcpy(tmp, out, sizeof(tmp));
 		digest2(tmp, sizeof(tmp), salt, salt_len, out);
 	}
-	return FE__NSEC3_HASH_LEN;
-}
-
-static int b32hex_val(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'v')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'V')
-		return c - 'A' + 10;
-	return -1;
-}
-
-bool fe__b32hex_decode20(const uint8_t *label, size_t len, uint8_t *out)
-{
-	/* 20 bytes = 160 bits = exactly 32 base32 digits, no padding (RFC 5155 §3.3). */
-	if (len != 32)
-		return false;
-	for (size_t g = 0; g < 4; g++) {
-		uint64_t acc = 0;
-		for (size_t i = 0; i < 8; i++) {
-			int v = b32hex_val(label[g * 8 + i]);
-			if (v < 0)
-				return false;
-			acc = (acc << 5) | (uint64_t)v;
-		}
-		for (size_t i = 0; i < 5; i++)
-			out[g * 5 + i] = (uint8_t)(acc >> (8 * (4 - i)));
-	}
-	return true;
+	return FE_WIRE_NSEC3_SHA1_LEN;
 }

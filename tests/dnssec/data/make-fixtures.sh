@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make-fixtures.sh -- sign base.zone with ldns-signzone, dnssec-signzone (BIND) and
-# kzonesign (Knot DNS) for tests/zone/test_dnssec*.c, and build the KeyTrap zones.
+# kzonesign (Knot DNS) for tests/dnssec/test_dnssec*.c, and build the KeyTrap zones.
 #
 # TEST-ONLY KEYS: every key made here is thrown away after signing; only the signed zones,
 # their KSK DNSKEY (<name>.key) and its SHA-256 DS (<name>.ds) are kept. Nothing here may

@@ -1,12 +1,15 @@
-/* zone/ DNSSEC validation internals (fe_zone_dnssec_validate), shared by dnssec*.c.
+/* dnssec/ internals (fe_dnssec_validate), shared by dnssec*.c. The validator reads the
+ * parsed zone in place (src/zone/zone_int.h, the one private header of another module that
+ * a module may include: dnssec sits right above zone, see docs/architecture.md).
  *
  * One validation = one struct fe__vctx (read-only after phase 1, apart from the atomics and
  * the error slot) and one struct fe__vthr per worker thread (scratch buffers, per-key
  * OpenSSL contexts, counters). Workers take work units from an atomic counter: the denial
  * chain check, the ZONEMD digest, then chunks of nodes and of NSEC3 owners. */
-#ifndef FE_ZONE_DNSSEC_INT_H
-#define FE_ZONE_DNSSEC_INT_H
+#ifndef FE_DNSSEC_INT_H
+#define FE_DNSSEC_INT_H
 
+#include "fedenum/dnssec.h"
 #include "zone_int.h"
 
 #include <pthread.h>
@@ -83,8 +86,8 @@ struct fe__vthr {
 
 struct fe__vctx {
 	struct fe_zone *z;
-	const struct fe_zone_trust *trust;
-	struct fe_zone_validate_opts o;
+	const struct fe_dnssec_trust *trust;
+	struct fe_dnssec_opts o;
 	int64_t now;
 	uint8_t apex_lc[FE_WIRE_NAME_MAX];
 
@@ -138,7 +141,7 @@ int fe__check_nsec3(struct fe__vthr *t);
 /* ---- dnssec_zonemd.c ---------------------------------------------------------------- */
 int fe__check_zonemd(struct fe__vthr *t);
 
-/* ---- dnssec.c ----------------------------------------------------------------------- */
+/* ---- dnssec_types.c ----------------------------------------------------------------- */
 /* Record the first failure (later ones are dropped) and stop every worker. @r (may be NULL)
  * gives file:line. Returns @rc. */
 int fe__vfail(struct fe__vctx *v, int rc, const struct fe__zrec *r, const char *fmt, ...)
@@ -168,8 +171,8 @@ bool fe__bitmap_match(const uint8_t *b, size_t len, const uint16_t *types, size_
 /* Digest of one (key, signed data, signature) triple into @out (16 octets). */
 int fe__sigcache_digest(struct fe__vthr *t, const struct fe__dkey *k, const uint8_t *data,
                         size_t len, const uint8_t *sig, size_t siglen, uint8_t *out);
-bool fe__sigcache_has(const struct fe_zone_sigcache *c, const uint8_t *d);
-int fe__sigcache_add(struct fe_zone_sigcache *c, const uint8_t *d);
+bool fe__sigcache_has(const struct fe_dnssec_sigcache *c, const uint8_t *d);
+int fe__sigcache_add(struct fe_dnssec_sigcache *c, const uint8_t *d);
 /* Remember @d in the thread's list (merged into opts.learn after the threads join). */
 int fe__sigcache_learn(struct fe__vthr *t, const uint8_t *d);
 

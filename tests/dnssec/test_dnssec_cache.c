@@ -1,4 +1,4 @@
-/* Verified-signature cache (issue #3 §5): a new version of a zone re-verifies only the
+/* Verified-signature cache: a new version of a zone re-verifies only the
  * signatures that changed. Versions are made the way a primary makes them for IXFR: BIND's
  * dnssec-signzone re-signing an already signed zone keeps every signature that is still valid
  * and signs only the changed RRsets (and their NSEC records, and the SOA). */
@@ -62,8 +62,8 @@ static struct fe_zone *load(const char *name)
 	return z;
 }
 
-static int validate(struct fe_zone *z, const struct fe_zone_sigcache *known,
-                    struct fe_zone_sigcache *learn, struct fe_zone_validate_report *rep,
+static int validate(struct fe_zone *z, const struct fe_dnssec_sigcache *known,
+                    struct fe_dnssec_sigcache *learn, struct fe_dnssec_report *rep,
                     struct fe_zone_error *err)
 {
 	struct ttrust tt;
@@ -71,26 +71,27 @@ static int validate(struct fe_zone *z, const struct fe_zone_sigcache *known,
 	char ds[400];
 	snprintf(ds, sizeof(ds), "%s/ds", dir);
 	trust_add_file(&tt, ds);
-	struct fe_zone_validate_opts o;
-	fe_zone_validate_opts_init(&o);
+	struct fe_dnssec_opts o;
+	fe_dnssec_opts_init(&o);
 	o.known = known;
 	o.learn = learn;
 	memset(err, 0, sizeof(*err));
-	return fe_zone_dnssec_validate(z, &tt.t, &o, rep, err);
+	return fe_dnssec_validate(z, &tt.t, &o, rep, err);
 }
 
 Test(sigcache, incremental_version_verifies_only_what_changed)
 {
-	struct fe_zone_validate_report r1, r2, r3;
+	struct fe_dnssec_report r1, r2, r3;
 	struct fe_zone_error err;
-	struct fe_zone_sigcache *c1 = fe_zone_sigcache_create(), *c2 = fe_zone_sigcache_create();
+	struct fe_dnssec_sigcache *c1 = fe_dnssec_sigcache_create(),
+	                          *c2 = fe_dnssec_sigcache_create();
 	cr_assert(c1 && c2);
 
 	struct fe_zone *v1 = load("v1.signed");
 	cr_assert_eq(validate(v1, NULL, c1, &r1, &err), FE_OK, "%s", err.reason);
 	cr_expect_eq(r1.signatures_cached, 0);
 	cr_expect_geq(r1.signatures, 80, "40 NAPTR + 40 NSEC + apex RRsets");
-	cr_expect_eq(fe_zone_sigcache_count(c1), r1.signatures, "every proven triple kept");
+	cr_expect_eq(fe_dnssec_sigcache_count(c1), r1.signatures, "every proven triple kept");
 
 	/* The same version again: no public-key operation at all. */
 	cr_assert_eq(validate(v1, c1, NULL, &r3, &err), FE_OK, "%s", err.reason);
@@ -111,17 +112,17 @@ Test(sigcache, incremental_version_verifies_only_what_changed)
 	            (unsigned long long)r1.signatures, (unsigned long long)r2.signatures,
 	            (unsigned long long)r2.signatures_cached);
 	fe_zone_free(v2);
-	fe_zone_sigcache_destroy(c1);
-	fe_zone_sigcache_destroy(c2);
+	fe_dnssec_sigcache_destroy(c1);
+	fe_dnssec_sigcache_destroy(c2);
 }
 
 /* A cache never makes a bad signature good: v2 with the changed NAPTR's data altered again
  * (its RRSIG no longer matches), validated with a cache holding v1's and v2's proofs. */
 Test(sigcache, cache_does_not_hide_a_bad_signature)
 {
-	struct fe_zone_validate_report r;
+	struct fe_dnssec_report r;
 	struct fe_zone_error err;
-	struct fe_zone_sigcache *c = fe_zone_sigcache_create();
+	struct fe_dnssec_sigcache *c = fe_dnssec_sigcache_create();
 	cr_assert_not_null(c);
 	struct fe_zone *v1 = load("v1.signed");
 	cr_assert_eq(validate(v1, NULL, c, &r, &err), FE_OK, "%s", err.reason);
@@ -136,5 +137,5 @@ Test(sigcache, cache_does_not_hide_a_bad_signature)
 	cr_expect_not_null(strstr(err.reason, "n7.inc.test."), "%s", err.reason);
 	cr_expect_not_null(strstr(err.reason, "signature invalid"), "%s", err.reason);
 	fe_zone_free(v3);
-	fe_zone_sigcache_destroy(c);
+	fe_dnssec_sigcache_destroy(c);
 }

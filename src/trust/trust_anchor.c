@@ -1,6 +1,6 @@
 /* Trust anchors: DS and DNSKEY records by owner, read from files as ldns-key2ds,
- * dnssec-dsfromkey or a .key file print them (include/fedenum/zone.h, "Federation trust"). */
-#include "zone_int.h"
+ * dnssec-dsfromkey or a .key file print them (include/fedenum/trust.h). */
+#include "trust_int.h"
 
 #include <errno.h>
 #include <ldns/ldns.h>
@@ -9,36 +9,36 @@
 #include <string.h>
 
 /* The anchors of one owner: DS and DNSKEY RDATA in two arrays, so that a struct
- * fe_zone_trust can point straight at them. */
+ * fe_dnssec_trust can point straight at them. */
 struct owner_set {
 	uint8_t name[FE_WIRE_NAME_MAX]; /* lowercased */
 	size_t name_len;
-	struct fe_zone_rdata *ds;
+	struct fe_dnssec_rdata *ds;
 	size_t nds, cap_ds;
-	struct fe_zone_rdata *dnskey;
+	struct fe_dnssec_rdata *dnskey;
 	size_t ndnskey, cap_dnskey;
 };
 
-struct fe_zone_anchors {
+struct fe_trust_anchors {
 	struct owner_set *set;
 	size_t n, cap;
 	size_t records;
 };
 
-int fe_zone_anchors_create(struct fe_zone_anchors **out)
+int fe_trust_anchors_create(struct fe_trust_anchors **out)
 {
 	*out = calloc(1, sizeof(**out));
 	return *out ? FE_OK : FE_ENOMEM;
 }
 
-static void free_list(struct fe_zone_rdata *l, size_t n)
+static void free_list(struct fe_dnssec_rdata *l, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free((void *)l[i].data);
 	free(l);
 }
 
-void fe_zone_anchors_destroy(struct fe_zone_anchors *a)
+void fe_trust_anchors_destroy(struct fe_trust_anchors *a)
 {
 	if (a == NULL)
 		return;
@@ -50,12 +50,12 @@ void fe_zone_anchors_destroy(struct fe_zone_anchors *a)
 	free(a);
 }
 
-size_t fe_zone_anchors_count(const struct fe_zone_anchors *a)
+size_t fe_trust_anchors_count(const struct fe_trust_anchors *a)
 {
 	return a ? a->records : 0;
 }
 
-static struct owner_set *find_owner(const struct fe_zone_anchors *a, const uint8_t *lc)
+static struct owner_set *find_owner(const struct fe_trust_anchors *a, const uint8_t *lc)
 {
 	for (size_t i = 0; i < a->n; i++)
 		if (fe_wire_name_eq(a->set[i].name, lc))
@@ -63,7 +63,7 @@ static struct owner_set *find_owner(const struct fe_zone_anchors *a, const uint8
 	return NULL;
 }
 
-static int push(struct fe_zone_rdata **l, size_t *n, size_t *cap, const uint8_t *rdata,
+static int push(struct fe_dnssec_rdata **l, size_t *n, size_t *cap, const uint8_t *rdata,
                 size_t rdlen)
 {
 	for (size_t i = 0; i < *n; i++)
@@ -71,7 +71,7 @@ static int push(struct fe_zone_rdata **l, size_t *n, size_t *cap, const uint8_t 
 			return 1; /* duplicate */
 	if (*n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 4;
-		struct fe_zone_rdata *nl = realloc(*l, nc * sizeof(**l));
+		struct fe_dnssec_rdata *nl = realloc(*l, nc * sizeof(**l));
 		if (nl == NULL)
 			return FE_ENOMEM;
 		*l = nl;
@@ -87,8 +87,8 @@ static int push(struct fe_zone_rdata **l, size_t *n, size_t *cap, const uint8_t 
 	return FE_OK;
 }
 
-int fe_zone_anchors_add(struct fe_zone_anchors *a, const uint8_t *owner, size_t owner_len,
-                        uint16_t type, const uint8_t *rdata, size_t rdlen)
+int fe_trust_anchors_add(struct fe_trust_anchors *a, const uint8_t *owner, size_t owner_len,
+                         uint16_t type, const uint8_t *rdata, size_t rdlen)
 {
 	uint8_t lc[FE_WIRE_NAME_MAX];
 	if (a == NULL || (type != FE_T_DS && type != FE_T_DNSKEY) || rdlen < 4 ||
@@ -118,8 +118,8 @@ int fe_zone_anchors_add(struct fe_zone_anchors *a, const uint8_t *owner, size_t 
 	return rc < 0 ? rc : FE_OK;
 }
 
-bool fe_zone_anchors_for(const struct fe_zone_anchors *a, const uint8_t *apex, size_t apex_len,
-                         struct fe_zone_trust *out)
+bool fe_trust_anchors_for(const struct fe_trust_anchors *a, const uint8_t *apex, size_t apex_len,
+                          struct fe_dnssec_trust *out)
 {
 	uint8_t lc[FE_WIRE_NAME_MAX];
 	memset(out, 0, sizeof(*out));
@@ -136,7 +136,7 @@ bool fe_zone_anchors_for(const struct fe_zone_anchors *a, const uint8_t *apex, s
 	return true;
 }
 
-size_t fe_zone_anchors_describe(const struct fe_zone_anchors *a, char *buf, size_t cap)
+size_t fe_trust_anchors_describe(const struct fe_trust_anchors *a, char *buf, size_t cap)
 {
 	size_t need = 0;
 	char tmp[1200];
@@ -152,10 +152,11 @@ size_t fe_zone_anchors_describe(const struct fe_zone_anchors *a, char *buf, size
 			                      k ? ", " : "", fe_load_be16(s->ds[k].data),
 			                      s->ds[k].data[2], s->ds[k].data[3]);
 		for (size_t k = 0; k < s->ndnskey && o < sizeof(tmp); k++)
-			o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "%sDNSKEY %u/%u",
-			                      (k || s->nds) ? ", " : "",
-			                      fe_zone_key_tag(s->dnskey[k].data, s->dnskey[k].len),
-			                      s->dnskey[k].data[3]);
+			o += (size_t)snprintf(
+			        tmp + o, sizeof(tmp) - o, "%sDNSKEY %u/%u",
+			        (k || s->nds) ? ", " : "",
+			        fe_dnssec_key_tag(s->dnskey[k].data, s->dnskey[k].len),
+			        s->dnskey[k].data[3]);
 		if (o < sizeof(tmp))
 			o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, ")");
 		o = FE_MIN(o, sizeof(tmp) - 1);
@@ -187,7 +188,7 @@ static bool alg_usable(uint8_t alg)
 	}
 }
 
-/* Whether a DS / DNSKEY anchor can ever vouch for a key here (fe_zone_dnssec_validate uses
+/* Whether a DS / DNSKEY anchor can ever vouch for a key here (fe_dnssec_validate uses
  * DS digest types 2 and 4 only, RFC 8624 §3.3; zone keys, protocol 3, RFC 4034 §2.1). */
 static bool anchor_usable(uint16_t type, const uint8_t *rd, size_t len)
 {
@@ -198,8 +199,8 @@ static bool anchor_usable(uint16_t type, const uint8_t *rd, size_t len)
 	return (fe_load_be16(rd) & 0x0100u) && !(fe_load_be16(rd) & 0x0080u) && rd[2] == 3;
 }
 
-int fe_zone_anchors_add_file(struct fe_zone_anchors *a, const char *path, unsigned *skipped,
-                             struct fe_zone_error *err)
+int fe_trust_anchors_add_file(struct fe_trust_anchors *a, const char *path, unsigned *skipped,
+                              struct fe_zone_error *err)
 {
 	ldns_rdf *origin = NULL, *prev = NULL;
 	ldns_buffer *buf = NULL;
@@ -212,7 +213,7 @@ int fe_zone_anchors_add_file(struct fe_zone_anchors *a, const char *path, unsign
 	FILE *fp = fopen(path, "r");
 	if (fp == NULL) {
 		rc = errno == ENOENT ? FE_ENOENT : FE_EIO;
-		fe__zone_err(err, path, 0, "cannot read: %s", strerror(errno));
+		fe_zone_error_set(err, path, 0, "cannot read: %s", strerror(errno));
 		return rc;
 	}
 	buf = ldns_buffer_new(1024);
@@ -231,38 +232,39 @@ int fe_zone_anchors_add_file(struct fe_zone_anchors *a, const char *path, unsign
 			continue;
 		}
 		if (s != LDNS_STATUS_OK) {
-			fe__zone_err(err, path, ln, "%s", ldns_get_errorstr_by_id(s));
+			fe_zone_error_set(err, path, ln, "%s", ldns_get_errorstr_by_id(s));
 			rc = FE_ESYNTAX;
 			goto out;
 		}
 		ldns_rr_type t = ldns_rr_get_type(rr);
 		const ldns_rdf *owner = ldns_rr_owner(rr);
 		if (t != LDNS_RR_TYPE_DS && t != LDNS_RR_TYPE_DNSKEY) {
-			fe__zone_err(err, path, ln,
-			             "a trust anchor file holds DS or DNSKEY records "
-			             "only");
+			fe_zone_error_set(err, path, ln,
+			                  "a trust anchor file holds DS or DNSKEY records "
+			                  "only");
 			rc = FE_EFORMAT;
 		} else if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
-			fe__zone_err(err, path, ln, "class must be IN");
+			fe_zone_error_set(err, path, ln, "class must be IN");
 			rc = FE_EFORMAT;
 		} else if (ldns_rdf_size(owner) < 2) {
-			fe__zone_err(err, path, ln,
-			             "the owner is the root (a relative name without $ORIGIN?): "
-			             "write it fully qualified");
+			fe_zone_error_set(
+			        err, path, ln,
+			        "the owner is the root (a relative name without $ORIGIN?): "
+			        "write it fully qualified");
 			rc = FE_EFORMAT;
 		} else {
 			ldns_buffer_clear(buf);
 			if (ldns_rr_rdata2buffer_wire(buf, rr) != LDNS_STATUS_OK) {
-				fe__zone_err(err, path, ln, "cannot encode the record");
+				fe_zone_error_set(err, path, ln, "cannot encode the record");
 				rc = FE_EFORMAT;
 			} else {
 				const uint8_t *rd = ldns_buffer_begin(buf);
 				size_t len = ldns_buffer_position(buf);
 				uint16_t type = t == LDNS_RR_TYPE_DS ? FE_T_DS : FE_T_DNSKEY;
 				if (anchor_usable(type, rd, len)) {
-					rc = fe_zone_anchors_add(a, ldns_rdf_data(owner),
-					                         ldns_rdf_size(owner), type, rd,
-					                         len);
+					rc = fe_trust_anchors_add(a, ldns_rdf_data(owner),
+					                          ldns_rdf_size(owner), type, rd,
+					                          len);
 					used++;
 				} else {
 					unusable++;
@@ -276,11 +278,12 @@ int fe_zone_anchors_add_file(struct fe_zone_anchors *a, const char *path, unsign
 			break;
 	}
 	if (used == 0) {
-		fe__zone_err(err, path, 0,
-		             "no usable trust anchor: a DS of digest type 2 or 4, or a zone-key "
-		             "DNSKEY, of algorithm 8, 10, 13, 14, 15 or 16 is needed (%u other "
-		             "record%s)",
-		             unusable, unusable == 1 ? "" : "s");
+		fe_zone_error_set(
+		        err, path, 0,
+		        "no usable trust anchor: a DS of digest type 2 or 4, or a zone-key "
+		        "DNSKEY, of algorithm 8, 10, 13, 14, 15 or 16 is needed (%u other "
+		        "record%s)",
+		        unusable, unusable == 1 ? "" : "s");
 		rc = FE_EFORMAT;
 	}
 out:
@@ -301,7 +304,7 @@ static const char META_ANCHORS[] = "trust-anchors";
 #define ANCHORS_MAGIC "FEA1"
 
 static int ser_list(uint8_t **buf, size_t *len, size_t *cap, const struct owner_set *s,
-                    uint16_t type, const struct fe_zone_rdata *l, size_t n)
+                    uint16_t type, const struct fe_dnssec_rdata *l, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
 		size_t need = 1 + s->name_len + 4 + l[k].len;
@@ -325,7 +328,7 @@ static int ser_list(uint8_t **buf, size_t *len, size_t *cap, const struct owner_
 	return FE_OK;
 }
 
-int fe_zone_anchors_save(const struct fe_zone_anchors *a, struct fe_store *st)
+int fe_trust_anchors_save(const struct fe_trust_anchors *a, struct fe_store *st)
 {
 	size_t cap = 256, len = 4;
 	uint8_t *buf = malloc(cap);
@@ -340,12 +343,12 @@ int fe_zone_anchors_save(const struct fe_zone_anchors *a, struct fe_store *st)
 			rc = ser_list(&buf, &len, &cap, s, FE_T_DNSKEY, s->dnskey, s->ndnskey);
 	}
 	if (rc == FE_OK)
-		rc = fe_store_meta_put(st, META_ANCHORS, buf, fe_zone_anchors_count(a) ? len : 0);
+		rc = fe_store_meta_put(st, META_ANCHORS, buf, fe_trust_anchors_count(a) ? len : 0);
 	free(buf);
 	return rc;
 }
 
-int fe_zone_anchors_from_store(struct fe_store *st, struct fe_zone_anchors **out)
+int fe_trust_anchors_from_store(struct fe_store *st, struct fe_trust_anchors **out)
 {
 	size_t len = 0;
 	uint8_t *buf = NULL;
@@ -359,7 +362,7 @@ int fe_zone_anchors_from_store(struct fe_store *st, struct fe_zone_anchors **out
 	if (rc == FE_OK && memcmp(buf, ANCHORS_MAGIC, 4) != 0)
 		rc = FE_EFORMAT;
 	if (rc == FE_OK)
-		rc = fe_zone_anchors_create(out);
+		rc = fe_trust_anchors_create(out);
 	size_t o = 4;
 	while (rc == FE_OK && o < len) {
 		size_t nl = buf[o];
@@ -374,22 +377,22 @@ int fe_zone_anchors_from_store(struct fe_store *st, struct fe_zone_anchors **out
 			rc = FE_EFORMAT;
 			break;
 		}
-		rc = fe_zone_anchors_add(*out, owner, nl, type, owner + nl + 4, rdlen);
+		rc = fe_trust_anchors_add(*out, owner, nl, type, owner + nl + 4, rdlen);
 		if (rc == FE_EINVAL)
 			rc = FE_EFORMAT;
 		o += 1 + nl + 4 + rdlen;
 	}
 	free(buf);
-	if (rc == FE_OK && fe_zone_anchors_count(*out) == 0)
+	if (rc == FE_OK && fe_trust_anchors_count(*out) == 0)
 		rc = FE_ENOENT;
 	if (rc != FE_OK) {
-		fe_zone_anchors_destroy(*out);
+		fe_trust_anchors_destroy(*out);
 		*out = NULL;
 	}
 	return rc;
 }
 
-static bool in_list(const struct fe_zone_rdata *l, size_t n, const struct fe_zone_rdata *x)
+static bool in_list(const struct fe_dnssec_rdata *l, size_t n, const struct fe_dnssec_rdata *x)
 {
 	for (size_t i = 0; i < n; i++)
 		if (l[i].len == x->len && memcmp(l[i].data, x->data, x->len) == 0)
@@ -397,7 +400,7 @@ static bool in_list(const struct fe_zone_rdata *l, size_t n, const struct fe_zon
 	return false;
 }
 
-bool fe_zone_anchors_within(const struct fe_zone_anchors *a, const struct fe_zone_anchors *b)
+bool fe_trust_anchors_within(const struct fe_trust_anchors *a, const struct fe_trust_anchors *b)
 {
 	for (size_t i = 0; a && i < a->n; i++) {
 		const struct owner_set *s = &a->set[i];
@@ -414,8 +417,8 @@ bool fe_zone_anchors_within(const struct fe_zone_anchors *a, const struct fe_zon
 	return true;
 }
 
-bool fe_zone_anchors_equal(const struct fe_zone_anchors *a, const struct fe_zone_anchors *b)
+bool fe_trust_anchors_equal(const struct fe_trust_anchors *a, const struct fe_trust_anchors *b)
 {
-	return fe_zone_anchors_count(a) == fe_zone_anchors_count(b) &&
-	       fe_zone_anchors_within(a, b) && fe_zone_anchors_within(b, a);
+	return fe_trust_anchors_count(a) == fe_trust_anchors_count(b) &&
+	       fe_trust_anchors_within(a, b) && fe_trust_anchors_within(b, a);
 }

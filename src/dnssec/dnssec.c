@@ -1,4 +1,4 @@
-/* Whole-zone DNSSEC validation (fe_zone_dnssec_validate, include/fedenum/zone.h).
+/* Whole-zone DNSSEC validation (fe_dnssec_validate, include/fedenum/dnssec.h).
  *
  * Phase 1 (calling thread): the apex DNSKEY RRset against the caller's trust.
  * Phase 2 (all workers): RRSIGs of every authoritative RRset, in chunks of nodes and of
@@ -6,7 +6,6 @@
  * is read-only throughout; the first failure stops every worker. */
 #include "dnssec_int.h"
 
-#include <ldns/ldns.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,7 @@
 
 enum { UNIT_DENIAL = 0, UNIT_ZONEMD = 1, UNIT_FIRST_CHUNK = 2 };
 
-void fe_zone_validate_opts_init(struct fe_zone_validate_opts *o)
+void fe_dnssec_opts_init(struct fe_dnssec_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->nsec3_max_iterations = 50;
@@ -27,16 +26,6 @@ void fe_zone_validate_opts_init(struct fe_zone_validate_opts *o)
 }
 
 /* ---- small helpers --------------------------------------------------------------------- */
-
-const char *fe__type_str(uint16_t type, char *buf, size_t cap)
-{
-	const ldns_rr_descriptor *d = ldns_rr_descript(type);
-	if (d != NULL && d->_name != NULL && d->_type == type)
-		snprintf(buf, cap, "%s", d->_name);
-	else
-		snprintf(buf, cap, "TYPE%u", type);
-	return buf;
-}
 
 static const char *time_str(int64_t s, char *buf, size_t cap)
 {
@@ -51,162 +40,6 @@ static const char *time_str(int64_t s, char *buf, size_t cap)
 static int64_t serial_time(uint32_t v, int64_t now)
 {
 	return now + (int32_t)(v - (uint32_t)now);
-}
-
-void fe__node_str(const struct fe_zone *z, size_t i, char *out, size_t cap)
-{
-	const struct fe__znode *n = &z->nodes[i];
-	fe_wire_name_to_str(fe__own_name(n->own) + n->name_off, out, cap);
-}
-
-int fe__vfail(struct fe__vctx *v, int rc, const struct fe__zrec *r, const char *fmt, ...)
-{
-	char reason[sizeof(v->err.reason)];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	pthread_mutex_lock(&v->mu);
-	if (v->rc == FE_OK) {
-		v->rc = rc;
-		const char *file = "";
-		if (r != NULL && r->file < v->z->nfiles)
-			file = v->z->files[r->file];
-		else if (v->z->nfiles > 0)
-			file = v->z->files[0];
-		fe__zone_err(&v->err, file, r ? r->line : 0, "%s: %s", v->z->apex_str, reason);
-	}
-	pthread_mutex_unlock(&v->mu);
-	atomic_store(&v->stop, true);
-	return rc;
-}
-
-static int types_push(struct fe__vthr *t, size_t n, uint16_t type)
-{
-	if (n == t->types_cap) {
-		size_t cap = t->types_cap ? t->types_cap * 2 : 64;
-		uint16_t *p = realloc(t->types, cap * sizeof(*p));
-		if (p == NULL)
-			return FE_ENOMEM;
-		t->types = p;
-		t->types_cap = cap;
-	}
-	t->types[n] = type;
-	return FE_OK;
-}
-
-int fe__node_types(struct fe__vthr *t, struct fe__zrec *const *recs, size_t n, int sig_mode)
-{
-	size_t cnt = 0;
-	bool sig = sig_mode == FE__SIG_ALWAYS, ds = false;
-	/* Records are sorted by covered type, so types come out ascending; RRSIG is slotted
-	 * in at its own number. */
-	for (size_t i = 0; i < n; i++) {
-		if (recs[i]->type == FE_T_RRSIG) {
-			sig = true;
-			continue;
-		}
-		ds |= recs[i]->type == FE_T_DS;
-		if (cnt > 0 && t->types[cnt - 1] == recs[i]->type)
-			continue;
-		if (types_push(t, cnt, recs[i]->type) != FE_OK)
-			return FE_ENOMEM;
-		cnt++;
-	}
-	if (sig_mode == FE__SIG_IF_DS && ds)
-		sig = true;
-	if (sig) {
-		size_t at = 0;
-		while (at < cnt && t->types[at] < FE_T_RRSIG)
-			at++;
-		if (types_push(t, cnt, 0) != FE_OK)
-			return FE_ENOMEM;
-		memmove(t->types + at + 1, t->types + at, (cnt - at) * sizeof(*t->types));
-		t->types[at] = FE_T_RRSIG;
-		cnt++;
-	}
-	return (int)cnt;
-}
-
-bool fe__bitmap_valid(const uint8_t *b, size_t len)
-{
-	/* RFC 4034 §4.1.2: blocks of (window, length 1..32, bits), windows increasing. */
-	int last = -1;
-	size_t o = 0;
-	while (o < len) {
-		if (len - o < 2)
-			return false;
-		uint8_t w = b[o], l = b[o + 1];
-		if ((int)w <= last || l < 1 || l > 32 || len - o - 2 < l)
-			return false;
-		last = w;
-		o += 2u + l;
-	}
-	return true;
-}
-
-bool fe__bitmap_has(const uint8_t *b, size_t len, uint16_t type)
-{
-	uint8_t win = (uint8_t)(type >> 8), bit = (uint8_t)(type & 0xFF);
-	size_t o = 0;
-	while (o + 2 <= len) {
-		uint8_t w = b[o], l = b[o + 1];
-		if (w == win)
-			return (size_t)(bit / 8) < l && (b[o + 2 + bit / 8] & (0x80 >> (bit % 8)));
-		if (w > win)
-			return false;
-		o += 2u + l;
-	}
-	return false;
-}
-
-static bool in_list(const uint16_t *l, size_t n, uint16_t t)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (l[mid] == t)
-			return true;
-		if (l[mid] < t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
-bool fe__bitmap_match(const uint8_t *b, size_t len, const uint16_t *types, size_t ntypes, bool cut,
-                      const uint16_t *required, size_t nrequired, char *why, size_t why_cap)
-{
-	char ts[32];
-	size_t seen = 0;
-	for (size_t o = 0; o + 2 <= len; o += 2u + b[o + 1]) {
-		for (size_t i = 0; i < b[o + 1]; i++) {
-			for (unsigned bit = 0; bit < 8; bit++) {
-				if (!(b[o + 2 + i] & (0x80u >> bit)))
-					continue;
-				uint16_t t = (uint16_t)(b[o] << 8 | (i * 8 + bit));
-				if (!in_list(types, ntypes, t)) {
-					snprintf(why, why_cap, "lists %s, absent from the name",
-					         fe__type_str(t, ts, sizeof(ts)));
-					return false;
-				}
-				seen++;
-			}
-		}
-	}
-	const uint16_t *need = cut ? required : types;
-	size_t nneed = cut ? nrequired : ntypes;
-	if (!cut && seen == ntypes)
-		return true;
-	for (size_t i = 0; i < nneed; i++) {
-		if (!fe__bitmap_has(b, len, need[i])) {
-			snprintf(why, why_cap, "omits %s, present at the name",
-			         fe__type_str(need[i], ts, sizeof(ts)));
-			return false;
-		}
-	}
-	return true;
 }
 
 /* ---- keys ------------------------------------------------------------------------------ */
@@ -240,7 +73,7 @@ static long key_find(const struct fe__vctx *v, uint16_t tag, uint8_t alg)
 
 static bool key_matches_trust(const struct fe__vctx *v, const struct fe__dkey *k)
 {
-	const struct fe_zone_trust *tr = v->trust;
+	const struct fe_dnssec_trust *tr = v->trust;
 	for (size_t i = 0; i < tr->dnskey_count; i++)
 		if (tr->dnskey[i].len == k->rdlen &&
 		    memcmp(tr->dnskey[i].data, k->rdata, k->rdlen) == 0)
@@ -250,21 +83,21 @@ static bool key_matches_trust(const struct fe__vctx *v, const struct fe__dkey *k
 		uint8_t ds[4 + 64];
 		if (tr->ds[i].len < 4 || fe_load_be16(d) != k->tag || d[2] != k->alg)
 			continue;
-		int n = fe_zone_ds_from_dnskey(v->z->apex, v->z->apex_len, k->rdata, k->rdlen, d[3],
-		                               ds);
+		int n = fe_dnssec_ds_from_dnskey(v->z->apex, v->z->apex_len, k->rdata, k->rdlen,
+		                                 d[3], ds);
 		if (n > 0 && (size_t)n == tr->ds[i].len && memcmp(ds, d, (size_t)n) == 0)
 			return true;
 	}
 	return false;
 }
 
-static bool have_trust(const struct fe_zone_trust *t)
+static bool have_trust(const struct fe_dnssec_trust *t)
 {
 	return t != NULL && (t->ds_count > 0 || t->dnskey_count > 0);
 }
 
 /* Describe the trust for messages: "DS 12345/13, DNSKEY 2345/8". */
-static void trust_str(const struct fe_zone_trust *t, char *out, size_t cap)
+static void trust_str(const struct fe_dnssec_trust *t, char *out, size_t cap)
 {
 	size_t o = 0;
 	out[0] = 0;
@@ -275,9 +108,10 @@ static void trust_str(const struct fe_zone_trust *t, char *out, size_t cap)
 			                      t->ds[i].data[3]);
 	for (size_t i = 0; t && i < t->dnskey_count && o + 24 < cap; i++)
 		if (t->dnskey[i].len >= 4)
-			o += (size_t)snprintf(out + o, cap - o, "%sDNSKEY %u/%u", o ? ", " : "",
-			                      fe_zone_key_tag(t->dnskey[i].data, t->dnskey[i].len),
-			                      t->dnskey[i].data[3]);
+			o += (size_t)snprintf(
+			        out + o, cap - o, "%sDNSKEY %u/%u", o ? ", " : "",
+			        fe_dnssec_key_tag(t->dnskey[i].data, t->dnskey[i].len),
+			        t->dnskey[i].data[3]);
 }
 
 /* Find the apex records [first, first+count) of @type (RRs then RRSIGs). */
@@ -316,7 +150,7 @@ static int load_keys(struct fe__vctx *v)
 			continue; /* unusable */
 		k->flags = fe_load_be16(r->rdata);
 		k->alg = r->rdata[3];
-		k->tag = fe_zone_key_tag(r->rdata, r->rdlen);
+		k->tag = fe_dnssec_key_tag(r->rdata, r->rdlen);
 	}
 	qsort(v->keys, v->nkeys, sizeof(*v->keys), key_cmp);
 	for (size_t i = 0; i < v->nkeys;) {
@@ -796,11 +630,11 @@ static unsigned thread_count(const struct fe__vctx *v)
 	return FE_MIN(FE_MAX(n, 1u), MAX_THREADS);
 }
 
-int fe_zone_dnssec_validate(struct fe_zone *z, const struct fe_zone_trust *trust,
-                            const struct fe_zone_validate_opts *opts,
-                            struct fe_zone_validate_report *rep, struct fe_zone_error *err)
+int fe_dnssec_validate(struct fe_zone *z, const struct fe_dnssec_trust *trust,
+                       const struct fe_dnssec_opts *opts, struct fe_dnssec_report *rep,
+                       struct fe_zone_error *err)
 {
-	struct fe_zone_trust empty = {0};
+	struct fe_dnssec_trust empty = {0};
 	struct fe__vctx *v;
 	struct fe__vthr *thr = NULL;
 	pthread_t tid[MAX_THREADS];
@@ -820,7 +654,7 @@ int fe_zone_dnssec_validate(struct fe_zone *z, const struct fe_zone_trust *trust
 	if (opts != NULL)
 		v->o = *opts;
 	else
-		fe_zone_validate_opts_init(&v->o);
+		fe_dnssec_opts_init(&v->o);
 	if (v->o.max_sig_validations_per_rrset == 0 || v->o.max_key_collisions == 0) {
 		free(v);
 		return FE_EINVAL;
@@ -917,8 +751,8 @@ static int kcmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 	return al < bl ? -1 : (al > bl ? 1 : 0);
 }
 
-int fe_zone_child_ds(const struct fe_zone *parent, const uint8_t *child, size_t child_len,
-                     struct fe_zone_rdata *out, size_t cap)
+int fe_dnssec_child_ds(const struct fe_zone *parent, const uint8_t *child, size_t child_len,
+                       struct fe_dnssec_rdata *out, size_t cap)
 {
 	uint8_t key[FE_WIRE_KEY_MAX];
 	int kl = fe_wire_name_key(child, child_len, key, sizeof(key));

@@ -41,7 +41,7 @@ bool fe__alg_supported(uint8_t alg)
 	}
 }
 
-uint16_t fe_zone_key_tag(const uint8_t *k, size_t len)
+uint16_t fe_dnssec_key_tag(const uint8_t *k, size_t len)
 {
 	/* RFC 4034 Appendix B: ones-complement-like sum over the RDATA. */
 	uint32_t ac = 0;
@@ -53,15 +53,15 @@ uint16_t fe_zone_key_tag(const uint8_t *k, size_t len)
 	return (uint16_t)(ac & 0xFFFFu);
 }
 
-int fe_zone_ds_from_dnskey(const uint8_t *owner, size_t owner_len, const uint8_t *dnskey,
-                           size_t dnskey_len, uint8_t digest_type, uint8_t *out)
+int fe_dnssec_ds_from_dnskey(const uint8_t *owner, size_t owner_len, const uint8_t *dnskey,
+                             size_t dnskey_len, uint8_t digest_type, uint8_t *out)
 {
 	uint8_t lc[FE_WIRE_NAME_MAX];
 	int nl = fe_wire_name_len(owner, owner_len);
 	if (nl < 0 || (size_t)nl != owner_len || dnskey_len < 4)
 		return FE_EFORMAT;
 	fe_wire_name_lower(owner, lc);
-	fe_store_be16(out, fe_zone_key_tag(dnskey, dnskey_len));
+	fe_store_be16(out, fe_dnssec_key_tag(dnskey, dnskey_len));
 	out[2] = dnskey[3];
 	out[3] = digest_type;
 	/* RFC 4034 §5.1.4: digest = H(owner name | DNSKEY RDATA), owner in canonical form. */

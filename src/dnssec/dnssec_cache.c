@@ -1,5 +1,5 @@
 /* Verified-signature cache: lets a new version of a zone skip the public-key operations for
- * signatures that the previous version already proved (issue #3 §5: an IXFR-sized change
+ * signatures that the previous version already proved (an IXFR-sized change
  * re-validates what changed; everything else about an unchanged RRset — validity window,
  * labels, signer, key-tag budgets, NSEC/NSEC3 consistency — is still checked every time).
  *
@@ -14,18 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct fe_zone_sigcache {
+struct fe_dnssec_sigcache {
 	uint8_t (*slot)[FE__SIGCACHE_DIGEST];
 	size_t cap; /* power of two; 0 before the first insert */
 	size_t count;
 };
 
-struct fe_zone_sigcache *fe_zone_sigcache_create(void)
+struct fe_dnssec_sigcache *fe_dnssec_sigcache_create(void)
 {
-	return calloc(1, sizeof(struct fe_zone_sigcache));
+	return calloc(1, sizeof(struct fe_dnssec_sigcache));
 }
 
-void fe_zone_sigcache_destroy(struct fe_zone_sigcache *c)
+void fe_dnssec_sigcache_destroy(struct fe_dnssec_sigcache *c)
 {
 	if (c == NULL)
 		return;
@@ -33,7 +33,7 @@ void fe_zone_sigcache_destroy(struct fe_zone_sigcache *c)
 	free(c);
 }
 
-size_t fe_zone_sigcache_count(const struct fe_zone_sigcache *c)
+size_t fe_dnssec_sigcache_count(const struct fe_dnssec_sigcache *c)
 {
 	return c ? c->count : 0;
 }
@@ -44,13 +44,13 @@ static bool is_empty(const uint8_t *s)
 	return memcmp(s, zero, FE__SIGCACHE_DIGEST) == 0;
 }
 
-static size_t slot_of(const struct fe_zone_sigcache *c, const uint8_t *d)
+static size_t slot_of(const struct fe_dnssec_sigcache *c, const uint8_t *d)
 {
 	/* the digest is uniformly distributed: its first octets are the hash */
 	return (size_t)fe_load_u64(d) & (c->cap - 1);
 }
 
-bool fe__sigcache_has(const struct fe_zone_sigcache *c, const uint8_t *d)
+bool fe__sigcache_has(const struct fe_dnssec_sigcache *c, const uint8_t *d)
 {
 	if (c == NULL || c->cap == 0)
 		return false;
@@ -62,7 +62,7 @@ bool fe__sigcache_has(const struct fe_zone_sigcache *c, const uint8_t *d)
 	}
 }
 
-static void put(struct fe_zone_sigcache *c, const uint8_t *d)
+static void put(struct fe_dnssec_sigcache *c, const uint8_t *d)
 {
 	size_t i = slot_of(c, d);
 	while (!is_empty(c->slot[i])) {
@@ -74,10 +74,10 @@ static void put(struct fe_zone_sigcache *c, const uint8_t *d)
 	c->count++;
 }
 
-int fe__sigcache_add(struct fe_zone_sigcache *c, const uint8_t *d)
+int fe__sigcache_add(struct fe_dnssec_sigcache *c, const uint8_t *d)
 {
 	if ((c->count + 1) * 2 > c->cap) { /* load factor <= 1/2 */
-		struct fe_zone_sigcache n = {.cap = c->cap ? c->cap * 2 : 1024};
+		struct fe_dnssec_sigcache n = {.cap = c->cap ? c->cap * 2 : 1024};
 		n.slot = calloc(n.cap, FE__SIGCACHE_DIGEST);
 		if (n.slot == NULL)
 			return FE_ENOMEM;

@@ -1,9 +1,10 @@
-/* Helpers shared by tests/zone/test_dnssec*.c: fixtures, trust files, zone mutations. */
+/* Helpers shared by tests/dnssec/test_dnssec*.c: fixtures, trust files, zone mutations. */
 #ifndef FE_TEST_DNSSEC_COMMON_H
 #define FE_TEST_DNSSEC_COMMON_H
 
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
+#include "fedenum/dnssec.h"
 #include "fedenum/zone.h"
 
 #include <criterion/criterion.h>
@@ -14,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DDATA FE_SOURCE_DIR "/tests/zone/dnssec_data/"
+#define DDATA FE_SOURCE_DIR "/tests/dnssec/data/"
 #define DAPEX "5.5.5.1.e164.fed."
 /* 2026-06-01T00:00:00Z: inside every fixture's validity (2025-01-01 .. 2034-12-30). */
 #define DNOW 1780272000
@@ -23,9 +24,9 @@
 
 /* Trust read from a file of DS / DNSKEY lines (.ds, .key). */
 struct ttrust {
-	struct fe_zone_trust t;
-	struct fe_zone_rdata ds[8];
-	struct fe_zone_rdata key[8];
+	struct fe_dnssec_trust t;
+	struct fe_dnssec_rdata ds[8];
+	struct fe_dnssec_rdata key[8];
 	uint8_t buf[16][1024];
 	size_t nbuf;
 };
@@ -56,7 +57,7 @@ UNUSED static void trust_add_file(struct ttrust *tt, const char *path)
 		             "%s: %s", path, line);
 		cr_assert(tt->nbuf < 16);
 		uint8_t *b = tt->buf[tt->nbuf++];
-		struct fe_zone_rdata *d;
+		struct fe_dnssec_rdata *d;
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS) {
 			cr_assert(tt->t.ds_count < 8);
 			d = &tt->ds[tt->t.ds_count++];
@@ -75,8 +76,8 @@ UNUSED static void trust_add_file(struct ttrust *tt, const char *path)
 }
 
 /* Trust from fixture @name's .ds (kind "ds") or .key (kind "key"). */
-UNUSED static const struct fe_zone_trust *trust_of(struct ttrust *tt, const char *name,
-                                                   const char *kind)
+UNUSED static const struct fe_dnssec_trust *trust_of(struct ttrust *tt, const char *name,
+                                                     const char *kind)
 {
 	char p[512];
 	memset(tt, 0, sizeof(*tt));
@@ -102,20 +103,20 @@ UNUSED static struct fe_zone *parse_fixture(const char *name)
 	return parse_path(p);
 }
 
-UNUSED static void opts_now(struct fe_zone_validate_opts *o)
+UNUSED static void opts_now(struct fe_dnssec_opts *o)
 {
-	fe_zone_validate_opts_init(o);
+	fe_dnssec_opts_init(o);
 	o->now_s = DNOW;
 }
 
 /* Validate fixture @name against its own DS; returns the result, @e/@rep filled. */
-UNUSED static int validate_fixture(const char *name, const struct fe_zone_validate_opts *o,
-                                   struct fe_zone_validate_report *rep, struct fe_zone_error *e)
+UNUSED static int validate_fixture(const char *name, const struct fe_dnssec_opts *o,
+                                   struct fe_dnssec_report *rep, struct fe_zone_error *e)
 {
 	struct ttrust tt;
 	struct fe_zone *z = parse_fixture(name);
 	memset(e, 0, sizeof(*e));
-	int rc = fe_zone_dnssec_validate(z, trust_of(&tt, name, "ds"), o, rep, e);
+	int rc = fe_dnssec_validate(z, trust_of(&tt, name, "ds"), o, rep, e);
 	fe_zone_free(z);
 	return rc;
 }
@@ -217,14 +218,14 @@ UNUSED static char *find_line(const char *s, const char *a, const char *b)
 }
 
 /* Parse @text as a zone and validate it against fixture @name's DS. */
-UNUSED static int validate_text(const char *text, const char *name,
-                                const struct fe_zone_validate_opts *o, struct fe_zone_error *e)
+UNUSED static int validate_text(const char *text, const char *name, const struct fe_dnssec_opts *o,
+                                struct fe_zone_error *e)
 {
 	struct ttrust tt;
 	const char *p = write_tmp(text);
 	struct fe_zone *z = parse_path(p);
 	memset(e, 0, sizeof(*e));
-	int rc = fe_zone_dnssec_validate(z, trust_of(&tt, name, "ds"), o, NULL, e);
+	int rc = fe_dnssec_validate(z, trust_of(&tt, name, "ds"), o, NULL, e);
 	fe_zone_free(z);
 	unlink(p);
 	return rc;

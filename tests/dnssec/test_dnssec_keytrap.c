@@ -12,16 +12,16 @@ struct run {
 	char reason[512];
 };
 
-static struct run run_keytrap(const char *name, const struct fe_zone_validate_opts *o)
+static struct run run_keytrap(const char *name, const struct fe_dnssec_opts *o)
 {
 	struct run r;
 	struct ttrust tt;
-	struct fe_zone_validate_report rep;
+	struct fe_dnssec_report rep;
 	struct fe_zone_error e;
 	struct fe_zone *z = parse_fixture(name);
 	memset(&e, 0, sizeof(e));
 	uint64_t t0 = fe_time_mono_us();
-	r.rc = fe_zone_dnssec_validate(z, trust_of(&tt, name, "ds"), o, &rep, &e);
+	r.rc = fe_dnssec_validate(z, trust_of(&tt, name, "ds"), o, &rep, &e);
 	r.ms = (double)(fe_time_mono_us() - t0) / 1000.0;
 	r.sigs = rep.signatures;
 	snprintf(r.reason, sizeof(r.reason), "%s", r.rc == FE_OK ? "valid" : e.reason);
@@ -33,7 +33,7 @@ static struct run run_keytrap(const char *name, const struct fe_zone_validate_op
 
 Test(dnssec_z4, colliding_key_tags_rejected_at_once)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	struct run r = run_keytrap("keytrap", &o);
 	cr_assert_eq(r.rc, FE_EVALIDATE);
@@ -49,7 +49,7 @@ Test(dnssec_z4, colliding_key_tags_rejected_at_once)
 Test(dnssec_z4, per_rrset_budget_when_collisions_allowed)
 {
 	/* Even with the collision budget lifted, one RRset gets at most 8 verifications. */
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	o.max_key_collisions = 100;
 	o.threads = 1;
@@ -64,7 +64,7 @@ Test(dnssec_z4, per_rrset_budget_when_collisions_allowed)
 Test(dnssec_z4, zone_failure_budget)
 {
 	/* Per-RRset budget lifted too: the zone-wide budget of failed verifications stops it. */
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	o.max_key_collisions = 100;
 	o.max_sig_validations_per_rrset = 100000;
@@ -85,7 +85,7 @@ Test(dnssec_z4, cost_without_budgets)
 	 * still ends at the first bogus RRSIG, after trying all 65 keys. A validator that
 	 * accepts an RRset on any valid RRSIG would go on through 25 RRSIGs x 65 keys per
 	 * RRset; the figure printed is that cost at the measured rate. */
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	o.max_key_collisions = 1000;
 	o.max_sig_validations_per_rrset = 1000000;
@@ -104,7 +104,7 @@ Test(dnssec_z4, cost_without_budgets)
 
 Test(dnssec_z4, nine_signatures_per_rrset)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	opts_now(&o);
 	struct run r = run_keytrap("ldns-13-9zsk", &o);
 	cr_assert_eq(r.rc, FE_EVALIDATE);
@@ -118,14 +118,14 @@ Test(dnssec_z4, nine_signatures_per_rrset)
 
 Test(dnssec_z4, options_checked)
 {
-	struct fe_zone_validate_opts o;
+	struct fe_dnssec_opts o;
 	struct fe_zone_error e;
 	struct fe_zone *z = parse_fixture("ldns-13-nsec");
 	opts_now(&o);
 	o.max_key_collisions = 0;
-	cr_expect_eq(fe_zone_dnssec_validate(z, NULL, &o, NULL, &e), FE_EINVAL);
+	cr_expect_eq(fe_dnssec_validate(z, NULL, &o, NULL, &e), FE_EINVAL);
 	opts_now(&o);
 	o.max_sig_validations_per_rrset = 0;
-	cr_expect_eq(fe_zone_dnssec_validate(z, NULL, &o, NULL, &e), FE_EINVAL);
+	cr_expect_eq(fe_dnssec_validate(z, NULL, &o, NULL, &e), FE_EINVAL);
 	fe_zone_free(z);
 }
