@@ -1,6 +1,7 @@
 /* TSIG interop with real implementations, no mocks, loopback only:
  *  - requests signed by kdig (Knot DNS) with each algorithm verify with our code, and kdig
- *    accepts the response we sign over its request MAC;
+ *    accepts the response we sign over its request MAC and the MAC of our signed BADTIME
+ *    answer;
  *  - knotd with the key in a transfer ACL accepts our signed AXFR request; its multi-message
  *    answer verifies with our stream verifier (response-MAC chaining, §5.3.1); its BADKEY,
  *    BADSIG and BADTIME answers read as RFC 8945 §5.3.2 says. */
@@ -122,11 +123,13 @@ static bool write_msg(int fd, const uint8_t *b, size_t n)
 
 /* ---- kdig --------------------------------------------------------------------------- */
 
-/* Run kdig against our listener; capture its request into @req; when @respond, answer with
- * an A record signed over the request MAC (@tamper flips a MAC octet). kdig's output goes
- * to @out. Returns kdig's exit status. */
-static int kdig_exchange(const char *alg, const char *secret, struct pk *req, bool respond,
-                         bool tamper, const struct fe_tsig_keyring *kr, char *out, size_t out_cap)
+enum reply { NO_REPLY, REPLY, REPLY_TAMPERED, REPLY_BADTIME };
+
+/* Run kdig against our listener; capture its request into @req; answer as @reply says: an
+ * A record signed over the request MAC (REPLY_TAMPERED flips a MAC octet), or our BADTIME
+ * answer. kdig's output goes to @out. Returns kdig's exit status. */
+static int kdig_exchange(const char *alg, const char *secret, struct pk *req, enum reply reply,
+                         const struct fe_tsig_keyring *kr, char *out, size_t out_cap)
 {
 	uint16_t port;
 	int lfd = tcp_listener(&port);
@@ -155,7 +158,18 @@ static int kdig_exchange(const char *alg, const char *secret, struct pk *req, bo
 	cr_assert_gt(n, 12, "no request from kdig");
 	req->n = (size_t)n;
 
-	if (respond) {
+	if (reply == REPLY_BADTIME) {
+		/* our clock an hour ahead: BADTIME, answered signed with our time */
+		struct fe_tsig_result res;
+		struct pk r;
+		fe_time_set_fake_wall_s(time(NULL) + 3600);
+		cr_assert_eq(fe_tsig_verify_request(req->b, req->n, kr, NULL, &res), FE_EPERM);
+		cr_assert_eq(res.error, FE_TSIG_BADTIME);
+		r.n = fe_tsig_error_response(req->b, req->n, &res, r.b, sizeof(r.b));
+		fe_time_set_fake_wall_s(0);
+		cr_assert_gt(r.n, 12);
+		cr_assert(write_msg(cfd, r.b, r.n));
+	} else if (reply != NO_REPLY) {
 		struct fe_tsig_result res;
 		cr_assert_eq(fe_tsig_verify_request(req->b, req->n, kr, NULL, &res), FE_OK);
 		struct pk r;
@@ -174,7 +188,7 @@ static int kdig_exchange(const char *alg, const char *secret, struct pk *req, bo
 		cr_assert_eq(fe_tsig_sign(r.b, &r.n, sizeof(r.b), res.key, res.mac, res.mac_len,
 		                          NULL, NULL, NULL),
 		             FE_OK);
-		if (tamper)
+		if (reply == REPLY_TAMPERED)
 			r.b[r.n - 8] ^= 1; /* last MAC octet */
 		cr_assert(write_msg(cfd, r.b, r.n));
 	}
@@ -208,7 +222,7 @@ Test(tsig_interop, kdig_signed_requests_verify)
 		char out[8192];
 		cr_assert_eq(fe_tsig_keyring_create(&kr), FE_OK);
 		cr_assert_eq(fe_tsig_keyring_add(kr, key_for(ALG_NAMES[i], SECRET)), FE_OK);
-		kdig_exchange(ALG_NAMES[i], SECRET, &req, false, false, kr, out, sizeof(out));
+		kdig_exchange(ALG_NAMES[i], SECRET, &req, NO_REPLY, kr, out, sizeof(out));
 
 		cr_assert_eq(fe_tsig_verify_request(req.b, req.n, kr, NULL, &res), FE_OK,
 		             "%s: rcode %u error %u", ALG_NAMES[i], res.rcode, res.error);
@@ -233,16 +247,24 @@ Test(tsig_interop, kdig_accepts_our_signed_response)
 		char out[8192];
 		cr_assert_eq(fe_tsig_keyring_create(&kr), FE_OK);
 		cr_assert_eq(fe_tsig_keyring_add(kr, key_for(ALG_NAMES[i], SECRET)), FE_OK);
-		int st = kdig_exchange(ALG_NAMES[i], SECRET, &req, true, false, kr, out,
-		                       sizeof(out));
+		int st = kdig_exchange(ALG_NAMES[i], SECRET, &req, REPLY, kr, out, sizeof(out));
 		cr_assert_eq(st, 0, "%s: kdig exit %d:\n%s", ALG_NAMES[i], st, out);
 		cr_assert(strstr(out, "192.0.2.7"), "%s", out);
 		cr_assert(strstr(out, "NOERROR"), "%s", out);
 		cr_assert_null(strstr(out, "WARNING"), "%s", out);
 		cr_assert_null(strstr(out, "failed"), "%s", out);
 		/* control: the same with one MAC octet flipped is refused by kdig */
-		st = kdig_exchange(ALG_NAMES[i], SECRET, &req, true, true, kr, out, sizeof(out));
+		st = kdig_exchange(ALG_NAMES[i], SECRET, &req, REPLY_TAMPERED, kr, out,
+		                   sizeof(out));
 		cr_assert(strstr(out, "failed to verify TSIG"), "kdig took a bad MAC:\n%s", out);
+		/* our signed BADTIME answer */
+		st = kdig_exchange(ALG_NAMES[i], SECRET, &req, REPLY_BADTIME, kr, out, sizeof(out));
+		/* kdig checks the MAC first: a flipped octet gives "failed to verify TSIG" (as
+		 * above); ours passes and kdig reports the BADTIME carried in it */
+		cr_assert(strstr(out, "status: BADTIME"), "%s", out);
+		cr_assert(strstr(out, "(TSIG out of time window)"), "%s", out);
+		cr_assert(strstr(out, " BADTIME 6 "), "server time in Other Data:\n%s", out);
+		cr_assert_null(strstr(out, "failed to verify"), "%s", out);
 		fe_tsig_keyring_destroy(kr);
 	}
 }
