@@ -608,11 +608,11 @@ Test(tsig, stream_150_messages_signed_every_nth)
 			cr_assert_eq(nsigned,
 			             (150 + everies[e] - 1) / everies[e] + (149 % everies[e] != 0));
 			cr_assert_eq(fe_tsig_stream_end(v), FE_OK);
-			size_t l1, l2;
+			/* the last MAC is that of the last message's TSIG */
+			size_t l1;
 			const uint8_t *m1 = fe_tsig_stream_last_mac(v, &l1);
 			cr_assert_eq(l1, fe_tsig_alg_digest_len(ALGS[a]));
-			(void)m1;
-			(void)l2;
+			cr_assert_eq(memcmp(m1, res.mac, l1), 0);
 			fe_tsig_stream_destroy(v);
 		}
 		fe_tsig_key_destroy(k);
