@@ -48,6 +48,13 @@ struct fe_dnssec_trust {
 	size_t dnskey_count;
 };
 
+/* Does DNSKEY RDATA @key (@klen octets, key tag @tag) at @apex (wire name) match @t: an
+ * identical anchor DNSKEY, or a DS of @t with its tag and algorithm whose digest over
+ * owner|RDATA (RFC 4034 §5.1.4) equals? Only the match: revocation and the signature over
+ * the DNSKEY RRset are the caller's. */
+bool fe_dnssec_trust_matches(const struct fe_dnssec_trust *t, const uint8_t *apex, size_t apex_len,
+                             const uint8_t *key, uint16_t klen, uint16_t tag);
+
 /* Options. Start from fe_dnssec_opts_init (the defaults below), then change fields. */
 struct fe_dnssec_opts {
 	int64_t now_s;                 /* validation time; 0: fe_time_wall_s() at the call */

@@ -94,6 +94,10 @@ uint64_t fe_time_mono_ms(void); /* CLOCK_MONOTONIC in milliseconds */
 uint64_t fe_time_mono_us(void); /* CLOCK_MONOTONIC in microseconds */
 int64_t fe_time_wall_s(void);   /* seconds since the epoch; overridable for tests */
 
+/* @s (seconds since the epoch) as "2026-11-28T21:00:00Z" (UTC) into @buf; "-" when @s <= 0,
+ * the number itself when it is out of the calendar's range. Returns @buf (for printf). */
+const char *fe_time_str(int64_t s, char *buf, size_t cap);
+
 /* RFC 1982 serial number arithmetic on 32-bit SOA serials: -1 when @a precedes @b, 0 when
  * equal, 1 when @a follows @b, 2 when the comparison is undefined (they differ by exactly
  * 2^31; callers treat it as "not newer"). */

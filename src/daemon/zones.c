@@ -142,15 +142,6 @@ struct tzone {
 	char apex[1024];
 };
 
-static void time_str(int64_t s, char *buf, size_t cap)
-{
-	struct tm tm;
-	time_t tt = (time_t)s;
-	if (s <= 0 || gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, cap, "-");
-}
-
 static void trust_one(struct fe_store *st, struct fe_trust *trust, const struct tzone *t,
                       const struct fe_trust_opts *topts, struct fe__zone_stats *stats)
 {
@@ -166,7 +157,7 @@ static void trust_one(struct fe_store *st, struct fe_trust *trust, const struct 
 	}
 	if (rc == FE_OK) {
 		char until[32];
-		time_str(res.expire_s, until, sizeof(until));
+		fe_time_str(res.expire_s, until, sizeof(until));
 		stats->loaded++;
 		fe_log_info("zone %s serial %u validated through the %s (key %u/%u): %llu RRsets, "
 		            "%llu signatures verified (%llu already proven by the previous "

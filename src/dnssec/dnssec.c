@@ -27,15 +27,6 @@ void fe_dnssec_opts_init(struct fe_dnssec_opts *o)
 
 /* ---- small helpers --------------------------------------------------------------------- */
 
-static const char *time_str(int64_t s, char *buf, size_t cap)
-{
-	struct tm tm;
-	time_t tt = (time_t)s;
-	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, cap, "%lld", (long long)s);
-	return buf;
-}
-
 /* RFC 4034 §3.1.5: RRSIG times are 32-bit serial numbers (RFC 1982) around now. */
 static int64_t serial_time(uint32_t v, int64_t now)
 {
@@ -71,24 +62,30 @@ static long key_find(const struct fe__vctx *v, uint16_t tag, uint8_t alg)
 	return -1;
 }
 
-static bool key_matches_trust(const struct fe__vctx *v, const struct fe__dkey *k)
+bool fe_dnssec_trust_matches(const struct fe_dnssec_trust *t, const uint8_t *apex, size_t apex_len,
+                             const uint8_t *key, uint16_t klen, uint16_t tag)
 {
-	const struct fe_dnssec_trust *tr = v->trust;
-	for (size_t i = 0; i < tr->dnskey_count; i++)
-		if (tr->dnskey[i].len == k->rdlen &&
-		    memcmp(tr->dnskey[i].data, k->rdata, k->rdlen) == 0)
+	if (klen < 4)
+		return false;
+	for (size_t i = 0; i < t->dnskey_count; i++)
+		if (t->dnskey[i].len == klen && memcmp(t->dnskey[i].data, key, klen) == 0)
 			return true;
-	for (size_t i = 0; i < tr->ds_count; i++) {
-		const uint8_t *d = tr->ds[i].data;
+	for (size_t i = 0; i < t->ds_count; i++) {
+		const uint8_t *d = t->ds[i].data;
 		uint8_t ds[4 + 64];
-		if (tr->ds[i].len < 4 || fe_load_be16(d) != k->tag || d[2] != k->alg)
+		if (t->ds[i].len < 4 || fe_load_be16(d) != tag || d[2] != key[3])
 			continue;
-		int n = fe_dnssec_ds_from_dnskey(v->z->apex, v->z->apex_len, k->rdata, k->rdlen,
-		                                 d[3], ds);
-		if (n > 0 && (size_t)n == tr->ds[i].len && memcmp(ds, d, (size_t)n) == 0)
+		int n = fe_dnssec_ds_from_dnskey(apex, apex_len, key, klen, d[3], ds);
+		if (n > 0 && (size_t)n == t->ds[i].len && memcmp(ds, d, (size_t)n) == 0)
 			return true;
 	}
 	return false;
+}
+
+static bool key_matches_trust(const struct fe__vctx *v, const struct fe__dkey *k)
+{
+	return fe_dnssec_trust_matches(v->trust, v->z->apex, v->z->apex_len, k->rdata, k->rdlen,
+	                               k->tag);
 }
 
 static bool have_trust(const struct fe_dnssec_trust *t)
@@ -261,13 +258,13 @@ static int check_rrset(struct fe__vthr *t, const struct rrset *s, bool dnskey_ph
 		}
 		if (v->now > exp) {
 			snprintf(whatbuf, sizeof(whatbuf), "expired %s",
-			         time_str(exp, tb, sizeof(tb)));
+			         fe_time_str(exp, tb, sizeof(tb)));
 			what = whatbuf;
 			goto bad;
 		}
 		if (v->now < inc) {
 			snprintf(whatbuf, sizeof(whatbuf), "not valid before %s",
-			         time_str(inc, tb, sizeof(tb)));
+			         fe_time_str(inc, tb, sizeof(tb)));
 			what = whatbuf;
 			goto bad;
 		}

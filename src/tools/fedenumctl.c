@@ -354,18 +354,6 @@ out:
 	return code;
 }
 
-static void fmt_time(int64_t t, char *buf, size_t cap)
-{
-	if (t <= 0) {
-		snprintf(buf, cap, "-");
-		return;
-	}
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 struct list_ctx {
 	struct fe_store *st;
 	bool under_anchors; /* the store records trust anchors: only validated zones serve */
@@ -392,8 +380,8 @@ static bool list_cb(const struct fe_store_zone_rec *z, void *arg)
 	struct list_ctx *l = arg;
 	char apex[1024], loaded[32], expire[32], status[1200];
 	fe_wire_name_to_str(z->apex, apex, sizeof(apex));
-	fmt_time(z->loaded_at_s, loaded, sizeof(loaded));
-	fmt_time(z->sig_expire_s, expire, sizeof(expire));
+	fe_time_str(z->loaded_at_s, loaded, sizeof(loaded));
+	fe_time_str(z->sig_expire_s, expire, sizeof(expire));
 	/* the trust state kept per zone: secure / bogus / last rejection and why */
 	fe_trust_status(l->st, z->apex, z->apex_len, status, sizeof(status));
 	printf("%-32s %10u %8llu %10llu %10llu %-20s %-20s %-23s %s\n", apex, z->serial,

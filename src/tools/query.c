@@ -7,6 +7,8 @@
  * "secure" here means: a chain of trust from a federation anchor to this answer, as served by
  * this fedenumd. */
 #include "ctl_int.h"
+#include "fedenum/server.h"
+#include "fedenum/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -82,27 +84,15 @@ static void query_help(FILE *f)
 
 /* ---- options ---------------------------------------------------------------------------- */
 
-/* "ADDR@PORT" or "ADDR" (port 53). */
+/* "ADDR@PORT" or "ADDR" (port 53), as fedenumd's listen addresses; port 0 is no server. */
 static int parse_server(struct qctx *q, const char *s)
 {
-	const char *at = strrchr(s, '@');
-	size_t alen = at ? (size_t)(at - s) : strlen(s);
-	unsigned long port = 53;
-	if (at) {
-		char *end = NULL;
-		errno = 0;
-		port = strtoul(at + 1, &end, 10);
-		if (errno || end == at + 1 || *end || port == 0 || port > 65535)
-			return -1;
-	}
-	if (alen == 0 || alen >= sizeof(q->addr))
+	struct fe_listen_addr la;
+	if (fe_server_listen_parse(s, &la) != FE_OK || la.port == 0 ||
+	    strlen(la.host) >= sizeof(q->addr))
 		return -1;
-	memcpy(q->addr, s, alen);
-	q->addr[alen] = '\0';
-	unsigned char buf[sizeof(struct in6_addr)];
-	if (inet_pton(AF_INET, q->addr, buf) != 1 && inet_pton(AF_INET6, q->addr, buf) != 1)
-		return -1;
-	q->port = (uint16_t)port;
+	snprintf(q->addr, sizeof(q->addr), "%s", la.host);
+	q->port = la.port;
 	return 0;
 }
 

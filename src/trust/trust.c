@@ -45,8 +45,6 @@ static void say(char *buf, size_t cap, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void time_str(int64_t s, char *buf, size_t cap);
-
 size_t fe_trust_status(struct fe_store *st, const uint8_t *apex, size_t apex_len, char *buf,
                        size_t cap)
 {
@@ -59,7 +57,7 @@ size_t fe_trust_status(struct fe_store *st, const uint8_t *apex, size_t apex_len
 	}
 	const char *state = fe_trust_state_str(zs.state);
 	bool newer_failure = zs.failed_at_s != 0 && zs.failed_at_s >= zs.validated_at_s;
-	time_str(zs.failed_at_s, ts, sizeof(ts));
+	fe_time_str(zs.failed_at_s, ts, sizeof(ts));
 	switch (zs.state) {
 	case FE_TRUST_SECURE:
 		if (newer_failure)
@@ -79,14 +77,6 @@ size_t fe_trust_status(struct fe_store *st, const uint8_t *apex, size_t apex_len
 		break;
 	}
 	return n > 0 ? (size_t)n : 0;
-}
-
-static void time_str(int64_t s, char *buf, size_t cap)
-{
-	struct tm tm;
-	time_t tt = (time_t)s;
-	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, cap, "%lld", (long long)s);
 }
 
 /* ---- the trust of one apex -------------------------------------------------------- */
@@ -162,7 +152,7 @@ static int find_chain(struct fe_store_reader *r, const struct fe_trust_anchors *
 	}
 	if (!expired_ok && p->sig_expire_s != 0 && p->sig_expire_s <= now) {
 		char ts[32];
-		time_str(p->sig_expire_s, ts, sizeof(ts));
+		fe_time_str(p->sig_expire_s, ts, sizeof(ts));
 		say(why, why_cap,
 		    "%s: its parent zone %s has expired signatures (%s): no chain of trust", aname,
 		    pname, ts);
@@ -228,24 +218,6 @@ static int64_t chain_expiry(int64_t own, int64_t parent)
 
 /* ---- the chain of a STORED version --------------------------------------------------- */
 
-static bool key_matches(const struct fe_dnssec_trust *t, const uint8_t *apex, size_t apex_len,
-                        const uint8_t *key, uint16_t klen, uint16_t tag)
-{
-	for (size_t i = 0; i < t->dnskey_count; i++)
-		if (t->dnskey[i].len == klen && memcmp(t->dnskey[i].data, key, klen) == 0)
-			return true;
-	for (size_t i = 0; i < t->ds_count; i++) {
-		const uint8_t *d = t->ds[i].data;
-		uint8_t ds[4 + 64];
-		if (t->ds[i].len < 4 || fe_load_be16(d) != tag || d[2] != key[3])
-			continue;
-		int n = fe_dnssec_ds_from_dnskey(apex, apex_len, key, klen, d[3], ds);
-		if (n > 0 && (size_t)n == t->ds[i].len && memcmp(ds, d, (size_t)n) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* Does the apex DNSKEY RRset of stored version @zone chain to @t? Every RRSIG over that
  * RRset was verified when the version was stored (fe_dnssec_validate, phase 1), so
  * what is left is: a zone key (not revoked) matching @t, the only key of the set with its
@@ -285,7 +257,7 @@ static int stored_chain_ok(struct fe_store_reader *r, const struct fe_store_zone
 		if (!(flags & 0x0100u) || (flags & 0x0080u) || krd[2] != 3)
 			continue; /* RFC 4034 §2.1.1, RFC 5011 §2.1 */
 		uint16_t tag = fe_dnssec_key_tag(krd, krdlen);
-		if (!key_matches(t, zone->apex, zone->apex_len, krd, krdlen, tag))
+		if (!fe_dnssec_trust_matches(t, zone->apex, zone->apex_len, krd, krdlen, tag))
 			continue;
 		/* the same (tag, algorithm) twice: the stored RRSIG cannot be attributed */
 		size_t same = 0, it2 = 0;

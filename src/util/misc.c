@@ -50,6 +50,17 @@ int64_t fe_time_wall_s(void)
 	return f ? f : (int64_t)time(NULL);
 }
 
+const char *fe_time_str(int64_t s, char *buf, size_t cap)
+{
+	struct tm tm;
+	time_t tt = (time_t)s;
+	if (s <= 0)
+		snprintf(buf, cap, "-");
+	else if (gmtime_r(&tt, &tm) == NULL || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, cap, "%lld", (long long)s);
+	return buf;
+}
+
 int fe_serial_cmp(uint32_t a, uint32_t b)
 {
 	if (a == b)

@@ -92,3 +92,13 @@ Test(util, file_read_limits)
 	unlink(path);
 	cr_expect_eq(fe_file_read_all(path, 100, &buf, &len), FE_ENOENT);
 }
+
+Test(util, time_str_and_serial_cmp)
+{
+	char b[32];
+	cr_assert_str_eq(fe_time_str(0, b, sizeof(b)), "-");
+	cr_assert_str_eq(fe_time_str(-5, b, sizeof(b)), "-");
+	cr_assert_str_eq(fe_time_str(1767225600, b, sizeof(b)), "2026-01-01T00:00:00Z");
+	cr_assert_eq(fe_serial_cmp(5, 5), 0);
+	cr_assert_eq(fe_serial_cmp(4294967295u, 3), -1);
+}
