@@ -5,7 +5,8 @@
  *                          cuts/occlusion/ENTs/wildcards marked, NSEC3 hashes computed)
  *   fe_zone_validate    → the seam for DNSSEC validation (issue #3); today it trusts the file
  *                          and only checks structure (one SOA at the apex, etc.)
- *   fe_zone_commit      → one store write transaction: new version current, old one dropped.
+ *   fe_zone_commit      → one store write transaction: the new version current, written as
+ *                          its difference to the stored one (only changed nodes), journaled.
  * fe_zone_load_file does all three. Never touches sockets.
  * Threads: a struct fe_zone is owned by one thread. */
 #ifndef FEDENUM_ZONE_H
