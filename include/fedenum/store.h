@@ -24,11 +24,10 @@
  * changes only the nodes that differ. The version (`version`) is new at every commit (taken
  * from meta "next_version", unique across zones): it names what the record describes, for
  * fe_store_zone_mark / fe_store_zone_set_source (FE_EAGAIN when a commit came in between)
- * and status views. Records written before data_id existed (schema 1 as first shipped) read
- * data_id 0: their prefix is their version, and their first new commit adopts it as data id
- * (compatible: no schema change).
+ * and status views. Records written before data_id existed (schema 1) read data_id 0: their
+ * prefix is their version, and their first new commit adopts it as data id.
  *
- * Journal (one entry per commit that replaced a stored version; schema 1, added later):
+ * Journal (one entry per commit that replaced a stored version; schema 2):
  *   u32 serial_from, u32 serial_to, u32 removed_count, u32 added_count, u32 removed_len
  *   (all big-endian), then removed_len bytes of removed RRs, then the added RRs, each RR
  *   in wire form with the owner uncompressed: owner, type(2), class(2) = IN, ttl(4),
@@ -342,7 +341,10 @@ int fe_store_drop_zone(struct fe_store *st, const uint8_t *apex, size_t apex_len
 /* ---- additions by store/ (compatible with the contract above) ----------------------
  *
  * Schema version written to meta "schema" (4 bytes, big-endian). fe_store_open fails with
- * FE_EVERSION when the stored one differs from this build's (newer; or older, no migration yet).
+ * FE_EVERSION when the stored one is newer than this build's. Schema 2 (issue #6) adds the
+ * zone record's data_id and the `journal` database; a schema-1 store is read as it is and
+ * marked 2 on its first writable open (nothing else is rewritten), so that a schema-1 build
+ * refuses it rather than look for nodes under the version id.
  *
  * Limits: the root zone cannot be stored (LMDB refuses empty keys; fe_store_writer_begin
  * returns FE_ENOTSUP). Keys longer than LMDB's key limit (511 bytes including the 8-byte
@@ -355,7 +357,7 @@ int fe_store_drop_zone(struct fe_store *st, const uint8_t *apex, size_t apex_len
  *
  * Costs: fe_store_prev_node walks back over nodes that lack @need_flags, so asking for
  * FE_NODE_HAS_NSEC in a zone without NSEC is O(zone size); callers check the zone flags. */
-#define FE_STORE_SCHEMA 1u
+#define FE_STORE_SCHEMA 2u
 
 struct fe_store_stat {
 	uint64_t map_size_bytes; /* configured map size */

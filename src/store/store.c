@@ -205,9 +205,21 @@ static int open_dbs(struct fe_store *st)
 			goto out_abort;
 	} else if (err != FE_OK) {
 		goto out_abort;
-	} else if (schema != FE_STORE_SCHEMA) {
-		/* Newer: written by a later fedenum. Older: no migration exists yet. */
-		fe_log_err("store: schema %u on disk, this build reads %u", schema,
+	} else if (schema == 1 && !st->read_only) {
+		/* Schema 1 reads as it is (records without data_id use their version as key
+		 * prefix): mark the store 2 so that a build of schema 1, which would look for a
+		 * zone's nodes under its version, refuses it instead of serving empty zones. */
+		uint8_t b[4];
+		fe_store_be32(b, FE_STORE_SCHEMA);
+		MDB_val k = {sizeof(META_SCHEMA) - 1, (void *)META_SCHEMA};
+		MDB_val v = {sizeof(b), b};
+		if ((err = map_mdb(mdb_put(txn, st->dbi_meta, &k, &v, 0), "schema")) != FE_OK)
+			goto out_abort;
+		fe_log_info("store: schema 1 upgraded to %u in place (zone data ids, journal)",
+		            FE_STORE_SCHEMA);
+	} else if (schema != FE_STORE_SCHEMA && schema != 1) {
+		/* Newer: written by a later fedenum. Older than 1: none exists. */
+		fe_log_err("store: schema %u on disk, this build reads %u (and upgrades 1)", schema,
 		           FE_STORE_SCHEMA);
 		err = FE_EVERSION;
 		goto out_abort;
