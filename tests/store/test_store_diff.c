@@ -339,6 +339,7 @@ Test(store_diff, data_id_survives_and_marks_follow_the_version)
 	             FE_EAGAIN);
 	cr_assert_eq(fe_store_zone_mark(st, a.name, a.name_len, r2.version, FE_ZONE_BOGUS, 0, -1),
 	             FE_OK);
+	fe_store_reader_destroy(r);
 	fe_store_close(st);
 
 	/* A record written before data_id existed (0): its prefix is its version, and the next
