@@ -79,7 +79,8 @@ struct fe_store_writer;
 
 /* Zone record as stored in `zones` (fixed size, host order). */
 struct fe_store_zone_rec {
-	uint64_t version;     /* current version id (unique across all zones) */
+	uint64_t version;     /* new at every commit, unique across all zones (see "Data id and
+	                         version") */
 	uint32_t serial;      /* SOA serial of that version */
 	uint32_t flags;       /* FE_ZONE_* */
 	uint32_t soa_minimum; /* SOA MINIMUM field */
