@@ -1,18 +1,44 @@
 /* include/fedenum/store.h — zone store over LMDB.
  *
- * One LMDB environment holds every zone as versions. A zone version is written and made
- * current in ONE write transaction (fe_store_writer_commit): a reader sees the old zone or
- * the new one, never a mix. Restart serves straight from the map: no parse, no load.
+ * One LMDB environment holds every zone. A new version of a zone is written IN PLACE, as the
+ * difference to the current one (only nodes that changed are put or deleted), and made
+ * current in ONE write transaction (fe_store_writer_commit): LMDB read transactions are
+ * snapshots, so a reader sees the old zone or the new one, never a mix, and a crash (even
+ * kill -9) before the commit leaves the old one. Each commit also records its RR-level
+ * difference in the zone's journal (for IXFR). Restart serves straight from the map.
  *
  * Threads: any number of readers (one struct fe_store_reader per thread); one writer at a
  * time (fe_store_writer_begin blocks while another writer is open). No MDB_* type crosses
  * this header: LMDB codes are mapped to fe_err here.
  *
  * Schema (named databases):
- *   zones : apex key (fe_wire_name_key)            -> struct fe_store_zone_rec (packed)
- *   rr    : version(8, BE) | owner key             -> node blob (see "Node blob")
- *   nsec3 : version(8, BE) | raw NSEC3 hash         -> node blob of the NSEC3 owner
- *   meta  : "schema", "next_version", ...
+ *   zones   : apex key (fe_wire_name_key)          -> struct fe_store_zone_rec (packed)
+ *   rr      : data id(8, BE) | owner key           -> node blob (see "Node blob")
+ *   nsec3   : data id(8, BE) | raw NSEC3 hash       -> node blob of the NSEC3 owner
+ *   meta    : "schema", "next_version", ...
+ *   zstate  : apex key                             -> struct fe_store_zstate
+ *   journal : key_len(2, BE) | apex key | seq(8, BE) -> journal entry (see "Journal")
+ *
+ * Data id and version: the data id (zone record `data_id`) is the key prefix of a zone's
+ * nodes; it is chosen when the zone is first stored and kept by every later commit, which
+ * changes only the nodes that differ. The version (`version`) is new at every commit (taken
+ * from meta "next_version", unique across zones): it names what the record describes, for
+ * fe_store_zone_mark / fe_store_zone_set_source (FE_EAGAIN when a commit came in between)
+ * and status views. Records written before data_id existed (schema 1) read data_id 0: their
+ * prefix is their version, and their first new commit adopts it as data id.
+ *
+ * Journal (one entry per commit that replaced a stored version; schema 2):
+ *   u32 serial_from, u32 serial_to, u32 removed_count, u32 added_count, u32 removed_len
+ *   (all big-endian), then removed_len bytes of removed RRs, then the added RRs, each RR
+ *   in wire form with the owner uncompressed: owner, type(2), class(2) = IN, ttl(4),
+ *   rdlen(2), rdata. RRSIGs are RRs of type RRSIG. The old and the new SOA are among the
+ *   removed and added RRs. Order: by node (canonical), then type, then RDATA. An RRset whose
+ *   TTL changed is removed and added whole. Entries of a zone are numbered by seq (1, 2,
+ *   ...); per zone at most fe_store_opts.journal_max_entries entries and journal_max_bytes
+ *   bytes are kept, the oldest dropped in the commit's own transaction. A commit whose
+ *   difference alone is larger than journal_max_bytes, or whose serial does not move forward
+ *   (RFC 1982: a forced rollback), clears the zone's journal (an IXFR across it is not
+ *   possible: the client gets a full transfer).
  *
  * Node blob (host byte order, unaligned; written by zone/, read by server/):
  *   u16 flags (FE_NODE_*)
@@ -53,7 +79,8 @@ struct fe_store_writer;
 
 /* Zone record as stored in `zones` (fixed size, host order). */
 struct fe_store_zone_rec {
-	uint64_t version;     /* current version id (unique across all zones) */
+	uint64_t version;     /* new at every commit, unique across all zones (see "Data id and
+	                         version") */
 	uint32_t serial;      /* SOA serial of that version */
 	uint32_t flags;       /* FE_ZONE_* */
 	uint32_t soa_minimum; /* SOA MINIMUM field */
@@ -76,6 +103,8 @@ struct fe_store_zone_rec {
 	                         unknown, a version stored before it existed) */
 	uint64_t src_size;    /* size of the master file the version came from (0: none) */
 	int64_t src_mtime_ns; /* its modification time: with the serial, "file unchanged" */
+	uint64_t data_id;     /* key prefix of the zone's nodes (see "Data id and version");
+	                         0 in older records: the prefix is `version` */
 };
 
 /* A decoded node; pointers live in the reader's transaction (until fe_store_reader_end). */
@@ -103,12 +132,17 @@ struct fe_store_rrset {
 struct fe_store_opts {
 	uint64_t map_size_bytes; /* 0: default 16 GiB (sparse) */
 	bool read_only;
-	bool no_sync;   /* tests only: skip fsync on commit */
-	bool exclusive; /* one writer instance per store: take the exclusive lock on
-	                   <dir>/fedenum.lock (flock, holder's PID written in it) for as long as
-	                   the store is open; FE_EBUSY when another process holds it
-	                   (fe_store_lock_holder names it). Not with read_only. */
+	bool no_sync;                 /* tests only: skip fsync on commit */
+	bool exclusive;               /* one writer instance per store: take the exclusive lock on
+	                                 <dir>/fedenum.lock (flock, holder's PID written in it) for as long as
+	                                 the store is open; FE_EBUSY when another process holds it
+	                                 (fe_store_lock_holder names it). Not with read_only. */
+	uint32_t journal_max_entries; /* per zone; 0: FE_STORE_JOURNAL_ENTRIES */
+	uint64_t journal_max_bytes;   /* per zone; 0: FE_STORE_JOURNAL_BYTES */
 };
+
+#define FE_STORE_JOURNAL_ENTRIES 100u
+#define FE_STORE_JOURNAL_BYTES   (64ull << 20)
 
 /* Open or create the store in directory @dir (created if missing). On success *out is set;
  * on error it is NULL. Errors: FE_ENOSPC, FE_EIO, FE_EVERSION (schema too new), FE_ENOMEM. */
@@ -171,7 +205,15 @@ bool fe_store_rrset_next(const struct fe_store_rrset *rs, size_t *iter, const ui
 /* ---- writing ---------------------------------------------------------------------- */
 
 /* Begin writing a new version of the zone @apex (wire name). Blocks while another writer
- * is open. *out owns an LMDB write transaction until commit or abort. */
+ * is open. *out owns an LMDB write transaction until commit or abort. The version is written
+ * in place over the current one: nothing is visible to readers before the commit.
+ * Nodes are given in one of two ways (not both in one writer: FE_EINVAL):
+ *  - whole version: fe_store_writer_put_node / _put_nsec3 in ascending key order; the
+ *    writer merges them with the stored nodes (bytewise compare: only changed nodes are put,
+ *    stored nodes not given are deleted). After the commit the zone holds exactly the nodes
+ *    given.
+ *  - change: fe_store_writer_get_node / _set_node / _del_node (and the _nsec3 ones), in any
+ *    order; the nodes not touched stay as they are. */
 int fe_store_writer_begin(struct fe_store *st, const uint8_t *apex, size_t apex_len,
                           struct fe_store_writer **out);
 /* Current serial of the zone being written (FE_ENOENT if the zone is new). */
@@ -184,11 +226,97 @@ int fe_store_writer_put_node(struct fe_store_writer *w, const uint8_t *key, size
 /* Add NSEC3 nodes in strictly ascending hash order. */
 int fe_store_writer_put_nsec3(struct fe_store_writer *w, const uint8_t *hash, size_t hash_len,
                               const void *blob, size_t blob_len);
-/* Make the new version current (zone record @rec; rec->version is filled in here), drop the
- * previous version's data, commit. Frees @w whatever the result. Errors: FE_ENOSPC, FE_EIO. */
+/* Change mode. get: the node as it stands in this transaction (changes made so far
+ * included); *out points into the transaction and is valid until the next call on @w.
+ * FE_OK / FE_ENOENT / FE_EFORMAT. set: create or replace (a blob equal to the stored one
+ * writes nothing). del: FE_OK / FE_ENOENT. Keys of nodes outside the zone: FE_EINVAL. */
+int fe_store_writer_get_node(struct fe_store_writer *w, const uint8_t *key, size_t key_len,
+                             struct fe_store_node *out);
+int fe_store_writer_set_node(struct fe_store_writer *w, const uint8_t *key, size_t key_len,
+                             const void *blob, size_t blob_len);
+int fe_store_writer_del_node(struct fe_store_writer *w, const uint8_t *key, size_t key_len);
+/* Is there a node whose key extends @key (a descendant of that name)? FE_OK and *yes. */
+int fe_store_writer_has_below(struct fe_store_writer *w, const uint8_t *key, size_t key_len,
+                              bool *yes);
+int fe_store_writer_get_nsec3(struct fe_store_writer *w, const uint8_t *hash, size_t hash_len,
+                              struct fe_store_node *out);
+int fe_store_writer_set_nsec3(struct fe_store_writer *w, const uint8_t *hash, size_t hash_len,
+                              const void *blob, size_t blob_len);
+int fe_store_writer_del_nsec3(struct fe_store_writer *w, const uint8_t *hash, size_t hash_len);
+
+/* What a writer has done so far (the cost of the version: entries put and deleted). */
+struct fe_store_write_stats {
+	uint64_t nodes_written;   /* `rr` entries put (new or changed) */
+	uint64_t nodes_deleted;   /* `rr` entries deleted */
+	uint64_t nodes_unchanged; /* given, compared equal to the stored blob: not written */
+	uint64_t nsec3_written;
+	uint64_t nsec3_deleted;
+	uint64_t nsec3_unchanged;
+	uint64_t rrs_removed; /* RRs in the journal entry (0 for a zone's first version) */
+	uint64_t rrs_added;
+	bool journal_dropped; /* the difference is over the journal bound: not kept */
+};
+/* Fill @out. Whole-version mode: the deletions of stored nodes after the last one given
+ * happen in fe_store_writer_commit and are counted there (fe_store_writer_commit_stats). */
+void fe_store_writer_stats(const struct fe_store_writer *w, struct fe_store_write_stats *out);
+
+/* Make the new version current (zone record @rec; rec->version and rec->data_id are filled
+ * in here), write the journal entry (serial of the previous version -> rec->serial), commit.
+ * Frees @w whatever the result. Errors: FE_ENOSPC, FE_EIO. */
 int fe_store_writer_commit(struct fe_store_writer *w, struct fe_store_zone_rec *rec);
+/* The same, and *stats (may be NULL) as it stood just before the transaction committed. */
+int fe_store_writer_commit_stats(struct fe_store_writer *w, struct fe_store_zone_rec *rec,
+                                 struct fe_store_write_stats *stats);
 /* Discard everything written; the current version is untouched. Frees @w. NULL is a no-op. */
 void fe_store_writer_abort(struct fe_store_writer *w);
+
+/* ---- journal (format: "Journal" above) ------------------------------------------------- */
+
+/* One entry; pointers live until the callback returns. */
+struct fe_store_journal_entry {
+	uint64_t seq;
+	uint32_t serial_from;
+	uint32_t serial_to;
+	uint32_t removed_count;
+	uint32_t added_count;
+	const uint8_t *removed; /* removed_len bytes of RRs */
+	size_t removed_len;
+	const uint8_t *added;
+	size_t added_len;
+};
+
+/* Call @cb for the chain of entries of zone @apex that starts at serial @from (the entry
+ * whose serial_from is @from, then each entry whose serial_from is the previous serial_to),
+ * oldest first, up to the newest or until @cb returns false. One read transaction.
+ * FE_OK; FE_ENOENT when no kept entry starts at @from (the client needs a full transfer);
+ * FE_EFORMAT (damaged entry), FE_EIO. */
+int fe_store_journal_read(struct fe_store *st, const uint8_t *apex, size_t apex_len, uint32_t from,
+                          bool (*cb)(const struct fe_store_journal_entry *e, void *arg), void *arg);
+
+/* One RR of a journal entry; pointers into the entry. */
+struct fe_store_rr {
+	const uint8_t *owner;
+	uint8_t owner_len;
+	uint16_t type;
+	uint16_t rclass;
+	uint32_t ttl;
+	const uint8_t *rdata;
+	uint16_t rdlen;
+};
+/* Iterate the RRs in @p[0, @len): *off starts at 0. true while one is returned; false at the
+ * end or on a damaged RR (then *off < len). */
+bool fe_store_rr_next(const uint8_t *p, size_t len, size_t *off, struct fe_store_rr *out);
+
+/* Entries and bytes kept for zone @apex, and the serial range they span (0 entries: the
+ * serials are 0). FE_OK / FE_EIO. */
+struct fe_store_journal_info {
+	uint32_t entries;
+	uint64_t bytes;
+	uint32_t first_serial; /* serial_from of the oldest entry */
+	uint32_t last_serial;  /* serial_to of the newest */
+};
+int fe_store_journal_info(struct fe_store *st, const uint8_t *apex, size_t apex_len,
+                          struct fe_store_journal_info *out);
 
 /* PID of the process holding the exclusive lock of the store in @dir (fe_store_opts.exclusive),
  * or 0 when none does (or it cannot be told). Does not take the lock. */
@@ -208,13 +336,16 @@ int fe_store_meta_put(struct fe_store *st, const char *name, const void *data, s
 int fe_store_zone_set_source(struct fe_store *st, const uint8_t *apex, size_t apex_len,
                              uint64_t version, uint64_t src_size, int64_t src_mtime_ns);
 
-/* Remove a zone entirely (one transaction). FE_OK / FE_ENOENT. */
+/* Remove a zone entirely, journal included (one transaction). FE_OK / FE_ENOENT. */
 int fe_store_drop_zone(struct fe_store *st, const uint8_t *apex, size_t apex_len);
 
 /* ---- details of the contract above ------------------------------------------------
  *
  * Schema version written to meta "schema" (4 bytes, big-endian). fe_store_open fails with
- * FE_EVERSION when the stored one differs from this build's (newer; or older, no migration yet).
+ * FE_EVERSION when the stored one is newer than this build's. Schema 2 (issue #6) adds the
+ * zone record's data_id and the `journal` database; a schema-1 store is read as it is and
+ * marked 2 on its first writable open (nothing else is rewritten), so that a schema-1 build
+ * refuses it rather than look for nodes under the version id.
  *
  * Limits: the root zone cannot be stored (LMDB refuses empty keys; fe_store_writer_begin
  * returns FE_ENOTSUP). Keys longer than LMDB's key limit (511 bytes including the 8-byte
@@ -227,7 +358,7 @@ int fe_store_drop_zone(struct fe_store *st, const uint8_t *apex, size_t apex_len
  *
  * Costs: fe_store_prev_node walks back over nodes that lack @need_flags, so asking for
  * FE_NODE_HAS_NSEC in a zone without NSEC is O(zone size); callers check the zone flags. */
-#define FE_STORE_SCHEMA 1u
+#define FE_STORE_SCHEMA 2u
 
 struct fe_store_stat {
 	uint64_t map_size_bytes; /* configured map size */

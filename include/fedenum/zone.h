@@ -6,7 +6,9 @@
  *                          cuts/occlusion/ENTs/wildcards marked, NSEC3 hashes computed)
  *   fe_zone_validate    → structural checks (one SOA at the apex, CNAME and DNAME rules, …);
  *                          DNSSEC validation is fedenum/dnssec.h, run by fedenum/trust.h
- *   fe_zone_commit      → one store write transaction: new version current, old one dropped.
+ *   fe_zone_commit      → one store write transaction: the new version current, written as
+ *                          its difference to the stored one (only changed nodes), journaled;
+ *                          fe_zone_commit_delta applies a change set (IXFR-sized) directly.
  * fe_zone_load_file does all three without DNSSEC (a store without trust anchors). Never
  * touches sockets.
  * Ownership: a struct fe_zone is made by fe_zone_parse_file and freed with fe_zone_free;
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 struct fe_store;
+struct fe_store_write_stats;
 struct fe_zone;
 
 struct fe_zone_opts {
@@ -72,6 +75,56 @@ int fe_zone_validate(struct fe_zone *z, struct fe_zone_error *err);
  * The version's content digest and its master file's size and mtime are kept in the zone
  * record (fe_zone_file_matches). */
 int fe_zone_commit(struct fe_zone *z, struct fe_store *st, struct fe_zone_error *err);
+
+/* What the last fe_zone_commit of @z wrote (nodes put, deleted, unchanged; journal RRs).
+ * A commit writes only the nodes that differ from the stored version. */
+void fe_zone_commit_stats(const struct fe_zone *z, struct fe_store_write_stats *out);
+
+/* ---- change sets (issue #6: a version costs what changed) -------------------------------
+ *
+ * An IXFR-sized change applied to the stored current version of a zone, without the zone
+ * file: only the nodes the change touches are read and written, in one store transaction
+ * (readers see the old or the new version; a crash leaves the old one), and the change is
+ * the journal entry. */
+
+/* One RR (borrowed). Owner and RDATA uncompressed wire; class IN. */
+struct fe_zone_rr {
+	const uint8_t *owner;
+	size_t owner_len;
+	uint16_t type;
+	uint32_t ttl;
+	const uint8_t *rdata;
+	uint16_t rdlen;
+};
+
+struct fe_zone_delta {
+	uint32_t serial_from; /* the stored serial this change applies to */
+	const struct fe_zone_rr *removed;
+	size_t removed_count;
+	const struct fe_zone_rr *added;
+	size_t added_count;
+};
+
+/* Apply @d to zone @apex (wire name) in @st. The removed RRs must include the stored SOA and
+ * the added ones exactly one new SOA, whose serial moves forward (RFC 1982); every removed
+ * RR must be in the zone and no added one already be (RRSIGs and NSEC3 records included).
+ * Handled: nodes created and deleted, empty non-terminals appearing and disappearing, node
+ * flags (apex, cut, occluded, wildcard parent, NSEC), the NSEC3 hash of new names, the
+ * NSEC3 chain's own nodes, RRset TTLs (the added RRs' TTL, capped at the RRSIGs' original
+ * TTL as in fe_zone_commit), the zone record (serial, SOA fields, node and RR counts, the
+ * earliest signature expiration).
+ * Not handled (FE_ENOTSUP: load the whole file): a zone cut appearing or disappearing above
+ * existing names, a change of NSEC3PARAM, of the zone's NSEC/NSEC3 kind. The structural and
+ * DNSSEC checks of a whole load are not run on a change set: a zone stored as validated
+ * under trust anchors refuses one (FE_EPERM) until the trust layer validates change sets.
+ * The new version's content digest is recorded as unknown (0) and its master file as none.
+ * Errors: FE_ENOENT (zone not stored, or a removed RR is not in it), FE_EEXIST (an added RR
+ * is), FE_ESERIAL (serial_from is not the stored serial, or the new serial does not move
+ * forward), FE_EINVAL (malformed RR or SOA), FE_EPERM, FE_ENOTSUP, store errors; @err
+ * names the zone and the RR. @stats (may be NULL): what the commit wrote. */
+int fe_zone_commit_delta(struct fe_store *st, const uint8_t *apex, size_t apex_len,
+                         const struct fe_zone_delta *d, struct fe_store_write_stats *stats,
+                         struct fe_zone_error *err);
 
 /* True when the file @path has size @size and modification time @mtime_ns (as recorded in a
  * zone record: the version stored came from this very file). False when either is 0. */

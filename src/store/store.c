@@ -1,4 +1,5 @@
-/* Zone store over LMDB: environment, schema, versions, readers and the writer.
+/* Zone store over LMDB: environment, schema, readers, drop and statistics (the writer is
+ * write.c, the journal journal.c).
  * Contract and on-disk schema: include/fedenum/store.h. LMDB codes are mapped to fe_err in
  * one place (map_mdb) and no MDB_* type leaves this file. */
 #include "fedenum/store.h"
@@ -17,30 +18,16 @@
 #include <unistd.h>
 
 #define DEFAULT_MAP_SIZE (16ull << 30) /* sparse file: only used pages take disk */
-#define MAX_DBS          8u            /* zones, rr, nsec3, meta + room for journal */
+#define MAX_DBS          8u            /* zones, rr, nsec3, meta, zstate, journal */
 #define MAX_READERS      510u
-#define VER_LEN          8u
-#define VKEY_CAP         (VER_LEN + FE_WIRE_KEY_MAX)
+#define VER_LEN          FE__VER_LEN
+#define VKEY_CAP         FE__VKEY_CAP
 #define ZREC_SLOTS       8u
 
 static const char META_SCHEMA[] = "schema";
-static const char META_NEXT_VERSION[] = "next_version";
+const char fe__meta_next_version[] = "next_version";
+#define META_NEXT_VERSION fe__meta_next_version
 static const char LOCK_FILE[] = "fedenum.lock";
-
-struct fe_store {
-	MDB_env *env;
-	MDB_dbi dbi_zones;
-	MDB_dbi dbi_rr;
-	MDB_dbi dbi_nsec3;
-	MDB_dbi dbi_meta;
-	MDB_dbi dbi_zstate; /* per-zone validation state (zstate.c) */
-	bool has_zstate;
-	size_t max_key;    /* LMDB's compile-time key limit (511 on Debian) */
-	size_t zrec_vsize; /* stored size of a zone record (padded, see pad_size) */
-	uint64_t map_size;
-	bool read_only;
-	int lock_fd; /* fe_store_opts.exclusive: the flock'd fedenum.lock, else -1 */
-};
 
 struct fe_store_reader {
 	struct fe_store *st;
@@ -54,23 +41,6 @@ struct fe_store_reader {
 	/* Fallback copies for zone records LMDB hands out misaligned (see rec_from_val). */
 	struct fe_store_zone_rec slots[ZREC_SLOTS];
 	unsigned next_slot;
-};
-
-struct fe_store_writer {
-	struct fe_store *st;
-	MDB_txn *txn;
-	MDB_cursor *c_rr;
-	MDB_cursor *c_nsec3;
-	uint64_t version;
-	bool has_old;
-	struct fe_store_zone_rec old;
-	uint8_t apex_key[FE_WIRE_KEY_MAX];
-	size_t apex_key_len;
-	uint8_t last_rr[VKEY_CAP];
-	size_t last_rr_len;
-	uint8_t last_n3[VKEY_CAP];
-	size_t last_n3_len;
-	uint8_t kbuf[VKEY_CAP];
 };
 
 /* Errors from the read path can be triggered by a damaged map on every query: rate-limit. */
@@ -123,7 +93,7 @@ static int map_mdb(int rc, const char *what)
 	}
 }
 
-static void put_be64(uint8_t *p, uint64_t v)
+void fe__put_be64(uint8_t *p, uint64_t v)
 {
 	for (int i = 7; i >= 0; i--) {
 		p[i] = (uint8_t)v;
@@ -131,7 +101,7 @@ static void put_be64(uint8_t *p, uint64_t v)
 	}
 }
 
-static uint64_t get_be64(const uint8_t *p)
+uint64_t fe__get_be64(const uint8_t *p)
 {
 	uint64_t v = 0;
 	for (int i = 0; i < 8; i++)
@@ -139,8 +109,7 @@ static uint64_t get_be64(const uint8_t *p)
 	return v;
 }
 
-/* memcmp order with the shorter key first on a tie: LMDB's default key order. */
-static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
+int fe__key_cmp(const void *a, size_t alen, const void *b, size_t blen)
 {
 	int c = memcmp(a, b, FE_MIN(alen, blen));
 	if (c != 0)
@@ -155,7 +124,7 @@ static bool has_ver(const MDB_val *k, const uint8_t *ver)
 
 /* ---- open / close ------------------------------------------------------------------ */
 
-static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t *out)
+int fe__meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t *out)
 {
 	MDB_val k = {strlen(name), (void *)name};
 	MDB_val v;
@@ -164,14 +133,14 @@ static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t *o
 		return map_mdb(rc, name);
 	if (v.mv_size != 8)
 		return FE_EFORMAT;
-	*out = get_be64(v.mv_data);
+	*out = fe__get_be64(v.mv_data);
 	return FE_OK;
 }
 
-static int meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t val)
+int fe__meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t val)
 {
 	uint8_t b[8];
-	put_be64(b, val);
+	fe__put_be64(b, val);
 	MDB_val k = {strlen(name), (void *)name};
 	MDB_val v = {sizeof(b), b};
 	return map_mdb(mdb_put(txn, dbi, &k, &v, 0), name);
@@ -215,6 +184,13 @@ static int open_dbs(struct fe_store *st)
 		err = map_mdb(rc, "open databases");
 		goto out_abort;
 	}
+	rc = mdb_dbi_open(txn, "journal", dflags, &st->dbi_journal);
+	if (rc == MDB_SUCCESS) {
+		st->has_journal = true;
+	} else if (!(rc == MDB_NOTFOUND && st->read_only)) {
+		err = map_mdb(rc, "open databases");
+		goto out_abort;
+	}
 	uint32_t schema = 0;
 	err = schema_read(txn, st->dbi_meta, &schema);
 	if (err == FE_ENOENT && !st->read_only) {
@@ -224,14 +200,26 @@ static int open_dbs(struct fe_store *st)
 		MDB_val v = {sizeof(b), b};
 		err = map_mdb(mdb_put(txn, st->dbi_meta, &k, &v, 0), "schema");
 		if (err == FE_OK)
-			err = meta_put_u64(txn, st->dbi_meta, META_NEXT_VERSION, 1);
+			err = fe__meta_put_u64(txn, st->dbi_meta, META_NEXT_VERSION, 1);
 		if (err != FE_OK)
 			goto out_abort;
 	} else if (err != FE_OK) {
 		goto out_abort;
-	} else if (schema != FE_STORE_SCHEMA) {
-		/* Newer: written by a later fedenum. Older: no migration exists yet. */
-		fe_log_err("store: schema %u on disk, this build reads %u", schema,
+	} else if (schema == 1 && !st->read_only) {
+		/* Schema 1 reads as it is (records without data_id use their version as key
+		 * prefix): mark the store 2 so that a build of schema 1, which would look for a
+		 * zone's nodes under its version, refuses it instead of serving empty zones. */
+		uint8_t b[4];
+		fe_store_be32(b, FE_STORE_SCHEMA);
+		MDB_val k = {sizeof(META_SCHEMA) - 1, (void *)META_SCHEMA};
+		MDB_val v = {sizeof(b), b};
+		if ((err = map_mdb(mdb_put(txn, st->dbi_meta, &k, &v, 0), "schema")) != FE_OK)
+			goto out_abort;
+		fe_log_info("store: schema 1 upgraded to %u in place (zone data ids, journal)",
+		            FE_STORE_SCHEMA);
+	} else if (schema != FE_STORE_SCHEMA && schema != 1) {
+		/* Newer: written by a later fedenum. Older than 1: none exists. */
+		fe_log_err("store: schema %u on disk, this build reads %u (and upgrades 1)", schema,
 		           FE_STORE_SCHEMA);
 		err = FE_EVERSION;
 		goto out_abort;
@@ -321,6 +309,10 @@ int fe_store_open(const char *dir, const struct fe_store_opts *opts, struct fe_s
 	st->read_only = opts->read_only;
 	st->map_size = opts->map_size_bytes ? opts->map_size_bytes : DEFAULT_MAP_SIZE;
 	st->lock_fd = -1;
+	st->journal_max_entries =
+	        opts->journal_max_entries ? opts->journal_max_entries : FE_STORE_JOURNAL_ENTRIES;
+	st->journal_max_bytes =
+	        opts->journal_max_bytes ? opts->journal_max_bytes : FE_STORE_JOURNAL_BYTES;
 	if (opts->exclusive && !opts->read_only && (err = take_lock(dir, &st->lock_fd)) != FE_OK)
 		goto out_free;
 
@@ -539,7 +531,7 @@ static int cursor_last_before(struct fe_store_reader *r, MDB_cursor *c, const ui
 	}
 	if (rc != MDB_SUCCESS)
 		return map_mdb(rc, "cursor seek");
-	if ((or_equal || klen > t) && key_cmp(key.mv_data, key.mv_size, k, t) == 0) {
+	if ((or_equal || klen > t) && fe__key_cmp(key.mv_data, key.mv_size, k, t) == 0) {
 		*ok = key;
 		return FE_OK;
 	}
@@ -597,12 +589,11 @@ int fe_store_get_zone(struct fe_store_reader *r, const uint8_t *apex_key, size_t
 	return rec_from_val(r, &v, zone);
 }
 
-/* version | key into @buf; returns the length or 0 when @key_len is beyond any name key. */
-static size_t make_vkey(uint8_t *buf, uint64_t version, const uint8_t *key, size_t key_len)
+size_t fe__make_vkey(uint8_t *buf, uint64_t version, const uint8_t *key, size_t key_len)
 {
 	if (key_len > FE_WIRE_KEY_MAX)
 		return 0;
-	put_be64(buf, version);
+	fe__put_be64(buf, version);
 	if (key_len)
 		memcpy(buf + VER_LEN, key, key_len);
 	return VER_LEN + key_len;
@@ -613,7 +604,7 @@ int fe_store_get_node(struct fe_store_reader *r, const struct fe_store_zone_rec 
 {
 	if (!r->active)
 		return FE_EINVAL;
-	size_t n = make_vkey(r->kbuf, zone->version, key, key_len);
+	size_t n = fe__make_vkey(r->kbuf, fe__zone_data_id(zone), key, key_len);
 	if (n == 0 || n > r->st->max_key)
 		return FE_ENOENT; /* longer than any stored key */
 	MDB_val k = {n, r->kbuf};
@@ -642,7 +633,7 @@ int fe_store_prev_node(struct fe_store_reader *r, const struct fe_store_zone_rec
 
 	if (!r->active)
 		return FE_EINVAL;
-	size_t n = make_vkey(r->kbuf, zone->version, key, key_len);
+	size_t n = fe__make_vkey(r->kbuf, fe__zone_data_id(zone), key, key_len);
 	if (n == 0)
 		return FE_EINVAL;
 	const uint8_t *ver = r->kbuf;
@@ -661,9 +652,10 @@ int fe_store_prev_node(struct fe_store_reader *r, const struct fe_store_zone_rec
 
 	/* Wrap (RFC 4034 §4.1.1: the last NSEC points back to the apex): the last matching
 	 * node of the zone, scanning down to K itself. */
-	put_be64(r->kbuf2, zone->version + 1u);
+	fe__put_be64(r->kbuf2, fe__zone_data_id(zone) + 1u);
 	err = cursor_last_before(r, r->c_rr, r->kbuf2, VER_LEN, false, &k, &v);
-	while (err == FE_OK && has_ver(&k, ver) && key_cmp(k.mv_data, k.mv_size, r->kbuf, n) >= 0) {
+	while (err == FE_OK && has_ver(&k, ver) &&
+	       fe__key_cmp(k.mv_data, k.mv_size, r->kbuf, n) >= 0) {
 		if (blob_has_flags(&v, need_flags, &err))
 			return fe_store_node_decode(v.mv_data, v.mv_size, out);
 		if (err != FE_OK)
@@ -687,16 +679,16 @@ int fe_store_nsec3_find(struct fe_store_reader *r, const struct fe_store_zone_re
 		return FE_EINVAL;
 	if (hash_len == 0 || hash_len > 64)
 		return FE_EINVAL;
-	size_t n = make_vkey(r->kbuf, zone->version, hash, hash_len);
+	size_t n = fe__make_vkey(r->kbuf, fe__zone_data_id(zone), hash, hash_len);
 	err = cursor_last_before(r, r->c_nsec3, r->kbuf, n, true, &k, &v);
 	if (err == FE_OK && has_ver(&k, r->kbuf)) {
-		*exact = key_cmp(k.mv_data, k.mv_size, r->kbuf, n) == 0;
+		*exact = fe__key_cmp(k.mv_data, k.mv_size, r->kbuf, n) == 0;
 		return fe_store_node_decode(v.mv_data, v.mv_size, out);
 	}
 	if (err != FE_OK && err != FE_ENOENT)
 		return err;
 	/* RFC 5155 §7.2.1: the hash sorts before the first NSEC3: the last one covers it. */
-	put_be64(r->kbuf2, zone->version + 1u);
+	fe__put_be64(r->kbuf2, fe__zone_data_id(zone) + 1u);
 	err = cursor_last_before(r, r->c_nsec3, r->kbuf2, VER_LEN, false, &k, &v);
 	if (err == FE_OK && has_ver(&k, r->kbuf))
 		return fe_store_node_decode(v.mv_data, v.mv_size, out);
@@ -724,18 +716,18 @@ int fe_store_foreach_zone(struct fe_store_reader *r,
 	return rc == MDB_NOTFOUND ? FE_OK : map_mdb(rc, "zones walk");
 }
 
-/* ---- writing ----------------------------------------------------------------------- */
+/* ---- dropping a zone ---------------------------------------------------------------- */
 
 /* Delete every key starting with @version in @dbi. Re-seeks whenever the cursor loses its
  * place after a delete (page merges), so the loop cannot skip entries. */
-static int delete_version(MDB_txn *txn, MDB_dbi dbi, uint64_t version)
+int fe__delete_prefix(MDB_txn *txn, MDB_dbi dbi, uint64_t version)
 {
 	MDB_cursor *c;
 	uint8_t ver[VER_LEN];
 	MDB_val k, v;
 	int rc, err = FE_OK;
 
-	put_be64(ver, version);
+	fe__put_be64(ver, version);
 	if ((rc = mdb_cursor_open(txn, dbi, &c)) != MDB_SUCCESS)
 		return map_mdb(rc, "delete cursor");
 	for (;;) {
@@ -762,191 +754,6 @@ static int delete_version(MDB_txn *txn, MDB_dbi dbi, uint64_t version)
 	}
 	mdb_cursor_close(c);
 	return err;
-}
-
-int fe_store_writer_begin(struct fe_store *st, const uint8_t *apex, size_t apex_len,
-                          struct fe_store_writer **out)
-{
-	struct fe_store_writer *w;
-	int rc, err;
-
-	*out = NULL;
-	if (st->read_only)
-		return FE_EPERM;
-	if (fe_wire_name_len(apex, apex_len) != (int)apex_len)
-		return FE_EINVAL;
-	w = calloc(1, sizeof(*w));
-	if (w == NULL)
-		return FE_ENOMEM;
-	w->st = st;
-	int klen = fe_wire_name_key(apex, apex_len, w->apex_key, sizeof(w->apex_key));
-	if (klen < 0) {
-		err = klen;
-		goto out_free;
-	}
-	if (klen == 0) {
-		err = FE_ENOTSUP; /* the root zone: LMDB keys cannot be empty */
-		goto out_free;
-	}
-	if ((size_t)klen > st->max_key - VER_LEN) {
-		err = FE_ERANGE;
-		goto out_free;
-	}
-	w->apex_key_len = (size_t)klen;
-
-	/* Blocks while another writer (thread or process) holds LMDB's writer lock. */
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &w->txn)) != MDB_SUCCESS) {
-		err = map_mdb(rc, "writer txn");
-		goto out_free;
-	}
-	MDB_val k = {w->apex_key_len, w->apex_key};
-	MDB_val v;
-	rc = mdb_get(w->txn, st->dbi_zones, &k, &v);
-	if (rc == MDB_SUCCESS) {
-		if (v.mv_size < sizeof(w->old)) {
-			err = FE_EFORMAT;
-			goto out_abort;
-		}
-		memcpy(&w->old, v.mv_data, sizeof(w->old));
-		w->has_old = true;
-	} else if (rc != MDB_NOTFOUND) {
-		err = map_mdb(rc, "writer zone");
-		goto out_abort;
-	}
-	/* Version ids only grow, so a new version's keys sort after every stored key and
-	 * MDB_APPEND holds for the whole load. */
-	if ((err = meta_get_u64(w->txn, st->dbi_meta, META_NEXT_VERSION, &w->version)) != FE_OK)
-		goto out_abort;
-	if (w->version == 0 || w->version == UINT64_MAX) {
-		err = FE_EFORMAT;
-		goto out_abort;
-	}
-	if ((err = meta_put_u64(w->txn, st->dbi_meta, META_NEXT_VERSION, w->version + 1u)) != FE_OK)
-		goto out_abort;
-	if ((rc = mdb_cursor_open(w->txn, st->dbi_rr, &w->c_rr)) != MDB_SUCCESS ||
-	    (rc = mdb_cursor_open(w->txn, st->dbi_nsec3, &w->c_nsec3)) != MDB_SUCCESS) {
-		err = map_mdb(rc, "writer cursor");
-		goto out_abort;
-	}
-	*out = w;
-	return FE_OK;
-
-out_abort:
-	mdb_txn_abort(w->txn); /* also closes write cursors */
-out_free:
-	free(w);
-	return err;
-}
-
-int fe_store_writer_current_serial(struct fe_store_writer *w, uint32_t *serial)
-{
-	if (!w->has_old)
-		return FE_ENOENT;
-	*serial = w->old.serial;
-	return FE_OK;
-}
-
-int fe_store_writer_current(struct fe_store_writer *w, struct fe_store_zone_rec *out)
-{
-	if (!w->has_old)
-		return FE_ENOENT;
-	*out = w->old;
-	return FE_OK;
-}
-
-static int put_ordered(struct fe_store_writer *w, MDB_cursor *c, uint8_t *last, size_t *last_len,
-                       const uint8_t *key, size_t key_len, const void *blob, size_t blob_len)
-{
-	struct fe_store_node node;
-	size_t n = make_vkey(w->kbuf, w->version, key, key_len);
-	if (n == 0 || n > w->st->max_key)
-		return FE_ERANGE;
-	if (*last_len && key_cmp(w->kbuf, n, last, *last_len) <= 0)
-		return FE_EINVAL; /* not strictly ascending */
-	/* Never store a blob that readers would reject. */
-	if (fe_store_node_decode(blob, blob_len, &node) != FE_OK)
-		return FE_EFORMAT;
-	MDB_val k = {n, w->kbuf};
-	MDB_val v = {blob_len, (void *)blob};
-	int rc = mdb_cursor_put(c, &k, &v, MDB_APPEND);
-	if (rc != MDB_SUCCESS) {
-		if (rc == MDB_KEYEXIST) {
-			fe_log_err("store: version %llu collides with stored keys",
-			           (unsigned long long)w->version);
-			return FE_EIO;
-		}
-		return map_mdb(rc, "put");
-	}
-	memcpy(last, w->kbuf, n);
-	*last_len = n;
-	return FE_OK;
-}
-
-int fe_store_writer_put_node(struct fe_store_writer *w, const uint8_t *key, size_t key_len,
-                             const void *blob, size_t blob_len)
-{
-	if (key_len < w->apex_key_len || memcmp(key, w->apex_key, w->apex_key_len) != 0)
-		return FE_EINVAL; /* not in this zone */
-	return put_ordered(w, w->c_rr, w->last_rr, &w->last_rr_len, key, key_len, blob, blob_len);
-}
-
-int fe_store_writer_put_nsec3(struct fe_store_writer *w, const uint8_t *hash, size_t hash_len,
-                              const void *blob, size_t blob_len)
-{
-	if (hash_len == 0 || hash_len > 64)
-		return FE_EINVAL;
-	return put_ordered(w, w->c_nsec3, w->last_n3, &w->last_n3_len, hash, hash_len, blob,
-	                   blob_len);
-}
-
-int fe_store_writer_commit(struct fe_store_writer *w, struct fe_store_zone_rec *rec)
-{
-	struct fe_store *st = w->st;
-	uint8_t key[FE_WIRE_KEY_MAX];
-	int rc, err;
-
-	/* The record must describe the zone this writer was opened for. */
-	int klen = fe_wire_name_key(rec->apex, rec->apex_len, key, sizeof(key));
-	if (rec->apex_len == 0 || klen < 0 || (size_t)klen != w->apex_key_len ||
-	    memcmp(key, w->apex_key, w->apex_key_len) != 0) {
-		err = FE_EINVAL;
-		goto out_abort;
-	}
-	rec->version = w->version;
-	if (rec->loaded_at_s == 0)
-		rec->loaded_at_s = fe_time_wall_s();
-
-	MDB_val k = {w->apex_key_len, w->apex_key};
-	MDB_val v = {st->zrec_vsize, NULL};
-	if ((rc = mdb_put(w->txn, st->dbi_zones, &k, &v, MDB_RESERVE)) != MDB_SUCCESS) {
-		err = map_mdb(rc, "put zone");
-		goto out_abort;
-	}
-	memset(v.mv_data, 0, v.mv_size);
-	memcpy(v.mv_data, rec, sizeof(*rec));
-
-	/* Same transaction: readers see either the old version (with its data) or the new
-	 * one, never a record pointing at deleted data. */
-	if (w->has_old) {
-		if ((err = delete_version(w->txn, st->dbi_rr, w->old.version)) != FE_OK ||
-		    (err = delete_version(w->txn, st->dbi_nsec3, w->old.version)) != FE_OK)
-			goto out_abort;
-	}
-	rc = mdb_txn_commit(w->txn);
-	free(w);
-	return map_mdb(rc, "commit");
-
-out_abort:
-	fe_store_writer_abort(w);
-	return err;
-}
-
-void fe_store_writer_abort(struct fe_store_writer *w)
-{
-	if (w == NULL)
-		return;
-	mdb_txn_abort(w->txn);
-	free(w);
 }
 
 int fe_store_drop_zone(struct fe_store *st, const uint8_t *apex, size_t apex_len)
@@ -976,13 +783,15 @@ int fe_store_drop_zone(struct fe_store *st, const uint8_t *apex, size_t apex_len
 		goto out_abort;
 	}
 	memcpy(&rec, v.mv_data, sizeof(rec));
-	if ((err = delete_version(txn, st->dbi_rr, rec.version)) != FE_OK ||
-	    (err = delete_version(txn, st->dbi_nsec3, rec.version)) != FE_OK)
+	if ((err = fe__delete_prefix(txn, st->dbi_rr, fe__zone_data_id(&rec))) != FE_OK ||
+	    (err = fe__delete_prefix(txn, st->dbi_nsec3, fe__zone_data_id(&rec))) != FE_OK)
 		goto out_abort;
 	if ((rc = mdb_del(txn, st->dbi_zones, &k, NULL)) != MDB_SUCCESS) {
 		err = map_mdb(rc, "drop del");
 		goto out_abort;
 	}
+	if ((err = fe__journal_clear(st, txn, key, (size_t)klen)) != FE_OK)
+		goto out_abort;
 	return map_mdb(mdb_txn_commit(txn), "drop commit");
 
 out_abort:
@@ -1022,7 +831,8 @@ int fe_store_stat(struct fe_store *st, struct fe_store_stat *out)
 		goto out;
 	}
 	out->nsec3_entries = s.ms_entries;
-	if ((err = meta_get_u64(txn, st->dbi_meta, META_NEXT_VERSION, &out->next_version)) != FE_OK)
+	if ((err = fe__meta_get_u64(txn, st->dbi_meta, META_NEXT_VERSION, &out->next_version)) !=
+	    FE_OK)
 		goto out;
 	err = schema_read(txn, st->dbi_meta, &out->schema);
 out:

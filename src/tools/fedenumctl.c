@@ -51,9 +51,10 @@ static const char USAGE_LOAD[] =
 static const char USAGE_LIST[] =
         "usage: fedenumctl zone-list --db DIR\n"
         "\n"
-        "Apex, serial, version, nodes, records, load time, chain expiry, whether the zone is\n"
-        "served, and its trust state (secure, bogus, last rejection and why) of every\n"
-        "stored zone. Read-only: works on the store of a running fedenumd.\n"
+        "Apex, serial, version (a new number at every commit), nodes, records, load time,\n"
+        "chain expiry, whether the zone is served, and its trust state (secure, bogus, last\n"
+        "rejection and why) of every stored zone. Read-only: works on the store of a running\n"
+        "fedenumd.\n"
         "Exit status: 0 ok, 2 usage, 3 store error.\n";
 
 static void usage(FILE *f)

@@ -207,6 +207,11 @@ int fe__zone_replace_policy(struct fe_zone *z, const struct fe_store_zone_rec *c
 	return FE_ESERIAL;
 }
 
+void fe_zone_commit_stats(const struct fe_zone *z, struct fe_store_write_stats *out)
+{
+	*out = z->commit_stats;
+}
+
 bool fe_zone_file_matches(const char *path, uint64_t size, int64_t mtime_ns)
 {
 	struct stat sb;
@@ -218,13 +223,21 @@ bool fe_zone_file_matches(const char *path, uint64_t size, int64_t mtime_ns)
 
 static void log_load(const struct fe_zone *z, uint64_t store_us)
 {
+	const struct fe_store_write_stats *cs = &z->commit_stats;
 	fe_log_info("zone %s serial %u loaded: %llu records, %zu nodes, %zu nsec3, parse %.2f s, "
-	            "store %.2f s%s",
+	            "store %.2f s%s; written %llu nodes and %llu nsec3, deleted %llu and %llu, "
+	            "unchanged %llu and %llu; journal -%llu +%llu RRs%s",
 	            z->apex_str, z->serial, (unsigned long long)fe_zone_rr_count(z), z->nnodes,
 	            z->nn3, (double)z->parse_us / 1e6, (double)store_us / 1e6,
 	            (z->flags & FE_ZONE_NSEC3)  ? ", NSEC3"
 	            : (z->flags & FE_ZONE_NSEC) ? ", NSEC"
-	                                        : "");
+	                                        : "",
+	            (unsigned long long)cs->nodes_written, (unsigned long long)cs->nsec3_written,
+	            (unsigned long long)cs->nodes_deleted, (unsigned long long)cs->nsec3_deleted,
+	            (unsigned long long)cs->nodes_unchanged,
+	            (unsigned long long)cs->nsec3_unchanged, (unsigned long long)cs->rrs_removed,
+	            (unsigned long long)cs->rrs_added,
+	            cs->journal_dropped ? " (over the bound: not kept)" : "");
 	if (z->dup_rrs || z->orphan_sigs || z->ttl_mismatch || z->stale_nsec3)
 		fe_log_warn("zone %s: dropped %llu duplicate RRs, %llu RRSIGs without their "
 		            "RRset, %llu NSEC3 of another chain; %llu RRs with a TTL differing "
@@ -269,6 +282,7 @@ int fe_zone_commit(struct fe_zone *z, struct fe_store *st, struct fe_zone_error 
 	}
 	fe_log_info("zone %s serial %u: storing version (%zu nodes)", z->apex_str, z->serial,
 	            z->nnodes);
+	memset(&z->commit_stats, 0, sizeof(z->commit_stats));
 
 	md = z->has_digest ? NULL : EVP_MD_CTX_new();
 	if (!z->has_digest && (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)) {
@@ -335,7 +349,7 @@ int fe_zone_commit(struct fe_zone *z, struct fe_store *st, struct fe_zone_error 
 	rec.src_size = z->src_size;
 	rec.src_mtime_ns = z->src_mtime_ns;
 	free(b.p);
-	rc = fe_store_writer_commit(w, &rec); /* frees w */
+	rc = fe_store_writer_commit_stats(w, &rec, &z->commit_stats); /* frees w */
 	if (rc != FE_OK) {
 		fe__zone_err(err, z->apex_str, 0, "store commit: %s", fe_strerror(rc));
 		return rc;

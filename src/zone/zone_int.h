@@ -136,7 +136,8 @@ struct fe_zone {
 	int64_t src_mtime_ns;
 	bool force; /* fe_zone_opts.force */
 	bool has_digest;
-	uint8_t digest[32]; /* fe__zone_digest, computed once */
+	uint8_t digest[32];                       /* fe__zone_digest, computed once */
+	struct fe_store_write_stats commit_stats; /* what the last fe_zone_commit wrote */
 };
 
 /* SHA-256 over the node keys and blobs that a commit would write (computed once, then kept
