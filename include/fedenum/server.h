@@ -1,11 +1,14 @@
-/* include/fedenum/server.h — query service: answer engine, libuv listeners, metrics.
+/* include/fedenum/server.h — query service: answer engine, request pipeline, libuv
+ * listeners, metrics.
  *
- * Two layers:
+ * Layers:
  *  - the answer engine (fe_answer_*): one query in, one response out, over a store read
  *    snapshot. Pure computation, no I/O, no heap per query; unit-testable without sockets.
  *  - the network server (fe_server_*): one libuv loop per worker thread, each with its own
  *    SO_REUSEPORT UDP socket (batched recvmmsg/sendmmsg) and its own SO_REUSEPORT TCP
- *    listener per address, handled per RFC 7766 (see src/server/net.c for why).
+ *    listener per address, handled per RFC 7766 (see src/server/net.c for why);
+ *  - between them, the request pipeline (fe_server_policy, fe_server_stream_handler): the
+ *    steps every message goes through, with hooks for policy, TSIG and zone transfers.
  */
 #ifndef FEDENUM_SERVER_H
 #define FEDENUM_SERVER_H
@@ -132,7 +135,7 @@ size_t fe_answer_parsed(struct fe_answer_ctx *ctx, const uint8_t *req, size_t re
  *   tsig      opts.policy->tsig for queries that carry a TSIG RR
  *   handler   AXFR/IXFR over TCP → opts.transfer; everything else → the answer engine
  *   after     opts.policy->after on every message a handler produced
- *   emit      UDP: sendmmsg batch; TCP: the connection's framing queue (net_frame.c)
+ *   emit      UDP: sendmmsg batch; TCP: the connection's framing queue (frame.c)
  *
  * With every hook NULL (the default) the pipeline answers exactly as fe_answer does: TSIG
  * gives NOTAUTH and AXFR/IXFR give REFUSED, over UDP and TCP alike.
@@ -170,9 +173,11 @@ struct fe_server_policy {
 	enum fe_server_verdict (*tsig)(void *state, const struct fe_server_request *req,
 	                               uint16_t *rcode);
 	/* After a handler, on each message it produced (an answer, or every message of a
-	 * stream), before it is sent. May rewrite the message in place, up to @cap bytes.
-	 * Returns the new length; 0 drops it (UDP: nothing sent; TCP: the connection closes).
-	 * NULL: the message goes out as it is. */
+	 * stream), before it is sent. May rewrite the message in place, up to @cap bytes
+	 * (the buffer: over UDP the client's limit, fe_wire_udp_limit, may be lower, and a
+	 * hook that grows an answer must keep within it). Returns the new length; 0 drops it
+	 * (UDP: nothing sent; TCP: the connection closes). Counters are those of the answer
+	 * before the hook. NULL: the message goes out as it is. */
 	size_t (*after)(void *state, const struct fe_server_request *req, uint8_t *msg, size_t len,
 	                size_t cap);
 };
@@ -189,7 +194,11 @@ struct fe_server_stream_handler {
 	/* Start a stream for @req. On FE_OK *stream is the handler's (may be NULL), and next()
 	 * and then close() will be called with it. An error (negative fe_err) answers SERVFAIL
 	 * and close() is not called. @req is valid during the call only: copy what is needed
-	 * (the question, the ID). */
+	 * (the question, the ID). The worker's snapshot (@req->reader) is closed after the
+	 * call: a stream that must read one zone version throughout keeps its own reader.
+	 * Counted as one query (queries, tcp); the stream's messages are not counted by rcode.
+	 * Threads: open, next and close of one stream run in the same worker thread (the
+	 * connection's), never two at a time; different streams run in different workers. */
 	int (*open)(void *state, const struct fe_server_request *req, void **stream);
 	/* Write the next message (DNS message, no length prefix) into @buf (@cap ≥ 65535) and
 	 * set *len. FE_OK with *len = 0: the stream has ended. A negative fe_err ends it and

@@ -74,15 +74,17 @@ size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
 		                    resp_cap);
 
 	const struct fe_server_policy *pol = o->policy;
-	struct fe_server_request r = {
-	        .peer = peer,
-	        .transport = transport,
-	        .worker = w->id,
-	        .msg = req,
-	        .msg_len = req_len,
-	        .q = &q,
-	        .reader = w->reader,
-	};
+	bool to_transfer = streaming && o->transfer && v == FE_WIRE_OK && is_transfer(&q);
+	struct fe_server_request r;
+	if (pol || to_transfer) {
+		r.peer = peer;
+		r.transport = transport;
+		r.worker = w->id;
+		r.msg = req;
+		r.msg_len = req_len;
+		r.q = &q;
+		r.reader = w->reader;
+	}
 	unsigned flags = 0;
 	uint16_t rcode = FE_RCODE_SERVFAIL;
 	enum fe_server_verdict pv = FE_SERVER_PASS;
@@ -108,8 +110,7 @@ size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
 
 	/* handler: transfers over a stream transport go to the transfer handler, if any. A
 	 * TSIG that no TSIG step checked still gets the engine's NOTAUTH. */
-	if (streaming && o->transfer && v == FE_WIRE_OK && is_transfer(&q) &&
-	    (!q.has_tsig || (flags & FE_ANSWER_TSIG_CHECKED))) {
+	if (to_transfer && (!q.has_tsig || (flags & FE_ANSWER_TSIG_CHECKED))) {
 		fe_counter_inc(w->counters, FE_CNT_QUERIES);
 		fe_counter_inc(w->counters, FE_CNT_TCP);
 		void *s = NULL;
@@ -132,8 +133,11 @@ size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
 	        fe_answer_parsed(&w->actx, req, req_len, v, &q, flags, transport, resp, resp_cap);
 
 	/* after */
-	if (n && pol && pol->after)
+	if (n && pol && pol->after) {
 		n = pol->after(pol->state, &r, resp, n, resp_cap);
+		if (n > resp_cap)
+			n = 0; /* a hook bug: never send beyond the buffer */
+	}
 	return n;
 }
 
