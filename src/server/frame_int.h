@@ -102,6 +102,9 @@ struct fe__frame {
 	uint64_t stream_msgs; /* messages of the current stream queued so far */
 };
 
+/* @scratch: FE__FRAME_MSG_MAX bytes, borrowed, may be shared by the frames of one thread.
+ * @max_out_bytes must be at least 2 × FE__FRAME_MSG_MAX, or a stream could stall and a
+ * largest answer could never be queued (fe_server_start enforces it). */
 void fe__frame_init(struct fe__frame *f, const struct fe__frame_ops *ops, uint8_t *scratch,
                     uint32_t max_pipeline, size_t max_out_bytes);
 /* Free the buffers; closes an open stream (ops->stream_close). */
