@@ -1,11 +1,14 @@
-/* include/fedenum/server.h — query service: answer engine, libuv listeners, metrics.
+/* include/fedenum/server.h — query service: answer engine, request pipeline, libuv
+ * listeners, metrics.
  *
- * Two layers:
+ * Layers:
  *  - the answer engine (fe_answer_*): one query in, one response out, over a store read
  *    snapshot. Pure computation, no I/O, no heap per query; unit-testable without sockets.
  *  - the network server (fe_server_*): one libuv loop per worker thread, each with its own
  *    SO_REUSEPORT UDP socket (batched recvmmsg/sendmmsg) and its own SO_REUSEPORT TCP
- *    listener per address, handled per RFC 7766 (see src/server/net.c for why).
+ *    listener per address, handled per RFC 7766 (see src/server/net.c for why);
+ *  - between them, the request pipeline (fe_server_policy, fe_server_stream_handler): the
+ *    steps every message goes through, with hooks for policy, TSIG and zone transfers.
  */
 #ifndef FEDENUM_SERVER_H
 #define FEDENUM_SERVER_H
@@ -19,6 +22,7 @@
 
 struct fe_store;
 struct fe_store_reader;
+struct sockaddr;
 
 /* ---- counters (one set per worker, summed for reports) ------------------------------ */
 enum fe_counter {
@@ -46,6 +50,28 @@ enum fe_counter {
 };
 const char *fe_counter_name(enum fe_counter c);
 
+/* Counter writes. Each set of counters has one writer (the worker thread that owns it, or
+ * the caller's thread for a fe_answer_ctx of its own) and any number of readers in other
+ * threads (fe_server_counters). Both sides use relaxed atomic accesses, so there is no data
+ * race (C11 §5.1.2.4) and readers see each value whole, possibly a little old; a single
+ * writer needs no read-modify-write, so an increment is a relaxed load plus a relaxed
+ * store: plain MOVs on x86-64, no LOCK prefix, the same cost as `cnt[c]++`. The GCC/Clang
+ * __atomic builtins are used on plain uint64_t so that callers keep `uint64_t[FE_CNT__MAX]`
+ * arrays; ThreadSanitizer treats them as atomic accesses. */
+static inline void fe_counter_add(uint64_t *cnt, enum fe_counter c, uint64_t n)
+{
+	__atomic_store_n(&cnt[c], __atomic_load_n(&cnt[c], __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+static inline void fe_counter_inc(uint64_t *cnt, enum fe_counter c)
+{
+	fe_counter_add(cnt, c, 1);
+}
+/* Read counter @c of a set written by another thread. */
+static inline uint64_t fe_counter_get(const uint64_t *cnt, enum fe_counter c)
+{
+	return __atomic_load_n(&cnt[c], __ATOMIC_RELAXED);
+}
+
 /* ---- answer engine ---------------------------------------------------------------- */
 
 enum fe_transport { FE_TRANSPORT_UDP = 0, FE_TRANSPORT_TCP = 1 };
@@ -72,7 +98,7 @@ struct fe_answer_opts {
 struct fe_answer_ctx {
 	struct fe_store_reader *reader;
 	const struct fe_answer_opts *opts;
-	uint64_t *counters; /* FE_CNT__MAX entries, owned by the worker (not atomic) */
+	uint64_t *counters; /* FE_CNT__MAX entries; written only with fe_counter_inc/add */
 };
 
 /* Answer one DNS message @req (@req_len bytes) received over @transport into @resp
@@ -85,7 +111,103 @@ struct fe_answer_ctx {
 size_t fe_answer(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
                  enum fe_transport transport, uint8_t *resp, size_t resp_cap);
 
+/* Flags of fe_answer_parsed. */
+#define FE_ANSWER_TSIG_CHECKED                                        \
+	0x1u /* the pipeline's TSIG step accepted the request's TSIG: \
+	        answer as if it were absent (no NOTAUTH) */
+
+/* fe_answer for a message the caller has parsed already: @v and @q are what
+ * fe_wire_query_parse(@req, @req_len, @q) gave. Same answers, same counters; the network
+ * pipeline uses it so that a query is parsed once. */
+size_t fe_answer_parsed(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
+                        enum fe_wire_verdict v, const struct fe_wire_query *q, unsigned flags,
+                        enum fe_transport transport, uint8_t *resp, size_t resp_cap);
+
 /* ---- network server --------------------------------------------------------------- */
+
+/* ---- request pipeline (src/server/pipeline.c) ----------------------------------------
+ * Every DNS message a listener reads (UDP datagram, or one length-framed TCP message) goes
+ * through the same steps, in the worker thread that read it:
+ *
+ *   admit     opts.acl: outside the list → REFUSED (counted ACL_REFUSED), nothing else runs
+ *   parse     fe_wire_query_parse, once
+ *   before    opts.policy->before (messages that parsed, and only those)
+ *   tsig      opts.policy->tsig for queries that carry a TSIG RR
+ *   handler   AXFR/IXFR over TCP → opts.transfer; everything else → the answer engine
+ *   after     opts.policy->after on every message a handler produced
+ *   emit      UDP: sendmmsg batch; TCP: the connection's framing queue (frame.c)
+ *
+ * With every hook NULL (the default) the pipeline answers exactly as fe_answer does: TSIG
+ * gives NOTAUTH and AXFR/IXFR give REFUSED, over UDP and TCP alike.
+ *
+ * Hooks are borrowed: the structures, and whatever @state points to, must outlive the
+ * server. They are called from every worker thread at once, so @state must be read-only or
+ * synchronized by its owner. They must not block (they run on the worker's event loop) and
+ * must not keep @req or anything it points to after they return. */
+
+/* What a hook sees of one request. Every pointer is valid during the call only. */
+struct fe_server_request {
+	const struct sockaddr *peer; /* client address */
+	enum fe_transport transport; /* UDP, or TCP (any length-framed stream) */
+	unsigned worker;             /* index of the worker thread (0..workers-1) */
+	const uint8_t *msg;          /* the message as received; NULL for stream messages */
+	size_t msg_len;
+	const struct fe_wire_query *q;  /* its parse; NULL for stream messages */
+	struct fe_store_reader *reader; /* the worker's open snapshot; NULL for stream messages */
+};
+
+enum fe_server_verdict {
+	FE_SERVER_PASS = 0,  /* go on to the next step */
+	FE_SERVER_RCODE = 1, /* answer with *rcode (header and question only, like REFUSED) */
+	FE_SERVER_DROP = 2,  /* no answer: UDP sends nothing; TCP closes the connection */
+};
+
+struct fe_server_policy {
+	void *state; /* passed back to each callback */
+	/* Before any handler. NULL: PASS. Counted like the answer it leads to. */
+	enum fe_server_verdict (*before)(void *state, const struct fe_server_request *req,
+	                                 uint16_t *rcode);
+	/* TSIG step (RFC 8945), for queries that carry a TSIG RR. PASS: the TSIG was checked,
+	 * the query goes on to its handler as if it had none (the handler, or `after`, signs
+	 * the answer); RCODE: answer *rcode (e.g. NOTAUTH). NULL: NOTAUTH, as without keys. */
+	enum fe_server_verdict (*tsig)(void *state, const struct fe_server_request *req,
+	                               uint16_t *rcode);
+	/* After a handler, on each message it produced (an answer, or every message of a
+	 * stream), before it is sent. May rewrite the message in place, up to @cap bytes
+	 * (the buffer: over UDP the client's limit, fe_wire_udp_limit, may be lower, and a
+	 * hook that grows an answer must keep within it). Returns the new length; 0 drops it
+	 * (UDP: nothing sent; TCP: the connection closes). Counters are those of the answer
+	 * before the hook. NULL: the message goes out as it is. */
+	size_t (*after)(void *state, const struct fe_server_request *req, uint8_t *msg, size_t len,
+	                size_t cap);
+};
+
+/* A handler that answers one request with a sequence of messages (an AXFR or IXFR response,
+ * RFC 5936 §2.2), over TCP only. The framing layer pulls the messages one at a time as the
+ * client reads them (back-pressure): at most tcp_max_pipeline messages and
+ * tcp_max_out_bytes bytes are ever queued for a connection, so a stream of any length costs
+ * bounded memory. While a stream runs, the connection reads no further queries; they are
+ * served after it ends, in order. A connection's idle timeout and drain apply as to any
+ * answer: a client that stops reading is closed. */
+struct fe_server_stream_handler {
+	void *state;
+	/* Start a stream for @req. On FE_OK *stream is the handler's (may be NULL), and next()
+	 * and then close() will be called with it. An error (negative fe_err) answers SERVFAIL
+	 * and close() is not called. @req is valid during the call only: copy what is needed
+	 * (the question, the ID). The worker's snapshot (@req->reader) is closed after the
+	 * call: a stream that must read one zone version throughout keeps its own reader.
+	 * Counted as one query (queries, tcp); the stream's messages are not counted by rcode.
+	 * Threads: open, next and close of one stream run in the same worker thread (the
+	 * connection's), never two at a time; different streams run in different workers. */
+	int (*open)(void *state, const struct fe_server_request *req, void **stream);
+	/* Write the next message (DNS message, no length prefix) into @buf (@cap ≥ 65535) and
+	 * set *len. FE_OK with *len = 0: the stream has ended. A negative fe_err ends it and
+	 * closes the connection (logged). */
+	int (*next)(void *state, void *stream, uint8_t *buf, size_t cap, size_t *len);
+	/* Called exactly once per opened stream: after its end, an error, or when the
+	 * connection closes first (client gone, idle, server stop). Frees the stream. */
+	void (*close)(void *state, void *stream);
+};
 
 struct fe_listen_addr {
 	char host[64]; /* numeric IPv4 or IPv6 */
@@ -104,6 +226,10 @@ struct fe_server_opts {
 	const char *ready_file; /* written once every listener is up: "udp|tcp HOST PORT" */
 	/* Admission list (borrowed, must outlive the server); NULL admits every client. */
 	const struct fe_server_acl *acl;
+	/* Request pipeline hooks (see above; borrowed, must outlive the server). NULL: none. */
+	const struct fe_server_policy *policy;
+	/* Handler for AXFR/IXFR over TCP. NULL: REFUSED, as over UDP. */
+	const struct fe_server_stream_handler *transfer;
 };
 
 struct fe_server;
@@ -142,7 +268,6 @@ size_t fe_server_counters_format(const uint64_t *counters, char *buf, size_t cap
  * locking. An empty list admits nobody. IPv4-mapped IPv6 sources (::ffff:a.b.c.d) are
  * matched against the IPv4 entries. */
 struct fe_server_acl;
-struct sockaddr;
 
 int fe_server_acl_create(struct fe_server_acl **out);  /* FE_OK / FE_ENOMEM */
 void fe_server_acl_destroy(struct fe_server_acl *acl); /* NULL is a no-op */

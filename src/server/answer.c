@@ -2,13 +2,14 @@
  *
  * Decisions (each also stated where the code makes it):
  *  - Class IN only; other classes REFUSED.
- *  - AXFR/IXFR: REFUSED over UDP and TCP alike (no transfers yet; never amplification).
+ *  - AXFR/IXFR: REFUSED over UDP and TCP alike (never amplification). Transfers are the
+ *    network pipeline's transfer handler (server.h), which sees them before this engine.
  *  - ANY: RFC 8482 §4.1, one RRset of the node (the lowest type) with its RRSIGs, the same over
  *    UDP and TCP; opts->refuse_any turns it into REFUSED. QTYPE RRSIG likewise gets the
  *    RRSIGs of one RRset (as Knot DNS does). Meta-types OPT/TSIG/TKEY as QTYPE
  *    are FORMERR, MAILA/MAILB NOTIMP.
- *  - A query carrying TSIG gets NOTAUTH (RFC 8945 §5.2.1: no key is known yet; the TSIG RR
- *    with BADKEY is added once transfers/TSIG land).
+ *  - A query carrying TSIG gets NOTAUTH (RFC 8945 §5.2.1: no key is known here), unless
+ *    the pipeline's TSIG step checked it (FE_ANSWER_TSIG_CHECKED).
  *  - Opcodes other than QUERY (NOTIFY included, for now) get NOTIMP.
  *  - Name outside every held zone: REFUSED (RFC 5067 style "always answer"), counted.
  *  - Name at or below a delegation to a zone we do not hold: SERVFAIL, never a referral;
@@ -697,25 +698,25 @@ static void count_rcode(uint64_t *cnt, uint16_t rcode)
 {
 	switch (rcode) {
 	case FE_RCODE_NOERROR:
-		cnt[FE_CNT_NOERROR]++;
+		fe_counter_inc(cnt, FE_CNT_NOERROR);
 		break;
 	case FE_RCODE_NXDOMAIN:
-		cnt[FE_CNT_NXDOMAIN]++;
+		fe_counter_inc(cnt, FE_CNT_NXDOMAIN);
 		break;
 	case FE_RCODE_SERVFAIL:
-		cnt[FE_CNT_SERVFAIL]++;
+		fe_counter_inc(cnt, FE_CNT_SERVFAIL);
 		break;
 	case FE_RCODE_REFUSED:
-		cnt[FE_CNT_REFUSED]++;
+		fe_counter_inc(cnt, FE_CNT_REFUSED);
 		break;
 	case FE_RCODE_FORMERR:
-		cnt[FE_CNT_FORMERR]++;
+		fe_counter_inc(cnt, FE_CNT_FORMERR);
 		break;
 	case FE_RCODE_NOTIMP:
-		cnt[FE_CNT_NOTIMP]++;
+		fe_counter_inc(cnt, FE_CNT_NOTIMP);
 		break;
 	case FE_RCODE_BADVERS:
-		cnt[FE_CNT_BADVERS]++;
+		fe_counter_inc(cnt, FE_CNT_BADVERS);
 		break;
 	default:
 		break;
@@ -723,11 +724,13 @@ static void count_rcode(uint64_t *cnt, uint16_t rcode)
 }
 
 /* Policy on the question itself, before any lookup. 0: go on; else the rcode. */
-static uint16_t screen_query(const struct fe_wire_query *q, const struct fe_answer_opts *opts)
+static uint16_t screen_query(const struct fe_wire_query *q, const struct fe_answer_opts *opts,
+                             unsigned flags)
 {
 	if (q->opcode != FE_OP_QUERY)
 		return FE_RCODE_NOTIMP;
-	if (q->has_tsig)
+	/* TSIG keys belong to the pipeline's TSIG step (server.h); without one, NOTAUTH. */
+	if (q->has_tsig && !(flags & FE_ANSWER_TSIG_CHECKED))
 		return FE_RCODE_NOTAUTH;
 	if (q->qclass != FE_C_IN)
 		return FE_RCODE_REFUSED;
@@ -752,19 +755,27 @@ static uint16_t screen_query(const struct fe_wire_query *q, const struct fe_answ
 size_t fe_answer(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
                  enum fe_transport transport, uint8_t *resp, size_t resp_cap)
 {
-	uint64_t *cnt = ctx->counters;
 	struct fe_wire_query q;
+	enum fe_wire_verdict v = fe_wire_query_parse(req, req_len, &q);
+	return fe_answer_parsed(ctx, req, req_len, v, &q, 0, transport, resp, resp_cap);
+}
+
+size_t fe_answer_parsed(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
+                        enum fe_wire_verdict v, const struct fe_wire_query *q, unsigned flags,
+                        enum fe_transport transport, uint8_t *resp, size_t resp_cap)
+{
+	uint64_t *cnt = ctx->counters;
 	uint16_t rcode = FE_RCODE_NOERROR;
 	size_t len;
 
-	cnt[FE_CNT_QUERIES]++;
-	cnt[transport == FE_TRANSPORT_TCP ? FE_CNT_TCP : FE_CNT_UDP]++;
+	fe_counter_inc(cnt, FE_CNT_QUERIES);
+	fe_counter_inc(cnt, transport == FE_TRANSPORT_TCP ? FE_CNT_TCP : FE_CNT_UDP);
 
-	switch (fe_wire_query_parse(req, req_len, &q)) {
+	switch (v) {
 	case FE_WIRE_OK:
 		break;
 	case FE_WIRE_DROP:
-		cnt[FE_CNT_DROPPED]++;
+		fe_counter_inc(cnt, FE_CNT_DROPPED);
 		return 0;
 	case FE_WIRE_NOTIMP:
 		rcode = FE_RCODE_NOTIMP;
@@ -777,21 +788,21 @@ size_t fe_answer(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
 		rcode = FE_RCODE_FORMERR;
 		goto out_error;
 	}
-	rcode = screen_query(&q, ctx->opts);
+	rcode = screen_query(q, ctx->opts, flags);
 	if (rcode != 0)
 		goto out_error;
 
 	uint16_t udp_max =
 	        ctx->opts && ctx->opts->udp_max ? ctx->opts->udp_max : FE_WIRE_UDP_DEFAULT;
 	size_t cap =
-	        transport == FE_TRANSPORT_TCP ? FE_WIRE_MSG_MAX : fe_wire_udp_limit(&q, udp_max);
+	        transport == FE_TRANSPORT_TCP ? FE_WIRE_MSG_MAX : fe_wire_udp_limit(q, udp_max);
 	cap = FE_MIN(cap, resp_cap);
 
 	struct fe__ans a;
 	a.ctx = ctx;
-	a.q = &q;
-	a.qtype = q.qtype;
-	a.dnssec = q.has_edns && q.edns_do;
+	a.q = q;
+	a.qtype = q->qtype;
+	a.dnssec = q->has_edns && q->edns_do;
 	a.store_error = false;
 	a.trust = ctx->opts && ctx->opts->require_validated;
 	a.ede = -1;
@@ -805,7 +816,7 @@ size_t fe_answer(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
 
 	resolve(&a);
 	if (a.outcome == FE__OUT_REFUSED) {
-		cnt[FE_CNT_OUT_OF_ZONE]++;
+		fe_counter_inc(cnt, FE_CNT_OUT_OF_ZONE);
 		rcode = FE_RCODE_REFUSED;
 		goto out_error;
 	}
@@ -816,45 +827,45 @@ size_t fe_answer(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
 	if (!a.store_error)
 		add_additional(&a);
 	if (a.store_error) {
-		cnt[FE_CNT_STORE_ERRORS]++;
+		fe_counter_inc(cnt, FE_CNT_STORE_ERRORS);
 		rcode = FE_RCODE_SERVFAIL;
 		goto out_error;
 	}
 	struct fe_wire_builder b;
 	if (a.outcome == FE__OUT_SERVFAIL) {
 		rcode = FE_RCODE_SERVFAIL;
-		if (a.ede < 0 || !q.has_edns)
+		if (a.ede < 0 || !q->has_edns)
 			goto out_error;
 		/* The same answer as fe_wire_error_response, with the reason as an EDE. */
-		fe_wire_builder_init(&b, resp, cap, &q);
+		fe_wire_builder_init(&b, resp, cap, q);
 		fe_wire_builder_set_rcode(&b, rcode);
 		fe_wire_builder_add_ede(&b, (uint16_t)a.ede);
-		len = fe_wire_builder_finish(&b, &q, udp_max);
+		len = fe_wire_builder_finish(&b, q, udp_max);
 		count_rcode(cnt, rcode);
 		return len;
 	}
 
-	fe_wire_builder_init(&b, resp, cap, &q);
+	fe_wire_builder_init(&b, resp, cap, q);
 	rcode = a.outcome == FE__OUT_NXDOMAIN   ? FE_RCODE_NXDOMAIN
 	        : a.outcome == FE__OUT_YXDOMAIN ? FE_RCODE_YXDOMAIN
 	                                        : FE_RCODE_NOERROR;
 	fe_wire_builder_set_rcode(&b, rcode);
 	/* Every RRset here comes from zones that are validated and unexpired (find_zone,
 	 * zone_expired). RFC 6840 §5.7: AD=1 when the query asked with DO or AD. */
-	if (a.trust && (a.dnssec || (q.flags & FE_F_AD)))
+	if (a.trust && (a.dnssec || (q->flags & FE_F_AD)))
 		fe_wire_builder_set_flags(&b, FE_F_AD);
 	if (emit(&a, &b)) {
 		fe_wire_builder_set_flags(&b, FE_F_TC);
-		cnt[FE_CNT_TRUNCATED]++;
+		fe_counter_inc(cnt, FE_CNT_TRUNCATED);
 	}
-	len = fe_wire_builder_finish(&b, &q, udp_max);
+	len = fe_wire_builder_finish(&b, q, udp_max);
 	count_rcode(cnt, rcode);
 	return len;
 
 out_error:
-	len = fe_wire_error_response(req, req_len, &q, rcode, resp, resp_cap);
+	len = fe_wire_error_response(req, req_len, q, rcode, resp, resp_cap);
 	if (len == 0)
-		cnt[FE_CNT_DROPPED]++;
+		fe_counter_inc(cnt, FE_CNT_DROPPED);
 	else
 		count_rcode(cnt, rcode);
 	return len;

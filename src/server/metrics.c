@@ -1,4 +1,6 @@
 /* Counter names and their text form (log lines on SIGUSR1 and at exit, fedenumctl later). */
+#include "net_int.h"
+
 #include "fedenum/server.h"
 #include "fedenum/util.h"
 
@@ -56,4 +58,26 @@ size_t fe_server_counters_format(const uint64_t *counters, char *buf, size_t cap
 	else if (cap && need == 0)
 		buf[0] = '\0';
 	return need;
+}
+
+enum fe_counter fe__counter_for_rcode(uint16_t rcode)
+{
+	switch (rcode) {
+	case FE_RCODE_NOERROR:
+		return FE_CNT_NOERROR;
+	case FE_RCODE_NXDOMAIN:
+		return FE_CNT_NXDOMAIN;
+	case FE_RCODE_SERVFAIL:
+		return FE_CNT_SERVFAIL;
+	case FE_RCODE_REFUSED:
+		return FE_CNT_REFUSED;
+	case FE_RCODE_FORMERR:
+		return FE_CNT_FORMERR;
+	case FE_RCODE_NOTIMP:
+		return FE_CNT_NOTIMP;
+	case FE_RCODE_BADVERS:
+		return FE_CNT_BADVERS;
+	default:
+		return FE_CNT__MAX;
+	}
 }

@@ -31,9 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct fe_ratelog acl_log = FE_RATELOG_INIT(10, 60);
-
-/* ---- helpers shared by the UDP and TCP paths -------------------------------------- */
+/* ---- helpers ---------------------------------------------------------------------- */
 
 void fe__net_addr_str(const struct sockaddr *sa, char *out, size_t cap)
 {
@@ -49,49 +47,6 @@ void fe__net_addr_str(const struct sockaddr *sa, char *out, size_t cap)
 		port = ntohs(s6->sin6_port);
 	}
 	snprintf(out, cap, "%s#%u", host, port);
-}
-
-/* An error answer (or nothing) when fe_answer must not or cannot run. */
-static size_t error_answer(struct fe__worker *w, const uint8_t *req, size_t req_len,
-                           enum fe_transport transport, uint16_t rcode, uint8_t *resp,
-                           size_t resp_cap)
-{
-	struct fe_wire_query q;
-	enum fe_wire_verdict v = fe_wire_query_parse(req, req_len, &q);
-	w->counters[FE_CNT_QUERIES]++;
-	w->counters[transport == FE_TRANSPORT_TCP ? FE_CNT_TCP : FE_CNT_UDP]++;
-	/* Never answer what we would not answer anyway: < 12 bytes or QR=1 (THREATS.md Q1, Q6). */
-	if (v == FE_WIRE_DROP) {
-		w->counters[FE_CNT_DROPPED]++;
-		return 0;
-	}
-	size_t n = fe_wire_error_response(req, req_len, &q, rcode, resp, resp_cap);
-	if (!n) {
-		w->counters[FE_CNT_DROPPED]++;
-		return 0;
-	}
-	w->counters[rcode == FE_RCODE_REFUSED ? FE_CNT_REFUSED : FE_CNT_SERVFAIL]++;
-	return n;
-}
-
-size_t fe__net_answer(struct fe__worker *w, bool admitted, bool snapshot_ok,
-                      const struct sockaddr *peer, const uint8_t *req, size_t req_len,
-                      enum fe_transport transport, uint8_t *resp, size_t resp_cap)
-{
-	if (!admitted) {
-		/* DESIGN.md "secure" §1 and RFC 5067 §4: clients outside the federation get
-		 * REFUSED, never silence — and never data. */
-		w->counters[FE_CNT_ACL_REFUSED]++;
-		char a[INET6_ADDRSTRLEN + 8];
-		fe__net_addr_str(peer, a, sizeof(a));
-		fe_ratelog(&acl_log, FE_LOG_WARN,
-		           "client %s outside the admission list: REFUSED (%s)", a,
-		           transport == FE_TRANSPORT_TCP ? "tcp" : "udp");
-		return error_answer(w, req, req_len, transport, FE_RCODE_REFUSED, resp, resp_cap);
-	}
-	if (!snapshot_ok)
-		return error_answer(w, req, req_len, transport, FE_RCODE_SERVFAIL, resp, resp_cap);
-	return fe_answer(&w->actx, req, req_len, transport, resp, resp_cap);
 }
 
 int fe_server_listen_parse(const char *s, struct fe_listen_addr *out)
@@ -650,7 +605,7 @@ void fe_server_stop(struct fe_server *srv, uint32_t drain_ms)
 static void add_counters(const struct fe__worker *w, uint64_t *out)
 {
 	for (unsigned c = 0; c < FE_CNT__MAX; c++)
-		out[c] += __atomic_load_n(&w->counters[c], __ATOMIC_RELAXED);
+		out[c] += fe_counter_get(w->counters, (enum fe_counter)c);
 }
 
 void fe_server_counters(struct fe_server *srv, uint64_t *out)
@@ -670,6 +625,17 @@ void fe_server_worker_counters(struct fe_server *srv, unsigned i, uint64_t *out)
 unsigned fe_server_workers(struct fe_server *srv)
 {
 	return srv->nworkers;
+}
+
+size_t fe__server_tcp_mem_peak(struct fe_server *srv)
+{
+	size_t peak = 0;
+	for (unsigned k = 0; k < srv->nworkers; k++) {
+		size_t p = __atomic_load_n(&srv->workers[k].tcp_mem_peak, __ATOMIC_RELAXED);
+		if (p > peak)
+			peak = p;
+	}
+	return peak;
 }
 
 uint16_t fe_server_port(struct fe_server *srv, size_t i)

@@ -2,7 +2,8 @@
  *
  * Threads: one struct fe__worker per worker thread; everything inside a worker (its loop,
  * sockets, connections, counters, store reader) is touched by that thread only, except:
- *  - counters[] are read (approximately) by fe_server_counters from other threads;
+ *  - counters[] are read by fe_server_counters from other threads (relaxed atomics on both
+ *    sides: fe_counter_inc / fe_counter_get, server.h);
  *  - srv->tcp_clients is shared by all workers (atomic);
  *  - stop_async is signalled from the thread that calls fe_server_stop.
  */
@@ -17,14 +18,15 @@
 #include <uv.h>
 
 #include "fedenum/server.h"
+#include "frame_int.h"
 
 #define FE__UDP_BATCH      64   /* datagrams per recvmmsg/sendmmsg call */
 #define FE__UDP_ROUNDS     8    /* batches per readable event before yielding to the loop */
 #define FE__UDP_RECV_BYTES 4096 /* larger queries are dropped (MSG_TRUNC) */
 #define FE__UDP_SEND_BYTES 4096 /* our EDNS payload limit is clamped to this */
 #define FE__TCP_BACKLOG    1024
-#define FE__TCP_MSG_MAX    (2 + 65535) /* length prefix + largest message */
-#define FE__PORT_TRIES     32          /* port 0: attempts to find a port free for UDP and TCP */
+#define FE__TCP_MSG_MAX    FE__FRAME_MSG_MAX /* length prefix + largest message */
+#define FE__PORT_TRIES     32 /* port 0: attempts to find a port free for UDP and TCP */
 
 struct fe__worker;
 
@@ -43,35 +45,23 @@ struct fe__listener {
 	uv_tcp_t tcp;
 };
 
-/* A TCP client connection (RFC 7766). Buffers are heap blocks owned by the connection and
- * freed when both handles are closed. Output is double-buffered: answers are appended to
- * `pend` while `send` belongs to the one uv_write in progress; neither moves meanwhile. */
+/* A TCP client connection (RFC 7766): a uv_tcp_t byte stream under a DNS framing unit
+ * (frame_int.h), which owns the buffers, the output queue and the limits. Freed when both
+ * handles are closed. */
 struct fe__conn {
 	struct fe__conn *prev, *next; /* worker's list */
 	struct fe__worker *w;
+	struct fe__frame fr;
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_write_t wreq;
 	struct sockaddr_storage peer;
-	bool admitted;      /* source address passed the admission list */
-	bool counted;       /* holds a slot in srv->tcp_clients */
-	bool reading;       /* uv_read_start active */
-	bool writing;       /* wreq in progress */
-	bool closing;       /* uv_close issued */
-	bool close_flushed; /* read no more; close once every queued answer is written */
-	bool eof;           /* the client closed its sending side */
-	bool blocked;       /* a complete query waits: tcp_max_pipeline answers unsent */
-	int open_handles;   /* tcp + timer until both close callbacks ran */
-	uint64_t last_activity_ms;
+	bool admitted;           /* source address passed the admission list */
+	bool counted;            /* holds a slot in srv->tcp_clients */
+	bool snap_open, snap_ok; /* store snapshot of the current input pass */
+	int open_handles;        /* tcp + timer until both close callbacks ran */
 	size_t last_write_queue; /* unsent bytes of the write in progress at the last check */
-	uint8_t *in;
-	size_t in_len, in_cap;
-	uint8_t *pend;
-	size_t pend_len, pend_cap;
-	uint32_t pend_msgs;
-	uint8_t *send;
-	size_t send_len, send_cap;
-	uint32_t send_msgs;
+	void *stream;            /* the transfer handler's stream, while fr.streaming */
 };
 
 struct fe__worker {
@@ -93,6 +83,7 @@ struct fe__worker {
 	struct fe__listener *lsn; /* [listen_count] */
 	struct fe__conn *conns;   /* list head */
 	size_t conn_count;
+	size_t tcp_mem_peak; /* most heap bytes one connection's framing held (relaxed atomic) */
 	/* UDP batch state (per worker, reused: no heap per datagram). */
 	struct mmsghdr rmsg[FE__UDP_BATCH];
 	struct mmsghdr smsg[FE__UDP_BATCH];
@@ -131,14 +122,27 @@ void fe__tcp_drain(struct fe__worker *w);
 /* Close every connection now (drain time is up). */
 void fe__tcp_abort_all(struct fe__worker *w);
 
-/* net_acl.c / net.c helpers shared by the UDP and TCP paths. */
+/* pipeline.c: the request pipeline (server.h). */
 
-/* Answer one message from @peer: admission check, then fe_answer(). The worker's store
- * snapshot must be open (or @snapshot_ok false: SERVFAIL). Returns the answer length or 0
- * (nothing to send). @transport selects the counters and limits. */
-size_t fe__net_answer(struct fe__worker *w, bool admitted, bool snapshot_ok,
-                      const struct sockaddr *peer, const uint8_t *req, size_t req_len,
-                      enum fe_transport transport, uint8_t *resp, size_t resp_cap);
+/* Run one message from @peer through admit → before → tsig → handler → after. The worker's
+ * store snapshot must be open (or @snapshot_ok false: SERVFAIL). Returns the answer length
+ * at @resp, or 0: nothing to send, or — when @stream is not NULL (TCP) and *stream was set
+ * to the transfer handler's stream — the answer is that stream (fe__pipe_stream_next). */
+size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
+                    const struct sockaddr *peer, const uint8_t *req, size_t req_len,
+                    enum fe_transport transport, uint8_t *resp, size_t resp_cap, void **stream,
+                    bool *streaming);
+/* Next message of @stream (opened by fe__pipe_run), through policy->after. */
+int fe__pipe_stream_next(struct fe__worker *w, const struct sockaddr *peer, void *stream,
+                         uint8_t *out, size_t cap, size_t *len);
+void fe__pipe_stream_close(struct fe__worker *w, void *stream);
+
+/* Heap bytes held by the framing of the worst TCP connection so far, over all workers (for
+ * tests: streams must not grow a connection's buffers beyond the output limit). */
+size_t fe__server_tcp_mem_peak(struct fe_server *srv);
+
+/* metrics.c: the counter of answers with @rcode, or FE_CNT__MAX (none). */
+enum fe_counter fe__counter_for_rcode(uint16_t rcode);
 
 /* Numeric "ADDR#PORT" text of @sa for logs. */
 void fe__net_addr_str(const struct sockaddr *sa, char *out, size_t cap);

@@ -61,13 +61,13 @@ static void send_batch(struct fe__worker *w, struct fe__udp *u, unsigned n)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
 			/* Send buffer full: UDP answers are best effort; the client retries. */
-			w->counters[FE_CNT_DROPPED] += n - off;
+			fe_counter_add(w->counters, FE_CNT_DROPPED, n - off);
 			return;
 		}
 		/* The first remaining message failed on its own (unreachable address, ...):
 		 * skip it and send the rest. */
 		fe_ratelog(&udp_err_log, FE_LOG_WARN, "udp send: %s", strerror(errno));
-		w->counters[FE_CNT_DROPPED]++;
+		fe_counter_inc(w->counters, FE_CNT_DROPPED);
 		off++;
 	}
 }
@@ -111,22 +111,22 @@ void fe__udp_on_readable(uv_poll_t *h, int status, int events)
 		 * seen from the next batch on. */
 		bool snap_ok = fe_store_reader_begin(w->reader) == FE_OK;
 		if (!snap_ok)
-			w->counters[FE_CNT_STORE_ERRORS]++;
+			fe_counter_inc(w->counters, FE_CNT_STORE_ERRORS);
 		unsigned nsend = 0;
 		for (int i = 0; i < n; i++) {
 			struct msghdr *m = &w->rmsg[i].msg_hdr;
 			if (m->msg_flags & MSG_TRUNC) {
 				/* Larger than any query we serve; nothing sensible to echo. */
-				w->counters[FE_CNT_DROPPED]++;
+				fe_counter_inc(w->counters, FE_CNT_DROPPED);
 				continue;
 			}
 			const struct sockaddr *peer = (const struct sockaddr *)&w->raddr[i];
 			bool admitted = !acl || fe_server_acl_allows(acl, peer);
 			uint8_t *out = w->sbuf + (size_t)nsend * FE__UDP_SEND_BYTES;
-			size_t rlen = fe__net_answer(w, admitted, snap_ok, peer,
-			                             w->rbuf + (size_t)i * FE__UDP_RECV_BYTES,
-			                             w->rmsg[i].msg_len, FE_TRANSPORT_UDP, out,
-			                             FE__UDP_SEND_BYTES);
+			size_t rlen = fe__pipe_run(w, admitted, snap_ok, peer,
+			                           w->rbuf + (size_t)i * FE__UDP_RECV_BYTES,
+			                           w->rmsg[i].msg_len, FE_TRANSPORT_UDP, out,
+			                           FE__UDP_SEND_BYTES, NULL, NULL);
 			if (!rlen)
 				continue;
 			struct msghdr *a = &w->smsg[nsend].msg_hdr;

@@ -1,8 +1,9 @@
-/* Network server (net*.c) against a stand-in answer engine: this file defines fe_answer()
- * itself (an echo with QR set, or a padded 8000-byte answer when the first label starts with
- * 'b'), so the linker never pulls the real one from libfe_server and these tests see only
- * the transport: batching, SO_REUSEPORT workers, RFC 7766 framing and limits, the admission
- * list, drain. Answer semantics over the network are tested in tests/integration/. */
+/* Network server (net*.c) against a stand-in answer engine: this file defines
+ * fe_answer_parsed(), the engine's entry point that the request pipeline calls (an echo with
+ * QR set, or a padded 8000-byte answer when the first label starts with 'b'), so the linker
+ * never pulls the real one from libfe_server and these tests see only the transport:
+ * batching, SO_REUSEPORT workers, RFC 7766 framing and limits, the admission list, drain.
+ * Answer semantics over the network are tested in tests/integration/. */
 #include <criterion/criterion.h>
 
 #include <arpa/inet.h>
@@ -23,14 +24,18 @@
 
 #define BIG_ANSWER 8000u
 
-size_t fe_answer(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
-                 enum fe_transport transport, uint8_t *resp, size_t resp_cap)
+size_t fe_answer_parsed(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
+                        enum fe_wire_verdict v, const struct fe_wire_query *q, unsigned flags,
+                        enum fe_transport transport, uint8_t *resp, size_t resp_cap)
 {
+	(void)v;
+	(void)q;
+	(void)flags;
 	cr_assert_not_null(ctx->reader);
-	ctx->counters[FE_CNT_QUERIES]++;
-	ctx->counters[transport == FE_TRANSPORT_TCP ? FE_CNT_TCP : FE_CNT_UDP]++;
+	fe_counter_inc(ctx->counters, FE_CNT_QUERIES);
+	fe_counter_inc(ctx->counters, transport == FE_TRANSPORT_TCP ? FE_CNT_TCP : FE_CNT_UDP);
 	if (req_len < 12 || (req[2] & 0x80)) {
-		ctx->counters[FE_CNT_DROPPED]++;
+		fe_counter_inc(ctx->counters, FE_CNT_DROPPED);
 		return 0;
 	}
 	size_t out = req_len;
@@ -41,7 +46,7 @@ size_t fe_answer(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
 	memset(resp, 0, out);
 	memcpy(resp, req, FE_MIN(req_len, out));
 	resp[2] |= 0x80;
-	ctx->counters[FE_CNT_NOERROR]++;
+	fe_counter_inc(ctx->counters, FE_CNT_NOERROR);
 	return out;
 }
 
