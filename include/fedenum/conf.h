@@ -81,7 +81,7 @@ struct fe_conf {
 	char **trust_anchors; /* files (federation trust-anchors, then --trust-anchor) */
 	size_t ntrust_anchors;
 	struct fe_trust_anchors *anchors; /* read from them by fe_conf_apply_cli; NULL: none */
-	/* federation.conf "validation" (issue #3) */
+	/* federation.conf "validation" */
 	uint16_t nsec3_max_iterations;
 	bool zonemd_required;
 	bool forbid_opt_out;

@@ -104,7 +104,7 @@ struct fe_answer_ctx {
 /* Answer one DNS message @req (@req_len bytes) received over @transport into @resp
  * (@resp_cap bytes, at least 65535 for TCP, 4096 for UDP is enough). Returns the response
  * length, or 0 when nothing must be sent (drop). Never fails: store errors give SERVFAIL.
- * Semantics (issue #2 §6): closest enclosing held zone; positive answers; CNAME followed
+ * Semantics: closest enclosing held zone; positive answers; CNAME followed
  * inside held zones; NODATA/NXDOMAIN with the SOA; wildcards; DO=1 → RRSIGs and NSEC/NSEC3
  * proofs; RA=1, AA=0; REFUSED outside every held zone; SERVFAIL below a delegation to a zone
  * that is not held (never a referral). */

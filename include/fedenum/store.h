@@ -342,7 +342,7 @@ int fe_store_drop_zone(struct fe_store *st, const uint8_t *apex, size_t apex_len
 /* ---- details of the contract above ------------------------------------------------
  *
  * Schema version written to meta "schema" (4 bytes, big-endian). fe_store_open fails with
- * FE_EVERSION when the stored one is newer than this build's. Schema 2 (issue #6) adds the
+ * FE_EVERSION when the stored one is newer than this build's. Schema 2 adds the
  * zone record's data_id and the `journal` database; a schema-1 store is read as it is and
  * marked 2 on its first writable open (nothing else is rewritten), so that a schema-1 build
  * refuses it rather than look for nodes under the version id.

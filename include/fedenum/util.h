@@ -111,17 +111,17 @@ void fe_time_set_fake_wall_s(int64_t s);
 #define FE_MAX(a, b)    ((a) > (b) ? (a) : (b))
 
 /* Unaligned host-order loads/stores (memcpy; compilers make them single moves). */
-uint16_t fe_load_u16(const void *p);
-uint32_t fe_load_u32(const void *p);
-uint64_t fe_load_u64(const void *p);
-void fe_store_u16(void *p, uint16_t v);
-void fe_store_u32(void *p, uint32_t v);
-void fe_store_u64(void *p, uint64_t v);
+uint16_t fe_get_u16(const void *p);
+uint32_t fe_get_u32(const void *p);
+uint64_t fe_get_u64(const void *p);
+void fe_put_u16(void *p, uint16_t v);
+void fe_put_u32(void *p, uint32_t v);
+void fe_put_u64(void *p, uint64_t v);
 /* Network (big-endian) order. */
-uint16_t fe_load_be16(const void *p);
-uint32_t fe_load_be32(const void *p);
-void fe_store_be16(void *p, uint16_t v);
-void fe_store_be32(void *p, uint32_t v);
+uint16_t fe_get_be16(const void *p);
+uint32_t fe_get_be32(const void *p);
+void fe_put_be16(void *p, uint16_t v);
+void fe_put_be32(void *p, uint32_t v);
 
 /* Read a whole file into a malloc'd buffer (NUL-terminated; *len excludes the NUL).
  * Caller frees *out with free(). Errors: FE_ENOENT, FE_EIO, FE_ERANGE (above @max_bytes). */

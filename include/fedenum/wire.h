@@ -159,7 +159,7 @@ struct fe_wire_query {
 };
 
 /* Parse and check a query (RFC 1035 §4.1, RFC 6891, RFC 8945 §5.1 placement rules).
- * THREATS.md Q1–Q6: < 12 bytes or QR=1 → DROP; QDCOUNT != 1, bad names, trailing junk
+ * docs/security.md Q1–Q6: < 12 bytes or QR=1 → DROP; QDCOUNT != 1, bad names, trailing junk
  * outside the counted sections, two OPT, OPT owner not root or outside the additional
  * section, a second COOKIE or NSID option, a COOKIE of a length other than 8 or 16..40
  * (RFC 7873 §5.2.2), TSIG not last / class not ANY / two TSIGs, ANCOUNT != 0 in a QUERY,

@@ -1,7 +1,7 @@
 /* include/fedenum/zone.h — zone ingest: parse a master file (ldns), compile it into node
  * blobs, store it.
  *
- * Load path (DESIGN.md "Data flow"):
+ * Load path:
  *   fe_zone_parse_file  → struct fe_zone (in memory: sorted nodes, RRSIGs attached,
  *                          cuts/occlusion/ENTs/wildcards marked, NSEC3 hashes computed)
  *   fe_zone_validate    → structural checks (one SOA at the apex, CNAME and DNAME rules, …);
@@ -80,7 +80,7 @@ int fe_zone_commit(struct fe_zone *z, struct fe_store *st, struct fe_zone_error 
  * A commit writes only the nodes that differ from the stored version. */
 void fe_zone_commit_stats(const struct fe_zone *z, struct fe_store_write_stats *out);
 
-/* ---- change sets (issue #6: a version costs what changed) -------------------------------
+/* ---- change sets (a version costs what changed) -------------------------------
  *
  * An IXFR-sized change applied to the stored current version of a zone, without the zone
  * file: only the nodes the change touches are read and written, in one store transaction

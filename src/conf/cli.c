@@ -10,7 +10,7 @@
 
 /* ---- trust anchors ----------------------------------------------------------------- */
 
-/* Read every trust-anchor file into c->anchors (issue #3: DS or DNSKEY records as
+/* Read every trust-anchor file into c->anchors (DS or DNSKEY records as
  * ldns-key2ds or dnssec-dsfromkey print them). Errors as "file:line: reason". */
 static int read_anchors(struct fe_conf *c, struct fe_conf_diag *d)
 {

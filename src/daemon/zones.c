@@ -4,7 +4,7 @@
  * with file:line and not stored; its previous version keeps serving.
  *
  * Without trust anchors zones are loaded as the files say (fe_zone_load_file) and served
- * unvalidated (AD=0): tests, benchmarks, `--zone` alone. With trust anchors (issue #3) every
+ * unvalidated (AD=0): tests, benchmarks, `--zone` alone. With trust anchors every
  * zone goes through fe_trust_load: ordered by apex depth, so that the registry is stored
  * before the members whose DS it holds; then fe_trust_sweep checks the chain of every
  * stored zone again, which is how a registry's new DS (re-delegation) or withdrawn delegation

@@ -73,7 +73,7 @@ bool fe_dnssec_trust_matches(const struct fe_dnssec_trust *t, const uint8_t *ape
 	for (size_t i = 0; i < t->ds_count; i++) {
 		const uint8_t *d = t->ds[i].data;
 		uint8_t ds[4 + 64];
-		if (t->ds[i].len < 4 || fe_load_be16(d) != tag || d[2] != key[3])
+		if (t->ds[i].len < 4 || fe_get_be16(d) != tag || d[2] != key[3])
 			continue;
 		int n = fe_dnssec_ds_from_dnskey(apex, apex_len, key, klen, d[3], ds);
 		if (n > 0 && (size_t)n == t->ds[i].len && memcmp(ds, d, (size_t)n) == 0)
@@ -101,7 +101,7 @@ static void trust_str(const struct fe_dnssec_trust *t, char *out, size_t cap)
 	for (size_t i = 0; t && i < t->ds_count && o + 24 < cap; i++)
 		if (t->ds[i].len >= 4)
 			o += (size_t)snprintf(out + o, cap - o, "%sDS %u/%u/%u", o ? ", " : "",
-			                      fe_load_be16(t->ds[i].data), t->ds[i].data[2],
+			                      fe_get_be16(t->ds[i].data), t->ds[i].data[2],
 			                      t->ds[i].data[3]);
 	for (size_t i = 0; t && i < t->dnskey_count && o + 24 < cap; i++)
 		if (t->dnskey[i].len >= 4)
@@ -145,7 +145,7 @@ static int load_keys(struct fe__vctx *v)
 		k->rdlen = r->rdlen;
 		if (r->rdlen < 4)
 			continue; /* unusable */
-		k->flags = fe_load_be16(r->rdata);
+		k->flags = fe_get_be16(r->rdata);
 		k->alg = r->rdata[3];
 		k->tag = fe_dnssec_key_tag(r->rdata, r->rdlen);
 	}
@@ -236,9 +236,9 @@ static int check_rrset(struct fe__vthr *t, const struct rrset *s, bool dnskey_ph
 			goto bad;
 		}
 		uint8_t alg = rd[2], labels = rd[3];
-		uint16_t tag = fe_load_be16(rd + 16);
-		int64_t exp = serial_time(fe_load_be32(rd + 8), v->now);
-		int64_t inc = serial_time(fe_load_be32(rd + 12), v->now);
+		uint16_t tag = fe_get_be16(rd + 16);
+		int64_t exp = serial_time(fe_get_be32(rd + 8), v->now);
+		int64_t inc = serial_time(fe_get_be32(rd + 12), v->now);
 		const uint8_t *sig = rd + 18 + sl;
 		size_t siglen = sr->rdlen - 18u - (size_t)sl;
 
@@ -304,10 +304,10 @@ static int check_rrset(struct fe__vthr *t, const struct rrset *s, bool dnskey_ph
 		for (int i = 0; i < n; i++) {
 			memcpy(b + o, s->owner_lc, s->owner_len);
 			o += s->owner_len;
-			fe_store_be16(b + o, s->type);
-			fe_store_be16(b + o + 2, FE_C_IN);
+			fe_put_be16(b + o, s->type);
+			fe_put_be16(b + o + 2, FE_C_IN);
 			memcpy(b + o + 4, rd + 4, 4);
-			fe_store_be16(b + o + 8, t->crr[i].len);
+			fe_put_be16(b + o + 8, t->crr[i].len);
 			memcpy(b + o + 10, t->crr[i].rd, t->crr[i].len);
 			o += 10u + t->crr[i].len;
 		}

@@ -47,7 +47,7 @@ static bool is_empty(const uint8_t *s)
 static size_t slot_of(const struct fe_dnssec_sigcache *c, const uint8_t *d)
 {
 	/* the digest is uniformly distributed: its first octets are the hash */
-	return (size_t)fe_load_u64(d) & (c->cap - 1);
+	return (size_t)fe_get_u64(d) & (c->cap - 1);
 }
 
 bool fe__sigcache_has(const struct fe_dnssec_sigcache *c, const uint8_t *d)

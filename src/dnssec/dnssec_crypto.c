@@ -61,7 +61,7 @@ int fe_dnssec_ds_from_dnskey(const uint8_t *owner, size_t owner_len, const uint8
 	if (nl < 0 || (size_t)nl != owner_len || dnskey_len < 4)
 		return FE_EFORMAT;
 	fe_wire_name_lower(owner, lc);
-	fe_store_be16(out, fe_dnssec_key_tag(dnskey, dnskey_len));
+	fe_put_be16(out, fe_dnssec_key_tag(dnskey, dnskey_len));
 	out[2] = dnskey[3];
 	out[3] = digest_type;
 	/* RFC 4034 §5.1.4: digest = H(owner name | DNSKEY RDATA), owner in canonical form. */
@@ -109,7 +109,7 @@ static EVP_PKEY *rsa_key(const uint8_t *k, size_t len)
 	} else {
 		if (len < 3)
 			return NULL;
-		el = fe_load_be16(k + 1);
+		el = fe_get_be16(k + 1);
 		off = 3;
 	}
 	if (el == 0 || el > RSA_MAX_EXP_LEN || off + el >= len)

@@ -61,10 +61,10 @@ static int emit_rrset(struct fe__vthr *t, struct digests *d, const uint8_t *owne
 		return m;
 	for (int i = 0; i < m; i++) {
 		uint8_t h[10];
-		fe_store_be16(h, type);
-		fe_store_be16(h + 2, FE_C_IN);
-		fe_store_be32(h + 4, t->crr[i].ttl);
-		fe_store_be16(h + 8, t->crr[i].len);
+		fe_put_be16(h, type);
+		fe_put_be16(h + 2, FE_C_IN);
+		fe_put_be32(h + 4, t->crr[i].ttl);
+		fe_put_be16(h + 8, t->crr[i].len);
 		dg_update(d, owner_lc, owner_len);
 		dg_update(d, h, sizeof(h));
 		dg_update(d, t->crr[i].rd, t->crr[i].len);
@@ -212,11 +212,11 @@ int fe__check_zonemd(struct fe__vthr *t)
 			why = "several ZONEMD RRs with the same scheme and hash algorithm";
 			continue;
 		}
-		if (fe_load_be32(m->rdata) != z->serial) {
+		if (fe_get_be32(m->rdata) != z->serial) {
 			snprintf(whybuf, sizeof(whybuf),
 			         "ZONEMD serial %u differs from the SOA "
 			         "serial %u",
-			         fe_load_be32(m->rdata), z->serial);
+			         fe_get_be32(m->rdata), z->serial);
 			why = whybuf;
 			continue;
 		}

@@ -1,4 +1,4 @@
-/* Answer engine: one query in, one response out, over local zones (issue #2 §6).
+/* Answer engine: one query in, one response out, over local zones.
  *
  * Decisions (each also stated where the code makes it):
  *  - Class IN only; other classes REFUSED.
@@ -25,7 +25,7 @@
  *    denials at most min(SOA TTL, MINIMUM) like the SOA beside them (RFC 9077).
  *  - Additional section: see add_glue (under trust only validated data, never glue).
  *  - Header: RA=1, AA=0, QNAME case as received. AD=0, except under federation trust
- *    (opts->require_validated, issue #3): AD=1 when the query set DO or AD (RFC 6840
+ *    (opts->require_validated): AD=1 when the query set DO or AD (RFC 6840
  *    §5.7), since only validated, unexpired zones are then held; other zones are passed
  *    over, expired ones give SERVFAIL with EDE 7 (see find_zone, zone_expired).
  * Counters: this function counts QUERIES, UDP/TCP, every rcode, DROPPED, TRUNCATED,
@@ -196,7 +196,7 @@ static int select_zone(struct fe__ans *a, const struct fe__name *n,
 
 /* Under federation trust: a zone whose signatures (or whose parents' signatures: the chain
  * expiry, include/fedenum/store.h) have expired without a fresh version is not served as
- * valid (issue #3 §7): SERVFAIL with EDE 7, Signature Expired (RFC 8914 §4.8). */
+ * valid: SERVFAIL with EDE 7, Signature Expired (RFC 8914 §4.8). */
 static bool zone_expired(struct fe__ans *a, const struct fe_store_zone_rec *zone)
 {
 	if (!a->trust || zone->sig_expire_s == 0 || zone->sig_expire_s > a->now_s)
@@ -345,7 +345,7 @@ static enum step follow_dname(struct fe__ans *a, const struct fe_store_zone_rec 
 	if (a->cnames >= FE__ANS_CNAME_MAX || a->nsyn >= FE__ANS_CNAME_MAX)
 		return ST_HIT; /* chain too long: stop here, as for CNAMEs */
 	uint8_t *buf = a->syn[a->nsyn];
-	fe_store_u16(buf, (uint16_t)(plen + rdlen));
+	fe_put_u16(buf, (uint16_t)(plen + rdlen));
 	memcpy(buf + 2, n->name, plen);
 	memcpy(buf + 2 + plen, rdata, rdlen);
 	struct fe_store_rrset cn = {.type = FE_T_CNAME,
@@ -517,7 +517,7 @@ static void add_negative_soa(struct fe__ans *a)
 		fe__ans_store_failed(a, FE_EFORMAT, "apex SOA");
 		return;
 	}
-	uint32_t minimum = fe_load_be32(rdata + rdlen - 4);
+	uint32_t minimum = fe_get_be32(rdata + rdlen - 4);
 	add_item(a, FE_SEC_AUTHORITY, apex.owner, zone, &rs, FE_MIN(rs.ttl, minimum), sig_flag(a));
 }
 

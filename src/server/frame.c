@@ -83,7 +83,7 @@ static bool queue(struct fe__frame *f, size_t len)
 		return false;
 	if (!grow(&f->pend, &f->pend_cap, f->pend_len + need, OUT_MIN_CAP))
 		return false;
-	fe_store_be16(f->scratch, (uint16_t)len);
+	fe_put_be16(f->scratch, (uint16_t)len);
 	memcpy(f->pend + f->pend_len, f->scratch, need);
 	f->pend_len += need;
 	f->pend_msgs++;
@@ -102,7 +102,7 @@ static void process_input(struct fe__frame *f)
 		size_t avail = f->in_len - off;
 		if (avail < 2)
 			break;
-		size_t mlen = fe_load_be16(f->in + off);
+		size_t mlen = fe_get_be16(f->in + off);
 		if (mlen < FE_WIRE_HDR_LEN) {
 			/* Length 0 or shorter than a header: the stream cannot be trusted. */
 			ops->note(f, FE__FRAME_BAD_LENGTH, mlen);
@@ -126,7 +126,8 @@ static void process_input(struct fe__frame *f)
 			continue;
 		}
 		if (!a.len) {
-			/* A response sent as a query, or similar garbage (THREATS.md C1, Q6). */
+			/* A response sent as a query, or similar garbage (docs/security.md C1, Q6).
+			 */
 			ops->note(f, FE__FRAME_BAD_MESSAGE, mlen);
 			fe__frame_close(f);
 			break;
@@ -136,9 +137,9 @@ static void process_input(struct fe__frame *f)
 			fe__frame_close(f);
 			break;
 		}
-		if ((fe_load_be16(f->scratch + 4) & 0xfu) == FE_RCODE_FORMERR) {
+		if ((fe_get_be16(f->scratch + 4) & 0xfu) == FE_RCODE_FORMERR) {
 			/* After a malformed message the framing itself is suspect: answer it,
-			 * then close (THREATS.md C1). */
+			 * then close (docs/security.md C1). */
 			ops->note(f, FE__FRAME_FORMERR, mlen);
 			f->close_flushed = true;
 		}
@@ -261,7 +262,7 @@ bool fe__frame_read_buf(struct fe__frame *f, uint8_t **buf, size_t *cap)
 	/* Room for the whole first message (it always starts the buffer) plus some more. */
 	size_t need = f->in_len + 1024;
 	if (f->in_len >= 2) {
-		size_t first = 2 + (size_t)fe_load_be16(f->in);
+		size_t first = 2 + (size_t)fe_get_be16(f->in);
 		if (first > need)
 			need = first;
 	}

@@ -6,7 +6,7 @@
  *  - input reassembly: bytes in, complete 2-octet-length-prefixed messages out;
  *  - the output queue: framed messages, double-buffered so that one transport write is in
  *    flight while further messages queue behind it;
- *  - the limits of RFC 7766 §6.2.1 / THREATS.md C1–C4 that do not depend on the transport:
+ *  - the limits of RFC 7766 §6.2.1 / docs/security.md C1–C4 that do not depend on the transport:
  *    bad lengths, at most max_pipeline messages unsent (then input is paused), at most
  *    max_out_bytes unsent (then the connection is closed);
  *  - streams: one request answered by many messages (AXFR, IXFR), pulled from the owner

@@ -1,6 +1,6 @@
 /* Network server lifecycle: sockets, worker threads, ready file, stop and drain.
  *
- * Layout (DESIGN.md "Performance design"): N workers, each a thread with its own libuv loop,
+ * Layout (docs/architecture.md, "Query path"): N workers, each a thread with its own libuv loop,
  * its own store reader, its own counters, and for every listen address its own UDP socket
  * and its own TCP listening socket, all bound with SO_REUSEPORT to the same address and port.
  * The kernel spreads datagrams and new connections over the group by a hash of the 4-tuple,

@@ -1,4 +1,4 @@
-/* Admission list: which client addresses may query (THREATS.md Q8; DESIGN.md "secure" §1).
+/* Admission list: which client addresses may query (docs/security.md Q8).
  * A linear scan over a short list of prefixes: federations admit a handful of S-CSCF
  * networks, and the check runs once per datagram or once per TCP connection. */
 #include "fedenum/server.h"

@@ -1,6 +1,6 @@
 /* DNS over TCP per RFC 7766: the uv_tcp_t transport under the framing unit (frame.c), which
  * holds the 2-octet length framing (RFC 1035 §4.2.2), the output queue, streams and the
- * limits that do not depend on the transport. This file adds what does (THREATS.md C1–C4):
+ * limits that do not depend on the transport. This file adds what does (docs/security.md C1–C4):
  *  - no complete message and no write progress for tcp_idle_timeout_ms: close (slowloris,
  *    half-sent messages, clients that stopped reading, §6.2.3);
  *  - more than tcp_max_clients connections in the whole server: accept and close at once;
@@ -310,7 +310,7 @@ void fe__tcp_on_connection(uv_stream_t *server, int status)
 	c->counted = true;
 	uint32_t n = atomic_fetch_add(&srv->tcp_clients, 1);
 	if (n >= srv->opts.tcp_max_clients) {
-		/* THREATS.md C4: the new one goes, the established ones keep being served. */
+		/* docs/security.md C4: the new one goes, the established ones keep being served. */
 		fe_counter_inc(w->counters, FE_CNT_TCP_REFUSED_LIMIT);
 		fe_ratelog(&tcp_log, FE_LOG_WARN,
 		           "tcp %s: connection limit (%u) reached: closing the new connection",

@@ -107,8 +107,8 @@ void fe__udp_on_readable(uv_poll_t *h, int status, int events)
 		}
 		if (n == 0)
 			return;
-		/* One snapshot per batch (DESIGN.md "Store"): a reload that commits meanwhile is
-		 * seen from the next batch on. */
+		/* One snapshot per batch (docs/architecture.md, "Store"): a reload that commits
+		 * meanwhile is seen from the next batch on. */
 		bool snap_ok = fe_store_reader_begin(w->reader) == FE_OK;
 		if (!snap_ok)
 			fe_counter_inc(w->counters, FE_CNT_STORE_ERRORS);

@@ -24,7 +24,8 @@ static size_t error_answer(struct fe__worker *w, const uint8_t *req, size_t req_
 {
 	fe_counter_inc(w->counters, FE_CNT_QUERIES);
 	fe_counter_inc(w->counters, transport == FE_TRANSPORT_TCP ? FE_CNT_TCP : FE_CNT_UDP);
-	/* Never answer what we would not answer anyway: < 12 bytes or QR=1 (THREATS.md Q1, Q6). */
+	/* Never answer what we would not answer anyway: < 12 bytes or QR=1 (docs/security.md Q1,
+	 * Q6). */
 	if (v == FE_WIRE_DROP) {
 		fe_counter_inc(w->counters, FE_CNT_DROPPED);
 		return 0;
@@ -58,7 +59,7 @@ size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
 
 	/* admit */
 	if (!admitted) {
-		/* DESIGN.md "secure" §1 and RFC 5067 §4: clients outside the federation get
+		/* RFC 5067 §4 (docs/security.md Q8): clients outside the federation get
 		 * REFUSED, never silence — and never data. */
 		fe_counter_inc(w->counters, FE_CNT_ACL_REFUSED);
 		char a[INET6_ADDRSTRLEN + 8];

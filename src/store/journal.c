@@ -46,10 +46,10 @@ static int jb_put(struct fe__jdiff *d, int side, const uint8_t *owner, size_t ow
 	uint8_t *p = d->buf[side] + d->len[side];
 	memcpy(p, owner, owner_len);
 	p += owner_len;
-	fe_store_be16(p, type);
-	fe_store_be16(p + 2, FE_C_IN);
-	fe_store_be32(p + 4, ttl);
-	fe_store_be16(p + 8, rdlen);
+	fe_put_be16(p, type);
+	fe_put_be16(p + 2, FE_C_IN);
+	fe_put_be32(p + 4, ttl);
+	fe_put_be16(p + 8, rdlen);
 	memcpy(p + 10, rdata, rdlen);
 	d->len[side] += need;
 	return FE_OK;
@@ -176,7 +176,7 @@ void fe__jdiff_free(struct fe__jdiff *d)
  * (an apex key is a prefix of its sub-zones' keys). */
 static size_t jkey(uint8_t *buf, const uint8_t *apex_key, size_t klen, uint64_t seq)
 {
-	fe_store_be16(buf, (uint16_t)klen);
+	fe_put_be16(buf, (uint16_t)klen);
 	memcpy(buf + 2, apex_key, klen);
 	fe__put_be64(buf + 2 + klen, seq);
 	return 2u + klen + SEQ_LEN;
@@ -276,11 +276,11 @@ int fe__journal_commit(struct fe_store *st, MDB_txn *txn, const uint8_t *apex_ke
 		goto out;
 	}
 	uint8_t *p = v.mv_data;
-	fe_store_be32(p, from);
-	fe_store_be32(p + 4, to);
-	fe_store_be32(p + 8, (uint32_t)d->count[0]);
-	fe_store_be32(p + 12, (uint32_t)d->count[1]);
-	fe_store_be32(p + 16, (uint32_t)d->len[0]);
+	fe_put_be32(p, from);
+	fe_put_be32(p + 4, to);
+	fe_put_be32(p + 8, (uint32_t)d->count[0]);
+	fe_put_be32(p + 12, (uint32_t)d->count[1]);
+	fe_put_be32(p + 16, (uint32_t)d->len[0]);
 	if (d->len[0])
 		memcpy(p + ENTRY_HDR, d->buf[0], d->len[0]);
 	if (d->len[1])
@@ -316,11 +316,11 @@ static int entry_from(const MDB_val *k, const MDB_val *v, size_t pl,
 	if (v->mv_size < ENTRY_HDR)
 		return FE_EFORMAT;
 	e->seq = fe__get_be64((const uint8_t *)k->mv_data + pl);
-	e->serial_from = fe_load_be32(p);
-	e->serial_to = fe_load_be32(p + 4);
-	e->removed_count = fe_load_be32(p + 8);
-	e->added_count = fe_load_be32(p + 12);
-	e->removed_len = fe_load_be32(p + 16);
+	e->serial_from = fe_get_be32(p);
+	e->serial_to = fe_get_be32(p + 4);
+	e->removed_count = fe_get_be32(p + 8);
+	e->added_count = fe_get_be32(p + 12);
+	e->removed_len = fe_get_be32(p + 16);
 	if (e->removed_len > v->mv_size - ENTRY_HDR)
 		return FE_EFORMAT;
 	e->removed = p + ENTRY_HDR;
@@ -436,10 +436,10 @@ bool fe_store_rr_next(const uint8_t *p, size_t len, size_t *off, struct fe_store
 	out->owner = p + o;
 	out->owner_len = (uint8_t)nl;
 	o += (size_t)nl;
-	out->type = fe_load_be16(p + o);
-	out->rclass = fe_load_be16(p + o + 2);
-	out->ttl = fe_load_be32(p + o + 4);
-	out->rdlen = fe_load_be16(p + o + 8);
+	out->type = fe_get_be16(p + o);
+	out->rclass = fe_get_be16(p + o + 2);
+	out->ttl = fe_get_be32(p + o + 4);
+	out->rdlen = fe_get_be16(p + o + 8);
 	o += 10u;
 	if (len - o < out->rdlen)
 		return false;

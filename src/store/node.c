@@ -20,7 +20,7 @@ static bool body_ok(const uint8_t *body, uint32_t body_len, uint32_t n)
 	for (uint32_t i = 0; i < n; i++) {
 		if (body_len - off < 2u)
 			return false;
-		uint16_t rdlen = fe_load_u16(body + off);
+		uint16_t rdlen = fe_get_u16(body + off);
 		off += 2u;
 		if (body_len - off < rdlen)
 			return false;
@@ -37,7 +37,7 @@ int fe_store_node_decode(const void *blob, size_t len, struct fe_store_node *out
 	memset(out, 0, sizeof(*out));
 	if (len < 2u + 1u + 1u + 1u + 2u)
 		return FE_EFORMAT;
-	out->flags = fe_load_u16(p);
+	out->flags = fe_get_u16(p);
 	p += 2;
 	out->owner_len = *p++;
 	/* An owner is at least the root label and at most 255 octets (RFC 1035 §2.3.4). */
@@ -54,7 +54,7 @@ int fe_store_node_decode(const void *blob, size_t len, struct fe_store_node *out
 	p += out->hash_len;
 	if (end - p < 2)
 		return FE_EFORMAT;
-	out->rrset_count = fe_load_u16(p);
+	out->rrset_count = fe_get_u16(p);
 	p += 2;
 	out->rrsets = p;
 	out->end = end;
@@ -63,10 +63,10 @@ int fe_store_node_decode(const void *blob, size_t len, struct fe_store_node *out
 	for (uint16_t i = 0; i < out->rrset_count; i++) {
 		if ((size_t)(end - p) < RRSET_HDR_LEN)
 			return FE_EFORMAT;
-		uint16_t type = fe_load_u16(p);
-		uint16_t rr_count = fe_load_u16(p + 6);
-		uint16_t sig_count = fe_load_u16(p + 8);
-		uint32_t body_len = fe_load_u32(p + 10);
+		uint16_t type = fe_get_u16(p);
+		uint16_t rr_count = fe_get_u16(p + 6);
+		uint16_t sig_count = fe_get_u16(p + 8);
+		uint32_t body_len = fe_get_u32(p + 10);
 		p += RRSET_HDR_LEN;
 		/* RRsets sorted by type, each type once. */
 		if (i > 0 && type <= prev_type)
@@ -89,11 +89,11 @@ static bool read_rrset(const struct fe_store_node *node, const uint8_t *p,
 {
 	if (p < node->rrsets || p > node->end || (size_t)(node->end - p) < RRSET_HDR_LEN)
 		return false;
-	out->type = fe_load_u16(p);
-	out->ttl = fe_load_u32(p + 2);
-	out->rr_count = fe_load_u16(p + 6);
-	out->sig_count = fe_load_u16(p + 8);
-	out->body_len = fe_load_u32(p + 10);
+	out->type = fe_get_u16(p);
+	out->ttl = fe_get_u32(p + 2);
+	out->rr_count = fe_get_u16(p + 6);
+	out->sig_count = fe_get_u16(p + 8);
+	out->body_len = fe_get_u32(p + 10);
 	out->body = p + RRSET_HDR_LEN;
 	if ((size_t)(node->end - out->body) < out->body_len)
 		return false;
@@ -141,7 +141,7 @@ bool fe_store_rrset_next(const struct fe_store_rrset *rs, size_t *iter, const ui
 
 	if (idx >= total || off > rs->body_len || rs->body_len - off < 2u)
 		return false;
-	uint16_t len = fe_load_u16(rs->body + off);
+	uint16_t len = fe_get_u16(rs->body + off);
 	if (rs->body_len - off - 2u < len)
 		return false;
 	*rdata = rs->body + off + 2u;

@@ -155,7 +155,7 @@ static int schema_read(MDB_txn *txn, MDB_dbi dbi, uint32_t *out)
 		return map_mdb(rc, "schema");
 	if (v.mv_size != 4)
 		return FE_EFORMAT;
-	*out = fe_load_be32(v.mv_data);
+	*out = fe_get_be32(v.mv_data);
 	return FE_OK;
 }
 
@@ -195,7 +195,7 @@ static int open_dbs(struct fe_store *st)
 	err = schema_read(txn, st->dbi_meta, &schema);
 	if (err == FE_ENOENT && !st->read_only) {
 		uint8_t b[4];
-		fe_store_be32(b, FE_STORE_SCHEMA);
+		fe_put_be32(b, FE_STORE_SCHEMA);
 		MDB_val k = {sizeof(META_SCHEMA) - 1, (void *)META_SCHEMA};
 		MDB_val v = {sizeof(b), b};
 		err = map_mdb(mdb_put(txn, st->dbi_meta, &k, &v, 0), "schema");
@@ -210,7 +210,7 @@ static int open_dbs(struct fe_store *st)
 		 * prefix): mark the store 2 so that a build of schema 1, which would look for a
 		 * zone's nodes under its version, refuses it instead of serving empty zones. */
 		uint8_t b[4];
-		fe_store_be32(b, FE_STORE_SCHEMA);
+		fe_put_be32(b, FE_STORE_SCHEMA);
 		MDB_val k = {sizeof(META_SCHEMA) - 1, (void *)META_SCHEMA};
 		MDB_val v = {sizeof(b), b};
 		if ((err = map_mdb(mdb_put(txn, st->dbi_meta, &k, &v, 0), "schema")) != FE_OK)
@@ -621,7 +621,7 @@ static bool blob_has_flags(const MDB_val *v, uint16_t need, int *err)
 		*err = FE_EFORMAT;
 		return false;
 	}
-	return (fe_load_u16(v->mv_data) & need) == need;
+	return (fe_get_u16(v->mv_data) & need) == need;
 }
 
 int fe_store_prev_node(struct fe_store_reader *r, const struct fe_store_zone_rec *zone,

@@ -1,5 +1,5 @@
 /* fedenumctl query: ask a running fedenumd, and with --validate check the answer with
- * libunbound configured with only the federation's trust anchors (issue #3 §9).
+ * libunbound configured with only the federation's trust anchors.
  *
  * The validator forwards every query — the DNSKEY and DS lookups of the chain of trust
  * included — to the one server given, and trusts nothing but the anchors given: libunbound

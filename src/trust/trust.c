@@ -109,7 +109,7 @@ static void ds_list_str(const struct fe_dnssec_rdata *ds, size_t n, char *out, s
 	out[0] = '\0';
 	for (size_t i = 0; i < n && o + 24 < cap; i++)
 		o += (size_t)snprintf(out + o, cap - o, "%sDS %u/%u/%u", i ? ", " : "",
-		                      fe_load_be16(ds[i].data), ds[i].data[2], ds[i].data[3]);
+		                      fe_get_be16(ds[i].data), ds[i].data[2], ds[i].data[3]);
 }
 
 /* Find the trust of @apex (wire name, key @key) over an open snapshot @r. FE_OK and @c
@@ -253,7 +253,7 @@ static int stored_chain_ok(struct fe_store_reader *r, const struct fe_store_zone
 	while (fe_store_rrset_next(&rs, &iter, &krd, &krdlen, &ksig)) {
 		if (ksig || krdlen < 4)
 			continue;
-		uint16_t flags = fe_load_be16(krd);
+		uint16_t flags = fe_get_be16(krd);
 		if (!(flags & 0x0100u) || (flags & 0x0080u) || krd[2] != 3)
 			continue; /* RFC 4034 §2.1.1, RFC 5011 §2.1 */
 		uint16_t tag = fe_dnssec_key_tag(krd, krdlen);
@@ -269,8 +269,7 @@ static int stored_chain_ok(struct fe_store_reader *r, const struct fe_store_zone
 			continue;
 		it2 = 0;
 		while (fe_store_rrset_next(&rs, &it2, &rd, &rdlen, &is_sig)) {
-			if (!is_sig || rdlen < 18 || rd[2] != krd[3] ||
-			    fe_load_be16(rd + 16) != tag)
+			if (!is_sig || rdlen < 18 || rd[2] != krd[3] || fe_get_be16(rd + 16) != tag)
 				continue;
 			int sl = fe_wire_name_len(rd + 18, rdlen - 18u);
 			if (sl >= 0 && fe_wire_name_eq(rd + 18, zone->apex))

@@ -149,7 +149,7 @@ size_t fe_trust_anchors_describe(const struct fe_trust_anchors *a, char *buf, si
 		size_t o = (size_t)snprintf(tmp, sizeof(tmp), "%s%s (", i ? ", " : "", name);
 		for (size_t k = 0; k < s->nds && o < sizeof(tmp); k++)
 			o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "%sDS %u/%u/%u",
-			                      k ? ", " : "", fe_load_be16(s->ds[k].data),
+			                      k ? ", " : "", fe_get_be16(s->ds[k].data),
 			                      s->ds[k].data[2], s->ds[k].data[3]);
 		for (size_t k = 0; k < s->ndnskey && o < sizeof(tmp); k++)
 			o += (size_t)snprintf(
@@ -196,7 +196,7 @@ static bool anchor_usable(uint16_t type, const uint8_t *rd, size_t len)
 		return false;
 	if (type == FE_T_DS)
 		return (rd[3] == 2 && len == 4 + 32) || (rd[3] == 4 && len == 4 + 48);
-	return (fe_load_be16(rd) & 0x0100u) && !(fe_load_be16(rd) & 0x0080u) && rd[2] == 3;
+	return (fe_get_be16(rd) & 0x0100u) && !(fe_get_be16(rd) & 0x0080u) && rd[2] == 3;
 }
 
 int fe_trust_anchors_add_file(struct fe_trust_anchors *a, const char *path, unsigned *skipped,
@@ -320,8 +320,8 @@ static int ser_list(uint8_t **buf, size_t *len, size_t *cap, const struct owner_
 		*p++ = (uint8_t)s->name_len;
 		memcpy(p, s->name, s->name_len);
 		p += s->name_len;
-		fe_store_be16(p, type);
-		fe_store_be16(p + 2, l[k].len);
+		fe_put_be16(p, type);
+		fe_put_be16(p + 2, l[k].len);
 		memcpy(p + 4, l[k].data, l[k].len);
 		*len += need;
 	}
@@ -371,8 +371,8 @@ int fe_trust_anchors_from_store(struct fe_store *st, struct fe_trust_anchors **o
 			break;
 		}
 		const uint8_t *owner = buf + o + 1;
-		uint16_t type = fe_load_be16(owner + nl);
-		size_t rdlen = fe_load_be16(owner + nl + 2);
+		uint16_t type = fe_get_be16(owner + nl);
+		size_t rdlen = fe_get_be16(owner + nl + 2);
 		if (len - o - 1 - nl - 4 < rdlen) {
 			rc = FE_EFORMAT;
 			break;

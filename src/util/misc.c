@@ -76,62 +76,62 @@ void fe_time_set_fake_wall_s(int64_t s)
 	atomic_store(&fake_wall_s, s);
 }
 
-uint16_t fe_load_u16(const void *p)
+uint16_t fe_get_u16(const void *p)
 {
 	uint16_t v;
 	memcpy(&v, p, sizeof(v));
 	return v;
 }
 
-uint32_t fe_load_u32(const void *p)
+uint32_t fe_get_u32(const void *p)
 {
 	uint32_t v;
 	memcpy(&v, p, sizeof(v));
 	return v;
 }
 
-uint64_t fe_load_u64(const void *p)
+uint64_t fe_get_u64(const void *p)
 {
 	uint64_t v;
 	memcpy(&v, p, sizeof(v));
 	return v;
 }
 
-void fe_store_u16(void *p, uint16_t v)
+void fe_put_u16(void *p, uint16_t v)
 {
 	memcpy(p, &v, sizeof(v));
 }
 
-void fe_store_u32(void *p, uint32_t v)
+void fe_put_u32(void *p, uint32_t v)
 {
 	memcpy(p, &v, sizeof(v));
 }
 
-void fe_store_u64(void *p, uint64_t v)
+void fe_put_u64(void *p, uint64_t v)
 {
 	memcpy(p, &v, sizeof(v));
 }
 
-uint16_t fe_load_be16(const void *p)
+uint16_t fe_get_be16(const void *p)
 {
 	const unsigned char *b = p;
 	return (uint16_t)((b[0] << 8) | b[1]);
 }
 
-uint32_t fe_load_be32(const void *p)
+uint32_t fe_get_be32(const void *p)
 {
 	const unsigned char *b = p;
 	return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
 }
 
-void fe_store_be16(void *p, uint16_t v)
+void fe_put_be16(void *p, uint16_t v)
 {
 	unsigned char *b = p;
 	b[0] = (unsigned char)(v >> 8);
 	b[1] = (unsigned char)v;
 }
 
-void fe_store_be32(void *p, uint32_t v)
+void fe_put_be32(void *p, uint32_t v)
 {
 	unsigned char *b = p;
 	b[0] = (unsigned char)(v >> 24);

@@ -6,7 +6,7 @@
 /* EDNS options of the OPT RR (RFC 6891 §6.1.2). Only the options we act on are interpreted.
  * A COOKIE or NSID option that appears twice is FORMERR: a second copy can only be an attempt
  * to make two parsers disagree about which one counts. (RFC 7873 §5.2 would have the first
- * COOKIE win; we choose the stricter reading the threat catalogue asks for, THREATS.md Q4.)
+ * COOKIE win; we choose the stricter reading the threat catalogue asks for, docs/security.md Q4.)
  * Repeats of other options (padding, unknown codes) are allowed, RFC 6891 §6.1.2. */
 static enum fe_wire_verdict parse_options(const uint8_t *p, size_t rdlen, struct fe_wire_query *q)
 {

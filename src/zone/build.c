@@ -198,7 +198,7 @@ static void choose_params(struct fe_zone *z, const struct fe__zrec *r)
 	z->n3_params = true;
 	z->n3_alg = d[0];
 	z->n3_flags = d[1];
-	z->n3_iter = fe_load_be16(d + 2);
+	z->n3_iter = fe_get_be16(d + 2);
 	z->n3_salt_len = d[4];
 	memcpy(z->n3_salt, d + 5, d[4]);
 }
@@ -209,7 +209,7 @@ static bool n3_matches(const struct fe_zone *z, const struct fe__zrec *r)
 	const uint8_t *d = r->rdata;
 	if (r->rdlen < 5 || (size_t)5 + d[4] > r->rdlen)
 		return false;
-	return d[0] == z->n3_alg && fe_load_be16(d + 2) == z->n3_iter && d[4] == z->n3_salt_len &&
+	return d[0] == z->n3_alg && fe_get_be16(d + 2) == z->n3_iter && d[4] == z->n3_salt_len &&
 	       memcmp(d + 5, z->n3_salt, d[4]) == 0;
 }
 

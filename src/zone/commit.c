@@ -37,7 +37,7 @@ static uint32_t rrset_ttl(struct fe__zrec *const *recs, size_t count)
 	for (size_t i = 0; i < count; i++) {
 		const struct fe__zrec *r = recs[i];
 		if (r->type == FE_T_RRSIG && r->rdlen >= 8)
-			ttl = FE_MIN(ttl, fe_load_be32(r->rdata + 4));
+			ttl = FE_MIN(ttl, fe_get_be32(r->rdata + 4));
 	}
 	return ttl;
 }
@@ -51,7 +51,7 @@ static int build_blob(struct blobbuf *b, uint16_t flags, const uint8_t *owner, s
 	b->len = 0;
 	if ((rc = bb_reserve(b, 2 + 1 + owner_len + 1 + hash_len + 2)) != FE_OK)
 		return rc;
-	fe_store_u16(b->p, flags);
+	fe_put_u16(b->p, flags);
 	b->p[2] = (uint8_t)owner_len;
 	memcpy(b->p + 3, owner, owner_len);
 	b->len = 3 + owner_len;
@@ -78,7 +78,7 @@ static int build_blob(struct blobbuf *b, uint16_t flags, const uint8_t *owner, s
 				return FE_ERANGE; /* body_len is 32 bits */
 			if ((rc = bb_reserve(b, 2u + r->rdlen)) != FE_OK)
 				return rc;
-			fe_store_u16(b->p + b->len, r->rdlen);
+			fe_put_u16(b->p + b->len, r->rdlen);
 			memcpy(b->p + b->len + 2, r->rdata, r->rdlen);
 			b->len += 2u + r->rdlen;
 			if (r->type == FE_T_RRSIG)
@@ -86,17 +86,17 @@ static int build_blob(struct blobbuf *b, uint16_t flags, const uint8_t *owner, s
 			else
 				rrs++;
 		}
-		fe_store_u16(b->p + hdr, type);
+		fe_put_u16(b->p + hdr, type);
 		/* RFC 2181 §5.2: one TTL per RRset; the first RR's (RRSIGs sort last), capped
 		 * here, once, at the smallest original TTL of its RRSIGs (RFC 4035 §5.3.3: what
 		 * a validator keeps), so the answer path never parses an RRSIG. */
-		fe_store_u32(b->p + hdr + 2, rrset_ttl(recs + set_first, i - set_first));
-		fe_store_u16(b->p + hdr + 6, rrs);
-		fe_store_u16(b->p + hdr + 8, sigs);
-		fe_store_u32(b->p + hdr + 10, (uint32_t)(b->len - body));
+		fe_put_u32(b->p + hdr + 2, rrset_ttl(recs + set_first, i - set_first));
+		fe_put_u16(b->p + hdr + 6, rrs);
+		fe_put_u16(b->p + hdr + 8, sigs);
+		fe_put_u32(b->p + hdr + 10, (uint32_t)(b->len - body));
 		sets++;
 	}
-	fe_store_u16(b->p + count_at, sets);
+	fe_put_u16(b->p + count_at, sets);
 	return FE_OK;
 }
 
@@ -121,8 +121,8 @@ static int n3_blob(const struct fe_zone *z, size_t i, struct blobbuf *b)
 static void digest_item(EVP_MD_CTX *md, const uint8_t *key, size_t klen, const struct blobbuf *b)
 {
 	uint8_t len[8];
-	fe_store_u32(len, (uint32_t)klen);
-	fe_store_u32(len + 4, (uint32_t)b->len);
+	fe_put_u32(len, (uint32_t)klen);
+	fe_put_u32(len + 4, (uint32_t)b->len);
 	EVP_DigestUpdate(md, len, sizeof(len));
 	EVP_DigestUpdate(md, key, klen);
 	EVP_DigestUpdate(md, b->p, b->len);

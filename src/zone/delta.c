@@ -177,7 +177,7 @@ static int build(struct dctx *c, uint16_t flags, bool with_hash)
 	size_t hl = with_hash ? FE__NSEC3_HASH_LEN : 0;
 	if ((rc = blob_reserve(c, 2 + 1 + c->owner_len + 1 + hl + 2)) != FE_OK)
 		return rc;
-	fe_store_u16(c->blob, flags);
+	fe_put_u16(c->blob, flags);
 	c->blob[2] = (uint8_t)c->owner_len;
 	memcpy(c->blob + 3, c->owner, c->owner_len);
 	c->blen = 3 + c->owner_len;
@@ -201,7 +201,7 @@ static int build(struct dctx *c, uint16_t flags, bool with_hash)
 			const struct drec *r = &c->recs[i];
 			if ((rc = blob_reserve(c, 2u + r->len)) != FE_OK)
 				return rc;
-			fe_store_u16(c->blob + c->blen, r->len);
+			fe_put_u16(c->blob + c->blen, r->len);
 			memcpy(c->blob + c->blen + 2, r->rd, r->len);
 			c->blen += 2u + r->len;
 			if (r->sig) {
@@ -223,15 +223,15 @@ static int build(struct dctx *c, uint16_t flags, bool with_hash)
 		/* RFC 4035 §5.3.3: capped at the RRSIGs' original TTL, as fe_zone_commit does. */
 		for (size_t k = first; k < i; k++)
 			if (c->recs[k].sig && c->recs[k].len >= 8)
-				ttl = FE_MIN(ttl, fe_load_be32(c->recs[k].rd + 4));
-		fe_store_u16(c->blob + hdr, type);
-		fe_store_u32(c->blob + hdr + 2, ttl);
-		fe_store_u16(c->blob + hdr + 6, (uint16_t)rrs);
-		fe_store_u16(c->blob + hdr + 8, (uint16_t)sigs);
-		fe_store_u32(c->blob + hdr + 10, (uint32_t)(c->blen - body));
+				ttl = FE_MIN(ttl, fe_get_be32(c->recs[k].rd + 4));
+		fe_put_u16(c->blob + hdr, type);
+		fe_put_u32(c->blob + hdr + 2, ttl);
+		fe_put_u16(c->blob + hdr + 6, (uint16_t)rrs);
+		fe_put_u16(c->blob + hdr + 8, (uint16_t)sigs);
+		fe_put_u32(c->blob + hdr + 10, (uint32_t)(c->blen - body));
 		sets++;
 	}
-	fe_store_u16(c->blob + count_at, sets);
+	fe_put_u16(c->blob + count_at, sets);
 	return FE_OK;
 }
 
@@ -281,7 +281,7 @@ static int patch_flags(struct dctx *c, const uint8_t *key, size_t klen, uint16_t
 	if ((rc = blob_reserve(c, len)) != FE_OK)
 		return rc;
 	memcpy(c->blob, start, len);
-	fe_store_u16(c->blob, f);
+	fe_put_u16(c->blob, f);
 	return fe_store_writer_set_node(c->w, key, klen, c->blob, len);
 }
 
@@ -300,13 +300,13 @@ static int put_ent(struct dctx *c, const uint8_t *key, size_t klen, const uint8_
 	c->blen = 0;
 	if ((rc = blob_reserve(c, 2 + 1 + nl + 1 + hl + 2)) != FE_OK)
 		return rc;
-	fe_store_u16(c->blob, flags);
+	fe_put_u16(c->blob, flags);
 	c->blob[2] = (uint8_t)nl;
 	memcpy(c->blob + 3, name, nl);
 	c->blob[3 + nl] = (uint8_t)hl;
 	if (hl)
 		memcpy(c->blob + 4 + nl, hash, hl);
-	fe_store_u16(c->blob + 4 + nl + hl, 0);
+	fe_put_u16(c->blob + 4 + nl + hl, 0);
 	c->blen = 6 + nl + hl;
 	return fe_store_writer_set_node(c->w, key, klen, c->blob, c->blen);
 }
@@ -535,7 +535,7 @@ static int name_labels(const uint8_t *name)
 static bool n3_matches(const struct fe_store_zone_rec *z, const uint8_t *rd, size_t len)
 {
 	return len >= 5 && (size_t)5 + rd[4] <= len && rd[0] == z->nsec3_alg &&
-	       fe_load_be16(rd + 2) == z->nsec3_iterations && rd[4] == z->nsec3_salt_len &&
+	       fe_get_be16(rd + 2) == z->nsec3_iterations && rd[4] == z->nsec3_salt_len &&
 	       memcmp(rd + 5, z->nsec3_salt, rd[4]) == 0;
 }
 
@@ -554,7 +554,7 @@ static int prepare(struct dctx *c, struct op *o, int apex_labels)
 	if (rr->type == FE_T_RRSIG) {
 		if (rr->rdlen < 18)
 			return op_err(c, o, FE_EINVAL, "malformed RRSIG");
-		o->covered = fe_load_be16(rr->rdata);
+		o->covered = fe_get_be16(rr->rdata);
 	}
 	bool apex = (size_t)kl == c->apex_key_len;
 	if (apex && (o->covered == FE_T_NSEC3PARAM || o->covered == FE_T_NSEC))
@@ -580,8 +580,8 @@ static bool soa_fields(const struct fe_zone_rr *rr, uint32_t *serial, uint32_t *
 {
 	if (rr->rdlen < 22)
 		return false;
-	*serial = fe_load_be32(rr->rdata + rr->rdlen - 20);
-	*minimum = fe_load_be32(rr->rdata + rr->rdlen - 4);
+	*serial = fe_get_be32(rr->rdata + rr->rdlen - 20);
+	*minimum = fe_get_be32(rr->rdata + rr->rdlen - 4);
 	return true;
 }
 
@@ -703,7 +703,7 @@ int fe_zone_commit_delta(struct fe_store *st, const uint8_t *apex, size_t apex_l
 		const struct fe_zone_rr *rr = &d->added[i];
 		if (rr->type != FE_T_RRSIG)
 			continue;
-		int64_t exp = rrsig_time(fe_load_be32(rr->rdata + 8), now);
+		int64_t exp = rrsig_time(fe_get_be32(rr->rdata + 8), now);
 		if (rec.sig_expire_s == 0 || exp < rec.sig_expire_s)
 			rec.sig_expire_s = exp;
 	}

@@ -3,7 +3,7 @@
  *
  * ldns reads $TTL itself; two directives need help:
  * - $INCLUDE: ldns only reports it (LDNS_STATUS_SYNTAX_INCLUDE). We re-read the directive's
- *   text, resolve the file and accept it only inside the include root (THREATS.md Z8).
+ *   text, resolve the file and accept it only inside the include root (docs/security.md Z8).
  * - $ORIGIN: ldns takes a relative argument as absolute; RFC 1035 §5.1 makes it relative to
  *   the current origin, so we re-read the argument and fix the origin up. */
 #include "zone_int.h"
@@ -254,8 +254,8 @@ static int convert_rr(struct pctx *c, ldns_rr *rr, uint16_t file, unsigned long 
 			fe__zone_err(c->err, fname, line, "RRSIG RDATA too short");
 			return FE_EFORMAT;
 		}
-		covered = fe_load_be16(c->rdata);
-		int64_t exp = rrsig_time(fe_load_be32(c->rdata + 8), c->now);
+		covered = fe_get_be16(c->rdata);
+		int64_t exp = rrsig_time(fe_get_be32(c->rdata + 8), c->now);
 		if (!z->has_rrsig || exp < z->sig_expire_s)
 			z->sig_expire_s = exp;
 		z->has_rrsig = true;
@@ -309,8 +309,8 @@ static int convert_rr(struct pctx *c, ldns_rr *rr, uint16_t file, unsigned long 
 				fe__zone_err(c->err, fname, line, "malformed SOA RDATA");
 				return FE_EFORMAT;
 			}
-			z->serial = fe_load_be32(r->rdata + m + n);
-			z->soa_minimum = fe_load_be32(r->rdata + m + n + 16);
+			z->serial = fe_get_be32(r->rdata + m + n);
+			z->soa_minimum = fe_get_be32(r->rdata + m + n + 16);
 			memcpy(z->apex, fe__own_name(own), own->name_len);
 			z->apex_len = own->name_len;
 		} else if (c->first_soa->rdlen != rdlen ||

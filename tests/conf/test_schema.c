@@ -3,7 +3,7 @@
  *    schema's default and range, and every key row of the two key tables is in the schema;
  *  - the defaults a fresh configuration gets are the schema's;
  *  - every integer key refuses a value one past each end of its range with file:line, and
- *    takes both ends (THREATS K1 through the schema, docs/security.md). */
+ *    takes both ends (docs/security.md K1 through the schema, docs/security.md). */
 #include <criterion/criterion.h>
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* zone/ DNSSEC validation: zones signed by ldns-signzone, dnssec-signzone and Knot validate
- * (algorithms 8, 10, 13, 14, 15, 16; NSEC and NSEC3); THREATS.md Z1 (one RRSIG invalid,
+ * (algorithms 8, 10, 13, 14, 15, 16; NSEC and NSEC3); docs/security.md Z1 (one RRSIG invalid,
  * missing, expired, not yet valid) and Z2 (DNSKEY not matching the DS, wrong anchor); the
  * DS helpers. Fixtures: tests/dnssec/data/make-fixtures.sh. */
 #include "test_dnssec_common.h"
@@ -108,7 +108,7 @@ Test(dnssec_signers, report_threads_and_expiry)
 	cr_expect_eq(r1.earliest_expiry_s, 2051222400, "%lld", (long long)r1.earliest_expiry_s);
 }
 
-/* ---- THREATS.md Z1: one RRSIG invalid / missing / expired / not yet valid -------------- */
+/* ---- docs/security.md Z1: one RRSIG invalid / missing / expired / not yet valid -------------- */
 
 #define N1 "1.0.0.0.0.0.1.5.5.5.1.e164.fed."
 #define N3 "3.0.0.0.0.0.1.5.5.5.1.e164.fed."
@@ -259,7 +259,7 @@ Test(dnssec_z1, unsigned_zone)
 	free(s);
 }
 
-/* ---- THREATS.md Z2: DNSKEY not matching the DS; wrong trust anchor --------------------- */
+/* ---- docs/security.md Z2: DNSKEY not matching the DS; wrong trust anchor --------------------- */
 
 static int validate_with(const char *zone, const struct fe_dnssec_trust *t, struct fe_zone_error *e)
 {
@@ -415,7 +415,7 @@ Test(dnssec_helpers, child_ds)
 	static const uint8_t nx[] = "\0016\0015\0015\0015\0011\004e164\003fed";
 	cr_assert_eq(fe_dnssec_child_ds(z, c2, sizeof(c2), out, 4), 1);
 	cr_assert_eq(out[0].len, 4 + 32);
-	cr_expect_eq(fe_load_be16(out[0].data), 12345);
+	cr_expect_eq(fe_get_be16(out[0].data), 12345);
 	cr_expect_eq(out[0].data[2], 13);
 	cr_expect_eq(out[0].data[3], 2);
 	cr_expect_eq(out[0].data[4], 0x01);

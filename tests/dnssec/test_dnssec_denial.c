@@ -1,4 +1,4 @@
-/* zone/ DNSSEC validation: THREATS.md Z3 (NSEC/NSEC3 chain broken, NSEC3 iterations above
+/* zone/ DNSSEC validation: docs/security.md Z3 (NSEC/NSEC3 chain broken, NSEC3 iterations above
  * the cap, opt-out where forbidden) and Z6 (ZONEMD wrong), with their positive twins. */
 #include "test_dnssec_common.h"
 
@@ -202,7 +202,8 @@ Test(dnssec_z3, opt_out_does_not_cover_secure_names)
 	free(s);
 }
 
-/* ---- THREATS.md Z6: ZONEMD -------------------------------------------------------------- */
+/* ---- docs/security.md Z6: ZONEMD --------------------------------------------------------------
+ */
 
 Test(dnssec_z6, zonemd_valid)
 {

@@ -1,4 +1,4 @@
-/* zone/ DNSSEC validation: THREATS.md Z4, KeyTrap (CVE-2023-50387). keytrap.zone has 65
+/* zone/ DNSSEC validation: docs/security.md Z4, KeyTrap (CVE-2023-50387). keytrap.zone has 65
  * DNSKEYs (algorithm 8) sharing the ZSK's key tag and 25 RRSIGs naming that tag on every
  * signed RRset; a validator that tries every key against every signature does 1,625 RSA
  * verifications per RRset. The budgets reject it after a handful. ldns-13-9zsk.zone is a

@@ -1,4 +1,4 @@
-/* THREATS.md X9, issue #2 acceptance: kill -9 while a zone version is being stored.
+/* docs/security.md X9, issue #2 acceptance: kill -9 while a zone version is being stored.
  *
  * large_store: fedenumd serves v1 of a 1,000,000-number zone (100,000 with FE_TEST_QUICK=1,
  * the sanitizer run); the file is replaced by v2 and SIGHUP'd; the moment the daemon logs

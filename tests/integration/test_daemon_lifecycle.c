@@ -1,5 +1,5 @@
 /* fedenumd as a process: SIGHUP reloads while answering, failing zones, SIGTERM/SIGINT,
- * --check-config (THREATS.md K1), a reload refused for a broken configuration. */
+ * --check-config (docs/security.md K1), a reload refused for a broken configuration. */
 #include "net_common.h"
 
 #include <pthread.h>
@@ -102,7 +102,7 @@ static void *hammer_main(void *arg)
 	size_t n = fe_test_make_query("www.net.test.", LDNS_RR_TYPE_A, 0, 0, q, sizeof(q));
 	while (!atomic_load(&h->stop)) {
 		ssize_t r = fe_test_udp_raw("127.0.0.1", h->port, q, n, a, sizeof(a), 2000);
-		if (r > 12 && nc_rcode(a) == LDNS_RCODE_NOERROR && fe_load_be16(a + 6) == 1)
+		if (r > 12 && nc_rcode(a) == LDNS_RCODE_NOERROR && fe_get_be16(a + 6) == 1)
 			atomic_fetch_add(&h->ok, 1);
 		else
 			atomic_fetch_add(&h->bad, 1);
@@ -230,7 +230,7 @@ Test(daemon, sigint_exits_0)
 	cr_assert_eq(WEXITSTATUS(st), 0);
 }
 
-/* ---- configuration (THREATS.md K1) --------------------------------------------------- */
+/* ---- configuration (docs/security.md K1) --------------------------------------------------- */
 
 /* Run --check-config on @conf; returns the exit status, stderr+stdout in @out. */
 static int check_config(const char *conf, char *out, size_t cap)

@@ -1,4 +1,4 @@
-/* THREATS.md Q8: a client outside the federation's admission list (federation.conf
+/* docs/security.md Q8: a client outside the federation's admission list (federation.conf
  * `clients`) gets REFUSED — never silence, never data — it is counted, and the log line
  * about it is rate limited. */
 #include "net_common.h"

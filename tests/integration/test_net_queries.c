@@ -1,5 +1,5 @@
 /* fedenumd over the network: smoke tests (UDP, TCP, IPv6, pipelining, two workers) and the
- * transport-level hostile queries THREATS.md Q1 and Q6. Answer semantics (Q2–Q5, Q7, Q9)
+ * transport-level hostile queries docs/security.md Q1 and Q6. Answer semantics (Q2–Q5, Q7, Q9)
  * are tested by test_answer_* files. */
 #include "net_common.h"
 
@@ -84,7 +84,7 @@ Test(net_queries, tcp_pipelined_answers_all_arrive)
 	for (unsigned i = 0; i < N; i++) {
 		ssize_t r = fe_test_tcp_read_msg(fd, a, sizeof(a), 3000);
 		cr_assert_gt(r, 12, "answer %u of %u missing", i, N);
-		unsigned id = fe_load_be16(a) - 1000u;
+		unsigned id = fe_get_be16(a) - 1000u;
 		cr_assert_lt(id, N);
 		cr_assert_not(seen[id], "two answers for %u", id);
 		seen[id] = true;
@@ -110,7 +110,7 @@ Test(net_queries, two_workers_both_answer)
 	cr_assert_eq(nc_worker_queries(&d, 2), -1, "only two workers");
 }
 
-/* THREATS.md Q1: 0–16 byte datagrams, header only, QDCOUNT 0. */
+/* docs/security.md Q1: 0–16 byte datagrams, header only, QDCOUNT 0. */
 Test(net_queries, q1_short_datagrams)
 {
 	start_zone(NULL);
@@ -134,7 +134,7 @@ Test(net_queries, q1_short_datagrams)
 	uint8_t hdr[12] = {0xab, 0xcd, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0}; /* QDCOUNT 0 */
 	ssize_t r = fe_test_udp_raw(d.host, d.port, hdr, sizeof(hdr), a, sizeof(a), 1000);
 	cr_assert_eq(r, 12);
-	cr_assert_eq(fe_load_be16(a), 0xabcd);
+	cr_assert_eq(fe_get_be16(a), 0xabcd);
 	cr_assert_eq(nc_rcode(a), LDNS_RCODE_FORMERR);
 	cr_assert(fe_test_daemon_alive(&d));
 	ldns_pkt *p = fe_test_query(d.host, d.port, NET_NAPTR, LDNS_RR_TYPE_NAPTR, 0, 0);
@@ -142,7 +142,7 @@ Test(net_queries, q1_short_datagrams)
 	ldns_pkt_free(p);
 }
 
-/* THREATS.md Q6: responses as queries, other opcodes, meta-types over UDP. */
+/* docs/security.md Q6: responses as queries, other opcodes, meta-types over UDP. */
 Test(net_queries, q6_responses_opcodes_meta_types)
 {
 	start_zone(NULL);

@@ -1,4 +1,4 @@
-/* fedenumd's TCP service under hostile clients: THREATS.md C1–C4 (RFC 7766 framing, idle
+/* fedenumd's TCP service under hostile clients: docs/security.md C1–C4 (RFC 7766 framing, idle
  * timeout, clients that never read, connection limit). Limits are set in a fedenumd.conf
  * so that the tests also cover the configuration keys. */
 #include "net_common.h"
@@ -29,7 +29,7 @@ static bool roundtrip(int fd, uint16_t id)
 	if (fe_test_write_all(fd, q, n) != 0)
 		return false;
 	ssize_t r = fe_test_tcp_read_msg(fd, a, sizeof(a), 2000);
-	return r > 12 && fe_load_be16(a) == id && nc_rcode(a) == LDNS_RCODE_NOERROR;
+	return r > 12 && fe_get_be16(a) == id && nc_rcode(a) == LDNS_RCODE_NOERROR;
 }
 
 /* C1: length 0; 65535 announced then a short message; garbage. Others unaffected. */

@@ -8,7 +8,7 @@
  *   5. check_zone_validates_dnssec          check-zone said OK to a tampered / unsigned zone
  *   6. start_without_configuration_serves_the_store   no -c: the demo took the store over
  *   7. privileges_*                          user/group, port 53 errors, secrets
- * plus kill -9 during refused and forced loads, THREATS K1 for the new keys, and --help /
+ * plus kill -9 during refused and forced loads, docs/security.md K1 for the new keys, and --help /
  * --version of every command. */
 #include "net_common.h"
 
@@ -529,7 +529,7 @@ Test(safety, privileges_errors_say_what_and_why)
 	                   "%s", out);
 }
 
-/* THREATS K1 for the new keys: wrong type, unknown user or group, group without user. */
+/* docs/security.md K1 for the new keys: wrong type, unknown user or group, group without user. */
 Test(safety, k1_user_and_group_keys)
 {
 	static const struct {

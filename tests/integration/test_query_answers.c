@@ -1,5 +1,5 @@
-/* Answers of a running fedenumd over the wire: REFUSED outside the held zones (THREATS.md Q7),
- * truncation of a large DNSSEC answer over UDP and the full answer over TCP (Q9), and a few
+/* Answers of a running fedenumd over the wire: REFUSED outside the held zones (docs/security.md
+ * Q7), truncation of a large DNSSEC answer over UDP and the full answer over TCP (Q9), and a few
  * answer-engine semantics end to end (NSEC3 denial, wildcard, cross-zone CNAME, SERVFAIL
  * below a delegation we do not hold). */
 #include <criterion/criterion.h>

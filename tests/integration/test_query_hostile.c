@@ -1,4 +1,4 @@
-/* Hostile queries to a running fedenumd over UDP and TCP (THREATS.md Q2–Q5): malformed names
+/* Hostile queries to a running fedenumd over UDP and TCP (docs/security.md Q2–Q5): malformed names
  * and questions, compression attacks, EDNS and TSIG abuse. Each gets the answer the catalogue
  * names, with the query's ID, and the daemon keeps answering normal queries afterwards. */
 #include <criterion/criterion.h>

@@ -124,9 +124,9 @@ static ldns_pkt *ask(const char *name, uint16_t type, unsigned flags, int *ede)
 		const uint8_t *o = ldns_rdf_data(opt);
 		size_t n = ldns_rdf_size(opt), i = 0;
 		while (i + 4 <= n) {
-			uint16_t code = fe_load_be16(o + i), olen = fe_load_be16(o + i + 2);
+			uint16_t code = fe_get_be16(o + i), olen = fe_get_be16(o + i + 2);
 			if (code == FE_EDNS_EDE && olen >= 2 && i + 4 + olen <= n)
-				*ede = fe_load_be16(o + i + 4);
+				*ede = fe_get_be16(o + i + 4);
 			i += 4u + olen;
 		}
 	}

@@ -1,11 +1,11 @@
 /* Federation trust end to end through fedenumd (issue #3 §1, 2, 6, 7, 8):
  *  - a federation.conf with trust-anchors, zones listed members first: the registry is
  *    loaded first anyway, members validate through its DS, answers carry AD=1;
- *  - THREATS Z1: a good version, then SIGHUP with a broken signature: the good one keeps
+ *  - docs/security.md Z1: a good version, then SIGHUP with a broken signature: the good one keeps
  *    serving; the reason (zone, owner, type) is in the log and in the zone's stored state;
- *  - THREATS Z2 / Z5 / range authority: member zones signed with keys the registry does not
- *    publish, for a prefix delegated to someone else, or for prefixes never delegated, are
- *    not served;
+ *  - docs/security.md Z2 / Z5 / range authority: member zones signed with keys the registry does
+ * not publish, for a prefix delegated to someone else, or for prefixes never delegated, are not
+ * served;
  *  - re-delegation: a registry version with a new DS stops the member at once (SERVFAIL,
  *    EDE 6) until the member's zone signed with the new key arrives;
  *  - expiry: a member signed (at run time, with the test keys) to expire seconds later is
@@ -116,9 +116,9 @@ static long check(const char *name, uint16_t type, ldns_pkt_rcode rcode, bool ad
 		const uint8_t *o = ldns_rdf_data(opt);
 		size_t n = ldns_rdf_size(opt), i = 0;
 		while (i + 4 <= n) {
-			uint16_t code = fe_load_be16(o + i), olen = fe_load_be16(o + i + 2);
+			uint16_t code = fe_get_be16(o + i), olen = fe_get_be16(o + i + 2);
 			if (code == 15 && olen >= 2 && i + 4 + olen <= n)
-				got = fe_load_be16(o + i + 4);
+				got = fe_get_be16(o + i + 4);
 			i += 4u + olen;
 		}
 	}
@@ -181,7 +181,7 @@ Test(trust_daemon, federation_validates_members_first_in_config)
 	cr_assert_eq(fe_test_daemon_log_count(&d, "trust: validated=0 unchanged=3 rejected=0"), 1);
 }
 
-/* THREATS Z1 through fedenumd. */
+/* docs/security.md Z1 through fedenumd. */
 Test(trust_daemon, bad_signature_on_reload_keeps_good_version)
 {
 	put_zone("registry.zone", "registry-v1");
@@ -218,7 +218,7 @@ Test(trust_daemon, bad_signature_on_reload_keeps_good_version)
 	cr_assert_eq(check(ZONE_A, LDNS_RR_TYPE_SOA, LDNS_RCODE_NOERROR, true, NO_EDE), 4);
 }
 
-/* THREATS Z2, Z5 and range authority: none of these is served. */
+/* docs/security.md Z2, Z5 and range authority: none of these is served. */
 Test(trust_daemon, zones_outside_the_registry_delegations_not_served)
 {
 	put_zone("registry.zone", "registry-v1");

@@ -138,7 +138,7 @@ static void positive_checks(void)
 
 static void truncation_checks(bool nxdomain_too_big)
 {
-	/* THREATS Q9: EDNS 512 + DO, large answer → TC=1 over UDP, nothing partial */
+	/* docs/security.md Q9: EDNS 512 + DO, large answer → TC=1 over UDP, nothing partial */
 	ldns_pkt *p = ask_do("big.ex.test.", LDNS_RR_TYPE_TXT, 0, 512);
 	cr_assert(ldns_pkt_tc(p), "TC expected");
 	cr_assert_leq(F.resp_len, 512);

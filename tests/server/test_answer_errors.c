@@ -1,4 +1,4 @@
-/* Hostile queries through fe_answer (THREATS.md Q1–Q5): hand-built messages, the answer
+/* Hostile queries through fe_answer (docs/security.md Q1–Q5): hand-built messages, the answer
  * checked byte-wise and with ldns, and the counters. */
 #include "test_answer_lib.h"
 #include "test_answer_msg.h"

@@ -121,7 +121,7 @@ static inline ldns_pkt *fx_raw(struct fx *f, const uint8_t *req, size_t len, enu
 	ldns_pkt *p = NULL;
 	ldns_status s = ldns_wire2pkt(&p, f->resp, f->resp_len);
 	cr_assert_eq(s, LDNS_STATUS_OK, "response does not parse: %s", ldns_get_errorstr_by_id(s));
-	cr_assert_eq(ldns_pkt_id(p), fe_load_be16(req), "ID not copied");
+	cr_assert_eq(ldns_pkt_id(p), fe_get_be16(req), "ID not copied");
 	cr_assert(ldns_pkt_qr(p), "QR not set");
 	return p;
 }

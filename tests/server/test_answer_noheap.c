@@ -1,8 +1,8 @@
-/* The answer engine allocates nothing per query (DESIGN.md "Performance design", STYLE.md
- * "Hot path"): every allocation in the process is counted while fe_answer() runs over a mix
- * of answers (positive, NXDOMAIN and NODATA with NSEC3 proofs, wildcard, CNAME chains across
- * zones, additional data, truncation, errors). Counting hooks: glibc's malloc family
- * interposed, or, under AddressSanitizer, the sanitizer's allocation hooks. */
+/* The answer engine allocates nothing per query (docs/architecture.md, "Query path"): every
+ * allocation in the process is counted while fe_answer() runs over a mix of answers (positive,
+ * NXDOMAIN and NODATA with NSEC3 proofs, wildcard, CNAME chains across zones, additional data,
+ * truncation, errors). Counting hooks: glibc's malloc family interposed, or, under
+ * AddressSanitizer, the sanitizer's allocation hooks. */
 #include <stdatomic.h>
 
 #include "test_answer_lib.h"

@@ -73,7 +73,7 @@ static struct fe__frame_answer t_message(struct fe__frame *f, const uint8_t *msg
 	(void)f;
 	struct fe__frame_answer a = {0, false};
 	messages++;
-	uint16_t id = fe_load_be16(msg);
+	uint16_t id = fe_get_be16(msg);
 	if (id == 0xdead)
 		return a;
 	if (id == 0x5000) {
@@ -107,7 +107,7 @@ static int t_stream_next(struct fe__frame *f, uint8_t *out, size_t cap, size_t *
 	/* 30,000-byte messages: a handful fill the output limit. */
 	cr_assert_geq(cap, 30000);
 	memset(out, 0, 30000);
-	fe_store_be16(out, (uint16_t)stream_pulled);
+	fe_put_be16(out, (uint16_t)stream_pulled);
 	out[2] = 0x84;
 	*len = 30000;
 	stream_left--;
@@ -181,9 +181,9 @@ static void feed(const uint8_t *p, size_t len, size_t piece)
 static size_t framed_query(uint16_t id, uint8_t *out)
 {
 	static const uint8_t q[] = {0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1};
-	fe_store_be16(out, sizeof(q));
+	fe_put_be16(out, sizeof(q));
 	memcpy(out + 2, q, sizeof(q));
-	fe_store_be16(out + 2, id);
+	fe_put_be16(out + 2, id);
 	return 2 + sizeof(q);
 }
 
@@ -192,9 +192,9 @@ static size_t parse_out(uint16_t *ids, size_t max)
 {
 	size_t off = 0, n = 0;
 	while (off + 2 <= wire_len && n < max) {
-		size_t len = fe_load_be16(wire_out + off);
+		size_t len = fe_get_be16(wire_out + off);
 		cr_assert_leq(off + 2 + len, wire_len, "torn frame");
-		ids[n++] = fe_load_be16(wire_out + off + 2);
+		ids[n++] = fe_get_be16(wire_out + off + 2);
 		off += 2 + len;
 	}
 	cr_assert_eq(off, wire_len);

@@ -204,7 +204,7 @@ static ssize_t read_msg(int fd, uint8_t *buf, size_t cap, int timeout_ms)
 	int r = read_exact(fd, lb, 2, timeout_ms);
 	if (r <= 0)
 		return r;
-	size_t len = fe_load_be16(lb);
+	size_t len = fe_get_be16(lb);
 	cr_assert_leq(len, cap);
 	r = read_exact(fd, buf, len, timeout_ms);
 	return r <= 0 ? r : (ssize_t)len;
@@ -238,7 +238,7 @@ static bool udp_roundtrip(const char *host, uint16_t port, uint16_t id)
 	bool ok = false;
 	if (poll(&p, 1, 2000) == 1) {
 		ssize_t r = recv(fd, a, sizeof(a), 0);
-		ok = r == (ssize_t)n && fe_load_be16(a) == id && (a[2] & 0x80);
+		ok = r == (ssize_t)n && fe_get_be16(a) == id && (a[2] & 0x80);
 	}
 	close(fd);
 	return ok;
@@ -250,7 +250,7 @@ static bool tcp_roundtrip(int fd, uint16_t id)
 	size_t n = frame(id, "n1", q);
 	write_all(fd, q, n);
 	ssize_t r = read_msg(fd, a, sizeof(a), 2000);
-	return r > 0 && fe_load_be16(a) == id;
+	return r > 0 && fe_get_be16(a) == id;
 }
 
 static uint64_t counter(enum fe_counter c)
@@ -353,7 +353,7 @@ Test(net, udp_batch_burst_all_answered)
 	while (got < N && poll(&p, 1, 2000) == 1) {
 		ssize_t r = recv(fd, a, sizeof(a), 0);
 		cr_assert_gt(r, 12);
-		uint16_t id = fe_load_be16(a);
+		uint16_t id = fe_get_be16(a);
 		cr_assert_lt(id, N);
 		cr_assert_not(seen[id], "answer %u twice", id);
 		seen[id] = true;
@@ -417,7 +417,7 @@ Test(net, tcp_pipelined_all_answered)
 	for (unsigned i = 0; i < N; i++) {
 		ssize_t r = read_msg(fd, a, sizeof(a), 2000);
 		cr_assert_gt(r, 0, "answer %u missing", i);
-		uint16_t id = fe_load_be16(a);
+		uint16_t id = fe_get_be16(a);
 		cr_assert_lt(id, N);
 		cr_assert_not(seen[id]);
 		seen[id] = true;
@@ -428,7 +428,7 @@ Test(net, tcp_pipelined_all_answered)
 	shutdown(fd, SHUT_WR);
 	ssize_t r = read_msg(fd, a, sizeof(a), 2000);
 	cr_assert_gt(r, 0);
-	cr_assert_eq(fe_load_be16(a), 4242);
+	cr_assert_eq(fe_get_be16(a), 4242);
 	cr_assert(closed_within(fd, 2000), "closed after the half-close was answered");
 	close(fd);
 }
@@ -445,7 +445,7 @@ Test(net, tcp_split_message_reassembled)
 	}
 	ssize_t r = read_msg(fd, a, sizeof(a), 2000);
 	cr_assert_gt(r, 0);
-	cr_assert_eq(fe_load_be16(a), 77);
+	cr_assert_eq(fe_get_be16(a), 77);
 	close(fd);
 }
 
@@ -642,7 +642,7 @@ Test(net, admission_list_refuses_outsiders)
 	cr_assert_eq(poll(&p, 1, 2000), 1, "REFUSED, never silence");
 	ssize_t r = recv(fd, a, sizeof(a), 0);
 	cr_assert_geq(r, 12);
-	cr_assert_eq(fe_load_be16(a), 0x4321);
+	cr_assert_eq(fe_get_be16(a), 0x4321);
 	cr_assert(a[2] & 0x80);
 	cr_assert_eq(a[3] & 0x0f, 5, "rcode %u", a[3] & 0x0f);
 	close(fd);

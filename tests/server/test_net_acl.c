@@ -1,4 +1,4 @@
-/* Admission list (net_acl.c), listen address parsing and counter text (THREATS.md Q8). */
+/* Admission list (net_acl.c), listen address parsing and counter text (docs/security.md Q8). */
 #include <criterion/criterion.h>
 
 #include <arpa/inet.h>

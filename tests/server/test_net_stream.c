@@ -120,17 +120,17 @@ static int t_next(void *state, void *stream, uint8_t *buf, size_t cap, size_t *l
 	size_t need = FE_WIRE_HDR_LEN + s->qlen + 12 + 2 + TXT_BYTES;
 	cr_assert_leq(need, cap);
 	memset(buf, 0, FE_WIRE_HDR_LEN);
-	fe_store_be16(buf, s->id);
-	fe_store_be16(buf + 2, 0x8400); /* QR, AA */
-	fe_store_be16(buf + 4, 1);
-	fe_store_be16(buf + 6, 1);
+	fe_put_be16(buf, s->id);
+	fe_put_be16(buf + 2, 0x8400); /* QR, AA */
+	fe_put_be16(buf + 4, 1);
+	fe_put_be16(buf + 6, 1);
 	size_t n = FE_WIRE_HDR_LEN;
 	memcpy(buf + n, s->question, s->qlen);
 	n += s->qlen;
 	static const uint8_t rr[] = {0xc0, 0x0c, 0, 16, 0, 1, 0, 0, 0, 0};
 	memcpy(buf + n, rr, sizeof(rr));
 	n += sizeof(rr);
-	fe_store_be16(buf + n, TXT_BYTES + 2);
+	fe_put_be16(buf + n, TXT_BYTES + 2);
 	n += 2;
 	for (int k = 0; k < 2; k++) {
 		buf[n++] = 255;
@@ -160,8 +160,8 @@ static const struct fe_server_stream_handler transfer = {
 static size_t make_query(uint16_t id, const char *label, uint16_t qtype, bool tsig, uint8_t *out)
 {
 	memset(out, 0, FE_WIRE_HDR_LEN);
-	fe_store_be16(out, id);
-	fe_store_be16(out + 4, 1); /* QDCOUNT */
+	fe_put_be16(out, id);
+	fe_put_be16(out + 4, 1); /* QDCOUNT */
 	size_t n = FE_WIRE_HDR_LEN;
 	size_t l = strlen(label);
 	out[n++] = (uint8_t)l;
@@ -169,8 +169,8 @@ static size_t make_query(uint16_t id, const char *label, uint16_t qtype, bool ts
 	n += l;
 	memcpy(out + n, "\7example\0", 9);
 	n += 9;
-	fe_store_be16(out + n, qtype);
-	fe_store_be16(out + n + 2, 1);
+	fe_put_be16(out + n, qtype);
+	fe_put_be16(out + n + 2, 1);
 	n += 4;
 	if (tsig) {
 		/* RFC 8945 §4.2: key., TSIG, class ANY, TTL 0, hmac-sha256, empty MAC. */
@@ -180,7 +180,7 @@ static size_t make_query(uint16_t id, const char *label, uint16_t qtype, bool ts
 		                             1,   1,   44,  0,   0,   0,   0,   0,   0,   0,   0};
 		memcpy(out + n, rr, sizeof(rr));
 		n += sizeof(rr);
-		fe_store_be16(out + 10, 1); /* ARCOUNT */
+		fe_put_be16(out + 10, 1); /* ARCOUNT */
 	}
 	return n;
 }
@@ -188,7 +188,7 @@ static size_t make_query(uint16_t id, const char *label, uint16_t qtype, bool ts
 static size_t make_frame(uint16_t id, const char *label, uint16_t qtype, uint8_t *out)
 {
 	size_t n = make_query(id, label, qtype, false, out + 2);
-	fe_store_be16(out, (uint16_t)n);
+	fe_put_be16(out, (uint16_t)n);
 	return n + 2;
 }
 
@@ -253,7 +253,7 @@ static ssize_t read_msg(int fd, uint8_t *buf, size_t cap, int timeout_ms)
 	int r = read_exact(fd, lb, 2, timeout_ms);
 	if (r <= 0)
 		return r;
-	size_t len = fe_load_be16(lb);
+	size_t len = fe_get_be16(lb);
 	cr_assert_leq(len, cap);
 	r = read_exact(fd, buf, len, timeout_ms);
 	return r <= 0 ? r : (ssize_t)len;
@@ -271,7 +271,7 @@ static int udp_ask(uint16_t port, uint16_t id, const char *label, uint16_t qtype
 	int rcode = -1;
 	if (poll(&p, 1, timeout_ms) == 1) {
 		ssize_t r = recv(fd, a, sizeof(a), 0);
-		if (r >= FE_WIRE_HDR_LEN && fe_load_be16(a) == id && (a[2] & 0x80))
+		if (r >= FE_WIRE_HDR_LEN && fe_get_be16(a) == id && (a[2] & 0x80))
 			rcode = a[3] & 0xf;
 	}
 	close(fd);
@@ -285,7 +285,7 @@ static int tcp_ask(int fd, uint16_t id, const char *label, uint16_t qtype)
 	size_t n = make_frame(id, label, qtype, q);
 	write_all(fd, q, n);
 	ssize_t r = read_msg(fd, a, sizeof(a), 2000);
-	if (r < FE_WIRE_HDR_LEN || fe_load_be16(a) != id)
+	if (r < FE_WIRE_HDR_LEN || fe_get_be16(a) != id)
 		return -1;
 	return a[3] & 0xf;
 }
@@ -321,8 +321,8 @@ Test(net_stream, ten_thousand_messages_to_a_slow_reader_in_order_bounded)
 		ssize_t r = read_msg(fd, buf, 65536, 5000);
 		cr_assert_gt(r, 0, "message %u: %zd", seq, r);
 		r0 = r;
-		cr_assert_eq(fe_load_be16(buf), 0x4242);
-		cr_assert_eq(fe_load_be16(buf + 6), 1); /* ANCOUNT */
+		cr_assert_eq(fe_get_be16(buf), 0x4242);
+		cr_assert_eq(fe_get_be16(buf + 6), 1); /* ANCOUNT */
 		char want[11];
 		snprintf(want, sizeof(want), "%010u", seq);
 		size_t txt = (size_t)r - (TXT_BYTES + 1);
@@ -343,7 +343,7 @@ Test(net_stream, ten_thousand_messages_to_a_slow_reader_in_order_bounded)
 	uint64_t dt = fe_time_mono_ms() - t0;
 	ssize_t r = read_msg(fd, buf, 65536, 2000);
 	cr_assert_gt(r, 0);
-	cr_assert_eq(fe_load_be16(buf), 0x4343);
+	cr_assert_eq(fe_get_be16(buf), 0x4343);
 	cr_assert_eq(buf[3] & 0xf, FE_RCODE_REFUSED);
 	/* The connection is still usable after its stream. */
 	cr_assert_eq(tcp_ask(fd, 0x4444, "again", T_NAPTR), FE_RCODE_REFUSED);

@@ -51,23 +51,23 @@ mkblob(uint8_t *b, const char *owner, uint16_t flags, const char *txt)
 {
 	uint8_t name[FE_WIRE_NAME_MAX];
 	size_t nl = fe_test_wire_name(owner, name), o = 0;
-	fe_store_u16(b, flags);
+	fe_put_u16(b, flags);
 	o += 2;
 	b[o++] = (uint8_t)nl;
 	memcpy(b + o, name, nl);
 	o += nl;
 	b[o++] = 0; /* no hash */
-	fe_store_u16(b + o, txt ? 1 : 0);
+	fe_put_u16(b + o, txt ? 1 : 0);
 	o += 2;
 	if (txt) {
 		size_t tl = strlen(txt);
-		fe_store_u16(b + o, FE_T_TXT);
-		fe_store_u32(b + o + 2, 300);
-		fe_store_u16(b + o + 6, 1);
-		fe_store_u16(b + o + 8, 0);
-		fe_store_u32(b + o + 10, (uint32_t)(2 + 1 + tl));
+		fe_put_u16(b + o, FE_T_TXT);
+		fe_put_u32(b + o + 2, 300);
+		fe_put_u16(b + o + 6, 1);
+		fe_put_u16(b + o + 8, 0);
+		fe_put_u32(b + o + 10, (uint32_t)(2 + 1 + tl));
 		o += 14;
-		fe_store_u16(b + o, (uint16_t)(1 + tl));
+		fe_put_u16(b + o, (uint16_t)(1 + tl));
 		b[o + 2] = (uint8_t)tl;
 		memcpy(b + o + 3, txt, tl);
 		o += 3 + tl;
@@ -559,7 +559,7 @@ Test(store, schema_newer_is_refused)
 	cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
 	cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
 	uint8_t v[4];
-	fe_store_be32(v, FE_STORE_SCHEMA + 1);
+	fe_put_be32(v, FE_STORE_SCHEMA + 1);
 	MDB_val k = {6, "schema"}, d = {4, v};
 	cr_assert_eq(mdb_put(txn, dbi, &k, &d, 0), 0);
 	cr_assert_eq(mdb_txn_commit(txn), 0);
@@ -628,11 +628,11 @@ Test(store, node_decode_bounds)
 	/* rdlen pointing past the body. */
 	uint8_t bad[600];
 	memcpy(bad, blob, bl);
-	fe_store_u16(bad + bl - 8, 200);
+	fe_put_u16(bad + bl - 8, 200);
 	cr_assert_eq(fe_store_node_decode(bad, bl, &n), FE_EFORMAT);
 	/* rr_count larger than the body holds. */
 	memcpy(bad, blob, bl);
-	fe_store_u16(bad + 2 + 1 + 13 + 1 + 2 + 6, 2);
+	fe_put_u16(bad + 2 + 1 + 13 + 1 + 2 + 6, 2);
 	cr_assert_eq(fe_store_node_decode(bad, bl, &n), FE_EFORMAT);
 	/* empty non-terminal: no RRsets. */
 	bl = mkblob(blob, "ent.example.", 0, NULL);
@@ -648,35 +648,35 @@ Test(store, rrset_iteration_with_sigs)
 	/* Node with two RRsets (A: 2 RRs + 1 sig; TXT: 1 RR). */
 	uint8_t b[200];
 	size_t o = 0;
-	fe_store_u16(b, 0);
+	fe_put_u16(b, 0);
 	o = 2;
 	b[o++] = 1;
 	b[o++] = 0; /* owner: root */
 	b[o++] = 0;
-	fe_store_u16(b + o, 2);
+	fe_put_u16(b + o, 2);
 	o += 2;
-	fe_store_u16(b + o, FE_T_A);
-	fe_store_u32(b + o + 2, 60);
-	fe_store_u16(b + o + 6, 2);
-	fe_store_u16(b + o + 8, 1);
-	fe_store_u32(b + o + 10, 6 + 6 + 5);
+	fe_put_u16(b + o, FE_T_A);
+	fe_put_u32(b + o + 2, 60);
+	fe_put_u16(b + o + 6, 2);
+	fe_put_u16(b + o + 8, 1);
+	fe_put_u32(b + o + 10, 6 + 6 + 5);
 	o += 14;
-	fe_store_u16(b + o, 4);
+	fe_put_u16(b + o, 4);
 	memcpy(b + o + 2, "\x01\x02\x03\x04", 4);
 	o += 6;
-	fe_store_u16(b + o, 4);
+	fe_put_u16(b + o, 4);
 	memcpy(b + o + 2, "\x05\x06\x07\x08", 4);
 	o += 6;
-	fe_store_u16(b + o, 3);
+	fe_put_u16(b + o, 3);
 	memcpy(b + o + 2, "sig", 3);
 	o += 5;
-	fe_store_u16(b + o, FE_T_TXT);
-	fe_store_u32(b + o + 2, 30);
-	fe_store_u16(b + o + 6, 1);
-	fe_store_u16(b + o + 8, 0);
-	fe_store_u32(b + o + 10, 4);
+	fe_put_u16(b + o, FE_T_TXT);
+	fe_put_u32(b + o + 2, 30);
+	fe_put_u16(b + o + 6, 1);
+	fe_put_u16(b + o + 8, 0);
+	fe_put_u32(b + o + 10, 4);
 	o += 14;
-	fe_store_u16(b + o, 2);
+	fe_put_u16(b + o, 2);
 	memcpy(b + o + 2, "\x01x", 2);
 	o += 4;
 
@@ -710,7 +710,7 @@ Test(store, rrset_iteration_with_sigs)
 	cr_assert_eq(sets, 2);
 
 	/* Unsorted types are corrupt. */
-	fe_store_u16(b + 2 + 1 + 1 + 1 + 2, FE_T_MX + 100);
+	fe_put_u16(b + 2 + 1 + 1 + 1 + 2, FE_T_MX + 100);
 	cr_assert_eq(fe_store_node_decode(b, o, &n), FE_EFORMAT);
 }
 
@@ -735,7 +735,7 @@ Test(store, big_versions_replace_cleanly)
 			bl = mkblob(blob, name, 0, round == 1 ? "r1" : "rx");
 			cr_assert_eq(fe_store_writer_put_node(w, k.b, k.len, blob, bl), FE_OK);
 			uint8_t h[20] = {0};
-			fe_store_be32(h, i);
+			fe_put_be32(h, i);
 			cr_assert_eq(fe_store_writer_put_nsec3(w, h, 20, blob, bl), FE_OK);
 		}
 		struct fe_store_zone_rec rec;

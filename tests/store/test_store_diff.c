@@ -53,23 +53,23 @@ mkblob(uint8_t *b, const char *owner, uint16_t flags, const char *txt)
 {
 	uint8_t name[FE_WIRE_NAME_MAX];
 	size_t nl = fe_test_wire_name(owner, name), o = 0;
-	fe_store_u16(b, flags);
+	fe_put_u16(b, flags);
 	o += 2;
 	b[o++] = (uint8_t)nl;
 	memcpy(b + o, name, nl);
 	o += nl;
 	b[o++] = 0; /* no hash */
-	fe_store_u16(b + o, txt ? 1 : 0);
+	fe_put_u16(b + o, txt ? 1 : 0);
 	o += 2;
 	if (txt) {
 		size_t tl = strlen(txt);
-		fe_store_u16(b + o, FE_T_TXT);
-		fe_store_u32(b + o + 2, 300);
-		fe_store_u16(b + o + 6, 1);
-		fe_store_u16(b + o + 8, 0);
-		fe_store_u32(b + o + 10, (uint32_t)(2 + 1 + tl));
+		fe_put_u16(b + o, FE_T_TXT);
+		fe_put_u32(b + o + 2, 300);
+		fe_put_u16(b + o + 6, 1);
+		fe_put_u16(b + o + 8, 0);
+		fe_put_u32(b + o + 10, (uint32_t)(2 + 1 + tl));
 		o += 14;
-		fe_store_u16(b + o, (uint16_t)(1 + tl));
+		fe_put_u16(b + o, (uint16_t)(1 + tl));
 		b[o + 2] = (uint8_t)tl;
 		memcpy(b + o + 3, txt, tl);
 		o += 3 + tl;
@@ -365,7 +365,7 @@ Test(store_diff, data_id_survives_and_marks_follow_the_version)
 	cr_assert_eq(mdb_put(txn, dbi, &k, &val, 0), 0);
 	/* ... in a schema-1 store. */
 	uint8_t sv[4];
-	fe_store_be32(sv, 1);
+	fe_put_be32(sv, 1);
 	MDB_val sk = {6, "schema"}, sd = {4, sv};
 	cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
 	cr_assert_eq(mdb_put(txn, dbi, &sk, &sd, 0), 0);

@@ -1,5 +1,5 @@
 /* trust/ federation trust over a real store: trust-anchor files, loads through the chain of
- * trust (registry → DS → member), number-range authority, THREATS.md Z1/Z2/Z5 (rejected,
+ * trust (registry → DS → member), number-range authority, docs/security.md Z1/Z2/Z5 (rejected,
  * previous version kept, reason kept in the zone's state), re-delegation and withdrawn
  * delegations followed by the sweep, chain expiry, and the store's trust marks.
  * Fixtures: tests/integration/data/trust/make-fixtures.sh (test-only keys). */
@@ -326,7 +326,7 @@ Test(trust, wrong_anchor_rejects_the_registry)
 	fe_trust_anchors_destroy(wrong);
 }
 
-/* THREATS Z2 / range authority: member A signs a zone for B's prefix with its own key; the
+/* docs/security.md Z2 / range authority: member A signs a zone for B's prefix with its own key; the
  * registry's DS at 2.5.5.5.1 is B's. */
 Test(trust, member_cannot_publish_another_members_prefix)
 {
@@ -346,7 +346,7 @@ Test(trust, member_cannot_publish_another_members_prefix)
 	cr_assert_eq(z.serial, 1);
 }
 
-/* THREATS Z2: a member zone signed with keys whose DS the registry does not publish. */
+/* docs/security.md Z2: a member zone signed with keys whose DS the registry does not publish. */
 Test(trust, member_key_without_registry_ds)
 {
 	struct fe_trust_result res;
@@ -369,7 +369,7 @@ Test(trust, member_key_without_registry_ds)
 	cr_assert_geq(zs.failed_at_s, zs.validated_at_s);
 }
 
-/* THREATS Z5: numbers the registry did not delegate. */
+/* docs/security.md Z5: numbers the registry did not delegate. */
 Test(trust, undelegated_prefixes_not_served)
 {
 	struct fe_trust_result res;
@@ -385,7 +385,7 @@ Test(trust, undelegated_prefixes_not_served)
 	load_rejected("b-v1", "does not delegate 2.5.5.5.1.e164.test.", &res);
 }
 
-/* THREATS Z1 at the trust layer: a bad RRSIG; the previous version keeps serving. */
+/* docs/security.md Z1 at the trust layer: a bad RRSIG; the previous version keeps serving. */
 Test(trust, bad_signature_keeps_previous_version)
 {
 	struct fe_trust_result res;
@@ -606,7 +606,7 @@ Test(trust, parse_failure_is_kept_and_states_listed)
 	cr_assert_eq(n, 2); /* the registry and the rejected 3.5.5.5.1 */
 }
 
-/* THREATS Z3, Z4, Z6 through the trust layer: each bad version of A is rejected with its
+/* docs/security.md Z3, Z4, Z6 through the trust layer: each bad version of A is rejected with its
  * reason kept, and the previous version (serial 1) keeps serving. */
 static void rejected_keeps_v1(const char *fixture, uint32_t serial, const char *needle)
 {

@@ -32,15 +32,15 @@ Test(util, arena_aligns_and_exhausts)
 Test(util, byte_order)
 {
 	unsigned char b[4];
-	fe_store_be16(b, 0x1234);
+	fe_put_be16(b, 0x1234);
 	cr_expect(b[0] == 0x12 && b[1] == 0x34);
-	cr_expect_eq(fe_load_be16(b), 0x1234);
-	fe_store_be32(b, 0xdeadbeef);
-	cr_expect_eq(fe_load_be32(b), 0xdeadbeef);
+	cr_expect_eq(fe_get_be16(b), 0x1234);
+	fe_put_be32(b, 0xdeadbeef);
+	cr_expect_eq(fe_get_be32(b), 0xdeadbeef);
 	cr_expect(b[0] == 0xde && b[3] == 0xef);
 	unsigned char u[8];
-	fe_store_u64(u, 0x0102030405060708ull);
-	cr_expect_eq(fe_load_u64(u), 0x0102030405060708ull);
+	fe_put_u64(u, 0x0102030405060708ull);
+	cr_expect_eq(fe_get_u64(u), 0x0102030405060708ull);
 }
 
 Test(util, log_level_parse)

@@ -323,7 +323,7 @@ Test(name, to_str)
 	fe_wire_name_to_str(w, s, 0);
 }
 
-/* ---- decompression (THREATS.md Q3) ----------------------------------------------- */
+/* ---- decompression (docs/security.md Q3) ----------------------------------------------- */
 
 static uint8_t pkt[1024];
 

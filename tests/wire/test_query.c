@@ -1,4 +1,4 @@
-/* Query parser: THREATS.md Q1–Q6 with hand-built packets, field extraction, UDP limit. */
+/* Query parser: docs/security.md Q1–Q6 with hand-built packets, field extraction, UDP limit. */
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
 

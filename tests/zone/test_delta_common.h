@@ -327,10 +327,10 @@ UNUSED static size_t rr_key(const struct fe_zone_rr *z, uint8_t *buf)
 	memcpy(buf, z->owner, o);
 	for (size_t i = 0; i < o; i++)
 		buf[i] = (uint8_t)((buf[i] >= 'A' && buf[i] <= 'Z') ? buf[i] + 32 : buf[i]);
-	fe_store_be16(buf + o, z->type);
-	fe_store_be16(buf + o + 2, FE_C_IN);
-	fe_store_be32(buf + o + 4, z->ttl);
-	fe_store_be16(buf + o + 8, z->rdlen);
+	fe_put_be16(buf + o, z->type);
+	fe_put_be16(buf + o + 2, FE_C_IN);
+	fe_put_be32(buf + o + 4, z->ttl);
+	fe_put_be16(buf + o + 8, z->rdlen);
 	memcpy(buf + o + 10, z->rdata, z->rdlen);
 	return o + 10 + z->rdlen;
 }

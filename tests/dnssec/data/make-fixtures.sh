@@ -139,7 +139,7 @@ knot_sign rsasha256 nsec3 knot-8-nsec3
 knot_sign ecdsap256sha256 nsec3 knot-13-nsec3
 knot_sign ed25519 nsec knot-15-nsec
 
-# ---- KeyTrap (THREATS.md Z4, CVE-2023-50387) ---------------------------------------------
+# ---- KeyTrap (docs/security.md Z4, CVE-2023-50387) ---------------------------------------------
 # A small zone whose ZSK (RSASHA256) shares its key tag with 64 more DNSKEYs (made-up RSA
 # moduli, two bytes tuned to hit the tag); ldns-signzone signs the whole DNSKEY RRset, then
 # every RRset gets 24 more RRSIGs that name the shared tag with random signature bytes. A
@@ -200,7 +200,7 @@ for line in open(path):
         for _ in range(24):
             sig = base64.b64encode(bytes(rnd.getrandbits(8) for _ in range(256))).decode()
             out.append("\t".join(f[:11] + [f[11], sig]))
-print("; TEST-ONLY KeyTrap zone (THREATS.md Z4): 65 DNSKEYs share one key tag")
+print("; TEST-ONLY KeyTrap zone (docs/security.md Z4): 65 DNSKEYs share one key tag")
 print("\n".join(out))
 PY
 cp keytrap.zone "$here/"

@@ -13,25 +13,25 @@
 #   registry-v3.signed  serial 3: as v1 but 2.5.5.5.1 is no longer delegated
 #   a-v1.signed         1.5.5.5.1 serial 1, key a
 #   a-v2.signed         1.5.5.5.1 serial 2, key a2 (the re-delegated key)
-#   a-v3-badsig.signed  1.5.5.5.1 serial 3, key a, one NAPTR RRSIG corrupted (THREATS Z1)
+#   a-v3-badsig.signed  1.5.5.5.1 serial 3, key a, one NAPTR RRSIG corrupted (docs/security.md Z1)
 #   a-v4.signed         1.5.5.5.1 serial 4, key a (a good newer version)
 #   a-rogue.signed      1.5.5.5.1 serial 5, key "rogue-a" whose DS the registry never
-#                       published (THREATS Z2)
+#                       published (docs/security.md Z2)
 #   b-v1.signed         2.5.5.5.1 serial 1, key b
 #   a-for-b.signed      2.5.5.5.1 serial 7, signed by member A with its own key "a-for-b":
 #                       A publishing B's numbers (range authority)
-#   a-z3-iter51.signed  1.5.5.5.1 serial 10, key a, NSEC3 with 51 iterations (THREATS Z3)
+#   a-z3-iter51.signed  1.5.5.5.1 serial 10, key a, NSEC3 with 51 iterations (docs/security.md Z3)
 #   a-z3-gap.signed     1.5.5.5.1 serial 11, key a, one NSEC3 RR (and its RRSIG) removed:
-#                       the chain is broken (THREATS Z3)
+#                       the chain is broken (docs/security.md Z3)
 #   a-z4-keytrap.signed 1.5.5.5.1 serial 12, key a plus 6 bogus DNSKEYs with key a's key tag
-#                       and algorithm: above the key-collision budget (THREATS Z4, KeyTrap)
+#                       and algorithm: above the key-collision budget (docs/security.md Z4, KeyTrap)
 #   a-z6-zonemd.signed  1.5.5.5.1 serial 13, key a, ZONEMD SHA-384, then one NAPTR TTL
 #                       lowered: signatures still verify (original TTL), ZONEMD does not
-#                       (THREATS Z6)
+#                       (docs/security.md Z6)
 #   a-wide.signed       5.5.5.1.e164.test., key "a-wide": A claiming the wider +1555
-#                       prefix, which the registry never delegated (THREATS Z5)
+#                       prefix, which the registry never delegated (docs/security.md Z5)
 #   a-undelegated.signed 3.5.5.5.1.e164.test., key "a-undelegated": a prefix the registry
-#                       does not delegate at all (THREATS Z5)
+#                       does not delegate at all (docs/security.md Z5)
 #   e164.test.ds        the trust anchor (registry KSK, SHA-256), as ldns-key2ds prints it
 #   e164.test.key       the same anchor as a DNSKEY (the registry KSK's .key file)
 #   src/                the unsigned sources (written by this script)
