@@ -84,6 +84,10 @@ enum fe_wire_section { FE_SEC_ANSWER = 0, FE_SEC_AUTHORITY = 1, FE_SEC_ADDITIONA
  * FE_EFORMAT for a malformed name / FE_ENOSPC if @cap is short (2 * name_len always fits). */
 int fe_wire_name_key(const uint8_t *name, size_t name_len, uint8_t *key, size_t cap);
 
+/* Order of two keys (canonical name keys, or store keys built on them): bytewise, a prefix
+ * before its extensions. <0, 0, >0 like memcmp. */
+int fe_wire_key_cmp(const void *a, size_t alen, const void *b, size_t blen);
+
 /* Inverse of fe_wire_name_key (lowercase result). A key fe_wire_name_key cannot produce
  * (uppercase ASCII, bad escape, empty label, missing terminator, label > 63, name > 255) is
  * FE_EFORMAT. Returns the name length, FE_EFORMAT, or FE_ENOSPC if @cap is short. */

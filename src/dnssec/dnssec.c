@@ -740,14 +740,6 @@ out:
 
 /* ---- helpers for the chain of trust ------------------------------------------------ */
 
-static int kcmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-	int c = memcmp(a, b, FE_MIN(al, bl));
-	if (c != 0)
-		return c;
-	return al < bl ? -1 : (al > bl ? 1 : 0);
-}
-
 int fe_dnssec_child_ds(const struct fe_zone *parent, const uint8_t *child, size_t child_len,
                        struct fe_dnssec_rdata *out, size_t cap)
 {
@@ -759,7 +751,7 @@ int fe_dnssec_child_ds(const struct fe_zone *parent, const uint8_t *child, size_
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		const struct fe__znode *n = &parent->nodes[mid];
-		if (kcmp(fe__own_key(n->own), n->key_len, key, (size_t)kl) < 0)
+		if (fe_wire_key_cmp(fe__own_key(n->own), n->key_len, key, (size_t)kl) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -767,7 +759,7 @@ int fe_dnssec_child_ds(const struct fe_zone *parent, const uint8_t *child, size_
 	if (lo >= parent->nnodes)
 		return FE_ENOENT;
 	const struct fe__znode *n = &parent->nodes[lo];
-	if (kcmp(fe__own_key(n->own), n->key_len, key, (size_t)kl) != 0 ||
+	if (fe_wire_key_cmp(fe__own_key(n->own), n->key_len, key, (size_t)kl) != 0 ||
 	    !(n->flags & FE_NODE_DELEG) || (n->flags & FE_NODE_OCCLUDED))
 		return FE_ENOENT;
 	size_t cnt = 0;

@@ -114,14 +114,6 @@ static int emit_owner(struct fe__vthr *t, struct digests *d, const uint8_t *owne
 	return FE_OK;
 }
 
-static int kcmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-	int c = memcmp(a, b, FE_MIN(al, bl));
-	if (c != 0)
-		return c;
-	return al < bl ? -1 : (al > bl ? 1 : 0);
-}
-
 /* The whole zone in canonical name order: the node list and the NSEC3 owners merged. */
 static int digest_zone(struct fe__vthr *t, struct digests *d)
 {
@@ -145,8 +137,8 @@ static int digest_zone(struct fe__vthr *t, struct digests *d)
 		else if (j >= z->nn3)
 			c = -1;
 		else
-			c = kcmp(fe__own_key(z->nodes[i].own), z->nodes[i].key_len,
-			         fe__own_key(z->n3[j].own), z->n3[j].own->key_len);
+			c = fe_wire_key_cmp(fe__own_key(z->nodes[i].own), z->nodes[i].key_len,
+			                    fe__own_key(z->n3[j].own), z->n3[j].own->key_len);
 		if (c < 0) {
 			const struct fe__znode *n = &z->nodes[i++];
 			rc = emit_owner(t, d, fe__own_name(n->own), z->recs + n->first, n->count,

@@ -72,7 +72,7 @@ static int rec_cmp(const struct rec *a, const struct rec *b)
 {
 	if (a->sig != b->sig)
 		return a->sig ? 1 : -1;
-	return fe__key_cmp(a->rd, a->len, b->rd, b->len);
+	return fe_wire_key_cmp(a->rd, a->len, b->rd, b->len);
 }
 
 static int put_rec(struct fe__jdiff *d, int side, const struct fe_store_node *n,

@@ -109,14 +109,6 @@ uint64_t fe__get_be64(const uint8_t *p)
 	return v;
 }
 
-int fe__key_cmp(const void *a, size_t alen, const void *b, size_t blen)
-{
-	int c = memcmp(a, b, FE_MIN(alen, blen));
-	if (c != 0)
-		return c;
-	return alen < blen ? -1 : (alen > blen ? 1 : 0);
-}
-
 static bool has_ver(const MDB_val *k, const uint8_t *ver)
 {
 	return k->mv_size >= VER_LEN && memcmp(k->mv_data, ver, VER_LEN) == 0;
@@ -531,7 +523,7 @@ static int cursor_last_before(struct fe_store_reader *r, MDB_cursor *c, const ui
 	}
 	if (rc != MDB_SUCCESS)
 		return map_mdb(rc, "cursor seek");
-	if ((or_equal || klen > t) && fe__key_cmp(key.mv_data, key.mv_size, k, t) == 0) {
+	if ((or_equal || klen > t) && fe_wire_key_cmp(key.mv_data, key.mv_size, k, t) == 0) {
 		*ok = key;
 		return FE_OK;
 	}
@@ -655,7 +647,7 @@ int fe_store_prev_node(struct fe_store_reader *r, const struct fe_store_zone_rec
 	fe__put_be64(r->kbuf2, fe__zone_data_id(zone) + 1u);
 	err = cursor_last_before(r, r->c_rr, r->kbuf2, VER_LEN, false, &k, &v);
 	while (err == FE_OK && has_ver(&k, ver) &&
-	       fe__key_cmp(k.mv_data, k.mv_size, r->kbuf, n) >= 0) {
+	       fe_wire_key_cmp(k.mv_data, k.mv_size, r->kbuf, n) >= 0) {
 		if (blob_has_flags(&v, need_flags, &err))
 			return fe_store_node_decode(v.mv_data, v.mv_size, out);
 		if (err != FE_OK)
@@ -682,7 +674,7 @@ int fe_store_nsec3_find(struct fe_store_reader *r, const struct fe_store_zone_re
 	size_t n = fe__make_vkey(r->kbuf, fe__zone_data_id(zone), hash, hash_len);
 	err = cursor_last_before(r, r->c_nsec3, r->kbuf, n, true, &k, &v);
 	if (err == FE_OK && has_ver(&k, r->kbuf)) {
-		*exact = fe__key_cmp(k.mv_data, k.mv_size, r->kbuf, n) == 0;
+		*exact = fe_wire_key_cmp(k.mv_data, k.mv_size, r->kbuf, n) == 0;
 		return fe_store_node_decode(v.mv_data, v.mv_size, out);
 	}
 	if (err != FE_OK && err != FE_ENOENT)

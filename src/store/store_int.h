@@ -49,7 +49,6 @@ int fe__store_map_mdb(int rc, const char *what);
 void fe__put_be64(uint8_t *p, uint64_t v);
 uint64_t fe__get_be64(const uint8_t *p);
 /* memcmp order with the shorter key first on a tie: LMDB's default key order. */
-int fe__key_cmp(const void *a, size_t alen, const void *b, size_t blen);
 /* data id | key into @buf (FE__VKEY_CAP); the length, or 0 when @key_len is too long. */
 size_t fe__make_vkey(uint8_t *buf, uint64_t data_id, const uint8_t *key, size_t key_len);
 /* Key prefix of a zone's nodes in `rr` and `nsec3`: data_id, or, in records written before

@@ -175,7 +175,7 @@ static int first_after(struct fe_store_writer *w, MDB_cursor *c, const uint8_t *
 	k->mv_data = (void *)(after_len ? after : w->pfx);
 	int rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
 	if (rc == MDB_SUCCESS && after_len &&
-	    fe__key_cmp(k->mv_data, k->mv_size, after, after_len) == 0)
+	    fe_wire_key_cmp(k->mv_data, k->mv_size, after, after_len) == 0)
 		rc = mdb_cursor_get(c, k, v, MDB_NEXT);
 	if (rc == MDB_SUCCESS && !has_pfx(k, w->pfx))
 		rc = MDB_NOTFOUND;
@@ -195,7 +195,7 @@ static int sweep(struct fe_store_writer *w, struct merge *m, const uint8_t *upto
 			return FE_OK;
 		if (err != FE_OK)
 			return err;
-		if (upto && fe__key_cmp(k.mv_data, k.mv_size, upto, upto_len) >= 0)
+		if (upto && fe_wire_key_cmp(k.mv_data, k.mv_size, upto, upto_len) >= 0)
 			return FE_OK;
 		if ((err = del_current(w, m->c, &v, n3)) != FE_OK)
 			return err;
@@ -214,7 +214,7 @@ static int put_ordered(struct fe_store_writer *w, struct merge *m, const uint8_t
 	size_t n = fe__make_vkey(w->kbuf, w->data_id, key, key_len);
 	if (n == 0 || n > w->st->max_key)
 		return FE_ERANGE;
-	if (m->last_len && fe__key_cmp(w->kbuf, n, m->last, m->last_len) <= 0)
+	if (m->last_len && fe_wire_key_cmp(w->kbuf, n, m->last, m->last_len) <= 0)
 		return FE_EINVAL; /* not strictly ascending */
 	/* Never store a blob that readers would reject. */
 	if (fe_store_node_decode(blob, blob_len, &node) != FE_OK)

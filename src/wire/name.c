@@ -296,3 +296,11 @@ void fe_wire_name_to_str(const uint8_t *name, char *out, size_t cap)
 out_term:
 	out[o] = 0;
 }
+
+int fe_wire_key_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	int c = memcmp(a, b, FE_MIN(alen, blen));
+	if (c != 0)
+		return c;
+	return alen < blen ? -1 : (alen > blen ? 1 : 0);
+}

@@ -10,14 +10,6 @@
 
 #define MAX_DEPTH 128 /* labels in a name, root included */
 
-static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	int c = memcmp(a, b, FE_MIN(alen, blen));
-	if (c != 0)
-		return c;
-	return alen < blen ? -1 : (alen > blen ? 1 : 0);
-}
-
 static bool same_owner(const struct fe__zowner *a, const struct fe__zowner *b)
 {
 	return a == b || (a->key_len == b->key_len &&
@@ -32,8 +24,8 @@ static int rec_cmp(const void *pa, const void *pb)
 	const struct fe__zrec *b = *(const struct fe__zrec *const *)pb;
 	int c;
 	if (a->own != b->own) {
-		c = key_cmp(fe__own_key(a->own), a->own->key_len, fe__own_key(b->own),
-		            b->own->key_len);
+		c = fe_wire_key_cmp(fe__own_key(a->own), a->own->key_len, fe__own_key(b->own),
+		                    b->own->key_len);
 		if (c != 0)
 			return c;
 	}
@@ -42,7 +34,7 @@ static int rec_cmp(const void *pa, const void *pb)
 	bool as = a->type == FE_T_RRSIG, bs = b->type == FE_T_RRSIG;
 	if (as != bs)
 		return as ? 1 : -1;
-	return key_cmp(a->rdata, a->rdlen, b->rdata, b->rdlen);
+	return fe_wire_key_cmp(a->rdata, a->rdlen, b->rdata, b->rdlen);
 }
 
 static bool sorted_already(struct fe__zrec **r, size_t n)
