@@ -115,47 +115,32 @@ static int check_alone(const char *path, bool allow_unsigned)
 	return code;
 }
 
+static void report_check(const char *path, int rc, const struct fe_trust_result *res,
+                         const struct fe_zone_error *err)
+{
+	char what[400];
+	if (rc == FE_OK && res->outcome == FE_TRUST_LOADED) {
+		report_dnssec(&res->rep, what, sizeof(what));
+		printf("%s: zone %s serial %u: OK (checks: parse, structure, chain of trust "
+		       "through "
+		       "the %s (key %u/%u), DNSSEC: %s)\n",
+		       path, res->apex, res->serial, res->trust, res->rep.trusted_key_tag,
+		       res->rep.trusted_key_alg, what);
+	} else if (rc == FE_OK) {
+		printf("%s: zone %s serial %u: OK (the store already holds this serial, validated, "
+		       "with the same content)\n",
+		       path, res->apex, res->serial);
+	} else {
+		fe__ctl_print_zone_error(path, rc, err);
+	}
+}
+
 static int check_trusted(struct fe_store *st, const struct fe_trust_anchors *anchors, bool dry_run,
                          int n, char **paths)
 {
-	const char **order = calloc(n > 0 ? (size_t)n : 1, sizeof(*order));
-	if (order == NULL || fe__ctl_parents_first(n, paths, order) != 0) {
-		free(order);
-		return EXIT_STORE;
-	}
-	struct fe_trust *trust = NULL;
-	if (fe_trust_create(&trust) != FE_OK) {
-		free(order);
-		return EXIT_STORE;
-	}
 	struct fe_trust_opts to = {.anchors = anchors, .dry_run = dry_run};
 	fe_dnssec_opts_init(&to.validate);
-	int code = 0;
-	for (int i = 0; i < n; i++) {
-		struct fe_trust_result res;
-		struct fe_zone_error err;
-		char what[400];
-		memset(&err, 0, sizeof(err));
-		int rc = fe_trust_load(trust, order[i], NULL, &to, st, &res, &err);
-		if (rc == FE_OK && res.outcome == FE_TRUST_LOADED) {
-			report_dnssec(&res.rep, what, sizeof(what));
-			printf("%s: zone %s serial %u: OK (checks: parse, structure, chain of "
-			       "trust "
-			       "through the %s (key %u/%u), DNSSEC: %s)\n",
-			       order[i], res.apex, res.serial, res.trust, res.rep.trusted_key_tag,
-			       res.rep.trusted_key_alg, what);
-		} else if (rc == FE_OK) {
-			printf("%s: zone %s serial %u: OK (the store already holds this serial, "
-			       "validated, with the same content)\n",
-			       order[i], res.apex, res.serial);
-		} else {
-			fe__ctl_print_zone_error(order[i], rc, &err);
-			code = EXIT_ZONE;
-		}
-	}
-	free(order);
-	fe_trust_destroy(trust);
-	return code;
+	return fe__ctl_trust_each(st, &to, NULL, n, paths, report_check);
 }
 
 int fe__ctl_check(int argc, char **argv)

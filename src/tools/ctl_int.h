@@ -29,6 +29,17 @@ void fe__ctl_print_zone_error(const char *path, int rc, const struct fe_zone_err
  * (out of memory). */
 int fe__ctl_parents_first(int n, char **paths, const char **out);
 
+struct fe_trust_opts;
+struct fe_trust_result;
+struct fe_zone_opts;
+typedef void (*fe__ctl_report_fn)(const char *path, int rc, const struct fe_trust_result *res,
+                                  const struct fe_zone_error *err);
+/* fe_trust_load of each of @paths (n), parents first, through one fe_trust context; @report
+ * prints each outcome. 0, 1 (a zone failed) or 3 (out of memory). */
+int fe__ctl_trust_each(struct fe_store *st, const struct fe_trust_opts *to,
+                       const struct fe_zone_opts *zo, int n, char **paths,
+                       fe__ctl_report_fn report);
+
 /* Open the store @db for writing under its exclusive lock (refused, with the holder's PID,
  * while a fedenumd holds it). 0, or the exit status with the reason printed. */
 int fe__ctl_open_exclusive(const char *db, struct fe_store **st);

@@ -154,52 +154,61 @@ out:
 	return rc;
 }
 
-/* zone-load under trust anchors: the same path as fedenumd: every zone validated through an
- * anchor or its parent's stored DS before it is stored; then the chain of every stored zone
- * re-checked (re-delegations). Files are loaded parents first. */
-static int load_trusted(struct fe_store *st, const struct fe_trust_anchors *anchors, bool force,
-                        int n, char **paths)
+int fe__ctl_trust_each(struct fe_store *st, const struct fe_trust_opts *to,
+                       const struct fe_zone_opts *zo, int n, char **paths, fe__ctl_report_fn report)
 {
 	const char **order = calloc(n > 0 ? (size_t)n : 1, sizeof(*order));
-	if (order == NULL || fe__ctl_parents_first(n, paths, order) != 0) {
-		free(order);
-		return EXIT_STORE;
-	}
 	struct fe_trust *trust = NULL;
-	if (fe_trust_create(&trust) != FE_OK) {
-		free(order);
-		return EXIT_STORE;
-	}
-	struct fe_trust_opts to = {.anchors = anchors};
-	fe_dnssec_opts_init(&to.validate);
-	struct fe_zone_opts zo = {.force = force};
 	int code = 0;
+	if (order == NULL || fe__ctl_parents_first(n, paths, order) != 0 ||
+	    fe_trust_create(&trust) != FE_OK) {
+		code = EXIT_STORE;
+		goto out;
+	}
 	for (int i = 0; i < n; i++) {
 		struct fe_trust_result res;
 		struct fe_zone_error err;
 		memset(&err, 0, sizeof(err));
-		int rc = fe_trust_load(trust, order[i], &zo, &to, st, &res, &err);
-		if (rc == FE_OK && res.outcome == FE_TRUST_LOADED)
-			printf("%s: zone %s serial %u: validated through the %s, %llu signatures: "
-			       "stored\n",
-			       order[i], res.apex, res.serial, res.trust,
-			       (unsigned long long)(res.rep.signatures +
-			                            res.rep.signatures_cached));
-		else if (rc == FE_OK)
-			printf("%s: zone %s serial %u: already current and validated, nothing to "
-			       "do\n",
-			       order[i], res.apex, res.serial);
-		else {
-			fe__ctl_print_zone_error(order[i], rc, &err);
-			if (res.has_previous)
-				fprintf(stderr, "%s: the stored serial %u is kept%s\n", order[i],
-				        res.previous_serial,
-				        res.previous_served ? " and keeps serving" : "");
+		int rc = fe_trust_load(trust, order[i], zo, to, st, &res, &err);
+		report(order[i], rc, &res, &err);
+		if (rc != FE_OK)
 			code = EXIT_ZONE;
-		}
 	}
+out:
 	free(order);
 	fe_trust_destroy(trust);
+	return code;
+}
+
+static void report_load(const char *path, int rc, const struct fe_trust_result *res,
+                        const struct fe_zone_error *err)
+{
+	if (rc == FE_OK && res->outcome == FE_TRUST_LOADED) {
+		printf("%s: zone %s serial %u: validated through the %s, %llu signatures: stored\n",
+		       path, res->apex, res->serial, res->trust,
+		       (unsigned long long)(res->rep.signatures + res->rep.signatures_cached));
+	} else if (rc == FE_OK) {
+		printf("%s: zone %s serial %u: already current and validated, nothing to do\n",
+		       path, res->apex, res->serial);
+	} else {
+		fe__ctl_print_zone_error(path, rc, err);
+		if (res->has_previous)
+			fprintf(stderr, "%s: the stored serial %u is kept%s\n", path,
+			        res->previous_serial,
+			        res->previous_served ? " and keeps serving" : "");
+	}
+}
+
+/* zone-load under trust anchors: the same path as fedenumd: every zone validated through an
+ * anchor or its parent's stored DS before it is stored, parents first; then the chain of
+ * every stored zone re-checked (re-delegations). */
+static int load_trusted(struct fe_store *st, const struct fe_trust_anchors *anchors, bool force,
+                        int n, char **paths)
+{
+	struct fe_trust_opts to = {.anchors = anchors};
+	fe_dnssec_opts_init(&to.validate);
+	struct fe_zone_opts zo = {.force = force};
+	int code = fe__ctl_trust_each(st, &to, &zo, n, paths, report_load);
 	struct fe_trust_sweep_report sw;
 	if (fe_trust_sweep(st, anchors, 0, &sw) == FE_OK)
 		printf("trust: %u zones, %u secure, %u bogus, %u unchecked\n", sw.zones, sw.secure,
