@@ -91,7 +91,7 @@ static int parse_server(struct qctx *q, const char *s)
 	if (fe_server_listen_parse(s, &la) != FE_OK || la.port == 0 ||
 	    strlen(la.host) >= sizeof(q->addr))
 		return -1;
-	snprintf(q->addr, sizeof(q->addr), "%s", la.host);
+	memcpy(q->addr, la.host, strlen(la.host) + 1); /* fits: checked above */
 	q->port = la.port;
 	return 0;
 }
