@@ -96,6 +96,8 @@ void fe_conf_free(struct fe_conf *c)
 	free(c->fed_name);
 	free(c->listen);
 	free(c->store_path);
+	free(c->control_socket);
+	free(c->metrics_listen);
 	free(c->user);
 	free(c->group);
 	free_strv(c->trust_anchors, c->ntrust_anchors);
@@ -524,6 +526,12 @@ static void load_key(struct ctx *x, struct fe_conf *c, const struct fe_conf_key 
 		} else {
 			free(*(char **)field);
 			*(char **)field = resolve(x, src_file(x, s), str);
+		}
+		break;
+	case FE_CONF_STRING:
+		if (get_string(x, s, &str)) {
+			free(*(char **)field);
+			*(char **)field = xstrdup(x, str);
 		}
 		break;
 	case FE_CONF_LEVEL:
