@@ -123,7 +123,8 @@ struct fe_ctl_load_outcome {
 	unsigned suspended, restored;
 };
 
-/* What the node tells the commands about itself (borrowed pointers, valid until destroy). */
+/* What the node tells the commands about itself (strings and listen copied; st and srv
+ * borrowed, valid until destroy). */
 struct fe_ctl_node_info {
 	const char *version;
 	struct fe_store *st;

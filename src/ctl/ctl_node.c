@@ -31,6 +31,8 @@ struct fe_ctl_node {
 	/* every load pass since start */
 	struct fe_ctl_load_outcome totals;
 	unsigned passes, reloads, reloads_refused;
+	char *own_version, *own_store, *own_anchors;
+	struct fe_listen_addr *own_listen;
 };
 
 void fe__ctl_text_add(struct fe__ctl_text *t, const char *fmt, ...)
@@ -69,6 +71,17 @@ int fe_ctl_node_create(const struct fe_ctl_node_info *info, struct fe_ctl_node *
 	if (n == NULL)
 		return FE_ENOMEM;
 	n->info = *info;
+	/* The daemon's configuration is replaced by a reload: keep copies of what we show. */
+	n->info.version = n->own_version = strdup(info->version);
+	n->info.store_path = n->own_store = strdup(info->store_path);
+	n->info.anchors = n->own_anchors = strdup(info->anchors ? info->anchors : "");
+	n->own_listen = calloc(info->nlisten ? info->nlisten : 1, sizeof(*n->own_listen));
+	if (!n->own_version || !n->own_store || !n->own_anchors || !n->own_listen) {
+		fe_ctl_node_destroy(n);
+		return FE_ENOMEM;
+	}
+	memcpy(n->own_listen, info->listen, info->nlisten * sizeof(*n->own_listen));
+	n->info.listen = n->own_listen;
 	n->started_s = fe_time_wall_s();
 	n->started_ms = fe_time_mono_ms();
 	*out = n;
@@ -83,6 +96,10 @@ void fe_ctl_node_destroy(struct fe_ctl_node *n)
 		fe_ctl_reply_error(n->cur[i], FE_CTL_E_FAILED, "fedenumd is stopping");
 	for (size_t i = 0; i < n->nnext; i++)
 		fe_ctl_reply_error(n->next[i], FE_CTL_E_FAILED, "fedenumd is stopping");
+	free(n->own_version);
+	free(n->own_store);
+	free(n->own_anchors);
+	free(n->own_listen);
 	free(n);
 }
 
