@@ -54,7 +54,8 @@ enum fe_ctl_http_status fe_ctl_http_parse(const char *buf, size_t len, bool *is_
 	size_t vlen = (size_t)(eol - ver);
 	if (vlen && ver[vlen - 1] == '\r')
 		vlen--;
-	if (vlen != 8 || memcmp(ver, "HTTP/1.", 7) != 0 || ver[7] < '0' || ver[7] > '9')
+	if (vlen != 8 || memcmp(ver, "HTTP/", 5) != 0 || ver[5] < '0' || ver[5] > '9' ||
+	    ver[6] != '.' || ver[7] < '0' || ver[7] > '9')
 		return FE_CTL_HTTP_BAD;
 	/* Header lines: "name: value"; folded (obsolete) lines and bare names are refused. */
 	for (const char *line = eol + 1; line < end;) {
@@ -77,7 +78,7 @@ enum fe_ctl_http_status fe_ctl_http_parse(const char *buf, size_t len, bool *is_
 				return FE_CTL_HTTP_BAD;
 		line = nl + 1;
 	}
-	if (ver[7] != '0' && ver[7] != '1')
+	if (ver[5] != '1' || (ver[7] != '0' && ver[7] != '1'))
 		return FE_CTL_HTTP_VERSION;
 	size_t mlen = (size_t)(sp1 - p);
 	bool get = mlen == 3 && memcmp(p, "GET", 3) == 0;
