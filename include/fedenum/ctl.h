@@ -175,8 +175,9 @@ enum fe_ctl_http_status {
 	FE_CTL_HTTP_TOOBIG = 431,   /* head above FE_CTL_HTTP_MAX */
 	FE_CTL_HTTP_VERSION = 505   /* not HTTP/1.0 or HTTP/1.1 */
 };
-/* Read the request head in @buf (@len bytes received so far). *is_head: HEAD (no body in the
- * answer). Never reads outside @buf; any byte sequence is safe. */
+/* Read the request head in @buf (@len bytes received so far). *is_head: the method is HEAD
+ * (the answer, whatever its status, has no body). Never reads outside @buf; any byte sequence
+ * is safe. */
 enum fe_ctl_http_status fe_ctl_http_parse(const char *buf, size_t len, bool *is_head);
 /* Reason phrase of a status. */
 const char *fe_ctl_http_reason(enum fe_ctl_http_status s);
