@@ -29,7 +29,8 @@ static void start(void)
 	              "metrics: { listen = \"127.0.0.1@0\"; };\n"
 	              "log: { level = \"info\"; };\n");
 	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
-	nc_start_config(&d, dir, NULL);
+	/* The same path as control.socket of the file (fedenumctl -c reads it there). */
+	nc_start_config(&d, dir, (const char *const[]){"--control", sock, NULL});
 }
 
 static void stop(void)
@@ -426,5 +427,27 @@ Test(control, metrics_scraped_twice_and_bad_http)
 	cr_expect_str_eq(out, "");
 	cr_expect_lt(nc_now_ms() - t0, 3000);
 	cr_assert(fe_test_daemon_alive(&d));
+	dns_still_answers();
+}
+
+Test(control, configured_endpoints_must_work)
+{
+	char out[8192], a[2048];
+	/* the socket of a running node: refused, and that node keeps its socket */
+	snprintf(a, sizeof(a), "%s --listen 127.0.0.1@0 --db '%s/db2' --control '%s'",
+	         FE_TEST_FEDENUMD, dir, sock);
+	cr_assert_eq(nc_run(dir, out, sizeof(out), a), 4, "%s", out);
+	cr_assert_not_null(strstr(out, "another process answers on it"), "%s", out);
+	cr_assert_eq(ctl("status", out, sizeof(out)), 0, "%s", out);
+	/* a folder that does not exist */
+	snprintf(a, sizeof(a), "%s --listen 127.0.0.1@0 --db '%s/db3' --control '%s/no/such.sock'",
+	         FE_TEST_FEDENUMD, dir, dir);
+	cr_assert_eq(nc_run(dir, out, sizeof(out), a), 4, "%s", out);
+	/* a metrics address that is not one: a configuration error */
+	snprintf(a, sizeof(a), "%s --check-config --metrics 300.1.1.1@80", FE_TEST_FEDENUMD);
+	cr_assert_eq(nc_run(dir, out, sizeof(out), a), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "--metrics \"300.1.1.1@80\" is not ADDR@PORT"), "%s", out);
+	snprintf(a, sizeof(a), "%s --check-config -c '%s'", FE_TEST_FEDENUMD, conf);
+	cr_assert_eq(nc_run(dir, out, sizeof(out), a), 0, "%s", out);
 	dns_still_answers();
 }
