@@ -75,13 +75,13 @@ struct fe_conf {
 	char *store_path;
 	uint64_t map_size_mb;
 	/* control channel and metrics (issue #8; docs/control.md) */
-	char *control_socket;         /* the control socket's path (default from the schema) */
-	uint32_t control_timeout_ms;  /* per connection */
-	uint32_t control_max_clients; /* open connections */
-	char *metrics_listen;         /* "ADDR@PORT" as written; NULL: no metrics endpoint */
+	char *control_socket;          /* the control socket's path (default from the schema) */
+	uint32_t control_timeout_ms;   /* per connection */
+	uint32_t control_max_clients;  /* open connections */
+	char *metrics_listen;          /* "ADDR@PORT" as written; NULL: no metrics endpoint */
 	struct fe_listen_addr metrics; /* parsed from it by fe_conf_apply_cli */
-	char *user;  /* drop to this user after binding (NULL: stay as started) */
-	char *group; /* and this group (NULL: the user's primary group) */
+	char *user;                    /* drop to this user after binding (NULL: stay as started) */
+	char *group;                   /* and this group (NULL: the user's primary group) */
 	unsigned uid, gid;
 	enum fe_log_level log_level;
 	char **trust_anchors; /* files (federation trust-anchors, then --trust-anchor) */

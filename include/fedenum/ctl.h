@@ -77,8 +77,8 @@ struct fe_ctl_command {
 };
 
 struct fe_ctl_server_opts {
-	const char *path;     /* the socket; a stale one (nobody accepting) is replaced */
-	bool set_owner;       /* chown the socket to uid:gid (a daemon started as root) */
+	const char *path; /* the socket; a stale one (nobody accepting) is replaced */
+	bool set_owner;   /* chown the socket to uid:gid (a daemon started as root) */
 	unsigned uid, gid;
 	uint32_t timeout_ms;  /* per connection: the whole request, and the response taken */
 	uint32_t max_clients; /* open connections; more are answered "busy" and closed */

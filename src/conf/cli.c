@@ -99,7 +99,10 @@ int fe_conf_apply_cli(struct fe_conf *c, const struct fe_conf_cli *cli, struct f
 		}
 	}
 	if (c->metrics_listen && fe_server_listen_parse(c->metrics_listen, &c->metrics) != FE_OK) {
-		fe_conf_diag_add(d, cli->metrics ? where : c->config_file ? c->config_file : where,
+		fe_conf_diag_add(d,
+		                 cli->metrics     ? where
+		                 : c->config_file ? c->config_file
+		                                  : where,
 		                 0,
 		                 "%s \"%s\" is not ADDR@PORT (numeric IPv4 or IPv6 address, port "
 		                 "0..65535)",

@@ -134,8 +134,7 @@ static void on_timeout(uv_timer_t *t)
 	struct mconn *c = t->data;
 	c->m->cnt[2]++;
 	fe_ratelog(&http_log, FE_LOG_WARN, "metrics: %s within %u ms: closed",
-	           c->writing ? "response not taken" : "no complete request",
-	           c->m->o.timeout_ms);
+	           c->writing ? "response not taken" : "no complete request", c->m->o.timeout_ms);
 	mconn_close(c);
 }
 

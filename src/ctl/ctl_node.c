@@ -318,23 +318,21 @@ static void cmd_status(struct fe_ctl_req *req, json_t *args, void *arg)
 	json_t *ls = json_array();
 	for (size_t i = 0; i < n->info.nlisten; i++)
 		json_array_append_new(ls, json_pack("{s:s, s:i}", "address", n->info.listen[i].host,
-		                                    "port",
-		                                    (int)fe_server_port(n->info.srv, i)));
+		                                    "port", (int)fe_server_port(n->info.srv, i)));
 	json_t *metrics = json_null();
 	if (n->metrics)
 		metrics = json_pack("{s:i}", "port", (int)fe_ctl_metrics_port(n->metrics));
-	fe_ctl_reply_ok(req, json_pack("{s:s, s:i, s:I, s:o, s:I, s:o, s:i, s:i, s:s, s:b, s:s, "
-	                               "s:o, s:i}",
-	                               "version", n->info.version, "pid", (int)getpid(),
-	                               "uptime_s",
-	                               (json_int_t)((fe_time_mono_ms() - n->started_ms) / 1000),
-	                               "started_at", time_json(n->started_s), "now",
-	                               (json_int_t)fe_time_wall_s(), "listeners", ls, "workers",
-	                               (int)fe_server_workers(n->info.srv), "zones",
-	                               (int)zone_count(n), "store", n->info.store_path,
-	                               "trust_anchors", n->info.validating, "anchors",
-	                               n->info.anchors ? n->info.anchors : "", "metrics",
-	                               metrics, "protocol", FE_CTL_PROTO_VERSION));
+	fe_ctl_reply_ok(req,
+	                json_pack("{s:s, s:i, s:I, s:o, s:I, s:o, s:i, s:i, s:s, s:b, s:s, "
+	                          "s:o, s:i}",
+	                          "version", n->info.version, "pid", (int)getpid(), "uptime_s",
+	                          (json_int_t)((fe_time_mono_ms() - n->started_ms) / 1000),
+	                          "started_at", time_json(n->started_s), "now",
+	                          (json_int_t)fe_time_wall_s(), "listeners", ls, "workers",
+	                          (int)fe_server_workers(n->info.srv), "zones", (int)zone_count(n),
+	                          "store", n->info.store_path, "trust_anchors", n->info.validating,
+	                          "anchors", n->info.anchors ? n->info.anchors : "", "metrics",
+	                          metrics, "protocol", FE_CTL_PROTO_VERSION));
 }
 
 static json_t *outcome_json(const struct fe_ctl_load_outcome *o)
@@ -427,9 +425,10 @@ void fe_ctl_node_loads_done(struct fe_ctl_node *n, const struct fe_ctl_load_outc
 		if (o->config_ok)
 			fe_ctl_reply_ok(n->cur[i], outcome_json(o));
 		else
-			fe_ctl_reply_error(n->cur[i], FE_CTL_E_FAILED,
-			                   "reload refused: configuration errors (in fedenumd's log); "
-			                   "the running configuration and the stored zones stay");
+			fe_ctl_reply_error(
+			        n->cur[i], FE_CTL_E_FAILED,
+			        "reload refused: configuration errors (in fedenumd's log); "
+			        "the running configuration and the stored zones stay");
 	}
 	memcpy(n->cur, n->next, n->nnext * sizeof(n->next[0]));
 	n->ncur = n->nnext;
@@ -437,8 +436,8 @@ void fe_ctl_node_loads_done(struct fe_ctl_node *n, const struct fe_ctl_load_outc
 }
 
 static const struct fe_ctl_command commands[] = {
-        {"status", cmd_status},       {"zone.list", cmd_zone_list}, {"zone.show", cmd_zone_show},
-        {"stats", cmd_stats},         {"reload", cmd_reload},
+        {"status", cmd_status}, {"zone.list", cmd_zone_list}, {"zone.show", cmd_zone_show},
+        {"stats", cmd_stats},   {"reload", cmd_reload},
 };
 
 const struct fe_ctl_command *fe_ctl_node_commands(size_t *n)
@@ -523,7 +522,7 @@ static bool metric_failures_cb(const struct fe_trust_zstate *zs, void *arg)
 static const struct {
 	enum fe_counter c;
 	const char *rcode;
-} rcodes[] = {{FE_CNT_NOERROR, "NOERROR"}, {FE_CNT_NXDOMAIN, "NXDOMAIN"},
+} rcodes[] = {{FE_CNT_NOERROR, "NOERROR"},   {FE_CNT_NXDOMAIN, "NXDOMAIN"},
               {FE_CNT_SERVFAIL, "SERVFAIL"}, {FE_CNT_REFUSED, "REFUSED"},
               {FE_CNT_FORMERR, "FORMERR"},   {FE_CNT_NOTIMP, "NOTIMP"},
               {FE_CNT_BADVERS, "BADVERS"}};
@@ -550,7 +549,8 @@ int fe_ctl_node_metrics(struct fe_ctl_node *n, char **out, size_t *len)
 	/* The other server counters under their own names (refusals, TCP limits, errors). */
 	for (unsigned i = FE_CNT_DROPPED; i < FE_CNT__MAX; i++) {
 		char name[96];
-		snprintf(name, sizeof(name), "fedenum_%s_total", fe_counter_name((enum fe_counter)i));
+		snprintf(name, sizeof(name), "fedenum_%s_total",
+		         fe_counter_name((enum fe_counter)i));
 		family(&t, name, "counter", "server counter (docs/control.md)");
 		fe__ctl_text_add(&t, "%s %" PRIu64 "\n", name, c[i]);
 	}

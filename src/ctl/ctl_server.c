@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 static const char *const counter_names[FE_CTL_CNT__MAX] = {
-        "ctl_connections", "ctl_requests",        "ctl_ok",       "ctl_oversized",
-        "ctl_malformed",   "ctl_bad_version",     "ctl_unknown_command",
-        "ctl_bad_args",    "ctl_failed",          "ctl_timeouts", "ctl_busy",
+        "ctl_connections", "ctl_requests",        "ctl_ok",       "ctl_oversized", "ctl_malformed",
+        "ctl_bad_version", "ctl_unknown_command", "ctl_bad_args", "ctl_failed",    "ctl_timeouts",
+        "ctl_busy",
 };
 
 const char *fe_ctl_counter_name(enum fe_ctl_counter c)
@@ -28,12 +28,14 @@ const char *fe_ctl_counter_name(enum fe_ctl_counter c)
 	return (unsigned)c < FE_CTL_CNT__MAX ? counter_names[c] : "?";
 }
 
-static const char *const error_codes[] = {"oversized",     "malformed", "version", "unknown-command",
-                                          "bad-arguments", "failed",    "busy",    "timeout"};
+static const char *const error_codes[] = {
+        "oversized",     "malformed", "version", "unknown-command",
+        "bad-arguments", "failed",    "busy",    "timeout"};
 static const enum fe_ctl_counter error_counter[] = {
-        FE_CTL_CNT_OVERSIZED,  FE_CTL_CNT_MALFORMED, FE_CTL_CNT_BAD_VERSION,
-        FE_CTL_CNT_UNKNOWN_COMMAND, FE_CTL_CNT_BAD_ARGS, FE_CTL_CNT_FAILED,
-        FE_CTL_CNT_BUSY,       FE_CTL_CNT_TIMEOUTS};
+        FE_CTL_CNT_OVERSIZED,   FE_CTL_CNT_MALFORMED,
+        FE_CTL_CNT_BAD_VERSION, FE_CTL_CNT_UNKNOWN_COMMAND,
+        FE_CTL_CNT_BAD_ARGS,    FE_CTL_CNT_FAILED,
+        FE_CTL_CNT_BUSY,        FE_CTL_CNT_TIMEOUTS};
 
 const char *fe_ctl_error_code(enum fe_ctl_error e)
 {

@@ -87,8 +87,9 @@ int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store 
 		                                 .node = ctl->node};
 		if (fe_ctl_metrics_start(loop, &mo, &ctl->metrics) != FE_OK)
 			return FE__EXIT_LISTEN;
-		fe_log_info("metrics: http://%s%s%s:%u/metrics", strchr(c->metrics.host, ':') ? "[" : "",
-		            c->metrics.host, strchr(c->metrics.host, ':') ? "]" : "",
+		fe_log_info("metrics: http://%s%s%s:%u/metrics",
+		            strchr(c->metrics.host, ':') ? "[" : "", c->metrics.host,
+		            strchr(c->metrics.host, ':') ? "]" : "",
 		            fe_ctl_metrics_port(ctl->metrics));
 	}
 	fe_ctl_node_attach(ctl->node, ctl->ctl, ctl->metrics);

@@ -63,7 +63,6 @@ struct fe_ctl_metrics;
 struct fe_ctl_node;
 struct fe_server;
 
-
 struct fe__control {
 	struct fe_ctl_node *node;
 	struct fe_ctl_server *ctl;
@@ -73,9 +72,10 @@ struct fe__control {
 
 /* Start the control socket (c->control_socket) and, when configured, the metrics endpoint
  * on @loop, before privileges are dropped (the socket is given to c->user). @reload starts a
- * reload pass (0 started, 1 queued, -1 not possible). @path_given: --control was used. Returns an exit code: FE__EXIT_OK, or
- * FE__EXIT_LISTEN when a configured socket or address cannot be used (logged). A control
- * socket at the built-in default path that cannot be made is logged and left off. */
+ * reload pass (0 started, 1 queued, -1 not possible). @path_given: --control was used. Returns an
+ * exit code: FE__EXIT_OK, or FE__EXIT_LISTEN when a configured socket or address cannot be used
+ * (logged). A control socket at the built-in default path that cannot be made is logged and left
+ * off. */
 int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store *st,
                       struct fe_server *srv, const struct fe_conf *c, bool path_given,
                       int (*reload)(void *arg), void *arg);

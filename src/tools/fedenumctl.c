@@ -79,7 +79,8 @@ static void usage(FILE *f)
 	           "\n"
 	           "Exit status: 0 ok, 1 a zone failed, 2 usage, 3 store error;\n"
 	           "query: 0 answered (and secure), 1 bogus or insecure, 2 usage, 3 no answer;\n"
-	           "online commands: 0 done, 1 refused or failed by the node, 2 usage, 3 no answer.\n");
+	           "online commands: 0 done, 1 refused or failed by the node, 2 usage, 3 no "
+	           "answer.\n");
 }
 
 void fe__ctl_print_zone_error(const char *path, int rc, const struct fe_zone_error *err)

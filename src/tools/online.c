@@ -176,8 +176,8 @@ static void print_reload(json_t *r)
 
 static const struct online cmds[] = {
         {"status", "status", "",
-         "Version, uptime, PID, listeners, workers, zones, store, trust anchors, metrics.",
-         10000, print_status},
+         "Version, uptime, PID, listeners, workers, zones, store, trust anchors, metrics.", 10000,
+         print_status},
         {"zone list", "zone.list", "",
          "Every zone: apex, serial, version, nodes, records, chain expiry, whether it is\n"
          "served and why not, and its trust state (as zone-list shows a store offline).",
@@ -186,8 +186,8 @@ static const struct online cmds[] = {
          "One zone: serial, version, counts, validation state and last error, signature\n"
          "and chain expiry. APEX with or without the final dot.",
          10000, print_zone_show},
-        {"stats", "stats", "", "The server's counters, per worker, control and zone loads.",
-         10000, print_stats},
+        {"stats", "stats", "", "The server's counters, per worker, control and zone loads.", 10000,
+         print_stats},
         {"reload", "reload", "",
          "Reload the configuration and zone files, as SIGHUP does, and wait for the\n"
          "outcome (zones loaded, unchanged, failed, refused, rejected).",
@@ -196,7 +196,8 @@ static const struct online cmds[] = {
 
 static void usage_of(FILE *f, const struct online *c)
 {
-	fprintf(f, "usage: fedenumctl %s [--socket PATH | -c FILE] [--json] [--timeout MS]%s\n\n%s\n",
+	fprintf(f,
+	        "usage: fedenumctl %s [--socket PATH | -c FILE] [--json] [--timeout MS]%s\n\n%s\n",
 	        c->name, c->usage, c->help);
 	fputs(OPTS_HELP, f);
 }
@@ -237,19 +238,18 @@ static int socket_path(const char *conf, char **path)
 
 int fe__ctl_online(int argc, char **argv)
 {
-	static const struct option opts[] = {{"socket", required_argument, NULL, 's'},
-	                                     {"config", required_argument, NULL, 'c'},
-	                                     {"json", no_argument, NULL, 'j'},
-	                                     {"timeout", required_argument, NULL, 't'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	        {"socket", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
+	        {"json", no_argument, NULL, 'j'},         {"timeout", required_argument, NULL, 't'},
+	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	const struct online *c = NULL;
 	int skip = 1;
 	for (size_t i = 0; i < FE_ARRAY_LEN(cmds); i++) {
 		const char *sp = strchr(cmds[i].name, ' ');
 		if (sp == NULL && strcmp(argv[0], cmds[i].name) == 0)
 			c = &cmds[i];
-		else if (sp && argc > 1 && strncmp(argv[0], cmds[i].name, (size_t)(sp - cmds[i].name)) == 0 &&
+		else if (sp && argc > 1 &&
+		         strncmp(argv[0], cmds[i].name, (size_t)(sp - cmds[i].name)) == 0 &&
 		         argv[0][sp - cmds[i].name] == '\0' && strcmp(argv[1], sp + 1) == 0) {
 			c = &cmds[i];
 			skip = 2;
@@ -283,8 +283,9 @@ int fe__ctl_online(int argc, char **argv)
 		case 't':
 			v = strtoul(optarg, &end, 10);
 			if (*optarg < '0' || *optarg > '9' || *end || v == 0 || v > 86400000) {
-				fprintf(stderr, "fedenumctl: --timeout %s: not a number of ms in "
-				                "1..86400000\n",
+				fprintf(stderr,
+				        "fedenumctl: --timeout %s: not a number of ms in "
+				        "1..86400000\n",
 				        optarg);
 				return FE__CTL_EXIT_USAGE;
 			}

@@ -44,8 +44,12 @@ Test(http, scrapers_get_200)
 Test(http, incomplete_heads_wait)
 {
 	bool head;
-	const char *more[] = {"", "G", "GET /metrics HTTP/1.1", "GET /metrics HTTP/1.1\r\n",
-	                      "GET /metrics HTTP/1.1\r\nHost: a\r\n", "GET /metrics HTTP/1.1\r\n\r"};
+	const char *more[] = {"",
+	                      "G",
+	                      "GET /metrics HTTP/1.1",
+	                      "GET /metrics HTTP/1.1\r\n",
+	                      "GET /metrics HTTP/1.1\r\nHost: a\r\n",
+	                      "GET /metrics HTTP/1.1\r\n\r"};
 	for (size_t i = 0; i < FE_ARRAY_LEN(more); i++)
 		cr_expect_eq(parse(more[i], &head), FE_CTL_HTTP_MORE, "%s", more[i]);
 }

@@ -273,7 +273,8 @@ Test(control, k2_hostile_requests)
 	        {"{\"version\":0,\"command\":\"status\"}", "version"},
 	        {"{\"version\":1,\"command\":\"shutdown\"}", "unknown-command"},
 	        {"{\"version\":1,\"command\":\"zone.show\"}", "bad-arguments"},
-	        {"{\"version\":1,\"command\":\"zone.show\",\"args\":{\"apex\":7}}", "bad-arguments"},
+	        {"{\"version\":1,\"command\":\"zone.show\",\"args\":{\"apex\":7}}",
+	         "bad-arguments"},
 	        {"{\"version\":1,\"command\":\"status\",\"args\":{\"x\":1}}", "bad-arguments"},
 	};
 	for (size_t i = 0; i < FE_ARRAY_LEN(cases); i++)
@@ -338,8 +339,10 @@ Test(control, k2_socket_mode_keeps_other_users_out)
 	if (geteuid() != 0)
 		cr_skip_test("needs root to run a client as nobody");
 	char out[4096], a[1024];
-	snprintf(a, sizeof(a), "setpriv --reuid=nobody --regid=nogroup --clear-groups %s status "
-	         "--socket '%s'", FE_TEST_FEDENUMCTL, sock);
+	snprintf(a, sizeof(a),
+	         "setpriv --reuid=nobody --regid=nogroup --clear-groups %s status "
+	         "--socket '%s'",
+	         FE_TEST_FEDENUMCTL, sock);
 	cr_assert_eq(nc_run(dir, out, sizeof(out), a), 3, "%s", out);
 	cr_assert_not_null(strstr(out, "Permission denied"), "%s", out);
 	cr_assert(fe_test_daemon_alive(&d));
@@ -413,8 +416,8 @@ Test(control, metrics_scraped_twice_and_bad_http)
 	char out[4096];
 	for (size_t i = 0; i < FE_ARRAY_LEN(bad); i++) {
 		http(port, bad[i][0], out, sizeof(out));
-		cr_expect(strncmp(out, bad[i][1], strlen(bad[i][1])) == 0, "%s -> %.100s", bad[i][0],
-		          out);
+		cr_expect(strncmp(out, bad[i][1], strlen(bad[i][1])) == 0, "%s -> %.100s",
+		          bad[i][0], out);
 	}
 	/* a head larger than the bound, and a client that sends nothing */
 	static char huge[20000];
