@@ -454,3 +454,89 @@ Test(control, configured_endpoints_must_work)
 	cr_assert_eq(nc_run(dir, out, sizeof(out), a), 0, "%s", out);
 	dns_still_answers();
 }
+
+/* ---- under federation trust: validation state, last error, expiries ------------------- */
+
+#define TD     FE_TEST_SRC "/tests/integration/data/trust"
+#define ZONE_A "1.5.5.5.1.e164.test."
+
+static void put_zone(const char *name, const char *fixture)
+{
+	cr_assert_eq(fe_test_sh("cp '%s/%s.signed' '%s/%s.tmp' && mv '%s/%s.tmp' '%s/%s'", TD,
+	                        fixture, dir, name, dir, name, dir, name),
+	             0);
+}
+
+static void start_trust(void)
+{
+	fe_test_mkdtemp(dir, sizeof(dir));
+	put_zone("registry.zone", "registry-v1");
+	put_zone("a.zone", "a-v1");
+	put_zone("b.zone", "b-v1");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/federation.conf", dir);
+	nc_write_file(path,
+	              "name = \"trust-test\";\n"
+	              "trust-anchors = [\"%s/e164.test.ds\"];\n"
+	              "members = ( { name = \"registry\"; role = \"registry\"; },\n"
+	              "            { name = \"m\"; prefixes = [\"+15551\", \"+15552\"]; } );\n"
+	              "zones = ( { apex = \"" ZONE_A "\"; member = \"m\"; file = \"a.zone\"; },\n"
+	              "  { apex = \"2.5.5.5.1.e164.test.\"; member = \"m\"; file = \"b.zone\"; },\n"
+	              "  { apex = \"e164.test.\"; member = \"m\"; file = \"registry.zone\"; } );\n",
+	              TD);
+	snprintf(conf, sizeof(conf), "%s/fedenumd.conf", dir);
+	nc_write_file(conf, "federation = \"federation.conf\";\nlog: { level = \"info\"; };\n");
+	snprintf(sock, sizeof(sock), "%s/control.sock", dir);
+	nc_start_config(&d, dir, (const char *const[]){"--metrics", "127.0.0.1@0", NULL});
+}
+
+TestSuite(control_trust, .init = start_trust, .fini = stop, .timeout = 120);
+
+Test(control_trust, zone_show_validation_state_and_expiry_metrics)
+{
+	char out[16384];
+	json_t *r;
+	cr_assert_eq(ctl_json("status", &r), 0);
+	cr_expect(json_is_true(json_object_get(r, "trust_anchors")));
+	cr_expect_eq(jint(r, "zones"), 3);
+	uint16_t port = (uint16_t)jint(r, "metrics.port");
+	json_decref(r);
+	cr_assert_eq(ctl("status", out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "trust anchors: yes"), "%s", out);
+
+	/* a version with a bad signature: the reload says so, the good one keeps serving */
+	put_zone("a.zone", "a-v3-badsig");
+	cr_assert_eq(ctl_json("reload", &r), 0);
+	cr_expect_eq(jint(r, "failed") + jint(r, "rejected"), 1);
+	cr_expect_eq(jint(r, "unchanged"), 2);
+	json_decref(r);
+	cr_assert_eq(ctl_json("zone show " ZONE_A, &r), 0);
+	cr_expect_eq(jint(r, "serial"), 1);
+	cr_expect(json_is_true(json_object_get(r, "served")));
+	cr_expect_gt(jint(r, "chain_expiry_in_s"), 0);
+	json_t *v = json_object_get(r, "validation");
+	cr_assert(json_is_object(v));
+	cr_expect_str_eq(json_string_value(json_object_get(v, "state")), "secure");
+	cr_expect_eq(jint(v, "failed_serial"), 3);
+	cr_expect_eq(jint(v, "failures"), 1);
+	cr_expect_not_null(
+	        strstr(json_string_value(json_object_get(v, "last_error")), "RRSIG NAPTR at"));
+	cr_expect(json_is_string(json_object_get(v, "signature_expiry")));
+	json_decref(r);
+	cr_assert_eq(ctl("zone show " ZONE_A, out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "validation:    secure"), "%s", out);
+	cr_assert_not_null(strstr(out, "(serial 3 at "), "%s", out);
+	cr_assert_eq(ctl("zone list", out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "rejected serial 3"), "%s", out);
+
+	static char page[1 << 16];
+	http(port, "GET /metrics HTTP/1.1\r\n\r\n", page, sizeof(page));
+	cr_assert(strncmp(page, "HTTP/1.1 200 OK\r\n", 17) == 0, "%.200s", page);
+	cr_expect_gt(metric(page, "fedenum_zone_chain_expiry_seconds{zone=\"" ZONE_A "\"}"), 0);
+	cr_expect_gt(metric(page, "fedenum_zone_signature_expiry_seconds{zone=\"" ZONE_A "\"}"), 0);
+	cr_expect_eq(metric(page, "fedenum_zone_validation_failures_total{zone=\"" ZONE_A "\"}"),
+	             1);
+	cr_expect_eq(metric(page, "fedenum_validation_failures_total"), 1);
+	cr_expect_eq(metric(page, "fedenum_zone_served{zone=\"e164.test.\"}"), 1);
+	cr_expect_eq(metric(page, "fedenum_reloads_total"), 1);
+}
