@@ -519,19 +519,16 @@ static void load_key(struct ctx *x, struct fe_conf *c, const struct fe_conf_key 
 		get_bool(x, s, (bool *)field);
 		break;
 	case FE_CONF_PATH:
+	case FE_CONF_STRING:
 		if (!get_string(x, s, &str))
 			break;
 		if (!*str) {
-			err_at(x, s, "%s: empty path", k->name);
+			err_at(x, s, "%s: empty %s", k->name,
+			       k->type == FE_CONF_PATH ? "path" : "value");
 		} else {
 			free(*(char **)field);
-			*(char **)field = resolve(x, src_file(x, s), str);
-		}
-		break;
-	case FE_CONF_STRING:
-		if (get_string(x, s, &str)) {
-			free(*(char **)field);
-			*(char **)field = xstrdup(x, str);
+			*(char **)field = k->type == FE_CONF_PATH ? resolve(x, src_file(x, s), str)
+			                                          : xstrdup(x, str);
 		}
 		break;
 	case FE_CONF_LEVEL:

@@ -452,6 +452,17 @@ Test(control, configured_endpoints_must_work)
 	cr_assert_not_null(strstr(out, "--metrics \"300.1.1.1@80\" is not ADDR@PORT"), "%s", out);
 	snprintf(a, sizeof(a), "%s --check-config -c '%s'", FE_TEST_FEDENUMD, conf);
 	cr_assert_eq(nc_run(dir, out, sizeof(out), a), 0, "%s", out);
+	/* the same in the file, and the control keys' types */
+	char bad[400];
+	snprintf(bad, sizeof(bad), "%s/bad.conf", dir);
+	nc_write_file(bad, "metrics: { listen = \"nope\"; };\n");
+	snprintf(a, sizeof(a), "%s --check-config -c '%s'", FE_TEST_FEDENUMD, bad);
+	cr_assert_eq(nc_run(dir, out, sizeof(out), a), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "metrics.listen \"nope\" is not ADDR@PORT"), "%s", out);
+	nc_write_file(bad, "control: { socket = 3; max-clients = 0; bogus = 1; };\n");
+	cr_assert_eq(nc_run(dir, out, sizeof(out), a), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "bad.conf:1: "), "%s", out);
+	cr_assert_not_null(strstr(out, "bogus"), "%s", out);
 	dns_still_answers();
 }
 
