@@ -29,7 +29,8 @@ static const char OPTS_HELP[] =
         "  --socket PATH   the node's control socket (default: control.socket of -c FILE,\n"
         "                  else the built-in default)\n"
         "  -c FILE         the node's fedenumd.conf, to find its control socket\n"
-        "  --json          print the result object as the node sent it (JSON)\n"
+        "  --json          print the result object as the node sent it (JSON); when the\n"
+        "                  node refuses, its whole error response\n"
         "  --timeout MS    give up after this long\n"
         "Exit status: 0 done, 1 the node refused or failed the command, 2 usage, 3 no answer\n"
         "(no socket, no permission, timeout).\n";
@@ -323,6 +324,13 @@ int fe__ctl_online(int argc, char **argv)
 		fprintf(stderr, "fedenumctl %s: the node refused (%s): %s\n", c->name,
 		        str(resp, "code"), str(resp, "error"));
 		code = FE__CTL_EXIT_FAIL;
+		if (as_json) { /* scripts get the error object: {"version", "ok", "code", "error"}
+			        */
+			char *s = json_dumps(resp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			if (s)
+				printf("%s\n", s);
+			free(s);
+		}
 	} else if (as_json) {
 		char *s = json_dumps(result, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (s)

@@ -191,6 +191,8 @@ Test(control, status_and_zone_commands)
 	/* bad input: exit 1 (the node refuses), 2 (usage), 3 (no node) */
 	cr_assert_eq(ctl("zone show nosuch.test", out, sizeof(out)), 1, "%s", out);
 	cr_assert_not_null(strstr(out, "bad-arguments"), "%s", out);
+	cr_assert_eq(ctl("zone show nosuch.test --json", out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "\"code\": \"bad-arguments\""), "%s", out);
 	cr_assert_eq(ctl("zone show", out, sizeof(out)), 2, "%s", out);
 	cr_assert_eq(ctl("zone show a. b.", out, sizeof(out)), 2, "%s", out);
 	cr_assert_eq(ctl("zone frobnicate", out, sizeof(out)), 2, "%s", out);
