@@ -88,9 +88,10 @@ struct fe_ctl_server_opts {
 };
 
 /* Create the socket (mode 0660), listen on @loop. FE_OK; FE_EBUSY (a live server answers on
- * @path); FE_EIO (cannot bind: logged with the path and why); FE_ENOMEM. */
+ * @path); FE_EIO (cannot bind); FE_ENOMEM. On error @err (@errcap bytes) says what and why,
+ * for the caller to log (a missing default socket is not an error for fedenumd). */
 int fe_ctl_server_start(uv_loop_t *loop, const struct fe_ctl_server_opts *o,
-                        struct fe_ctl_server **out);
+                        struct fe_ctl_server **out, char *err, size_t errcap);
 /* Close the listener and every connection, remove the socket file. NULL is a no-op.
  * Requests not answered yet are dropped: their owners must not answer them afterwards. */
 void fe_ctl_server_stop(struct fe_ctl_server *s);

@@ -360,26 +360,28 @@ static bool path_is_live(const char *path)
 }
 
 int fe_ctl_server_start(uv_loop_t *loop, const struct fe_ctl_server_opts *o,
-                        struct fe_ctl_server **out)
+                        struct fe_ctl_server **out, char *err, size_t errcap)
 {
 	*out = NULL;
 	struct sockaddr_un sa;
 	if (strlen(o->path) >= sizeof(sa.sun_path)) {
-		fe_log_err("control socket %s: path longer than %zu bytes", o->path,
-		           sizeof(sa.sun_path) - 1);
+		snprintf(err, errcap, "control socket %s: path longer than %zu bytes", o->path,
+		         sizeof(sa.sun_path) - 1);
 		return FE_EIO;
 	}
 	struct stat sb;
 	if (lstat(o->path, &sb) == 0) {
 		if (!S_ISSOCK(sb.st_mode)) {
-			fe_log_err("control socket %s: exists and is not a socket: not replaced",
-			           o->path);
+			snprintf(err, errcap,
+			         "control socket %s: exists and is not a socket: not replaced",
+			         o->path);
 			return FE_EIO;
 		}
 		if (path_is_live(o->path)) {
-			fe_log_err("control socket %s: another process answers on it (a running "
-			           "fedenumd?)",
-			           o->path);
+			snprintf(err, errcap,
+			         "control socket %s: another process answers on it (a running "
+			         "fedenumd?)",
+			         o->path);
 			return FE_EBUSY;
 		}
 		unlink(o->path); /* stale: left by a process that is gone */
@@ -399,14 +401,24 @@ int fe_ctl_server_start(uv_loop_t *loop, const struct fe_ctl_server_opts *o,
 	int rc = uv_pipe_bind(&s->listener, s->path);
 	umask(old);
 	if (rc == 0 && o->set_owner && chown(s->path, (uid_t)o->uid, (gid_t)o->gid) != 0) {
-		fe_log_err("control socket %s: cannot give it to uid %u gid %u: %s", s->path,
-		           o->uid, o->gid, strerror(errno));
+		snprintf(err, errcap, "control socket %s: cannot give it to uid %u gid %u: %s",
+		         s->path, o->uid, o->gid, strerror(errno));
 		rc = UV_EPERM;
 	}
 	if (rc == 0)
 		rc = uv_listen((uv_stream_t *)&s->listener, 16, on_connection);
 	if (rc != 0) {
-		fe_log_err("control socket %s: %s", s->path, uv_strerror(rc));
+		/* libuv reports a missing folder as EACCES: say which it is. */
+		char dir[sizeof(sa.sun_path)];
+		snprintf(dir, sizeof(dir), "%s", s->path);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		if (slash && access(dir, F_OK) != 0)
+			snprintf(err, errcap, "control socket %s: the folder %s does not exist",
+			         s->path, dir);
+		else
+			snprintf(err, errcap, "control socket %s: %s", s->path, uv_strerror(rc));
 		fe_ctl_server_stop(s);
 		return FE_EIO;
 	}

@@ -6,23 +6,9 @@
 #include "fedenum/ctl.h"
 #include "fedenum/trust.h"
 
-#include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-/* mkdir of the socket's folder (e.g. /run/fedenum), given to the daemon's user. */
-static void make_folder(const char *path, const struct fe_conf *c)
-{
-	char buf[4096];
-	snprintf(buf, sizeof(buf), "%s", path);
-	const char *dir = dirname(buf);
-	if (mkdir(dir, 0755) == 0 && c->user && geteuid() == 0 &&
-	    chown(dir, (uid_t)c->uid, (gid_t)c->gid) != 0)
-		fe_log_warn("cannot give %s to user %s: %s", dir, c->user, strerror(errno));
-}
 
 int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store *st,
                       struct fe_server *srv, const struct fe_conf *c, bool path_given,
@@ -66,16 +52,19 @@ int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store 
 		if (strcmp(keys[i].name, "control.socket") == 0 &&
 		    strcmp(keys[i].def, c->control_socket) != 0)
 			path_given = true;
-	if (!path_given)
-		make_folder(c->control_socket, c);
-	int rc = fe_ctl_server_start(loop, &o, &ctl->ctl);
+	char err[512] = "out of memory";
+	int rc = fe_ctl_server_start(loop, &o, &ctl->ctl, err, sizeof(err));
 	if (rc != FE_OK) {
-		if (path_given)
+		if (path_given) {
+			fe_log_err("%s", err);
 			return FE__EXIT_LISTEN;
-		/* The built-in default (tests, a second instance, no /run/fedenum): not fatal. */
-		fe_log_info("control socket %s not available (above): running without it; set "
-		            "control.socket or --control",
-		            c->control_socket);
+		}
+		/* The built-in default: its folder is made by the service manager (systemd's
+		 * RuntimeDirectory=fedenum), never by us; without it, or with another instance
+		 * on it, the node runs without a control socket. */
+		fe_log_info("%s: running without a control socket (set control.socket or "
+		            "--control)",
+		            err);
 	} else {
 		fe_log_info("control socket %s (protocol version %d)", c->control_socket,
 		            FE_CTL_PROTO_VERSION);
