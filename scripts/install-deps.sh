@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(
 	build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format
 	libldns-dev ldnsutils libunbound-dev libevent-dev unbound-anchor libuv1-dev libssl-dev liblmdb-dev lmdb-utils
-	libconfig-dev libcriterion-dev
+	libconfig-dev libcriterion-dev libjansson-dev
 	knot knot-dnsutils knot-dnssecutils nsd bind9 bind9-dnsutils bind9-utils dnsperf
 	python3 python3-dnspython procps iproute2
 )

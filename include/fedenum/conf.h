@@ -74,8 +74,14 @@ struct fe_conf {
 	uint32_t tcp_max_out_bytes;
 	char *store_path;
 	uint64_t map_size_mb;
-	char *user;  /* drop to this user after binding (NULL: stay as started) */
-	char *group; /* and this group (NULL: the user's primary group) */
+	/* control channel and metrics (issue #8; docs/control.md) */
+	char *control_socket;          /* the control socket's path (default from the schema) */
+	uint32_t control_timeout_ms;   /* per connection */
+	uint32_t control_max_clients;  /* open connections */
+	char *metrics_listen;          /* "ADDR@PORT" as written; NULL: no metrics endpoint */
+	struct fe_listen_addr metrics; /* parsed from it by fe_conf_apply_cli */
+	char *user;                    /* drop to this user after binding (NULL: stay as started) */
+	char *group;                   /* and this group (NULL: the user's primary group) */
 	unsigned uid, gid;
 	enum fe_log_level log_level;
 	char **trust_anchors; /* files (federation trust-anchors, then --trust-anchor) */
@@ -107,6 +113,7 @@ enum fe_conf_type {
 	FE_CONF_PATH,   /* string: a path, relative to the folder of the file naming it */
 	FE_CONF_LEVEL,  /* log level: err, warn, info, debug */
 	FE_CONF_LISTEN, /* array of "ADDR@PORT" */
+	FE_CONF_STRING, /* string taken as written (checked by fe_conf_apply_cli) */
 	FE_CONF_GROUP,  /* a group { } of the keys named "<this>.<key>" */
 	FE_CONF_OWN     /* read by its own code in config.c (strings with cross-checks, lists of
 	                   groups, files to read); type and range are in `doc` */
@@ -149,6 +156,8 @@ struct fe_conf_cli {
 	unsigned workers;
 	const char *ready_file;
 	const char *log_level;
+	const char *control; /* --control PATH */
+	const char *metrics; /* --metrics ADDR@PORT */
 };
 
 /* Apply @cli over @c (listen replaces the list, zones and trust anchors are added, ...),

@@ -84,6 +84,31 @@ int fe_conf_apply_cli(struct fe_conf *c, const struct fe_conf_cli *cli, struct f
 		fe_conf_diag_add(d, where, 0, "out of memory");
 		return FE_EFORMAT;
 	}
+	if (cli->control) {
+		free(c->control_socket);
+		if ((c->control_socket = strdup(cli->control)) == NULL) {
+			fe_conf_diag_add(d, where, 0, "out of memory");
+			return FE_EFORMAT;
+		}
+	}
+	if (cli->metrics) {
+		free(c->metrics_listen);
+		if ((c->metrics_listen = strdup(cli->metrics)) == NULL) {
+			fe_conf_diag_add(d, where, 0, "out of memory");
+			return FE_EFORMAT;
+		}
+	}
+	if (c->metrics_listen && fe_server_listen_parse(c->metrics_listen, &c->metrics) != FE_OK) {
+		fe_conf_diag_add(d,
+		                 cli->metrics     ? where
+		                 : c->config_file ? c->config_file
+		                                  : where,
+		                 0,
+		                 "%s \"%s\" is not ADDR@PORT (numeric IPv4 or IPv6 address, port "
+		                 "0..65535)",
+		                 cli->metrics ? "--metrics" : "metrics.listen", c->metrics_listen);
+		failed = true;
+	}
 	if (cli->has_workers) {
 		if (cli->workers > 1024) {
 			fe_conf_diag_add(d, where, 0, "--workers %u is out of range (0..1024)",

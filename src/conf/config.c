@@ -96,6 +96,8 @@ void fe_conf_free(struct fe_conf *c)
 	free(c->fed_name);
 	free(c->listen);
 	free(c->store_path);
+	free(c->control_socket);
+	free(c->metrics_listen);
 	free(c->user);
 	free(c->group);
 	free_strv(c->trust_anchors, c->ntrust_anchors);
@@ -517,13 +519,16 @@ static void load_key(struct ctx *x, struct fe_conf *c, const struct fe_conf_key 
 		get_bool(x, s, (bool *)field);
 		break;
 	case FE_CONF_PATH:
+	case FE_CONF_STRING:
 		if (!get_string(x, s, &str))
 			break;
 		if (!*str) {
-			err_at(x, s, "%s: empty path", k->name);
+			err_at(x, s, "%s: empty %s", k->name,
+			       k->type == FE_CONF_PATH ? "path" : "value");
 		} else {
 			free(*(char **)field);
-			*(char **)field = resolve(x, src_file(x, s), str);
+			*(char **)field = k->type == FE_CONF_PATH ? resolve(x, src_file(x, s), str)
+			                                          : xstrdup(x, str);
 		}
 		break;
 	case FE_CONF_LEVEL:

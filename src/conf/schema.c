@@ -35,6 +35,16 @@ static const struct fe_conf_key schema[] = {
 	 "store directory"},
 	{FE_CONF_NODE, "store.map-size-mb", FE_CONF_INT, "16384", 16, 4194304, F(map_size_mb),
 	 "largest size of the store in MiB"},
+	{FE_CONF_NODE, "control", FE_CONF_GROUP, "none", 0, 0, NONE, "the control socket"},
+	{FE_CONF_NODE, "control.socket", FE_CONF_PATH, "/run/fedenum/control.sock", 0, 0,
+	 F(control_socket), "UNIX socket for fedenumctl (mode 0660, the daemon's user)"},
+	{FE_CONF_NODE, "control.timeout-ms", FE_CONF_INT, "5000", 100, 600000,
+	 F(control_timeout_ms), "per connection: the request read and the response taken"},
+	{FE_CONF_NODE, "control.max-clients", FE_CONF_INT, "16", 1, 1024,
+	 F(control_max_clients), "open control connections"},
+	{FE_CONF_NODE, "metrics", FE_CONF_GROUP, "none", 0, 0, NONE, "the Prometheus endpoint"},
+	{FE_CONF_NODE, "metrics.listen", FE_CONF_STRING, "none", 0, 0, F(metrics_listen),
+	 "ADDR@PORT of the HTTP endpoint GET /metrics; none: off"},
 	{FE_CONF_NODE, "log", FE_CONF_GROUP, "none", 0, 0, NONE, "logging"},
 	{FE_CONF_NODE, "log.level", FE_CONF_LEVEL, "info", 0, 0, F(log_level), "log verbosity"},
 	{FE_CONF_NODE, "user", FE_CONF_OWN, "none", 0, 0, NONE,
@@ -155,6 +165,10 @@ int fe__conf_string_defaults(struct fe_conf *c)
 {
 	const struct fe_conf_key *k = fe__conf_key(FE_CONF_NODE, "store.path");
 	char **path = (char **)field(c, k);
+	if (*path == NULL && (*path = strdup(k->def)) == NULL)
+		return FE_ENOMEM;
+	k = fe__conf_key(FE_CONF_NODE, "control.socket");
+	path = (char **)field(c, k);
 	if (*path == NULL && (*path = strdup(k->def)) == NULL)
 		return FE_ENOMEM;
 	if (c->nlisten == 0) {

@@ -6,6 +6,8 @@
 
 #include "fedenum/conf.h"
 
+#include <uv.h>
+
 #define FE__VERSION "0.1.0"
 
 /* Exit codes of fedenumd (docs/configuration.md, "Exit status"). */
@@ -53,5 +55,34 @@ int fe__zones_settle_trust(struct fe_store *st, struct fe_conf *c);
 
 /* "apex (serial N), ..." of every zone held in @st into @buf; returns the number of zones. */
 unsigned fe__zones_describe(struct fe_store *st, char *buf, size_t cap);
+
+/* ---- control channel and metrics (control.c; docs/control.md) ---------------------- */
+
+struct fe_ctl_server;
+struct fe_ctl_metrics;
+struct fe_ctl_node;
+struct fe_server;
+
+struct fe__control {
+	struct fe_ctl_node *node;
+	struct fe_ctl_server *ctl;
+	struct fe_ctl_metrics *metrics;
+	char anchors[2048];
+};
+
+/* Start the control socket (c->control_socket) and, when configured, the metrics endpoint
+ * on @loop, before privileges are dropped (the socket is given to c->user). @reload starts a
+ * reload pass (0 started, 1 queued, -1 not possible). @path_given: --control was used. Returns an
+ * exit code: FE__EXIT_OK, or FE__EXIT_LISTEN when a configured socket or address cannot be used
+ * (logged). A control socket at the built-in default path that cannot be made is logged and left
+ * off. */
+int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store *st,
+                      struct fe_server *srv, const struct fe_conf *c, bool path_given,
+                      int (*reload)(void *arg), void *arg);
+/* A load pass ended (@config_ok false: a reload refused for configuration errors). */
+void fe__control_loads_done(struct fe__control *ctl, const struct fe_conf *c,
+                            const struct fe__zone_stats *s, bool config_ok, bool is_reload);
+/* Close both endpoints (pending reload requests get an error); idempotent. */
+void fe__control_stop(struct fe__control *ctl);
 
 #endif

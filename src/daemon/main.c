@@ -49,6 +49,7 @@ struct daemon {
 	struct fe_conf new_cfg;
 	bool new_cfg_ok;
 	struct fe__zone_stats stats;
+	struct fe__control control; /* control socket, metrics (control.c) */
 };
 
 static void usage(FILE *f)
@@ -56,7 +57,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: fedenumd [-c FILE] [--check-config] [--listen ADDR@PORT]... [--db DIR]\n"
 	        "                [--zone FILE]... [--trust-anchor FILE]... [--workers N]\n"
-	        "                [--ready-file FILE]\n"
+	        "                [--ready-file FILE] [--control PATH] [--metrics ADDR@PORT]\n"
 	        "                [--log-level err|warn|info|debug] [--foreground]\n"
 	        "\n"
 	        "Private DNSSEC ENUM/DNS server for IMS peering federations. Runs in the\n"
@@ -77,6 +78,10 @@ static void usage(FILE *f)
 	        "      --workers N        query threads, 0 = one per core (replaces "
 	        "server.workers)\n"
 	        "      --ready-file FILE  write 'udp|tcp ADDR PORT' lines once listening\n"
+	        "      --control PATH     control socket for fedenumctl (replaces\n"
+	        "                         control.socket)\n"
+	        "      --metrics ADDR@PORT  Prometheus endpoint GET /metrics (replaces\n"
+	        "                         metrics.listen)\n"
 	        "      --log-level LEVEL  err, warn, info (default) or debug\n"
 	        "      --foreground       accepted for compatibility (always the case)\n"
 	        "  -h, --help             this text\n"
@@ -98,7 +103,9 @@ enum {
 	OPT_READY,
 	OPT_LOG_LEVEL,
 	OPT_FOREGROUND,
-	OPT_TRUST_ANCHOR
+	OPT_TRUST_ANCHOR,
+	OPT_CONTROL,
+	OPT_METRICS
 };
 
 static bool parse_uint(const char *s, unsigned max, unsigned *out)
@@ -131,6 +138,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	        {"foreground", no_argument, NULL, OPT_FOREGROUND},
 	        {"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
+	        {"control", required_argument, NULL, OPT_CONTROL},
+	        {"metrics", required_argument, NULL, OPT_METRICS},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
@@ -174,6 +183,12 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case OPT_READY:
 			cli->ready_file = optarg;
+			break;
+		case OPT_CONTROL:
+			cli->control = optarg;
+			break;
+		case OPT_METRICS:
+			cli->metrics = optarg;
 			break;
 		case OPT_LOG_LEVEL:
 			cli->log_level = optarg;
@@ -288,7 +303,7 @@ static bool same_listen(const struct fe_conf *a, const struct fe_conf *b)
 	return true;
 }
 
-static void start_reload(struct daemon *d);
+static int start_reload(struct daemon *d);
 
 static void reload_done(uv_work_t *req, int status)
 {
@@ -298,6 +313,7 @@ static void reload_done(uv_work_t *req, int status)
 	if (!d->new_cfg_ok) {
 		fe_log_err("reload refused: configuration errors (above); still serving with the "
 		           "running configuration and the zones already stored");
+		fe__control_loads_done(&d->control, &d->new_cfg, &d->stats, false, true);
 		fe_conf_free(&d->new_cfg);
 	} else {
 		fe_log_info("reload done: %zu zones: %u loaded, %u unchanged, %u failed, %u "
@@ -305,6 +321,7 @@ static void reload_done(uv_work_t *req, int status)
 		            d->new_cfg.nzones, d->stats.loaded, d->stats.current,
 		            d->stats.failed + d->stats.rejected, d->stats.refused, d->stats.trust);
 		fe__zone_stats_add(&d->totals, &d->stats);
+		fe__control_loads_done(&d->control, &d->new_cfg, &d->stats, true, true);
 		if (!same_listen(&d->cfg, &d->new_cfg))
 			fe_log_warn("reload: changes to listen addresses, workers or clients take "
 			            "effect at the next restart");
@@ -318,20 +335,30 @@ static void reload_done(uv_work_t *req, int status)
 	}
 }
 
-static void start_reload(struct daemon *d)
+/* 0 started, 1 queued after the running pass, -1 not started (logged). */
+static int start_reload(struct daemon *d)
 {
+	if (d->stopping)
+		return -1;
 	if (d->reloading) {
 		d->reload_again = true; /* one more pass after this one */
-		return;
+		return 1;
 	}
 	d->reload.data = d;
 	fe_conf_init(&d->new_cfg);
 	int rc = uv_queue_work(&d->loop, &d->reload, reload_work, reload_done);
 	if (rc) {
 		fe_log_err("reload: cannot start: %s", uv_strerror(rc));
-		return;
+		return -1;
 	}
 	d->reloading = true;
+	return 0;
+}
+
+/* The control channel's reload command: what SIGHUP does. */
+static int ctl_reload(void *arg)
+{
+	return start_reload(arg);
 }
 
 /* ---- signals ---------------------------------------------------------------------- */
@@ -344,7 +371,7 @@ static void on_signal(uv_signal_t *h, int signum)
 		if (d->stopping)
 			return;
 		fe_log_info("SIGHUP: reloading zones");
-		start_reload(d);
+		(void)start_reload(d);
 		return;
 	case SIGUSR1:
 		log_counters(d, "SIGUSR1");
@@ -357,6 +384,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	d->stopping = true;
 	fe_log_info("%s: stopping (draining TCP for up to %u ms)", strsignal(signum), DRAIN_MS);
 	log_counters(d, "exit");
+	fe__control_stop(&d->control);
 	fe_server_stop(d->srv, DRAIN_MS);
 	d->srv = NULL;
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
@@ -541,12 +569,18 @@ static int run(struct daemon *d)
 			fe_log_err("cannot start the server: %s", fe_strerror(rc));
 		return rc == FE_EIO ? FE__EXIT_LISTEN : FE__EXIT_INTERNAL;
 	}
+	/* The control socket is made (and given to the configured user) before the drop. */
+	rc = fe__control_start(&d->control, &d->loop, d->st, d->srv, &d->cfg,
+	                       d->cli.control != NULL, ctl_reload, d);
+	if (rc != FE__EXIT_OK)
+		return rc;
 	/* Sockets bound, store and secrets open: from here on, the configured user. */
 	if (d->cfg.user && drop_privileges(d) != FE_OK)
 		return FE__EXIT_CONFIG;
 	struct fe__zone_stats zs;
 	fe__zones_load(d->st, d->trust, &d->cfg, &zs);
 	fe__zone_stats_add(&d->totals, &zs);
+	fe__control_loads_done(&d->control, &d->cfg, &zs, true, false);
 	/* Ready means: listening, and the configured zones are loaded (or failed, logged). */
 	if (d->cli.ready_file && fe_server_write_ready_file(d->srv, d->cli.ready_file) != FE_OK)
 		return FE__EXIT_INTERNAL;
@@ -613,6 +647,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	code = run(&d);
+	fe__control_stop(&d.control);
 	if (code != FE__EXIT_OK && d.srv) {
 		fe_server_stop(d.srv, 0);
 		d.srv = NULL;

@@ -50,4 +50,10 @@ int fe__ctl_open_exclusive(const char *db, struct fe_store **st);
 int fe__ctl_federation_anchors(const char *path, int (*each)(const char *file, void *arg),
                                void *arg);
 
+/* `fedenumctl status|stats|reload|zone list|zone show` against a running fedenumd's control
+ * socket (online.c): @argv[0] is the first word. 0 done, 1 the node refused or failed, 2
+ * usage, 3 no answer. */
+int fe__ctl_online(int argc, char **argv);
+void fe__ctl_online_usage(FILE *f);
+
 #endif

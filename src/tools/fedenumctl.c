@@ -65,6 +65,7 @@ static void usage(FILE *f)
 	           "       fedenumctl check-zone [--trust-anchor FILE]... [--federation FILE]\n"
 	           "                             [--db DIR] [--allow-unsigned] FILE...\n");
 	fe__ctl_query_usage(f);
+	fe__ctl_online_usage(f);
 	fprintf(f, "       fedenumctl --version | --help | COMMAND --help\n"
 	           "\n"
 	           "  zone-load   check and store zone files into a store no fedenumd holds,\n"
@@ -74,9 +75,13 @@ static void usage(FILE *f)
 	           "              chain of trust), store nothing (check-zone --help)\n"
 	           "  query       ask a running fedenumd; with --validate, check the answer\n"
 	           "              against the federation's trust anchors (query --help)\n"
+	           "  status, zone list, zone show, stats, reload\n"
+	           "              ask a running fedenumd over its control socket (COMMAND --help)\n"
 	           "\n"
 	           "Exit status: 0 ok, 1 a zone failed, 2 usage, 3 store error;\n"
-	           "query: 0 answered (and secure), 1 bogus or insecure, 2 usage, 3 no answer.\n");
+	           "query: 0 answered (and secure), 1 bogus or insecure, 2 usage, 3 no answer;\n"
+	           "online commands: 0 done, 1 refused or failed by the node, 2 usage, 3 no "
+	           "answer.\n");
 }
 
 void fe__ctl_print_zone_error(const char *path, int rc, const struct fe_zone_error *err)
@@ -487,6 +492,9 @@ int main(int argc, char **argv)
 		return fe__ctl_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "query") == 0)
 		return fe__ctl_query(argc - 1, argv + 1);
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "stats") == 0 || strcmp(cmd, "reload") == 0 ||
+	    strcmp(cmd, "zone") == 0)
+		return fe__ctl_online(argc - 1, argv + 1);
 	fprintf(stderr, "fedenumctl: unknown command \"%s\"\n", cmd);
 	usage(stderr);
 	return EXIT_USAGE;

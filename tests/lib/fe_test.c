@@ -109,6 +109,17 @@ int fe_test_daemon_start(struct fe_test_daemon *d, const char *dir, const char *
 	args[n++] = db;
 	args[n++] = "--ready-file";
 	args[n++] = ready;
+	/* The control socket in the test's folder, not at the built-in /run/fedenum default
+	 * (unless the test names its own). */
+	char control[300];
+	bool has_control = false;
+	for (size_t i = 0; argv && argv[i]; i++)
+		has_control |= strcmp(argv[i], "--control") == 0;
+	if (!has_control) {
+		snprintf(control, sizeof(control), "%s/control.sock", d->dir);
+		args[n++] = "--control";
+		args[n++] = control;
+	}
 	for (size_t i = 0; argv && argv[i] && n < (sizeof(args) / sizeof(args[0])) - 1; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;

@@ -1,0 +1,115 @@
+/* fedenumd's control socket and metrics endpoint (src/ctl, docs/control.md): started on the
+ * main loop once the server is up, before privileges are dropped, so that the socket can be
+ * given to the daemon's user; told about every zone load pass. */
+#include "daemon_int.h"
+
+#include "fedenum/ctl.h"
+#include "fedenum/trust.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store *st,
+                      struct fe_server *srv, const struct fe_conf *c, bool path_given,
+                      int (*reload)(void *arg), void *arg)
+{
+	fe_trust_anchors_describe(c->anchors, ctl->anchors, sizeof(ctl->anchors));
+	bool validating = fe_trust_anchors_count(c->anchors) > 0;
+	struct fe_ctl_node_info info = {
+	        .version = FE__VERSION,
+	        .st = st,
+	        .srv = srv,
+	        .listen = c->listen,
+	        .nlisten = c->nlisten,
+	        .store_path = c->store_path,
+	        .validating = validating,
+	        .anchors = validating ? ctl->anchors : "",
+	        .reload = reload,
+	        .reload_arg = arg,
+	};
+	if (fe_ctl_node_create(&info, &ctl->node) != FE_OK) {
+		fe_log_err("control: out of memory");
+		return FE__EXIT_INTERNAL;
+	}
+	size_t ncmd;
+	const struct fe_ctl_command *cmds = fe_ctl_node_commands(&ncmd);
+	struct fe_ctl_server_opts o = {
+	        .path = c->control_socket,
+	        .set_owner = c->user != NULL && geteuid() == 0,
+	        .uid = c->uid,
+	        .gid = c->gid,
+	        .timeout_ms = c->control_timeout_ms,
+	        .max_clients = c->control_max_clients,
+	        .commands = cmds,
+	        .ncommands = ncmd,
+	        .arg = ctl->node,
+	};
+	/* A path other than the schema's default was configured: it must work. */
+	size_t nkeys;
+	const struct fe_conf_key *keys = fe_conf_schema(&nkeys);
+	for (size_t i = 0; i < nkeys; i++)
+		if (strcmp(keys[i].name, "control.socket") == 0 &&
+		    strcmp(keys[i].def, c->control_socket) != 0)
+			path_given = true;
+	char err[512] = "out of memory";
+	int rc = fe_ctl_server_start(loop, &o, &ctl->ctl, err, sizeof(err));
+	if (rc != FE_OK) {
+		if (path_given) {
+			fe_log_err("%s", err);
+			return FE__EXIT_LISTEN;
+		}
+		/* The built-in default: its folder is made by the service manager (systemd's
+		 * RuntimeDirectory=fedenum), never by us; without it, or with another instance
+		 * on it, the node runs without a control socket. */
+		fe_log_info("%s: running without a control socket (set control.socket or "
+		            "--control)",
+		            err);
+	} else {
+		fe_log_info("control socket %s (protocol version %d)", c->control_socket,
+		            FE_CTL_PROTO_VERSION);
+	}
+	if (c->metrics_listen) {
+		struct fe_ctl_metrics_opts mo = {.addr = c->metrics,
+		                                 .timeout_ms = c->control_timeout_ms,
+		                                 .max_clients = 64,
+		                                 .node = ctl->node};
+		if (fe_ctl_metrics_start(loop, &mo, &ctl->metrics) != FE_OK)
+			return FE__EXIT_LISTEN;
+		fe_log_info("metrics: http://%s%s%s:%u/metrics",
+		            strchr(c->metrics.host, ':') ? "[" : "", c->metrics.host,
+		            strchr(c->metrics.host, ':') ? "]" : "",
+		            fe_ctl_metrics_port(ctl->metrics));
+	}
+	fe_ctl_node_attach(ctl->node, ctl->ctl, ctl->metrics);
+	return FE__EXIT_OK;
+}
+
+void fe__control_loads_done(struct fe__control *ctl, const struct fe_conf *c,
+                            const struct fe__zone_stats *s, bool config_ok, bool is_reload)
+{
+	if (ctl->node == NULL)
+		return;
+	struct fe_ctl_load_outcome o = {.config_ok = config_ok};
+	if (config_ok) {
+		o.zones = (unsigned)c->nzones;
+		o.loaded = s->loaded;
+		o.unchanged = s->current;
+		o.failed = s->failed;
+		o.refused = s->refused;
+		o.rejected = s->rejected;
+		o.suspended = s->suspended;
+		o.restored = s->restored;
+	}
+	fe_ctl_node_loads_done(ctl->node, &o, is_reload);
+}
+
+void fe__control_stop(struct fe__control *ctl)
+{
+	fe_ctl_node_destroy(ctl->node);
+	ctl->node = NULL;
+	fe_ctl_server_stop(ctl->ctl);
+	ctl->ctl = NULL;
+	fe_ctl_metrics_stop(ctl->metrics);
+	ctl->metrics = NULL;
+}
