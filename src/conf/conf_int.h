@@ -22,4 +22,7 @@ void fe__conf_store_int(struct fe_conf *c, const struct fe_conf_key *k, unsigned
  * FE_ENOMEM. */
 int fe__conf_string_defaults(struct fe_conf *c);
 
+/* fe_conf_privileges_dropped was called (secrets were checked as root at start). */
+bool fe__conf_privileges_were_dropped(void);
+
 #endif

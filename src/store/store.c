@@ -152,6 +152,16 @@ static int schema_read(MDB_txn *txn, MDB_dbi dbi, uint32_t *out)
 }
 
 /* Open the named databases and check (or, on a new store, write) the schema version. */
+static int open_optional(struct fe_store *st, MDB_txn *txn, const char *name, MDB_dbi *dbi,
+                         bool *has)
+{
+	int rc = mdb_dbi_open(txn, name, st->read_only ? 0u : MDB_CREATE, dbi);
+	*has = rc == MDB_SUCCESS;
+	if (*has || (rc == MDB_NOTFOUND && st->read_only))
+		return FE_OK;
+	return map_mdb(rc, "open databases");
+}
+
 static int open_dbs(struct fe_store *st)
 {
 	MDB_txn *txn = NULL;
@@ -167,22 +177,11 @@ static int open_dbs(struct fe_store *st)
 		err = map_mdb(rc, "open databases");
 		goto out_abort;
 	}
-	/* Added after schema 1 without changing it: created on the first writable open; a
-	 * read-only open of an older store goes on without it. */
-	rc = mdb_dbi_open(txn, "zstate", dflags, &st->dbi_zstate);
-	if (rc == MDB_SUCCESS) {
-		st->has_zstate = true;
-	} else if (!(rc == MDB_NOTFOUND && st->read_only)) {
-		err = map_mdb(rc, "open databases");
+	/* Added after the first schema: created on the first writable open; a read-only open
+	 * of an older store goes on without them. */
+	if ((err = open_optional(st, txn, "zstate", &st->dbi_zstate, &st->has_zstate)) != FE_OK ||
+	    (err = open_optional(st, txn, "journal", &st->dbi_journal, &st->has_journal)) != FE_OK)
 		goto out_abort;
-	}
-	rc = mdb_dbi_open(txn, "journal", dflags, &st->dbi_journal);
-	if (rc == MDB_SUCCESS) {
-		st->has_journal = true;
-	} else if (!(rc == MDB_NOTFOUND && st->read_only)) {
-		err = map_mdb(rc, "open databases");
-		goto out_abort;
-	}
 	uint32_t schema = 0;
 	err = schema_read(txn, st->dbi_meta, &schema);
 	if (err == FE_ENOENT && !st->read_only) {
