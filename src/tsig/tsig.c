@@ -27,6 +27,24 @@ static void wr48(uint8_t *p, uint64_t v)
 	wr16(p + 4, (uint16_t)v);
 }
 
+/* The TSIG RR up to and including Time Signed (§4.2): owner, TYPE, CLASS ANY, TTL 0,
+ * RDLENGTH, Algorithm Name, Time Signed. Returns where Time Signed ends (at Fudge). */
+static uint8_t *put_head(uint8_t *p, const uint8_t *owner, size_t owner_len, size_t rdlen,
+                         const uint8_t *alg, size_t alg_len, uint64_t time_signed)
+{
+	memcpy(p, owner, owner_len);
+	p += owner_len;
+	wr16(p, FE_T_TSIG);
+	wr16(p + 2, FE_C_ANY);
+	memset(p + 4, 0, 4);
+	wr16(p + 8, (uint16_t)rdlen);
+	p += 10;
+	memcpy(p, alg, alg_len);
+	p += alg_len;
+	wr48(p, time_signed);
+	return p;
+}
+
 static void reset_result(struct fe_tsig_result *res)
 {
 	memset(res, 0, offsetof(struct fe_tsig_result, key_name));
@@ -334,17 +352,7 @@ int fe__tsig_sign_ctx(EVP_MAC_CTX *ctx, uint8_t *msg, size_t *len, size_t cap,
 		goto out;
 	}
 	/* the TSIG RR: owner, TYPE, CLASS ANY, TTL 0, RDLENGTH, RDATA (§4.2) */
-	uint8_t *p = msg + n;
-	memcpy(p, key->name, key->name_len);
-	p += key->name_len;
-	wr16(p, FE_T_TSIG);
-	wr16(p + 2, FE_C_ANY);
-	memset(p + 4, 0, 4);
-	wr16(p + 8, (uint16_t)rdlen);
-	p += 10;
-	memcpy(p, aw, alen);
-	p += alen;
-	wr48(p, ts);
+	uint8_t *p = put_head(msg + n, key->name, key->name_len, rdlen, aw, alen, ts);
 	wr16(p + 6, opts->fudge_s);
 	wr16(p + 8, (uint16_t)maclen);
 	p += 10;
@@ -439,17 +447,8 @@ size_t fe_tsig_error_response(const uint8_t *req, size_t req_len, const struct f
 	size_t rrlen = res->key_name_len + 10u + rdlen;
 	if (cap - n < rrlen)
 		return 0;
-	uint8_t *w = out + n;
-	memcpy(w, res->key_name, res->key_name_len);
-	w += res->key_name_len;
-	wr16(w, FE_T_TSIG);
-	wr16(w + 2, FE_C_ANY);
-	memset(w + 4, 0, 4);
-	wr16(w + 8, (uint16_t)rdlen);
-	w += 10;
-	memcpy(w, res->alg_name, res->alg_name_len);
-	w += res->alg_name_len;
-	wr48(w, res->time_signed);
+	uint8_t *w = put_head(out + n, res->key_name, res->key_name_len, rdlen, res->alg_name,
+	                      res->alg_name_len, res->time_signed);
 	wr16(w + 6, res->fudge_s);
 	wr16(w + 8, 0);
 	wr16(w + 10, res->orig_id);
