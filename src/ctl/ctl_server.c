@@ -148,6 +148,8 @@ void fe_ctl_reply_ok(struct fe_ctl_req *c, json_t *result)
 }
 
 static void reply_error_v(struct fe_ctl_req *c, enum fe_ctl_error e, const char *fmt, va_list ap)
+        __attribute__((format(printf, 3, 0)));
+static void reply_error_v(struct fe_ctl_req *c, enum fe_ctl_error e, const char *fmt, va_list ap)
 {
 	char msg[1024];
 	vsnprintf(msg, sizeof(msg), fmt, ap);

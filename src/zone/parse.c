@@ -41,6 +41,8 @@ struct pctx {
 };
 
 static void error_vset(struct fe_zone_error *err, const char *file, unsigned long line,
+                       const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+static void error_vset(struct fe_zone_error *err, const char *file, unsigned long line,
                        const char *fmt, va_list ap)
 {
 	if (err == NULL)
