@@ -85,4 +85,30 @@ void fe__control_loads_done(struct fe__control *ctl, const struct fe_conf *c,
 /* Close both endpoints (pending reload requests get an error); idempotent. */
 void fe__control_stop(struct fe__control *ctl);
 
+/* ---- zone transfer, primary side (xfr.c; include/fedenum/xfr.h) --------------------- */
+
+struct fe_xfr;
+struct fe_tsig_keyring;
+
+struct fe__xfr {
+	bool enabled; /* --tsig-key given */
+	struct fe_tsig_keyring *keys;
+	struct fe_server_acl *peers;    /* the --notify addresses: who may transfer */
+	struct fe_listen_addr *notify; /* --notify ADDR@PORT */
+	size_t nnotify;
+	struct fe_xfr *x;
+};
+
+/* Read the key files (tsig-keygen form) and the secondaries. Returns an exit code
+ * (FE__EXIT_CONFIG for a bad file or address, logged). Nothing given: transfers stay off. */
+int fe__xfr_setup(struct fe__xfr *xf, const char *const *keys, size_t nkeys,
+                  const char *const *notify, size_t nnotify);
+/* Create the transfer handler over @st and put it (and its TSIG step) into @o. */
+int fe__xfr_start(struct fe__xfr *xf, struct fe_store *st, bool validating,
+                  struct fe_server_opts *o);
+/* One log line of the transfer counters (SIGUSR1, exit). */
+void fe__xfr_log_counters(const struct fe__xfr *xf, const char *why);
+/* After the server has stopped. */
+void fe__xfr_free(struct fe__xfr *xf);
+
 #endif

@@ -1,0 +1,101 @@
+/* fedenumd's zone transfers, primary side (include/fedenum/xfr.h): --tsig-key and --notify
+ * into a keyring, the secondaries' admission list and the transfer handler. */
+#include "daemon_int.h"
+
+#include "fedenum/tsig.h"
+#include "fedenum/xfr.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int fe__xfr_setup(struct fe__xfr *xf, const char *const *keys, size_t nkeys,
+                  const char *const *notify, size_t nnotify)
+{
+	memset(xf, 0, sizeof(*xf));
+	if (!nkeys && !nnotify)
+		return FE__EXIT_OK;
+	if (!nkeys) {
+		fe_log_err("--notify needs --tsig-key: secondaries transfer with a TSIG key");
+		return FE__EXIT_CONFIG;
+	}
+	if (fe_tsig_keyring_create(&xf->keys) != FE_OK || fe_server_acl_create(&xf->peers) != FE_OK)
+		return FE__EXIT_INTERNAL;
+	for (size_t i = 0; i < nkeys; i++) {
+		char err[512] = "";
+		int rc = fe_tsig_keyring_load_file(xf->keys, keys[i], err, sizeof(err));
+		if (rc != FE_OK) {
+			fe_log_err("--tsig-key %s: %s", keys[i], err[0] ? err : fe_strerror(rc));
+			return FE__EXIT_CONFIG;
+		}
+	}
+	if (fe_tsig_keyring_count(xf->keys) == 0) {
+		fe_log_err("--tsig-key: no key in %s", keys[0]);
+		return FE__EXIT_CONFIG;
+	}
+	xf->notify = calloc(nnotify + 1, sizeof(*xf->notify));
+	if (!xf->notify)
+		return FE__EXIT_INTERNAL;
+	for (size_t i = 0; i < nnotify; i++) {
+		struct fe_listen_addr *a = &xf->notify[xf->nnotify];
+		if (fe_server_listen_parse(notify[i], a) != FE_OK) {
+			fe_log_err(
+			        "--notify \"%s\" is not ADDR@PORT (numeric IPv4 or IPv6 address)",
+			        notify[i]);
+			return FE__EXIT_CONFIG;
+		}
+		if (fe_server_acl_add(xf->peers, a->host) != FE_OK)
+			return FE__EXIT_INTERNAL;
+		xf->nnotify++;
+	}
+	xf->enabled = true;
+	return FE__EXIT_OK;
+}
+
+int fe__xfr_start(struct fe__xfr *xf, struct fe_store *st, bool validating,
+                  struct fe_server_opts *o)
+{
+	if (!xf->enabled)
+		return FE__EXIT_OK;
+	struct fe_xfr_opts xo = {
+	        .keys = xf->keys,
+	        .peers = xf->peers,
+	        .require_validated = validating,
+	};
+	int rc = fe_xfr_create(st, &xo, &xf->x);
+	if (rc != FE_OK) {
+		fe_log_err("zone transfer: %s", fe_strerror(rc));
+		return FE__EXIT_INTERNAL;
+	}
+	o->transfer = fe_xfr_handler(xf->x);
+	o->policy = fe_xfr_policy(xf->x);
+	fe_log_info("zone transfer (primary): %zu TSIG key%s, %zu secondar%s",
+	            fe_tsig_keyring_count(xf->keys),
+	            fe_tsig_keyring_count(xf->keys) == 1 ? "" : "s", xf->nnotify,
+	            xf->nnotify == 1 ? "y" : "ies");
+	return FE__EXIT_OK;
+}
+
+void fe__xfr_log_counters(const struct fe__xfr *xf, const char *why)
+{
+	if (!xf->x)
+		return;
+	uint64_t c[FE_XFR__MAX];
+	fe_xfr_counters(xf->x, c);
+	char buf[1024];
+	size_t n = 0;
+	for (size_t i = 0; i < FE_XFR__MAX && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s=%llu", i ? " " : "",
+		                      fe_xfr_counter_name((enum fe_xfr_counter)i),
+		                      (unsigned long long)c[i]);
+	fe_log_info("counters (%s): %s", why, buf);
+}
+
+void fe__xfr_free(struct fe__xfr *xf)
+{
+	fe_xfr_destroy(xf->x);
+	fe_server_acl_destroy(xf->peers);
+	fe_tsig_keyring_destroy(xf->keys);
+	free(xf->notify);
+	memset(xf, 0, sizeof(*xf));
+}
