@@ -88,6 +88,8 @@ void fe__control_stop(struct fe__control *ctl);
 /* ---- zone transfer, primary side (xfr.c; include/fedenum/xfr.h) --------------------- */
 
 struct fe_xfr;
+struct fe_xfr_notifier;
+struct fe__xfr_zone;
 struct fe_tsig_keyring;
 
 struct fe__xfr {
@@ -97,6 +99,9 @@ struct fe__xfr {
 	struct fe_listen_addr *notify; /* --notify ADDR@PORT */
 	size_t nnotify;
 	struct fe_xfr *x;
+	struct fe_xfr_notifier *notifier;
+	struct fe__xfr_zone *zones; /* serial last announced per zone */
+	size_t nzones;
 };
 
 /* Read the key files (tsig-keygen form) and the secondaries. Returns an exit code
@@ -106,6 +111,13 @@ int fe__xfr_setup(struct fe__xfr *xf, const char *const *keys, size_t nkeys,
 /* Create the transfer handler over @st and put it (and its TSIG step) into @o. */
 int fe__xfr_start(struct fe__xfr *xf, struct fe_store *st, bool validating,
                   struct fe_server_opts *o);
+/* Start sending NOTIFY on @loop (signed with the first key). Returns an exit code. */
+int fe__xfr_notify_start(struct fe__xfr *xf, uv_loop_t *loop);
+/* After a load pass: NOTIFY every secondary of each zone whose serial is new since the
+ * last pass (every zone after the start). */
+void fe__xfr_loads_done(struct fe__xfr *xf, struct fe_store *st);
+/* Stop: pending NOTIFYs are given up, their handles closed (the loop runs on to free them). */
+void fe__xfr_stop(struct fe__xfr *xf);
 /* One log line of the transfer counters (SIGUSR1, exit). */
 void fe__xfr_log_counters(const struct fe__xfr *xf, const char *why);
 /* After the server has stopped. */

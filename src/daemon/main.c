@@ -346,6 +346,8 @@ static void reload_done(uv_work_t *req, int status)
 		            d->stats.failed + d->stats.rejected, d->stats.refused, d->stats.trust);
 		fe__zone_stats_add(&d->totals, &d->stats);
 		fe__control_loads_done(&d->control, &d->new_cfg, &d->stats, true, true);
+		if (!d->stopping)
+			fe__xfr_loads_done(&d->xfr, d->st);
 		if (!same_listen(&d->cfg, &d->new_cfg))
 			fe_log_warn("reload: changes to listen addresses, workers or clients take "
 			            "effect at the next restart");
@@ -409,6 +411,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	fe_log_info("%s: stopping (draining TCP for up to %u ms)", strsignal(signum), DRAIN_MS);
 	log_counters(d, "exit");
 	fe__control_stop(&d->control);
+	fe__xfr_stop(&d->xfr);
 	fe_server_stop(d->srv, DRAIN_MS);
 	d->srv = NULL;
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
@@ -610,6 +613,9 @@ static int run(struct daemon *d)
 	fe__zones_load(d->st, d->trust, &d->cfg, &zs);
 	fe__zone_stats_add(&d->totals, &zs);
 	fe__control_loads_done(&d->control, &d->cfg, &zs, true, false);
+	if (fe__xfr_notify_start(&d->xfr, &d->loop) != FE__EXIT_OK)
+		return FE__EXIT_INTERNAL;
+	fe__xfr_loads_done(&d->xfr, d->st);
 	/* Ready means: listening, and the configured zones are loaded (or failed, logged). */
 	if (d->cli.ready_file && fe_server_write_ready_file(d->srv, d->cli.ready_file) != FE_OK)
 		return FE__EXIT_INTERNAL;

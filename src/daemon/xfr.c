@@ -2,7 +2,9 @@
  * into a keyring, the secondaries' admission list and the transfer handler. */
 #include "daemon_int.h"
 
+#include "fedenum/store.h"
 #include "fedenum/tsig.h"
+#include "fedenum/wire.h"
 #include "fedenum/xfr.h"
 
 #include <stdio.h>
@@ -91,8 +93,83 @@ void fe__xfr_log_counters(const struct fe__xfr *xf, const char *why)
 	fe_log_info("counters (%s): %s", why, buf);
 }
 
+struct fe__xfr_zone {
+	uint8_t apex[FE_WIRE_NAME_MAX];
+	uint8_t apex_len;
+	uint32_t serial;
+	bool seen;
+};
+
+int fe__xfr_notify_start(struct fe__xfr *xf, uv_loop_t *loop)
+{
+	if (!xf->x || !xf->nnotify)
+		return FE__EXIT_OK;
+	struct fe_xfr_notify_opts no = {
+	        .key = fe_tsig_keyring_get(xf->keys, 0),
+	        .targets = xf->notify,
+	        .ntargets = xf->nnotify,
+	};
+	if (fe_xfr_notifier_create(loop, xf->x, &no, &xf->notifier) != FE_OK) {
+		fe_log_err("NOTIFY: cannot start");
+		return FE__EXIT_INTERNAL;
+	}
+	return FE__EXIT_OK;
+}
+
+static bool collect(const struct fe_store_zone_rec *z, void *arg)
+{
+	struct fe__xfr *xf = arg;
+	for (size_t i = 0; i < xf->nzones; i++) {
+		struct fe__xfr_zone *k = &xf->zones[i];
+		if (k->apex_len == z->apex_len && fe_wire_name_eq(k->apex, z->apex)) {
+			if (k->serial != z->serial) {
+				k->serial = z->serial;
+				k->seen = true;
+			}
+			return true;
+		}
+	}
+	struct fe__xfr_zone *nz = realloc(xf->zones, (xf->nzones + 1) * sizeof(*nz));
+	if (!nz)
+		return false;
+	xf->zones = nz;
+	struct fe__xfr_zone *k = &nz[xf->nzones++];
+	memcpy(k->apex, z->apex, z->apex_len);
+	k->apex_len = z->apex_len;
+	k->serial = z->serial;
+	k->seen = true;
+	return true;
+}
+
+void fe__xfr_loads_done(struct fe__xfr *xf, struct fe_store *st)
+{
+	if (!xf->notifier)
+		return;
+	struct fe_store_reader *r = NULL;
+	if (fe_store_reader_create(st, &r) != FE_OK || fe_store_reader_begin(r) != FE_OK) {
+		fe_store_reader_destroy(r);
+		return;
+	}
+	for (size_t i = 0; i < xf->nzones; i++)
+		xf->zones[i].seen = false;
+	(void)fe_store_foreach_zone(r, collect, xf);
+	fe_store_reader_end(r);
+	fe_store_reader_destroy(r);
+	for (size_t i = 0; i < xf->nzones; i++)
+		if (xf->zones[i].seen)
+			(void)fe_xfr_notify(xf->notifier, xf->zones[i].apex, xf->zones[i].apex_len,
+			                    xf->zones[i].serial);
+}
+
+void fe__xfr_stop(struct fe__xfr *xf)
+{
+	fe_xfr_notifier_stop(xf->notifier);
+}
+
 void fe__xfr_free(struct fe__xfr *xf)
 {
+	fe_xfr_notifier_destroy(xf->notifier);
+	free(xf->zones);
 	fe_xfr_destroy(xf->x);
 	fe_server_acl_destroy(xf->peers);
 	fe_tsig_keyring_destroy(xf->keys);

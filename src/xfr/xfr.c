@@ -32,6 +32,10 @@ static const char *const counter_names[FE_XFR__MAX] = {
         [FE_XFR_REFUSED_LIMIT] = "xfr_refused_limit",
         [FE_XFR_NOTAUTH_ZONE] = "xfr_notauth_zone",
         [FE_XFR_FAILED] = "xfr_failed",
+        [FE_XFR_NOTIFY_SENT] = "xfr_notify_sent",
+        [FE_XFR_NOTIFY_RETRIED] = "xfr_notify_retried",
+        [FE_XFR_NOTIFY_ACKED] = "xfr_notify_acked",
+        [FE_XFR_NOTIFY_FAILED] = "xfr_notify_failed",
 };
 
 const char *fe_xfr_counter_name(enum fe_xfr_counter c)
@@ -64,14 +68,49 @@ static void addr_str(const struct sockaddr *sa, char *buf, size_t cap)
 enum fe_server_verdict fe_xfr_tsig_step(void *state, const struct fe_server_request *req,
                                         uint16_t *rcode)
 {
-	(void)state;
+	struct fe_xfr *x = state;
 	const struct fe_wire_query *q = req->q;
-	/* The handler verifies (it needs the request MAC to sign the stream). */
+	/* Transfers: the handler verifies (it needs the request MAC to sign the stream). */
 	if (req->transport == FE_TRANSPORT_TCP && q->qclass == FE_C_IN &&
 	    (q->qtype == FE_T_AXFR || q->qtype == FE_T_IXFR))
 		return FE_SERVER_PASS;
-	*rcode = FE_RCODE_NOTAUTH;
+	/* Any other signed query (a secondary's SOA check before a refresh, RFC 1996 §3.11):
+	 * answered like an unsigned one, and the answer signed by fe_xfr_sign_after. */
+	struct fe_tsig_result res;
+	int rc = fe_tsig_verify_request(req->msg, req->msg_len, x->o.keys, x->replay, &res);
+	if (rc == FE_OK)
+		return FE_SERVER_PASS;
+	*rcode = rc == FE_EFORMAT ? FE_RCODE_FORMERR : FE_RCODE_NOTAUTH;
 	return FE_SERVER_RCODE;
+}
+
+size_t fe_xfr_sign_after(void *state, const struct fe_server_request *req, uint8_t *msg, size_t len,
+                         size_t cap)
+{
+	struct fe_xfr *x = state;
+	/* Stream messages (msg NULL) are signed by the handler itself. */
+	if (!req->msg || !req->q || !req->q->has_tsig || req->q->opcode != FE_OP_QUERY)
+		return len;
+	struct fe_tsig_result res;
+	/* Verified in the TSIG step (with the replay cache); again here for its MAC. */
+	if (fe_tsig_verify_request(req->msg, req->msg_len, x->o.keys, NULL, &res) != FE_OK)
+		return len;
+	size_t limit = cap;
+	if (req->transport == FE_TRANSPORT_UDP)
+		limit = FE_MIN(cap, (size_t)fe_wire_udp_limit(req->q, 4096));
+	size_t n = len;
+	int rc = fe_tsig_sign(msg, &n, limit, res.key, res.mac, res.mac_len, NULL, NULL, NULL);
+	if (rc == FE_ENOSPC && req->q->question_end && len >= req->q->question_end) {
+		/* No room for the TSIG: header and question with TC=1 (RFC 8945 §5.3). */
+		n = req->q->question_end;
+		fe_put_be16(msg + 2, (uint16_t)(fe_get_be16(msg + 2) | FE_F_TC));
+		memset(msg + 6, 0, 6);
+		rc = fe_tsig_sign(msg, &n, limit, res.key, res.mac, res.mac_len, NULL, NULL, NULL);
+	}
+	if (rc != FE_OK)
+		return 0;
+	len = n;
+	return len;
 }
 
 /* ---- one-message answers ----------------------------------------------------------- */
@@ -409,7 +448,8 @@ int fe_xfr_create(struct fe_store *st, const struct fe_xfr_opts *opts, struct fe
 		return rc;
 	}
 	x->handler = (struct fe_server_stream_handler){x, x_open, x_next, x_close};
-	x->policy = (struct fe_server_policy){.state = x, .tsig = fe_xfr_tsig_step};
+	x->policy = (struct fe_server_policy){
+	        .state = x, .tsig = fe_xfr_tsig_step, .after = fe_xfr_sign_after};
 	*out = x;
 	return FE_OK;
 }
