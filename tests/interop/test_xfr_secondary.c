@@ -26,6 +26,9 @@
 #include <fcntl.h>
 
 #include "fe_test.h"
+#include "fedenum/tsig.h"
+#include "fedenum/util.h"
+#include "fedenum/wire.h"
 
 #define KEY    "xfr-peer.test."
 #define SECRET "Ut6y2zK8J0m2qv8j6I0g9bC2i0k4yD2H7n3o5q1w8e4="
@@ -83,14 +86,20 @@ static void write_zone(unsigned serial, int ntxt)
 	fclose(f);
 }
 
-/* fedenumd serving the zone, with the key and @notify as its secondary. */
-static void start_fed(const char *notify)
+/* fedenumd serving the zone, with the key and @notify as its secondary; in @dir (its store
+ * kept there across a restart) or a fresh temp dir (NULL). */
+static void start_fed_in(const char *dir, const char *notify)
 {
 	char zone[300], key[300];
 	snprintf(zone, sizeof(zone), "%s/xfr.test.zone", tmp);
 	snprintf(key, sizeof(key), "%s/peer.key", tmp);
 	const char *argv[] = {"--zone", zone, "--tsig-key", key, "--notify", notify, NULL};
-	cr_assert_eq(fe_test_daemon_start(&fed, NULL, argv), 0);
+	cr_assert_eq(fe_test_daemon_start(&fed, dir, argv), 0);
+}
+
+static void start_fed(const char *notify)
+{
+	start_fed_in(NULL, notify);
 }
 
 /* A port free for TCP and UDP on 127.0.0.1 (knotd and nsd cannot report an ephemeral one). */
@@ -353,4 +362,56 @@ Test(xfr_secondary, refusals_are_answered_and_counted)
 	cr_assert_eq(fe_test_daemon_log_count(&fed, "xfr_refused_address=2 "), 1);
 	cr_assert_geq(fe_test_daemon_log_count(&fed, "refused: no TSIG"), 1);
 	cr_assert_geq(fe_test_daemon_log_count(&fed, "refused: address not a configured"), 1);
+}
+
+/* X9: fedenumd killed with SIGKILL in the middle of a transfer (a client holds it open after
+ * the first message): Knot, which took the zone before, keeps serving it; fedenumd restarts
+ * on its store with the zone whole (same serial, a full AXFR of every RR). */
+Test(xfr_secondary, kill9_mid_transfer_leaves_both_sides_intact, .timeout = 300)
+{
+	write_zone(7, 20000); /* ~1.5 MB: tens of messages */
+	uint16_t port = free_port();
+	cr_assert_neq(port, 0);
+	char notify[64];
+	snprintf(notify, sizeof(notify), "127.0.0.1@%u", port);
+	start_fed_in(tmp, notify);
+	start_knot(port);
+	if (!wait_answer(port, "t19999." ZONE, "TXT", "19999")) {
+		show("secondary.log");
+		cr_assert_fail("the secondary did not get the zone");
+	}
+
+	/* A signed AXFR that reads one message and stops reading. */
+	uint8_t q[512];
+	size_t qn = fe_test_make_query(ZONE, FE_T_AXFR, FE_TQ_TCP | FE_TQ_NOEDNS, 0, q, sizeof(q));
+	cr_assert_gt(qn, 0);
+	struct fe_tsig_key *key;
+	cr_assert_eq(fe_tsig_key_from_string("hmac-sha256:" KEY ":" SECRET, &key), FE_OK);
+	cr_assert_eq(fe_tsig_sign(q, &qn, sizeof(q), key, NULL, 0, NULL, NULL, NULL), FE_OK);
+	fe_tsig_key_destroy(key);
+	int fd = fe_test_tcp_connect(fed.host, fed.port);
+	cr_assert_geq(fd, 0);
+	uint8_t l[2] = {(uint8_t)(qn >> 8), (uint8_t)qn};
+	cr_assert_eq(fe_test_write_all(fd, l, 2), 0);
+	cr_assert_eq(fe_test_write_all(fd, q, qn), 0);
+	static uint8_t m[65536];
+	ssize_t n = fe_test_tcp_read_msg(fd, m, sizeof(m), 5000);
+	cr_assert_gt(n, 30000, "the first message of the transfer did not come (%zd)", n);
+	cr_assert_eq(fe_get_be16(m + 6) > 100, true, "first message: %u RRs", fe_get_be16(m + 6));
+	fe_test_daemon_kill9(&fed);
+	close(fd);
+
+	/* The secondary: its zone as it was, while the primary is gone. */
+	cr_assert(wait_answer(port, ZONE, "SOA", " 7 7200 "));
+	cr_assert(wait_answer(port, "t12345." ZONE, "TXT", "12345"));
+
+	/* fedenumd: restarts on its store, the zone whole. */
+	start_fed_in(tmp, notify);
+	cr_assert_geq(fe_test_daemon_log_count(&fed, "serial 7"), 1);
+	cr_assert_eq(kdig_axfr(ZONE, "hmac-sha256:" KEY ":" SECRET), 0);
+	cr_assert_eq(fe_test_sh("grep -q ';; ERROR' '%s/kdig.out'", tmp), 1);
+	cr_assert_eq(fe_test_sh("test $(grep -v '^;' '%s/kdig.out' | grep -v TSIG | grep -c "
+	                        "'IN') -eq 20005",
+	                        tmp),
+	             0, "not the whole zone after the restart");
 }
