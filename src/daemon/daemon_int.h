@@ -98,16 +98,18 @@ struct fe__xfr {
 	struct fe_server_acl *peers;    /* the --notify addresses: who may transfer */
 	struct fe_listen_addr *notify; /* --notify ADDR@PORT */
 	size_t nnotify;
+	uint32_t max_transfers, max_time_ms;
 	struct fe_xfr *x;
 	struct fe_xfr_notifier *notifier;
 	struct fe__xfr_zone *zones; /* serial last announced per zone */
 	size_t nzones;
 };
 
-/* Read the key files (tsig-keygen form) and the secondaries. Returns an exit code
+/* Read the key files (tsig-keygen form) and the secondaries: --tsig-key and --notify first,
+ * then xfr.tsig-keys and xfr.notify of @c; the limits from @c. Returns an exit code
  * (FE__EXIT_CONFIG for a bad file or address, logged). Nothing given: transfers stay off. */
-int fe__xfr_setup(struct fe__xfr *xf, const char *const *keys, size_t nkeys,
-                  const char *const *notify, size_t nnotify);
+int fe__xfr_setup(struct fe__xfr *xf, const struct fe_conf *c, const char *const *cli_keys,
+                  size_t ncli_keys, const char *const *cli_notify, size_t ncli_notify);
 /* Create the transfer handler over @st and put it (and its TSIG step) into @o. */
 int fe__xfr_start(struct fe__xfr *xf, struct fe_store *st, bool validating,
                   struct fe_server_opts *o);

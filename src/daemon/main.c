@@ -585,7 +585,8 @@ static int run(struct daemon *d)
 	        .answer = {.udp_max = d->cfg.udp_max_payload, .require_validated = d->validating},
 	        .acl = d->acl,
 	};
-	rc = fe__xfr_setup(&d->xfr, d->xfr_keys, d->nxfr_keys, d->xfr_notify, d->nxfr_notify);
+	rc = fe__xfr_setup(&d->xfr, &d->cfg, d->xfr_keys, d->nxfr_keys, d->xfr_notify,
+	                   d->nxfr_notify);
 	if (rc == FE__EXIT_OK)
 		rc = fe__xfr_start(&d->xfr, d->st, d->validating, &o);
 	if (rc != FE__EXIT_OK)

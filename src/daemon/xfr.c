@@ -11,14 +11,47 @@
 #include <stdlib.h>
 #include <string.h>
 
-int fe__xfr_setup(struct fe__xfr *xf, const char *const *keys, size_t nkeys,
-                  const char *const *notify, size_t nnotify)
+static int setup(struct fe__xfr *xf, const char *const *keys, size_t nkeys,
+                 const char *const *notify, size_t nnotify);
+
+/* The command line's keys and secondaries first (its first key signs), then the file's. */
+static const char **merge(const char *const *a, size_t na, char *const *b, size_t nb)
+{
+	const char **v = calloc(na + nb + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < na; i++)
+		v[i] = a[i];
+	for (size_t i = 0; i < nb; i++)
+		v[na + i] = b[i];
+	return v;
+}
+
+int fe__xfr_setup(struct fe__xfr *xf, const struct fe_conf *c, const char *const *cli_keys,
+                  size_t ncli_keys, const char *const *cli_notify, size_t ncli_notify)
 {
 	memset(xf, 0, sizeof(*xf));
+	size_t nkeys = ncli_keys + c->nxfr_tsig_keys, nnotify = ncli_notify + c->nxfr_notify;
+	const char **keys = merge(cli_keys, ncli_keys, c->xfr_tsig_keys, c->nxfr_tsig_keys);
+	const char **notify = merge(cli_notify, ncli_notify, c->xfr_notify, c->nxfr_notify);
+	int code = FE__EXIT_INTERNAL;
+	if (keys && notify)
+		code = setup(xf, keys, nkeys, notify, nnotify);
+	free(keys);
+	free(notify);
+	xf->max_transfers = c->xfr_max_transfers;
+	xf->max_time_ms = c->xfr_max_time_ms;
+	return code;
+}
+
+static int setup(struct fe__xfr *xf, const char *const *keys, size_t nkeys,
+                 const char *const *notify, size_t nnotify)
+{
 	if (!nkeys && !nnotify)
 		return FE__EXIT_OK;
 	if (!nkeys) {
-		fe_log_err("--notify needs --tsig-key: secondaries transfer with a TSIG key");
+		fe_log_err("--notify (xfr.notify) needs --tsig-key (xfr.tsig-keys): secondaries "
+		           "transfer with a TSIG key");
 		return FE__EXIT_CONFIG;
 	}
 	if (fe_tsig_keyring_create(&xf->keys) != FE_OK || fe_server_acl_create(&xf->peers) != FE_OK)
@@ -27,12 +60,12 @@ int fe__xfr_setup(struct fe__xfr *xf, const char *const *keys, size_t nkeys,
 		char err[512] = "";
 		int rc = fe_tsig_keyring_load_file(xf->keys, keys[i], err, sizeof(err));
 		if (rc != FE_OK) {
-			fe_log_err("--tsig-key %s: %s", keys[i], err[0] ? err : fe_strerror(rc));
+			fe_log_err("TSIG key file %s: %s", keys[i], err[0] ? err : fe_strerror(rc));
 			return FE__EXIT_CONFIG;
 		}
 	}
 	if (fe_tsig_keyring_count(xf->keys) == 0) {
-		fe_log_err("--tsig-key: no key in %s", keys[0]);
+		fe_log_err("TSIG key files: no key in %s", keys[0]);
 		return FE__EXIT_CONFIG;
 	}
 	xf->notify = calloc(nnotify + 1, sizeof(*xf->notify));
@@ -63,6 +96,8 @@ int fe__xfr_start(struct fe__xfr *xf, struct fe_store *st, bool validating,
 	        .keys = xf->keys,
 	        .peers = xf->peers,
 	        .require_validated = validating,
+	        .max_transfers = xf->max_transfers,
+	        .max_time_ms = xf->max_time_ms,
 	};
 	int rc = fe_xfr_create(st, &xo, &xf->x);
 	if (rc != FE_OK) {

@@ -415,3 +415,39 @@ Test(xfr_secondary, kill9_mid_transfer_leaves_both_sides_intact, .timeout = 300)
 	                        tmp),
 	             0, "not the whole zone after the restart");
 }
+
+/* The configuration file form: xfr.tsig-keys (relative to the file) and xfr.notify; a bad
+ * secondary address is refused with file:line by --check-config. */
+Test(xfr_secondary, config_file_form)
+{
+	write_zone(1, 10);
+	char conf[300], zone[300];
+	snprintf(conf, sizeof(conf), "%s/fedenumd.conf", tmp);
+	snprintf(zone, sizeof(zone), "%s/xfr.test.zone", tmp);
+	FILE *f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "xfr = {\n  tsig-keys = [ \"peer.key\" ];\n  notify = [ \"127.0.0.1@53\" ];\n"
+	           "  max-transfers = 2;\n  max-time-ms = 60000;\n};\n");
+	fclose(f);
+	const char *argv[] = {"-c", conf, "--zone", zone, NULL};
+	cr_assert_eq(fe_test_daemon_start(&fed, NULL, argv), 0);
+	cr_assert_eq(kdig_axfr(ZONE, "hmac-sha256:" KEY ":" SECRET), 0);
+	cr_assert_eq(fe_test_sh("grep -q 't9.xfr.test.' '%s/kdig.out'", tmp), 0);
+	cr_assert_geq(fe_test_daemon_log_count(&fed, "zone transfer (primary): 1 TSIG key, 1 "
+	                                             "secondary"),
+	              1);
+
+	f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "xfr = {\n  tsig-keys = [ \"peer.key\", \"missing.key\" ];\n"
+	           "  notify = [ \"secondary.example@53\" ];\n};\n");
+	fclose(f);
+	cr_assert_eq(fe_test_sh("%s -c '%s' --check-config > '%s/check.out' 2>&1", FE_TEST_FEDENUMD,
+	                        conf, tmp),
+	             1);
+	cr_assert_eq(fe_test_sh("grep -q 'fedenumd.conf:2: xfr.tsig-keys: .*missing.key' "
+	                        "'%s/check.out' && grep -q 'fedenumd.conf:3: xfr.notify' "
+	                        "'%s/check.out'",
+	                        tmp, tmp),
+	             0);
+}
