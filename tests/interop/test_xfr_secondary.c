@@ -9,8 +9,10 @@
  *    messages, every message's TSIG verified by kdig);
  *  - refusals (docs/security.md X1): unsigned, unknown key, wrong secret, address not a
  *    configured secondary: each refused and counted (SIGUSR1 counter line);
- *  - kill -9 of fedenumd in the middle of a transfer (X9): the secondary keeps its zone and
- *    serves it; fedenumd restarts on its store with the zone intact. */
+ *  - kill -9 of fedenumd in the middle of a transfer (X9): to a client that holds it open
+ *    (fedenumd restarts on its store with the zone intact), and to Knot taking a large IXFR
+ *    (Knot keeps serving the version it had, then takes the new one from the restarted node);
+ *  - the configuration file form (xfr.tsig-keys, xfr.notify). */
 #include <criterion/criterion.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -144,11 +146,11 @@ static void spawn(const char *log, const char *const *argv)
 	}
 }
 
-static void start_knot(uint16_t port)
+/* knot.conf with fedenumd (its current port) as the primary. */
+static void write_knot_conf(uint16_t port)
 {
-	char conf[300], log[300];
+	char conf[300];
 	snprintf(conf, sizeof(conf), "%s/knot.conf", tmp);
-	snprintf(log, sizeof(log), "%s/secondary.log", tmp);
 	FILE *f = fopen(conf, "w");
 	cr_assert_not_null(f);
 	fprintf(f,
@@ -163,6 +165,14 @@ static void start_knot(uint16_t port)
 	        "zone:\n  - domain: " ZONE "\n    master: primary\n    acl: notify\n",
 	        tmp, port, tmp, fed.port, tmp);
 	fclose(f);
+}
+
+static void start_knot(uint16_t port)
+{
+	char conf[300], log[300];
+	write_knot_conf(port);
+	snprintf(conf, sizeof(conf), "%s/knot.conf", tmp);
+	snprintf(log, sizeof(log), "%s/secondary.log", tmp);
 	cr_assert_eq(fe_test_sh("mkdir -p '%s/knot'", tmp), 0); /* not fedenumd's zone file */
 	const char *argv[] = {"knotd", "-c", conf, NULL};
 	spawn(log, argv);
@@ -414,6 +424,70 @@ Test(xfr_secondary, kill9_mid_transfer_leaves_both_sides_intact, .timeout = 300)
 	                        "'IN') -eq 20005",
 	                        tmp),
 	             0, "not the whole zone after the restart");
+}
+
+/* Occurrences of @needle in the file @name of tmp (0 when it cannot be read). */
+static unsigned count_in(const char *name, const char *needle)
+{
+	char p[300];
+	snprintf(p, sizeof(p), "%s/%s", tmp, name);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return 0;
+	char line[1024];
+	unsigned n = 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* X9, the secondary's side: fedenumd is stopped and killed while Knot is taking a new
+ * version (a 200,000-RR IXFR, ~18 MB): Knot keeps serving the version it had; fedenumd,
+ * restarted on its store, announces the zone again and Knot then gets the new version. */
+Test(xfr_secondary, kill9_while_the_secondary_transfers_keeps_its_old_zone, .timeout = 300)
+{
+	write_zone(7, 10);
+	uint16_t port = free_port();
+	cr_assert_neq(port, 0);
+	char notify[64];
+	snprintf(notify, sizeof(notify), "127.0.0.1@%u", port);
+	start_fed_in(tmp, notify);
+	start_knot(port);
+	cr_assert(wait_answer(port, ZONE, "SOA", " 7 7200 "), "Knot did not get serial 7");
+	unsigned started = count_in("secondary.log", "started");
+
+	write_zone(8, 200000);
+	kill(fed.pid, SIGHUP);
+	/* Knot logs the transfer's start: stop fedenumd at once, then kill it. */
+	uint64_t t0 = fe_time_mono_ms();
+	while (count_in("secondary.log", "started") == started && fe_time_mono_ms() - t0 < 120000)
+		usleep(1000);
+	cr_assert_gt(count_in("secondary.log", "started"), started, "Knot did not start");
+	kill(fed.pid, SIGSTOP);
+	fe_test_daemon_kill9(&fed);
+
+	sleep(2);
+	cr_assert(wait_answer(port, ZONE, "SOA", " 7 7200 "));
+	cr_assert(wait_answer(port, "a." ZONE, "A", "192.0.2.7"));
+	cr_assert_eq(count_in("secondary.log", "serial 7 -> 8"), 0, "Knot took a cut transfer");
+	cr_assert_eq(
+	        fe_test_sh("kdig @127.0.0.1 -p %u +short t150000." ZONE " TXT | grep -q .", port),
+	        1, "data of the cut transfer is served");
+
+	start_fed_in(tmp, notify);
+	cr_assert_geq(fe_test_daemon_log_count(&fed, "serial 8"), 1);
+	/* The restarted fedenumd listens on another ephemeral port: tell Knot, refresh. */
+	write_knot_conf(port);
+	cr_assert_eq(fe_test_sh("knotc -c '%s/knot.conf' reload >/dev/null && knotc -c "
+	                        "'%s/knot.conf' zone-refresh " ZONE " >/dev/null",
+	                        tmp, tmp),
+	             0);
+	if (!wait_answer(port, "t199999." ZONE, "TXT", "199999")) {
+		show("secondary.log");
+		cr_assert_fail("Knot did not get serial 8 after the restart");
+	}
+	cr_assert(wait_answer(port, "a." ZONE, "A", "192.0.2.8"));
 }
 
 /* The configuration file form: xfr.tsig-keys (relative to the file) and xfr.notify; a bad
