@@ -342,3 +342,149 @@ Test(xfr_limit, transfers_over_the_limit_are_refused, .init = setup_limit, .fini
 	fe_xfr_counters(x, c);
 	cr_assert_eq(c[FE_XFR_REFUSED_LIMIT], 1);
 }
+
+/* ---- NOTIFY ------------------------------------------------------------------------ */
+
+#include <sys/socket.h>
+#include <uv.h>
+
+/* A UDP "secondary" on 127.0.0.1: its fd and port. */
+static int udp_peer(uint16_t *port)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+	socklen_t al = sizeof(a);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static const uint8_t APEX[] = {3, 'x', 'f', 'r', 4, 't', 'e', 's', 't', 0};
+
+static struct fe_xfr_notifier *notifier(uv_loop_t *loop, uint16_t port, unsigned tries,
+                                        struct fe_listen_addr *t)
+{
+	snprintf(t->host, sizeof(t->host), "127.0.0.1");
+	t->port = port;
+	struct fe_xfr_notify_opts o = {.key = fe_tsig_keyring_get(kr, 0),
+	                               .targets = t,
+	                               .ntargets = 1,
+	                               .tries = tries,
+	                               .first_ms = 50};
+	struct fe_xfr_notifier *n;
+	cr_assert_eq(fe_xfr_notifier_create(loop, x, &o, &n), FE_OK);
+	return n;
+}
+
+Test(xfr, notify_unanswered_is_retried_with_backoff_then_given_up)
+{
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	uint16_t port;
+	int fd = udp_peer(&port);
+	struct fe_listen_addr t;
+	struct fe_xfr_notifier *n = notifier(&loop, port, 3, &t);
+	uint64_t t0 = fe_time_mono_ms();
+	cr_assert_eq(fe_xfr_notify(n, APEX, sizeof(APEX), 5), FE_OK);
+	cr_assert_eq(fe_xfr_notify_pending(n), 1);
+	uv_run(&loop, UV_RUN_DEFAULT); /* ends when the last try has timed out */
+	uint64_t took = fe_time_mono_ms() - t0;
+	cr_assert_eq(fe_xfr_notify_pending(n), 0);
+	/* sent at 0, 50, 150 ms; given up at 350 ms */
+	cr_assert_geq(took, 340, "%llu ms", (unsigned long long)took);
+	unsigned got = 0;
+	uint8_t m[1024];
+	ssize_t r;
+	while ((r = recv(fd, m, sizeof(m), 0)) > 0) {
+		got++;
+		struct fe_wire_query q;
+		cr_assert_eq(fe_wire_query_parse(m, (size_t)r, &q), FE_WIRE_OK);
+		cr_assert_eq(q.opcode, FE_OP_NOTIFY);
+		cr_assert_eq(q.qtype, FE_T_SOA);
+		struct fe_tsig_result res;
+		cr_assert_eq(fe_tsig_verify_request(m, (size_t)r, kr, NULL, &res), FE_OK);
+	}
+	cr_assert_eq(got, 3);
+	uint64_t c[FE_XFR__MAX];
+	fe_xfr_counters(x, c);
+	cr_assert_eq(c[FE_XFR_NOTIFY_SENT], 3);
+	cr_assert_eq(c[FE_XFR_NOTIFY_RETRIED], 2);
+	cr_assert_eq(c[FE_XFR_NOTIFY_FAILED], 1);
+	fe_xfr_notifier_destroy(n);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	cr_assert_eq(uv_loop_close(&loop), 0);
+	close(fd);
+}
+
+struct answerer {
+	uv_udp_t udp;
+	bool tamper;
+};
+
+static void ans_alloc(uv_handle_t *h, size_t sz, uv_buf_t *b)
+{
+	(void)h;
+	(void)sz;
+	static char rb[2048];
+	*b = uv_buf_init(rb, sizeof(rb));
+}
+
+/* Answer a NOTIFY as a secondary does: the header with QR, the question, signed over the
+ * request MAC (a wrong MAC when tampering: it must be ignored). */
+static void ans_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *in, const struct sockaddr *from,
+                     unsigned flags)
+{
+	(void)flags;
+	struct answerer *a = u->data;
+	if (nread <= 0)
+		return;
+	uint8_t *m = (uint8_t *)in->base;
+	struct fe_tsig_result res;
+	cr_assert_eq(fe_tsig_verify_request(m, (size_t)nread, kr, NULL, &res), FE_OK);
+	static uint8_t out[1024];
+	size_t n = res.tsig_offset;
+	memcpy(out, m, n);
+	fe_put_be16(out + 2, (uint16_t)(fe_get_be16(out + 2) | FE_F_QR));
+	fe_put_be16(out + 10, 0);
+	cr_assert_eq(
+	        fe_tsig_sign(out, &n, sizeof(out), res.key, res.mac, res.mac_len, NULL, NULL, NULL),
+	        FE_OK);
+	if (a->tamper) {
+		out[n - 8] ^= 1;
+		a->tamper = false;
+	}
+	static uv_udp_send_t sr;
+	uv_buf_t b = uv_buf_init((char *)out, (unsigned)n);
+	cr_assert_eq(uv_udp_send(&sr, u, &b, 1, from, NULL), 0);
+}
+
+Test(xfr, notify_answered_with_a_valid_tsig_is_done)
+{
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct answerer a = {.tamper = true};
+	uv_udp_init(&loop, &a.udp);
+	a.udp.data = &a;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+	cr_assert_eq(uv_udp_bind(&a.udp, (struct sockaddr *)&sa, 0), 0);
+	int sl = sizeof(sa);
+	uv_udp_getsockname(&a.udp, (struct sockaddr *)&sa, &sl);
+	uv_udp_recv_start(&a.udp, ans_alloc, ans_recv);
+	struct fe_listen_addr t;
+	struct fe_xfr_notifier *n = notifier(&loop, ntohs(sa.sin_port), 5, &t);
+	cr_assert_eq(fe_xfr_notify(n, APEX, sizeof(APEX), 5), FE_OK);
+	for (int i = 0; i < 200 && fe_xfr_notify_pending(n); i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	cr_assert_eq(fe_xfr_notify_pending(n), 0);
+	uint64_t c[FE_XFR__MAX];
+	fe_xfr_counters(x, c);
+	/* the first answer's MAC was wrong: ignored, the retry's answer counts */
+	cr_assert_eq(c[FE_XFR_NOTIFY_SENT], 2);
+	cr_assert_eq(c[FE_XFR_NOTIFY_ACKED], 1);
+	cr_assert_eq(c[FE_XFR_NOTIFY_FAILED], 0);
+	fe_xfr_notifier_destroy(n);
+	uv_close((uv_handle_t *)&a.udp, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	cr_assert_eq(uv_loop_close(&loop), 0);
+}
