@@ -80,6 +80,13 @@ struct fe_conf {
 	uint32_t control_max_clients;  /* open connections */
 	char *metrics_listen;          /* "ADDR@PORT" as written; NULL: no metrics endpoint */
 	struct fe_listen_addr metrics; /* parsed from it by fe_conf_apply_cli */
+	/* zone transfer out (issue #7; xfr.*): files as resolved, "ADDR@PORT" as written */
+	char **xfr_tsig_keys;
+	size_t nxfr_tsig_keys;
+	char **xfr_notify;
+	size_t nxfr_notify;
+	uint32_t xfr_max_transfers;
+	uint32_t xfr_max_time_ms;
 	char *user;                    /* drop to this user after binding (NULL: stay as started) */
 	char *group;                   /* and this group (NULL: the user's primary group) */
 	unsigned uid, gid;

@@ -185,6 +185,15 @@ int fe_store_nsec3_find(struct fe_store_reader *r, const struct fe_store_zone_re
                         const uint8_t *hash, size_t hash_len, bool *exact,
                         struct fe_store_node *out);
 
+/* Walk a zone in key order (zone transfer): the first node of @zone whose key sorts strictly
+ * after @key (@key NULL: the zone's first node), among its owner nodes (@nsec3 false, keys
+ * are owner keys) or its NSEC3 nodes (@nsec3 true, keys are raw hashes). *key_out (the key
+ * without the data id) and *out point into the snapshot. FE_OK / FE_ENOENT (no more) /
+ * FE_EFORMAT / FE_EIO. */
+int fe_store_next_node(struct fe_store_reader *r, const struct fe_store_zone_rec *zone, bool nsec3,
+                       const uint8_t *key, size_t key_len, const uint8_t **key_out,
+                       size_t *key_len_out, struct fe_store_node *out);
+
 /* Iterate the held zones (for status views, SIGHUP reload, tests). @cb returns false to stop. */
 int fe_store_foreach_zone(struct fe_store_reader *r,
                           bool (*cb)(const struct fe_store_zone_rec *zone, void *arg), void *arg);

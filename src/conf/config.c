@@ -40,6 +40,8 @@ void fe_conf_free(struct fe_conf *c)
 	free_strv(c->trust_anchors, c->ntrust_anchors);
 	fe_trust_anchors_destroy(c->anchors);
 	free_strv(c->clients, c->nclients);
+	free_strv(c->xfr_tsig_keys, c->nxfr_tsig_keys);
+	free_strv(c->xfr_notify, c->nxfr_notify);
 	for (size_t i = 0; i < c->nmembers; i++) {
 		struct fe_conf_member *m = &c->members[i];
 		free(m->name);
@@ -440,6 +442,31 @@ static void load_listen(struct ctx *x, struct fe_conf *c, const config_setting_t
 	free_strv(addrs, n);
 }
 
+/* xfr.tsig-keys (paths: each must be readable) and xfr.notify ("ADDR@PORT"). */
+static void load_xfr_list(struct ctx *x, struct fe_conf *c, const struct fe_conf_key *k,
+                          const config_setting_t *s)
+{
+	bool keys = strcmp(k->name, "xfr.tsig-keys") == 0;
+	char ***v = keys ? &c->xfr_tsig_keys : &c->xfr_notify;
+	size_t *n = keys ? &c->nxfr_tsig_keys : &c->nxfr_notify;
+	if (!get_strings(x, s, v, n))
+		return;
+	for (size_t i = 0; i < *n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct fe_listen_addr a;
+		char *p;
+		if (!keys) {
+			if (fe_server_listen_parse((*v)[i], &a) != FE_OK)
+				err_at(x, e, "xfr.notify: \"%s\" is not ADDR@PORT", (*v)[i]);
+		} else if ((p = resolve(x, src_file(x, e), (*v)[i])) != NULL) {
+			if (access(p, R_OK) != 0)
+				err_at(x, e, "xfr.tsig-keys: \"%s\": %s", p, strerror(errno));
+			free((*v)[i]);
+			(*v)[i] = p;
+		}
+	}
+}
+
 /* One key @k, present as @s: type and range from the schema. */
 static void load_key(struct ctx *x, struct fe_conf *c, const struct fe_conf_key *k,
                      const config_setting_t *s)
@@ -477,8 +504,11 @@ static void load_key(struct ctx *x, struct fe_conf *c, const struct fe_conf_key 
 	case FE_CONF_LISTEN:
 		load_listen(x, c, s);
 		break;
-	case FE_CONF_GROUP:
 	case FE_CONF_OWN:
+		if (strncmp(k->name, "xfr.", 4) == 0)
+			load_xfr_list(x, c, k, s);
+		break;
+	case FE_CONF_GROUP:
 		break;
 	}
 }

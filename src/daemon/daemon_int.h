@@ -85,4 +85,44 @@ void fe__control_loads_done(struct fe__control *ctl, const struct fe_conf *c,
 /* Close both endpoints (pending reload requests get an error); idempotent. */
 void fe__control_stop(struct fe__control *ctl);
 
+/* ---- zone transfer, primary side (xfr.c; include/fedenum/xfr.h) --------------------- */
+
+struct fe_xfr;
+struct fe_xfr_notifier;
+struct fe__xfr_zone;
+struct fe_tsig_keyring;
+
+struct fe__xfr {
+	bool enabled; /* --tsig-key given */
+	struct fe_tsig_keyring *keys;
+	struct fe_server_acl *peers;    /* the --notify addresses: who may transfer */
+	struct fe_listen_addr *notify; /* --notify ADDR@PORT */
+	size_t nnotify;
+	uint32_t max_transfers, max_time_ms;
+	struct fe_xfr *x;
+	struct fe_xfr_notifier *notifier;
+	struct fe__xfr_zone *zones; /* serial last announced per zone */
+	size_t nzones;
+};
+
+/* Read the key files (tsig-keygen form) and the secondaries: --tsig-key and --notify first,
+ * then xfr.tsig-keys and xfr.notify of @c; the limits from @c. Returns an exit code
+ * (FE__EXIT_CONFIG for a bad file or address, logged). Nothing given: transfers stay off. */
+int fe__xfr_setup(struct fe__xfr *xf, const struct fe_conf *c, const char *const *cli_keys,
+                  size_t ncli_keys, const char *const *cli_notify, size_t ncli_notify);
+/* Create the transfer handler over @st and put it (and its TSIG step) into @o. */
+int fe__xfr_start(struct fe__xfr *xf, struct fe_store *st, bool validating,
+                  struct fe_server_opts *o);
+/* Start sending NOTIFY on @loop (signed with the first key). Returns an exit code. */
+int fe__xfr_notify_start(struct fe__xfr *xf, uv_loop_t *loop);
+/* After a load pass: NOTIFY every secondary of each zone whose serial is new since the
+ * last pass (every zone after the start). */
+void fe__xfr_loads_done(struct fe__xfr *xf, struct fe_store *st);
+/* Stop: pending NOTIFYs are given up, their handles closed (the loop runs on to free them). */
+void fe__xfr_stop(struct fe__xfr *xf);
+/* One log line of the transfer counters (SIGUSR1, exit). */
+void fe__xfr_log_counters(const struct fe__xfr *xf, const char *why);
+/* After the server has stopped. */
+void fe__xfr_free(struct fe__xfr *xf);
+
 #endif

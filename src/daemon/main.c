@@ -50,6 +50,11 @@ struct daemon {
 	bool new_cfg_ok;
 	struct fe__zone_stats stats;
 	struct fe__control control; /* control socket, metrics (control.c) */
+	const char **xfr_keys;      /* --tsig-key */
+	size_t nxfr_keys;
+	const char **xfr_notify; /* --notify */
+	size_t nxfr_notify;
+	struct fe__xfr xfr; /* zone transfer, primary side (xfr.c) */
 };
 
 static void usage(FILE *f)
@@ -59,6 +64,7 @@ static void usage(FILE *f)
 	        "                [--zone FILE]... [--trust-anchor FILE]... [--workers N]\n"
 	        "                [--ready-file FILE] [--control PATH] [--metrics ADDR@PORT]\n"
 	        "                [--log-level err|warn|info|debug] [--foreground]\n"
+	        "                [--tsig-key FILE]... [--notify ADDR@PORT]...\n"
 	        "\n"
 	        "Private DNSSEC ENUM/DNS server for IMS peering federations. Runs in the\n"
 	        "foreground; logs to stderr.\n"
@@ -83,6 +89,11 @@ static void usage(FILE *f)
 	        "      --metrics ADDR@PORT  Prometheus endpoint GET /metrics (replaces\n"
 	        "                         metrics.listen)\n"
 	        "      --log-level LEVEL  err, warn, info (default) or debug\n"
+	        "      --tsig-key FILE    TSIG key(s) in tsig-keygen form (repeatable): the first\n"
+	        "                         signs what this node sends, any is accepted from peers\n"
+	        "      --notify ADDR@PORT a secondary of every zone (repeatable): it gets NOTIFY\n"
+	        "                         and may transfer (AXFR/IXFR) with a TSIG key; anyone\n"
+	        "                         else's transfer is refused\n"
 	        "      --foreground       accepted for compatibility (always the case)\n"
 	        "  -h, --help             this text\n"
 	        "  -V, --version          print the version\n"
@@ -105,7 +116,9 @@ enum {
 	OPT_FOREGROUND,
 	OPT_TRUST_ANCHOR,
 	OPT_CONTROL,
-	OPT_METRICS
+	OPT_METRICS,
+	OPT_TSIG_KEY,
+	OPT_NOTIFY
 };
 
 static bool parse_uint(const char *s, unsigned max, unsigned *out)
@@ -140,6 +153,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	        {"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
 	        {"control", required_argument, NULL, OPT_CONTROL},
 	        {"metrics", required_argument, NULL, OPT_METRICS},
+	        {"tsig-key", required_argument, NULL, OPT_TSIG_KEY},
+	        {"notify", required_argument, NULL, OPT_NOTIFY},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
@@ -148,7 +163,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	cli->listen = calloc((size_t)argc + 1, sizeof(*cli->listen));
 	cli->zones = calloc((size_t)argc + 1, sizeof(*cli->zones));
 	cli->anchors = calloc((size_t)argc + 1, sizeof(*cli->anchors));
-	if (!cli->listen || !cli->zones || !cli->anchors) {
+	d->xfr_keys = calloc((size_t)argc + 1, sizeof(*d->xfr_keys));
+	d->xfr_notify = calloc((size_t)argc + 1, sizeof(*d->xfr_notify));
+	if (!cli->listen || !cli->zones || !cli->anchors || !d->xfr_keys || !d->xfr_notify) {
 		fprintf(stderr, "fedenumd: out of memory\n");
 		return FE__EXIT_INTERNAL;
 	}
@@ -189,6 +206,12 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case OPT_METRICS:
 			cli->metrics = optarg;
+			break;
+		case OPT_TSIG_KEY:
+			d->xfr_keys[d->nxfr_keys++] = optarg;
+			break;
+		case OPT_NOTIFY:
+			d->xfr_notify[d->nxfr_notify++] = optarg;
 			break;
 		case OPT_LOG_LEVEL:
 			cli->log_level = optarg;
@@ -240,6 +263,7 @@ static void log_counters(struct daemon *d, const char *why)
 {
 	if (!d->srv)
 		return;
+	fe__xfr_log_counters(&d->xfr, why);
 	if (d->validating)
 		fe_log_info("counters (%s) trust: validated=%u unchanged=%u rejected=%u "
 		            "load_failed=%u refused=%u suspended=%u restored=%u",
@@ -322,6 +346,8 @@ static void reload_done(uv_work_t *req, int status)
 		            d->stats.failed + d->stats.rejected, d->stats.refused, d->stats.trust);
 		fe__zone_stats_add(&d->totals, &d->stats);
 		fe__control_loads_done(&d->control, &d->new_cfg, &d->stats, true, true);
+		if (!d->stopping)
+			fe__xfr_loads_done(&d->xfr, d->st);
 		if (!same_listen(&d->cfg, &d->new_cfg))
 			fe_log_warn("reload: changes to listen addresses, workers or clients take "
 			            "effect at the next restart");
@@ -385,6 +411,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	fe_log_info("%s: stopping (draining TCP for up to %u ms)", strsignal(signum), DRAIN_MS);
 	log_counters(d, "exit");
 	fe__control_stop(&d->control);
+	fe__xfr_stop(&d->xfr);
 	fe_server_stop(d->srv, DRAIN_MS);
 	d->srv = NULL;
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
@@ -558,6 +585,12 @@ static int run(struct daemon *d)
 	        .answer = {.udp_max = d->cfg.udp_max_payload, .require_validated = d->validating},
 	        .acl = d->acl,
 	};
+	rc = fe__xfr_setup(&d->xfr, &d->cfg, d->xfr_keys, d->nxfr_keys, d->xfr_notify,
+	                   d->nxfr_notify);
+	if (rc == FE__EXIT_OK)
+		rc = fe__xfr_start(&d->xfr, d->st, d->validating, &o);
+	if (rc != FE__EXIT_OK)
+		return rc;
 	/* Serve first: what the store holds is answered at once after a restart (no parse, no
 	 * load); zone files are checked afterwards, and only changed serials are parsed. */
 	rc = fe_server_start(d->st, &o, &d->srv);
@@ -581,6 +614,9 @@ static int run(struct daemon *d)
 	fe__zones_load(d->st, d->trust, &d->cfg, &zs);
 	fe__zone_stats_add(&d->totals, &zs);
 	fe__control_loads_done(&d->control, &d->cfg, &zs, true, false);
+	if (fe__xfr_notify_start(&d->xfr, &d->loop) != FE__EXIT_OK)
+		return FE__EXIT_INTERNAL;
+	fe__xfr_loads_done(&d->xfr, d->st);
 	/* Ready means: listening, and the configured zones are loaded (or failed, logged). */
 	if (d->cli.ready_file && fe_server_write_ready_file(d->srv, d->cli.ready_file) != FE_OK)
 		return FE__EXIT_INTERNAL;
@@ -660,11 +696,14 @@ out:
 		uv_loop_close(&d.loop);
 	}
 	fe_server_acl_destroy(d.acl);
+	fe__xfr_free(&d.xfr);
 	fe_store_close(d.st);
 	fe_trust_destroy(d.trust);
 	fe_conf_free(&d.cfg);
 	free(d.cli.listen);
 	free(d.cli.zones);
 	free(d.cli.anchors);
+	free(d.xfr_keys);
+	free(d.xfr_notify);
 	return code;
 }

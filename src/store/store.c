@@ -606,6 +606,30 @@ int fe_store_get_node(struct fe_store_reader *r, const struct fe_store_zone_rec 
 	return fe_store_node_decode(v.mv_data, v.mv_size, out);
 }
 
+int fe_store_next_node(struct fe_store_reader *r, const struct fe_store_zone_rec *zone, bool nsec3,
+                       const uint8_t *key, size_t key_len, const uint8_t **key_out,
+                       size_t *key_len_out, struct fe_store_node *out)
+{
+	if (!r->active)
+		return FE_EINVAL;
+	MDB_cursor *c = nsec3 ? r->c_nsec3 : r->c_rr;
+	size_t n = fe__make_vkey(r->kbuf, fe__zone_data_id(zone), key, key ? key_len : 0);
+	if (n == 0)
+		return FE_EINVAL;
+	MDB_val k = {FE_MIN(n, r->st->max_key), r->kbuf}, v;
+	int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	/* Strictly after @key: step over the node itself. */
+	if (rc == MDB_SUCCESS && key && fe_wire_key_cmp(k.mv_data, k.mv_size, r->kbuf, n) <= 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	if (rc != MDB_SUCCESS)
+		return map_mdb(rc, "cursor next");
+	if (!has_ver(&k, r->kbuf))
+		return FE_ENOENT;
+	*key_out = (const uint8_t *)k.mv_data + VER_LEN;
+	*key_len_out = k.mv_size - VER_LEN;
+	return fe_store_node_decode(v.mv_data, v.mv_size, out);
+}
+
 static bool blob_has_flags(const MDB_val *v, uint16_t need, int *err)
 {
 	if (v->mv_size < 2) {

@@ -1,0 +1,125 @@
+/* include/fedenum/xfr.h — zone transfer, primary side: AXFR (RFC 5936) and IXFR (RFC 1995)
+ * served to configured secondaries through the request pipeline's transfer handler
+ * (fe_server_stream_handler, server.h), TSIG-signed (RFC 8945 §5.3.1).
+ *
+ * Who may transfer: a peer that signs its request with a key of the keyring AND whose
+ * address is in the peer list. Everyone else is answered with one message and counted:
+ *   no TSIG                    → REFUSED
+ *   TSIG that does not verify  → NOTAUTH with the TSIG error (BADKEY, BADSIG: unsigned;
+ *                                BADTIME, BADTRUNC: signed), fe_tsig_error_response
+ *   address not in the list    → REFUSED, signed
+ *   too many transfers running → REFUSED, signed
+ *   zone not held (or, with require_validated, not validated) → NOTAUTH, signed
+ *
+ * A transfer reads ONE store snapshot from its first message to its last (its own reader,
+ * opened in the handler's open and kept until close): the secondary gets one version of
+ * the zone whatever commits happen meanwhile. AXFR: the apex SOA, every RRset of the zone
+ * with its RRSIGs (the apex SOA's RRSIG among them), the NSEC3 nodes, the SOA again; RRs
+ * packed into messages of up to 64 KiB with name compression (fe_wire_builder), every
+ * message signed. IXFR: the client's serial from the SOA in the authority section; the
+ * current serial or newer → the current SOA alone; a journal chain from its serial to the
+ * snapshot's → RFC 1995 §4 entry by entry; otherwise the AXFR form (§4 fallback).
+ *
+ * Threads: the handler runs in every worker thread at once; its state is read-only but for
+ * the counters and the running-transfer count (atomics). */
+#ifndef FEDENUM_XFR_H
+#define FEDENUM_XFR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fedenum/server.h"
+
+struct fe_store;
+struct fe_tsig_keyring;
+struct fe_server_acl;
+
+struct fe_xfr_opts {
+	const struct fe_tsig_keyring *keys; /* borrowed; keys accepted from peers */
+	const struct fe_server_acl *peers;  /* borrowed; addresses that may transfer */
+	uint32_t max_transfers;             /* running at once; 0 → 16 */
+	uint32_t max_time_ms;   /* per transfer, then the connection closes; 0 → 600 s */
+	bool require_validated; /* only zones marked FE_ZONE_VALIDATED, not BOGUS */
+};
+
+enum fe_xfr_counter {
+	FE_XFR_AXFR = 0,         /* full transfers started (AXFR, and IXFR answered as AXFR) */
+	FE_XFR_IXFR,             /* incremental transfers started */
+	FE_XFR_IXFR_FALLBACK,    /* IXFR answered with the whole zone (journal too short) */
+	FE_XFR_UPTODATE,         /* IXFR from the current serial: one SOA */
+	FE_XFR_DONE,             /* transfers whose last message was handed to the connection */
+	FE_XFR_MESSAGES,         /* messages sent */
+	FE_XFR_BYTES,            /* octets sent */
+	FE_XFR_REFUSED_UNSIGNED, /* no TSIG */
+	FE_XFR_REFUSED_TSIG,     /* TSIG did not verify */
+	FE_XFR_REFUSED_ADDRESS,  /* peer address not configured */
+	FE_XFR_REFUSED_LIMIT,    /* max_transfers running */
+	FE_XFR_NOTAUTH_ZONE,     /* zone not held */
+	FE_XFR_FAILED,           /* ended by an error or the time limit */
+	FE_XFR_NOTIFY_SENT,      /* NOTIFY messages sent (first tries and retries) */
+	FE_XFR_NOTIFY_RETRIED,   /* of them retries */
+	FE_XFR_NOTIFY_ACKED,     /* answered NOERROR with a verified TSIG */
+	FE_XFR_NOTIFY_FAILED,    /* no answer after the last try, or an error answer */
+	FE_XFR__MAX
+};
+const char *fe_xfr_counter_name(enum fe_xfr_counter c);
+
+struct fe_xfr;
+
+/* @st and everything @opts points to are borrowed and must outlive the object (and the
+ * server it is given to). FE_OK, FE_EINVAL (no keyring or peers), FE_ENOMEM. */
+int fe_xfr_create(struct fe_store *st, const struct fe_xfr_opts *opts, struct fe_xfr **out);
+void fe_xfr_destroy(struct fe_xfr *x); /* NULL is a no-op; after the server has stopped */
+
+/* The transfer handler for fe_server_opts.transfer; lives as long as @x. */
+const struct fe_server_stream_handler *fe_xfr_handler(struct fe_xfr *x);
+/* Pipeline hooks for fe_server_opts.policy (`tsig` and `after`; `before` NULL):
+ *  - TSIG step: AXFR/IXFR over TCP go on to the handler, which verifies and signs; any other
+ *    signed query (e.g. a secondary's SOA query before a refresh) is verified with the
+ *    keyring (replay cache included): answered as usual when it verifies, NOTAUTH (FORMERR
+ *    for a malformed TSIG) when not;
+ *  - after: signs the answer to such a query over the request MAC (RFC 8945 §5.3); an
+ *    answer with no room left for the TSIG RR is cut to header and question with TC=1.
+ * A policy engine that has its own hooks calls these from them. */
+const struct fe_server_policy *fe_xfr_policy(struct fe_xfr *x);
+enum fe_server_verdict fe_xfr_tsig_step(void *x, const struct fe_server_request *req,
+                                        uint16_t *rcode);
+size_t fe_xfr_sign_after(void *x, const struct fe_server_request *req, uint8_t *msg, size_t len,
+                         size_t cap);
+
+/* ---- NOTIFY (RFC 1996), src/xfr/notify.c ---------------------------------------------
+ * A new version of a zone is announced to every secondary over UDP: opcode NOTIFY, AA, the
+ * apex SOA question, TSIG-signed with @key. Retried with a doubling timeout (first_ms, then
+ * 2×, 4×, ...) until a NOERROR answer whose TSIG verifies, or @tries sends (RFC 1996 §3.6).
+ * A newer version of the same zone for the same secondary replaces a pending one. Runs on
+ * @loop (one thread: the loop's); counted in the fe_xfr counters of @x. */
+struct uv_loop_s;
+struct fe_tsig_key;
+struct fe_xfr_notifier;
+
+struct fe_xfr_notify_opts {
+	const struct fe_tsig_key *key;        /* borrowed: signs every NOTIFY */
+	const struct fe_listen_addr *targets; /* borrowed: the secondaries */
+	size_t ntargets;
+	unsigned tries;    /* 0 → 5 */
+	uint32_t first_ms; /* 0 → 1,000 */
+};
+
+/* FE_OK, FE_EINVAL, FE_ENOMEM. Everything is borrowed and must outlive the notifier. */
+int fe_xfr_notifier_create(struct uv_loop_s *loop, struct fe_xfr *x,
+                           const struct fe_xfr_notify_opts *o, struct fe_xfr_notifier **out);
+/* Announce serial @serial of zone @apex (wire name) to every secondary. FE_OK, FE_ENOMEM,
+ * FE_EIO (no socket; logged). */
+int fe_xfr_notify(struct fe_xfr_notifier *n, const uint8_t *apex, size_t apex_len, uint32_t serial);
+/* NOTIFYs still waiting for an answer. */
+size_t fe_xfr_notify_pending(const struct fe_xfr_notifier *n);
+/* Give up what is pending and close its handles (the loop must run once more to free them);
+ * then destroy once the loop has run. NULL is a no-op for both. */
+void fe_xfr_notifier_stop(struct fe_xfr_notifier *n);
+void fe_xfr_notifier_destroy(struct fe_xfr_notifier *n);
+
+/* Counters (FE_XFR__MAX entries) into @out. Thread-safe. */
+void fe_xfr_counters(const struct fe_xfr *x, uint64_t *out);
+
+#endif

@@ -1,0 +1,213 @@
+/* fedenumd's zone transfers, primary side (include/fedenum/xfr.h): --tsig-key and --notify
+ * into a keyring, the secondaries' admission list and the transfer handler. */
+#include "daemon_int.h"
+
+#include "fedenum/store.h"
+#include "fedenum/tsig.h"
+#include "fedenum/wire.h"
+#include "fedenum/xfr.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int setup(struct fe__xfr *xf, const char *const *keys, size_t nkeys,
+                 const char *const *notify, size_t nnotify);
+
+/* The command line's keys and secondaries first (its first key signs), then the file's. */
+static const char **merge(const char *const *a, size_t na, char *const *b, size_t nb)
+{
+	const char **v = calloc(na + nb + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < na; i++)
+		v[i] = a[i];
+	for (size_t i = 0; i < nb; i++)
+		v[na + i] = b[i];
+	return v;
+}
+
+int fe__xfr_setup(struct fe__xfr *xf, const struct fe_conf *c, const char *const *cli_keys,
+                  size_t ncli_keys, const char *const *cli_notify, size_t ncli_notify)
+{
+	memset(xf, 0, sizeof(*xf));
+	size_t nkeys = ncli_keys + c->nxfr_tsig_keys, nnotify = ncli_notify + c->nxfr_notify;
+	const char **keys = merge(cli_keys, ncli_keys, c->xfr_tsig_keys, c->nxfr_tsig_keys);
+	const char **notify = merge(cli_notify, ncli_notify, c->xfr_notify, c->nxfr_notify);
+	int code = FE__EXIT_INTERNAL;
+	if (keys && notify)
+		code = setup(xf, keys, nkeys, notify, nnotify);
+	free(keys);
+	free(notify);
+	xf->max_transfers = c->xfr_max_transfers;
+	xf->max_time_ms = c->xfr_max_time_ms;
+	return code;
+}
+
+static int setup(struct fe__xfr *xf, const char *const *keys, size_t nkeys,
+                 const char *const *notify, size_t nnotify)
+{
+	if (!nkeys && !nnotify)
+		return FE__EXIT_OK;
+	if (!nkeys) {
+		fe_log_err("--notify (xfr.notify) needs --tsig-key (xfr.tsig-keys): secondaries "
+		           "transfer with a TSIG key");
+		return FE__EXIT_CONFIG;
+	}
+	if (fe_tsig_keyring_create(&xf->keys) != FE_OK || fe_server_acl_create(&xf->peers) != FE_OK)
+		return FE__EXIT_INTERNAL;
+	for (size_t i = 0; i < nkeys; i++) {
+		char err[512] = "";
+		int rc = fe_tsig_keyring_load_file(xf->keys, keys[i], err, sizeof(err));
+		if (rc != FE_OK) {
+			fe_log_err("TSIG key file %s: %s", keys[i], err[0] ? err : fe_strerror(rc));
+			return FE__EXIT_CONFIG;
+		}
+	}
+	if (fe_tsig_keyring_count(xf->keys) == 0) {
+		fe_log_err("TSIG key files: no key in %s", keys[0]);
+		return FE__EXIT_CONFIG;
+	}
+	xf->notify = calloc(nnotify + 1, sizeof(*xf->notify));
+	if (!xf->notify)
+		return FE__EXIT_INTERNAL;
+	for (size_t i = 0; i < nnotify; i++) {
+		struct fe_listen_addr *a = &xf->notify[xf->nnotify];
+		if (fe_server_listen_parse(notify[i], a) != FE_OK) {
+			fe_log_err(
+			        "--notify \"%s\" is not ADDR@PORT (numeric IPv4 or IPv6 address)",
+			        notify[i]);
+			return FE__EXIT_CONFIG;
+		}
+		if (fe_server_acl_add(xf->peers, a->host) != FE_OK)
+			return FE__EXIT_INTERNAL;
+		xf->nnotify++;
+	}
+	xf->enabled = true;
+	return FE__EXIT_OK;
+}
+
+int fe__xfr_start(struct fe__xfr *xf, struct fe_store *st, bool validating,
+                  struct fe_server_opts *o)
+{
+	if (!xf->enabled)
+		return FE__EXIT_OK;
+	struct fe_xfr_opts xo = {
+	        .keys = xf->keys,
+	        .peers = xf->peers,
+	        .require_validated = validating,
+	        .max_transfers = xf->max_transfers,
+	        .max_time_ms = xf->max_time_ms,
+	};
+	int rc = fe_xfr_create(st, &xo, &xf->x);
+	if (rc != FE_OK) {
+		fe_log_err("zone transfer: %s", fe_strerror(rc));
+		return FE__EXIT_INTERNAL;
+	}
+	o->transfer = fe_xfr_handler(xf->x);
+	o->policy = fe_xfr_policy(xf->x);
+	fe_log_info("zone transfer (primary): %zu TSIG key%s, %zu secondar%s",
+	            fe_tsig_keyring_count(xf->keys),
+	            fe_tsig_keyring_count(xf->keys) == 1 ? "" : "s", xf->nnotify,
+	            xf->nnotify == 1 ? "y" : "ies");
+	return FE__EXIT_OK;
+}
+
+void fe__xfr_log_counters(const struct fe__xfr *xf, const char *why)
+{
+	if (!xf->x)
+		return;
+	uint64_t c[FE_XFR__MAX];
+	fe_xfr_counters(xf->x, c);
+	char buf[1024];
+	size_t n = 0;
+	for (size_t i = 0; i < FE_XFR__MAX && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s=%llu", i ? " " : "",
+		                      fe_xfr_counter_name((enum fe_xfr_counter)i),
+		                      (unsigned long long)c[i]);
+	fe_log_info("counters (%s): %s", why, buf);
+}
+
+struct fe__xfr_zone {
+	uint8_t apex[FE_WIRE_NAME_MAX];
+	uint8_t apex_len;
+	uint32_t serial;
+	bool seen;
+};
+
+int fe__xfr_notify_start(struct fe__xfr *xf, uv_loop_t *loop)
+{
+	if (!xf->x || !xf->nnotify)
+		return FE__EXIT_OK;
+	struct fe_xfr_notify_opts no = {
+	        .key = fe_tsig_keyring_get(xf->keys, 0),
+	        .targets = xf->notify,
+	        .ntargets = xf->nnotify,
+	};
+	if (fe_xfr_notifier_create(loop, xf->x, &no, &xf->notifier) != FE_OK) {
+		fe_log_err("NOTIFY: cannot start");
+		return FE__EXIT_INTERNAL;
+	}
+	return FE__EXIT_OK;
+}
+
+static bool collect(const struct fe_store_zone_rec *z, void *arg)
+{
+	struct fe__xfr *xf = arg;
+	for (size_t i = 0; i < xf->nzones; i++) {
+		struct fe__xfr_zone *k = &xf->zones[i];
+		if (k->apex_len == z->apex_len && fe_wire_name_eq(k->apex, z->apex)) {
+			if (k->serial != z->serial) {
+				k->serial = z->serial;
+				k->seen = true;
+			}
+			return true;
+		}
+	}
+	struct fe__xfr_zone *nz = realloc(xf->zones, (xf->nzones + 1) * sizeof(*nz));
+	if (!nz)
+		return false;
+	xf->zones = nz;
+	struct fe__xfr_zone *k = &nz[xf->nzones++];
+	memcpy(k->apex, z->apex, z->apex_len);
+	k->apex_len = z->apex_len;
+	k->serial = z->serial;
+	k->seen = true;
+	return true;
+}
+
+void fe__xfr_loads_done(struct fe__xfr *xf, struct fe_store *st)
+{
+	if (!xf->notifier)
+		return;
+	struct fe_store_reader *r = NULL;
+	if (fe_store_reader_create(st, &r) != FE_OK || fe_store_reader_begin(r) != FE_OK) {
+		fe_store_reader_destroy(r);
+		return;
+	}
+	for (size_t i = 0; i < xf->nzones; i++)
+		xf->zones[i].seen = false;
+	(void)fe_store_foreach_zone(r, collect, xf);
+	fe_store_reader_end(r);
+	fe_store_reader_destroy(r);
+	for (size_t i = 0; i < xf->nzones; i++)
+		if (xf->zones[i].seen)
+			(void)fe_xfr_notify(xf->notifier, xf->zones[i].apex, xf->zones[i].apex_len,
+			                    xf->zones[i].serial);
+}
+
+void fe__xfr_stop(struct fe__xfr *xf)
+{
+	fe_xfr_notifier_stop(xf->notifier);
+}
+
+void fe__xfr_free(struct fe__xfr *xf)
+{
+	fe_xfr_notifier_destroy(xf->notifier);
+	free(xf->zones);
+	fe_xfr_destroy(xf->x);
+	fe_server_acl_destroy(xf->peers);
+	fe_tsig_keyring_destroy(xf->keys);
+	free(xf->notify);
+	memset(xf, 0, sizeof(*xf));
+}
