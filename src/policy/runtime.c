@@ -79,8 +79,11 @@ static size_t after(void *state, const struct fe_server_request *req, uint8_t *m
                     size_t cap)
 {
 	struct fe_policy_rt *rt = state;
-	if (!req->q || !req->msg || req->worker >= rt->workers)
-		return len; /* stream messages: transfers have their own rules */
+	if (!req->q || !req->msg)
+		return len;             /* stream messages: transfers have their own rules */
+	if (req->worker >= rt->workers) /* more workers than announced: fail closed */
+		return fe_wire_error_response(req->msg, req->msg_len, req->q, FE_RCODE_REFUSED, msg,
+		                              cap);
 	struct slot *s = &rt->slots[req->worker];
 	struct fe_policy *p = enter(rt, s);
 	if (!p) {
