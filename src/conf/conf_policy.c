@@ -152,7 +152,9 @@ static void load_view(struct pctx *x, struct fe_conf *c, const config_setting_t 
 	const config_setting_t *s;
 	if (!(s = config_setting_get_member(g, "name")))
 		perr(x, g, "views: a view needs a name");
-	else if ((v->name = str_of(x, s, "views.name")))
+	else if ((v->name = str_of(x, s, "views.name")) && strcmp(v->name, "default") == 0)
+		perr(x, s, "views.name: \"default\" is the federation's clients (reserved)");
+	else if (v->name)
 		for (size_t i = 0; i + 1 < c->nviews; i++)
 			if (c->views[i].name && strcmp(c->views[i].name, v->name) == 0)
 				perr(x, s, "views.name: \"%s\" is defined twice", v->name);

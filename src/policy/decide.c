@@ -385,10 +385,12 @@ size_t fe_policy_apply(const struct fe_policy *p, int view, const uint8_t *req, 
 		return len;
 	char text[96];
 	if (view < 0) {
-		/* docs/security.md Q8: a client in no view gets REFUSED, never data */
+		/* docs/security.md Q8: a client in no view gets REFUSED, never data; EDE 18
+		 * without EXTRA-TEXT, so that the answer outgrows the query by 6 octets at most
+		 * (Q6: no amplification towards clients we do not serve) */
 		d->action = FE_POLICY_REFUSED;
 		return write_answer(req, q, resp, limit, FE_RCODE_REFUSED, NULL, NULL,
-		                    FE_EDE_PROHIBITED, "client in no view");
+		                    FE_EDE_PROHIBITED, "");
 	}
 	if (q->opcode != FE_OP_QUERY)
 		return len;
