@@ -46,7 +46,7 @@ static bool read_rr(const uint8_t *msg, size_t len, size_t *pos, uint8_t *owner,
                     const uint8_t **rdata, uint16_t *rdlen)
 {
 	uint8_t raw[FE_WIRE_NAME_MAX];
-	if (fe_wire_name_read(msg, len, pos, raw) < 0 || *pos + 10 > len)
+	if (fe_wire_name_read(msg, len, pos, owner ? raw : NULL) < 0 || *pos + 10 > len)
 		return false;
 	if (owner)
 		fe_wire_name_lower(raw, owner);

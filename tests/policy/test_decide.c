@@ -9,8 +9,61 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Allocation counting for the no-heap test (as tests/server/test_answer_noheap.c): glibc's
+ * malloc family interposed, or the sanitizer's hooks under AddressSanitizer. */
+static atomic_int counting;
+static atomic_long allocations;
+
+#if defined(__SANITIZE_ADDRESS__)
+int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
+                                              void (*free_hook)(const volatile void *));
+static void on_malloc(const volatile void *p, size_t n)
+{
+	(void)p;
+	(void)n;
+	if (atomic_load(&counting))
+		atomic_fetch_add(&allocations, 1);
+}
+static void on_free(const volatile void *p)
+{
+	(void)p;
+}
+static void install_hooks(void)
+{
+	__sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+}
+#else
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t m);
+extern void *__libc_realloc(void *p, size_t n);
+static void count(void)
+{
+	if (atomic_load(&counting))
+		atomic_fetch_add(&allocations, 1);
+}
+void *malloc(size_t n)
+{
+	count();
+	return __libc_malloc(n);
+}
+void *calloc(size_t n, size_t m)
+{
+	count();
+	return __libc_calloc(n, m);
+}
+void *realloc(void *p, size_t n)
+{
+	count();
+	return __libc_realloc(p, n);
+}
+static void install_hooks(void)
+{
+}
+#endif
 
 static struct fe_policy *pol;
 
@@ -489,4 +542,57 @@ Test(decide, enum_numbers_and_bad_configuration, .fini = teardown)
 	fe_policy_add_member(pol, "a", false, peers, 1, true);
 	cr_assert_eq(fe_policy_finish(pol, err, sizeof(err)), FE_EINVAL);
 	cr_assert(strstr(err, "nobody"), "%s", err);
+}
+
+/* The hook (what a worker runs per query) allocates nothing: every cause with every action,
+ * the namespace guard and the no-view refusal, counters and rate-limited logs included. */
+Test(decide, hook_allocates_nothing_per_query)
+{
+	install_hooks();
+	struct fe_policy_rt *rt = NULL;
+	for (unsigned a = 0; a < FE_POLICY_ACTION__MAX; a++) {
+		const char *all[] = {
+		        "no-delegation",  "zone-unavailable", "not-found",    "pstn-only",
+		        "target-outside", "member-suspended", "no-agreement", NULL};
+		build(all, (enum fe_policy_action)a);
+		if (!rt)
+			cr_assert_eq(fe_policy_rt_create(1, 1232, pol, &rt), FE_OK);
+		else
+			fe_policy_rt_swap(rt, pol);
+		pol = NULL;
+		const struct fe_server_policy *h = fe_policy_rt_hooks(rt);
+		for (int pass = 0; pass < 2; pass++) {
+			atomic_store(&counting, pass == 1);
+			for (size_t ci = 0; ci < FE_ARRAY_LEN(causes) + 2; ci++) {
+				uint8_t req[512], resp[4096];
+				struct fe_wire_query q;
+				const struct cause_case *c = &causes[ci % FE_ARRAY_LEN(causes)];
+				const char *name =
+				        ci == FE_ARRAY_LEN(causes) ? "www.example.com." : c->qname;
+				struct sockaddr_in sa = peer(
+				        ci == FE_ARRAY_LEN(causes) + 1 ? "192.0.2.7" : c->from);
+				size_t rl = make_query(name, FE_T_NAPTR, true, req);
+				size_t n = engine(req, rl, &q, &c->e, resp);
+				struct fe_server_request r = {.peer = (struct sockaddr *)&sa,
+				                              .transport = FE_TRANSPORT_UDP,
+				                              .msg = req,
+				                              .msg_len = rl,
+				                              .q = &q};
+				cr_assert_gt(h->after(h->state, &r, resp, n, sizeof(resp)), 0);
+			}
+			atomic_store(&counting, 0);
+		}
+		cr_assert_eq(atomic_load(&allocations), 0, "%ld allocations in the hook (%s)",
+		             atomic_load(&allocations), fe_policy_action_name(a));
+	}
+	struct fe_policy_counters pc;
+	fe_policy_rt_counters(rt, &pc);
+	cr_assert_eq(pc.no_view, FE_POLICY_ACTION__MAX * 2);
+	cr_assert_eq(pc.outside, FE_POLICY_ACTION__MAX * 2);
+	for (unsigned a = 0; a < FE_POLICY_ACTION__MAX; a++)
+		cr_assert_eq(pc.decisions[FE_POLICY_NOT_FOUND][a], 2);
+	char buf[1024];
+	fe_policy_counters_format(&pc, buf, sizeof(buf));
+	cr_assert(strstr(buf, "not-found/bgcf=2"), "%s", buf);
+	fe_policy_rt_destroy(rt);
 }
