@@ -392,7 +392,11 @@ size_t fe_policy_apply(const struct fe_policy *p, int view, const uint8_t *req, 
 		return write_answer(req, q, resp, limit, FE_RCODE_REFUSED, NULL, NULL,
 		                    FE_EDE_PROHIBITED, "");
 	}
-	if (q->opcode != FE_OP_QUERY)
+	/* Protocol errors keep the engine's answer: other opcodes, FORMERR, and BADVERS (whose
+	 * low rcode bits read NOERROR: RFC 6891 §6.1.3) */
+	unsigned rc4 = resp[3] & 0xFu;
+	if (q->opcode != FE_OP_QUERY || (q->has_edns && q->edns_version > 0) ||
+	    rc4 == FE_RCODE_FORMERR || rc4 == FE_RCODE_NOTIMP)
 		return len;
 	bool inside = false;
 	for (size_t i = 0; i < p->nroots && !inside; i++)

@@ -518,7 +518,15 @@ Test(decide, enum_numbers_and_bad_configuration, .fini = teardown)
 		cr_assert_eq(fe_policy_apply(pol, 0, req, rl, &q, resp, n, 4096, &d), n);
 		cr_assert_not(d.is_enum, "%s", names[i]);
 	}
-	size_t rl = make_query("5.4.3.2.1.0.9.8.7.6.5.4.3.2.1.e164.fed.", FE_T_NAPTR, true, req);
+	/* BADVERS (EDNS version 1): the engine's answer stays, whatever the rules */
+	size_t rl = make_query("4.3.2.1.1.5.5.5.1.e164.fed.", FE_T_NAPTR, true, req);
+	req[rl - 5] = 1; /* the OPT TTL's version octet */
+	cr_assert_eq(fe_wire_query_parse(req, rl, &q), FE_WIRE_BADVERS);
+	size_t bn = fe_wire_error_response(req, rl, &q, FE_RCODE_BADVERS, resp, sizeof(resp));
+	cr_assert_gt(bn, 0);
+	cr_assert_eq(fe_policy_apply(pol, 0, req, rl, &q, resp, bn, 4096, &d), bn);
+	cr_assert_not(d.is_enum);
+	rl = make_query("5.4.3.2.1.0.9.8.7.6.5.4.3.2.1.e164.fed.", FE_T_NAPTR, true, req);
 	engine(req, rl, &q, &nx, resp);
 	fe_policy_apply(pol, 0, req, rl, &q, resp, 100, 4096, &d);
 	cr_assert(d.is_enum);
