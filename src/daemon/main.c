@@ -358,7 +358,10 @@ static void reload_done(uv_work_t *req, int status)
 		fe__control_loads_done(&d->control, &d->new_cfg, &d->stats, true, true);
 		if (!same_listen(&d->cfg, &d->new_cfg))
 			fe_log_warn("reload: changes to listen addresses, workers or clients take "
-			            "effect at the next restart");
+			            "effect at the next restart%s",
+			            d->policy ? " (with the policy engine, clients and views "
+			                        "change now, with the policy)"
+			                      : "");
 		reload_policy(d);
 		fe_conf_free(&d->cfg);
 		d->cfg = d->new_cfg;
