@@ -51,6 +51,31 @@ struct fe_conf_member {
 	struct fe_listen_addr primary;
 	char *tsig_key;
 	char *tsig_secret_file; /* absolute or relative to the working directory, resolved */
+	/* policy (issue #11, docs/federation.md "Policy") */
+	char **peers; /* members it has peering agreements with */
+	size_t npeers;
+	bool has_peers; /* false: agreements with every member */
+	bool suspended;
+};
+
+/* A view of the policy: clients by source prefix and, optionally, TSIG key name. */
+struct fe_conf_view {
+	char *name;
+	char *member; /* NULL: agreements with every member */
+	char **clients;
+	size_t nclients;
+	char **tsig_keys;
+	size_t ntsig_keys;
+};
+
+/* A policy rule: causes (bit mask of 1 << enum fe_policy_cause) → action. */
+struct fe_conf_rule {
+	unsigned causes;
+	int action; /* enum fe_policy_action */
+	char **prefixes;
+	size_t nprefixes;
+	char **views;
+	size_t nviews;
 };
 
 struct fe_conf_zone {
@@ -105,6 +130,15 @@ struct fe_conf {
 	size_t nmembers;
 	struct fe_conf_zone *zones;
 	size_t nzones;
+	/* federation.conf "views" and "policy" (docs/federation.md "Policy") */
+	struct fe_conf_view *views;
+	size_t nviews;
+	bool has_policy;      /* a policy group is present */
+	char *policy_bgcf;    /* "sip:HOST[:PORT]" or NULL */
+	char *policy_transit; /* idem */
+	int policy_outside;   /* enum fe_policy_action: REFUSED (default) or NXDOMAIN */
+	struct fe_conf_rule *rules;
+	size_t nrules;
 };
 
 /* ---- the schema ---------------------------------------------------------------------- */
@@ -175,6 +209,17 @@ int fe_conf_apply_cli(struct fe_conf *c, const struct fe_conf_cli *cli, struct f
 /* Build the admission list: the federation's clients, or loopback only when none is
  * configured. FE_OK / FE_ENOMEM / FE_ESYNTAX (cannot happen after a successful load). */
 int fe_conf_make_acl(const struct fe_conf *c, struct fe_server_acl **out);
+
+/* Whether the federation definition configures the policy engine (`views` or `policy`). */
+bool fe_conf_has_policy(const struct fe_conf *c);
+
+/* Build the policy engine's policy (policy.h) from @c: the views (then a view "default" of
+ * the federation's clients, or loopback when none), the zones' apexes as roots, the
+ * registry's zones as ENUM apexes, members with their zones, domains and peers, the rules.
+ * On success *out is the caller's (fe_policy_destroy). FE_OK, FE_ENOMEM, or FE_EINVAL with
+ * the reason in @err (cannot happen after a successful load). */
+struct fe_policy;
+int fe_conf_make_policy(const struct fe_conf *c, struct fe_policy **out, char *err, size_t cap);
 
 /* Presentation name → uncompressed wire name (no escapes; final dot optional). Returns
  * the wire length or FE_ESYNTAX. */

@@ -25,4 +25,12 @@ int fe__conf_string_defaults(struct fe_conf *c);
 /* fe_conf_privileges_dropped was called (secrets were checked as root at start). */
 bool fe__conf_privileges_were_dropped(void);
 
+/* The policy keys (conf_policy.c): members.peers and .suspended, views, policy; reported
+ * as file:line into @d. Returns false when any is wrong. */
+struct config_setting_t;
+bool fe__conf_load_policy(const struct config_setting_t *root, const char *path,
+                          struct fe_conf *c, struct fe_conf_diag *d);
+/* Free what those keys allocated (before fe_conf_init in fe_conf_free). */
+void fe__conf_policy_free(struct fe_conf *c);
+
 #endif

@@ -42,6 +42,7 @@ void fe_conf_free(struct fe_conf *c)
 	free_strv(c->clients, c->nclients);
 	free_strv(c->xfr_tsig_keys, c->nxfr_tsig_keys);
 	free_strv(c->xfr_notify, c->nxfr_notify);
+	fe__conf_policy_free(c);
 	for (size_t i = 0; i < c->nmembers; i++) {
 		struct fe_conf_member *m = &c->members[i];
 		free(m->name);
@@ -803,6 +804,8 @@ static void load_federation(struct ctx *x, struct fe_conf *c, const char *path,
 				load_zone(&fx, c, config_setting_get_elem(s, (unsigned)i));
 		}
 	}
+	if (!fx.failed && !fe__conf_load_policy(root, path, c, x->d))
+		fx.failed = true;
 	if (fx.failed)
 		x->failed = true;
 	if (fx.oom)

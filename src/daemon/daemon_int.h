@@ -92,10 +92,21 @@ struct fe_xfr_notifier;
 struct fe__xfr_zone;
 struct fe_tsig_keyring;
 
+/* Two sets of pipeline hooks as one (hooks.c): @outer (zone transfer: TSIG verification and
+ * signing) around @inner (the policy engine). Either may be NULL: the other is returned.
+ * @h must live as long as the server uses the result. */
+struct fe__hooks {
+	struct fe_server_policy out;
+	const struct fe_server_policy *outer, *inner;
+};
+const struct fe_server_policy *fe__hooks_compose(struct fe__hooks *h,
+                                                 const struct fe_server_policy *outer,
+                                                 const struct fe_server_policy *inner);
+
 struct fe__xfr {
 	bool enabled; /* --tsig-key given */
 	struct fe_tsig_keyring *keys;
-	struct fe_server_acl *peers;    /* the --notify addresses: who may transfer */
+	struct fe_server_acl *peers;   /* the --notify addresses: who may transfer */
 	struct fe_listen_addr *notify; /* --notify ADDR@PORT */
 	size_t nnotify;
 	uint32_t max_transfers, max_time_ms;
@@ -103,6 +114,7 @@ struct fe__xfr {
 	struct fe_xfr_notifier *notifier;
 	struct fe__xfr_zone *zones; /* serial last announced per zone */
 	size_t nzones;
+	struct fe__hooks hooks; /* transfer hooks around the policy engine's (hooks.c) */
 };
 
 /* Read the key files (tsig-keygen form) and the secondaries: --tsig-key and --notify first,

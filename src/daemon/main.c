@@ -8,6 +8,7 @@
  *   SIGUSR1         log the counters (total and per worker). */
 #include "daemon_int.h"
 
+#include "fedenum/policy.h"
 #include "fedenum/server.h"
 #include "fedenum/store.h"
 #include "fedenum/util.h"
@@ -39,6 +40,7 @@ struct daemon {
 	struct fe_trust *trust; /* caches kept from one load pass to the next */
 	struct fe_server *srv;
 	struct fe_server_acl *acl;
+	struct fe_policy_rt *policy; /* the policy engine (views or policy configured), or NULL */
 	bool stopping;
 	bool validating;              /* trust anchors configured at start: federation trust */
 	struct fe__zone_stats totals; /* every load pass since start (SIGUSR1) */
@@ -279,6 +281,13 @@ static void log_counters(struct daemon *d, const char *why)
 	fe_server_counters(d->srv, c);
 	fe_server_counters_format(c, buf, sizeof(buf));
 	fe_log_info("counters (%s): %s", why, buf);
+	if (d->policy) {
+		struct fe_policy_counters pc;
+		char pbuf[4096];
+		fe_policy_rt_counters(d->policy, &pc);
+		fe_policy_counters_format(&pc, pbuf, sizeof(pbuf));
+		fe_log_info("counters (%s) policy: %s", why, pbuf);
+	}
 	unsigned n = fe_server_workers(d->srv);
 	for (unsigned i = 0; i < n; i++) {
 		fe_server_worker_counters(d->srv, i, c);
@@ -329,6 +338,31 @@ static bool same_listen(const struct fe_conf *a, const struct fe_conf *b)
 
 static int start_reload(struct daemon *d);
 
+/* The new configuration was accepted as a whole (its policy included, conf_policy.c): swap
+ * the running policy for it. The workers see the old one or the new one, never a mix. */
+static void reload_policy(struct daemon *d)
+{
+	bool want = fe_conf_has_policy(&d->new_cfg);
+	if (!d->policy) {
+		if (want)
+			fe_log_warn("reload: the policy engine (views, policy) was not configured "
+			            "at start: it takes a restart");
+		return;
+	}
+	struct fe_policy *p = NULL;
+	char err[512];
+	int rc = fe_conf_make_policy(&d->new_cfg, &p, err, sizeof(err));
+	if (rc) {
+		fe_log_err("reload: policy: %s: the running policy stays",
+		           err[0] ? err : fe_strerror(rc));
+		return;
+	}
+	fe_policy_rt_swap(d->policy, p);
+	fe_log_info("reload: policy replaced: %zu views, %zu rules%s", d->new_cfg.nviews + 1,
+	            d->new_cfg.nrules,
+	            want ? "" : " (no views or policy left: the default view, no rules)");
+}
+
 static void reload_done(uv_work_t *req, int status)
 {
 	struct daemon *d = req->data;
@@ -350,7 +384,11 @@ static void reload_done(uv_work_t *req, int status)
 			fe__xfr_loads_done(&d->xfr, d->st);
 		if (!same_listen(&d->cfg, &d->new_cfg))
 			fe_log_warn("reload: changes to listen addresses, workers or clients take "
-			            "effect at the next restart");
+			            "effect at the next restart%s",
+			            d->policy ? " (with the policy engine, clients and views "
+			                        "change now, with the policy)"
+			                      : "");
+		reload_policy(d);
 		fe_conf_free(&d->cfg);
 		d->cfg = d->new_cfg;
 		fe_conf_init(&d->new_cfg);
@@ -585,6 +623,27 @@ static int run(struct daemon *d)
 	        .answer = {.udp_max = d->cfg.udp_max_payload, .require_validated = d->validating},
 	        .acl = d->acl,
 	};
+	if (fe_conf_has_policy(&d->cfg)) {
+		/* The policy's views admit clients (a client in no view: REFUSED with EDE 18), so
+		 * the admission list steps aside. */
+		struct fe_policy *p = NULL;
+		char err[512];
+		rc = fe_conf_make_policy(&d->cfg, &p, err, sizeof(err));
+		unsigned nw = d->cfg.workers ? d->cfg.workers : uv_available_parallelism();
+		if (rc == FE_OK)
+			rc = fe_policy_rt_create(nw ? nw : 1, d->cfg.udp_max_payload, p,
+			                         &d->policy);
+		if (rc) {
+			fe_policy_destroy(p);
+			fe_log_err("policy: %s", err[0] ? err : fe_strerror(rc));
+			return FE__EXIT_CONFIG;
+		}
+		o.acl = NULL;
+		o.policy = fe_policy_rt_hooks(d->policy);
+		fe_log_info("policy engine: %zu views (and default), %zu rules, outside: %s",
+		            d->cfg.nviews, d->cfg.nrules,
+		            d->cfg.policy_outside == FE_POLICY_NXDOMAIN ? "nxdomain" : "refused");
+	}
 	rc = fe__xfr_setup(&d->xfr, &d->cfg, d->xfr_keys, d->nxfr_keys, d->xfr_notify,
 	                   d->nxfr_notify);
 	if (rc == FE__EXIT_OK)
@@ -697,6 +756,7 @@ out:
 	}
 	fe_server_acl_destroy(d.acl);
 	fe__xfr_free(&d.xfr);
+	fe_policy_rt_destroy(d.policy); /* after the server stopped: no hook runs any more */
 	fe_store_close(d.st);
 	fe_trust_destroy(d.trust);
 	fe_conf_free(&d.cfg);

@@ -105,7 +105,8 @@ int fe__xfr_start(struct fe__xfr *xf, struct fe_store *st, bool validating,
 		return FE__EXIT_INTERNAL;
 	}
 	o->transfer = fe_xfr_handler(xf->x);
-	o->policy = fe_xfr_policy(xf->x);
+	/* around the policy engine's hooks, if it set some */
+	o->policy = fe__hooks_compose(&xf->hooks, fe_xfr_policy(xf->x), o->policy);
 	fe_log_info("zone transfer (primary): %zu TSIG key%s, %zu secondar%s",
 	            fe_tsig_keyring_count(xf->keys),
 	            fe_tsig_keyring_count(xf->keys) == 1 ? "" : "s", xf->nnotify,

@@ -15,6 +15,10 @@
 #                   reused for 10 days
 #   -o DIR          where the result table is saved (default build/bench)
 #   -k              keep the work folder (configs, logs, LMDB) instead of deleting it
+#   -P FILE         run fedenumd with the policy engine: FILE is the policy part of a
+#                   federation.conf (`views`, `policy`, more `members` after the first), which
+#                   the script completes with the zone (member "registry", domain = the apex)
+#                   and passes as -c instead of --zone (docs/benchmarks.md)
 #
 # What it does (issue #2 section 8, docs/benchmarks.md):
 #   1. makes (or reuses) a signed zone of N numbers (algorithm 13, NSEC3 0 iterations) and a
@@ -40,8 +44,8 @@ N=1000000 ROUNDS=3 LEN=10 CLIENTS=8 OUTSTANDING=100 QPS="" SERVERS=fedenumd,nsd,
 FEDENUMD=${FEDENUMD:-$ROOT/build/fedenumd}
 CACHE=${BENCH_CACHE:-/var/tmp/fedenum-bench}
 RESULTS=$ROOT/build/bench
-KEEP=0
-while getopts "n:r:l:c:q:Q:s:F:z:o:kh" opt; do
+KEEP=0 POLICY=""
+while getopts "n:r:l:c:q:Q:s:F:z:o:kP:h" opt; do
 	case $opt in
 	n) N=$OPTARG ;;
 	r) ROUNDS=$OPTARG ;;
@@ -54,6 +58,7 @@ while getopts "n:r:l:c:q:Q:s:F:z:o:kh" opt; do
 	z) CACHE=$OPTARG ;;
 	o) RESULTS=$OPTARG ;;
 	k) KEEP=1 ;;
+	P) POLICY=$(cd "$(dirname "$OPTARG")" && pwd)/$(basename "$OPTARG") ;;
 	*)
 		sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
 		exit 2
@@ -239,6 +244,17 @@ start_server() { # name
 	case $s in
 	fedenumd)
 		cmd=("$FEDENUMD" --zone "$ZONE_FILE" --listen "127.0.0.1@$port" --db "$dir/db" --workers 1)
+		if [ -n "$POLICY" ]; then
+			{
+				echo "name = \"bench\";"
+				echo "clients = [\"127.0.0.0/8\"];"
+				echo "zones = ( { apex = \"$APEX\"; member = \"registry\"; file = \"$ZONE_FILE\"; } );"
+				echo "members = ( { name = \"registry\"; role = \"registry\"; domains = [\"$APEX\"]; }"
+				cat "$POLICY"
+			} >"$dir/federation.conf"
+			printf 'federation = "federation.conf";\nlog: { level = "warn"; };\n' >"$dir/fedenumd.conf"
+			cmd=("$FEDENUMD" -c "$dir/fedenumd.conf" --listen "127.0.0.1@$port" --db "$dir/db" --workers 1)
+		fi
 		;;
 	nsd)
 		cat >"$dir/nsd.conf" <<EOF

@@ -1,0 +1,166 @@
+/* include/fedenum/policy.h — the federation's policy engine (issue #11): views, namespace guard
+ * and the ENUM routing decision, plugged into the request pipeline's `after` and `tsig`
+ * hooks (server.h).
+ *
+ * A policy (struct fe_policy) is built once, from the configuration, with the fe_policy_add_*
+ * calls, then frozen by fe_policy_finish; afterwards it is read-only and shared by every
+ * worker without locks. A runtime (struct fe_policy_rt) holds the running policy behind an
+ * atomic pointer: fe_policy_rt_swap replaces it (SIGHUP) and frees the old one only after
+ * every worker has left the hook that was using it (RCU-like: a worker sees the old policy or
+ * the new one for the whole of one request, never a mix).
+ *
+ * Per request (the `after` hook, docs/federation.md "Policy"):
+ *  1. view: the first view whose client prefixes hold the source address and, when it lists
+ *     tsig-keys, whose key names include the name of the query's TSIG RR (the name only: the
+ *     TSIG is NOT verified here; verification comes with zone transfer). No view: REFUSED
+ *     with EDE 18 (Prohibited), counted, logged at a bounded rate.
+ *  2. namespace guard: a name under none of the federation's roots gets the `outside` action
+ *     (REFUSED + EDE 18, or NXDOMAIN + EDE 18).
+ *  3. ENUM decision, for NAPTR queries under an ENUM apex (at most 15 digit labels, RFC 6116):
+ *     the answer the engine produced is read (no second lookup) and gives a valid route or
+ *     exactly one cause; the first rule matching (cause, number prefix, view) gives the
+ *     action; no rule: pass.
+ * No heap per request; counters per worker (one writer each), summed by fe_policy_rt_counters.
+ * Errors: negative enum fe_err (util.h). */
+#ifndef FEDENUM_POLICY_H
+#define FEDENUM_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fedenum/server.h"
+#include "fedenum/wire.h"
+
+/* Causes: why the federation has no valid route for a number. */
+enum fe_policy_cause {
+	FE_POLICY_ROUTE = 0, /* a valid route: no cause */
+	FE_POLICY_NO_DELEGATION,
+	FE_POLICY_ZONE_UNAVAILABLE,
+	FE_POLICY_NOT_FOUND,
+	FE_POLICY_PSTN_ONLY,
+	FE_POLICY_TARGET_OUTSIDE,
+	FE_POLICY_MEMBER_SUSPENDED,
+	FE_POLICY_NO_AGREEMENT,
+	FE_POLICY_CAUSE__MAX
+};
+
+/* Actions a rule chooses. */
+enum fe_policy_action {
+	FE_POLICY_PASS = 0, /* answer what the zone says */
+	FE_POLICY_NXDOMAIN,
+	FE_POLICY_BGCF,    /* synthesized E2U+sip NAPTR towards the BGCF URI */
+	FE_POLICY_TRANSIT, /* the same towards the transit URI */
+	FE_POLICY_PSTN,    /* synthesized E2U+pstn:tel NAPTR with enumdi (RFC 4759) */
+	FE_POLICY_REFUSED,
+	FE_POLICY_SERVFAIL,
+	FE_POLICY_ACTION__MAX
+};
+
+/* Names as the configuration writes them ("no-delegation", "bgcf"); "route" for
+ * FE_POLICY_ROUTE. Parse: FE_OK or FE_ESYNTAX. */
+const char *fe_policy_cause_name(enum fe_policy_cause c);
+const char *fe_policy_action_name(enum fe_policy_action a);
+int fe_policy_cause_parse(const char *s, enum fe_policy_cause *out);
+int fe_policy_action_parse(const char *s, enum fe_policy_action *out);
+
+/* ---- building a policy ------------------------------------------------------------- */
+
+struct fe_policy;
+
+int fe_policy_create(struct fe_policy **out); /* FE_OK / FE_ENOMEM */
+void fe_policy_destroy(struct fe_policy *p);  /* NULL is a no-op */
+
+/* Names are presentation form ("e164.fed."); copied. Errors: FE_ESYNTAX, FE_ENOMEM,
+ * FE_ENOSPC (more than the fixed bounds below). */
+#define FE_POLICY_MAX_NAMES   64 /* roots, ENUM apexes, zones, domains: each */
+#define FE_POLICY_MAX_MEMBERS 64
+#define FE_POLICY_MAX_VIEWS   64
+#define FE_POLICY_MAX_RULES   256
+
+/* A root of the federation's namespace (a zone apex). */
+int fe_policy_add_root(struct fe_policy *p, const char *name);
+/* An ENUM apex (the registry's zone). Also a root. */
+int fe_policy_add_enum_apex(struct fe_policy *p, const char *name);
+/* A member. @peers: NULL → agreements with every member; resolved by finish.
+ * Returns its index (≥ 0) or an error. */
+int fe_policy_add_member(struct fe_policy *p, const char *name, bool suspended,
+                         const char *const *peers, size_t npeers, bool has_peers);
+/* A domain of member @member (SIP targets under it belong to the member). */
+int fe_policy_add_domain(struct fe_policy *p, int member, const char *domain);
+/* A zone held for member @member (the zone a negative or positive answer came from). */
+int fe_policy_add_zone(struct fe_policy *p, int member, const char *apex);
+/* A view. @member: NULL → agreements with every member. Returns its index or an error. */
+int fe_policy_add_view(struct fe_policy *p, const char *name, const char *member);
+/* A client prefix ("192.0.2.0/24", "::1") of view @view; FE_ESYNTAX for a bad prefix. */
+int fe_policy_view_add_client(struct fe_policy *p, int view, const char *prefix);
+/* A TSIG key name required on the query for view @view (matched by name, not verified). */
+int fe_policy_view_add_tsig_key(struct fe_policy *p, int view, const char *key_name);
+/* The BGCF / transit URI, "sip:HOST[:PORT]". FE_ESYNTAX when it is not that. */
+int fe_policy_set_bgcf(struct fe_policy *p, const char *uri);
+int fe_policy_set_transit(struct fe_policy *p, const char *uri);
+/* The outside action: FE_POLICY_REFUSED (default) or FE_POLICY_NXDOMAIN (else FE_EINVAL). */
+int fe_policy_set_outside(struct fe_policy *p, enum fe_policy_action a);
+/* A rule: @causes is a bit mask (1u << cause); returns its index or an error. Rules are
+ * tried in the order added. */
+int fe_policy_add_rule(struct fe_policy *p, unsigned causes, enum fe_policy_action action);
+/* "+1555" (a '+' and 1..15 digits) */
+int fe_policy_rule_add_prefix(struct fe_policy *p, int rule, const char *prefix);
+/* a view name, resolved by finish */
+int fe_policy_rule_add_view(struct fe_policy *p, int rule, const char *view);
+
+/* Resolve names (peers, view members, rule views) and check that bgcf/transit rules have
+ * their URI. FE_OK, or FE_EINVAL with a reason in @err (NUL-terminated). */
+int fe_policy_finish(struct fe_policy *p, char *err, size_t err_cap);
+
+/* ---- one decision (what the hook does, exposed for tests) --------------------------- */
+
+struct fe_policy_decision {
+	int view;                     /* index, -1: no view */
+	bool outside;                 /* the namespace guard applied */
+	bool is_enum;                 /* an ENUM number under an ENUM apex */
+	char number[17];              /* "+15551234" when is_enum */
+	enum fe_policy_cause cause;   /* when is_enum */
+	enum fe_policy_action action; /* what was done (PASS: the answer is unchanged) */
+};
+
+/* The view of a client (-1: none). @tsig_key: the TSIG RR's owner (wire), or NULL. */
+int fe_policy_view_of(const struct fe_policy *p, const struct sockaddr *peer,
+                      const uint8_t *tsig_key);
+
+/* Apply @p to the answer @resp (@len bytes, buffer @cap) to request @req / @q of @view:
+ * rewrites @resp when the action says so (at most @limit bytes: the client's UDP limit, or
+ * 65535) and returns the new length. Fills @d. No heap. */
+size_t fe_policy_apply(const struct fe_policy *p, int view, const uint8_t *req, size_t req_len,
+                       const struct fe_wire_query *q, uint8_t *resp, size_t len, size_t limit,
+                       struct fe_policy_decision *d);
+
+/* ---- the runtime: hooks, swap, counters ---------------------------------------------- */
+
+/* Counters: per view refusals, the namespace guard, and decisions by cause × action. */
+struct fe_policy_counters {
+	uint64_t no_view; /* clients in no view, refused */
+	uint64_t outside; /* names outside the roots */
+	uint64_t decisions[FE_POLICY_CAUSE__MAX][FE_POLICY_ACTION__MAX];
+};
+
+struct fe_policy_rt;
+
+/* @workers: the server's worker count (fe_server_workers; at most 1024). @udp_max: the
+ * server's answer.udp_max. Takes ownership of @initial (may be NULL: every hook passes).
+ * FE_OK / FE_ENOMEM / FE_EINVAL. */
+int fe_policy_rt_create(unsigned workers, uint16_t udp_max, struct fe_policy *initial,
+                        struct fe_policy_rt **out);
+/* Hooks for fe_server_opts.policy; they live as long as @rt. */
+const struct fe_server_policy *fe_policy_rt_hooks(struct fe_policy_rt *rt);
+/* Make @p (owned from now on) the running policy; returns after the old one is freed
+ * (every worker has left the hook that used it). One caller thread at a time. */
+void fe_policy_rt_swap(struct fe_policy_rt *rt, struct fe_policy *p);
+/* Sum of the workers' counters. Thread-safe (approximate). */
+void fe_policy_rt_counters(struct fe_policy_rt *rt, struct fe_policy_counters *out);
+/* "no-view=1 outside=2 not-found/bgcf=3 ..." (non-zero entries), like snprintf. */
+size_t fe_policy_counters_format(const struct fe_policy_counters *c, char *buf, size_t cap);
+/* After fe_server_stop only. NULL is a no-op. */
+void fe_policy_rt_destroy(struct fe_policy_rt *rt);
+
+#endif

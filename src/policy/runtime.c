@@ -1,0 +1,233 @@
+/* The running policy (policy.h "the runtime"): the server hooks, the RCU-like swap and the
+ * per-worker counters.
+ *
+ * Swap protocol. Each worker has a sequence number that it makes odd when it enters a hook
+ * and even when it leaves (it is its only writer). Entering stores the odd value and then
+ * loads the policy pointer, both sequentially consistent; the swapper exchanges the pointer
+ * (also seq_cst) and then reads every worker's sequence: a worker that is outside, or that
+ * entered after the exchange, uses the new policy; one seen inside is waited for until its
+ * sequence moves (it left the hook, whatever it does next). Only then is the old policy
+ * freed. Hooks never block, so the wait is the length of one request. */
+#include "policy_int.h"
+
+#include "fedenum/util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_WORKERS 1024
+
+struct slot {
+	_Alignas(64) uint64_t seq; /* odd: inside a hook; written by its worker only */
+	struct fe_policy_counters cnt;
+};
+
+struct fe_policy_rt {
+	_Atomic(struct fe_policy *) cur;
+	unsigned workers;
+	uint16_t udp_max;
+	struct fe_server_policy hooks;
+	struct slot *slots;
+};
+
+static struct fe_ratelog view_log = FE_RATELOG_INIT(10, 60);
+static struct fe_ratelog outside_log = FE_RATELOG_INIT(10, 60);
+static struct fe_ratelog decision_log = FE_RATELOG_INIT(20, 60);
+
+static void inc(uint64_t *c)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
+static struct fe_policy *enter(struct fe_policy_rt *rt, struct slot *s)
+{
+	__atomic_store_n(&s->seq, __atomic_load_n(&s->seq, __ATOMIC_RELAXED) + 1, __ATOMIC_SEQ_CST);
+	return atomic_load(&rt->cur);
+}
+
+static void leave(struct slot *s)
+{
+	__atomic_store_n(&s->seq, __atomic_load_n(&s->seq, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
+}
+
+static void addr_str(const struct sockaddr *sa, char *out, size_t cap)
+{
+	const void *a = NULL;
+	if (sa && sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa && sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	if (!a || !inet_ntop(sa->sa_family, a, out, (socklen_t)cap))
+		snprintf(out, cap, "?");
+}
+
+/* The owner of the query's TSIG RR, or NULL. */
+static const uint8_t *tsig_name(const struct fe_server_request *req, uint8_t *buf)
+{
+	if (!req->q || !req->q->has_tsig || !req->msg)
+		return NULL;
+	size_t pos = req->q->tsig_offset;
+	return fe_wire_name_read(req->msg, req->msg_len, &pos, buf) > 0 ? buf : NULL;
+}
+
+static size_t after(void *state, const struct fe_server_request *req, uint8_t *msg, size_t len,
+                    size_t cap)
+{
+	struct fe_policy_rt *rt = state;
+	if (!req->q || !req->msg)
+		return len;             /* stream messages: transfers have their own rules */
+	if (req->worker >= rt->workers) /* more workers than announced: fail closed */
+		return fe_wire_error_response(req->msg, req->msg_len, req->q, FE_RCODE_REFUSED, msg,
+		                              cap);
+	struct slot *s = &rt->slots[req->worker];
+	struct fe_policy *p = enter(rt, s);
+	if (!p) {
+		leave(s);
+		return len;
+	}
+	uint8_t kbuf[FE_WIRE_NAME_MAX];
+	int view = fe_policy_view_of(p, req->peer, tsig_name(req, kbuf));
+	size_t limit = cap;
+	if (req->transport == FE_TRANSPORT_UDP) {
+		size_t l = fe_wire_udp_limit(req->q, rt->udp_max);
+		limit = l < cap ? l : cap;
+	}
+	struct fe_policy_decision d;
+	size_t n = fe_policy_apply(p, view, req->msg, req->msg_len, req->q, msg, len, limit, &d);
+	char a[INET6_ADDRSTRLEN];
+	if (view < 0) {
+		inc(&s->cnt.no_view);
+		addr_str(req->peer, a, sizeof(a));
+		fe_ratelog(&view_log, FE_LOG_WARN, "policy: client %s is in no view: REFUSED", a);
+	} else if (d.outside) {
+		inc(&s->cnt.outside);
+		char name[256];
+		fe_wire_name_to_str(req->q->qname_lc, name, sizeof(name));
+		addr_str(req->peer, a, sizeof(a));
+		fe_ratelog(&outside_log, FE_LOG_INFO,
+		           "policy: view %s: %s %s is outside the "
+		           "federation: %s",
+		           p->views[view].name, a, name, fe_policy_action_name(d.action));
+	} else if (d.is_enum) {
+		inc(&s->cnt.decisions[d.cause][d.action]);
+		if (d.cause != FE_POLICY_ROUTE)
+			fe_ratelog(&decision_log, FE_LOG_INFO, "policy: view %s: %s: %s → %s",
+			           p->views[view].name, d.number, fe_policy_cause_name(d.cause),
+			           fe_policy_action_name(d.action));
+	}
+	leave(s);
+	return n;
+}
+
+/* RFC 8945 is NOT applied here: a TSIG RR only names a key for the view match (policy.h);
+ * a name that selects a view is let through unsigned, any other gets NOTAUTH as before. */
+static enum fe_server_verdict tsig(void *state, const struct fe_server_request *req,
+                                   uint16_t *rcode)
+{
+	struct fe_policy_rt *rt = state;
+	*rcode = FE_RCODE_NOTAUTH;
+	if (req->worker >= rt->workers)
+		return FE_SERVER_RCODE;
+	struct slot *s = &rt->slots[req->worker];
+	struct fe_policy *p = enter(rt, s);
+	enum fe_server_verdict v = FE_SERVER_RCODE;
+	uint8_t kbuf[FE_WIRE_NAME_MAX];
+	const uint8_t *key = tsig_name(req, kbuf);
+	if (p && key) {
+		int view = fe_policy_view_of(p, req->peer, key);
+		if (view >= 0 && p->views[view].nkeys)
+			v = FE_SERVER_PASS;
+	}
+	leave(s);
+	return v;
+}
+
+int fe_policy_rt_create(unsigned workers, uint16_t udp_max, struct fe_policy *initial,
+                        struct fe_policy_rt **out)
+{
+	*out = NULL;
+	if (!workers || workers > MAX_WORKERS)
+		return FE_EINVAL;
+	struct fe_policy_rt *rt = calloc(1, sizeof(*rt));
+	if (!rt)
+		return FE_ENOMEM;
+	rt->slots = aligned_alloc(64, workers * sizeof(struct slot));
+	if (!rt->slots) {
+		free(rt);
+		return FE_ENOMEM;
+	}
+	memset(rt->slots, 0, workers * sizeof(struct slot));
+	rt->workers = workers;
+	rt->udp_max = udp_max ? udp_max : FE_WIRE_UDP_DEFAULT;
+	rt->hooks.state = rt;
+	rt->hooks.after = after;
+	rt->hooks.tsig = tsig;
+	atomic_init(&rt->cur, initial);
+	*out = rt;
+	return FE_OK;
+}
+
+const struct fe_server_policy *fe_policy_rt_hooks(struct fe_policy_rt *rt)
+{
+	return &rt->hooks;
+}
+
+void fe_policy_rt_swap(struct fe_policy_rt *rt, struct fe_policy *p)
+{
+	struct fe_policy *old = atomic_exchange(&rt->cur, p);
+	for (unsigned i = 0; i < rt->workers; i++) {
+		uint64_t seq = __atomic_load_n(&rt->slots[i].seq, __ATOMIC_SEQ_CST);
+		if (!(seq & 1u))
+			continue;
+		while (__atomic_load_n(&rt->slots[i].seq, __ATOMIC_ACQUIRE) == seq) {
+			struct timespec ts = {0, 20000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	fe_policy_destroy(old);
+}
+
+void fe_policy_rt_counters(struct fe_policy_rt *rt, struct fe_policy_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned w = 0; w < rt->workers; w++) {
+		const struct fe_policy_counters *c = &rt->slots[w].cnt;
+		out->no_view += __atomic_load_n(&c->no_view, __ATOMIC_RELAXED);
+		out->outside += __atomic_load_n(&c->outside, __ATOMIC_RELAXED);
+		for (unsigned i = 0; i < FE_POLICY_CAUSE__MAX; i++)
+			for (unsigned j = 0; j < FE_POLICY_ACTION__MAX; j++)
+				out->decisions[i][j] +=
+				        __atomic_load_n(&c->decisions[i][j], __ATOMIC_RELAXED);
+	}
+}
+
+size_t fe_policy_counters_format(const struct fe_policy_counters *c, char *buf, size_t cap)
+{
+	size_t n = (size_t)snprintf(buf, cap, "no-view=%llu outside=%llu",
+	                            (unsigned long long)c->no_view, (unsigned long long)c->outside);
+	for (unsigned i = 0; i < FE_POLICY_CAUSE__MAX; i++)
+		for (unsigned j = 0; j < FE_POLICY_ACTION__MAX; j++) {
+			if (!c->decisions[i][j])
+				continue;
+			int k = snprintf(n < cap ? buf + n : NULL, n < cap ? cap - n : 0,
+			                 " %s/%s=%llu", fe_policy_cause_name(i),
+			                 fe_policy_action_name(j),
+			                 (unsigned long long)c->decisions[i][j]);
+			n += k > 0 ? (size_t)k : 0;
+		}
+	return n;
+}
+
+void fe_policy_rt_destroy(struct fe_policy_rt *rt)
+{
+	if (!rt)
+		return;
+	fe_policy_destroy(atomic_load(&rt->cur));
+	free(rt->slots);
+	free(rt);
+}
