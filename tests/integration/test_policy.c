@@ -70,7 +70,14 @@ static void write_federation(const char *rules, const char *outside)
 	        outside, rules);
 }
 
+static void setup_federation_with(const char *const *extra);
+
 static void setup_federation(void)
+{
+	setup_federation_with(NULL);
+}
+
+static void setup_federation_with(const char *const *extra)
 {
 	fe_test_mkdtemp(dir, sizeof(dir));
 	write_zone("e164.fed.", "ns1.e164.fed. IN A 127.0.0.1\n"
@@ -93,7 +100,7 @@ static void setup_federation(void)
 	char path[512];
 	snprintf(path, sizeof(path), "%s/fedenumd.conf", dir);
 	nc_write_file(path, "federation = \"federation.conf\";\nlog: { level = \"info\"; };\n");
-	nc_start_config(&d, dir, NULL);
+	nc_start_config(&d, dir, extra);
 }
 
 /* One UDP query (EDNS, DO=0) from source address @src. */
@@ -289,4 +296,52 @@ Test(policy, sighup_changes_decisions_invalid_policy_refused)
 	cr_assert_geq(fe_test_daemon_log_count(&d, "no view is named \"nobody\""), 1);
 	g = ask("127.0.0.2", NUM_B, LDNS_RR_TYPE_NAPTR);
 	cr_assert_str_eq(g.regexp, "!^(.*)$!sip:\\1@bgcf.example.net:5060;user=phone!");
+}
+
+/* The policy engine and zone transfer in one node: fedenumd composes the transfer module's
+ * TSIG verification and signing around the policy's hooks (src/daemon/hooks.c). A signed
+ * AXFR from the secondary's address works; an unsigned one is refused; a TSIG-signed NAPTR
+ * query from a view gets the policy's decision, and its answer is signed over the rewritten
+ * message (kdig verifies the TSIG). */
+#define XKEY    "xfr-peer.test."
+#define XSECRET "Ut6y2zK8J0m2qv8j6I0g9bC2i0k4yD2H7n3o5q1w8e4="
+
+Test(policy, with_zone_transfer_hooks_composed)
+{
+	fe_test_mkdtemp(dir, sizeof(dir));
+	char key[600], out[600];
+	snprintf(key, sizeof(key), "%s/peer.key", dir);
+	snprintf(out, sizeof(out), "%s/kdig.out", dir);
+	nc_write_file(key, "key \"%s\" {\n\talgorithm hmac-sha256;\n\tsecret \"%s\";\n};\n", XKEY,
+	              XSECRET);
+	const char *extra[] = {"--tsig-key", key, "--notify", "127.0.0.1@9", NULL};
+	/* setup_federation_with makes its own folder: reuse this one */
+	char keep[256];
+	snprintf(keep, sizeof(keep), "%s", dir);
+	setup_federation_with(extra);
+	/* the key file lives in the first folder; the daemon has read it at start */
+	cr_assert_eq(fe_test_sh("kdig @127.0.0.1 -p %u +timeout=5 +retry=0 -y hmac-sha256:%s:%s "
+	                        "AXFR 1.5.5.5.1.e164.fed. > '%s' 2>&1",
+	                        d.port, XKEY, XSECRET, out),
+	             0);
+	cr_assert_eq(fe_test_sh("grep -q 'NAPTR.*ims-a.example' '%s' && ! grep -q ';; ERROR' '%s'",
+	                        out, out),
+	             0, "signed AXFR through the composed hooks");
+	cr_assert_eq(fe_test_sh("kdig @127.0.0.1 -p %u +timeout=5 +retry=0 AXFR "
+	                        "1.5.5.5.1.e164.fed. > '%s' 2>&1; grep -q 'REFUSED' '%s'",
+	                        d.port, out, out),
+	             0, "unsigned AXFR refused");
+	/* A signed query from carrier A's S-CSCF for B's number: transit NAPTR, signed answer. */
+	cr_assert_eq(fe_test_sh("kdig @127.0.0.1 -p %u -b 127.0.0.2 +timeout=5 +retry=0 "
+	                        "-y hmac-sha256:%s:%s " NUM_B " NAPTR > '%s' 2>&1",
+	                        d.port, XKEY, XSECRET, out),
+	             0);
+	cr_assert_eq(fe_test_sh("grep -q 'hub.example.net' '%s' && grep -q 'TSIG' '%s' && "
+	                        "! grep -q ';; ERROR\\|;; WARNING' '%s'",
+	                        out, out, out),
+	             0, "policy decision with a verified TSIG on the rewritten answer");
+	/* and unsigned, the same decision */
+	struct got g = ask("127.0.0.2", NUM_B, LDNS_RR_TYPE_NAPTR);
+	cr_assert_str_eq(g.regexp, "!^(.*)$!sip:\\1@hub.example.net:5060;user=phone!");
+	fe_test_rmdir(keep);
 }
