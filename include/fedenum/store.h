@@ -327,6 +327,14 @@ struct fe_store_journal_info {
 int fe_store_journal_info(struct fe_store *st, const uint8_t *apex, size_t apex_len,
                           struct fe_store_journal_info *out);
 
+/* A consistent copy of the store in @dir (created if missing; it must not hold a store
+ * already: FE_EEXIST): LMDB's compacting copy, taken in one read transaction, so it is one
+ * moment of every zone, their states, the journal and the recorded trust anchors. Works while
+ * another process (a running fedenumd) writes the store: open it read-only for this. The copy
+ * is a store as it is (`data.mdb`; the lock files are made when it is opened). *bytes, if not
+ * NULL, gets the copy's size. FE_OK, FE_EEXIST, FE_EPERM, FE_ENOSPC, FE_EIO. */
+int fe_store_backup(struct fe_store *st, const char *dir, uint64_t *bytes);
+
 /* PID of the process holding the exclusive lock of the store in @dir (fe_store_opts.exclusive),
  * or 0 when none does (or it cannot be told). Does not take the lock. */
 long fe_store_lock_holder(const char *dir);

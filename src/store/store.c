@@ -366,6 +366,28 @@ void fe_store_close(struct fe_store *st)
 	free(st);
 }
 
+/* ---- backup ------------------------------------------------------------------------ */
+
+int fe_store_backup(struct fe_store *st, const char *dir, uint64_t *bytes)
+{
+	char path[4096];
+	struct stat sb;
+	if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path))
+		return FE_ERANGE;
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+		return map_mdb(errno, dir);
+	if (stat(path, &sb) == 0)
+		return FE_EEXIST;
+	int rc = mdb_env_copy2(st->env, dir, MDB_CP_COMPACT);
+	if (rc != MDB_SUCCESS) {
+		unlink(path); /* no half copy left behind */
+		return map_mdb(rc, "backup");
+	}
+	if (bytes)
+		*bytes = stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+	return FE_OK;
+}
+
 /* ---- meta values ------------------------------------------------------------------- */
 
 static bool meta_reserved(const char *name)

@@ -22,6 +22,10 @@ void fe__ctl_query_usage(FILE *f);
  * one failed, 2 usage, 3 store error. */
 int fe__ctl_check(int argc, char **argv);
 
+/* `fedenumctl backup ...` (backup.c): @argv[0] is "backup". 0 copied, 1 the destination holds
+ * a store already, 2 usage, 3 store error. */
+int fe__ctl_backup(int argc, char **argv);
+
 /* "file:line: reason" of a failed zone on stderr. */
 void fe__ctl_print_zone_error(const char *path, int rc, const struct fe_zone_error *err);
 

@@ -63,7 +63,8 @@ static void usage(FILE *f)
 	           "FILE...\n"
 	           "       fedenumctl zone-list --db DIR\n"
 	           "       fedenumctl check-zone [--trust-anchor FILE]... [--federation FILE]\n"
-	           "                             [--db DIR] [--allow-unsigned] FILE...\n");
+	           "                             [--db DIR] [--allow-unsigned] FILE...\n"
+	           "       fedenumctl backup [--db STORE | -c FILE] DIR\n");
 	fe__ctl_query_usage(f);
 	fe__ctl_online_usage(f);
 	fprintf(f, "       fedenumctl --version | --help | COMMAND --help\n"
@@ -75,6 +76,7 @@ static void usage(FILE *f)
 	           "              chain of trust), store nothing (check-zone --help)\n"
 	           "  query       ask a running fedenumd; with --validate, check the answer\n"
 	           "              against the federation's trust anchors (query --help)\n"
+	           "  backup      a consistent copy of a store, also while fedenumd serves\n"
 	           "  status, zone list, zone show, stats, reload\n"
 	           "              ask a running fedenumd over its control socket (COMMAND --help)\n"
 	           "\n"
@@ -492,6 +494,8 @@ int main(int argc, char **argv)
 		return fe__ctl_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "query") == 0)
 		return fe__ctl_query(argc - 1, argv + 1);
+	if (strcmp(cmd, "backup") == 0)
+		return fe__ctl_backup(argc - 1, argv + 1);
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "stats") == 0 || strcmp(cmd, "reload") == 0 ||
 	    strcmp(cmd, "zone") == 0)
 		return fe__ctl_online(argc - 1, argv + 1);
