@@ -26,6 +26,10 @@ int fe__ctl_check(int argc, char **argv);
  * a store already, 2 usage, 3 store error. */
 int fe__ctl_backup(int argc, char **argv);
 
+/* `fedenumctl zone export ...` (export.c): @argv[0] is "export". 0 printed, 1 no such zone,
+ * 2 usage, 3 store error. */
+int fe__ctl_export(int argc, char **argv);
+
 /* "file:line: reason" of a failed zone on stderr. */
 void fe__ctl_print_zone_error(const char *path, int rc, const struct fe_zone_error *err);
 

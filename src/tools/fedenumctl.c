@@ -64,7 +64,8 @@ static void usage(FILE *f)
 	           "       fedenumctl zone-list --db DIR\n"
 	           "       fedenumctl check-zone [--trust-anchor FILE]... [--federation FILE]\n"
 	           "                             [--db DIR] [--allow-unsigned] FILE...\n"
-	           "       fedenumctl backup [--db STORE | -c FILE] DIR\n");
+	           "       fedenumctl backup [--db STORE | -c FILE] DIR\n"
+	           "       fedenumctl zone export [--db STORE | -c FILE] APEX\n");
 	fe__ctl_query_usage(f);
 	fe__ctl_online_usage(f);
 	fprintf(f, "       fedenumctl --version | --help | COMMAND --help\n"
@@ -77,6 +78,7 @@ static void usage(FILE *f)
 	           "  query       ask a running fedenumd; with --validate, check the answer\n"
 	           "              against the federation's trust anchors (query --help)\n"
 	           "  backup      a consistent copy of a store, also while fedenumd serves\n"
+	           "  zone export the stored, signed version of a zone as a master file\n"
 	           "  status, zone list, zone show, stats, reload\n"
 	           "              ask a running fedenumd over its control socket (COMMAND --help)\n"
 	           "\n"
@@ -496,6 +498,8 @@ int main(int argc, char **argv)
 		return fe__ctl_query(argc - 1, argv + 1);
 	if (strcmp(cmd, "backup") == 0)
 		return fe__ctl_backup(argc - 1, argv + 1);
+	if (strcmp(cmd, "zone") == 0 && argc > 2 && strcmp(argv[2], "export") == 0)
+		return fe__ctl_export(argc - 2, argv + 2);
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "stats") == 0 || strcmp(cmd, "reload") == 0 ||
 	    strcmp(cmd, "zone") == 0)
 		return fe__ctl_online(argc - 1, argv + 1);
