@@ -97,6 +97,10 @@ struct fe_conf {
 	uint32_t tcp_max_clients;
 	uint32_t tcp_max_pipeline;
 	uint32_t tcp_max_out_bytes;
+	/* DNS over TLS (issue #11): addresses, and the files as resolved (NULL: none) */
+	struct fe_listen_addr *tls_listen;
+	size_t ntls_listen;
+	char *tls_cert, *tls_key, *tls_client_ca;
 	char *store_path;
 	uint64_t map_size_mb;
 	/* control channel and metrics (issue #8; docs/control.md) */

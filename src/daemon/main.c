@@ -324,8 +324,12 @@ static void reload_work(uv_work_t *req)
 static bool same_listen(const struct fe_conf *a, const struct fe_conf *b)
 {
 	if (a->nlisten != b->nlisten || a->workers != b->workers || a->nclients != b->nclients ||
-	    a->has_clients != b->has_clients)
+	    a->has_clients != b->has_clients || a->ntls_listen != b->ntls_listen)
 		return false;
+	for (size_t i = 0; i < a->ntls_listen; i++)
+		if (strcmp(a->tls_listen[i].host, b->tls_listen[i].host) != 0 ||
+		    a->tls_listen[i].port != b->tls_listen[i].port)
+			return false;
 	for (size_t i = 0; i < a->nlisten; i++)
 		if (strcmp(a->listen[i].host, b->listen[i].host) != 0 ||
 		    a->listen[i].port != b->listen[i].port)
@@ -622,6 +626,11 @@ static int run(struct daemon *d)
 	        .tcp_max_out_bytes = d->cfg.tcp_max_out_bytes,
 	        .answer = {.udp_max = d->cfg.udp_max_payload, .require_validated = d->validating},
 	        .acl = d->acl,
+	        .tls_listen = d->cfg.tls_listen,
+	        .tls_listen_count = d->cfg.ntls_listen,
+	        .tls_cert = d->cfg.tls_cert,
+	        .tls_key = d->cfg.tls_key,
+	        .tls_client_ca = d->cfg.tls_client_ca,
 	};
 	if (fe_conf_has_policy(&d->cfg)) {
 		/* The policy's views admit clients (a client in no view: REFUSED with EDE 18), so
