@@ -66,6 +66,8 @@ struct fe_conf_view {
 	size_t nclients;
 	char **tsig_keys;
 	size_t ntsig_keys;
+	char **tls_clients; /* verified TLS client certificate names */
+	size_t ntls_clients;
 };
 
 /* A policy rule: causes (bit mask of 1 << enum fe_policy_cause) → action. */
