@@ -698,6 +698,10 @@ static int run(struct daemon *d)
 	            zs.failed + zs.rejected, zs.refused, nz ? zbuf : "none", d->cfg.store_path,
 	            d->cfg.fed_name ? d->cfg.fed_name : "none", fe_server_acl_count(d->acl),
 	            d->cfg.has_clients ? "" : " (loopback only: no clients configured)", zs.trust);
+	for (size_t i = 0; i < d->cfg.ntls_listen; i++)
+		fe_log_info("DNS over TLS on %s@%u%s", d->cfg.tls_listen[i].host,
+		            fe_server_tls_port(d->srv, i),
+		            d->cfg.tls_client_ca ? " (client certificates required)" : "");
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	fe_log_info("stopped");
 	return FE__EXIT_OK;
