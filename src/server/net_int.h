@@ -26,7 +26,7 @@
 #define FE__UDP_SEND_BYTES 4096 /* our EDNS payload limit is clamped to this */
 #define FE__TCP_BACKLOG    1024
 #define FE__TCP_MSG_MAX    FE__FRAME_MSG_MAX /* length prefix + largest message */
-#define FE__TLS_READ       16384 /* ciphertext per socket read (one TLS record) */
+#define FE__TLS_READ       16384             /* ciphertext per socket read (one TLS record) */
 #define FE__PORT_TRIES     32 /* port 0: attempts to find a port free for UDP and TCP */
 
 struct fe__worker;
@@ -81,11 +81,11 @@ struct fe__worker {
 	struct fe_store_reader *reader;
 	struct fe_answer_ctx actx;
 	uint64_t counters[FE_CNT__MAX];
-	struct fe__udp *udp;      /* [listen_count] */
-	struct fe__listener *lsn; /* [listen_count] */
+	struct fe__udp *udp;          /* [listen_count] */
+	struct fe__listener *lsn;     /* [listen_count] */
 	struct fe__listener *tls_lsn; /* [tls_listen_count] */
 	uint8_t *tls_rbuf;            /* FE__TLS_READ bytes: one socket read of ciphertext */
-	struct fe__conn *conns;   /* list head */
+	struct fe__conn *conns;       /* list head */
 	size_t conn_count;
 	size_t tcp_mem_peak; /* most heap bytes one connection's framing held (relaxed atomic) */
 	/* UDP batch state (per worker, reused: no heap per datagram). */

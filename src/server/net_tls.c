@@ -36,11 +36,11 @@ struct fe__tls {
 	BIO *in;  /* ciphertext read from the socket, for OpenSSL */
 	BIO *out; /* ciphertext written by OpenSSL, for the socket */
 	bool handshake_done;
-	bool uv_reading;     /* uv_read_start in effect */
-	bool want_read;      /* the framing wants input */
-	bool frame_waiting;  /* the framing's write is encrypted, not yet all sent */
-	bool out_busy;       /* a uv_write of obuf is in flight */
-	uint8_t *obuf;       /* ciphertext of the write in flight */
+	bool uv_reading;    /* uv_read_start in effect */
+	bool want_read;     /* the framing wants input */
+	bool frame_waiting; /* the framing's write is encrypted, not yet all sent */
+	bool out_busy;      /* a uv_write of obuf is in flight */
+	uint8_t *obuf;      /* ciphertext of the write in flight */
 	size_t obuf_cap;
 	char client[FE_SERVER_TLS_NAME_MAX]; /* verified client certificate name, or "" */
 };
@@ -182,16 +182,12 @@ static ssize_t op_write(struct fe__frame *f, const uint8_t *buf, size_t len, boo
 	return 0;
 }
 
-static void set_reading(struct fe__conn *c, bool on)
+static void stop_reading(struct fe__conn *c)
 {
-	struct fe__tls *t = c->tls;
-	if (on == t->uv_reading)
+	if (!c->tls->uv_reading)
 		return;
-	t->uv_reading = on;
-	if (on)
-		(void)0; /* started by the caller, which knows the callbacks */
-	else
-		uv_read_stop((uv_stream_t *)&c->tcp);
+	c->tls->uv_reading = false;
+	uv_read_stop((uv_stream_t *)&c->tcp);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
@@ -243,7 +239,7 @@ static int op_read(struct fe__frame *f, bool on)
 	c->tls->want_read = on;
 	if (on)
 		return start_reading(c);
-	set_reading(c, false);
+	stop_reading(c);
 	return 0;
 }
 
@@ -337,7 +333,8 @@ static void op_note(struct fe__frame *f, enum fe__frame_event ev, size_t detail)
 	case FE__FRAME_FORMERR:
 		fe_counter_inc(cnt, FE_CNT_TCP_BAD_FRAME);
 		if (ev != FE__FRAME_FORMERR)
-			fe_ratelog(&tls_log, FE_LOG_INFO, "tls %s: bad message (length %zu): closing",
+			fe_ratelog(&tls_log, FE_LOG_INFO,
+			           "tls %s: bad message (length %zu): closing",
 			           peer_str(c, a, sizeof(a)), detail);
 		break;
 	case FE__FRAME_BACKLOG:
@@ -347,7 +344,8 @@ static void op_note(struct fe__frame *f, enum fe__frame_event ev, size_t detail)
 		           peer_str(c, a, sizeof(a)), detail);
 		break;
 	case FE__FRAME_STREAM_ERROR:
-		fe_ratelog(&tls_log, FE_LOG_WARN, "tls %s: stream failed after %zu messages: closing",
+		fe_ratelog(&tls_log, FE_LOG_WARN,
+		           "tls %s: stream failed after %zu messages: closing",
 		           peer_str(c, a, sizeof(a)), detail);
 		break;
 	}
@@ -449,7 +447,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	if (nread < 0) {
 		if (nread == UV_EOF && t->handshake_done) {
-			set_reading(c, false);
+			stop_reading(c);
 			fe__frame_on_eof(&c->fr);
 		} else {
 			conn_close(c);
@@ -467,7 +465,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 	feed(c);
 	if (!c->fr.ended && !t->want_read)
-		set_reading(c, false);
+		stop_reading(c);
 }
 
 /* ---- connections -------------------------------------------------------------------- */
@@ -561,7 +559,8 @@ void fe__tls_on_connection(uv_stream_t *server, int status)
 		BIO_free(t->in);
 		BIO_free(t->out);
 		t->in = t->out = NULL;
-		fe_ratelog(&tls_log, FE_LOG_ERR, "tls %s: out of memory", peer_str(c, a, sizeof(a)));
+		fe_ratelog(&tls_log, FE_LOG_ERR, "tls %s: out of memory",
+		           peer_str(c, a, sizeof(a)));
 		conn_close(c);
 		return;
 	}

@@ -89,8 +89,8 @@ Test(net_tls, kdig_tls_answers_like_tcp)
 	cr_assert_eq(kdig("+tls", NET_NAPTR, out, sizeof(out)), 0, "%s", out);
 	cr_assert(has(out, "status: NOERROR") && has(out, NAPTR_TEXT), "%s", out);
 	cr_assert(has(out, "TLS session (TLS1.3)"), "TLS 1.3 expected: %s", out);
-	cr_assert_eq(kdig("+tls-ca=ca.pem +tls-hostname=dot.test", NET_NAPTR, out, sizeof(out)),
-	             0, "%s", out);
+	cr_assert_eq(kdig("+tls-ca=ca.pem +tls-hostname=dot.test", NET_NAPTR, out, sizeof(out)), 0,
+	             "%s", out);
 	cr_assert(has(out, "status: NOERROR") && has(out, NAPTR_TEXT), "%s", out);
 	/* The wrong name fails verification on the client side. */
 	kdig("+tls-ca=ca.pem +tls-hostname=other.test", NET_NAPTR, out, sizeof(out));
