@@ -5,6 +5,8 @@
  * never finish, the connection limit. */
 #include "net_common.h"
 
+#include <fcntl.h>
+#include <openssl/ssl.h>
 #include <sys/stat.h>
 
 #define CERTS FE_TEST_SRC "/tests/integration/data/mk-tls-certs.sh"
@@ -214,6 +216,61 @@ Test(net_tls, many_concurrent_clients_bounded)
 			break;
 	}
 	cr_assert(has(out, "status: NOERROR"), "not served after the sessions closed: %s", out);
+}
+
+/* C3 over TLS: a client that sends thousands of pipelined queries for 7.5 KB answers and
+ * never reads. The framing's output limit (or, once the kernel buffers are full and
+ * nothing moves, the idle timeout) closes it; the server's memory stays bounded. The client
+ * is OpenSSL over a non-blocking socket with a 4 KiB receive buffer. */
+Test(net_tls, c3_client_never_reads)
+{
+	signal(SIGPIPE, SIG_IGN); /* SSL_write after the server closed */
+	start("tcp-idle-timeout-ms = 2000;");
+	long rss0 = nc_rss_kb(d.pid);
+	int fd = nc_tcp_connect_rcvbuf(tls_port, 4096);
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL *ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	cr_assert_eq(SSL_connect(ssl), 1, "handshake");
+	cr_assert_eq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+	enum { N = 10000 };
+	static uint8_t buf[N * 64];
+	size_t len = 0, off = 0;
+	for (unsigned i = 0; i < N; i++)
+		len += nc_tcp_query("big.net.test.", LDNS_RR_TYPE_TXT, (uint16_t)i, buf + len,
+		                    sizeof(buf) - len);
+	uint64_t until = nc_now_ms() + 3000;
+	while (off < len && nc_now_ms() < until) {
+		size_t w = 0;
+		size_t chunk = len - off < 16384 ? len - off : 16384;
+		if (SSL_write_ex(ssl, buf + off, chunk, &w)) {
+			off += w;
+			continue;
+		}
+		int e = SSL_get_error(ssl, 0);
+		if (e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ)
+			break; /* closed by the server */
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		(void)poll(&p, 1, 100);
+	}
+	long long closed = 0;
+	for (int i = 0; i < 100 && closed == 0; i++) {
+		nc_sleep_ms(50);
+		closed = nc_counter(&d, "tcp_backlog_closed") + nc_counter(&d, "tcp_idle_closed");
+	}
+	long rss1 = nc_rss_kb(d.pid);
+	cr_assert_eq(closed, 1, "not closed (sent %zu of %zu bytes)", off, len);
+	cr_assert(fe_test_wait_closed(fd, 8000), "connection not closed");
+	cr_assert_lt(rss1 - rss0, 32 * 1024, "RSS grew from %ld to %ld KiB", rss0, rss1);
+	cr_log_info("sent %zu of %zu bytes, %lld answered, RSS +%ld KiB, backlog_closed %lld", off,
+	            len, nc_counter(&d, "tcp"), rss1 - rss0, nc_counter(&d, "tcp_backlog_closed"));
+	cr_assert_lt(nc_counter(&d, "tcp"), N, "every query answered to a non-reader");
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
+	char out[8192];
+	cr_assert_eq(kdig("+tls", NET_NAPTR, out, sizeof(out)), 0, "%s", out);
+	cr_assert(has(out, "status: NOERROR"), "%s", out);
 }
 
 /* Client certificates: with tls-client-ca a client must present a certificate the CA
