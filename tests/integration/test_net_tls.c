@@ -337,3 +337,29 @@ Test(net_tls, config_errors)
 	         FE_TEST_BUILD, path);
 	cr_assert_eq(system(cmd), 0, "tls-listen without a certificate accepted");
 }
+
+/* Stop: an open TLS session is drained (closed with close_notify once nothing is queued)
+ * and fedenumd exits at once with status 0; the client sees the close. */
+Test(net_tls, stop_drains_sessions)
+{
+	start("tcp-idle-timeout-ms = 30000;");
+	char cmd[1024], done[512];
+	snprintf(done, sizeof(done), "%s/sclient.done", dir);
+	snprintf(cmd, sizeof(cmd),
+	         "(sleep 20 | { timeout 25 openssl s_client -connect 127.0.0.1:%u -quiet "
+	         ">/dev/null 2>&1; touch %s; }) >/dev/null 2>&1 &",
+	         tls_port, done);
+	cr_assert_eq(system(cmd), 0);
+	for (int i = 0; i < 100 && nc_counter(&d, "tls_handshakes") < 1; i++)
+		nc_sleep_ms(50);
+	cr_assert_eq(nc_counter(&d, "tls_handshakes"), 1);
+	uint64_t t0 = nc_now_ms();
+	cr_assert_eq(fe_test_daemon_stop(&d), 0, "fedenumd exit status");
+	d.pid = 0;
+	cr_assert_lt(nc_now_ms() - t0, 5000, "stop waited for the idle session");
+	struct stat st;
+	int i = 0;
+	for (; i < 60 && stat(done, &st) != 0; i++)
+		nc_sleep_ms(50);
+	cr_assert_lt(i, 60, "the client did not see the server close its session");
+}
