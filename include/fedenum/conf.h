@@ -66,6 +66,8 @@ struct fe_conf_view {
 	size_t nclients;
 	char **tsig_keys;
 	size_t ntsig_keys;
+	char **tls_clients; /* verified TLS client certificate names */
+	size_t ntls_clients;
 };
 
 /* A policy rule: causes (bit mask of 1 << enum fe_policy_cause) → action. */
@@ -97,6 +99,10 @@ struct fe_conf {
 	uint32_t tcp_max_clients;
 	uint32_t tcp_max_pipeline;
 	uint32_t tcp_max_out_bytes;
+	/* DNS over TLS (issue #11): addresses, and the files as resolved (NULL: none) */
+	struct fe_listen_addr *tls_listen;
+	size_t ntls_listen;
+	char *tls_cert, *tls_key, *tls_client_ca;
 	char *store_path;
 	uint64_t map_size_mb;
 	/* control channel and metrics (issue #8; docs/control.md) */

@@ -96,6 +96,10 @@ int fe_policy_add_view(struct fe_policy *p, const char *name, const char *member
 int fe_policy_view_add_client(struct fe_policy *p, int view, const char *prefix);
 /* A TSIG key name required on the query for view @view (matched by name, not verified). */
 int fe_policy_view_add_tsig_key(struct fe_policy *p, int view, const char *key_name);
+/* A verified TLS client certificate name (DNS SAN or CN, compared without case) that
+ * selects view @view, as an alternative to its TSIG key names. FE_ENOSPC beyond 8,
+ * FE_ESYNTAX when empty or too long. */
+int fe_policy_view_add_tls_client(struct fe_policy *p, int view, const char *name);
 /* The BGCF / transit URI, "sip:HOST[:PORT]". FE_ESYNTAX when it is not that. */
 int fe_policy_set_bgcf(struct fe_policy *p, const char *uri);
 int fe_policy_set_transit(struct fe_policy *p, const char *uri);
@@ -127,6 +131,10 @@ struct fe_policy_decision {
 /* The view of a client (-1: none). @tsig_key: the TSIG RR's owner (wire), or NULL. */
 int fe_policy_view_of(const struct fe_policy *p, const struct sockaddr *peer,
                       const uint8_t *tsig_key);
+/* The same, with the verified TLS client certificate name (NULL: none): a view that lists
+ * names (tls-clients) or keys matches when either the TSIG key or this name is listed. */
+int fe_policy_view_of_client(const struct fe_policy *p, const struct sockaddr *peer,
+                             const uint8_t *tsig_key, const char *tls_client);
 
 /* Apply @p to the answer @resp (@len bytes, buffer @cap) to request @req / @q of @view:
  * rewrites @resp when the action says so (at most @limit bytes: the client's UDP limit, or

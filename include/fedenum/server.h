@@ -46,6 +46,8 @@ enum fe_counter {
 	FE_CNT_TCP_BAD_FRAME,      /* length 0, garbage, short message */
 	FE_CNT_TCP_BACKLOG_CLOSED, /* client not reading: output backlog above the limit */
 	FE_CNT_STORE_ERRORS,
+	FE_CNT_TLS_HANDSHAKES,       /* DNS over TLS: handshakes completed */
+	FE_CNT_TLS_HANDSHAKE_FAILED, /* failed, timed out, or not TLS at all */
 	FE_CNT__MAX
 };
 const char *fe_counter_name(enum fe_counter c);
@@ -154,7 +156,13 @@ struct fe_server_request {
 	size_t msg_len;
 	const struct fe_wire_query *q;  /* its parse; NULL for stream messages */
 	struct fe_store_reader *reader; /* the worker's open snapshot; NULL for stream messages */
+	/* DNS over TLS with a client CA: the verified client certificate's name (its first DNS
+	 * subjectAltName, else its CN); NULL otherwise (UDP, TCP, TLS without client CA). */
+	const char *tls_client;
 };
+
+/* Longest client certificate name kept (bytes, with the NUL): longer ones are ignored. */
+#define FE_SERVER_TLS_NAME_MAX 256
 
 enum fe_server_verdict {
 	FE_SERVER_PASS = 0,  /* go on to the next step */
@@ -223,13 +231,22 @@ struct fe_server_opts {
 	uint32_t tcp_max_pipeline;    /* queries in flight per connection; default 100 */
 	uint32_t tcp_max_out_bytes;   /* unsent answer bytes per connection before close; 256 KiB */
 	struct fe_answer_opts answer;
-	const char *ready_file; /* written once every listener is up: "udp|tcp HOST PORT" */
+	const char *ready_file; /* written once every listener is up: "udp|tcp|tls HOST PORT" */
 	/* Admission list (borrowed, must outlive the server); NULL admits every client. */
 	const struct fe_server_acl *acl;
 	/* Request pipeline hooks (see above; borrowed, must outlive the server). NULL: none. */
 	const struct fe_server_policy *policy;
 	/* Handler for AXFR/IXFR over TCP. NULL: REFUSED, as over UDP. */
 	const struct fe_server_stream_handler *transfer;
+	/* DNS over TLS (RFC 7858, src/server/net_tls.c): listeners, none when tls_listen_count
+	 * is 0. Same pipeline, limits and counters as TCP (tcp_* above, tcp_max_clients counts
+	 * both); the pipeline sees transport TCP. tls_cert: PEM chain; tls_key: PEM private key
+	 * (refused when readable by group or others); tls_client_ca: PEM CA file, NULL: no
+	 * client certificates; with it a client must present one that verifies. */
+	struct fe_listen_addr *tls_listen;
+	size_t tls_listen_count;
+	const char *tls_cert, *tls_key, *tls_client_ca;
+	uint32_t tls_handshake_timeout_ms; /* 0 → tcp_idle_timeout_ms */
 };
 
 struct fe_server;
@@ -245,6 +262,8 @@ void fe_server_stop(struct fe_server *srv, uint32_t drain_ms);
 void fe_server_counters(struct fe_server *srv, uint64_t *out);
 /* Bound port of listener @i (after start; useful with port 0). */
 uint16_t fe_server_port(struct fe_server *srv, size_t i);
+/* Bound port of TLS listener @i (after start). */
+uint16_t fe_server_tls_port(struct fe_server *srv, size_t i);
 /* Write the ready file now (same format as opts.ready_file, written atomically by rename).
  * For callers that start serving first and declare readiness later (fedenumd: after the
  * initial zone loads). FE_OK / FE_EIO (logged). */

@@ -49,6 +49,7 @@ void fe__conf_policy_free(struct fe_conf *c)
 		free(c->views[i].member);
 		free_strv(c->views[i].clients, c->views[i].nclients);
 		free_strv(c->views[i].tsig_keys, c->views[i].ntsig_keys);
+		free_strv(c->views[i].tls_clients, c->views[i].ntls_clients);
 	}
 	free(c->views);
 	free(c->policy_bgcf);
@@ -183,6 +184,16 @@ static void load_view(struct pctx *x, struct fe_conf *c, const config_setting_t 
 				perr(x, config_setting_get_elem(s, (unsigned)i),
 				     "views.tsig-keys: \"%s\" is not a key name (at most 8)",
 				     v->tsig_keys[i]);
+	}
+	if ((s = config_setting_get_member(g, "tls-clients")) &&
+	    strs_of(x, s, "views.tls-clients", &v->tls_clients, &v->ntls_clients)) {
+		for (size_t i = 0; i < v->ntls_clients; i++)
+			if (!*v->tls_clients[i] ||
+			    strlen(v->tls_clients[i]) >= FE_SERVER_TLS_NAME_MAX || i >= 8)
+				perr(x, config_setting_get_elem(s, (unsigned)i),
+				     "views.tls-clients: \"%s\" is not a certificate name "
+				     "(1..255 bytes, at most 8)",
+				     v->tls_clients[i]);
 	}
 }
 
@@ -394,6 +405,8 @@ int fe_conf_make_policy(const struct fe_conf *c, struct fe_policy **out, char *e
 				TRY(fe_policy_view_add_client(p, vi, v->clients[k]));
 			for (size_t k = 0; k < v->ntsig_keys; k++)
 				TRY(fe_policy_view_add_tsig_key(p, vi, v->tsig_keys[k]));
+			for (size_t k = 0; k < v->ntls_clients; k++)
+				TRY(fe_policy_view_add_tls_client(p, vi, v->tls_clients[k]));
 		} else if (c->has_clients) {
 			for (size_t k = 0; k < c->nclients; k++)
 				TRY(fe_policy_view_add_client(p, vi, c->clients[k]));

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- the configuration struct ----------------------------------------------------- */
@@ -32,6 +33,10 @@ void fe_conf_free(struct fe_conf *c)
 	free(c->federation_file);
 	free(c->fed_name);
 	free(c->listen);
+	free(c->tls_listen);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->tls_client_ca);
 	free(c->store_path);
 	free(c->control_socket);
 	free(c->metrics_listen);
@@ -418,29 +423,46 @@ int fe_conf_name_from_str(const char *s, uint8_t *out, size_t cap)
 
 /* ---- plain keys, from the schema ----------------------------------------------------- */
 
-static void load_listen(struct ctx *x, struct fe_conf *c, const config_setting_t *s)
+/* server.listen, or server.tls-listen (@tls: may be empty). */
+static void load_listen(struct ctx *x, struct fe_conf *c, const config_setting_t *s, bool tls)
 {
 	char **addrs = NULL;
 	size_t n = 0;
+	const char *name = tls ? "server.tls-listen" : "server.listen";
+	struct fe_listen_addr **v = tls ? &c->tls_listen : &c->listen;
+	size_t *nv = tls ? &c->ntls_listen : &c->nlisten;
 	if (!get_strings(x, s, &addrs, &n))
 		return;
-	if (n == 0)
+	if (n == 0 && !tls)
 		err_at(x, s, "server.listen: at least one address is needed");
-	free(c->listen);
-	c->listen = calloc(n ? n : 1, sizeof(*c->listen));
-	c->nlisten = 0;
-	if (!c->listen)
+	free(*v);
+	*v = calloc(n ? n : 1, sizeof(**v));
+	*nv = 0;
+	if (!*v)
 		x->oom = x->failed = true;
-	for (size_t i = 0; c->listen && i < n; i++) {
-		if (fe_server_listen_parse(addrs[i], &c->listen[c->nlisten]) != FE_OK)
+	for (size_t i = 0; *v && i < n; i++) {
+		if (fe_server_listen_parse(addrs[i], &(*v)[*nv]) != FE_OK)
 			err_at(x, config_setting_get_elem(s, (unsigned)i),
-			       "server.listen: \"%s\" is not ADDR@PORT (numeric IPv4 or IPv6 "
+			       "%s: \"%s\" is not ADDR@PORT (numeric IPv4 or IPv6 "
 			       "address, port 0..65535)",
-			       addrs[i]);
+			       name, addrs[i]);
 		else
-			c->nlisten++;
+			(*nv)++;
 	}
 	free_strv(addrs, n);
+}
+
+/* server.tls-*: each file must be readable now; the private key, like a secret, must not
+ * be readable by group or others. */
+static void check_tls_file(struct ctx *x, const struct fe_conf_key *k, const config_setting_t *s,
+                           const char *path)
+{
+	struct stat st;
+	if (access(path, R_OK) != 0 || stat(path, &st) != 0)
+		err_at(x, s, "%s: \"%s\": %s", k->name, path, strerror(errno));
+	else if (strcmp(k->name, "server.tls-key") == 0 && (st.st_mode & 077))
+		err_at(x, s, "%s: \"%s\" is readable by group or others (mode %03o): chmod 600",
+		       k->name, path, (unsigned)(st.st_mode & 0777));
 }
 
 /* xfr.tsig-keys (paths: each must be readable) and xfr.notify ("ADDR@PORT"). */
@@ -494,6 +516,8 @@ static void load_key(struct ctx *x, struct fe_conf *c, const struct fe_conf_key 
 			free(*(char **)field);
 			*(char **)field = k->type == FE_CONF_PATH ? resolve(x, src_file(x, s), str)
 			                                          : xstrdup(x, str);
+			if (*(char **)field && strncmp(k->name, "server.tls-", 11) == 0)
+				check_tls_file(x, k, s, *(char **)field);
 		}
 		break;
 	case FE_CONF_LEVEL:
@@ -503,11 +527,13 @@ static void load_key(struct ctx *x, struct fe_conf *c, const struct fe_conf_key 
 			       str);
 		break;
 	case FE_CONF_LISTEN:
-		load_listen(x, c, s);
+		load_listen(x, c, s, false);
 		break;
 	case FE_CONF_OWN:
 		if (strncmp(k->name, "xfr.", 4) == 0)
 			load_xfr_list(x, c, k, s);
+		else if (strcmp(k->name, "server.tls-listen") == 0)
+			load_listen(x, c, s, true);
 		break;
 	case FE_CONF_GROUP:
 		break;
@@ -532,6 +558,9 @@ static void load_group(struct ctx *x, struct fe_conf *c, enum fe_conf_file file,
 		if (k && s)
 			load_key(x, c, k, s);
 	}
+	const config_setting_t *tl = config_setting_get_member(g, "tls-listen");
+	if (strcmp(group, "server") == 0 && tl && c->ntls_listen && (!c->tls_cert || !c->tls_key))
+		err_at(x, tl, "server.tls-listen: needs server.tls-cert and server.tls-key");
 }
 
 /* Every GROUP key of @file at the top level of @root. */

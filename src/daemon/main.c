@@ -324,8 +324,12 @@ static void reload_work(uv_work_t *req)
 static bool same_listen(const struct fe_conf *a, const struct fe_conf *b)
 {
 	if (a->nlisten != b->nlisten || a->workers != b->workers || a->nclients != b->nclients ||
-	    a->has_clients != b->has_clients)
+	    a->has_clients != b->has_clients || a->ntls_listen != b->ntls_listen)
 		return false;
+	for (size_t i = 0; i < a->ntls_listen; i++)
+		if (strcmp(a->tls_listen[i].host, b->tls_listen[i].host) != 0 ||
+		    a->tls_listen[i].port != b->tls_listen[i].port)
+			return false;
 	for (size_t i = 0; i < a->nlisten; i++)
 		if (strcmp(a->listen[i].host, b->listen[i].host) != 0 ||
 		    a->listen[i].port != b->listen[i].port)
@@ -622,6 +626,11 @@ static int run(struct daemon *d)
 	        .tcp_max_out_bytes = d->cfg.tcp_max_out_bytes,
 	        .answer = {.udp_max = d->cfg.udp_max_payload, .require_validated = d->validating},
 	        .acl = d->acl,
+	        .tls_listen = d->cfg.tls_listen,
+	        .tls_listen_count = d->cfg.ntls_listen,
+	        .tls_cert = d->cfg.tls_cert,
+	        .tls_key = d->cfg.tls_key,
+	        .tls_client_ca = d->cfg.tls_client_ca,
 	};
 	if (fe_conf_has_policy(&d->cfg)) {
 		/* The policy's views admit clients (a client in no view: REFUSED with EDE 18), so
@@ -689,6 +698,10 @@ static int run(struct daemon *d)
 	            zs.failed + zs.rejected, zs.refused, nz ? zbuf : "none", d->cfg.store_path,
 	            d->cfg.fed_name ? d->cfg.fed_name : "none", fe_server_acl_count(d->acl),
 	            d->cfg.has_clients ? "" : " (loopback only: no clients configured)", zs.trust);
+	for (size_t i = 0; i < d->cfg.ntls_listen; i++)
+		fe_log_info("DNS over TLS on %s@%u%s", d->cfg.tls_listen[i].host,
+		            fe_server_tls_port(d->srv, i),
+		            d->cfg.tls_client_ca ? " (client certificates required)" : "");
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	fe_log_info("stopped");
 	return FE__EXIT_OK;

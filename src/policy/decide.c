@@ -14,6 +14,12 @@
 int fe_policy_view_of(const struct fe_policy *p, const struct sockaddr *peer,
                       const uint8_t *tsig_key)
 {
+	return fe_policy_view_of_client(p, peer, tsig_key, NULL);
+}
+
+int fe_policy_view_of_client(const struct fe_policy *p, const struct sockaddr *peer,
+                             const uint8_t *tsig_key, const char *tls_client)
+{
 	uint8_t lc[FE_WIRE_NAME_MAX];
 	size_t klen = 0;
 	if (tsig_key) {
@@ -25,10 +31,13 @@ int fe_policy_view_of(const struct fe_policy *p, const struct sockaddr *peer,
 		const struct pol_view *v = &p->views[i];
 		if (!fe_server_acl_allows(v->acl, peer))
 			continue;
-		if (!v->nkeys)
+		if (!v->nkeys && !v->ncerts)
 			return (int)i;
 		for (size_t k = 0; klen && k < v->nkeys; k++)
 			if (v->key_len[k] == klen && memcmp(v->key[k], lc, klen) == 0)
+				return (int)i;
+		for (size_t k = 0; tls_client && k < v->ncerts; k++)
+			if (strcasecmp(v->cert[k], tls_client) == 0)
 				return (int)i;
 	}
 	return -1;

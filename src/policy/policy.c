@@ -225,6 +225,20 @@ int fe_policy_view_add_tsig_key(struct fe_policy *p, int view, const char *key_n
 	return FE_OK;
 }
 
+int fe_policy_view_add_tls_client(struct fe_policy *p, int view, const char *name)
+{
+	if (view < 0 || (size_t)view >= p->nviews)
+		return FE_EINVAL;
+	struct pol_view *v = &p->views[view];
+	if (v->ncerts >= POL_VIEW_KEYS)
+		return FE_ENOSPC;
+	size_t n = strlen(name);
+	if (!n || n >= sizeof(v->cert[0]))
+		return FE_ESYNTAX;
+	memcpy(v->cert[v->ncerts++], name, n + 1);
+	return FE_OK;
+}
+
 /* "sip:HOST[:PORT]" → "HOST[:PORT]": a host name or IPv4 address, port 1..65535. */
 static int set_uri(char *dst, const char *uri)
 {

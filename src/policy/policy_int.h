@@ -33,6 +33,8 @@ struct pol_view {
 	size_t nkeys;
 	uint8_t key_len[POL_VIEW_KEYS];
 	uint8_t key[POL_VIEW_KEYS][FE_WIRE_NAME_MAX]; /* lowercase wire */
+	size_t ncerts;
+	char cert[POL_VIEW_KEYS][FE_SERVER_TLS_NAME_MAX]; /* TLS client certificate names */
 };
 
 struct pol_rule {

@@ -91,7 +91,7 @@ static size_t after(void *state, const struct fe_server_request *req, uint8_t *m
 		return len;
 	}
 	uint8_t kbuf[FE_WIRE_NAME_MAX];
-	int view = fe_policy_view_of(p, req->peer, tsig_name(req, kbuf));
+	int view = fe_policy_view_of_client(p, req->peer, tsig_name(req, kbuf), req->tls_client);
 	size_t limit = cap;
 	if (req->transport == FE_TRANSPORT_UDP) {
 		size_t l = fe_wire_udp_limit(req->q, rt->udp_max);

@@ -27,6 +27,8 @@ static const char *const names[FE_CNT__MAX] = {
         [FE_CNT_TCP_IDLE_CLOSED] = "tcp_idle_closed",
         [FE_CNT_TCP_BAD_FRAME] = "tcp_bad_frame",
         [FE_CNT_TCP_BACKLOG_CLOSED] = "tcp_backlog_closed",
+        [FE_CNT_TLS_HANDSHAKES] = "tls_handshakes",
+        [FE_CNT_TLS_HANDSHAKE_FAILED] = "tls_handshake_failed",
         [FE_CNT_STORE_ERRORS] = "store_errors",
 };
 

@@ -298,6 +298,41 @@ static int bind_listener(struct fe_server *srv, size_t i)
 	return FE_OK;
 }
 
+/* Bind TLS listen address @i for every worker: TCP only, the same SO_REUSEPORT scheme
+ * (worker 0 first, port 0 picks one for all). */
+static int bind_tls_listener(struct fe_server *srv, size_t i)
+{
+	const struct fe_listen_addr *la = &srv->tls_listen[i];
+	struct sockaddr_storage ss;
+	socklen_t len;
+	bool wildcard;
+	if (to_sockaddr(la, la->port, &ss, &len, &wildcard)) {
+		fe_log_err("tls-listen %s@%u: not a numeric IPv4 or IPv6 address", la->host,
+		           la->port);
+		return FE_EIO;
+	}
+	int e = la->port ? probe_free(&ss, len, SOCK_STREAM) : 0;
+	int t = e ? e : bound_socket(&ss, len, SOCK_STREAM, wildcard);
+	if (t < 0) {
+		fe_log_err("cannot bind tls %s@%u: %s%s", la->host, la->port, strerror(-t),
+		           bind_hint(-t, la->port));
+		return FE_EIO;
+	}
+	srv->workers[0].tls_lsn[i].fd = t;
+	srv->tls_ports[i] = bound_port(t);
+	set_port(&ss, srv->tls_ports[i]);
+	for (unsigned k = 1; k < srv->nworkers; k++) {
+		t = bound_socket(&ss, len, SOCK_STREAM, wildcard);
+		if (t < 0) {
+			fe_log_err("cannot bind tls %s@%u for worker %u: %s", la->host,
+			           srv->tls_ports[i], k, strerror(-t));
+			return FE_EIO;
+		}
+		srv->workers[k].tls_lsn[i].fd = t;
+	}
+	return FE_OK;
+}
+
 /* ---- workers ---------------------------------------------------------------------- */
 
 static void close_walk_cb(uv_handle_t *h, void *arg)
@@ -325,6 +360,9 @@ static void on_stop(uv_async_t *a)
 		if (!uv_is_closing((uv_handle_t *)&w->lsn[i].tcp))
 			uv_close((uv_handle_t *)&w->lsn[i].tcp, NULL);
 	}
+	for (size_t i = 0; i < w->srv->tls_listen_count; i++)
+		if (!uv_is_closing((uv_handle_t *)&w->tls_lsn[i].tcp))
+			uv_close((uv_handle_t *)&w->tls_lsn[i].tcp, NULL);
 	uv_close((uv_handle_t *)&w->stop_async, NULL);
 	fe__tcp_drain(w);
 	if (w->conns)
@@ -378,6 +416,21 @@ static int worker_setup(struct fe__worker *w)
 		if (uvrc)
 			goto out_uv;
 	}
+	for (size_t i = 0; i < srv->tls_listen_count; i++) {
+		struct fe__listener *l = &w->tls_lsn[i];
+		l->w = w;
+		uvrc = uv_tcp_init(&w->loop, &l->tcp);
+		if (uvrc)
+			goto out_uv;
+		l->tcp.data = l;
+		uvrc = uv_tcp_open(&l->tcp, l->fd);
+		if (uvrc)
+			goto out_uv;
+		l->fd = -1;
+		uvrc = uv_listen((uv_stream_t *)&l->tcp, FE__TCP_BACKLOG, fe__tls_on_connection);
+		if (uvrc)
+			goto out_uv;
+	}
 	return FE_OK;
 out_uv:
 	fe_log_err("worker %u: event loop setup failed: %s", w->id, uv_strerror(uvrc));
@@ -413,6 +466,14 @@ static int worker_alloc(struct fe__worker *w, struct fe_server *srv, unsigned id
 	w->tcp_resp = malloc(FE__TCP_MSG_MAX);
 	if (!w->udp || !w->lsn || !w->rbuf || !w->sbuf || !w->tcp_resp)
 		return FE_ENOMEM;
+	if (srv->tls_listen_count) {
+		w->tls_lsn = calloc(srv->tls_listen_count, sizeof(*w->tls_lsn));
+		w->tls_rbuf = malloc(FE__TLS_READ);
+		if (!w->tls_lsn || !w->tls_rbuf)
+			return FE_ENOMEM;
+		for (size_t i = 0; i < srv->tls_listen_count; i++)
+			w->tls_lsn[i].fd = -1;
+	}
 	for (size_t i = 0; i < srv->listen_count; i++) {
 		w->udp[i].fd = -1;
 		w->lsn[i].fd = -1;
@@ -442,6 +503,11 @@ static void worker_free(struct fe__worker *w)
 	}
 	free(w->udp);
 	free(w->lsn);
+	if (w->tls_lsn)
+		for (size_t i = 0; i < w->srv->tls_listen_count; i++)
+			close_fd(&w->tls_lsn[i].fd);
+	free(w->tls_lsn);
+	free(w->tls_rbuf);
 	free(w->rbuf);
 	free(w->sbuf);
 	free(w->tcp_resp);
@@ -458,6 +524,9 @@ static void free_server(struct fe_server *srv)
 	free(srv->workers);
 	free(srv->listen);
 	free(srv->ports);
+	free(srv->tls_listen);
+	free(srv->tls_ports);
+	fe__tls_ctx_free(srv->tls_ctx);
 	free(srv->ready_file);
 	free(srv);
 }
@@ -476,6 +545,8 @@ int fe_server_write_ready_file(struct fe_server *srv, const char *path)
 	for (size_t i = 0; i < srv->listen_count; i++)
 		fprintf(f, "udp %s %u\ntcp %s %u\n", srv->listen[i].host, srv->ports[i],
 		        srv->listen[i].host, srv->ports[i]);
+	for (size_t i = 0; i < srv->tls_listen_count; i++)
+		fprintf(f, "tls %s %u\n", srv->tls_listen[i].host, srv->tls_ports[i]);
 	bool bad = ferror(f) != 0;
 	if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
 		fe_log_err("cannot write the ready file %s: %s", path, strerror(errno));
@@ -521,6 +592,24 @@ int fe_server_start(struct fe_store *st, const struct fe_server_opts *opts, stru
 	}
 	memcpy(srv->listen, opts->listen, opts->listen_count * sizeof(*srv->listen));
 	srv->opts.listen = srv->listen;
+	if (opts->tls_listen_count) {
+		srv->tls_listen_count = opts->tls_listen_count;
+		srv->tls_listen = calloc(opts->tls_listen_count, sizeof(*srv->tls_listen));
+		srv->tls_ports = calloc(opts->tls_listen_count, sizeof(*srv->tls_ports));
+		if (!srv->tls_listen || !srv->tls_ports) {
+			rc = FE_ENOMEM;
+			goto out_free;
+		}
+		memcpy(srv->tls_listen, opts->tls_listen,
+		       opts->tls_listen_count * sizeof(*srv->tls_listen));
+		rc = fe__tls_ctx_create(opts, &srv->tls_ctx);
+		if (rc)
+			goto out_free;
+	}
+	srv->opts.tls_listen = srv->tls_listen;
+	srv->opts.tls_listen_count = srv->tls_listen_count;
+	/* The files were read into the context: the paths are not kept. */
+	srv->opts.tls_cert = srv->opts.tls_key = srv->opts.tls_client_ca = NULL;
 	if (opts->ready_file) {
 		srv->ready_file = strdup(opts->ready_file);
 		if (!srv->ready_file) {
@@ -531,6 +620,8 @@ int fe_server_start(struct fe_store *st, const struct fe_server_opts *opts, stru
 	srv->opts.ready_file = srv->ready_file;
 	if (!srv->opts.tcp_idle_timeout_ms)
 		srv->opts.tcp_idle_timeout_ms = 10000;
+	if (!srv->opts.tls_handshake_timeout_ms)
+		srv->opts.tls_handshake_timeout_ms = srv->opts.tcp_idle_timeout_ms;
 	if (!srv->opts.tcp_max_clients)
 		srv->opts.tcp_max_clients = 1000;
 	if (!srv->opts.tcp_max_pipeline)
@@ -562,6 +653,11 @@ int fe_server_start(struct fe_store *st, const struct fe_server_opts *opts, stru
 	}
 	for (size_t i = 0; i < srv->listen_count; i++) {
 		rc = bind_listener(srv, i);
+		if (rc)
+			goto out_free;
+	}
+	for (size_t i = 0; i < srv->tls_listen_count; i++) {
+		rc = bind_tls_listener(srv, i);
 		if (rc)
 			goto out_free;
 	}
@@ -641,4 +737,9 @@ size_t fe__server_tcp_mem_peak(struct fe_server *srv)
 uint16_t fe_server_port(struct fe_server *srv, size_t i)
 {
 	return i < srv->listen_count ? srv->ports[i] : 0;
+}
+
+uint16_t fe_server_tls_port(struct fe_server *srv, size_t i)
+{
+	return i < srv->tls_listen_count ? srv->tls_ports[i] : 0;
 }

@@ -26,6 +26,7 @@
 #define FE__UDP_SEND_BYTES 4096 /* our EDNS payload limit is clamped to this */
 #define FE__TCP_BACKLOG    1024
 #define FE__TCP_MSG_MAX    FE__FRAME_MSG_MAX /* length prefix + largest message */
+#define FE__TLS_READ       16384             /* ciphertext per socket read (one TLS record) */
 #define FE__PORT_TRIES     32 /* port 0: attempts to find a port free for UDP and TCP */
 
 struct fe__worker;
@@ -62,6 +63,7 @@ struct fe__conn {
 	int open_handles;        /* tcp + timer until both close callbacks ran */
 	size_t last_write_queue; /* unsent bytes of the write in progress at the last check */
 	void *stream;            /* the transfer handler's stream, while fr.streaming */
+	struct fe__tls *tls;     /* DNS over TLS (net_tls.c); NULL: plain TCP */
 };
 
 struct fe__worker {
@@ -79,9 +81,11 @@ struct fe__worker {
 	struct fe_store_reader *reader;
 	struct fe_answer_ctx actx;
 	uint64_t counters[FE_CNT__MAX];
-	struct fe__udp *udp;      /* [listen_count] */
-	struct fe__listener *lsn; /* [listen_count] */
-	struct fe__conn *conns;   /* list head */
+	struct fe__udp *udp;          /* [listen_count] */
+	struct fe__listener *lsn;     /* [listen_count] */
+	struct fe__listener *tls_lsn; /* [tls_listen_count] */
+	uint8_t *tls_rbuf;            /* FE__TLS_READ bytes: one socket read of ciphertext */
+	struct fe__conn *conns;       /* list head */
 	size_t conn_count;
 	size_t tcp_mem_peak; /* most heap bytes one connection's framing held (relaxed atomic) */
 	/* UDP batch state (per worker, reused: no heap per datagram). */
@@ -105,6 +109,10 @@ struct fe_server {
 	struct fe_listen_addr *listen;
 	size_t listen_count;
 	uint16_t *ports; /* bound port per listen address */
+	struct fe_listen_addr *tls_listen;
+	size_t tls_listen_count;
+	uint16_t *tls_ports;
+	void *tls_ctx; /* SSL_CTX, shared by the workers (read-only once built) */
 	unsigned nworkers;
 	struct fe__worker *workers;
 	_Atomic uint32_t tcp_clients;
@@ -122,6 +130,12 @@ void fe__tcp_drain(struct fe__worker *w);
 /* Close every connection now (drain time is up). */
 void fe__tcp_abort_all(struct fe__worker *w);
 
+/* net_tls.c */
+void fe__tls_on_connection(uv_stream_t *server, int status);
+/* The SSL_CTX of opts (certificate, key, client CA); errors logged with the file name. */
+int fe__tls_ctx_create(const struct fe_server_opts *o, void **out);
+void fe__tls_ctx_free(void *ctx);
+
 /* pipeline.c: the request pipeline (server.h). */
 
 /* Run one message from @peer through admit → before → tsig → handler → after. The worker's
@@ -130,8 +144,8 @@ void fe__tcp_abort_all(struct fe__worker *w);
  * to the transfer handler's stream — the answer is that stream (fe__pipe_stream_next). */
 size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
                     const struct sockaddr *peer, const uint8_t *req, size_t req_len,
-                    enum fe_transport transport, uint8_t *resp, size_t resp_cap, void **stream,
-                    bool *streaming);
+                    enum fe_transport transport, const char *tls_client, uint8_t *resp,
+                    size_t resp_cap, void **stream, bool *streaming);
 /* Next message of @stream (opened by fe__pipe_run), through policy->after. */
 int fe__pipe_stream_next(struct fe__worker *w, const struct sockaddr *peer, void *stream,
                          uint8_t *out, size_t cap, size_t *len);

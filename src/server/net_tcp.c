@@ -169,7 +169,7 @@ static struct fe__frame_answer op_message(struct fe__frame *f, const uint8_t *ms
 			fe_counter_inc(w->counters, FE_CNT_STORE_ERRORS);
 	}
 	a.len = fe__pipe_run(w, c->admitted, c->snap_ok, (const struct sockaddr *)&c->peer, msg,
-	                     len, FE_TRANSPORT_TCP, out, cap, &c->stream, &a.stream);
+	                     len, FE_TRANSPORT_TCP, NULL, out, cap, &c->stream, &a.stream);
 	return a;
 }
 

@@ -57,7 +57,8 @@ Test(policy_keys, valid_policy_builds)
 	struct fe_conf c;
 	struct fe_conf_diag d = {0};
 	int rc = load("views = ( { name = \"scscf\"; member = \"carrier-a\"; clients = "
-	              "[\"192.0.2.0/24\"]; tsig-keys = [\"scscf-a\"]; } );\n"
+	              "[\"192.0.2.0/24\"]; tsig-keys = [\"scscf-a\"]; tls-clients = "
+	              "[\"scscf-a.tls.example\"]; } );\n"
 	              "policy = { bgcf = \"sip:bgcf.example.net:5060\"; transit = "
 	              "\"sip:hub.example.net\"; outside = \"nxdomain\";\n"
 	              "  rules = ( { causes = [\"not-found\", \"pstn-only\", \"no-delegation\"]; "
@@ -69,6 +70,8 @@ Test(policy_keys, valid_policy_builds)
 	cr_assert_eq(rc, FE_OK);
 	cr_assert(fe_conf_has_policy(&c));
 	cr_assert_eq(c.nviews, 1);
+	cr_assert_eq(c.views[0].ntls_clients, 1);
+	cr_assert_str_eq(c.views[0].tls_clients[0], "scscf-a.tls.example");
 	cr_assert_eq(c.nrules, 1);
 	cr_assert_eq(c.policy_outside, FE_POLICY_NXDOMAIN);
 	cr_assert(c.members[2].suspended && c.members[2].has_peers);
@@ -114,6 +117,12 @@ Test(policy_keys, mistakes_refused_with_file_line)
 	         "federation.conf:5: views.clients: \"10.0.0.1/8\""},
 	        {"views = ( { name = \"default\"; clients = [\"10.0.0.0/8\"]; } );",
 	         "federation.conf:5: views.name: \"default\""},
+	        {"views = ( { name = \"v\"; clients = [\"10.0.0.0/8\"]; tls-clients = [\"\"]; } "
+	         ");",
+	         "federation.conf:5: views.tls-clients must be a non-empty string"},
+	        {"views = ( { name = \"v\"; clients = [\"10.0.0.0/8\"]; tls-clients = [\"a\", "
+	         "\"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\"]; } );",
+	         "federation.conf:5: views.tls-clients: \"i\" is not a certificate name"},
 	        {"views = ( { name = \"v\"; } );",
 	         "federation.conf:5: views: a view needs clients"},
 	};

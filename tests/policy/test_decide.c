@@ -500,6 +500,23 @@ Test(decide, namespace_guard_and_views, .fini = teardown)
 	cr_assert_eq(fe_policy_view_of(pol, (struct sockaddr *)&sa, key), 2);
 	name_wire("other.", key);
 	cr_assert_eq(fe_policy_view_of(pol, (struct sockaddr *)&sa, key), -1);
+	/* A verified TLS client certificate name selects it too (either suffices), compared
+	 * without case; the source prefix still applies. */
+	cr_assert_eq(fe_policy_view_add_tls_client(pol, 2, "scscf-b.tls.example"), FE_OK);
+	cr_assert_eq(
+	        fe_policy_view_of_client(pol, (struct sockaddr *)&sa, NULL, "SCSCF-B.tls.example"),
+	        2);
+	cr_assert_eq(fe_policy_view_of_client(pol, (struct sockaddr *)&sa, key, "other.example"),
+	             -1);
+	cr_assert_eq(fe_policy_view_of_client(pol, (struct sockaddr *)&sa, NULL, NULL), -1);
+	struct sockaddr_in far = peer("192.0.2.1");
+	cr_assert_eq(
+	        fe_policy_view_of_client(pol, (struct sockaddr *)&far, NULL, "scscf-b.tls.example"),
+	        -1);
+	cr_assert_eq(fe_policy_view_add_tls_client(pol, 2, ""), FE_ESYNTAX);
+	for (int i = 1; i < 8; i++)
+		cr_assert_eq(fe_policy_view_add_tls_client(pol, 2, "x.example"), FE_OK);
+	cr_assert_eq(fe_policy_view_add_tls_client(pol, 2, "y.example"), FE_ENOSPC);
 }
 
 Test(decide, enum_numbers_and_bad_configuration, .fini = teardown)
