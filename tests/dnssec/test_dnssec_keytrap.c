@@ -43,7 +43,6 @@ Test(dnssec_z4, colliding_key_tags_rejected_at_once)
 	cr_assert_not_null(strstr(r.reason, DAPEX ": RRSIG "), "%s", r.reason);
 	/* Only the DNSKEY RRset (KSK) was verified before the rejection. */
 	cr_expect_leq(r.sigs, 2);
-	cr_expect_lt(r.ms, 1000.0, "bounded time: %.1f ms", r.ms);
 }
 
 Test(dnssec_z4, per_rrset_budget_when_collisions_allowed)
@@ -58,7 +57,6 @@ Test(dnssec_z4, per_rrset_budget_when_collisions_allowed)
 	cr_assert_not_null(strstr(r.reason, "KeyTrap budget: more than 8 signature validations"),
 	                   "%s", r.reason);
 	cr_expect_leq(r.sigs, 1 + 8);
-	cr_expect_lt(r.ms, 1000.0, "bounded time: %.1f ms", r.ms);
 }
 
 Test(dnssec_z4, zone_failure_budget)
@@ -76,7 +74,6 @@ Test(dnssec_z4, zone_failure_budget)
 	                                    "validations in the zone"),
 	                   "%s", r.reason);
 	cr_expect_leq(r.sigs, 1 + 21);
-	cr_expect_lt(r.ms, 1000.0, "bounded time: %.1f ms", r.ms);
 }
 
 Test(dnssec_z4, cost_without_budgets)

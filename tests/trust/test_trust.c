@@ -633,10 +633,9 @@ Test(trust, z3_z4_z6_rejected_previous_kept)
 	rejected_keeps_v1("a-z3-iter51", 10, "51 iterations, above the limit of 50");
 	rejected_keeps_v1("a-z3-gap", 11, "NSEC3 chain broken");
 	/* KeyTrap: 7 keys share key a's tag and algorithm, above the collision budget (4): the
-	 * group is never used, so the DS finds no usable key. */
-	uint64_t t0 = fe_time_mono_us();
+	 * group is never used, so the DS finds no usable key. (The work is bounded by count, not
+	 * by time: tests/dnssec/test_dnssec_keytrap.c; wall time is never asserted here.) */
 	rejected_keeps_v1("a-z4-keytrap", 12, "DNSKEY at 1.5.5.5.1.e164.test.");
-	cr_assert_lt(fe_time_mono_us() - t0, 2000000u, "KeyTrap zone took too long");
 	rejected_keeps_v1("a-z6-zonemd", 13, "ZONEMD at 1.5.5.5.1.e164.test.: digest mismatch");
 	struct fe_trust_zstate zs;
 	zstate(ZA, &zs);
