@@ -232,7 +232,10 @@ static size_t notify_after(void *state, const struct fe_server_request *req, uin
 {
 	struct fe__sec *s = state;
 	if (!req->msg || !req->q || req->q->opcode != FE_OP_NOTIFY || !req->q->has_tsig ||
-	    !zone_of(s, req->q) || !req->q->question_end || cap < req->q->question_end)
+	    !req->q->question_end || cap < req->q->question_end)
+		return len;
+	const struct fe__sec_zone *z = zone_of(s, req->q);
+	if (!z || !same_host(req->peer, &z->paddr)) /* refused in `before` */
 		return len;
 	struct fe_tsig_result res;
 	if (fe_tsig_verify_request(req->msg, req->msg_len, s->keys, NULL, &res) != FE_OK)
