@@ -76,9 +76,10 @@ struct fe__control {
  * exit code: FE__EXIT_OK, or FE__EXIT_LISTEN when a configured socket or address cannot be used
  * (logged). A control socket at the built-in default path that cannot be made is logged and left
  * off. */
+struct fe__sec;
 int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store *st,
                       struct fe_server *srv, const struct fe_conf *c, bool path_given,
-                      int (*reload)(void *arg), void *arg);
+                      int (*reload)(void *arg), void *arg, struct fe__sec *sec);
 /* A load pass ended (@config_ok false: a reload refused for configuration errors). */
 void fe__control_loads_done(struct fe__control *ctl, const struct fe_conf *c,
                             const struct fe__zone_stats *s, bool config_ok, bool is_reload);

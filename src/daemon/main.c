@@ -685,7 +685,7 @@ static int run(struct daemon *d)
 	}
 	/* The control socket is made (and given to the configured user) before the drop. */
 	rc = fe__control_start(&d->control, &d->loop, d->st, d->srv, &d->cfg,
-	                       d->cli.control != NULL, ctl_reload, d);
+	                       d->cli.control != NULL, ctl_reload, d, &d->sec);
 	if (rc != FE__EXIT_OK)
 		return rc;
 	/* Sockets bound, store and secrets open: from here on, the configured user. */

@@ -245,6 +245,12 @@ Test(xfrin, knot_primary_axfr_then_notify_ixfr)
 	             "the refresh to serial 2 was not incremental");
 	cr_assert_geq(fe_test_daemon_log_count(&sec, "serial 1 -> 2"), 1);
 	cr_assert_eq(fe_test_daemon_log_count(&sec, "falling back to AXFR"), 0);
+	/* the control channel's zone show names the primary and the serial */
+	cr_assert_eq(fe_test_sh("'%s' zone show " ZONE " --socket '%s/control.sock' | grep -q "
+	                        "'peers: *secondary of primary 127.0.0.1@%u, serial 2, last "
+	                        "success 20.*last error none'",
+	                        FE_TEST_FEDENUMCTL, sec.dir, kport),
+	             0);
 	/* Knot's side: it served an IXFR, and our signed NOTIFY answer was accepted */
 	cr_assert_eq(fe_test_sh("grep -q 'IXFR, outgoing.*finished' '%s/knot.log'", tmp), 0);
 	cr_assert_neq(fe_test_sh("grep -q 'notify, outgoing.*@%u.*serial 2.*failed\\|"
