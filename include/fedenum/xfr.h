@@ -153,11 +153,11 @@ enum fe_xfrin_kind { FE_XFRIN_UPTODATE = 0, FE_XFRIN_AXFR, FE_XFRIN_IXFR };
 
 struct fe_xfrin_result {
 	enum fe_xfrin_kind kind;
-	uint32_t primary_serial; /* from the SOA query */
-	uint32_t serial;         /* of the file written (or the held one: UPTODATE) */
+	uint32_t primary_serial;               /* from the SOA query */
+	uint32_t serial;                       /* of the file written (or the held one: UPTODATE) */
 	uint32_t refresh_s, retry_s, expire_s; /* timers of the primary's SOA (RFC 1035 §3.3.13) */
-	uint64_t messages, bytes, rrs; /* of the transfer taken; rrs: of the file written */
-	char err[512];                 /* why it failed, for the log */
+	uint64_t messages, bytes, rrs;         /* of the transfer taken; rrs: of the file written */
+	char err[512];                         /* why it failed, for the log */
 };
 
 /* @base: the master file of the version held (NULL: none; then always AXFR). FE_OK (see

@@ -146,16 +146,16 @@ void fe__xfr_free(struct fe__xfr *xf);
 extern pthread_mutex_t fe__load_lock;
 
 enum fe__sec_cnt {
-	FE__SEC_AXFR = 0,                /* whole zones taken (AXFR, or IXFR in AXFR form) */
-	FE__SEC_IXFR,                    /* incremental transfers taken */
-	FE__SEC_UPTODATE,                /* refreshes that found the serial current */
-	FE__SEC_FAILED,                  /* refreshes that failed (the old version kept) */
-	FE__SEC_EXPIRED,                 /* zones dropped past SOA EXPIRE */
-	FE__SEC_NOTIFY_ACCEPTED,         /* NOTIFY taken (signed, from the zone's primary) */
-	FE__SEC_NOTIFY_UNSIGNED,         /* NOTIFY without TSIG: REFUSED */
-	FE__SEC_NOTIFY_BAD_TSIG,         /* NOTIFY whose TSIG does not verify: NOTAUTH */
-	FE__SEC_NOTIFY_NOT_PRIMARY,      /* signed NOTIFY from another address: REFUSED */
-	FE__SEC_NOTIFY_NOT_SECONDARY,    /* NOTIFY for a zone this node is no secondary of */
+	FE__SEC_AXFR = 0,             /* whole zones taken (AXFR, or IXFR in AXFR form) */
+	FE__SEC_IXFR,                 /* incremental transfers taken */
+	FE__SEC_UPTODATE,             /* refreshes that found the serial current */
+	FE__SEC_FAILED,               /* refreshes that failed (the old version kept) */
+	FE__SEC_EXPIRED,              /* zones dropped past SOA EXPIRE */
+	FE__SEC_NOTIFY_ACCEPTED,      /* NOTIFY taken (signed, from the zone's primary) */
+	FE__SEC_NOTIFY_UNSIGNED,      /* NOTIFY without TSIG: REFUSED */
+	FE__SEC_NOTIFY_BAD_TSIG,      /* NOTIFY whose TSIG does not verify: NOTAUTH */
+	FE__SEC_NOTIFY_NOT_PRIMARY,   /* signed NOTIFY from another address: REFUSED */
+	FE__SEC_NOTIFY_NOT_SECONDARY, /* NOTIFY for a zone this node is no secondary of */
 	FE__SEC_CNT_MAX
 };
 
@@ -179,15 +179,16 @@ struct fe__sec {
 	uint64_t cnt[FE__SEC_CNT_MAX];  /* atomic */
 };
 
-/* Parse the --secondary APEX@ADDR@PORT values. Returns an exit code (FE__EXIT_CONFIG for a
- * bad value, logged). */
-int fe__sec_setup(struct fe__sec *s, const char *const *specs, size_t n);
+/* Parse the APEX@ADDR@PORT values: --secondary (@cli), then xfr.secondary (@file). Returns an
+ * exit code (FE__EXIT_CONFIG for a bad value or a zone given twice, logged). */
+int fe__sec_setup(struct fe__sec *s, const char *const *cli, size_t ncli, char *const *file,
+                  size_t nfile);
 /* The NOTIFY-in hooks (before: admission, after: the signed answer); NULL without zones. */
 const struct fe_server_policy *fe__sec_policy(struct fe__sec *s);
 /* Start the timers on @loop and refresh every zone now. Returns an exit code. */
-int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st,
-                  struct fe_trust *trust, bool validating, const char *store_dir,
-                  const struct fe_tsig_keyring *keys, struct fe__xfr *xf);
+int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struct fe_trust *trust,
+                  bool validating, const char *store_dir, const struct fe_tsig_keyring *keys,
+                  struct fe__xfr *xf);
 /* One line of status of zone @apex (NULL: the first) into @buf; 0 when not a secondary. */
 size_t fe__sec_status(const struct fe__sec *s, const uint8_t *apex, size_t apex_len, char *buf,
                       size_t cap);

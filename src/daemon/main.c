@@ -56,10 +56,10 @@ struct daemon {
 	size_t nxfr_keys;
 	const char **xfr_notify; /* --notify */
 	size_t nxfr_notify;
-	struct fe__xfr xfr; /* zone transfer, primary side (xfr.c) */
+	struct fe__xfr xfr;     /* zone transfer, primary side (xfr.c) */
 	const char **secondary; /* --secondary */
 	size_t nsecondary;
-	struct fe__sec sec;          /* zone transfer, secondary side (secondary.c) */
+	struct fe__sec sec;         /* zone transfer, secondary side (secondary.c) */
 	struct fe__hooks sec_hooks; /* NOTIFY in around the policy engine's hooks */
 };
 
@@ -663,7 +663,8 @@ static int run(struct daemon *d)
 	rc = fe__xfr_setup(&d->xfr, &d->cfg, d->xfr_keys, d->nxfr_keys, d->xfr_notify,
 	                   d->nxfr_notify);
 	if (rc == FE__EXIT_OK)
-		rc = fe__sec_setup(&d->sec, d->secondary, d->nsecondary);
+		rc = fe__sec_setup(&d->sec, d->secondary, d->nsecondary, d->cfg.xfr_secondary,
+		                   d->cfg.nxfr_secondary);
 	if (rc != FE__EXIT_OK)
 		return rc;
 	/* NOTIFY in: between the transfer hooks (outermost: they sign) and the policy engine */

@@ -58,9 +58,15 @@ struct fe__sec_zone {
 };
 
 static const char *const cnt_names[FE__SEC_CNT_MAX] = {
-        "xfrin_axfr",           "xfrin_ixfr",           "xfrin_uptodate",
-        "xfrin_failed",         "xfrin_expired",        "notify_in_accepted",
-        "notify_in_unsigned",   "notify_in_bad_tsig",   "notify_in_not_primary",
+        "xfrin_axfr",
+        "xfrin_ixfr",
+        "xfrin_uptodate",
+        "xfrin_failed",
+        "xfrin_expired",
+        "notify_in_accepted",
+        "notify_in_unsigned",
+        "notify_in_bad_tsig",
+        "notify_in_not_primary",
         "notify_in_not_secondary",
 };
 
@@ -124,9 +130,11 @@ static int parse_spec(const char *spec, struct fe__sec_zone *z)
 	return FE_OK;
 }
 
-int fe__sec_setup(struct fe__sec *s, const char *const *specs, size_t n)
+int fe__sec_setup(struct fe__sec *s, const char *const *cli, size_t ncli, char *const *file,
+                  size_t nfile)
 {
 	memset(s, 0, sizeof(*s));
+	size_t n = ncli + nfile;
 	if (!n)
 		return FE__EXIT_OK;
 	s->z = calloc(n, sizeof(*s->z));
@@ -134,11 +142,13 @@ int fe__sec_setup(struct fe__sec *s, const char *const *specs, size_t n)
 		return FE__EXIT_INTERNAL;
 	for (size_t i = 0; i < n; i++) {
 		struct fe__sec_zone *z = &s->z[i];
+		const char *spec = i < ncli ? cli[i] : file[i - ncli];
 		z->sec = s;
-		if (parse_spec(specs[i], z) != FE_OK) {
-			fe_log_err("--secondary \"%s\" is not APEX@ADDR@PORT (numeric IPv4 or IPv6 "
+		if (parse_spec(spec, z) != FE_OK) {
+			fe_log_err("secondary \"%s\" (--secondary, xfr.secondary) is not "
+			           "APEX@ADDR@PORT (numeric IPv4 or IPv6 "
 			           "address, a port)",
-			           specs[i]);
+			           spec);
 			return FE__EXIT_CONFIG;
 		}
 		for (size_t j = 0; j < i; j++)
@@ -213,8 +223,7 @@ static enum fe_server_verdict notify_before(void *state, const struct fe_server_
 	if (!same_host(req->peer, &z->paddr)) {
 		count(s, FE__SEC_NOTIFY_NOT_PRIMARY);
 		fe_ratelog(&notify_rl, FE_LOG_WARN,
-		           "NOTIFY for %s refused: not from its primary %s", name,
-		           z->primary.host);
+		           "NOTIFY for %s refused: not from its primary %s", name, z->primary.host);
 		*rcode = FE_RCODE_REFUSED;
 		return FE_SERVER_RCODE;
 	}
@@ -374,12 +383,13 @@ static void refresh_done(uv_work_t *w, int status)
 		         : r->kind == FE_XFRIN_IXFR ? FE__SEC_IXFR
 		                                    : FE__SEC_UPTODATE);
 		if (changed)
-			fe_log_info("zone %s: %s from %s@%u: serial %s%u -> %u, %llu messages, %llu "
-			            "octets, %llu records, in %llu ms",
-			            z->apex, fe_xfrin_kind_str(r->kind), z->primary.host,
-			            z->primary.port, had ? "" : "(none) ", had ? old : 0, r->serial,
-			            (unsigned long long)r->messages, (unsigned long long)r->bytes,
-			            (unsigned long long)r->rrs, (unsigned long long)z->ms);
+			fe_log_info(
+			        "zone %s: %s from %s@%u: serial %s%u -> %u, %llu messages, %llu "
+			        "octets, %llu records, in %llu ms",
+			        z->apex, fe_xfrin_kind_str(r->kind), z->primary.host,
+			        z->primary.port, had ? "" : "(none) ", had ? old : 0, r->serial,
+			        (unsigned long long)r->messages, (unsigned long long)r->bytes,
+			        (unsigned long long)r->rrs, (unsigned long long)z->ms);
 		else
 			fe_log_debug("zone %s: serial %u is current at %s@%u", z->apex, z->serial,
 			             z->primary.host, z->primary.port);
@@ -387,13 +397,16 @@ static void refresh_done(uv_work_t *w, int status)
 			fe__xfr_loads_done(s->xf, s->st); /* NOTIFY this node's own secondaries */
 	} else {
 		count(s, FE__SEC_FAILED);
-		const char *why = z->load_err[0] ? z->load_err : r->err[0] ? r->err : fe_strerror(z->rc);
+		const char *why = z->load_err[0] ? z->load_err
+		                  : r->err[0]    ? r->err
+		                                 : fe_strerror(z->rc);
 		size_t wl = strnlen(why, sizeof(z->last_err) - 1);
 		memcpy(z->last_err, why, wl);
 		z->last_err[wl] = '\0';
 		fe_log_err("zone %s: refresh from %s@%u failed: %s; %s", z->apex, z->primary.host,
 		           z->primary.port, z->last_err,
-		           z->has_serial ? "the stored version keeps serving" : "nothing served yet");
+		           z->has_serial ? "the stored version keeps serving"
+		                         : "nothing served yet");
 		(void)remove(z->next);
 	}
 	check_expire(z);
@@ -472,9 +485,9 @@ static bool held_cb(const struct fe_store_zone_rec *rec, void *arg)
 	return true;
 }
 
-int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st,
-                  struct fe_trust *trust, bool validating, const char *store_dir,
-                  const struct fe_tsig_keyring *keys, struct fe__xfr *xf)
+int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struct fe_trust *trust,
+                  bool validating, const char *store_dir, const struct fe_tsig_keyring *keys,
+                  struct fe__xfr *xf)
 {
 	if (!s->n)
 		return FE__EXIT_OK;
@@ -564,10 +577,9 @@ void fe__sec_log_counters(const struct fe__sec *s, const char *why)
 	char buf[1024];
 	size_t n = 0;
 	for (size_t i = 0; i < FE__SEC_CNT_MAX && n < sizeof(buf); i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s=%llu", i ? " " : "",
-		                      cnt_names[i],
-		                      (unsigned long long)__atomic_load_n(&s->cnt[i],
-		                                                          __ATOMIC_RELAXED));
+		n += (size_t)snprintf(
+		        buf + n, sizeof(buf) - n, "%s%s=%llu", i ? " " : "", cnt_names[i],
+		        (unsigned long long)__atomic_load_n(&s->cnt[i], __ATOMIC_RELAXED));
 	fe_log_info("secondary counters (%s): %s", why, buf);
 	for (size_t i = 0; i < s->n; i++) {
 		char st[1200];

@@ -101,8 +101,8 @@ static int make_query(struct ex *e, uint16_t id, uint16_t qtype, uint32_t serial
                       size_t *len, uint8_t *mac, size_t *mac_len)
 {
 	size_t n = 0;
-	uint8_t h[12] = {(uint8_t)(id >> 8), (uint8_t)id, 0, 0, 0, 1, 0, 0,
-	                 0, qtype == LDNS_RR_TYPE_IXFR, 0, 0};
+	uint8_t h[12] = {(uint8_t)(id >> 8),         (uint8_t)id, 0, 0, 0, 1, 0, 0, 0,
+	                 qtype == LDNS_RR_TYPE_IXFR, 0,           0};
 	memcpy(buf, h, 12);
 	n = 12;
 	memcpy(buf + n, e->qname, e->qname_len);
@@ -185,7 +185,8 @@ static int take(struct ex *e, struct coll *c, ldns_pkt *pkt)
 			}
 		}
 		if (e->o->max_rrs && k + 1 > e->o->max_rrs) {
-			fail(e, "more than %llu records (limit)", (unsigned long long)e->o->max_rrs);
+			fail(e, "more than %llu records (limit)",
+			     (unsigned long long)e->o->max_rrs);
 			return FE_ERANGE;
 		}
 		if (!ldns_rr_list_push_rr(c->rrs, ldns_rr_clone(rr)))
@@ -243,7 +244,8 @@ static int exchange(struct ex *e, struct coll *c, uint16_t *rcode_out)
 		e->res->messages++;
 		e->res->bytes += mlen;
 		if (e->o->max_bytes && e->res->bytes > e->o->max_bytes) {
-			fail(e, "more than %llu octets (limit)", (unsigned long long)e->o->max_bytes);
+			fail(e, "more than %llu octets (limit)",
+			     (unsigned long long)e->o->max_bytes);
 			rc = FE_ERANGE;
 			goto out_fd;
 		}
@@ -385,7 +387,8 @@ static int apply_ixfr(struct ex *e, const char *base, const char *out, ldns_rr_l
 				break;
 		if (j == m) {
 			char *t = ldns_rr2str(rr);
-			fail(e, "the IXFR removes a record the zone does not hold: %s", t ? t : "?");
+			fail(e, "the IXFR removes a record the zone does not hold: %s",
+			     t ? t : "?");
 			free(t);
 			rc = FE_EFORMAT;
 			goto out;
@@ -422,7 +425,8 @@ int fe_xfrin_run(const struct fe_xfrin_opts *o, const char *base, const char *ou
 	coll_init(&c, LDNS_RR_TYPE_SOA, 0);
 	int rc = exchange(&e, &c, &rcode);
 	if (rc == FE_OK && (rcode || ldns_rr_list_rr_count(c.rrs) < 1)) {
-		fail(&e, "SOA query answered %s", rcode ? ldns_pkt_rcode2str(rcode) : "without SOA");
+		fail(&e, "SOA query answered %s",
+		     rcode ? ldns_pkt_rcode2str(rcode) : "without SOA");
 		rc = FE_EPERM;
 	}
 	if (rc != FE_OK)

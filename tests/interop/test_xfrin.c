@@ -200,15 +200,21 @@ static void show(struct fe_test_daemon *d)
 
 /* fedenumd secondary of the zone at 127.0.0.1@@primary_port with key file @key, also
  * listening on @listen_port (for NOTIFY) when non-zero; in @dir (kept) or a fresh one. */
-static void start_sec(const char *dir, uint16_t primary_port, const char *key,
-                      uint16_t listen_port)
+static void start_sec(const char *dir, uint16_t primary_port, const char *key, uint16_t listen_port)
 {
 	char k[300], spec[128], l[64];
 	snprintf(k, sizeof(k), "%s/%s", tmp, key);
 	snprintf(spec, sizeof(spec), "xfr.test@127.0.0.1@%u", primary_port);
 	snprintf(l, sizeof(l), "127.0.0.1@%u", listen_port);
-	const char *argv[] = {"--tsig-key", k,    "--secondary", spec, "--log-level", "debug",
-	                      listen_port ? "--listen" : NULL, l,  NULL};
+	const char *argv[] = {"--tsig-key",
+	                      k,
+	                      "--secondary",
+	                      spec,
+	                      "--log-level",
+	                      "debug",
+	                      listen_port ? "--listen" : NULL,
+	                      l,
+	                      NULL};
 	cr_assert_eq(fe_test_daemon_start(&sec, dir, argv), 0);
 }
 
@@ -358,8 +364,9 @@ Test(xfrin, notify_refused_unless_signed_and_from_the_primary)
 	cr_assert(ok, "the NOTIFY answer's TSIG does not verify");
 	cr_assert(wait_log(&sec, "NOTIFY from its primary", 1));
 	kill(sec.pid, SIGUSR1);
-	cr_assert(wait_log(&sec, "notify_in_accepted=1 notify_in_unsigned=1 notify_in_bad_tsig=1 "
-	                         "notify_in_not_primary=1 notify_in_not_secondary=1",
+	cr_assert(wait_log(&sec,
+	                   "notify_in_accepted=1 notify_in_unsigned=1 notify_in_bad_tsig=1 "
+	                   "notify_in_not_primary=1 notify_in_not_secondary=1",
 	                   1));
 }
 
@@ -464,4 +471,38 @@ Test(xfrin, transfer_cut_short_aborts_and_the_old_zone_keeps_serving)
 	close(f.lfd);
 	pthread_join(th, NULL);
 	fe_tsig_keyring_destroy(f.kr);
+}
+
+Test(xfrin, config_file_form)
+{
+	char zf[300], k[300], conf[300], notify[64];
+	snprintf(zf, sizeof(zf), "%s/xfr.test.zone", tmp);
+	snprintf(k, sizeof(k), "%s/peer.key", tmp);
+	write_zone(zf, 1);
+	snprintf(notify, sizeof(notify), "127.0.0.1@%u", free_port());
+	const char *pargv[] = {"--zone", zf, "--tsig-key", k, "--notify", notify, NULL};
+	cr_assert_eq(fe_test_daemon_start(&pri, NULL, pargv), 0);
+	snprintf(conf, sizeof(conf), "%s/fedenumd.conf", tmp);
+	FILE *f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+	        "xfr = {\n  tsig-keys = [ \"peer.key\" ];\n  secondary = [ "
+	        "\"XFR.test@127.0.0.1@%u\" ];\n};\n",
+	        pri.port);
+	fclose(f);
+	const char *argv[] = {"-c", conf, NULL};
+	cr_assert_eq(fe_test_daemon_start(&sec, NULL, argv), 0);
+	if (!wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1")) {
+		show(&sec);
+		cr_assert_fail("not transferred");
+	}
+	f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "xfr = {\n  tsig-keys = [ \"peer.key\" ];\n  secondary = [ "
+	           "\"xfr.test@primary.example@53\" ];\n};\n");
+	fclose(f);
+	cr_assert_eq(fe_test_sh("%s -c '%s' --check-config > '%s/check.out' 2>&1", FE_TEST_FEDENUMD,
+	                        conf, tmp),
+	             1);
+	cr_assert_eq(fe_test_sh("grep -q 'fedenumd.conf:3: xfr.secondary' '%s/check.out'", tmp), 0);
 }
