@@ -140,6 +140,9 @@ int fe__sec_setup(struct fe__sec *s, const char *const *cli, size_t ncli, char *
 	s->z = calloc(n, sizeof(*s->z));
 	if (!s->z)
 		return FE__EXIT_INTERNAL;
+	/* X6: what one transfer may bring (the zone loader's own record limit, and 4 GiB) */
+	s->max_rrs = 50000000u;
+	s->max_bytes = 4ull << 30;
 	for (size_t i = 0; i < n; i++) {
 		struct fe__sec_zone *z = &s->z[i];
 		const char *spec = i < ncli ? cli[i] : file[i - ncli];
