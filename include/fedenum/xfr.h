@@ -147,6 +147,8 @@ struct fe_xfrin_opts {
 	uint64_t max_bytes;            /* per transfer, 0: none */
 	uint64_t max_rrs;              /* per transfer, 0: none */
 	uint32_t max_time_ms;          /* the whole refresh, 0: 600 s */
+	const int *cancel; /* may be NULL; read atomically: non-zero ends the refresh (FE_EAGAIN)
+	                      within a quarter of a second */
 };
 
 enum fe_xfrin_kind { FE_XFRIN_UPTODATE = 0, FE_XFRIN_AXFR, FE_XFRIN_IXFR };

@@ -177,6 +177,7 @@ struct fe__sec {
 	uint32_t max_time_ms;
 	struct fe_server_policy policy; /* NOTIFY in */
 	uint64_t cnt[FE__SEC_CNT_MAX];  /* atomic */
+	int cancel;                     /* atomic: set at stop, ends a running transfer */
 };
 
 /* Parse the APEX@ADDR@PORT values: --secondary (@cli), then xfr.secondary (@file). Returns an

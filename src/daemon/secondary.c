@@ -289,6 +289,7 @@ static void refresh_work(uv_work_t *w)
 	        .max_bytes = s->max_bytes,
 	        .max_rrs = s->max_rrs,
 	        .max_time_ms = s->max_time_ms,
+	        .cancel = &s->cancel,
 	};
 	z->load_err[0] = '\0';
 	z->rc = fe_xfrin_run(&o, z->has_serial ? z->base : NULL, z->next, &z->res);
@@ -599,6 +600,7 @@ static void closed_cb(uv_handle_t *h)
 void fe__sec_stop(struct fe__sec *s)
 {
 	s->stopping = true;
+	__atomic_store_n(&s->cancel, 1, __ATOMIC_RELAXED); /* a running transfer ends */
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->z[i].timer_ready && !uv_is_closing((uv_handle_t *)&s->z[i].timer))
 			uv_close((uv_handle_t *)&s->z[i].timer, closed_cb);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -76,8 +77,13 @@ static int read_full(struct ex *e, int fd, uint8_t *buf, size_t n)
 			fail(e, "transfer time limit (%u ms) reached", e->o->max_time_ms);
 			return FE_ETIMEOUT;
 		}
+		if (e->o->cancel && __atomic_load_n(e->o->cancel, __ATOMIC_RELAXED)) {
+			fail(e, "stopped");
+			return FE_EAGAIN;
+		}
 		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int pr = poll(&p, 1, (int)(e->deadline_ms - now));
+		uint64_t wait = e->deadline_ms - now;
+		int pr = poll(&p, 1, (int)(wait < 250 ? wait : 250));
 		if (pr < 0 && errno == EINTR)
 			continue;
 		if (pr <= 0)
@@ -204,7 +210,9 @@ static int exchange(struct ex *e, struct coll *c, uint16_t *rcode_out)
 		return FE_ENOMEM;
 	uint8_t mac[FE_TSIG_MAC_MAX];
 	size_t mac_len = 0, qlen = 0;
-	uint16_t id = (uint16_t)(random() & 0xffff);
+	uint16_t id = 0;
+	if (getrandom(&id, sizeof(id), 0) != (ssize_t)sizeof(id))
+		id = (uint16_t)fe_time_mono_us(); /* the TSIG, not the ID, authenticates */
 	struct fe_tsig_stream *ts = NULL;
 	int rc = make_query(e, id, c->qtype, c->held, buf + 2, &qlen, mac, &mac_len);
 	if (rc != FE_OK) {
