@@ -4,6 +4,7 @@
  *    (knotc zone-reload), Knot's NOTIFY makes fedenumd take an IXFR (its log says so), and
  *    fedenumd answers the new data;
  *  - fedenumd primary → fedenumd secondary: AXFR, then SIGHUP at the primary, NOTIFY, IXFR;
+ *  - NSD primary: its answer to the IXFR comes in AXFR form and is taken whole;
  *  - NOTIFY refusals (docs/security.md X8): unsigned, bad MAC, from an address that is not
  *    the zone's primary, for a zone that is not a secondary: refused and counted; signed from
  *    the primary's address: NOERROR with a TSIG that verifies;
@@ -505,4 +506,63 @@ Test(xfrin, config_file_form)
 	                        conf, tmp),
 	             1);
 	cr_assert_eq(fe_test_sh("grep -q 'fedenumd.conf:3: xfr.secondary' '%s/check.out'", tmp), 0);
+}
+
+/* NSD as the primary: it answers IXFR in AXFR form (no IXFR kept: store-ixfr off), which
+ * fedenumd takes as the whole zone (RFC 1995 §4). */
+Test(xfrin, nsd_primary_answers_ixfr_in_axfr_form)
+{
+	char zf[300], conf[300], log[300];
+	snprintf(zf, sizeof(zf), "%s/xfr.test.zone", tmp);
+	snprintf(conf, sizeof(conf), "%s/nsd.conf", tmp);
+	snprintf(log, sizeof(log), "%s/nsd.out", tmp);
+	write_zone(zf, 1);
+	uint16_t port = free_port(), nport = free_port();
+	cr_assert(port && nport && port != nport);
+	FILE *f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+	        "server:\n    ip-address: 127.0.0.1\n    port: %u\n    zonesdir: \"%s\"\n"
+	        "    database: \"\"\n    zonelistfile: \"%s/zone.list\"\n"
+	        "    xfrdfile: \"%s/xfrd.state\"\n    xfrdir: \"%s\"\n    pidfile: \"%s/nsd.pid\"\n"
+	        "    logfile: \"%s/nsd.log\"\n    username: \"\"\n    chroot: \"\"\n"
+	        "    verbosity: 2\n    server-count: 1\n"
+	        "remote-control:\n    control-enable: no\n"
+	        "key:\n    name: \"" KEY "\"\n    algorithm: hmac-sha256\n    secret: \"" SECRET
+	        "\"\n"
+	        "zone:\n    name: \"" ZONE "\"\n    zonefile: \"xfr.test.zone\"\n"
+	        "    provide-xfr: 127.0.0.1 " KEY "\n    notify: 127.0.0.1@%u " KEY "\n",
+	        port, tmp, tmp, tmp, tmp, tmp, tmp, nport);
+	fclose(f);
+	knot_pid = fork(); /* stop_all stops it like knotd */
+	cr_assert_geq(knot_pid, 0);
+	if (knot_pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execlp("nsd", "nsd", "-d", "-c", conf, (char *)NULL);
+		execl("/usr/sbin/nsd", "nsd", "-d", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	cr_assert(wait_answer(port, "a." ZONE, "A", "192.0.2.1"), "nsd did not start");
+	start_sec(NULL, port, "peer.key", nport);
+	if (!wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1")) {
+		show(&sec);
+		cr_assert_fail("serial 1 not transferred");
+	}
+	write_zone(zf, 2);
+	kill(knot_pid, SIGHUP); /* NSD rereads the changed zone file, then NOTIFYs */
+	if (!wait_answer(sec.port, "a." ZONE, "A", "192.0.2.2")) {
+		show(&sec);
+		cr_assert_fail("serial 2 not transferred");
+	}
+	cr_assert(wait_answer(sec.port, "t399." ZONE, "TXT", "399"));
+	cr_assert_geq(fe_test_daemon_log_count(&sec, "NOTIFY from its primary"), 1);
+	cr_assert_eq(fe_test_daemon_log_count(&sec, "AXFR from 127.0.0.1@"), 2);
+	cr_assert_geq(fe_test_daemon_log_count(&sec, "serial 1 -> 2"), 1);
+	cr_assert_eq(fe_test_sh("grep -q 'ixfr for xfr.test. from 127.0.0.1' '%s/nsd.log'", tmp), 0,
+	             "fedenumd did not ask NSD for an IXFR");
 }
