@@ -54,6 +54,7 @@ struct fe__sec_zone {
 	int rc;
 	struct fe_xfrin_result res;
 	char load_err[700];
+	char trust_note[256]; /* under trust anchors: how the new version validated */
 	uint64_t ms;
 };
 
@@ -292,6 +293,7 @@ static void refresh_work(uv_work_t *w)
 	        .cancel = &s->cancel,
 	};
 	z->load_err[0] = '\0';
+	z->trust_note[0] = '\0';
 	z->rc = fe_xfrin_run(&o, z->has_serial ? z->base : NULL, z->next, &z->res);
 	if (z->rc != FE_OK || z->res.kind == FE_XFRIN_UPTODATE)
 		goto out;
@@ -307,6 +309,13 @@ static void refresh_work(uv_work_t *w)
 			fe_dnssec_opts_init(&topts.validate);
 			struct fe_trust_result tr;
 			z->rc = fe_trust_load(s->trust, z->next, &zo, &topts, s->st, &tr, &err);
+			if (z->rc == FE_OK) {
+				char until[32];
+				fe_time_str(tr.expire_s, until, sizeof(until));
+				snprintf(z->trust_note, sizeof(z->trust_note),
+				         "; validated through the %s, valid until %s", tr.trust,
+				         until);
+			}
 		}
 		fe_trust_anchors_destroy(a);
 	} else {
@@ -389,11 +398,12 @@ static void refresh_done(uv_work_t *w, int status)
 		if (changed)
 			fe_log_info(
 			        "zone %s: %s from %s@%u: serial %s%u -> %u, %llu messages, %llu "
-			        "octets, %llu records, in %llu ms",
+			        "octets, %llu records, in %llu ms%s",
 			        z->apex, fe_xfrin_kind_str(r->kind), z->primary.host,
 			        z->primary.port, had ? "" : "(none) ", had ? old : 0, r->serial,
 			        (unsigned long long)r->messages, (unsigned long long)r->bytes,
-			        (unsigned long long)r->rrs, (unsigned long long)z->ms);
+			        (unsigned long long)r->rrs, (unsigned long long)z->ms,
+			        z->trust_note);
 		else
 			fe_log_debug("zone %s: serial %u is current at %s@%u", z->apex, z->serial,
 			             z->primary.host, z->primary.port);

@@ -5,6 +5,7 @@
  *    fedenumd answers the new data;
  *  - fedenumd primary → fedenumd secondary: AXFR, then SIGHUP at the primary, NOTIFY, IXFR;
  *  - NSD primary: its answer to the IXFR comes in AXFR form and is taken whole;
+ *  - under trust anchors: the transferred zone is validated whole before it is stored;
  *  - NOTIFY refusals (docs/security.md X8): unsigned, bad MAC, from an address that is not
  *    the zone's primary, for a zone that is not a secondary: refused and counted; signed from
  *    the primary's address: NOERROR with a TSIG that verifies;
@@ -565,4 +566,45 @@ Test(xfrin, nsd_primary_answers_ixfr_in_axfr_form)
 	cr_assert_geq(fe_test_daemon_log_count(&sec, "serial 1 -> 2"), 1);
 	cr_assert_eq(fe_test_sh("grep -q 'ixfr for xfr.test. from 127.0.0.1' '%s/nsd.log'", tmp), 0,
 	             "fedenumd did not ask NSD for an IXFR");
+}
+
+/* Under trust anchors the transferred zone goes through fe_trust_load: the demo registry
+ * zone (signed) validates through its DS and is answered with AD=1; the unsigned test zone
+ * from the same primary is not served. */
+Test(xfrin, under_trust_anchors_the_transferred_zone_is_validated)
+{
+	char zf[300], k[300], notify[64], spec[2][128], anchor[300];
+	snprintf(zf, sizeof(zf), "%s/xfr.test.zone", tmp);
+	snprintf(k, sizeof(k), "%s/peer.key", tmp);
+	snprintf(anchor, sizeof(anchor), "%s/federation/keys/e164.fed.ds", FE_TEST_SRC);
+	write_zone(zf, 1);
+	uint16_t nport = free_port();
+	snprintf(notify, sizeof(notify), "127.0.0.1@%u", nport);
+	char signed_zone[300];
+	snprintf(signed_zone, sizeof(signed_zone), "%s/zones/e164.fed/e164.fed.zone.signed",
+	         FE_TEST_SRC);
+	const char *pargv[] = {"--zone", signed_zone, "--zone", zf,  "--tsig-key",
+	                       k,        "--notify",  notify,   NULL};
+	cr_assert_eq(fe_test_daemon_start(&pri, NULL, pargv), 0);
+	snprintf(spec[0], sizeof(spec[0]), "e164.fed@127.0.0.1@%u", pri.port);
+	snprintf(spec[1], sizeof(spec[1]), "xfr.test.@127.0.0.1@%u", pri.port);
+	const char *argv[] = {"--tsig-key",  k,       "--trust-anchor", anchor,
+	                      "--secondary", spec[0], "--secondary",    spec[1],
+	                      NULL};
+	cr_assert_eq(fe_test_daemon_start(&sec, NULL, argv), 0);
+	if (!wait_log(&sec, "zone e164.fed.: AXFR from 127.0.0.1@", 1)) {
+		show(&sec);
+		cr_assert_fail("e164.fed. not transferred");
+	}
+	cr_assert_geq(fe_test_daemon_log_count(&sec, "validated through the trust anchor"), 1);
+	cr_assert_eq(fe_test_sh("kdig @127.0.0.1 -p %u +dnssec +timeout=2 +retry=0 e164.fed SOA | "
+	                        "grep -qi 'flags:.* ad;'",
+	                        sec.port),
+	             0, "no AD=1 answer from the validated transferred zone");
+	/* the unsigned zone does not validate: refused at load, nothing served, logged */
+	cr_assert(wait_log(&sec, "zone xfr.test.: refresh from 127.0.0.1@", 1));
+	cr_assert_eq(fe_test_sh("kdig @127.0.0.1 -p %u +short +timeout=2 +retry=0 a.xfr.test A | "
+	                        "grep -q 192.0.2",
+	                        sec.port),
+	             1);
 }
