@@ -395,6 +395,8 @@ static int apply_ixfr(struct ex *e, const char *base, const char *out, ldns_rr_l
 				break;
 		if (j == m) {
 			char *t = ldns_rr2str(rr);
+			if (t && *t && t[strlen(t) - 1] == '\n')
+				t[strlen(t) - 1] = '\0';
 			fail(e, "the IXFR removes a record the zone does not hold: %s",
 			     t ? t : "?");
 			free(t);
