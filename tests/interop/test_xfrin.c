@@ -6,6 +6,7 @@
  *  - fedenumd primary → fedenumd secondary: AXFR, then SIGHUP at the primary, NOTIFY, IXFR;
  *  - NSD primary: its answer to the IXFR comes in AXFR form and is taken whole;
  *  - under trust anchors: the transferred zone is validated whole before it is stored;
+ *  - SOA timers: refreshed after REFRESH; past EXPIRE without its primary the zone is dropped;
  *  - NOTIFY refusals (docs/security.md X8): unsigned, bad MAC, from an address that is not
  *    the zone's primary, for a zone that is not a secondary: refused and counted; signed from
  *    the primary's address: NOERROR with a TSIG that verifies;
@@ -607,4 +608,35 @@ Test(xfrin, under_trust_anchors_the_transferred_zone_is_validated)
 	                        "grep -q 192.0.2",
 	                        sec.port),
 	             1);
+}
+
+/* SOA timers: REFRESH 1 s, RETRY 1 s, EXPIRE 4 s; the primary goes away; the zone is served
+ * until EXPIRE, then dropped (REFUSED), logged and counted (RFC 1034 §4.3.5). */
+Test(xfrin, zone_past_expire_is_no_longer_served)
+{
+	char zf[300], k[300], notify[64];
+	snprintf(zf, sizeof(zf), "%s/xfr.test.zone", tmp);
+	snprintf(k, sizeof(k), "%s/peer.key", tmp);
+	FILE *f = fopen(zf, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "$ORIGIN " ZONE "\n$TTL 300\n@ SOA ns1 hostmaster 1 1 1 4 300\n@ NS ns1\n"
+	           "ns1 A 127.0.0.1\na A 192.0.2.1\n");
+	fclose(f);
+	snprintf(notify, sizeof(notify), "127.0.0.1@%u", free_port());
+	const char *pargv[] = {"--zone", zf, "--tsig-key", k, "--notify", notify, NULL};
+	cr_assert_eq(fe_test_daemon_start(&pri, NULL, pargv), 0);
+	start_sec(NULL, pri.port, "peer.key", 0);
+	cr_assert(wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1"));
+	cr_assert(wait_log(&sec, "serial 1 is current at", 1), "no refresh after REFRESH");
+	fe_test_daemon_stop(&pri);
+	uint64_t t0 = fe_time_mono_ms();
+	cr_assert(wait_log(&sec, "zone " ZONE ": expired", 1));
+	uint64_t ms = fe_time_mono_ms() - t0;
+	cr_assert_lt(ms, 8000, "expired after %llu ms", (unsigned long long)ms);
+	cr_assert_eq(fe_test_sh("kdig @127.0.0.1 -p %u +timeout=2 +retry=0 a.xfr.test A | "
+	                        "grep -q 'status: REFUSED'",
+	                        sec.port),
+	             0, "still served after EXPIRE");
+	kill(sec.pid, SIGUSR1);
+	cr_assert(wait_log(&sec, "xfrin_expired=1", 1));
 }
