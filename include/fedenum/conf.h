@@ -116,10 +116,12 @@ struct fe_conf {
 	size_t nxfr_tsig_keys;
 	char **xfr_notify;
 	size_t nxfr_notify;
+	char **xfr_secondary; /* "APEX@ADDR@PORT" as written (secondary side) */
+	size_t nxfr_secondary;
 	uint32_t xfr_max_transfers;
 	uint32_t xfr_max_time_ms;
-	char *user;                    /* drop to this user after binding (NULL: stay as started) */
-	char *group;                   /* and this group (NULL: the user's primary group) */
+	char *user;  /* drop to this user after binding (NULL: stay as started) */
+	char *group; /* and this group (NULL: the user's primary group) */
 	unsigned uid, gid;
 	enum fe_log_level log_level;
 	char **trust_anchors; /* files (federation trust-anchors, then --trust-anchor) */

@@ -140,6 +140,12 @@ struct fe_ctl_node_info {
 	 * fe_ctl_node_loads_done. */
 	int (*reload)(void *arg);
 	void *reload_arg;
+	/* Zone transfer in: one status line for zone @apex (wire form) if this node is one of
+	 * its secondaries (primary, serial, last success, next refresh, last error), returning
+	 * its length, 0 otherwise. Called on the control loop's thread. May be NULL. */
+	size_t (*secondary_status)(void *arg, const uint8_t *apex, size_t apex_len, char *buf,
+	                           size_t cap);
+	void *secondary_arg;
 };
 
 struct fe_ctl_node;

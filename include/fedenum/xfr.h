@@ -122,4 +122,52 @@ void fe_xfr_notifier_destroy(struct fe_xfr_notifier *n);
 /* Counters (FE_XFR__MAX entries) into @out. Thread-safe. */
 void fe_xfr_counters(const struct fe_xfr *x, uint64_t *out);
 
+/* ---- transfer in (secondary side), src/xfr/xfrin.c -------------------------------------
+ * One refresh of one zone from its primary, blocking (run it on a thread-pool thread, never
+ * on a query worker): a signed SOA query over TCP; if the primary's serial is newer than
+ * the one held (RFC 1982), an IXFR from the held serial (RFC 1995) when @base exists, else
+ * an AXFR (RFC 5936). Falls back to AXFR when the primary answers the IXFR with an error
+ * rcode (NOTIMP, REFUSED, ...) or when its differences do not apply to @base; an IXFR
+ * answered in AXFR form is taken as a whole zone. Every message: the ID and QR of the
+ * answer, the question (first message required, later ones absent or the same), its TSIG
+ * through the stream verifier (first and last message signed, at most 99 unsigned in a
+ * row), the limits; the response must start with the apex SOA and end with the same SOA.
+ * Anything wrong: an error, @out may be half written, nothing else is touched.
+ * Result: a complete master file at @out (SOA first) for the caller to load as it loads
+ * configured zones. */
+#include <sys/socket.h>
+
+struct fe_xfrin_opts {
+	const char *apex; /* presentation form with the final dot; borrowed */
+	struct sockaddr_storage primary;
+	socklen_t primary_len;
+	const struct fe_tsig_key *key; /* borrowed: signs the queries, verifies the answers */
+	bool has_serial;               /* a version is held (and @base is its file) ... */
+	uint32_t serial;               /* ... with this serial */
+	uint64_t max_bytes;            /* per transfer, 0: none */
+	uint64_t max_rrs;              /* per transfer, 0: none */
+	uint32_t max_time_ms;          /* the whole refresh, 0: 600 s */
+	const int *cancel; /* may be NULL; read atomically: non-zero ends the refresh (FE_EAGAIN)
+	                      within a quarter of a second */
+};
+
+enum fe_xfrin_kind { FE_XFRIN_UPTODATE = 0, FE_XFRIN_AXFR, FE_XFRIN_IXFR };
+
+struct fe_xfrin_result {
+	enum fe_xfrin_kind kind;
+	uint32_t primary_serial;               /* from the SOA query */
+	uint32_t serial;                       /* of the file written (or the held one: UPTODATE) */
+	uint32_t refresh_s, retry_s, expire_s; /* timers of the primary's SOA (RFC 1035 §3.3.13) */
+	uint64_t messages, bytes, rrs;         /* of the transfer taken; rrs: of the file written */
+	char err[512];                         /* why it failed, for the log */
+};
+
+/* @base: the master file of the version held (NULL: none; then always AXFR). FE_OK (see
+ * res->kind; UPTODATE writes nothing), FE_EIO (connection, file), FE_ETIMEOUT,
+ * FE_EPERM (TSIG, refused), FE_EFORMAT (a message or sequence that breaks the rules),
+ * FE_ERANGE (a limit), FE_ENOMEM. res->err says which. */
+int fe_xfrin_run(const struct fe_xfrin_opts *o, const char *base, const char *out,
+                 struct fe_xfrin_result *res);
+const char *fe_xfrin_kind_str(enum fe_xfrin_kind k);
+
 #endif

@@ -47,6 +47,7 @@ void fe_conf_free(struct fe_conf *c)
 	free_strv(c->clients, c->nclients);
 	free_strv(c->xfr_tsig_keys, c->nxfr_tsig_keys);
 	free_strv(c->xfr_notify, c->nxfr_notify);
+	free_strv(c->xfr_secondary, c->nxfr_secondary);
 	fe__conf_policy_free(c);
 	for (size_t i = 0; i < c->nmembers; i++) {
 		struct fe_conf_member *m = &c->members[i];
@@ -470,15 +471,22 @@ static void load_xfr_list(struct ctx *x, struct fe_conf *c, const struct fe_conf
                           const config_setting_t *s)
 {
 	bool keys = strcmp(k->name, "xfr.tsig-keys") == 0;
-	char ***v = keys ? &c->xfr_tsig_keys : &c->xfr_notify;
-	size_t *n = keys ? &c->nxfr_tsig_keys : &c->nxfr_notify;
+	bool secondary = strcmp(k->name, "xfr.secondary") == 0;
+	char ***v = keys ? &c->xfr_tsig_keys : secondary ? &c->xfr_secondary : &c->xfr_notify;
+	size_t *n = keys ? &c->nxfr_tsig_keys : secondary ? &c->nxfr_secondary : &c->nxfr_notify;
 	if (!get_strings(x, s, v, n))
 		return;
 	for (size_t i = 0; i < *n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		struct fe_listen_addr a;
 		char *p;
-		if (!keys) {
+		if (secondary) {
+			const char *at = strchr((*v)[i], '@');
+			if (!at || at == (*v)[i] || fe_server_listen_parse(at + 1, &a) != FE_OK ||
+			    a.port == 0)
+				err_at(x, e, "xfr.secondary: \"%s\" is not APEX@ADDR@PORT",
+				       (*v)[i]);
+		} else if (!keys) {
 			if (fe_server_listen_parse((*v)[i], &a) != FE_OK)
 				err_at(x, e, "xfr.notify: \"%s\" is not ADDR@PORT", (*v)[i]);
 		} else if ((p = resolve(x, src_file(x, e), (*v)[i])) != NULL) {

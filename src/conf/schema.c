@@ -59,6 +59,8 @@ static const struct fe_conf_key schema[] = {
 	 "TSIG key files (tsig-keygen form); the first signs NOTIFY"},
 	{FE_CONF_NODE, "xfr.notify", FE_CONF_OWN, "none", 0, 0, NONE,
 	 "secondaries (ADDR@PORT): NOTIFY, and the only ones that may transfer"},
+	{FE_CONF_NODE, "xfr.secondary", FE_CONF_OWN, "none", 0, 0, NONE,
+	 "zones this node is a secondary of (APEX@ADDR@PORT of their primary)"},
 	{FE_CONF_NODE, "xfr.max-transfers", FE_CONF_INT, "16", 1, 1024, F(xfr_max_transfers),
 	 "transfers running at once"},
 	{FE_CONF_NODE, "xfr.max-time-ms", FE_CONF_INT, "600000", 1000, 86400000,

@@ -177,11 +177,23 @@ static json_t *zone_json(struct fe_ctl_node *n, const struct fe_store_zone_rec *
 	} else {
 		json_object_set_new(o, "validation", json_null());
 	}
-	/* Zone transfers (issue #8 point 2 needs them) are not built: no peers exist. */
-	json_object_set_new(o, "peers", json_null());
-	json_object_set_new(o, "peers_note",
-	                    json_string("not built yet: this node has no transfer peers (zone "
-	                                "transfers do not exist yet)"));
+	/* Transfer peers: the primary this node is a secondary of (its secondaries, the
+	 * primary side's --notify list, are not shown yet). */
+	char sec[1400];
+	if (n->info.secondary_status &&
+	    n->info.secondary_status(n->info.secondary_arg, z->apex, z->apex_len, sec,
+	                             sizeof(sec)) > 0) {
+		json_object_set_new(o, "peers",
+		                    json_pack("{s:s, s:s}", "role", "secondary", "primary", sec));
+		char note[1500];
+		snprintf(note, sizeof(note), "secondary of %s", sec);
+		json_object_set_new(o, "peers_note", json_string(note));
+	} else {
+		json_object_set_new(o, "peers", json_null());
+		json_object_set_new(o, "peers_note",
+		                    json_string("none: this node is not a secondary of this zone "
+		                                "(its own secondaries are not listed yet)"));
+	}
 	return o;
 }
 
@@ -227,7 +239,7 @@ static bool rejected_cb(const struct fe_trust_zstate *zs, void *arg)
 		                              "failures", (json_int_t)zs->failures));
 		json_object_set_new(o, "peers", json_null());
 		json_object_set_new(o, "peers_note",
-		                    json_string("not built yet: this node has no transfer peers"));
+		                    json_string("none: no stored version to transfer"));
 	}
 	json_array_append_new(w->zones, o);
 	return true;

@@ -10,9 +10,15 @@
 #include <string.h>
 #include <unistd.h>
 
+static size_t secondary_status(void *arg, const uint8_t *apex, size_t apex_len, char *buf,
+                               size_t cap)
+{
+	return fe__sec_status(arg, apex, apex_len, buf, cap);
+}
+
 int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store *st,
                       struct fe_server *srv, const struct fe_conf *c, bool path_given,
-                      int (*reload)(void *arg), void *arg)
+                      int (*reload)(void *arg), void *arg, struct fe__sec *sec)
 {
 	fe_trust_anchors_describe(c->anchors, ctl->anchors, sizeof(ctl->anchors));
 	bool validating = fe_trust_anchors_count(c->anchors) > 0;
@@ -27,6 +33,8 @@ int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store 
 	        .anchors = validating ? ctl->anchors : "",
 	        .reload = reload,
 	        .reload_arg = arg,
+	        .secondary_status = secondary_status,
+	        .secondary_arg = sec,
 	};
 	if (fe_ctl_node_create(&info, &ctl->node) != FE_OK) {
 		fe_log_err("control: out of memory");

@@ -76,9 +76,10 @@ struct fe__control {
  * exit code: FE__EXIT_OK, or FE__EXIT_LISTEN when a configured socket or address cannot be used
  * (logged). A control socket at the built-in default path that cannot be made is logged and left
  * off. */
+struct fe__sec;
 int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store *st,
                       struct fe_server *srv, const struct fe_conf *c, bool path_given,
-                      int (*reload)(void *arg), void *arg);
+                      int (*reload)(void *arg), void *arg, struct fe__sec *sec);
 /* A load pass ended (@config_ok false: a reload refused for configuration errors). */
 void fe__control_loads_done(struct fe__control *ctl, const struct fe_conf *c,
                             const struct fe__zone_stats *s, bool config_ok, bool is_reload);
@@ -136,5 +137,65 @@ void fe__xfr_stop(struct fe__xfr *xf);
 void fe__xfr_log_counters(const struct fe__xfr *xf, const char *why);
 /* After the server has stopped. */
 void fe__xfr_free(struct fe__xfr *xf);
+
+/* ---- zone transfer, secondary side (secondary.c; fe_xfrin_run in xfr.h) ----------------- */
+
+#include <pthread.h>
+
+/* Held by every load into the store (the SIGHUP pass, a transfer in): one at a time. */
+extern pthread_mutex_t fe__load_lock;
+
+enum fe__sec_cnt {
+	FE__SEC_AXFR = 0,             /* whole zones taken (AXFR, or IXFR in AXFR form) */
+	FE__SEC_IXFR,                 /* incremental transfers taken */
+	FE__SEC_UPTODATE,             /* refreshes that found the serial current */
+	FE__SEC_FAILED,               /* refreshes that failed (the old version kept) */
+	FE__SEC_EXPIRED,              /* zones dropped past SOA EXPIRE */
+	FE__SEC_NOTIFY_ACCEPTED,      /* NOTIFY taken (signed, from the zone's primary) */
+	FE__SEC_NOTIFY_UNSIGNED,      /* NOTIFY without TSIG: REFUSED */
+	FE__SEC_NOTIFY_BAD_TSIG,      /* NOTIFY whose TSIG does not verify: NOTAUTH */
+	FE__SEC_NOTIFY_NOT_PRIMARY,   /* signed NOTIFY from another address: REFUSED */
+	FE__SEC_NOTIFY_NOT_SECONDARY, /* NOTIFY for a zone this node is no secondary of */
+	FE__SEC_CNT_MAX
+};
+
+struct fe__sec_zone;
+struct fe_tsig_key;
+
+struct fe__sec {
+	struct fe__sec_zone *z; /* --secondary zones */
+	size_t n;
+	uv_loop_t *loop;
+	uv_async_t async; /* NOTIFY accepted by a worker → refresh on the loop */
+	bool async_ready, stopping, validating;
+	struct fe_store *st;
+	struct fe_trust *trust;
+	const struct fe_tsig_keyring *keys; /* borrowed from the primary side's keyring */
+	const struct fe_tsig_key *key;      /* the first: signs what this node sends */
+	struct fe__xfr *xf;                 /* NOTIFY to this node's own secondaries */
+	uint64_t max_bytes, max_rrs;
+	uint32_t max_time_ms;
+	struct fe_server_policy policy; /* NOTIFY in */
+	uint64_t cnt[FE__SEC_CNT_MAX];  /* atomic */
+	int cancel;                     /* atomic: set at stop, ends a running transfer */
+};
+
+/* Parse the APEX@ADDR@PORT values: --secondary (@cli), then xfr.secondary (@file). Returns an
+ * exit code (FE__EXIT_CONFIG for a bad value or a zone given twice, logged). */
+int fe__sec_setup(struct fe__sec *s, const char *const *cli, size_t ncli, char *const *file,
+                  size_t nfile);
+/* The NOTIFY-in hooks (before: admission, after: the signed answer); NULL without zones. */
+const struct fe_server_policy *fe__sec_policy(struct fe__sec *s);
+/* Start the timers on @loop and refresh every zone now. Returns an exit code. */
+int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struct fe_trust *trust,
+                  bool validating, const char *store_dir, const struct fe_tsig_keyring *keys,
+                  struct fe__xfr *xf);
+/* One line of status of zone @apex (NULL: the first) into @buf; 0 when not a secondary. */
+size_t fe__sec_status(const struct fe__sec *s, const uint8_t *apex, size_t apex_len, char *buf,
+                      size_t cap);
+void fe__sec_log_counters(const struct fe__sec *s, const char *why);
+/* Stop timers (a refresh running finishes; its result is dropped), close handles. */
+void fe__sec_stop(struct fe__sec *s);
+void fe__sec_free(struct fe__sec *s);
 
 #endif

@@ -56,7 +56,11 @@ struct daemon {
 	size_t nxfr_keys;
 	const char **xfr_notify; /* --notify */
 	size_t nxfr_notify;
-	struct fe__xfr xfr; /* zone transfer, primary side (xfr.c) */
+	struct fe__xfr xfr;     /* zone transfer, primary side (xfr.c) */
+	const char **secondary; /* --secondary */
+	size_t nsecondary;
+	struct fe__sec sec;         /* zone transfer, secondary side (secondary.c) */
+	struct fe__hooks sec_hooks; /* NOTIFY in around the policy engine's hooks */
 };
 
 static void usage(FILE *f)
@@ -96,6 +100,9 @@ static void usage(FILE *f)
 	        "      --notify ADDR@PORT a secondary of every zone (repeatable): it gets NOTIFY\n"
 	        "                         and may transfer (AXFR/IXFR) with a TSIG key; anyone\n"
 	        "                         else's transfer is refused\n"
+	        "      --secondary APEX@ADDR@PORT  be a secondary of zone APEX (repeatable):\n"
+	        "                         transfer it from the primary ADDR@PORT (TSIG, first\n"
+	        "                         --tsig-key), refresh by its SOA timers and its NOTIFY\n"
 	        "      --foreground       accepted for compatibility (always the case)\n"
 	        "  -h, --help             this text\n"
 	        "  -V, --version          print the version\n"
@@ -120,7 +127,8 @@ enum {
 	OPT_CONTROL,
 	OPT_METRICS,
 	OPT_TSIG_KEY,
-	OPT_NOTIFY
+	OPT_NOTIFY,
+	OPT_SECONDARY
 };
 
 static bool parse_uint(const char *s, unsigned max, unsigned *out)
@@ -157,6 +165,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	        {"metrics", required_argument, NULL, OPT_METRICS},
 	        {"tsig-key", required_argument, NULL, OPT_TSIG_KEY},
 	        {"notify", required_argument, NULL, OPT_NOTIFY},
+	        {"secondary", required_argument, NULL, OPT_SECONDARY},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
@@ -167,7 +176,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	cli->anchors = calloc((size_t)argc + 1, sizeof(*cli->anchors));
 	d->xfr_keys = calloc((size_t)argc + 1, sizeof(*d->xfr_keys));
 	d->xfr_notify = calloc((size_t)argc + 1, sizeof(*d->xfr_notify));
-	if (!cli->listen || !cli->zones || !cli->anchors || !d->xfr_keys || !d->xfr_notify) {
+	d->secondary = calloc((size_t)argc + 1, sizeof(*d->secondary));
+	if (!cli->listen || !cli->zones || !cli->anchors || !d->xfr_keys || !d->xfr_notify ||
+	    !d->secondary) {
 		fprintf(stderr, "fedenumd: out of memory\n");
 		return FE__EXIT_INTERNAL;
 	}
@@ -214,6 +225,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case OPT_NOTIFY:
 			d->xfr_notify[d->nxfr_notify++] = optarg;
+			break;
+		case OPT_SECONDARY:
+			d->secondary[d->nsecondary++] = optarg;
 			break;
 		case OPT_LOG_LEVEL:
 			cli->log_level = optarg;
@@ -266,6 +280,7 @@ static void log_counters(struct daemon *d, const char *why)
 	if (!d->srv)
 		return;
 	fe__xfr_log_counters(&d->xfr, why);
+	fe__sec_log_counters(&d->sec, why);
 	if (d->validating)
 		fe_log_info("counters (%s) trust: validated=%u unchanged=%u rejected=%u "
 		            "load_failed=%u refused=%u suspended=%u restored=%u",
@@ -454,6 +469,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	log_counters(d, "exit");
 	fe__control_stop(&d->control);
 	fe__xfr_stop(&d->xfr);
+	fe__sec_stop(&d->sec);
 	fe_server_stop(d->srv, DRAIN_MS);
 	d->srv = NULL;
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
@@ -656,7 +672,14 @@ static int run(struct daemon *d)
 	rc = fe__xfr_setup(&d->xfr, &d->cfg, d->xfr_keys, d->nxfr_keys, d->xfr_notify,
 	                   d->nxfr_notify);
 	if (rc == FE__EXIT_OK)
-		rc = fe__xfr_start(&d->xfr, d->st, d->validating, &o);
+		rc = fe__sec_setup(&d->sec, d->secondary, d->nsecondary, d->cfg.xfr_secondary,
+		                   d->cfg.nxfr_secondary);
+	if (rc != FE__EXIT_OK)
+		return rc;
+	/* NOTIFY in: between the transfer hooks (outermost: they sign) and the policy engine */
+	o.policy = fe__hooks_compose(&d->sec_hooks, fe__sec_policy(&d->sec), o.policy);
+	d->sec.max_time_ms = d->cfg.xfr_max_time_ms;
+	rc = fe__xfr_start(&d->xfr, d->st, d->validating, &o);
 	if (rc != FE__EXIT_OK)
 		return rc;
 	/* Serve first: what the store holds is answered at once after a restart (no parse, no
@@ -672,7 +695,7 @@ static int run(struct daemon *d)
 	}
 	/* The control socket is made (and given to the configured user) before the drop. */
 	rc = fe__control_start(&d->control, &d->loop, d->st, d->srv, &d->cfg,
-	                       d->cli.control != NULL, ctl_reload, d);
+	                       d->cli.control != NULL, ctl_reload, d, &d->sec);
 	if (rc != FE__EXIT_OK)
 		return rc;
 	/* Sockets bound, store and secrets open: from here on, the configured user. */
@@ -685,6 +708,9 @@ static int run(struct daemon *d)
 	if (fe__xfr_notify_start(&d->xfr, &d->loop) != FE__EXIT_OK)
 		return FE__EXIT_INTERNAL;
 	fe__xfr_loads_done(&d->xfr, d->st);
+	if (fe__sec_start(&d->sec, &d->loop, d->st, d->trust, d->validating, d->cfg.store_path,
+	                  d->xfr.keys, &d->xfr) != FE__EXIT_OK)
+		return FE__EXIT_CONFIG;
 	/* Ready means: listening, and the configured zones are loaded (or failed, logged). */
 	if (d->cli.ready_file && fe_server_write_ready_file(d->srv, d->cli.ready_file) != FE_OK)
 		return FE__EXIT_INTERNAL;
@@ -769,6 +795,7 @@ out:
 	}
 	fe_server_acl_destroy(d.acl);
 	fe__xfr_free(&d.xfr);
+	fe__sec_free(&d.sec);
 	fe_policy_rt_destroy(d.policy); /* after the server stopped: no hook runs any more */
 	fe_store_close(d.st);
 	fe_trust_destroy(d.trust);
@@ -778,5 +805,6 @@ out:
 	free(d.cli.anchors);
 	free(d.xfr_keys);
 	free(d.xfr_notify);
+	free(d.secondary);
 	return code;
 }

@@ -280,16 +280,19 @@ void fe__zone_stats_add(struct fe__zone_stats *sum, const struct fe__zone_stats 
 	sum->restored += s->restored;
 }
 
+pthread_mutex_t fe__load_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void fe__zones_load(struct fe_store *st, struct fe_trust *trust, const struct fe_conf *c,
                     struct fe__zone_stats *stats)
 {
 	memset(stats, 0, sizeof(*stats));
-	if (fe_trust_anchors_count(c->anchors) > 0) {
+	pthread_mutex_lock(&fe__load_lock);
+	if (fe_trust_anchors_count(c->anchors) > 0)
 		zones_trust(st, trust, c, stats);
-		return;
-	}
-	for (size_t i = 0; i < c->nzones; i++)
-		load_one(st, &c->zones[i], stats);
+	else
+		for (size_t i = 0; i < c->nzones; i++)
+			load_one(st, &c->zones[i], stats);
+	pthread_mutex_unlock(&fe__load_lock);
 }
 
 struct list_ctx {

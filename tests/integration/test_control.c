@@ -186,7 +186,7 @@ Test(control, status_and_zone_commands)
 	}
 	cr_assert_eq(ctl("zone show net.test", out, sizeof(out)), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "serial:        1"), "%s", out);
-	cr_assert_not_null(strstr(out, "peers:         not built yet"), "%s", out);
+	cr_assert_not_null(strstr(out, "peers:         none: this node is not a secondary"), "%s", out);
 
 	/* bad input: exit 1 (the node refuses), 2 (usage), 3 (no node) */
 	cr_assert_eq(ctl("zone show nosuch.test", out, sizeof(out)), 1, "%s", out);
