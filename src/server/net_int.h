@@ -64,6 +64,7 @@ struct fe__conn {
 	size_t last_write_queue; /* unsent bytes of the write in progress at the last check */
 	void *stream;            /* the transfer handler's stream, while fr.streaming */
 	struct fe__tls *tls;     /* DNS over TLS (net_tls.c); NULL: plain TCP */
+	const char *client;      /* TLS: the client certificate's name ("" until verified) */
 };
 
 struct fe__worker {
@@ -125,6 +126,21 @@ void fe__udp_on_readable(uv_poll_t *h, int status, int events);
 
 /* net_tcp.c */
 void fe__tcp_on_connection(uv_stream_t *server, int status);
+
+/* Shared by the TCP and TLS transports (net_tcp.c). fe__conn_accept: @c (zeroed by the
+ * caller, with its tls set for TLS) takes the next connection of @server: framing with @ops,
+ * handles, the worker's list, the peer address, a client slot (tcp-max-clients, docs/
+ * security.md C4), admission; false: it was closed (refused or failed, logged with @proto
+ * on @log) and is freed by its close callbacks. The four frame operations below are the
+ * application side of any connection: the pipeline over one store snapshot per input pass. */
+struct fe_ratelog;
+bool fe__conn_accept(struct fe__conn *c, uv_stream_t *server, const struct fe__frame_ops *ops,
+                     struct fe_ratelog *log, const char *proto);
+struct fe__frame_answer fe__conn_message(struct fe__frame *f, const uint8_t *msg, size_t len,
+                                         uint8_t *out, size_t cap);
+void fe__conn_batch_end(struct fe__frame *f);
+int fe__conn_stream_next(struct fe__frame *f, uint8_t *out, size_t cap, size_t *len);
+void fe__conn_stream_close(struct fe__frame *f);
 /* Stop reading everywhere, flush, and close each connection once flushed. */
 void fe__tcp_drain(struct fe__worker *w);
 /* Close every connection now (drain time is up). */

@@ -155,8 +155,9 @@ static uint64_t op_now_ms(struct fe__frame *f)
 
 /* ---- application side: the request pipeline ----------------------------------------- */
 
-static struct fe__frame_answer op_message(struct fe__frame *f, const uint8_t *msg, size_t len,
-                                          uint8_t *out, size_t cap)
+/* The application side of a connection's framing, shared with net_tls.c (net_int.h). */
+struct fe__frame_answer fe__conn_message(struct fe__frame *f, const uint8_t *msg, size_t len,
+                                         uint8_t *out, size_t cap)
 {
 	struct fe__conn *c = conn_of(f);
 	struct fe__worker *w = c->w;
@@ -168,12 +169,13 @@ static struct fe__frame_answer op_message(struct fe__frame *f, const uint8_t *ms
 		if (!c->snap_ok)
 			fe_counter_inc(w->counters, FE_CNT_STORE_ERRORS);
 	}
+	const char *client = c->client && c->client[0] ? c->client : NULL;
 	a.len = fe__pipe_run(w, c->admitted, c->snap_ok, (const struct sockaddr *)&c->peer, msg,
-	                     len, FE_TRANSPORT_TCP, NULL, out, cap, &c->stream, &a.stream);
+	                     len, FE_TRANSPORT_TCP, client, out, cap, &c->stream, &a.stream);
 	return a;
 }
 
-static void op_batch_end(struct fe__frame *f)
+void fe__conn_batch_end(struct fe__frame *f)
 {
 	struct fe__conn *c = conn_of(f);
 	if (c->snap_open && c->snap_ok)
@@ -181,14 +183,14 @@ static void op_batch_end(struct fe__frame *f)
 	c->snap_open = false;
 }
 
-static int op_stream_next(struct fe__frame *f, uint8_t *out, size_t cap, size_t *len)
+int fe__conn_stream_next(struct fe__frame *f, uint8_t *out, size_t cap, size_t *len)
 {
 	struct fe__conn *c = conn_of(f);
 	return fe__pipe_stream_next(c->w, (const struct sockaddr *)&c->peer, c->stream, out, cap,
 	                            len);
 }
 
-static void op_stream_close(struct fe__frame *f)
+void fe__conn_stream_close(struct fe__frame *f)
 {
 	struct fe__conn *c = conn_of(f);
 	fe__pipe_stream_close(c->w, c->stream);
@@ -233,10 +235,10 @@ static const struct fe__frame_ops tcp_ops = {
         .read = op_read,
         .close = op_close,
         .now_ms = op_now_ms,
-        .message = op_message,
-        .batch_end = op_batch_end,
-        .stream_next = op_stream_next,
-        .stream_close = op_stream_close,
+        .message = fe__conn_message,
+        .batch_end = fe__conn_batch_end,
+        .stream_next = fe__conn_stream_next,
+        .stream_close = fe__conn_stream_close,
         .note = op_note,
 };
 
@@ -270,23 +272,15 @@ static void on_idle(uv_timer_t *t)
 	conn_close(c);
 }
 
-void fe__tcp_on_connection(uv_stream_t *server, int status)
+bool fe__conn_accept(struct fe__conn *c, uv_stream_t *server, const struct fe__frame_ops *ops,
+                     struct fe_ratelog *log, const char *proto)
 {
 	struct fe__listener *l = server->data;
 	struct fe__worker *w = l->w;
 	struct fe_server *srv = w->srv;
 	char a[INET6_ADDRSTRLEN + 8];
-	if (status < 0) {
-		fe_ratelog(&tcp_log, FE_LOG_WARN, "tcp accept: %s", uv_strerror(status));
-		return;
-	}
-	struct fe__conn *c = calloc(1, sizeof(*c));
-	if (!c) {
-		fe_ratelog(&tcp_log, FE_LOG_ERR, "tcp accept: out of memory");
-		return;
-	}
 	c->w = w;
-	fe__frame_init(&c->fr, &tcp_ops, w->tcp_resp, srv->opts.tcp_max_pipeline,
+	fe__frame_init(&c->fr, ops, w->tcp_resp, srv->opts.tcp_max_pipeline,
 	               srv->opts.tcp_max_out_bytes);
 	uv_tcp_init(&w->loop, &c->tcp);
 	uv_timer_init(&w->loop, &c->timer);
@@ -300,30 +294,46 @@ void fe__tcp_on_connection(uv_stream_t *server, int status)
 	w->conn_count++;
 	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 || w->stopping) {
 		conn_close(c);
-		return;
+		return false;
 	}
 	int plen = (int)sizeof(c->peer);
 	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &plen) != 0) {
 		conn_close(c);
-		return;
+		return false;
 	}
 	c->counted = true;
 	uint32_t n = atomic_fetch_add(&srv->tcp_clients, 1);
 	if (n >= srv->opts.tcp_max_clients) {
 		/* docs/security.md C4: the new one goes, the established ones keep being served. */
 		fe_counter_inc(w->counters, FE_CNT_TCP_REFUSED_LIMIT);
-		fe_ratelog(&tcp_log, FE_LOG_WARN,
-		           "tcp %s: connection limit (%u) reached: closing the new connection",
-		           peer_str(c, a, sizeof(a)), srv->opts.tcp_max_clients);
+		fe_ratelog(log, FE_LOG_WARN,
+		           "%s %s: connection limit (%u) reached: closing the new connection",
+		           proto, peer_str(c, a, sizeof(a)), srv->opts.tcp_max_clients);
 		conn_close(c);
-		return;
+		return false;
 	}
 	fe_counter_inc(w->counters, FE_CNT_TCP_ACCEPTED);
 	c->admitted = !srv->opts.acl ||
 	              fe_server_acl_allows(srv->opts.acl, (const struct sockaddr *)&c->peer);
 	uv_tcp_nodelay(&c->tcp, 1);
 	c->fr.last_activity_ms = uv_now(&w->loop);
-	uv_timer_start(&c->timer, on_idle, srv->opts.tcp_idle_timeout_ms, 0);
+	return true;
+}
+
+void fe__tcp_on_connection(uv_stream_t *server, int status)
+{
+	if (status < 0) {
+		fe_ratelog(&tcp_log, FE_LOG_WARN, "tcp accept: %s", uv_strerror(status));
+		return;
+	}
+	struct fe__conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		fe_ratelog(&tcp_log, FE_LOG_ERR, "tcp accept: out of memory");
+		return;
+	}
+	if (!fe__conn_accept(c, server, &tcp_ops, &tcp_log, "tcp"))
+		return; /* closed: freed by its close callbacks */
+	uv_timer_start(&c->timer, on_idle, c->w->srv->opts.tcp_idle_timeout_ms, 0);
 	fe__frame_pump(&c->fr);
 }
 

@@ -282,46 +282,6 @@ static uint64_t op_now_ms(struct fe__frame *f)
 
 /* ---- application side: the request pipeline (as TCP's) --------------------------------- */
 
-static struct fe__frame_answer op_message(struct fe__frame *f, const uint8_t *msg, size_t len,
-                                          uint8_t *out, size_t cap)
-{
-	struct fe__conn *c = conn_of(f);
-	struct fe__worker *w = c->w;
-	struct fe__frame_answer a = {0, false};
-	if (!c->snap_open) {
-		c->snap_open = true;
-		c->snap_ok = fe_store_reader_begin(w->reader) == FE_OK;
-		if (!c->snap_ok)
-			fe_counter_inc(w->counters, FE_CNT_STORE_ERRORS);
-	}
-	const char *client = c->tls->client[0] ? c->tls->client : NULL;
-	a.len = fe__pipe_run(w, c->admitted, c->snap_ok, (const struct sockaddr *)&c->peer, msg,
-	                     len, FE_TRANSPORT_TCP, client, out, cap, &c->stream, &a.stream);
-	return a;
-}
-
-static void op_batch_end(struct fe__frame *f)
-{
-	struct fe__conn *c = conn_of(f);
-	if (c->snap_open && c->snap_ok)
-		fe_store_reader_end(c->w->reader);
-	c->snap_open = false;
-}
-
-static int op_stream_next(struct fe__frame *f, uint8_t *out, size_t cap, size_t *len)
-{
-	struct fe__conn *c = conn_of(f);
-	return fe__pipe_stream_next(c->w, (const struct sockaddr *)&c->peer, c->stream, out, cap,
-	                            len);
-}
-
-static void op_stream_close(struct fe__frame *f)
-{
-	struct fe__conn *c = conn_of(f);
-	fe__pipe_stream_close(c->w, c->stream);
-	c->stream = NULL;
-}
-
 static void op_note(struct fe__frame *f, enum fe__frame_event ev, size_t detail)
 {
 	struct fe__conn *c = conn_of(f);
@@ -356,10 +316,10 @@ static const struct fe__frame_ops tls_ops = {
         .read = op_read,
         .close = op_close,
         .now_ms = op_now_ms,
-        .message = op_message,
-        .batch_end = op_batch_end,
-        .stream_next = op_stream_next,
-        .stream_close = op_stream_close,
+        .message = fe__conn_message,
+        .batch_end = fe__conn_batch_end,
+        .stream_next = fe__conn_stream_next,
+        .stream_close = fe__conn_stream_close,
         .note = op_note,
 };
 
@@ -504,8 +464,7 @@ static void on_idle(uv_timer_t *tm)
 void fe__tls_on_connection(uv_stream_t *server, int status)
 {
 	struct fe__listener *l = server->data;
-	struct fe__worker *w = l->w;
-	struct fe_server *srv = w->srv;
+	struct fe_server *srv = l->w->srv;
 	char a[INET6_ADDRSTRLEN + 8];
 	if (status < 0) {
 		fe_ratelog(&tls_log, FE_LOG_WARN, "tls accept: %s", uv_strerror(status));
@@ -518,40 +477,10 @@ void fe__tls_on_connection(uv_stream_t *server, int status)
 		fe_ratelog(&tls_log, FE_LOG_ERR, "tls accept: out of memory");
 		return;
 	}
-	c->w = w;
 	c->tls = t;
-	fe__frame_init(&c->fr, &tls_ops, w->tcp_resp, srv->opts.tcp_max_pipeline,
-	               srv->opts.tcp_max_out_bytes);
-	uv_tcp_init(&w->loop, &c->tcp);
-	uv_timer_init(&w->loop, &c->timer);
-	c->tcp.data = c;
-	c->timer.data = c;
-	c->open_handles = 2;
-	c->next = w->conns;
-	if (w->conns)
-		w->conns->prev = c;
-	w->conns = c;
-	w->conn_count++;
-	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 || w->stopping) {
-		conn_close(c);
-		return;
-	}
-	int plen = (int)sizeof(c->peer);
-	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &plen) != 0) {
-		conn_close(c);
-		return;
-	}
-	c->counted = true;
-	uint32_t n = atomic_fetch_add(&srv->tcp_clients, 1);
-	if (n >= srv->opts.tcp_max_clients) {
-		fe_counter_inc(w->counters, FE_CNT_TCP_REFUSED_LIMIT);
-		fe_ratelog(&tls_log, FE_LOG_WARN,
-		           "tls %s: connection limit (%u) reached: closing the new connection",
-		           peer_str(c, a, sizeof(a)), srv->opts.tcp_max_clients);
-		conn_close(c);
-		return;
-	}
-	fe_counter_inc(w->counters, FE_CNT_TCP_ACCEPTED);
+	c->client = t->client; /* the verified certificate's name, once the handshake is done */
+	if (!fe__conn_accept(c, server, &tls_ops, &tls_log, "tls"))
+		return; /* closed: freed, @t with it, by its close callbacks */
 	t->ssl = SSL_new(srv->tls_ctx);
 	t->in = BIO_new(BIO_s_mem());
 	t->out = BIO_new(BIO_s_mem());
@@ -567,10 +496,6 @@ void fe__tls_on_connection(uv_stream_t *server, int status)
 	BIO_set_mem_eof_return(t->in, -1); /* empty: "retry", not end of file */
 	SSL_set_bio(t->ssl, t->in, t->out);
 	SSL_set_accept_state(t->ssl);
-	c->admitted = !srv->opts.acl ||
-	              fe_server_acl_allows(srv->opts.acl, (const struct sockaddr *)&c->peer);
-	uv_tcp_nodelay(&c->tcp, 1);
-	c->fr.last_activity_ms = uv_now(&w->loop);
 	uv_timer_start(&c->timer, on_idle, srv->opts.tls_handshake_timeout_ms, 0);
 	if (start_reading(c) != 0)
 		conn_close(c);

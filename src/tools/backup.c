@@ -23,7 +23,8 @@ static const char USAGE_BACKUP[] =
         "Restore: stop fedenumd, put DIR's data.mdb in place of the store's, start it.\n"
         "Exit status: 0 copied, 1 DIR holds a store already, 2 usage, 3 store error.\n";
 
-int fe__ctl_backup(int argc, char **argv)
+int fe__ctl_store_args(int argc, char **argv, const char *usage, struct fe_conf *c,
+                       const char **arg)
 {
 	static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
 	                                     {"config", required_argument, NULL, 'c'},
@@ -32,6 +33,7 @@ int fe__ctl_backup(int argc, char **argv)
 	                                     {NULL, 0, NULL, 0}};
 	const char *db = NULL, *conf = NULL;
 	int ch;
+	fe_conf_init(c);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "d:c:hV", opts, NULL)) != -1) {
 		if (ch == 'd') {
@@ -39,40 +41,48 @@ int fe__ctl_backup(int argc, char **argv)
 		} else if (ch == 'c') {
 			conf = optarg;
 		} else if (ch == 'h') {
-			fputs(USAGE_BACKUP, stdout);
+			fputs(usage, stdout);
 			return 0;
 		} else if (ch == 'V') {
 			printf("fedenumctl %s\n", FE__CTL_VERSION);
 			return 0;
 		} else {
-			fputs(USAGE_BACKUP, stderr);
+			fputs(usage, stderr);
 			return FE__CTL_EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc) {
-		fputs(USAGE_BACKUP, stderr);
+		fputs(usage, stderr);
 		return FE__CTL_EXIT_USAGE;
 	}
-	const char *dest = argv[optind];
-	struct fe_conf c;
+	*arg = argv[optind];
 	struct fe_conf_diag d = {0};
 	struct fe_conf_cli cli = {.db = db};
-	fe_conf_init(&c);
-	int rc = conf ? fe_conf_load(&c, conf, &d) : FE_OK;
+	int rc = conf ? fe_conf_load(c, conf, &d) : FE_OK;
 	if (rc == FE_OK)
-		rc = fe_conf_apply_cli(&c, &cli, &d);
+		rc = fe_conf_apply_cli(c, &cli, &d);
 	for (size_t i = 0; i < d.n; i++)
 		if (!fe_conf_diag_is_warning(d.msgs[i]))
 			fprintf(stderr, "fedenumctl: %s\n", d.msgs[i]);
 	fe_conf_diag_free(&d);
-	int code = 0;
+	if (rc != FE_OK) {
+		fe_conf_free(c);
+		return FE__CTL_EXIT_USAGE;
+	}
+	return -1;
+}
+
+int fe__ctl_backup(int argc, char **argv)
+{
+	struct fe_conf c;
+	const char *dest = NULL;
+	int rc, code = fe__ctl_store_args(argc, argv, USAGE_BACKUP, &c, &dest);
+	if (code >= 0)
+		return code;
+	code = 0;
 	struct fe_store *st = NULL;
 	struct fe_store_opts so = {.read_only = true};
 	uint64_t bytes = 0;
-	if (rc != FE_OK) {
-		code = FE__CTL_EXIT_USAGE;
-		goto out;
-	}
 	if ((rc = fe_store_open(c.store_path, &so, &st)) != FE_OK) {
 		fprintf(stderr, "fedenumctl: cannot open the store %s: %s\n", c.store_path,
 		        fe_strerror(rc));

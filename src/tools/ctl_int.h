@@ -22,6 +22,13 @@ void fe__ctl_query_usage(FILE *f);
  * one failed, 2 usage, 3 store error. */
 int fe__ctl_check(int argc, char **argv);
 
+/* The arguments of an offline store command: [--db STORE | -c FILE] ARG, plus --help and
+ * --version. *c gets the configuration (its store.path; free it with fe_conf_free) and *arg
+ * the one operand. Returns -1 to go on, or the exit status (help, version, usage: printed). */
+struct fe_conf;
+int fe__ctl_store_args(int argc, char **argv, const char *usage, struct fe_conf *c,
+                       const char **arg);
+
 /* `fedenumctl backup ...` (backup.c): @argv[0] is "backup". 0 copied, 1 the destination holds
  * a store already, 2 usage, 3 store error. */
 int fe__ctl_backup(int argc, char **argv);

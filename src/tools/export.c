@@ -82,56 +82,23 @@ static int export_zone(struct fe_store_reader *r, const struct fe_store_zone_rec
 
 int fe__ctl_export(int argc, char **argv)
 {
-	static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
-	                                     {"config", required_argument, NULL, 'c'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {"version", no_argument, NULL, 'V'},
-	                                     {NULL, 0, NULL, 0}};
-	const char *db = NULL, *conf = NULL;
-	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:c:hV", opts, NULL)) != -1) {
-		if (ch == 'd') {
-			db = optarg;
-		} else if (ch == 'c') {
-			conf = optarg;
-		} else if (ch == 'h') {
-			fputs(USAGE_EXPORT, stdout);
-			return 0;
-		} else if (ch == 'V') {
-			printf("fedenumctl %s\n", FE__CTL_VERSION);
-			return 0;
-		} else {
-			fputs(USAGE_EXPORT, stderr);
-			return FE__CTL_EXIT_USAGE;
-		}
-	}
-	uint8_t apex[FE_WIRE_NAME_MAX], key[FE_WIRE_KEY_MAX];
-	int alen =
-	        optind + 1 == argc ? fe_conf_name_from_str(argv[optind], apex, sizeof(apex)) : -1;
-	int klen = alen > 0 ? fe_wire_name_key(apex, (size_t)alen, key, sizeof(key)) : -1;
-	if (klen <= 0) {
-		fputs(USAGE_EXPORT, stderr);
-		return FE__CTL_EXIT_USAGE;
-	}
 	struct fe_conf c;
-	struct fe_conf_diag d = {0};
-	struct fe_conf_cli cli = {.db = db};
-	fe_conf_init(&c);
-	int rc = conf ? fe_conf_load(&c, conf, &d) : FE_OK;
-	if (rc == FE_OK)
-		rc = fe_conf_apply_cli(&c, &cli, &d);
-	for (size_t i = 0; i < d.n; i++)
-		if (!fe_conf_diag_is_warning(d.msgs[i]))
-			fprintf(stderr, "fedenumctl: %s\n", d.msgs[i]);
-	fe_conf_diag_free(&d);
+	const char *apex_arg = NULL;
+	int code = fe__ctl_store_args(argc, argv, USAGE_EXPORT, &c, &apex_arg);
+	if (code >= 0)
+		return code;
+	code = 0;
+	uint8_t apex[FE_WIRE_NAME_MAX], key[FE_WIRE_KEY_MAX];
+	int alen = fe_conf_name_from_str(apex_arg, apex, sizeof(apex));
+	int klen = alen > 0 ? fe_wire_name_key(apex, (size_t)alen, key, sizeof(key)) : -1;
+	int rc;
 	struct fe_store *st = NULL;
 	struct fe_store_reader *r = NULL;
 	struct fe_store_opts so = {.read_only = true};
 	const struct fe_store_zone_rec *zone = NULL;
 	unsigned long count = 0;
-	int code = 0;
-	if (rc != FE_OK) {
+	if (klen <= 0) {
+		fputs(USAGE_EXPORT, stderr);
 		code = FE__CTL_EXIT_USAGE;
 		goto out;
 	}
@@ -144,8 +111,7 @@ int fe__ctl_export(int argc, char **argv)
 		goto out;
 	}
 	if (fe_store_get_zone(r, key, (size_t)klen, &zone) != FE_OK) {
-		fprintf(stderr, "fedenumctl: no zone %s in the store %s\n", argv[optind],
-		        c.store_path);
+		fprintf(stderr, "fedenumctl: no zone %s in the store %s\n", apex_arg, c.store_path);
 		code = FE__CTL_EXIT_FAIL;
 		goto out_end;
 	}
