@@ -141,6 +141,8 @@ struct fe__frame_answer fe__conn_message(struct fe__frame *f, const uint8_t *msg
 void fe__conn_batch_end(struct fe__frame *f);
 int fe__conn_stream_next(struct fe__frame *f, uint8_t *out, size_t cap, size_t *len);
 void fe__conn_stream_close(struct fe__frame *f);
+/* Framing events (bad frames, backlog, stream errors): counted and logged as "tcp" or "tls". */
+void fe__conn_note(struct fe__frame *f, enum fe__frame_event ev, size_t detail);
 /* Stop reading everywhere, flush, and close each connection once flushed. */
 void fe__tcp_drain(struct fe__worker *w);
 /* Close every connection now (drain time is up). */

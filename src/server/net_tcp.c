@@ -197,20 +197,21 @@ void fe__conn_stream_close(struct fe__frame *f)
 	c->stream = NULL;
 }
 
-static void op_note(struct fe__frame *f, enum fe__frame_event ev, size_t detail)
+void fe__conn_note(struct fe__frame *f, enum fe__frame_event ev, size_t detail)
 {
 	struct fe__conn *c = conn_of(f);
 	uint64_t *cnt = c->w->counters;
+	const char *proto = c->tls ? "tls" : "tcp";
 	char a[INET6_ADDRSTRLEN + 8];
 	switch (ev) {
 	case FE__FRAME_BAD_LENGTH:
 		fe_counter_inc(cnt, FE_CNT_TCP_BAD_FRAME);
-		fe_ratelog(&tcp_log, FE_LOG_INFO, "tcp %s: message length %zu: closing",
+		fe_ratelog(&tcp_log, FE_LOG_INFO, "%s %s: message length %zu: closing", proto,
 		           peer_str(c, a, sizeof(a)), detail);
 		break;
 	case FE__FRAME_BAD_MESSAGE:
 		fe_counter_inc(cnt, FE_CNT_TCP_BAD_FRAME);
-		fe_ratelog(&tcp_log, FE_LOG_INFO, "tcp %s: unanswerable message: closing",
+		fe_ratelog(&tcp_log, FE_LOG_INFO, "%s %s: unanswerable message: closing", proto,
 		           peer_str(c, a, sizeof(a)));
 		break;
 	case FE__FRAME_FORMERR:
@@ -219,12 +220,12 @@ static void op_note(struct fe__frame *f, enum fe__frame_event ev, size_t detail)
 	case FE__FRAME_BACKLOG:
 		fe_counter_inc(cnt, FE_CNT_TCP_BACKLOG_CLOSED);
 		fe_ratelog(&tcp_log, FE_LOG_INFO,
-		           "tcp %s: %zu answer bytes unread by the client: closing",
+		           "%s %s: %zu answer bytes unread by the client: closing", proto,
 		           peer_str(c, a, sizeof(a)), detail);
 		break;
 	case FE__FRAME_STREAM_ERROR:
 		fe_ratelog(&tcp_log, FE_LOG_WARN,
-		           "tcp %s: stream failed after %zu messages: closing",
+		           "%s %s: stream failed after %zu messages: closing", proto,
 		           peer_str(c, a, sizeof(a)), detail);
 		break;
 	}
@@ -239,7 +240,7 @@ static const struct fe__frame_ops tcp_ops = {
         .batch_end = fe__conn_batch_end,
         .stream_next = fe__conn_stream_next,
         .stream_close = fe__conn_stream_close,
-        .note = op_note,
+        .note = fe__conn_note,
 };
 
 /* ---- connections -------------------------------------------------------------------- */

@@ -282,35 +282,6 @@ static uint64_t op_now_ms(struct fe__frame *f)
 
 /* ---- application side: the request pipeline (as TCP's) --------------------------------- */
 
-static void op_note(struct fe__frame *f, enum fe__frame_event ev, size_t detail)
-{
-	struct fe__conn *c = conn_of(f);
-	uint64_t *cnt = c->w->counters;
-	char a[INET6_ADDRSTRLEN + 8];
-	switch (ev) {
-	case FE__FRAME_BAD_LENGTH:
-	case FE__FRAME_BAD_MESSAGE:
-	case FE__FRAME_FORMERR:
-		fe_counter_inc(cnt, FE_CNT_TCP_BAD_FRAME);
-		if (ev != FE__FRAME_FORMERR)
-			fe_ratelog(&tls_log, FE_LOG_INFO,
-			           "tls %s: bad message (length %zu): closing",
-			           peer_str(c, a, sizeof(a)), detail);
-		break;
-	case FE__FRAME_BACKLOG:
-		fe_counter_inc(cnt, FE_CNT_TCP_BACKLOG_CLOSED);
-		fe_ratelog(&tls_log, FE_LOG_INFO,
-		           "tls %s: %zu answer bytes unread by the client: closing",
-		           peer_str(c, a, sizeof(a)), detail);
-		break;
-	case FE__FRAME_STREAM_ERROR:
-		fe_ratelog(&tls_log, FE_LOG_WARN,
-		           "tls %s: stream failed after %zu messages: closing",
-		           peer_str(c, a, sizeof(a)), detail);
-		break;
-	}
-}
-
 static const struct fe__frame_ops tls_ops = {
         .write = op_write,
         .read = op_read,
@@ -320,7 +291,7 @@ static const struct fe__frame_ops tls_ops = {
         .batch_end = fe__conn_batch_end,
         .stream_next = fe__conn_stream_next,
         .stream_close = fe__conn_stream_close,
-        .note = op_note,
+        .note = fe__conn_note,
 };
 
 /* ---- handshake -------------------------------------------------------------------------- */
