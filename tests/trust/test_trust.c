@@ -704,7 +704,7 @@ Test(trust, context_keeps_proven_signatures)
 	         " && dnssec-keygen -q -a ECDSAP256SHA256 -f KSK -n ZONE inc.test >/dev/null"
 	         " && dnssec-keygen -q -a ECDSAP256SHA256 -n ZONE inc.test >/dev/null"
 	         " && dnssec-signzone -q -S -K . -N increment -o inc.test -f v1.signed z.zone"
-	         " >/dev/null && sed 's/t7$/t7-changed/' v1.signed > v2.in"
+	         " >/dev/null && sed 's/\"t7\"$/\"t7-changed\"/' v1.signed > v2.in"
 	         " && dnssec-signzone -q -S -K . -N increment -o inc.test -f v2.signed v2.in"
 	         " >/dev/null && for k in K*.key; do dnssec-dsfromkey -2 \"$k\"; done > ds"
 	         " 2>/dev/null",
