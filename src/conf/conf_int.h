@@ -22,14 +22,19 @@ void fe__conf_store_int(struct fe_conf *c, const struct fe_conf_key *k, unsigned
  * FE_ENOMEM. */
 int fe__conf_string_defaults(struct fe_conf *c);
 
+/* A fully qualified presentation name (letters, digits, '-', '_'; labels 1..63, the final
+ * dot; not the root) / an E.164 prefix ("+" and 1 to 15 digits) (names.c). */
+bool fe__conf_is_domain(const char *s);
+bool fe__conf_is_e164_prefix(const char *s);
+
 /* fe_conf_privileges_dropped was called (secrets were checked as root at start). */
 bool fe__conf_privileges_were_dropped(void);
 
 /* The policy keys (conf_policy.c): members.peers and .suspended, views, policy; reported
  * as file:line into @d. Returns false when any is wrong. */
 struct config_setting_t;
-bool fe__conf_load_policy(const struct config_setting_t *root, const char *path,
-                          struct fe_conf *c, struct fe_conf_diag *d);
+bool fe__conf_load_policy(const struct config_setting_t *root, const char *path, struct fe_conf *c,
+                          struct fe_conf_diag *d);
 /* Free what those keys allocated (before fe_conf_init in fe_conf_free). */
 void fe__conf_policy_free(struct fe_conf *c);
 

@@ -1,0 +1,69 @@
+/* Names in the configuration: domain names, E.164 prefixes, presentation to wire. */
+#include "conf_int.h"
+
+#include <string.h>
+
+/* A presentation-form domain name: labels of letters, digits, '-', '_' (1..63), total
+ * <= 253 characters, with the final dot (the root alone is refused). */
+bool fe__conf_is_domain(const char *s)
+{
+	size_t len = strlen(s);
+	if (len < 2 || len > 254 || s[len - 1] != '.')
+		return false;
+	size_t lab = 0;
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+		if (ch == '.') {
+			if (lab == 0 || lab > FE_WIRE_LABEL_MAX)
+				return false;
+			lab = 0;
+		} else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		           (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '*') {
+			lab++;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* "+" then 1..15 digits (ITU-T E.164). */
+bool fe__conf_is_e164_prefix(const char *s)
+{
+	if (s[0] != '+')
+		return false;
+	size_t n = 0;
+	for (const char *p = s + 1; *p; p++, n++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return n >= 1 && n <= 15;
+}
+
+int fe_conf_name_from_str(const char *s, uint8_t *out, size_t cap)
+{
+	size_t len = strlen(s);
+	if (len && s[len - 1] == '.')
+		len--;
+	size_t o = 0;
+	size_t i = 0;
+	while (i < len) {
+		size_t j = i;
+		while (j < len && s[j] != '.') {
+			if (s[j] == '\\')
+				return FE_ESYNTAX;
+			j++;
+		}
+		size_t lab = j - i;
+		if (lab == 0 || lab > FE_WIRE_LABEL_MAX || o + 1 + lab + 1 > cap ||
+		    o + 1 + lab + 1 > FE_WIRE_NAME_MAX)
+			return FE_ESYNTAX;
+		out[o++] = (uint8_t)lab;
+		memcpy(out + o, s + i, lab);
+		o += lab;
+		i = j + 1;
+	}
+	if (o + 1 > cap)
+		return FE_ESYNTAX;
+	out[o++] = 0;
+	return (int)o;
+}
