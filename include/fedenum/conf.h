@@ -51,7 +51,7 @@ struct fe_conf_member {
 	struct fe_listen_addr primary;
 	char *tsig_key;
 	char *tsig_secret_file; /* absolute or relative to the working directory, resolved */
-	/* policy (issue #11, docs/federation.md "Policy") */
+	/* policy (docs/federation.md "Policy") */
 	char **peers; /* members it has peering agreements with */
 	size_t npeers;
 	bool has_peers; /* false: agreements with every member */
@@ -99,19 +99,19 @@ struct fe_conf {
 	uint32_t tcp_max_clients;
 	uint32_t tcp_max_pipeline;
 	uint32_t tcp_max_out_bytes;
-	/* DNS over TLS (issue #11): addresses, and the files as resolved (NULL: none) */
+	/* DNS over TLS: addresses, and the files as resolved (NULL: none) */
 	struct fe_listen_addr *tls_listen;
 	size_t ntls_listen;
 	char *tls_cert, *tls_key, *tls_client_ca;
 	char *store_path;
 	uint64_t map_size_mb;
-	/* control channel and metrics (issue #8; docs/control.md) */
+	/* control channel and metrics (docs/control.md) */
 	char *control_socket;          /* the control socket's path (default from the schema) */
 	uint32_t control_timeout_ms;   /* per connection */
 	uint32_t control_max_clients;  /* open connections */
 	char *metrics_listen;          /* "ADDR@PORT" as written; NULL: no metrics endpoint */
 	struct fe_listen_addr metrics; /* parsed from it by fe_conf_apply_cli */
-	/* zone transfer out (issue #7; xfr.*): files as resolved, "ADDR@PORT" as written */
+	/* zone transfer out (xfr.*): files as resolved, "ADDR@PORT" as written */
 	char **xfr_tsig_keys;
 	size_t nxfr_tsig_keys;
 	char **xfr_notify;

@@ -1,4 +1,4 @@
-/* include/fedenum/ctl.h — the control channel of a node (issue #8): a UNIX socket speaking a
+/* include/fedenum/ctl.h — the control channel of a node: a UNIX socket speaking a
  * versioned JSON protocol (docs/control.md), the node's commands over it, and a Prometheus
  * text endpoint (docs/control.md, "Metrics").
  *

@@ -1,4 +1,4 @@
-/* include/fedenum/policy.h — the federation's policy engine (issue #11): views, namespace guard
+/* include/fedenum/policy.h — the federation's policy engine: views, namespace guard
  * and the ENUM routing decision, plugged into the request pipeline's `after` and `tsig`
  * hooks (server.h).
  *

@@ -73,4 +73,3 @@ void fe_conf_diag_free(struct fe_conf_diag *d)
 	free(d->msgs);
 	memset(d, 0, sizeof(*d));
 }
-

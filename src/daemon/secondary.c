@@ -1,4 +1,4 @@
-/* fedenumd as a secondary (issue #7): --secondary APEX@ADDR@PORT zones transferred in
+/* fedenumd as a secondary: --secondary APEX@ADDR@PORT zones transferred in
  * (fe_xfrin_run, include/fedenum/xfr.h) on a thread-pool thread, loaded through the same
  * path as configured zones (fe_trust_load under trust anchors, fe_zone_load_file
  * otherwise), refreshed by the SOA timers and by NOTIFY from their primary.

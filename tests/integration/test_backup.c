@@ -1,4 +1,4 @@
-/* fedenumctl backup while fedenumd serves (issue #8: LMDB's copy), and the documented restore:
+/* fedenumctl backup while fedenumd serves (LMDB's copy), and the documented restore:
  * the copy, put in place of a store, serves the same zones, serials and validated answers,
  * under the same recorded trust anchors. */
 #include "net_common.h"

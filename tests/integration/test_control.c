@@ -1,4 +1,4 @@
-/* The control channel and the metrics endpoint of a real fedenumd (issue #8; docs/control.md):
+/* The control channel and the metrics endpoint of a real fedenumd (docs/control.md):
  * every fedenumctl online subcommand with good and bad input (--json parsed with jansson),
  * THREATS K2 (oversized, malformed, wrong version, unknown command, bad arguments, a silent
  * client, no permission for another user), the daemon still answering DNS afterwards, and
@@ -186,7 +186,8 @@ Test(control, status_and_zone_commands)
 	}
 	cr_assert_eq(ctl("zone show net.test", out, sizeof(out)), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "serial:        1"), "%s", out);
-	cr_assert_not_null(strstr(out, "peers:         none: this node is not a secondary"), "%s", out);
+	cr_assert_not_null(strstr(out, "peers:         none: this node is not a secondary"), "%s",
+	                   out);
 
 	/* bad input: exit 1 (the node refuses), 2 (usage), 3 (no node) */
 	cr_assert_eq(ctl("zone show nosuch.test", out, sizeof(out)), 1, "%s", out);

@@ -1,4 +1,4 @@
-/* docs/security.md X9, issue #2 acceptance: kill -9 while a zone version is being stored.
+/* docs/security.md X9: kill -9 while a zone version is being stored.
  *
  * large_store: fedenumd serves v1 of a 1,000,000-number zone (100,000 with FE_TEST_QUICK=1,
  * the sanitizer run); the file is replaced by v2 and SIGHUP'd; the moment the daemon logs
@@ -825,7 +825,7 @@ Test(crash, large_store, .timeout = 280)
 
 /* ---- SIGHUP reloads of a small zone, killed at random moments ------------------------- */
 
-/* Versions 1, 2, 3, ...: serials only move forward (a lower one is refused, issue #10). */
+/* Versions 1, 2, 3, ...: serials only move forward (a lower one is refused). */
 #define LOOP_VERSIONS 34
 
 Test(crash, reload_loop, .timeout = 200)

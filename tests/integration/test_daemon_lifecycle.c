@@ -296,7 +296,7 @@ Test(daemon, check_config_errors_with_file_and_line)
 	               "clients = [\"127.0.0.1/8\"];\n"
 	               "members = ( { name = \"registry\"; role = \"registry\"; } );\n",
 	               "federation.conf", 2, "prefix with host bits");
-	/* A missing zone file fails that zone only (issue #10): a warning with file:line. */
+	/* A missing zone file fails that zone only: a warning with file:line. */
 	{
 		char mconf[512], fed[512], mout[8192], want[700];
 		snprintf(mconf, sizeof(mconf), "%s/fedenumd.conf", dir);

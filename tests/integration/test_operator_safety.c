@@ -1,4 +1,4 @@
-/* Operator safety (issue #10): no update path may silently drop, roll back or shadow a zone.
+/* Operator safety: no update path may silently drop, roll back or shadow a zone.
  * One test per finding of the issue, each reproducing what an operator did with the demo
  * federation and the documented commands:
  *   1. one_writer_rule            fedenumctl zone-load into a running node's store

@@ -1,4 +1,4 @@
-/* Zone transfer out (issue #7, primary side) against real secondaries, loopback only,
+/* Zone transfer out (primary side) against real secondaries, loopback only,
  * ephemeral ports, TSIG hmac-sha256:
  *  - fedenumd → Knot DNS (knotd) and → NSD: the secondary bootstraps with AXFR; the zone file
  *    changes (new serial), SIGHUP, fedenumd stores the difference and journals it, sends a

@@ -1,4 +1,4 @@
-/* Zone transfer in (issue #7, secondary side), loopback only, ephemeral ports, TSIG
+/* Zone transfer in (secondary side), loopback only, ephemeral ports, TSIG
  * hmac-sha256:
  *  - Knot DNS primary → fedenumd secondary: AXFR at start; the zone changes at Knot
  *    (knotc zone-reload), Knot's NOTIFY makes fedenumd take an IXFR (its log says so), and

@@ -1,4 +1,4 @@
-/* store/: versions that cost what changed (issue #6 part 4): a commit writes only the nodes
+/* store/: versions that cost what changed: a commit writes only the nodes
  * that differ, journals the difference (bounded per zone), keeps the zone's data id; marks
  * follow the version; schema-1 records and stores still read. */
 #include "fedenum/store.h"
@@ -110,7 +110,7 @@ static const char *txt_of(const struct fe_store_node *n, char *buf)
 
 TestSuite(store_diff, .init = mk_tmp, .fini = rm_tmp);
 
-/* ---- versions that cost what changed (issue #6) --------------------------------------- */
+/* ---- versions that cost what changed --------------------------------------- */
 
 static struct fe_store *open_store_j(uint32_t max_entries, uint64_t max_bytes)
 {

@@ -1,4 +1,4 @@
-/* zone/: versions that cost what changed (issue #6). A change set
+/* zone/: versions that cost what changed. A change set
  * (fe_zone_commit_delta) and a whole-file reload both write only the nodes that differ,
  * leave the store exactly as a fresh whole load of the new version would, and journal the
  * change. The 1M-number measurement is test_delta_large.c. */

@@ -1,4 +1,4 @@
-/* zone/: issue #6 acceptance: a one-number change to a stored 1M-number zone (100,000
+/* zone/: a one-number change to a stored 1M-number zone (100,000
  * under FE_TEST_QUICK=1, the sanitizer run): time and nodes written by a change set, by a
  * whole-file reload, and with fsync at commit; the journal entry equals the change. */
 #include "test_delta_common.h"
