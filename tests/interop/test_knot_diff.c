@@ -83,30 +83,6 @@ static void stop_all(void)
 
 TestSuite(knot_diff, .fini = stop_all, .timeout = 600);
 
-/* A port free for both UDP and TCP on 127.0.0.1 (Knot cannot report an ephemeral one). */
-static uint16_t free_port(void)
-{
-	for (int attempt = 0; attempt < 50; attempt++) {
-		struct sockaddr_in a = {.sin_family = AF_INET,
-		                        .sin_addr.s_addr = htonl(0x7f000001)};
-		socklen_t al = sizeof(a);
-		int t = socket(AF_INET, SOCK_STREAM, 0);
-		int u = socket(AF_INET, SOCK_DGRAM, 0);
-		uint16_t port = 0;
-		if (t >= 0 && u >= 0 && bind(t, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-		    getsockname(t, (struct sockaddr *)&a, &al) == 0 &&
-		    bind(u, (struct sockaddr *)&a, sizeof(a)) == 0)
-			port = ntohs(a.sin_port);
-		if (t >= 0)
-			close(t);
-		if (u >= 0)
-			close(u);
-		if (port)
-			return port;
-	}
-	return 0;
-}
-
 static void start_knot(const char *zone, uint16_t port)
 {
 	char conf[512], log[512];
@@ -379,7 +355,7 @@ Test(knot_diff, same_answers_as_knot)
 	             0, "zone generation/signing failed");
 	fe_test_mkdtemp(tmp, sizeof(tmp));
 
-	uint16_t kport = free_port();
+	uint16_t kport = fe_test_free_port();
 	cr_assert_neq(kport, 0);
 	start_knot(DATA_DIR "/zone.signed", kport);
 	const char *argv[] = {"--zone", DATA_DIR "/zone.signed", NULL};

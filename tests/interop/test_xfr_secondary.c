@@ -104,29 +104,6 @@ static void start_fed(const char *notify)
 	start_fed_in(NULL, notify);
 }
 
-/* A port free for TCP and UDP on 127.0.0.1 (knotd and nsd cannot report an ephemeral one). */
-static uint16_t free_port(void)
-{
-	for (int attempt = 0; attempt < 50; attempt++) {
-		struct sockaddr_in a = {.sin_family = AF_INET,
-		                        .sin_addr.s_addr = htonl(0x7f000001)};
-		socklen_t al = sizeof(a);
-		int t = socket(AF_INET, SOCK_STREAM, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
-		uint16_t port = 0;
-		if (t >= 0 && u >= 0 && bind(t, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-		    getsockname(t, (struct sockaddr *)&a, &al) == 0 &&
-		    bind(u, (struct sockaddr *)&a, sizeof(a)) == 0)
-			port = ntohs(a.sin_port);
-		if (t >= 0)
-			close(t);
-		if (u >= 0)
-			close(u);
-		if (port)
-			return port;
-	}
-	return 0;
-}
-
 static void spawn(const char *log, const char *const *argv)
 {
 	sec_pid = fork();
@@ -231,7 +208,7 @@ static void show(const char *file)
 static void axfr_then_ixfr(bool knot)
 {
 	write_zone(1, 400);
-	uint16_t port = free_port();
+	uint16_t port = fe_test_free_port();
 	cr_assert_neq(port, 0);
 	char notify[64];
 	snprintf(notify, sizeof(notify), "127.0.0.1@%u", port);
@@ -380,7 +357,7 @@ Test(xfr_secondary, refusals_are_answered_and_counted)
 Test(xfr_secondary, kill9_mid_transfer_leaves_both_sides_intact, .timeout = 300)
 {
 	write_zone(7, 20000); /* ~1.5 MB: tens of messages */
-	uint16_t port = free_port();
+	uint16_t port = fe_test_free_port();
 	cr_assert_neq(port, 0);
 	char notify[64];
 	snprintf(notify, sizeof(notify), "127.0.0.1@%u", port);
@@ -448,7 +425,7 @@ static unsigned count_in(const char *name, const char *needle)
 Test(xfr_secondary, kill9_while_the_secondary_transfers_keeps_its_old_zone, .timeout = 300)
 {
 	write_zone(7, 10);
-	uint16_t port = free_port();
+	uint16_t port = fe_test_free_port();
 	cr_assert_neq(port, 0);
 	char notify[64];
 	snprintf(notify, sizeof(notify), "127.0.0.1@%u", port);

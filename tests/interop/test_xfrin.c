@@ -94,28 +94,6 @@ static void write_zone(const char *path, unsigned serial)
 	fclose(f);
 }
 
-static uint16_t free_port(void)
-{
-	for (int attempt = 0; attempt < 50; attempt++) {
-		struct sockaddr_in a = {.sin_family = AF_INET,
-		                        .sin_addr.s_addr = htonl(0x7f000001)};
-		socklen_t al = sizeof(a);
-		int t = socket(AF_INET, SOCK_STREAM, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
-		uint16_t port = 0;
-		if (t >= 0 && u >= 0 && bind(t, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-		    getsockname(t, (struct sockaddr *)&a, &al) == 0 &&
-		    bind(u, (struct sockaddr *)&a, sizeof(a)) == 0)
-			port = ntohs(a.sin_port);
-		if (t >= 0)
-			close(t);
-		if (u >= 0)
-			close(u);
-		if (port)
-			return port;
-	}
-	return 0;
-}
-
 /* knot.conf: Knot primary of the zone on @port, transfers allowed with the key, NOTIFY to
  * fedenumd's @notify_port when non-zero. */
 static void write_knot_conf(uint16_t port, uint16_t notify_port)
@@ -227,7 +205,7 @@ Test(xfrin, knot_primary_axfr_then_notify_ixfr)
 	cr_assert_eq(fe_test_sh("mkdir -p '%s/knot'", tmp), 0);
 	snprintf(zf, sizeof(zf), "%s/knot/xfr.test.zone", tmp);
 	write_zone(zf, 1);
-	uint16_t kport = free_port(), nport = free_port();
+	uint16_t kport = fe_test_free_port(), nport = fe_test_free_port();
 	cr_assert(kport && nport && kport != nport);
 	write_knot_conf(kport, nport);
 	start_knot(kport);
@@ -282,7 +260,7 @@ Test(xfrin, fedenumd_primary_to_fedenumd_secondary_axfr_then_ixfr)
 	snprintf(zf, sizeof(zf), "%s/xfr.test.zone", tmp);
 	snprintf(k, sizeof(k), "%s/peer.key", tmp);
 	write_zone(zf, 1);
-	uint16_t nport = free_port();
+	uint16_t nport = fe_test_free_port();
 	cr_assert(nport);
 	snprintf(notify, sizeof(notify), "127.0.0.1@%u", nport);
 	const char *pargv[] = {"--zone", zf, "--tsig-key", k, "--notify", notify, NULL};
@@ -351,7 +329,7 @@ Test(xfrin, notify_refused_unless_signed_and_from_the_primary)
 	/* The zone's primary is 127.0.0.2 (nothing there: its refreshes fail, logged) */
 	char k[300];
 	snprintf(k, sizeof(k), "%s/peer.key", tmp);
-	uint16_t p = free_port();
+	uint16_t p = fe_test_free_port();
 	char spec[64];
 	snprintf(spec, sizeof(spec), "xfr.test.@127.0.0.2@%u", p);
 	const char *argv[] = {"--tsig-key", k, "--secondary", spec, NULL};
@@ -442,7 +420,7 @@ Test(xfrin, transfer_cut_short_aborts_and_the_old_zone_keeps_serving)
 	snprintf(k, sizeof(k), "%s/peer.key", tmp);
 	write_zone(zf, 1);
 	char notify[64]; /* the secondary's address may transfer; nothing listens there */
-	snprintf(notify, sizeof(notify), "127.0.0.1@%u", free_port());
+	snprintf(notify, sizeof(notify), "127.0.0.1@%u", fe_test_free_port());
 	const char *pargv[] = {"--zone", zf, "--tsig-key", k, "--notify", notify, NULL};
 	cr_assert_eq(fe_test_daemon_start(&pri, NULL, pargv), 0);
 	char dir[300];
@@ -482,7 +460,7 @@ Test(xfrin, config_file_form)
 	snprintf(zf, sizeof(zf), "%s/xfr.test.zone", tmp);
 	snprintf(k, sizeof(k), "%s/peer.key", tmp);
 	write_zone(zf, 1);
-	snprintf(notify, sizeof(notify), "127.0.0.1@%u", free_port());
+	snprintf(notify, sizeof(notify), "127.0.0.1@%u", fe_test_free_port());
 	const char *pargv[] = {"--zone", zf, "--tsig-key", k, "--notify", notify, NULL};
 	cr_assert_eq(fe_test_daemon_start(&pri, NULL, pargv), 0);
 	snprintf(conf, sizeof(conf), "%s/fedenumd.conf", tmp);
@@ -519,7 +497,7 @@ Test(xfrin, nsd_primary_answers_ixfr_in_axfr_form)
 	snprintf(conf, sizeof(conf), "%s/nsd.conf", tmp);
 	snprintf(log, sizeof(log), "%s/nsd.out", tmp);
 	write_zone(zf, 1);
-	uint16_t port = free_port(), nport = free_port();
+	uint16_t port = fe_test_free_port(), nport = fe_test_free_port();
 	cr_assert(port && nport && port != nport);
 	FILE *f = fopen(conf, "w");
 	cr_assert_not_null(f);
@@ -579,7 +557,7 @@ Test(xfrin, under_trust_anchors_the_transferred_zone_is_validated)
 	snprintf(k, sizeof(k), "%s/peer.key", tmp);
 	snprintf(anchor, sizeof(anchor), "%s/federation/keys/e164.fed.ds", FE_TEST_SRC);
 	write_zone(zf, 1);
-	uint16_t nport = free_port();
+	uint16_t nport = fe_test_free_port();
 	snprintf(notify, sizeof(notify), "127.0.0.1@%u", nport);
 	char signed_zone[300];
 	snprintf(signed_zone, sizeof(signed_zone), "%s/zones/e164.fed/e164.fed.zone.signed",
@@ -622,7 +600,7 @@ Test(xfrin, zone_past_expire_is_no_longer_served)
 	fprintf(f, "$ORIGIN " ZONE "\n$TTL 300\n@ SOA ns1 hostmaster 1 1 1 4 300\n@ NS ns1\n"
 	           "ns1 A 127.0.0.1\na A 192.0.2.1\n");
 	fclose(f);
-	snprintf(notify, sizeof(notify), "127.0.0.1@%u", free_port());
+	snprintf(notify, sizeof(notify), "127.0.0.1@%u", fe_test_free_port());
 	const char *pargv[] = {"--zone", zf, "--tsig-key", k, "--notify", notify, NULL};
 	cr_assert_eq(fe_test_daemon_start(&pri, NULL, pargv), 0);
 	start_sec(NULL, pri.port, "peer.key", 0);

@@ -430,3 +430,25 @@ ldns_pkt *fe_test_query(const char *host, uint16_t port, const char *name, uint1
 		return NULL;
 	return p;
 }
+
+uint16_t fe_test_free_port(void)
+{
+	for (int attempt = 0; attempt < 50; attempt++) {
+		struct sockaddr_in a = {.sin_family = AF_INET,
+		                        .sin_addr.s_addr = htonl(0x7f000001)};
+		socklen_t al = sizeof(a);
+		int t = socket(AF_INET, SOCK_STREAM, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
+		uint16_t port = 0;
+		if (t >= 0 && u >= 0 && bind(t, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+		    getsockname(t, (struct sockaddr *)&a, &al) == 0 &&
+		    bind(u, (struct sockaddr *)&a, sizeof(a)) == 0)
+			port = ntohs(a.sin_port);
+		if (t >= 0)
+			close(t);
+		if (u >= 0)
+			close(u);
+		if (port)
+			return port;
+	}
+	return 0;
+}

@@ -77,6 +77,10 @@ size_t fe_test_make_query(const char *name, uint16_t type, unsigned flags, uint1
                           uint8_t *out, size_t cap);
 
 /* Run a shell command (via /bin/sh -c), return its exit status (-1 if it could not run). */
+/* A port free for both TCP and UDP on 127.0.0.1, for servers that cannot report an ephemeral
+ * port they bound (knotd, nsd). 0 when none was found in 50 tries. */
+uint16_t fe_test_free_port(void);
+
 int fe_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
