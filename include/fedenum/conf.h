@@ -239,4 +239,9 @@ int fe_conf_name_from_str(const char *s, uint8_t *out, size_t cap);
  * in @d), FE_ENOENT (no trust-anchors), FE_ENOMEM. */
 int fe_conf_federation_anchors(const char *path, char ***files, size_t *n, struct fe_conf_diag *d);
 
+/* The ENUM apexes of the federation definition @path (federation.conf, or a fedenumd.conf
+ * that names one): the zones of its registry member(s), as written. Same conventions as
+ * fe_conf_federation_anchors; FE_ENOENT when there is no registry zone. */
+int fe_conf_enum_apexes(const char *path, char ***apexes, size_t *n, struct fe_conf_diag *d);
+
 #endif

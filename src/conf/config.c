@@ -863,3 +863,4 @@ int fe_conf_federation_anchors(const char *path, char ***files, size_t *n, struc
 	}
 	return rc;
 }
+

@@ -18,6 +18,11 @@ int fe__ctl_query(int argc, char **argv);
 /* Its usage lines, for the top-level help. */
 void fe__ctl_query_usage(FILE *f);
 
+/* `fedenumctl route +NUMBER ...` (route.c): @argv[0] is "route". 0 a SIP next hop was
+ * found, 1 no SIP route or a step failed validation, 2 usage, 3 no answer. */
+int fe__ctl_route(int argc, char **argv);
+void fe__ctl_route_usage(FILE *f);
+
 /* `fedenumctl check-zone ...` (check.c): @argv[0] is "check-zone". 0 every zone passed, 1
  * one failed, 2 usage, 3 store error. */
 int fe__ctl_check(int argc, char **argv);

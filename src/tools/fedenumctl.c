@@ -67,25 +67,29 @@ static void usage(FILE *f)
 	           "       fedenumctl backup [--db STORE | -c FILE] DIR\n"
 	           "       fedenumctl zone export [--db STORE | -c FILE] APEX\n");
 	fe__ctl_query_usage(f);
+	fe__ctl_route_usage(f);
 	fe__ctl_online_usage(f);
-	fprintf(f, "       fedenumctl --version | --help | COMMAND --help\n"
-	           "\n"
-	           "  zone-load   check and store zone files into a store no fedenumd holds,\n"
-	           "              under the store's trust anchors (zone-load --help)\n"
-	           "  zone-list   the zones of a store, whether each is served, and its trust\n"
-	           "  check-zone  check zone files as a node would (parse, structure, DNSSEC,\n"
-	           "              chain of trust), store nothing (check-zone --help)\n"
-	           "  query       ask a running fedenumd; with --validate, check the answer\n"
-	           "              against the federation's trust anchors (query --help)\n"
-	           "  backup      a consistent copy of a store, also while fedenumd serves\n"
-	           "  zone export the stored, signed version of a zone as a master file\n"
-	           "  status, zone list, zone show, stats, reload\n"
-	           "              ask a running fedenumd over its control socket (COMMAND --help)\n"
-	           "\n"
-	           "Exit status: 0 ok, 1 a zone failed, 2 usage, 3 store error;\n"
-	           "query: 0 answered (and secure), 1 bogus or insecure, 2 usage, 3 no answer;\n"
-	           "online commands: 0 done, 1 refused or failed by the node, 2 usage, 3 no "
-	           "answer.\n");
+	fprintf(f,
+	        "       fedenumctl --version | --help | COMMAND --help\n"
+	        "\n"
+	        "  zone-load   check and store zone files into a store no fedenumd holds,\n"
+	        "              under the store's trust anchors (zone-load --help)\n"
+	        "  zone-list   the zones of a store, whether each is served, and its trust\n"
+	        "  check-zone  check zone files as a node would (parse, structure, DNSSEC,\n"
+	        "              chain of trust), store nothing (check-zone --help)\n"
+	        "  query       ask a running fedenumd; with --validate, check the answer\n"
+	        "              against the federation's trust anchors (query --help)\n"
+	        "  route       the S-CSCF's path for a number: ENUM NAPTR, the chosen SIP\n"
+	        "              URI, RFC 3263 to its next hop, the policy decision (route --help)\n"
+	        "  backup      a consistent copy of a store, also while fedenumd serves\n"
+	        "  zone export the stored, signed version of a zone as a master file\n"
+	        "  status, zone list, zone show, stats, reload\n"
+	        "              ask a running fedenumd over its control socket (COMMAND --help)\n"
+	        "\n"
+	        "Exit status: 0 ok, 1 a zone failed, 2 usage, 3 store error;\n"
+	        "query: 0 answered (and secure), 1 bogus or insecure, 2 usage, 3 no answer;\n"
+	        "online commands: 0 done, 1 refused or failed by the node, 2 usage, 3 no "
+	        "answer.\n");
 }
 
 void fe__ctl_print_zone_error(const char *path, int rc, const struct fe_zone_error *err)
@@ -496,6 +500,8 @@ int main(int argc, char **argv)
 		return fe__ctl_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "query") == 0)
 		return fe__ctl_query(argc - 1, argv + 1);
+	if (strcmp(cmd, "route") == 0)
+		return fe__ctl_route(argc - 1, argv + 1);
 	if (strcmp(cmd, "backup") == 0)
 		return fe__ctl_backup(argc - 1, argv + 1);
 	if (strcmp(cmd, "zone") == 0 && argc > 2 && strcmp(argv[2], "export") == 0)

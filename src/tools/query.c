@@ -7,6 +7,7 @@
  * "secure" here means: a chain of trust from a federation anchor to this answer, as served by
  * this fedenumd. */
 #include "ctl_int.h"
+#include "query_int.h"
 #include "fedenum/server.h"
 #include "fedenum/util.h"
 
@@ -23,36 +24,6 @@
 #include <strings.h>
 #include <unbound.h>
 
-#define DEFAULT_SERVER "127.0.0.1@5300"
-#define MAX_ANCHORS    256
-
-enum status { ST_UNVALIDATED, ST_SECURE, ST_INSECURE, ST_BOGUS };
-
-struct anchor {
-	char *rr;    /* presentation format, one line */
-	char *label; /* "e164.fed. DS 10457" for the header line */
-};
-
-struct qctx {
-	char addr[INET6_ADDRSTRLEN];
-	uint16_t port;
-	bool tcp;
-	bool validate;
-	int verbose;
-	struct anchor anchors[MAX_ANCHORS];
-	size_t n_anchors;
-	ldns_resolver *res;
-	struct ub_ctx *ub;
-	unsigned lookups, n_secure, n_insecure, n_bogus;
-};
-
-struct answer {
-	int rcode;
-	enum status status;
-	char why[1024];
-	ldns_pkt *pkt; /* owned */
-};
-
 void fe__ctl_query_usage(FILE *f)
 {
 	fprintf(f, "       fedenumctl query [--server ADDR@PORT] [--tcp] [--validate]\n"
@@ -66,7 +37,7 @@ static void query_help(FILE *f)
 	fe__ctl_query_usage(f);
 	fprintf(f,
 	        "\n"
-	        "  --server ADDR@PORT    the fedenumd to ask (default " DEFAULT_SERVER ")\n"
+	        "  --server ADDR@PORT    the fedenumd to ask (default " FE__Q_DEFAULT_SERVER ")\n"
 	        "  --tcp                 ask over TCP (default UDP)\n"
 	        "  --validate            validate with libunbound, trusting only the anchors\n"
 	        "  --trust-anchor FILE   DS or DNSKEY records (ldns-key2ds, dnssec-dsfromkey or\n"
@@ -85,7 +56,7 @@ static void query_help(FILE *f)
 /* ---- options ---------------------------------------------------------------------------- */
 
 /* "ADDR@PORT" or "ADDR" (port 53), as fedenumd's listen addresses; port 0 is no server. */
-static int parse_server(struct qctx *q, const char *s)
+int fe__q_parse_server(struct fe__q *q, const char *s)
 {
 	struct fe_listen_addr la;
 	if (fe_server_listen_parse(s, &la) != FE_OK || la.port == 0 ||
@@ -96,7 +67,7 @@ static int parse_server(struct qctx *q, const char *s)
 	return 0;
 }
 
-static char *one_line(const ldns_rr *rr)
+char *fe__q_one_line(const ldns_rr *rr)
 {
 	char *s = ldns_rr2str(rr);
 	if (!s)
@@ -107,7 +78,7 @@ static char *one_line(const ldns_rr *rr)
 	return s;
 }
 
-static int add_anchor(struct qctx *q, const ldns_rr *rr, const char *path, int line)
+static int add_anchor(struct fe__q *q, const ldns_rr *rr, const char *path, int line)
 {
 	ldns_rr_type t = ldns_rr_get_type(rr);
 	if (t != LDNS_RR_TYPE_DS && t != LDNS_RR_TYPE_DNSKEY) {
@@ -115,8 +86,8 @@ static int add_anchor(struct qctx *q, const ldns_rr *rr, const char *path, int l
 		        path, line);
 		return -1;
 	}
-	if (q->n_anchors == MAX_ANCHORS) {
-		fprintf(stderr, "fedenumctl: more than %d trust anchors\n", MAX_ANCHORS);
+	if (q->n_anchors == FE__Q_MAX_ANCHORS) {
+		fprintf(stderr, "fedenumctl: more than %d trust anchors\n", FE__Q_MAX_ANCHORS);
 		return -1;
 	}
 	char *owner = ldns_rdf2str(ldns_rr_owner(rr));
@@ -127,8 +98,8 @@ static int add_anchor(struct qctx *q, const ldns_rr *rr, const char *path, int l
 	snprintf(label, sizeof(label), "%s %s %u", owner ? owner : "?",
 	         t == LDNS_RR_TYPE_DS ? "DS" : "DNSKEY", tag);
 	free(owner);
-	struct anchor *a = &q->anchors[q->n_anchors];
-	a->rr = one_line(rr);
+	struct fe__q_anchor *a = &q->anchors[q->n_anchors];
+	a->rr = fe__q_one_line(rr);
 	a->label = strdup(label);
 	if (!a->rr || !a->label) {
 		free(a->rr);
@@ -140,7 +111,7 @@ static int add_anchor(struct qctx *q, const ldns_rr *rr, const char *path, int l
 }
 
 /* Every DS/DNSKEY of a master-format file; anything else, or nothing at all, is an error. */
-static int read_anchor_file(struct qctx *q, const char *path)
+int fe__q_read_anchor_file(struct fe__q *q, const char *path)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -183,17 +154,17 @@ static int read_anchor_file(struct qctx *q, const char *path)
 
 static int read_anchor_file_cb(const char *file, void *arg)
 {
-	return read_anchor_file(arg, file);
+	return fe__q_read_anchor_file(arg, file);
 }
 
-static int read_federation(struct qctx *q, const char *path)
+int fe__q_read_federation(struct fe__q *q, const char *path)
 {
 	return fe__ctl_federation_anchors(path, read_anchor_file_cb, q);
 }
 
 /* ---- lookups ---------------------------------------------------------------------------- */
 
-static int setup_direct(struct qctx *q)
+int fe__q_setup_direct(struct fe__q *q)
 {
 	q->res = ldns_resolver_new();
 	if (!q->res)
@@ -224,7 +195,7 @@ static int ub_opt(struct ub_ctx *ctx, const char *opt, const char *val)
 	return rc ? -1 : 0;
 }
 
-static int setup_validator(struct qctx *q)
+int fe__q_setup_validator(struct fe__q *q)
 {
 	q->ub = ub_ctx_create();
 	if (!q->ub) {
@@ -264,7 +235,7 @@ static int setup_validator(struct qctx *q)
 	return 0;
 }
 
-static void answer_clear(struct answer *a)
+void fe__q_answer_clear(struct fe__q_answer *a)
 {
 	if (a->pkt)
 		ldns_pkt_free(a->pkt);
@@ -272,7 +243,7 @@ static void answer_clear(struct answer *a)
 }
 
 /* The server's own answer. 0, or -1 when it did not answer. */
-static int ask_direct(struct qctx *q, const char *name, uint16_t type, struct answer *a)
+int fe__q_ask_direct(struct fe__q *q, const char *name, uint16_t type, struct fe__q_answer *a)
 {
 	ldns_rdf *dn = ldns_dname_new_frm_str(name);
 	if (!dn)
@@ -292,7 +263,8 @@ static int ask_direct(struct qctx *q, const char *name, uint16_t type, struct an
 }
 
 /* Through the validator. 0, or -1 when libunbound could not run the lookup. */
-static int ask_validated(struct qctx *q, const char *name, uint16_t type, struct answer *a)
+static int fe__q_ask_validated(struct fe__q *q, const char *name, uint16_t type,
+                               struct fe__q_answer *a)
 {
 	struct ub_result *r = NULL;
 	int rc = ub_resolve(q->ub, name, type, LDNS_RR_CLASS_IN, &r);
@@ -313,10 +285,46 @@ static int ask_validated(struct qctx *q, const char *name, uint16_t type, struct
 	return 0;
 }
 
-static int ask(struct qctx *q, const char *name, uint16_t type, struct answer *a)
+/* {name, type, rcode, status, why, records} of one lookup into q->steps. */
+static void record_step(struct fe__q *q, const char *name, uint16_t type,
+                        const struct fe__q_answer *a)
+{
+	char rc_s[32];
+	fe__q_rcode_str(a->rcode, rc_s, sizeof(rc_s));
+	char *tn = ldns_rr_type2str((ldns_rr_type)type);
+	json_t *recs = json_array();
+	ldns_rr_list *l = fe__q_rrs_of(a, (ldns_rr_type)type);
+	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(l, i);
+		char *rd = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&rd, &len);
+		for (size_t k = 0; m && k < ldns_rr_rd_count(rr); k++) {
+			char *f = ldns_rdf2str(ldns_rr_rdf(rr, k));
+			fprintf(m, "%s%s", k ? " " : "", f ? f : "?");
+			free(f);
+		}
+		if (m)
+			fclose(m);
+		if (rd)
+			json_array_append_new(recs, json_string(rd));
+		free(rd);
+	}
+	ldns_rr_list_deep_free(l);
+	json_t *st =
+	        json_pack("{s:s, s:s, s:s, s:s, s:o}", "name", name, "type", tn ? tn : "?", "rcode",
+	                  rc_s, "status", fe__q_status_str(a->status), "records", recs);
+	if (st && a->why[0])
+		json_object_set_new(st, "why", json_string(a->why));
+	json_array_append_new(q->steps, st);
+	free(tn);
+}
+
+int fe__q_ask(struct fe__q *q, const char *name, uint16_t type, struct fe__q_answer *a)
 {
 	memset(a, 0, sizeof(*a));
-	int rc = q->validate ? ask_validated(q, name, type, a) : ask_direct(q, name, type, a);
+	int rc = q->validate ? fe__q_ask_validated(q, name, type, a)
+	                     : fe__q_ask_direct(q, name, type, a);
 	if (rc)
 		return rc;
 	q->lookups++;
@@ -326,10 +334,12 @@ static int ask(struct qctx *q, const char *name, uint16_t type, struct answer *a
 		q->n_bogus++;
 	else if (a->status == ST_INSECURE)
 		q->n_insecure++;
+	if (q->steps)
+		record_step(q, name, type, a);
 	return 0;
 }
 
-static const char *status_str(enum status s)
+const char *fe__q_status_str(enum fe__q_status s)
 {
 	switch (s) {
 	case ST_SECURE:
@@ -344,7 +354,7 @@ static const char *status_str(enum status s)
 	return "not validated";
 }
 
-static void rcode_str(int rcode, char *buf, size_t cap)
+void fe__q_rcode_str(int rcode, char *buf, size_t cap)
 {
 	ldns_lookup_table *lt = ldns_lookup_by_id(ldns_rcodes, rcode);
 	if (lt)
@@ -361,14 +371,14 @@ static void print_section(const char *title, const ldns_rr_list *l)
 		return;
 	printf(";; %s\n", title);
 	for (size_t i = 0; i < ldns_rr_list_rr_count(l); i++) {
-		char *s = one_line(ldns_rr_list_rr(l, i));
+		char *s = fe__q_one_line(ldns_rr_list_rr(l, i));
 		if (s)
 			printf("%s\n", s);
 		free(s);
 	}
 }
 
-static void print_header(const struct qctx *q)
+void fe__q_print_header(const struct fe__q *q)
 {
 	printf(";; server %s@%u (%s)", q->addr, (unsigned)q->port, q->tcp ? "tcp" : "udp");
 	if (q->validate) {
@@ -380,23 +390,23 @@ static void print_header(const struct qctx *q)
 	printf("\n");
 }
 
-static int run_query(struct qctx *q, const char *name, uint16_t type)
+static int run_query(struct fe__q *q, const char *name, uint16_t type)
 {
-	struct answer direct = {0}, a = {0};
+	struct fe__q_answer direct = {0}, a = {0};
 	int code = FE__CTL_EXIT_NOANSWER;
-	print_header(q);
+	fe__q_print_header(q);
 	char *tname = ldns_rr_type2str((ldns_rr_type)type);
 	printf(";; question %s IN %s\n", name, tname ? tname : "?");
 	free(tname);
 	/* The server's own answer first: it tells "no answer" apart quickly (libunbound would
 	 * retry for many seconds) and gives the rcode the server sent. */
-	if (ask_direct(q, name, type, &direct)) {
+	if (fe__q_ask_direct(q, name, type, &direct)) {
 		fprintf(stderr, "fedenumctl: no answer from %s@%u\n", q->addr, (unsigned)q->port);
 		goto out;
 	}
-	const struct answer *shown = &direct;
+	const struct fe__q_answer *shown = &direct;
 	if (q->validate) {
-		if (ask(q, name, type, &a))
+		if (fe__q_ask(q, name, type, &a))
 			goto out;
 		shown = &a;
 	}
@@ -407,7 +417,7 @@ static int run_query(struct qctx *q, const char *name, uint16_t type)
 		if (!q->validate)
 			print_section("ADDITIONAL", ldns_pkt_additional(shown->pkt));
 	}
-	rcode_str(shown->rcode, rc_s, sizeof(rc_s));
+	fe__q_rcode_str(shown->rcode, rc_s, sizeof(rc_s));
 	printf(";; rcode: %s\n", rc_s);
 	/* What the server itself sent (libunbound's reply carries libunbound's flags). */
 	const ldns_pkt *p = direct.pkt;
@@ -415,7 +425,7 @@ static int run_query(struct qctx *q, const char *name, uint16_t type)
 	         ldns_pkt_aa(p) ? " aa" : "", ldns_pkt_tc(p) ? " tc" : "",
 	         ldns_pkt_rd(p) ? " rd" : "", ldns_pkt_ra(p) ? " ra" : "",
 	         ldns_pkt_ad(p) ? " ad" : "");
-	rcode_str(direct.rcode, rc_s, sizeof(rc_s));
+	fe__q_rcode_str(direct.rcode, rc_s, sizeof(rc_s));
 	printf(";; server's reply: %s, flags:%s, %u octets\n", rc_s, flags,
 	       (unsigned)ldns_pkt_size(p));
 	if (!q->validate) {
@@ -423,20 +433,20 @@ static int run_query(struct qctx *q, const char *name, uint16_t type)
 		goto out;
 	}
 	if (a.why[0])
-		printf(";; validation: %s (%s)\n", status_str(a.status), a.why);
+		printf(";; validation: %s (%s)\n", fe__q_status_str(a.status), a.why);
 	else
-		printf(";; validation: %s\n", status_str(a.status));
+		printf(";; validation: %s\n", fe__q_status_str(a.status));
 	code = a.status == ST_SECURE ? 0 : FE__CTL_EXIT_FAIL;
 out:
-	answer_clear(&direct);
-	answer_clear(&a);
+	fe__q_answer_clear(&direct);
+	fe__q_answer_clear(&a);
 	return code;
 }
 
 /* ---- RFC 3263 chase --------------------------------------------------------------------- */
 
 /* A <character-string> rdf as text, without quotes. */
-static void rdf_text(const ldns_rdf *rdf, char *out, size_t cap)
+void fe__q_rdf_text(const ldns_rdf *rdf, char *out, size_t cap)
 {
 	out[0] = '\0';
 	if (!rdf || ldns_rdf_size(rdf) < 1)
@@ -453,7 +463,7 @@ static void rdf_text(const ldns_rdf *rdf, char *out, size_t cap)
 
 /* RFC 3263 §4.1 names SIP+D2U, SIP+D2T, SIPS+D2T, SIP+D2S, SIPS+D2S (RFC 3263 §4.1), and
  * RFC 7118 §5 adds SIP+D2W / SIPS+D2W. */
-static bool is_sip_service(const char *svc)
+bool fe__q_is_sip_service(const char *svc)
 {
 	static const char *const known[] = {"SIP+D2U",  "SIP+D2T", "SIPS+D2T", "SIP+D2S",
 	                                    "SIPS+D2S", "SIP+D2W", "SIPS+D2W"};
@@ -463,14 +473,14 @@ static bool is_sip_service(const char *svc)
 	return false;
 }
 
-static void print_step(const char *indent, const char *what, const char *name,
-                       const struct answer *a)
+void fe__q_print_step(const char *indent, const char *what, const char *name,
+                      const struct fe__q_answer *a)
 {
 	char rc_s[32];
-	rcode_str(a->rcode, rc_s, sizeof(rc_s));
+	fe__q_rcode_str(a->rcode, rc_s, sizeof(rc_s));
 	printf("%s%s %s [%s", indent, what, name, rc_s);
 	if (a->status != ST_UNVALIDATED)
-		printf(", %s", status_str(a->status));
+		printf(", %s", fe__q_status_str(a->status));
 	printf("]");
 	if (a->why[0])
 		printf(" (%s)", a->why);
@@ -479,7 +489,7 @@ static void print_step(const char *indent, const char *what, const char *name,
 
 /* The RRs of @type in the answer section (owner may be a CNAME target). Caller frees with
  * ldns_rr_list_deep_free. */
-static ldns_rr_list *rrs_of(const struct answer *a, ldns_rr_type type)
+ldns_rr_list *fe__q_rrs_of(const struct fe__q_answer *a, ldns_rr_type type)
 {
 	ldns_rr_list *out = ldns_rr_list_new();
 	ldns_rr_list *l = a->pkt ? ldns_pkt_answer(a->pkt) : NULL;
@@ -489,34 +499,34 @@ static ldns_rr_list *rrs_of(const struct answer *a, ldns_rr_type type)
 	return out;
 }
 
-static unsigned rdf_u16(const ldns_rr *rr, size_t i)
+unsigned fe__q_rdf_u16(const ldns_rr *rr, size_t i)
 {
 	const ldns_rdf *r = ldns_rr_rdf(rr, i);
 	return r && ldns_rdf_size(r) == 2 ? ldns_rdf2native_int16(r) : 0;
 }
 
-static int cmp_naptr(const void *x, const void *y)
+int fe__q_cmp_naptr(const void *x, const void *y)
 {
 	const ldns_rr *a = *(ldns_rr *const *)x, *b = *(ldns_rr *const *)y;
-	unsigned ao = rdf_u16(a, 0), bo = rdf_u16(b, 0);
+	unsigned ao = fe__q_rdf_u16(a, 0), bo = fe__q_rdf_u16(b, 0);
 	if (ao != bo)
 		return ao < bo ? -1 : 1;
-	unsigned ap = rdf_u16(a, 1), bp = rdf_u16(b, 1);
+	unsigned ap = fe__q_rdf_u16(a, 1), bp = fe__q_rdf_u16(b, 1);
 	return ap < bp ? -1 : ap > bp;
 }
 
 /* RFC 2782: lowest priority first; within a priority, higher weight shown first. */
-static int cmp_srv(const void *x, const void *y)
+static int fe__q_cmp_srv(const void *x, const void *y)
 {
 	const ldns_rr *a = *(ldns_rr *const *)x, *b = *(ldns_rr *const *)y;
-	unsigned ap = rdf_u16(a, 0), bp = rdf_u16(b, 0);
+	unsigned ap = fe__q_rdf_u16(a, 0), bp = fe__q_rdf_u16(b, 0);
 	if (ap != bp)
 		return ap < bp ? -1 : 1;
-	unsigned aw = rdf_u16(a, 1), bw = rdf_u16(b, 1);
+	unsigned aw = fe__q_rdf_u16(a, 1), bw = fe__q_rdf_u16(b, 1);
 	return aw > bw ? -1 : aw < bw;
 }
 
-static void sort_rrs(ldns_rr_list *l, int (*cmp)(const void *, const void *))
+void fe__q_sort_rrs(ldns_rr_list *l, int (*cmp)(const void *, const void *))
 {
 	size_t n = ldns_rr_list_rr_count(l);
 	if (n < 2)
@@ -532,128 +542,185 @@ static void sort_rrs(ldns_rr_list *l, int (*cmp)(const void *, const void *))
 	free(v);
 }
 
-/* A and AAAA of @host; returns the number of addresses printed. */
-static unsigned chase_addresses(struct qctx *q, const char *indent, const char *host)
+/* A and AAAA of @host; returns the number of addresses found (printed unless quiet). */
+unsigned fe__q_chase_addresses(struct fe__q *q, const char *indent, const char *host, json_t *addrs)
 {
 	static const ldns_rr_type types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
 	unsigned found = 0;
 	for (size_t t = 0; t < 2; t++) {
-		struct answer a;
+		struct fe__q_answer a;
 		const char *tn = types[t] == LDNS_RR_TYPE_A ? "A" : "AAAA";
-		if (ask(q, host, types[t], &a)) {
-			printf("%s%s %s: no answer\n", indent, tn, host);
+		if (fe__q_ask(q, host, types[t], &a)) {
+			if (!q->quiet)
+				printf("%s%s %s: no answer\n", indent, tn, host);
 			continue;
 		}
-		ldns_rr_list *l = rrs_of(&a, types[t]);
+		ldns_rr_list *l = fe__q_rrs_of(&a, types[t]);
 		char line[1024];
 		size_t off = 0;
 		for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
 			char *s = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(l, i), 0));
 			if (s && off < sizeof(line))
 				off += (size_t)snprintf(line + off, sizeof(line) - off, " %s", s);
+			if (s && addrs)
+				json_array_append_new(addrs, json_string(s));
 			free(s);
 			found++;
 		}
 		line[off < sizeof(line) ? off : sizeof(line) - 1] = '\0';
-		char rc_s[32];
-		rcode_str(a.rcode, rc_s, sizeof(rc_s));
-		printf("%s%s %s [%s", indent, tn, host, rc_s);
-		if (a.status != ST_UNVALIDATED)
-			printf(", %s", status_str(a.status));
-		printf("]%s", off ? line : " (no records)");
-		if (a.why[0])
-			printf(" (%s)", a.why);
-		printf("\n");
+		if (!q->quiet) {
+			char rc_s[32];
+			fe__q_rcode_str(a.rcode, rc_s, sizeof(rc_s));
+			printf("%s%s %s [%s", indent, tn, host, rc_s);
+			if (a.status != ST_UNVALIDATED)
+				printf(", %s", fe__q_status_str(a.status));
+			printf("]%s", off ? line : " (no records)");
+			if (a.why[0])
+				printf(" (%s)", a.why);
+			printf("\n");
+		}
 		ldns_rr_list_deep_free(l);
-		answer_clear(&a);
+		fe__q_answer_clear(&a);
 	}
 	return found;
 }
 
+/* One target {host, port, transport, addresses} of @targets; returns its address array. */
+static json_t *add_target(json_t *targets, const char *host, unsigned port, const char *transport)
+{
+	if (!targets)
+		return NULL;
+	json_t *addrs = json_array();
+	json_t *t = json_pack("{s:s, s:i, s:o}", "host", host, "port", (json_int_t)port,
+	                      "addresses", addrs);
+	if (t && transport)
+		json_object_set_new(t, "transport", json_string(transport));
+	json_array_append_new(targets, t);
+	return addrs;
+}
+
 /* SRV of @name, then the addresses of each target. Returns addresses found; *n_srv counts
  * the SRV records seen. */
-static unsigned chase_srv(struct qctx *q, const char *indent, const char *name, unsigned *n_srv)
+unsigned fe__q_chase_srv(struct fe__q *q, const char *indent, const char *name, unsigned *n_srv,
+                         json_t *targets)
 {
-	struct answer a;
-	if (ask(q, name, LDNS_RR_TYPE_SRV, &a)) {
-		printf("%sSRV %s: no answer\n", indent, name);
+	struct fe__q_answer a;
+	if (fe__q_ask(q, name, LDNS_RR_TYPE_SRV, &a)) {
+		if (!q->quiet)
+			printf("%sSRV %s: no answer\n", indent, name);
 		return 0;
 	}
-	print_step(indent, "SRV", name, &a);
-	ldns_rr_list *srv = rrs_of(&a, LDNS_RR_TYPE_SRV);
-	answer_clear(&a);
-	sort_rrs(srv, cmp_srv);
+	if (!q->quiet)
+		fe__q_print_step(indent, "SRV", name, &a);
+	ldns_rr_list *srv = fe__q_rrs_of(&a, LDNS_RR_TYPE_SRV);
+	fe__q_answer_clear(&a);
+	fe__q_sort_rrs(srv, fe__q_cmp_srv);
 	char in2[64], in3[64];
 	snprintf(in2, sizeof(in2), "%s  ", indent);
 	snprintf(in3, sizeof(in3), "%s    ", indent);
+	/* The transport from the SRV owner's labels (_sips._tcp, _sip._udp, ...). */
+	const char *transport = strncasecmp(name, "_sips._tcp.", 11) == 0   ? "tls"
+	                        : strncasecmp(name, "_sip._tcp.", 10) == 0  ? "tcp"
+	                        : strncasecmp(name, "_sip._udp.", 10) == 0  ? "udp"
+	                        : strncasecmp(name, "_sip._sctp.", 11) == 0 ? "sctp"
+	                                                                    : NULL;
 	unsigned found = 0;
 	for (size_t i = 0; srv && i < ldns_rr_list_rr_count(srv); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(srv, i);
 		char *target = ldns_rdf2str(ldns_rr_rdf(rr, 3));
-		printf("%s%u %u %u %s\n", in2, rdf_u16(rr, 0), rdf_u16(rr, 1), rdf_u16(rr, 2),
-		       target ? target : "?");
+		if (!q->quiet)
+			printf("%s%u %u %u %s\n", in2, fe__q_rdf_u16(rr, 0), fe__q_rdf_u16(rr, 1),
+			       fe__q_rdf_u16(rr, 2), target ? target : "?");
 		(*n_srv)++;
 		/* RFC 2782: a target of "." means the service is decidedly not available. */
 		if (target && strcmp(target, ".") != 0)
-			found += chase_addresses(q, in3, target);
+			found += fe__q_chase_addresses(
+			        q, in3, target,
+			        add_target(targets, target, fe__q_rdf_u16(rr, 2), transport));
 		free(target);
 	}
 	ldns_rr_list_deep_free(srv);
 	return found;
 }
 
-static int run_rfc3263(struct qctx *q, const char *domain)
+unsigned fe__q_chase_domain(struct fe__q *q, const char *indent, const char *domain,
+                            unsigned *n_usable, unsigned *n_srv, json_t *targets)
 {
-	print_header(q);
-	printf(";; RFC 3263 chase of %s\n", domain);
-	struct answer probe = {0}, a = {0};
-	int code = FE__CTL_EXIT_NOANSWER;
-	if (ask_direct(q, domain, LDNS_RR_TYPE_NAPTR, &probe)) {
-		fprintf(stderr, "fedenumctl: no answer from %s@%u\n", q->addr, (unsigned)q->port);
-		goto out;
-	}
-	if (ask(q, domain, LDNS_RR_TYPE_NAPTR, &a))
-		goto out;
-	print_step("", "NAPTR", domain, &a);
-	ldns_rr_list *naptr = rrs_of(&a, LDNS_RR_TYPE_NAPTR);
-	sort_rrs(naptr, cmp_naptr);
-	unsigned addrs = 0, n_srv = 0, used = 0;
-	for (size_t i = 0; naptr && i < ldns_rr_list_rr_count(naptr); i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(naptr, i);
-		char flags[64], svc[128];
-		rdf_text(ldns_rr_rdf(rr, 2), flags, sizeof(flags));
-		rdf_text(ldns_rr_rdf(rr, 3), svc, sizeof(svc));
-		char *s = one_line(rr);
-		const char *rdata = s ? strstr(s, "NAPTR\t") : NULL;
-		printf("  %s\n", rdata ? rdata + 6 : "?");
-		free(s);
-		/* RFC 3263 §4.1: flag "s" and a SIP service; anything else is not ours. */
-		if (strcasecmp(flags, "s") != 0 || !is_sip_service(svc)) {
-			printf("    (skipped: not an \"s\" NAPTR for a SIP transport)\n");
-			continue;
+	struct fe__q_answer a = {0};
+	unsigned addrs = 0, used = 0;
+	char in2[64];
+	snprintf(in2, sizeof(in2), "%s    ", indent);
+	if (fe__q_ask(q, domain, LDNS_RR_TYPE_NAPTR, &a) == 0) {
+		if (!q->quiet)
+			fe__q_print_step(indent, "NAPTR", domain, &a);
+		ldns_rr_list *naptr = fe__q_rrs_of(&a, LDNS_RR_TYPE_NAPTR);
+		fe__q_sort_rrs(naptr, fe__q_cmp_naptr);
+		for (size_t i = 0; naptr && i < ldns_rr_list_rr_count(naptr); i++) {
+			const ldns_rr *rr = ldns_rr_list_rr(naptr, i);
+			char flags[64], svc[128];
+			fe__q_rdf_text(ldns_rr_rdf(rr, 2), flags, sizeof(flags));
+			fe__q_rdf_text(ldns_rr_rdf(rr, 3), svc, sizeof(svc));
+			if (!q->quiet) {
+				char *s = fe__q_one_line(rr);
+				const char *rdata = s ? strstr(s, "NAPTR\t") : NULL;
+				printf("%s  %s\n", indent, rdata ? rdata + 6 : "?");
+				free(s);
+			}
+			/* RFC 3263 §4.1: flag "s" and a SIP service; anything else is not ours. */
+			if (strcasecmp(flags, "s") != 0 || !fe__q_is_sip_service(svc)) {
+				if (!q->quiet)
+					printf("%s    (skipped: not an \"s\" NAPTR for a SIP "
+					       "transport)\n",
+					       indent);
+				continue;
+			}
+			used++;
+			char *repl = ldns_rdf2str(ldns_rr_rdf(rr, 5));
+			if (repl)
+				addrs += fe__q_chase_srv(q, in2, repl, n_srv, targets);
+			free(repl);
 		}
-		used++;
-		char *repl = ldns_rdf2str(ldns_rr_rdf(rr, 5));
-		if (repl)
-			addrs += chase_srv(q, "    ", repl, &n_srv);
-		free(repl);
+		ldns_rr_list_deep_free(naptr);
 	}
-	ldns_rr_list_deep_free(naptr);
+	fe__q_answer_clear(&a);
 	if (used == 0) {
 		/* RFC 3263 §4.1: no NAPTR, SRV for each transport; §4.2: no SRV, the domain's
 		 * own addresses. */
-		printf("  (no usable NAPTR: SRV for each transport, RFC 3263 section 4.1)\n");
+		if (!q->quiet)
+			printf("%s  (no usable NAPTR: SRV for each transport, RFC 3263 section "
+			       "4.1)\n",
+			       indent);
 		static const char *const prefixes[] = {"_sips._tcp.", "_sip._tcp.", "_sip._udp."};
 		for (size_t i = 0; i < 3; i++) {
 			char name[LDNS_MAX_DOMAINLEN + 16];
 			snprintf(name, sizeof(name), "%s%s", prefixes[i], domain);
-			addrs += chase_srv(q, "    ", name, &n_srv);
+			addrs += fe__q_chase_srv(q, in2, name, n_srv, targets);
 		}
-		if (n_srv == 0) {
-			printf("  (no SRV: the domain's own addresses, RFC 3263 section 4.2)\n");
-			addrs += chase_addresses(q, "    ", domain);
+		if (*n_srv == 0) {
+			if (!q->quiet)
+				printf("%s  (no SRV: the domain's own addresses, RFC 3263 section "
+				       "4.2)\n",
+				       indent);
+			addrs += fe__q_chase_addresses(q, in2, domain,
+			                               add_target(targets, domain, 5060, NULL));
 		}
 	}
+	*n_usable = used;
+	return addrs;
+}
+
+static int run_rfc3263(struct fe__q *q, const char *domain)
+{
+	fe__q_print_header(q);
+	printf(";; RFC 3263 chase of %s\n", domain);
+	struct fe__q_answer probe = {0};
+	int code = FE__CTL_EXIT_NOANSWER;
+	if (fe__q_ask_direct(q, domain, LDNS_RR_TYPE_NAPTR, &probe)) {
+		fprintf(stderr, "fedenumctl: no answer from %s@%u\n", q->addr, (unsigned)q->port);
+		goto out;
+	}
+	unsigned used = 0, n_srv = 0;
+	unsigned addrs = fe__q_chase_domain(q, "", domain, &used, &n_srv, NULL);
 	printf(";; chain: %u usable NAPTR, %u SRV, %u addresses; %u lookups", used, n_srv, addrs,
 	       q->lookups);
 	if (q->validate) {
@@ -672,9 +739,24 @@ static int run_rfc3263(struct qctx *q, const char *domain)
 	else
 		code = 0;
 out:
-	answer_clear(&probe);
-	answer_clear(&a);
+	fe__q_answer_clear(&probe);
 	return code;
+}
+
+void fe__q_free(struct fe__q *q)
+{
+	if (!q)
+		return;
+	if (q->ub)
+		ub_ctx_delete(q->ub);
+	if (q->res)
+		ldns_resolver_deep_free(q->res);
+	for (size_t i = 0; i < q->n_anchors; i++) {
+		free(q->anchors[i].rr);
+		free(q->anchors[i].label);
+	}
+	json_decref(q->steps);
+	free(q);
 }
 
 /* ---- entry ------------------------------------------------------------------------------ */
@@ -693,13 +775,13 @@ int fe__ctl_query(int argc, char **argv)
 	        {"version", no_argument, NULL, 'X'},
 	        {NULL, 0, NULL, 0},
 	};
-	struct qctx *q = calloc(1, sizeof(*q));
+	struct fe__q *q = calloc(1, sizeof(*q));
 	if (!q) {
 		fprintf(stderr, "fedenumctl: out of memory\n");
 		return FE__CTL_EXIT_NOANSWER;
 	}
 	int code = FE__CTL_EXIT_USAGE;
-	const char *server = DEFAULT_SERVER, *chase = NULL;
+	const char *server = FE__Q_DEFAULT_SERVER, *chase = NULL;
 	bool anchors_asked = false;
 	int ch;
 	optind = 1;
@@ -716,12 +798,12 @@ int fe__ctl_query(int argc, char **argv)
 			break;
 		case 'a':
 			anchors_asked = true;
-			if (read_anchor_file(q, optarg))
+			if (fe__q_read_anchor_file(q, optarg))
 				goto out;
 			break;
 		case 'f':
 			anchors_asked = true;
-			if (read_federation(q, optarg))
+			if (fe__q_read_federation(q, optarg))
 				goto out;
 			break;
 		case 'r':
@@ -743,7 +825,7 @@ int fe__ctl_query(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (parse_server(q, server)) {
+	if (fe__q_parse_server(q, server)) {
 		fprintf(stderr, "fedenumctl: --server %s: want ADDR@PORT (an IP address)\n",
 		        server);
 		goto out;
@@ -780,24 +862,16 @@ int fe__ctl_query(int argc, char **argv)
 		fprintf(stderr, "fedenumctl: trust anchors given without --validate: the answer is "
 		                "not checked\n");
 	code = FE__CTL_EXIT_NOANSWER;
-	if (setup_direct(q)) {
+	if (fe__q_setup_direct(q)) {
 		fprintf(stderr, "fedenumctl: cannot set up the resolver\n");
 		goto out;
 	}
-	if (q->validate && setup_validator(q)) {
+	if (q->validate && fe__q_setup_validator(q)) {
 		code = FE__CTL_EXIT_USAGE;
 		goto out;
 	}
 	code = chase ? run_rfc3263(q, chase) : run_query(q, name, type);
 out:
-	if (q->ub)
-		ub_ctx_delete(q->ub);
-	if (q->res)
-		ldns_resolver_deep_free(q->res);
-	for (size_t i = 0; i < q->n_anchors; i++) {
-		free(q->anchors[i].rr);
-		free(q->anchors[i].label);
-	}
-	free(q);
+	fe__q_free(q);
 	return code;
 }
