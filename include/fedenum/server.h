@@ -48,9 +48,51 @@ enum fe_counter {
 	FE_CNT_STORE_ERRORS,
 	FE_CNT_TLS_HANDSHAKES,       /* DNS over TLS: handshakes completed */
 	FE_CNT_TLS_HANDSHAKE_FAILED, /* failed, timed out, or not TLS at all */
+	/* Queries by type (every query that parsed, admitted or not): FE_CNT_QT_FIRST ..
+	 * FE_CNT_QT_OTHER, in the order of fe_counter_qtype_name. */
+	FE_CNT_QT_A,
+	FE_CNT_QT_AAAA,
+	FE_CNT_QT_NAPTR,
+	FE_CNT_QT_SRV,
+	FE_CNT_QT_NS,
+	FE_CNT_QT_SOA,
+	FE_CNT_QT_DS,
+	FE_CNT_QT_DNSKEY,
+	FE_CNT_QT_TXT,
+	FE_CNT_QT_CNAME,
+	FE_CNT_QT_PTR,
+	FE_CNT_QT_ANY,
+	FE_CNT_QT_AXFR,
+	FE_CNT_QT_IXFR,
+	FE_CNT_QT_OTHER,
+	/* Time from a query's arrival (the end of the receive call that brought it) to its
+	 * answer handed to the kernel, as a histogram: answers with at most 50 µs, 100 µs, ...
+	 * (FE_SERVER_LATENCY_BOUNDS_US), the last bucket unbounded; and the sum in µs. */
+	FE_CNT_LAT_0,
+	FE_CNT_LAT_1,
+	FE_CNT_LAT_2,
+	FE_CNT_LAT_3,
+	FE_CNT_LAT_4,
+	FE_CNT_LAT_5,
+	FE_CNT_LAT_6,
+	FE_CNT_LAT_7,
+	FE_CNT_LAT_8,
+	FE_CNT_LAT_INF,
+	FE_CNT_LAT_SUM_US,
 	FE_CNT__MAX
 };
 const char *fe_counter_name(enum fe_counter c);
+
+#define FE_CNT_QT_FIRST FE_CNT_QT_A
+/* Upper bounds of the latency buckets FE_CNT_LAT_0 .. FE_CNT_LAT_8, in microseconds. */
+#define FE_SERVER_LATENCY_BOUNDS_US                               \
+	{                                                         \
+		50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000 \
+	}
+#define FE_SERVER_LATENCY_BUCKETS 9
+
+/* The query type of counter FE_CNT_QT_* ("A", "NAPTR", ..., "other"); NULL for others. */
+const char *fe_counter_qtype_name(enum fe_counter c);
 
 /* Counter writes. Each set of counters has one writer (the worker thread that owns it, or
  * the caller's thread for a fe_answer_ctx of its own) and any number of readers in other

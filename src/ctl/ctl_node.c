@@ -559,7 +559,33 @@ int fe_ctl_node_metrics(struct fe_ctl_node *n, char **out, size_t *len)
 		fe__ctl_text_add(&t, "fedenum_responses_total{rcode=\"%s\"} %" PRIu64 "\n",
 		                 rcodes[i].rcode, c[rcodes[i].c]);
 	/* The other server counters under their own names (refusals, TCP limits, errors). */
-	for (unsigned i = FE_CNT_DROPPED; i < FE_CNT__MAX; i++) {
+	family(&t, "fedenum_queries_by_type_total", "counter",
+	       "DNS queries received that parsed, by query type");
+	for (unsigned i = FE_CNT_QT_FIRST; i <= FE_CNT_QT_OTHER; i++)
+		fe__ctl_text_add(&t, "fedenum_queries_by_type_total{type=\"%s\"} %" PRIu64 "\n",
+		                 fe_counter_qtype_name((enum fe_counter)i), c[i]);
+	/* A Prometheus histogram: cumulative buckets, +Inf, sum (seconds) and count. */
+	family(&t, "fedenum_response_latency_seconds", "histogram",
+	       "time from a query's arrival to its answer handed to the kernel (UDP) or queued "
+	       "(TCP, TLS)");
+	/* FE_SERVER_LATENCY_BOUNDS_US in seconds, as the labels show them. */
+	static const char *const le[FE_SERVER_LATENCY_BUCKETS] = {"0.00005", "0.0001", "0.00025",
+	                                                          "0.0005",  "0.001",  "0.0025",
+	                                                          "0.005",   "0.01",   "0.05"};
+	uint64_t cum = 0;
+	for (unsigned b = 0; b < FE_SERVER_LATENCY_BUCKETS; b++) {
+		cum += c[FE_CNT_LAT_0 + b];
+		fe__ctl_text_add(&t,
+		                 "fedenum_response_latency_seconds_bucket{le=\"%s\"} %" PRIu64 "\n",
+		                 le[b], cum);
+	}
+	cum += c[FE_CNT_LAT_INF];
+	fe__ctl_text_add(&t, "fedenum_response_latency_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n",
+	                 cum);
+	fe__ctl_text_add(&t, "fedenum_response_latency_seconds_sum %.6f\n",
+	                 c[FE_CNT_LAT_SUM_US] / 1e6);
+	fe__ctl_text_add(&t, "fedenum_response_latency_seconds_count %" PRIu64 "\n", cum);
+	for (unsigned i = FE_CNT_DROPPED; i < FE_CNT_QT_FIRST; i++) {
 		char name[96];
 		snprintf(name, sizeof(name), "fedenum_%s_total",
 		         fe_counter_name((enum fe_counter)i));

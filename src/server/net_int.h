@@ -175,6 +175,10 @@ size_t fe__server_tcp_mem_peak(struct fe_server *srv);
 
 /* metrics.c: the counter of answers with @rcode, or FE_CNT__MAX (none). */
 enum fe_counter fe__counter_for_rcode(uint16_t rcode);
+/* metrics.c: the FE_CNT_QT_* counter of @qtype. */
+enum fe_counter fe__counter_for_qtype(uint16_t qtype);
+/* metrics.c: @n answers that took @us microseconds into the latency histogram. */
+void fe__latency_add(uint64_t *counters, uint64_t us, unsigned n);
 
 /* Numeric "ADDR#PORT" text of @sa for logs. */
 void fe__net_addr_str(const struct sockaddr *sa, char *out, size_t cap);

@@ -107,6 +107,7 @@ void fe__udp_on_readable(uv_poll_t *h, int status, int events)
 		}
 		if (n == 0)
 			return;
+		uint64_t t0 = fe_time_mono_us();
 		/* One snapshot per batch (docs/architecture.md, "Store"): a reload that commits
 		 * meanwhile is seen from the next batch on. */
 		bool snap_ok = fe_store_reader_begin(w->reader) == FE_OK;
@@ -147,8 +148,10 @@ void fe__udp_on_readable(uv_poll_t *h, int status, int events)
 		}
 		if (snap_ok)
 			fe_store_reader_end(w->reader);
-		if (nsend)
+		if (nsend) {
 			send_batch(w, u, nsend);
+			fe__latency_add(w->counters, fe_time_mono_us() - t0, nsend);
+		}
 		if (n < FE__UDP_BATCH)
 			return;
 	}

@@ -56,6 +56,8 @@ size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
 	const struct fe_server_opts *o = &w->srv->opts;
 	struct fe_wire_query q;
 	enum fe_wire_verdict v = fe_wire_query_parse(req, req_len, &q);
+	if (v == FE_WIRE_OK)
+		fe_counter_inc(w->counters, fe__counter_for_qtype(q.qtype));
 
 	/* admit */
 	if (!admitted) {

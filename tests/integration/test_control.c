@@ -395,6 +395,9 @@ Test(control, metrics_scraped_twice_and_bad_http)
 	cr_expect_eq(metric(p1, "fedenum_zone_served{zone=\"net.test.\"}"), 1);
 	long long u1 = metric(p1, "fedenum_queries_total{transport=\"udp\"}");
 	long long n1 = metric(p1, "fedenum_responses_total{rcode=\"NOERROR\"}");
+	long long naptr1 = metric(p1, "fedenum_queries_by_type_total{type=\"NAPTR\"}");
+	long long a1 = metric(p1, "fedenum_queries_by_type_total{type=\"A\"}");
+	long long h1 = metric(p1, "fedenum_response_latency_seconds_count");
 	for (int i = 0; i < 4; i++)
 		dns_still_answers();
 	ldns_pkt *q = fe_test_query(d.host, d.port, "nosuch.example.", LDNS_RR_TYPE_A, 0, 0);
@@ -407,6 +410,28 @@ Test(control, metrics_scraped_twice_and_bad_http)
 	cr_expect_geq(metric(p2, "fedenum_responses_total{rcode=\"REFUSED\"}"), 1);
 	cr_expect_geq(metric(p2, "fedenum_out_of_zone_total"), 1);
 	cr_expect_eq(metric(p2, "fedenum_metrics_requests_total{result=\"ok\"}"), 1);
+	/* By query type, and the latency histogram: one observation per answer sent,
+	 * cumulative buckets that never decrease, +Inf equal to the count. */
+	cr_expect_eq(metric(p2, "fedenum_queries_by_type_total{type=\"NAPTR\"}"), naptr1 + 4);
+	cr_expect_eq(metric(p2, "fedenum_queries_by_type_total{type=\"A\"}"), a1 + 1);
+	cr_assert_not_null(strstr(p2, "# TYPE fedenum_response_latency_seconds histogram"));
+	long long h2 = metric(p2, "fedenum_response_latency_seconds_count");
+	cr_expect_eq(h2, h1 + 5);
+	static const char *const le[] = {"0.00005", "0.0001", "0.00025", "0.0005", "0.001",
+	                                 "0.0025",  "0.005",  "0.01",    "0.05",   "+Inf"};
+	long long prev = 0;
+	for (size_t i = 0; i < FE_ARRAY_LEN(le); i++) {
+		char name[128];
+		snprintf(name, sizeof(name), "fedenum_response_latency_seconds_bucket{le=\"%s\"}",
+		         le[i]);
+		long long v = metric(p2, name);
+		cr_expect_geq(v, prev, "%s", name);
+		prev = v;
+	}
+	cr_expect_eq(prev, h2, "+Inf bucket = count");
+	const char *sum = strstr(p2, "\nfedenum_response_latency_seconds_sum ");
+	cr_assert_not_null(sum);
+	cr_expect_gt(atof(sum + strlen("\nfedenum_response_latency_seconds_sum ")), 0.0);
 
 	static const char *const bad[][2] = {
 	        {"GET /other HTTP/1.1\r\n\r\n", "HTTP/1.1 404 "},
