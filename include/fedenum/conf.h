@@ -106,10 +106,16 @@ struct fe_conf {
 	char *store_path;
 	uint64_t map_size_mb;
 	/* control channel and metrics (docs/control.md) */
-	char *control_socket;          /* the control socket's path (default from the schema) */
-	uint32_t control_timeout_ms;   /* per connection */
-	uint32_t control_max_clients;  /* open connections */
-	char *metrics_listen;          /* "ADDR@PORT" as written; NULL: no metrics endpoint */
+	char *control_socket;         /* the control socket's path (default from the schema) */
+	uint32_t control_timeout_ms;  /* per connection */
+	uint32_t control_max_clients; /* open connections */
+	char *metrics_listen;         /* "ADDR@PORT" as written; NULL: no metrics endpoint */
+	/* remote administration: TCP with mutual TLS (docs/control.md) */
+	char *control_listen;               /* "ADDR@PORT" as written; NULL: none */
+	struct fe_listen_addr control_addr; /* parsed from it by fe_conf_apply_cli */
+	char *control_tls_cert, *control_tls_key, *control_tls_client_ca; /* resolved paths */
+	char **control_tls_clients; /* allowed certificate names; none: any the CA verifies */
+	size_t ncontrol_tls_clients;
 	struct fe_listen_addr metrics; /* parsed from it by fe_conf_apply_cli */
 	/* zone transfer out (xfr.*): files as resolved, "ADDR@PORT" as written */
 	char **xfr_tsig_keys;

@@ -10,7 +10,9 @@
  *     {"version":1,"ok":true,"result":{...}}
  *     {"version":1,"ok":false,"code":"unknown-command","error":"..."}
  * Access control is the socket's file mode (0660) and owner (the daemon's user and group):
- * whoever may connect may run every command.
+ * whoever may connect may run every command. For remote administration the same protocol
+ * runs over TCP with mutual TLS (fe_ctl_tls_opts): only clients whose certificate verifies
+ * against the configured CA (and, when a list is given, whose certificate name is on it).
  *
  * Threads: the servers (control and metrics) run on the caller's libuv loop and every
  * function here is called on that loop's thread; fe_ctl_call is a blocking client for any
@@ -45,10 +47,12 @@ enum fe_ctl_counter {
 	FE_CTL_CNT_MALFORMED,       /* not JSON, not an object, wrong member types */
 	FE_CTL_CNT_BAD_VERSION,     /* a protocol version other than FE_CTL_PROTO_VERSION */
 	FE_CTL_CNT_UNKNOWN_COMMAND,
-	FE_CTL_CNT_BAD_ARGS, /* a known command with arguments it refuses */
-	FE_CTL_CNT_FAILED,   /* a command that could not be done (store error, reload refused) */
-	FE_CTL_CNT_TIMEOUTS, /* no complete request, or the response not taken, in time */
-	FE_CTL_CNT_BUSY,     /* connections refused: max_clients open */
+	FE_CTL_CNT_BAD_ARGS,   /* a known command with arguments it refuses */
+	FE_CTL_CNT_FAILED,     /* a command that could not be done (store error, reload refused) */
+	FE_CTL_CNT_TIMEOUTS,   /* no complete request, or the response not taken, in time */
+	FE_CTL_CNT_BUSY,       /* connections refused: max_clients open */
+	FE_CTL_CNT_TLS_FAILED, /* remote: TLS handshake failed (no or bad certificate, ...) */
+	FE_CTL_CNT_FORBIDDEN,  /* remote: a verified certificate whose name is not allowed */
 	FE_CTL_CNT__MAX
 };
 const char *fe_ctl_counter_name(enum fe_ctl_counter c);
@@ -62,7 +66,8 @@ enum fe_ctl_error {
 	FE_CTL_E_ARGS,          /* "bad-arguments" */
 	FE_CTL_E_FAILED,        /* "failed" */
 	FE_CTL_E_BUSY,          /* "busy" */
-	FE_CTL_E_TIMEOUT        /* "timeout" */
+	FE_CTL_E_TIMEOUT,       /* "timeout" */
+	FE_CTL_E_FORBIDDEN      /* "forbidden" */
 };
 const char *fe_ctl_error_code(enum fe_ctl_error e);
 
@@ -76,9 +81,20 @@ struct fe_ctl_command {
 	void (*run)(struct fe_ctl_req *req, json_t *args, void *arg);
 };
 
+/* Remote administration: TCP with mutual TLS (TLS 1.3 only). */
+struct fe_ctl_tls_opts {
+	struct fe_listen_addr addr; /* port 0: any free port (fe_ctl_server_port) */
+	const char *cert;           /* PEM chain of this node */
+	const char *key;            /* PEM private key; refused when group or others may read it */
+	const char *client_ca;      /* PEM CA: a client certificate must verify against it */
+	char *const *clients;       /* allowed certificate names (first DNS SAN, else CN) */
+	size_t nclients;            /* 0: every certificate the CA verifies */
+};
+
 struct fe_ctl_server_opts {
 	const char *path; /* the socket; a stale one (nobody accepting) is replaced */
-	bool set_owner;   /* chown the socket to uid:gid (a daemon started as root) */
+	const struct fe_ctl_tls_opts *tls; /* non-NULL: listen on TCP with TLS instead of @path */
+	bool set_owner; /* chown the socket to uid:gid (a daemon started as root) */
 	unsigned uid, gid;
 	uint32_t timeout_ms;  /* per connection: the whole request, and the response taken */
 	uint32_t max_clients; /* open connections; more are answered "busy" and closed */
@@ -92,6 +108,8 @@ struct fe_ctl_server_opts {
  * for the caller to log (a missing default socket is not an error for fedenumd). */
 int fe_ctl_server_start(uv_loop_t *loop, const struct fe_ctl_server_opts *o,
                         struct fe_ctl_server **out, char *err, size_t errcap);
+/* The TCP port of a remote (TLS) control server; 0 for a UNIX socket. */
+uint16_t fe_ctl_server_port(const struct fe_ctl_server *s);
 /* Close the listener and every connection, remove the socket file. NULL is a no-op.
  * Requests not answered yet are dropped: their owners must not answer them afterwards. */
 void fe_ctl_server_stop(struct fe_ctl_server *s);
@@ -112,6 +130,18 @@ void fe_ctl_reply_error(struct fe_ctl_req *req, enum fe_ctl_error e, const char 
  * connection lost, not JSON), FE_ETIMEOUT. */
 int fe_ctl_call(const char *path, const char *command, json_t *args, uint32_t timeout_ms,
                 json_t **response, char *err, size_t errcap);
+
+/* A remote node: ADDR@PORT over TLS, this client's certificate and key, the CA that signed
+ * the node's certificate, and the name the node's certificate must carry (NULL: its address,
+ * as an IP subjectAltName). */
+struct fe_ctl_remote {
+	struct fe_listen_addr addr;
+	const char *cert, *key, *ca, *name;
+};
+/* fe_ctl_call over TLS to @r. Same results; a TLS failure (certificate refused either way)
+ * is FE_EPERM with OpenSSL's reason in @err. */
+int fe_ctl_call_remote(const struct fe_ctl_remote *r, const char *command, json_t *args,
+                       uint32_t timeout_ms, json_t **response, char *err, size_t errcap);
 
 /* ---- the node's commands (ctl_node.c) ------------------------------------------------- */
 
@@ -160,6 +190,8 @@ const struct fe_ctl_command *fe_ctl_node_commands(size_t *n);
 struct fe_ctl_metrics;
 void fe_ctl_node_attach(struct fe_ctl_node *n, struct fe_ctl_server *ctl,
                         struct fe_ctl_metrics *metrics);
+/* The remote administration server (TCP, mutual TLS), for status and stats; NULL: none. */
+void fe_ctl_node_attach_remote(struct fe_ctl_node *n, struct fe_ctl_server *remote);
 /* A load pass ended (the initial one with @is_reload false): totals for the metrics, and the
  * answer to the reload requests waiting for it. */
 void fe_ctl_node_loads_done(struct fe_ctl_node *n, const struct fe_ctl_load_outcome *o,

@@ -109,6 +109,14 @@ int fe_conf_apply_cli(struct fe_conf *c, const struct fe_conf_cli *cli, struct f
 		                 cli->metrics ? "--metrics" : "metrics.listen", c->metrics_listen);
 		failed = true;
 	}
+	if (c->control_listen &&
+	    fe_server_listen_parse(c->control_listen, &c->control_addr) != FE_OK) {
+		fe_conf_diag_add(d, c->config_file ? c->config_file : where, 0,
+		                 "control.listen \"%s\" is not ADDR@PORT (numeric IPv4 or IPv6 "
+		                 "address, port 0..65535)",
+		                 c->control_listen);
+		failed = true;
+	}
 	if (cli->has_workers) {
 		if (cli->workers > 1024) {
 			fe_conf_diag_add(d, where, 0, "--workers %u is out of range (0..1024)",

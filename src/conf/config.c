@@ -40,6 +40,11 @@ void fe_conf_free(struct fe_conf *c)
 	free(c->store_path);
 	free(c->control_socket);
 	free(c->metrics_listen);
+	free(c->control_listen);
+	free(c->control_tls_cert);
+	free(c->control_tls_key);
+	free(c->control_tls_client_ca);
+	free_strv(c->control_tls_clients, c->ncontrol_tls_clients);
 	free(c->user);
 	free(c->group);
 	free_strv(c->trust_anchors, c->ntrust_anchors);
@@ -504,6 +509,20 @@ static void load_group(struct ctx *x, struct fe_conf *c, enum fe_conf_file file,
 	const config_setting_t *tl = config_setting_get_member(g, "tls-listen");
 	if (strcmp(group, "server") == 0 && tl && c->ntls_listen && (!c->tls_cert || !c->tls_key))
 		err_at(x, tl, "server.tls-listen: needs server.tls-cert and server.tls-key");
+	if (strcmp(group, "control") == 0) {
+		const config_setting_t *cl = config_setting_get_member(g, "tls-clients");
+		if (cl && get_strings(x, cl, &c->control_tls_clients, &c->ncontrol_tls_clients) &&
+		    c->ncontrol_tls_clients == 0)
+			err_at(x, cl,
+			       "control.tls-clients: empty (leave it out to allow every "
+			       "certificate the CA verifies)");
+		const config_setting_t *ls = config_setting_get_member(g, "listen");
+		if (ls && c->control_listen &&
+		    (!c->control_tls_cert || !c->control_tls_key || !c->control_tls_client_ca))
+			err_at(x, ls,
+			       "control.listen: needs control.tls-cert, control.tls-key and "
+			       "control.tls-client-ca (remote administration is mutual TLS only)");
+	}
 }
 
 /* Every GROUP key of @file at the top level of @root. */
@@ -863,4 +882,3 @@ int fe_conf_federation_anchors(const char *path, char ***files, size_t *n, struc
 	}
 	return rc;
 }
-

@@ -22,6 +22,7 @@
 struct fe_ctl_node {
 	struct fe_ctl_node_info info;
 	struct fe_ctl_server *ctl;
+	struct fe_ctl_server *remote; /* TCP with mutual TLS, or NULL */
 	struct fe_ctl_metrics *metrics;
 	int64_t started_s;
 	uint64_t started_ms;
@@ -108,6 +109,25 @@ void fe_ctl_node_attach(struct fe_ctl_node *n, struct fe_ctl_server *ctl,
 {
 	n->ctl = ctl;
 	n->metrics = metrics;
+}
+
+void fe_ctl_node_attach_remote(struct fe_ctl_node *n, struct fe_ctl_server *remote)
+{
+	n->remote = remote;
+}
+
+/* The control server's counters as a JSON object ("ctl_*" names), or null. */
+static json_t *ctl_counters_json(const struct fe_ctl_server *s)
+{
+	if (!s)
+		return json_null();
+	uint64_t k[FE_CTL_CNT__MAX];
+	json_t *o = json_object();
+	fe_ctl_server_counters(s, k);
+	for (unsigned i = 0; i < FE_CTL_CNT__MAX; i++)
+		json_object_set_new(o, fe_ctl_counter_name((enum fe_ctl_counter)i),
+		                    json_integer((json_int_t)k[i]));
+	return o;
 }
 
 /* ---- zones ------------------------------------------------------------------------ */
@@ -334,17 +354,20 @@ static void cmd_status(struct fe_ctl_req *req, json_t *args, void *arg)
 	json_t *metrics = json_null();
 	if (n->metrics)
 		metrics = json_pack("{s:i}", "port", (int)fe_ctl_metrics_port(n->metrics));
-	fe_ctl_reply_ok(req,
-	                json_pack("{s:s, s:i, s:I, s:o, s:I, s:o, s:i, s:i, s:s, s:b, s:s, "
-	                          "s:o, s:i}",
-	                          "version", n->info.version, "pid", (int)getpid(), "uptime_s",
-	                          (json_int_t)((fe_time_mono_ms() - n->started_ms) / 1000),
-	                          "started_at", time_json(n->started_s), "now",
-	                          (json_int_t)fe_time_wall_s(), "listeners", ls, "workers",
-	                          (int)fe_server_workers(n->info.srv), "zones", (int)zone_count(n),
-	                          "store", n->info.store_path, "trust_anchors", n->info.validating,
-	                          "anchors", n->info.anchors ? n->info.anchors : "", "metrics",
-	                          metrics, "protocol", FE_CTL_PROTO_VERSION));
+	json_t *remote = json_null();
+	if (n->remote)
+		remote = json_pack("{s:i}", "port", (int)fe_ctl_server_port(n->remote));
+	fe_ctl_reply_ok(req, json_pack("{s:s, s:i, s:I, s:o, s:I, s:o, s:i, s:i, s:s, s:b, s:s, "
+	                               "s:o, s:o, s:i}",
+	                               "version", n->info.version, "pid", (int)getpid(), "uptime_s",
+	                               (json_int_t)((fe_time_mono_ms() - n->started_ms) / 1000),
+	                               "started_at", time_json(n->started_s), "now",
+	                               (json_int_t)fe_time_wall_s(), "listeners", ls, "workers",
+	                               (int)fe_server_workers(n->info.srv), "zones",
+	                               (int)zone_count(n), "store", n->info.store_path,
+	                               "trust_anchors", n->info.validating, "anchors",
+	                               n->info.anchors ? n->info.anchors : "", "metrics", metrics,
+	                               "control_remote", remote, "protocol", FE_CTL_PROTO_VERSION));
 }
 
 static json_t *outcome_json(const struct fe_ctl_load_outcome *o)
@@ -363,7 +386,7 @@ static void cmd_stats(struct fe_ctl_req *req, json_t *args, void *arg)
 		return;
 	}
 	uint64_t c[FE_CNT__MAX];
-	json_t *counters = json_object(), *workers = json_array(), *ctl = json_object();
+	json_t *counters = json_object(), *workers = json_array();
 	fe_server_counters(n->info.srv, c);
 	for (unsigned i = 0; i < FE_CNT__MAX; i++)
 		json_object_set_new(counters, fe_counter_name((enum fe_counter)i),
@@ -376,19 +399,14 @@ static void cmd_stats(struct fe_ctl_req *req, json_t *args, void *arg)
 		                                         (json_int_t)c[FE_CNT_UDP], "tcp",
 		                                         (json_int_t)c[FE_CNT_TCP]));
 	}
-	if (n->ctl) {
-		uint64_t k[FE_CTL_CNT__MAX];
-		fe_ctl_server_counters(n->ctl, k);
-		for (unsigned i = 0; i < FE_CTL_CNT__MAX; i++)
-			json_object_set_new(ctl, fe_ctl_counter_name((enum fe_ctl_counter)i),
-			                    json_integer((json_int_t)k[i]));
-	}
+	json_t *ctl = n->ctl ? ctl_counters_json(n->ctl) : json_object();
 	json_t *loads = outcome_json(&n->totals);
 	json_object_set_new(loads, "passes", json_integer(n->passes));
 	json_object_set_new(loads, "reloads", json_integer(n->reloads));
 	json_object_set_new(loads, "reloads_refused", json_integer(n->reloads_refused));
-	fe_ctl_reply_ok(req, json_pack("{s:o, s:o, s:o, s:o}", "counters", counters, "workers",
-	                               workers, "control", ctl, "loads", loads));
+	fe_ctl_reply_ok(req, json_pack("{s:o, s:o, s:o, s:o, s:o}", "counters", counters, "workers",
+	                               workers, "control", ctl, "control_remote",
+	                               ctl_counters_json(n->remote), "loads", loads));
 }
 
 static void cmd_reload(struct fe_ctl_req *req, json_t *args, void *arg)
@@ -613,6 +631,16 @@ int fe_ctl_node_metrics(struct fe_ctl_node *n, char **out, size_t *len)
 		family(&t, "fedenum_control_total", "counter", "control socket events, by kind");
 		for (unsigned i = 0; i < FE_CTL_CNT__MAX; i++)
 			fe__ctl_text_add(&t, "fedenum_control_total{kind=\"%s\"} %" PRIu64 "\n",
+			                 fe_ctl_counter_name((enum fe_ctl_counter)i) + 4, k[i]);
+	}
+	if (n->remote) {
+		uint64_t k[FE_CTL_CNT__MAX];
+		fe_ctl_server_counters(n->remote, k);
+		family(&t, "fedenum_control_remote_total", "counter",
+		       "remote administration (TCP, mutual TLS) events, by kind");
+		for (unsigned i = 0; i < FE_CTL_CNT__MAX; i++)
+			fe__ctl_text_add(&t,
+			                 "fedenum_control_remote_total{kind=\"%s\"} %" PRIu64 "\n",
 			                 fe_ctl_counter_name((enum fe_ctl_counter)i) + 4, k[i]);
 	}
 	if (n->metrics) {

@@ -4,23 +4,32 @@
  * THREATS K2 (docs/security.md): every way a client can get it wrong ends in an error
  * response with its class, a counter and a rate-limited log line, and costs that connection
  * only. Reading stops at FE_CTL_MAX_REQUEST_BYTES; one timer per connection bounds the time
- * from accept to the response being taken; at most max_clients connections are open. */
+ * from accept to the response being taken; at most max_clients connections are open.
+ *
+ * The same server runs on TCP with mutual TLS for remote administration (fe_ctl_tls_opts):
+ * OpenSSL over memory BIOs on the libuv stream, the handshake bounded by the same deadline,
+ * the client's certificate verified (and its name checked against the allowed list) before a
+ * request is read. */
 #include "ctl_int.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 static const char *const counter_names[FE_CTL_CNT__MAX] = {
-        "ctl_connections", "ctl_requests",        "ctl_ok",       "ctl_oversized", "ctl_malformed",
-        "ctl_bad_version", "ctl_unknown_command", "ctl_bad_args", "ctl_failed",    "ctl_timeouts",
-        "ctl_busy",
+        "ctl_connections", "ctl_requests",        "ctl_ok",        "ctl_oversized", "ctl_malformed",
+        "ctl_bad_version", "ctl_unknown_command", "ctl_bad_args",  "ctl_failed",    "ctl_timeouts",
+        "ctl_busy",        "ctl_tls_failed",      "ctl_forbidden",
 };
 
 const char *fe_ctl_counter_name(enum fe_ctl_counter c)
@@ -29,13 +38,14 @@ const char *fe_ctl_counter_name(enum fe_ctl_counter c)
 }
 
 static const char *const error_codes[] = {
-        "oversized",     "malformed", "version", "unknown-command",
-        "bad-arguments", "failed",    "busy",    "timeout"};
+        "oversized", "malformed", "version", "unknown-command", "bad-arguments",
+        "failed",    "busy",      "timeout", "forbidden"};
 static const enum fe_ctl_counter error_counter[] = {
         FE_CTL_CNT_OVERSIZED,   FE_CTL_CNT_MALFORMED,
         FE_CTL_CNT_BAD_VERSION, FE_CTL_CNT_UNKNOWN_COMMAND,
         FE_CTL_CNT_BAD_ARGS,    FE_CTL_CNT_FAILED,
-        FE_CTL_CNT_BUSY,        FE_CTL_CNT_TIMEOUTS};
+        FE_CTL_CNT_BUSY,        FE_CTL_CNT_TIMEOUTS,
+        FE_CTL_CNT_FORBIDDEN};
 
 const char *fe_ctl_error_code(enum fe_ctl_error e)
 {
@@ -47,24 +57,39 @@ static struct fe_ratelog client_log = FE_RATELOG_INIT(20, 60);
 
 enum conn_state { READING, RUNNING, WRITING, CLOSING };
 
+/* A UNIX socket or (remote administration) a TCP connection. */
+union stream {
+	uv_pipe_t pipe;
+	uv_tcp_t tcp;
+	uv_stream_t s;
+	uv_handle_t h;
+};
+
 struct fe_ctl_req {
 	struct fe_ctl_server *srv;
-	uv_pipe_t pipe;
+	union stream sock;
 	uv_timer_t timer;
 	uv_write_t wr;
 	enum conn_state state;
 	int open_handles;
 	char *out; /* the response being written */
 	size_t len;
+	SSL *ssl;       /* remote: the TLS session (memory BIOs), NULL on a UNIX socket */
+	bool handshake; /* remote: done and the client allowed */
 	char buf[FE_CTL_MAX_REQUEST_BYTES + 1];
+	char raw[16384]; /* remote: TLS records as read from the socket */
 	struct fe_ctl_req *next, *prev;
 };
 
 struct fe_ctl_server {
 	uv_loop_t *loop;
-	uv_pipe_t listener;
+	union stream listener;
 	struct fe_ctl_server_opts o;
-	char *path;
+	char *path;       /* NULL for a remote server */
+	SSL_CTX *ssl_ctx; /* remote only */
+	char **clients;   /* remote: allowed certificate names (copied) */
+	size_t nclients;
+	uint16_t port; /* remote: the bound port */
 	uint64_t cnt[FE_CTL_CNT__MAX];
 	uint32_t nconns;
 	struct fe_ctl_req *conns;
@@ -84,6 +109,7 @@ static void conn_closed(uv_handle_t *h)
 	if (--c->open_handles > 0)
 		return;
 	free(c->out);
+	SSL_free(c->ssl);
 	free(c);
 }
 
@@ -101,7 +127,7 @@ static void conn_close(struct fe_ctl_req *c)
 		c->next->prev = c->prev;
 	s->nconns--;
 	uv_close((uv_handle_t *)&c->timer, conn_closed);
-	uv_close((uv_handle_t *)&c->pipe, conn_closed);
+	uv_close(&c->sock.h, conn_closed);
 }
 
 static void on_timeout(uv_timer_t *t);
@@ -111,6 +137,47 @@ static void on_written(uv_write_t *w, int status)
 	struct fe_ctl_req *c = w->data;
 	(void)status;
 	conn_close(c);
+}
+
+/* One write of TLS records; the connection closes after it when @close_after. */
+struct tls_write {
+	uv_write_t req;
+	struct fe_ctl_req *c;
+	bool close_after;
+	char data[];
+};
+
+static void on_tls_written(uv_write_t *w, int status)
+{
+	struct tls_write *tw = (struct tls_write *)w;
+	if (tw->close_after || status < 0)
+		conn_close(tw->c);
+	free(tw);
+}
+
+/* Write what OpenSSL has queued for the peer (handshake flights, records). */
+static void tls_flush(struct fe_ctl_req *c, bool close_after)
+{
+	BIO *wbio = SSL_get_wbio(c->ssl);
+	size_t n = (size_t)BIO_ctrl_pending(wbio);
+	if (n == 0) {
+		if (close_after)
+			conn_close(c);
+		return;
+	}
+	struct tls_write *tw = malloc(sizeof(*tw) + n);
+	if (!tw || BIO_read(wbio, tw->data, (int)n) != (int)n) {
+		free(tw);
+		conn_close(c);
+		return;
+	}
+	tw->c = c;
+	tw->close_after = close_after;
+	uv_buf_t b = uv_buf_init(tw->data, (unsigned)n);
+	if (uv_write(&tw->req, &c->sock.s, &b, 1, on_tls_written) != 0) {
+		free(tw);
+		conn_close(c);
+	}
 }
 
 /* Write @resp (stolen) and "\n", then close. */
@@ -130,13 +197,24 @@ static void send_json(struct fe_ctl_req *c, json_t *resp)
 	c->len = strlen(c->out);
 	c->out[c->len++] = '\n'; /* over the NUL: the buffer is written by length */
 	c->state = WRITING;
-	uv_read_stop((uv_stream_t *)&c->pipe);
+	uv_read_stop(&c->sock.s);
 	uv_timer_start(&c->timer, on_timeout, c->srv->o.timeout_ms, 0);
 	/* The response must be taken within the same deadline: a client that never reads
 	 * cannot hold the connection (and its buffer) for ever. */
+	if (c->ssl) {
+		/* Encrypt it, then close_notify, and write every record at once. */
+		if (!c->handshake || SSL_write(c->ssl, c->out, (int)c->len) != (int)c->len) {
+			ERR_clear_error();
+			conn_close(c);
+			return;
+		}
+		(void)SSL_shutdown(c->ssl);
+		tls_flush(c, true);
+		return;
+	}
 	uv_buf_t b = uv_buf_init(c->out, (unsigned)c->len);
 	c->wr.data = c;
-	if (uv_write(&c->wr, (uv_stream_t *)&c->pipe, &b, 1, on_written) != 0)
+	if (uv_write(&c->wr, &c->sock.s, &b, 1, on_written) != 0)
 		conn_close(c);
 }
 
@@ -183,7 +261,8 @@ static void on_timeout(uv_timer_t *t)
 		                 "complete request within %u ms\"}\n",
 		                 FE_CTL_PROTO_VERSION, c->srv->o.timeout_ms);
 		uv_buf_t b = uv_buf_init(msg, (unsigned)n);
-		(void)uv_try_write((uv_stream_t *)&c->pipe, &b, 1);
+		if (!c->ssl)
+			(void)uv_try_write(&c->sock.s, &b, 1);
 	} else if (c->state == WRITING) {
 		fe_ratelog(&client_log, FE_LOG_WARN,
 		           "control: response not taken within %u ms: closed",
@@ -203,7 +282,7 @@ static void dispatch(struct fe_ctl_req *c)
 	json_error_t jerr;
 	s->cnt[FE_CTL_CNT_REQUESTS]++;
 	c->state = RUNNING;
-	uv_read_stop((uv_stream_t *)&c->pipe);
+	uv_read_stop(&c->sock.s);
 	json_t *req = json_loadb(c->buf, c->len, JSON_REJECT_DUPLICATES, &jerr);
 	if (req == NULL) {
 		fe_ctl_reply_error(c, FE_CTL_E_MALFORMED, "not JSON: %s at offset %d", jerr.text,
@@ -273,43 +352,144 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
 	struct fe_ctl_req *c = h->data;
 	(void)suggested;
+	if (c->ssl) {
+		*b = uv_buf_init(c->raw, sizeof(c->raw));
+		return;
+	}
 	/* One byte past the limit: reading it is how an oversized request is seen. */
 	*b = uv_buf_init(c->buf + c->len, (unsigned)(sizeof(c->buf) - c->len));
 }
 
-static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+static void oversized(struct fe_ctl_req *c)
 {
-	struct fe_ctl_req *c = st->data;
-	(void)b;
-	if (c->state != READING)
-		return;
-	if (n < 0) {
-		/* End of the client's writing: what came is the request (no newline needed). */
-		if (n == UV_EOF && c->len > 0)
-			dispatch(c);
-		else
-			conn_close(c);
-		return;
-	}
-	size_t old = c->len;
-	c->len += (size_t)n;
-	char *nl = memchr(c->buf + old, '\n', (size_t)n);
-	if (nl != NULL) {
-		c->len = (size_t)(nl - c->buf);
-		if (c->len > FE_CTL_MAX_REQUEST_BYTES)
-			goto oversized;
-		dispatch(c);
-		return;
-	}
-	if (c->len > FE_CTL_MAX_REQUEST_BYTES)
-		goto oversized;
-	return;
-oversized:
 	c->srv->cnt[FE_CTL_CNT_REQUESTS]++;
 	c->state = RUNNING;
 	fe_ctl_reply_error(c, FE_CTL_E_OVERSIZED,
 	                   "request longer than %u bytes without an end of line",
 	                   FE_CTL_MAX_REQUEST_BYTES);
+}
+
+/* @n plaintext bytes were added at c->buf + c->len: dispatch at an end of line, refuse
+ * beyond the bound. */
+static void got_plain(struct fe_ctl_req *c, size_t n)
+{
+	size_t old = c->len;
+	c->len += n;
+	char *nl = memchr(c->buf + old, '\n', n);
+	if (nl != NULL) {
+		c->len = (size_t)(nl - c->buf);
+		if (c->len > FE_CTL_MAX_REQUEST_BYTES)
+			oversized(c);
+		else
+			dispatch(c);
+		return;
+	}
+	if (c->len > FE_CTL_MAX_REQUEST_BYTES)
+		oversized(c);
+}
+
+/* The end of the client's writing: what came is the request (no newline needed). */
+static void got_eof(struct fe_ctl_req *c)
+{
+	if (c->len > 0)
+		dispatch(c);
+	else
+		conn_close(c);
+}
+
+static void tls_refused(struct fe_ctl_req *c, const char *why)
+{
+	char peer[64] = "?";
+	struct sockaddr_storage ss;
+	int sl = sizeof(ss);
+	if (uv_tcp_getpeername(&c->sock.tcp, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET6)
+			uv_ip6_name((struct sockaddr_in6 *)&ss, peer, sizeof(peer));
+		else
+			uv_ip4_name((struct sockaddr_in *)&ss, peer, sizeof(peer));
+	}
+	c->srv->cnt[FE_CTL_CNT_TLS_FAILED]++;
+	fe_ratelog(&client_log, FE_LOG_WARN, "control (remote): %s: TLS handshake failed: %s", peer,
+	           why);
+	tls_flush(c, true); /* the alert, if OpenSSL made one */
+}
+
+/* TLS records arrived: handshake, then the plaintext into the request buffer. */
+static void got_tls(struct fe_ctl_req *c, const char *data, size_t n)
+{
+	if (BIO_write(SSL_get_rbio(c->ssl), data, (int)n) != (int)n) {
+		conn_close(c);
+		return;
+	}
+	if (!c->handshake) {
+		int r = SSL_do_handshake(c->ssl);
+		if (r != 1) {
+			int e = SSL_get_error(c->ssl, r);
+			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+				tls_flush(c, false);
+				return;
+			}
+			char why[256];
+			fe__ctl_ssl_error(why, sizeof(why));
+			tls_refused(c, why);
+			return;
+		}
+		tls_flush(c, false);
+		char name[256];
+		bool named = fe__ctl_tls_peer_name(c->ssl, name, sizeof(name));
+		bool allowed = c->srv->nclients == 0;
+		for (size_t i = 0; named && i < c->srv->nclients && !allowed; i++)
+			allowed = strcasecmp(c->srv->clients[i], name) == 0;
+		c->handshake = true;
+		if (!allowed) {
+			c->srv->cnt[FE_CTL_CNT_REQUESTS]++;
+			c->state = RUNNING;
+			fe_ctl_reply_error(
+			        c, FE_CTL_E_FORBIDDEN,
+			        "client certificate \"%.128s\" is not in control.tls-clients",
+			        named ? name : "(no name)");
+			return;
+		}
+	}
+	while (c->state == READING) {
+		size_t room = sizeof(c->buf) - c->len;
+		if (room == 0) {
+			oversized(c);
+			return;
+		}
+		int r = SSL_read(c->ssl, c->buf + c->len, (int)room);
+		if (r > 0) {
+			got_plain(c, (size_t)r);
+			continue;
+		}
+		int e = SSL_get_error(c->ssl, r);
+		ERR_clear_error();
+		if (e == SSL_ERROR_ZERO_RETURN)
+			got_eof(c); /* close_notify: the client is done writing */
+		else if (e != SSL_ERROR_WANT_READ)
+			conn_close(c);
+		return;
+	}
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+	struct fe_ctl_req *c = st->data;
+	if (c->state != READING)
+		return;
+	if (n < 0) {
+		if (n == UV_EOF && c->handshake)
+			got_eof(c);
+		else if (n == UV_EOF && !c->ssl)
+			got_eof(c);
+		else
+			conn_close(c);
+		return;
+	}
+	if (c->ssl)
+		got_tls(c, b->base, (size_t)n);
+	else
+		got_plain(c, (size_t)n);
 }
 
 static void on_connection(uv_stream_t *l, int status)
@@ -321,28 +501,49 @@ static void on_connection(uv_stream_t *l, int status)
 	if (c == NULL)
 		return; /* the kernel keeps it in the backlog; tried again on the next */
 	c->srv = s;
-	uv_pipe_init(s->loop, &c->pipe, 0);
+	if (s->ssl_ctx)
+		uv_tcp_init(s->loop, &c->sock.tcp);
+	else
+		uv_pipe_init(s->loop, &c->sock.pipe, 0);
 	uv_timer_init(s->loop, &c->timer);
-	c->pipe.data = c->timer.data = c;
+	c->sock.h.data = c->timer.data = c;
 	c->open_handles = 2;
 	c->next = s->conns;
 	if (s->conns)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
-	if (uv_accept(l, (uv_stream_t *)&c->pipe) != 0) {
+	if (uv_accept(l, &c->sock.s) != 0) {
 		conn_close(c);
 		return;
 	}
 	s->cnt[FE_CTL_CNT_CONNECTIONS]++;
 	uv_timer_start(&c->timer, on_timeout, s->o.timeout_ms, 0);
+	if (s->ssl_ctx) {
+		BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
+		c->ssl = SSL_new(s->ssl_ctx);
+		if (!c->ssl || !rb || !wb) {
+			BIO_free(rb);
+			BIO_free(wb);
+			conn_close(c);
+			return;
+		}
+		SSL_set_bio(c->ssl, rb, wb);
+		SSL_set_accept_state(c->ssl);
+	}
 	if (s->nconns > s->o.max_clients) {
 		c->state = RUNNING;
+		if (c->ssl) {
+			/* No TLS session yet to say it in: closed and counted. */
+			s->cnt[FE_CTL_CNT_BUSY]++;
+			conn_close(c);
+			return;
+		}
 		fe_ctl_reply_error(c, FE_CTL_E_BUSY, "%u control connections open: try again",
 		                   s->o.max_clients);
 		return;
 	}
-	if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) != 0)
+	if (uv_read_start(&c->sock.s, on_alloc, on_read) != 0)
 		conn_close(c);
 }
 
@@ -361,10 +562,73 @@ static bool path_is_live(const char *path)
 	return live;
 }
 
+static void listener_closed(uv_handle_t *h);
+
+/* Remote administration: TCP on o->tls->addr with mutual TLS. */
+static int start_remote(uv_loop_t *loop, const struct fe_ctl_server_opts *o,
+                        struct fe_ctl_server **out, char *err, size_t errcap)
+{
+	const struct fe_ctl_tls_opts *t = o->tls;
+	struct sockaddr_storage ss;
+	if (uv_ip4_addr(t->addr.host, t->addr.port, (struct sockaddr_in *)&ss) != 0 &&
+	    uv_ip6_addr(t->addr.host, t->addr.port, (struct sockaddr_in6 *)&ss) != 0) {
+		snprintf(err, errcap, "control.listen %s@%u: not a numeric address", t->addr.host,
+		         (unsigned)t->addr.port);
+		return FE_EIO;
+	}
+	struct fe_ctl_server *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return FE_ENOMEM;
+	s->loop = loop;
+	s->o = *o;
+	s->o.tls = NULL;
+	s->ssl_ctx = fe__ctl_tls_server_ctx(t, err, errcap);
+	if (!s->ssl_ctx) {
+		free(s);
+		return FE_EIO;
+	}
+	if (t->nclients && !(s->clients = calloc(t->nclients, sizeof(*s->clients)))) {
+		fe__ctl_tls_ctx_free(s->ssl_ctx);
+		free(s);
+		return FE_ENOMEM;
+	}
+	for (size_t i = 0; i < t->nclients; i++)
+		if ((s->clients[s->nclients] = strdup(t->clients[i])) != NULL)
+			s->nclients++;
+	uv_tcp_init(loop, &s->listener.tcp);
+	s->listener.h.data = s;
+	int rc = uv_tcp_bind(&s->listener.tcp, (struct sockaddr *)&ss, 0);
+	if (rc == 0)
+		rc = uv_listen(&s->listener.s, 16, on_connection);
+	if (rc == 0) {
+		struct sockaddr_storage b;
+		int bl = sizeof(b);
+		if (uv_tcp_getsockname(&s->listener.tcp, (struct sockaddr *)&b, &bl) == 0)
+			s->port = ntohs(b.ss_family == AF_INET6
+			                        ? ((struct sockaddr_in6 *)&b)->sin6_port
+			                        : ((struct sockaddr_in *)&b)->sin_port);
+	}
+	if (rc != 0) {
+		snprintf(err, errcap, "control.listen %s@%u: %s", t->addr.host,
+		         (unsigned)t->addr.port, uv_strerror(rc));
+		fe_ctl_server_stop(s);
+		return FE_EIO;
+	}
+	*out = s;
+	return FE_OK;
+}
+
+uint16_t fe_ctl_server_port(const struct fe_ctl_server *s)
+{
+	return s ? s->port : 0;
+}
+
 int fe_ctl_server_start(uv_loop_t *loop, const struct fe_ctl_server_opts *o,
                         struct fe_ctl_server **out, char *err, size_t errcap)
 {
 	*out = NULL;
+	if (o->tls)
+		return start_remote(loop, o, out, err, errcap);
 	struct sockaddr_un sa;
 	if (strlen(o->path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errcap, "control socket %s: path longer than %zu bytes", o->path,
@@ -396,11 +660,11 @@ int fe_ctl_server_start(uv_loop_t *loop, const struct fe_ctl_server_opts *o,
 	s->loop = loop;
 	s->o = *o;
 	s->o.path = s->path;
-	uv_pipe_init(loop, &s->listener, 0);
-	s->listener.data = s;
+	uv_pipe_init(loop, &s->listener.pipe, 0);
+	s->listener.h.data = s;
 	/* 0660 from the start: no window in which others could connect. */
 	mode_t old = umask(0117);
-	int rc = uv_pipe_bind(&s->listener, s->path);
+	int rc = uv_pipe_bind(&s->listener.pipe, s->path);
 	umask(old);
 	if (rc == 0 && o->set_owner && chown(s->path, (uid_t)o->uid, (gid_t)o->gid) != 0) {
 		snprintf(err, errcap, "control socket %s: cannot give it to uid %u gid %u: %s",
@@ -408,7 +672,7 @@ int fe_ctl_server_start(uv_loop_t *loop, const struct fe_ctl_server_opts *o,
 		rc = UV_EPERM;
 	}
 	if (rc == 0)
-		rc = uv_listen((uv_stream_t *)&s->listener, 16, on_connection);
+		rc = uv_listen(&s->listener.s, 16, on_connection);
 	if (rc != 0) {
 		/* libuv reports a missing folder as EACCES: say which it is. */
 		char dir[sizeof(sa.sun_path)];
@@ -431,6 +695,10 @@ int fe_ctl_server_start(uv_loop_t *loop, const struct fe_ctl_server_opts *o,
 static void listener_closed(uv_handle_t *h)
 {
 	struct fe_ctl_server *s = h->data;
+	for (size_t i = 0; i < s->nclients; i++)
+		free(s->clients[i]);
+	free(s->clients);
+	fe__ctl_tls_ctx_free(s->ssl_ctx);
 	free(s->path);
 	free(s);
 }
@@ -442,6 +710,7 @@ void fe_ctl_server_stop(struct fe_ctl_server *s)
 	s->stopping = true;
 	while (s->conns)
 		conn_close(s->conns);
-	unlink(s->path);
-	uv_close((uv_handle_t *)&s->listener, listener_closed);
+	if (s->path)
+		unlink(s->path);
+	uv_close(&s->listener.h, listener_closed);
 }

@@ -77,6 +77,32 @@ int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store 
 		fe_log_info("control socket %s (protocol version %d)", c->control_socket,
 		            FE_CTL_PROTO_VERSION);
 	}
+	if (c->control_listen) {
+		/* Remote administration: the same commands over TCP with mutual TLS. */
+		struct fe_ctl_tls_opts to = {
+		        .addr = c->control_addr,
+		        .cert = c->control_tls_cert,
+		        .key = c->control_tls_key,
+		        .client_ca = c->control_tls_client_ca,
+		        .clients = c->control_tls_clients,
+		        .nclients = c->ncontrol_tls_clients,
+		};
+		struct fe_ctl_server_opts ro = o;
+		ro.path = NULL;
+		ro.tls = &to;
+		rc = fe_ctl_server_start(loop, &ro, &ctl->remote, err, sizeof(err));
+		if (rc != FE_OK) {
+			fe_log_err("%s", err);
+			return rc == FE_EIO && strstr(err, "control.listen") ? FE__EXIT_LISTEN
+			                                                     : FE__EXIT_CONFIG;
+		}
+		fe_log_info("control (remote, mutual TLS): %s@%u, %s", c->control_addr.host,
+		            (unsigned)fe_ctl_server_port(ctl->remote),
+		            c->ncontrol_tls_clients
+		                    ? "certificates named in control.tls-clients"
+		                    : "any certificate control.tls-client-ca verifies");
+		fe_ctl_node_attach_remote(ctl->node, ctl->remote);
+	}
 	if (c->metrics_listen) {
 		struct fe_ctl_metrics_opts mo = {.addr = c->metrics,
 		                                 .timeout_ms = c->control_timeout_ms,
@@ -118,6 +144,8 @@ void fe__control_stop(struct fe__control *ctl)
 	ctl->node = NULL;
 	fe_ctl_server_stop(ctl->ctl);
 	ctl->ctl = NULL;
+	fe_ctl_server_stop(ctl->remote);
+	ctl->remote = NULL;
 	fe_ctl_metrics_stop(ctl->metrics);
 	ctl->metrics = NULL;
 }

@@ -66,6 +66,7 @@ struct fe_server;
 struct fe__control {
 	struct fe_ctl_node *node;
 	struct fe_ctl_server *ctl;
+	struct fe_ctl_server *remote; /* control.listen: TCP with mutual TLS */
 	struct fe_ctl_metrics *metrics;
 	char anchors[2048];
 };

@@ -29,6 +29,11 @@ static const char OPTS_HELP[] =
         "  --socket PATH   the node's control socket (default: control.socket of -c FILE,\n"
         "                  else the built-in default)\n"
         "  -c FILE         the node's fedenumd.conf, to find its control socket\n"
+        "  --remote ADDR@PORT  a node's remote administration listener (control.listen),\n"
+        "                  over TLS with this client's certificate: needs --tls-cert,\n"
+        "                  --tls-key and --tls-ca (the CA of the node's certificate)\n"
+        "  --tls-name NAME the name the node's certificate must carry (default: its\n"
+        "                  address, as an IP subjectAltName)\n"
         "  --json          print the result object as the node sent it (JSON); when the\n"
         "                  node refuses, its whole error response\n"
         "  --timeout MS    give up after this long\n"
@@ -198,7 +203,10 @@ static const struct online cmds[] = {
 static void usage_of(FILE *f, const struct online *c)
 {
 	fprintf(f,
-	        "usage: fedenumctl %s [--socket PATH | -c FILE] [--json] [--timeout MS]%s\n\n%s\n",
+	        "usage: fedenumctl %s [--socket PATH | -c FILE | --remote ADDR@PORT --tls-cert "
+	        "FILE\n"
+	        "                  --tls-key FILE --tls-ca FILE [--tls-name NAME]] [--json] "
+	        "[--timeout MS]%s\n\n%s\n",
 	        c->name, c->usage, c->help);
 	fputs(OPTS_HELP, f);
 }
@@ -239,10 +247,17 @@ static int socket_path(const char *conf, char **path)
 
 int fe__ctl_online(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"socket", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
-	        {"json", no_argument, NULL, 'j'},         {"timeout", required_argument, NULL, 't'},
-	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"socket", required_argument, NULL, 's'},
+	                                     {"config", required_argument, NULL, 'c'},
+	                                     {"json", no_argument, NULL, 'j'},
+	                                     {"timeout", required_argument, NULL, 't'},
+	                                     {"remote", required_argument, NULL, 'R'},
+	                                     {"tls-cert", required_argument, NULL, 'C'},
+	                                     {"tls-key", required_argument, NULL, 'K'},
+	                                     {"tls-ca", required_argument, NULL, 'A'},
+	                                     {"tls-name", required_argument, NULL, 'N'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	const struct online *c = NULL;
 	int skip = 1;
 	for (size_t i = 0; i < FE_ARRAY_LEN(cmds); i++) {
@@ -261,14 +276,15 @@ int fe__ctl_online(int argc, char **argv)
 		                "offline); fedenumctl --help\n");
 		return FE__CTL_EXIT_USAGE;
 	}
-	const char *sock = NULL, *conf = NULL;
+	const char *sock = NULL, *conf = NULL, *remote = NULL;
+	struct fe_ctl_remote rem = {0};
 	bool as_json = false;
 	uint32_t timeout_ms = c->timeout_ms;
 	int ch;
 	argc -= skip - 1; /* getopt from the word after the subcommand's name */
 	argv += skip - 1;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "s:c:jt:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:c:jt:R:C:K:A:N:h", opts, NULL)) != -1) {
 		char *end;
 		unsigned long v;
 		switch (ch) {
@@ -292,6 +308,21 @@ int fe__ctl_online(int argc, char **argv)
 			}
 			timeout_ms = (uint32_t)v;
 			break;
+		case 'R':
+			remote = optarg;
+			break;
+		case 'C':
+			rem.cert = optarg;
+			break;
+		case 'K':
+			rem.key = optarg;
+			break;
+		case 'A':
+			rem.ca = optarg;
+			break;
+		case 'N':
+			rem.name = optarg;
+			break;
 		case 'h':
 			usage_of(stdout, c);
 			return 0;
@@ -301,18 +332,34 @@ int fe__ctl_online(int argc, char **argv)
 		}
 	}
 	bool wants_apex = strcmp(c->command, "zone.show") == 0;
-	if (argc - optind != (wants_apex ? 1 : 0) || (sock && conf)) {
+	if (argc - optind != (wants_apex ? 1 : 0) || (sock && conf) || (remote && (sock || conf))) {
 		usage_of(stderr, c);
 		return FE__CTL_EXIT_USAGE;
 	}
+	if (remote && (fe_server_listen_parse(remote, &rem.addr) != FE_OK || rem.addr.port == 0)) {
+		fprintf(stderr, "fedenumctl: --remote %s: want ADDR@PORT (a numeric address)\n",
+		        remote);
+		return FE__CTL_EXIT_USAGE;
+	}
+	if (remote && (!rem.cert || !rem.key || !rem.ca)) {
+		fprintf(stderr, "fedenumctl: --remote needs --tls-cert, --tls-key and --tls-ca "
+		                "(remote administration is mutual TLS)\n");
+		return FE__CTL_EXIT_USAGE;
+	}
+	if (!remote && (rem.cert || rem.key || rem.ca || rem.name)) {
+		fprintf(stderr, "fedenumctl: --tls-* options go with --remote\n");
+		return FE__CTL_EXIT_USAGE;
+	}
 	char *path = sock ? strdup(sock) : NULL;
-	int code = path ? 0 : socket_path(conf, &path);
+	int code = path || remote ? 0 : socket_path(conf, &path);
 	if (code)
 		return code;
 	json_t *args = wants_apex ? json_pack("{s:s}", "apex", argv[optind]) : NULL;
 	json_t *resp = NULL;
 	char err[512];
-	int rc = fe_ctl_call(path, c->command, args, timeout_ms, &resp, err, sizeof(err));
+	int rc = remote ? fe_ctl_call_remote(&rem, c->command, args, timeout_ms, &resp, err,
+	                                     sizeof(err))
+	                : fe_ctl_call(path, c->command, args, timeout_ms, &resp, err, sizeof(err));
 	json_decref(args);
 	free(path);
 	if (rc != FE_OK) {
