@@ -195,6 +195,10 @@ void fe_conf_free(struct fe_conf *c);
 /* Read @path (fedenumd.conf) and the federation file it names into @c (initialised with
  * fe_conf_init). FE_OK, or FE_EFORMAT with every problem in @d. */
 int fe_conf_load(struct fe_conf *c, const char *path, struct fe_conf_diag *d);
+/* The federation definition alone (members, zones, views, policy, validation) from @path:
+ * a federation.conf, or a fedenumd.conf followed to its `federation` file (then the node's
+ * keys are read too). For tools that check data against the federation. */
+int fe_conf_load_federation(struct fe_conf *c, const char *path, struct fe_conf_diag *d);
 
 /* Command-line overrides (NULL / 0 counts: keep the file's value). */
 struct fe_conf_cli {

@@ -59,6 +59,15 @@ uint32_t fe_zone_serial(const struct fe_zone *z);
 uint64_t fe_zone_rr_count(const struct fe_zone *z);
 bool fe_zone_is_signed(const struct fe_zone *z); /* a DNSKEY RRset at the apex and RRSIGs */
 
+struct fe_zone_rr;
+/* Call @cb with every record of @z (struct fe_zone_rr below, borrowed) and where it was read,
+ * in canonical order, the NSEC3 chain last; stops when @cb returns false. For checks outside
+ * the zone module (fedenumctl zone check). */
+void fe_zone_foreach_rr(const struct fe_zone *z,
+                        bool (*cb)(const struct fe_zone_rr *rr, const char *file,
+                                   unsigned long line, void *arg),
+                        void *arg);
+
 /* Structural checks (listed below); FE_OK or FE_EVALIDATE with @err filled in. DNSSEC is
  * checked by fe_dnssec_validate. */
 int fe_zone_validate(struct fe_zone *z, struct fe_zone_error *err);

@@ -832,6 +832,24 @@ int fe_conf_load(struct fe_conf *c, const char *path, struct fe_conf_diag *d)
 	return x.failed ? FE_EFORMAT : FE_OK;
 }
 
+int fe_conf_load_federation(struct fe_conf *c, const char *path, struct fe_conf_diag *d)
+{
+	struct ctx x = {.d = d, .path = path};
+	config_t cfg;
+	if (!read_file(&x, &cfg, path, NULL))
+		return FE_EFORMAT;
+	bool node = config_setting_get_member(config_root_setting(&cfg), "federation") != NULL;
+	config_destroy(&cfg);
+	if (node)
+		return fe_conf_load(c, path, d);
+	c->federation_file = xstrdup(&x, path);
+	if (c->federation_file)
+		load_federation(&x, c, c->federation_file, NULL);
+	if (x.oom)
+		fe_conf_diag_add(d, path, 0, "out of memory");
+	return x.failed ? FE_EFORMAT : FE_OK;
+}
+
 /* ---- the trust anchors of a federation, for fedenumctl ------------------------------- */
 
 /* Only `trust-anchors` is read (and `federation` followed once from a fedenumd.conf): a

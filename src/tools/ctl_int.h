@@ -2,6 +2,7 @@
 #ifndef FE_CTL_INT_H
 #define FE_CTL_INT_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #define FE__CTL_VERSION "0.1.0"
@@ -17,6 +18,13 @@ enum { FE__CTL_EXIT_FAIL = 1, FE__CTL_EXIT_USAGE = 2, FE__CTL_EXIT_NOANSWER = 3 
 int fe__ctl_query(int argc, char **argv);
 /* Its usage lines, for the top-level help. */
 void fe__ctl_query_usage(FILE *f);
+
+/* Prefix authority of the zone file @path against the federation @fed (authority.c): its
+ * member (@member, else the federation's zone entry for its apex) may publish it. Prints a
+ * line (and the first violations with file:line), or with @out (a JSON object) fills
+ * "member", "ok", "detail", "violations". 0 or 1. */
+struct fe_conf;
+int fe__ctl_authority(const struct fe_conf *fed, const char *member, const char *path, json_t *out);
 
 /* `fedenumctl route +NUMBER ...` (route.c): @argv[0] is "route". 0 a SIP next hop was
  * found, 1 no SIP route or a step failed validation, 2 usage, 3 no answer. */

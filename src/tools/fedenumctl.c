@@ -64,6 +64,8 @@ static void usage(FILE *f)
 	           "       fedenumctl zone-list --db DIR\n"
 	           "       fedenumctl check-zone [--trust-anchor FILE]... [--federation FILE]\n"
 	           "                             [--db DIR] [--allow-unsigned] FILE...\n"
+	           "       fedenumctl zone check [--federation FILE] [--member NAME] [--json] ...\n"
+	           "                             FILE... (check-zone --help)\n"
 	           "       fedenumctl backup [--db STORE | -c FILE] DIR\n"
 	           "       fedenumctl zone export [--db STORE | -c FILE] APEX\n");
 	fe__ctl_query_usage(f);
@@ -504,6 +506,8 @@ int main(int argc, char **argv)
 		return fe__ctl_route(argc - 1, argv + 1);
 	if (strcmp(cmd, "backup") == 0)
 		return fe__ctl_backup(argc - 1, argv + 1);
+	if (strcmp(cmd, "zone") == 0 && argc > 2 && strcmp(argv[2], "check") == 0)
+		return fe__ctl_check(argc - 2, argv + 2);
 	if (strcmp(cmd, "zone") == 0 && argc > 2 && strcmp(argv[2], "export") == 0)
 		return fe__ctl_export(argc - 2, argv + 2);
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "stats") == 0 || strcmp(cmd, "reload") == 0 ||
