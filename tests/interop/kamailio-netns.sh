@@ -82,7 +82,7 @@ wait_udp 127.0.0.2 5060 200 || fail "kamailio not listening: $(tail -n 5 "$dir/k
 while read -r name type; do
 	[ -n "$name" ] || continue
 	echo "== $name $type" >>"$dir/kdig.out"
-	kdig +timeout=2 +retry=0 +edns +noall +answer +opt "$name" "$type" >>"$dir/kdig.out" 2>&1
+	kdig +timeout=2 +retry=0 +edns +noall +header +answer +opt "$name" "$type" >>"$dir/kdig.out" 2>&1
 done <"$dir/kdig.list"
 
 t0=$(now_ms)

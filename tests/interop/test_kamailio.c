@@ -88,7 +88,8 @@ static const struct {
         {"+15559000001", "bgcf", "sip:+15559000001@" BGCF ";user=phone"},
 };
 
-static void write_network(void)
+/* @rules: the body of policy.rules. */
+static void write_network(const char *rules)
 {
 	put("e164.fed.zone", SOA("e164.fed.") "ns1.e164.fed. IN A 127.0.0.1\n"
 	                                      "1.5.5.5.1.e164.fed. IN NS ns1.e164.fed.\n"
@@ -124,9 +125,9 @@ static void write_network(void)
 	    "policy = {\n"
 	    "  bgcf = \"sip:" BGCF "\";\n"
 	    "  outside = \"refused\";\n"
-	    "  rules = ( { causes = [\"not-found\", \"no-delegation\"]; action = \"bgcf\";\n"
-	    "              prefixes = [\"+1555\"]; views = [\"scscf-a\"]; } );\n"
-	    "};\n");
+	    "  rules = ( %s );\n"
+	    "};\n",
+	    rules);
 	put("fedenumd.conf", "federation = \"federation.conf\";\n"
 	                     "server: { workers = 1; };\n"
 	                     "log: { level = \"info\"; };\n");
@@ -233,10 +234,13 @@ static void dump(const char *file)
 	fe_test_sh("tail -n 40 '%s/%s' >&2", dir, file);
 }
 
-Test(kamailio, enum_calls_reach_members_and_bgcf)
+#define BGCF_RULE                                                            \
+	"{ causes = [\"not-found\", \"no-delegation\"]; action = \"bgcf\"; " \
+	"prefixes = [\"+1555\"]; views = [\"scscf-a\"]; }"
+
+/* Run the namespace (kamailio-netns.sh) over the files in dir; returns its time in ms. */
+static long long run_namespace(void)
 {
-	fe_test_mkdtemp(dir, sizeof(dir));
-	write_network();
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = fe_test_sh(
@@ -244,13 +248,66 @@ Test(kamailio, enum_calls_reach_members_and_bgcf)
 	        "'%s/tests/interop/kamailio-netns.sh' '%s' '%s' %d > '%s/netns.log' 2>&1",
 	        FE_TEST_SRC, dir, FE_TEST_FEDENUMD, CALLS, dir);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	long long run_ms = (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	if (rc != 0) {
 		dump("netns.log");
 		dump("fedenumd.log");
 		dump("kamailio.log");
 	}
 	cr_assert_eq(rc, 0, "the namespace did not come up (exit %d)", rc);
+	return (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+}
+
+/* Every UAS received exactly the calls meant for it, with the right Request-URI; with
+ * @bgcf_rule false the calls planned for the BGCF must arrive nowhere. Returns the calls
+ * received in all. */
+static size_t check_uas(bool bgcf_rule)
+{
+	static const char *const uas[] = {"a", "b", "bgcf"};
+	struct invite got[MSG_MAX];
+	size_t total = 0;
+	for (size_t u = 0; u < sizeof(uas) / sizeof(uas[0]); u++) {
+		size_t n = read_invites(uas[u], got, MSG_MAX);
+		size_t want = 0;
+		for (int i = 0; i < NUMBERS; i++)
+			if (strcmp(plan[i].uas, uas[u]) == 0 &&
+			    (bgcf_rule || strcmp(uas[u], "bgcf")))
+				want += ROUNDS;
+		fprintf(stderr, "kamailio: UAS %s received %zu calls (expected %zu)\n", uas[u], n,
+		        want);
+		for (size_t k = 0; k < n; k++) {
+			int i = 0;
+			while (i < NUMBERS && strcmp(plan[i].ruri, got[k].ruri) != 0)
+				i++;
+			cr_assert_lt(i, NUMBERS, "UAS %s received an unexpected Request-URI %s",
+			             uas[u], got[k].ruri);
+			cr_assert_str_eq(plan[i].uas, uas[u], "%s reached UAS %s, not UAS %s",
+			                 got[k].ruri, uas[u], plan[i].uas);
+		}
+		cr_assert_eq(n, want, "UAS %s: %zu calls, expected %zu", uas[u], n, want);
+		total += n;
+	}
+	return total;
+}
+
+static long long uac_ms(void)
+{
+	long long ms = -1;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/uac.ms", dir);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%lld", &ms) != 1)
+			ms = -1;
+		fclose(f);
+	}
+	return ms;
+}
+
+Test(kamailio, enum_calls_reach_members_and_bgcf)
+{
+	fe_test_mkdtemp(dir, sizeof(dir));
+	write_network(BGCF_RULE);
+	long long run_ms = run_namespace();
 
 	/* kdig, through the namespace's resolv.conf: NAPTR → SRV → A, and the BGCF NAPTR */
 	cr_assert_eq(count_lines("kdig.out", "sip:+15551000001@ims-a.example;user=phone"), 1,
@@ -273,43 +330,12 @@ Test(kamailio, enum_calls_reach_members_and_bgcf)
 	}
 	cr_assert_eq(uac_rc, 0, "sipp UAC: not every call completed (exit %d)", uac_rc);
 
-	/* each UAS received exactly the calls meant for it, with the right Request-URI */
-	static const char *const uas[] = {"a", "b", "bgcf"};
-	struct invite got[MSG_MAX];
-	size_t total = 0;
-	long long ms = 0;
-	char path[512];
-	snprintf(path, sizeof(path), "%s/uac.ms", dir);
-	FILE *f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%lld", &ms) != 1)
-			ms = -1;
-		fclose(f);
-	}
-	for (size_t u = 0; u < sizeof(uas) / sizeof(uas[0]); u++) {
-		size_t n = read_invites(uas[u], got, MSG_MAX);
-		size_t want = 0;
-		for (int i = 0; i < NUMBERS; i++)
-			want += strcmp(plan[i].uas, uas[u]) == 0 ? ROUNDS : 0;
-		fprintf(stderr, "kamailio: UAS %s received %zu calls (expected %zu)\n", uas[u], n,
-		        want);
-		for (size_t k = 0; k < n; k++) {
-			int i = 0;
-			while (i < NUMBERS && strcmp(plan[i].ruri, got[k].ruri) != 0)
-				i++;
-			cr_assert_lt(i, NUMBERS, "UAS %s received an unexpected Request-URI %s",
-			             uas[u], got[k].ruri);
-			cr_assert_str_eq(plan[i].uas, uas[u], "%s reached UAS %s, not UAS %s",
-			                 got[k].ruri, uas[u], plan[i].uas);
-		}
-		cr_assert_eq(n, want, "UAS %s: %zu calls, expected %zu", uas[u], n, want);
-		total += n;
-	}
+	size_t total = check_uas(true);
 	cr_assert_eq(total, CALLS);
 	fprintf(stderr,
 	        "kamailio: %d calls placed, %zu received; UAC run %lld ms, whole namespace run "
 	        "%lld ms\n",
-	        CALLS, total, ms, run_ms);
+	        CALLS, total, uac_ms(), run_ms);
 
 	/* fedenumd decided every lookup (its counters at exit): one per call and per kdig, more
 	 * only if a resolver retried */
@@ -318,4 +344,27 @@ Test(kamailio, enum_calls_reach_members_and_bgcf)
 	cr_assert_geq(policy_counter("no-delegation/bgcf"), ROUNDS + 1);
 	cr_assert_eq(policy_counter("no-view"), 0);
 	cr_assert_eq(count_lines("kamailio.log", "no ENUM route"), 0);
+}
+
+/* The control: the same network with no bgcf rule (every cause passes). Kamailio has no
+ * fallback of its own, so the numbers without a route are rejected (404) and reach no UAS:
+ * the BGCF is reached only through the policy's NAPTR. The federation's calls still arrive. */
+Test(kamailio, without_bgcf_rule_no_route_is_rejected)
+{
+	fe_test_mkdtemp(dir, sizeof(dir));
+	write_network("");
+	long long run_ms = run_namespace();
+	cr_assert_eq(count_lines("kdig.out", "@" BGCF), 0, "kdig: no BGCF NAPTR without the rule");
+	cr_assert_eq(count_lines("kdig.out", "status: NXDOMAIN"), 2, "kdig: NXDOMAIN twice");
+	int uac_rc = fe_test_sh("exit $(cat '%s/uac.rc')", dir);
+	cr_assert_eq(uac_rc, 1, "sipp UAC: the calls without a route must fail (exit %d)", uac_rc);
+	size_t total = check_uas(false);
+	cr_assert_eq(total, 3 * ROUNDS);
+	cr_assert_eq(count_lines("kamailio.log", "no ENUM route"), 2 * ROUNDS);
+	cr_assert_geq(policy_counter("not-found/pass"), ROUNDS + 1);
+	cr_assert_geq(policy_counter("no-delegation/pass"), ROUNDS + 1);
+	fprintf(stderr,
+	        "kamailio (no bgcf rule): %d calls placed, %zu received, %d rejected by Kamailio; "
+	        "UAC run %lld ms, whole namespace run %lld ms\n",
+	        CALLS, total, 2 * ROUNDS, uac_ms(), run_ms);
 }
