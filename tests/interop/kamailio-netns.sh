@@ -56,12 +56,12 @@ mount --bind "$dir/hosts" /etc/hosts || fail "cannot bind-mount /etc/hosts"
 "$fedenumd" -c "$dir/fedenumd.conf" --listen 127.0.0.1@53 --db "$dir/db" \
 	--ready-file "$dir/ready" --control "$dir/control.sock" 2>"$dir/fedenumd.log" &
 fed=$!
-for ((i = 0; i < 600; i++)); do
+for ((i = 0; i < 300; i++)); do
 	[ -s "$dir/ready" ] && break
 	kill -0 $fed 2>/dev/null || fail "fedenumd exited: $(tail -n 5 "$dir/fedenumd.log")"
 	sleep 0.1
 done
-[ -s "$dir/ready" ] || fail "fedenumd not ready in 60 s"
+[ -s "$dir/ready" ] || fail "fedenumd not ready in 30 s"
 
 uas=()
 while read -r name addr port; do
@@ -69,14 +69,14 @@ while read -r name addr port; do
 	sipp -sn uas -i "$addr" -p "$port" -nostdin -timeout 120s -trace_msg \
 		-message_file "$dir/uas-$name.msg" >"$dir/uas-$name.out" 2>&1 &
 	uas+=($!)
-	wait_udp "$addr" "$port" 100 || fail "sipp UAS $name not listening on $addr:$port"
+	wait_udp "$addr" "$port" 50 || fail "sipp UAS $name not listening on $addr:$port"
 done <"$dir/uas.list"
 
 mkdir -p "$dir/kamrun"
 kamailio -f "$here/kamailio.cfg" -DD -E -Y "$dir/kamrun" -P "$dir/kamrun/kamailio.pid" \
 	>"$dir/kamailio.log" 2>&1 &
 kam=$!
-wait_udp 127.0.0.2 5060 200 || fail "kamailio not listening: $(tail -n 5 "$dir/kamailio.log")"
+wait_udp 127.0.0.2 5060 100 || fail "kamailio not listening: $(tail -n 5 "$dir/kamailio.log")"
 
 : >"$dir/kdig.out"
 while read -r name type; do
@@ -87,7 +87,7 @@ done <"$dir/kdig.list"
 
 t0=$(now_ms)
 sipp 127.0.0.2:5060 -sf "$here/sipp-uac.xml" -inf "$dir/numbers.csv" -i 127.0.0.30 -p 5090 \
-	-m "$calls" -r 20 -l 5 -nostdin -timeout 90s -timeout_error -trace_msg \
+	-m "$calls" -r 20 -l 5 -nostdin -timeout 40s -timeout_error -trace_msg \
 	-message_file "$dir/uac.msg" >"$dir/uac.out" 2>&1
 echo $? >"$dir/uac.rc"
 echo $(($(now_ms) - t0)) >"$dir/uac.ms"

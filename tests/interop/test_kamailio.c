@@ -35,7 +35,7 @@ static void cleanup(void)
 	dir[0] = '\0';
 }
 
-TestSuite(kamailio, .fini = cleanup, .timeout = 280);
+TestSuite(kamailio, .fini = cleanup, .timeout = 130);
 
 static void put(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(const char *name, const char *fmt, ...)
@@ -244,7 +244,7 @@ static long long run_namespace(void)
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = fe_test_sh(
-	        "timeout -s KILL 250 unshare -m -n -p -f --kill-child --mount-proc "
+	        "timeout -s KILL 120 unshare -m -n -p -f --kill-child --mount-proc "
 	        "'%s/tests/interop/kamailio-netns.sh' '%s' '%s' %d > '%s/netns.log' 2>&1",
 	        FE_TEST_SRC, dir, FE_TEST_FEDENUMD, CALLS, dir);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
