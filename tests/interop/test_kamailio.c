@@ -210,22 +210,14 @@ static int count_lines(const char *file, const char *needle)
 	return n;
 }
 
-/* Counter @name ("not-found/bgcf") from fedenumd's last policy counter line (at exit). */
+/* Counter @name ("not-found/bgcf") from fedenumd's policy counters at exit. */
 static long long policy_counter(const char *name)
 {
-	char path[512], line[4096], last[4096] = "";
+	char path[512];
 	snprintf(path, sizeof(path), "%s/fedenumd.log", dir);
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "counters (exit) policy: "))
-			snprintf(last, sizeof(last), "%s", line);
-	fclose(f);
-	char key[128];
-	snprintf(key, sizeof(key), " %s=", name);
-	const char *p = strstr(last, key);
-	cr_assert_not_null(p, "no policy counter %s in \"%s\"", name, last);
-	return atoll(p + strlen(key));
+	long long v = fe_test_log_counter(path, "counters (exit) policy: ", name);
+	cr_assert_geq(v, 0, "no policy counter %s at exit in %s", name, path);
+	return v;
 }
 
 static void dump(const char *file)
