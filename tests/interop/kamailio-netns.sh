@@ -8,7 +8,7 @@
 # ("nameserver 127.0.0.1") and DIR/hosts bind-mounted over /etc/resolv.conf and /etc/hosts, so
 # every resolver in the namespace (Kamailio's, kdig's) asks fedenumd and only fedenumd;
 # fedenumd (DIR/fedenumd.conf) on 127.0.0.1 port 53; one sipp UAS per line of DIR/uas.list
-# ("NAME ADDR PORT"); Kamailio (kamailio.cfg beside this script) on 127.0.0.2:5060; then kdig
+# ("NAME ADDR PORT"; an address outside 127/8 is added to the namespace's loopback); Kamailio (kamailio.cfg beside this script) on 127.0.0.2:5060; then kdig
 # for each line of DIR/kdig.list ("NAME TYPE", with the resolver of /etc/resolv.conf) and a
 # sipp UAC (sipp-uac.xml) placing CALLS calls to Kamailio, one number per call from
 # DIR/numbers.csv. The addresses and ports are fixed: the namespace is private to this run.
@@ -66,6 +66,10 @@ done
 uas=()
 while read -r name addr port; do
 	[ -n "$name" ] || continue
+	case $addr in
+	127.*) ;;
+	*) ip addr add "$addr/32" dev lo || fail "cannot put $addr on the loopback" ;;
+	esac
 	sipp -sn uas -i "$addr" -p "$port" -nostdin -timeout 120s -trace_msg \
 		-message_file "$dir/uas-$name.msg" >"$dir/uas-$name.out" 2>&1 &
 	uas+=($!)
@@ -82,7 +86,7 @@ wait_udp 127.0.0.2 5060 100 || fail "kamailio not listening: $(tail -n 5 "$dir/k
 while read -r name type; do
 	[ -n "$name" ] || continue
 	echo "== $name $type" >>"$dir/kdig.out"
-	kdig +timeout=2 +retry=0 +edns +noall +header +answer +opt "$name" "$type" >>"$dir/kdig.out" 2>&1
+	kdig +timeout=2 +retry=0 +adflag +edns +noall +header +answer +opt "$name" "$type" >>"$dir/kdig.out" 2>&1
 done <"$dir/kdig.list"
 
 t0=$(now_ms)
