@@ -8,9 +8,10 @@
 # ("nameserver 127.0.0.1") and DIR/hosts bind-mounted over /etc/resolv.conf and /etc/hosts, so
 # every resolver in the namespace (Kamailio's, kdig's) asks fedenumd and only fedenumd;
 # fedenumd (DIR/fedenumd.conf) on 127.0.0.1 port 53; one sipp UAS per line of DIR/uas.list
-# ("NAME ADDR PORT"; an address outside 127/8 is added to the namespace's loopback); Kamailio (kamailio.cfg beside this script) on 127.0.0.2:5060; then kdig
-# for each line of DIR/kdig.list ("NAME TYPE", with the resolver of /etc/resolv.conf) and a
-# sipp UAC (sipp-uac.xml) placing CALLS calls to Kamailio, one number per call from
+# ("NAME ADDR PORT"; an address outside 127/8 is added to the namespace's loopback); Kamailio
+# (kamailio.cfg beside this script) on 127.0.0.2:5060; then kdig for each line of
+# DIR/kdig.list ("NAME TYPE", with the resolver of /etc/resolv.conf, AD bit asked) and a sipp
+# UAC (sipp-uac.xml) placing CALLS calls to Kamailio, one number per call from
 # DIR/numbers.csv. The addresses and ports are fixed: the namespace is private to this run.
 #
 # Output in DIR: fedenumd.log, kamailio.log, kdig.out, uas-NAME.msg (every SIP message the UAS
