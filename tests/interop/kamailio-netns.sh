@@ -16,7 +16,7 @@
 #
 # Output in DIR: fedenumd.log, kamailio.log, kdig.out, uas-NAME.msg (every SIP message the UAS
 # received and sent), uac.out, uac.msg, uac.rc (sipp's exit status: 0 when every call
-# completed), uac.ms (time of the UAC run). The caller judges them. Exit status: 0 when
+# completed), uac.ms (time of the UAC run), fedenumd.rc (its exit status). The caller judges them. Exit status: 0 when
 # everything started (whatever the calls did), 2 on a usage error, 3 when a part did not start
 # (the reason on stderr). Every wait is bounded.
 set -u
@@ -97,7 +97,9 @@ sipp 127.0.0.2:5060 -sf "$here/sipp-uac.xml" -inf "$dir/numbers.csv" -i 127.0.0.
 echo $? >"$dir/uac.rc"
 echo $(($(now_ms) - t0)) >"$dir/uac.ms"
 
-# Stop in order: the UAS (their logs are complete), Kamailio, fedenumd (its counters at exit).
+# Stop everything: the UAS (their logs are complete), Kamailio, fedenumd (its counters at
+# exit); what is still there after 10 s is killed. fedenumd's exit status goes to
+# DIR/fedenumd.rc (0: a clean stop).
 for p in "${uas[@]}" $kam $fed; do
 	kill -TERM "$p" 2>/dev/null
 done
@@ -109,4 +111,9 @@ for ((i = 0; i < 100; i++)); do
 	[ $alive = 0 ] && break
 	sleep 0.1
 done
+for p in "${uas[@]}" $kam $fed; do
+	kill -KILL "$p" 2>/dev/null
+done
+wait $fed
+echo $? >"$dir/fedenumd.rc"
 exit 0

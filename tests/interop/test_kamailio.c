@@ -313,6 +313,21 @@ static void dump(const char *file)
 	fe_test_sh("tail -n 40 '%s/%s' >&2", dir, file);
 }
 
+/* The number in the file @name of the run's folder; -1 when it is missing or holds none. */
+static long long read_number(const char *name)
+{
+	long long v = -1;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%lld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
 /* Run the namespace (kamailio-netns.sh) over the files in dir, ROUNDS calls per number of
  * @n; returns its time in ms. */
 static long long run_namespace(const struct net *n)
@@ -330,6 +345,10 @@ static long long run_namespace(const struct net *n)
 		dump("kamailio.log");
 	}
 	cr_assert_eq(rc, 0, "the namespace did not come up (exit %d)", rc);
+	long long fed = read_number("fedenumd.rc");
+	if (fed != 0)
+		dump("fedenumd.log");
+	cr_assert_eq(fed, 0, "fedenumd exit status %lld", fed);
 	return (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 }
 
@@ -377,34 +396,25 @@ static size_t check_uas(const struct net *n, bool bgcf_rule)
 	return total;
 }
 
-static long long uac_ms(void)
+/* sipp's exit status for the UAC: 0 when every call completed, 1 when some failed. */
+static long long uac_status(void)
 {
-	long long ms = -1;
-	char path[512];
-	snprintf(path, sizeof(path), "%s/uac.ms", dir);
-	FILE *f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%lld", &ms) != 1)
-			ms = -1;
-		fclose(f);
-	}
-	return ms;
+	return read_number("uac.rc");
 }
 
-/* sipp's exit status for the UAC: 0 when every call completed, 1 when some failed. */
-static int uac_status(void)
+static long long uac_ms(void)
 {
-	return fe_test_sh("exit $(cat '%s/uac.rc')", dir);
+	return read_number("uac.ms");
 }
 
 static void expect_all_calls_completed(const struct net *n, long long run_ms, const char *what)
 {
-	int rc = uac_status();
+	long long rc = uac_status();
 	if (rc != 0) {
 		dump("uac.out");
 		dump("kamailio.log");
 	}
-	cr_assert_eq(rc, 0, "sipp UAC: not every call completed (exit %d)", rc);
+	cr_assert_eq(rc, 0, "sipp UAC: not every call completed (exit %lld)", rc);
 	size_t total = check_uas(n, true);
 	cr_assert_eq(total, n->ncalls * ROUNDS);
 	fprintf(stderr,
