@@ -8,7 +8,8 @@ pkgs=(
 	libldns-dev ldnsutils libunbound-dev libevent-dev unbound-anchor libuv1-dev libssl-dev liblmdb-dev lmdb-utils
 	libconfig-dev libcriterion-dev libjansson-dev
 	knot knot-dnsutils knot-dnssecutils nsd bind9 bind9-dnsutils bind9-utils dnsperf
-	python3 python3-dnspython procps iproute2 systemd util-linux
+	python3 python3-dnspython procps iproute2 systemd
+	kamailio sip-tester util-linux coreutils
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -20,8 +21,9 @@ if ((${#missing[@]})); then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # Debian starts the packaged servers on install; our tests and the demo run their own
-# instances on their own ports, so the system ones are stopped to keep port 53 free.
-for svc in knot nsd named bind9 unbound; do
+# instances on their own ports, so the system ones are stopped to keep port 53 free (and
+# Kamailio's 5060: the Kamailio test runs its own in a private network namespace).
+for svc in knot nsd named bind9 unbound kamailio; do
 	if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
 		systemctl stop "$svc" || true
 	fi

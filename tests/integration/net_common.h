@@ -95,18 +95,9 @@ static inline long long nc_counter(struct fe_test_daemon *d, const char *name)
 	for (int i = 0; i < 250 && fe_test_daemon_log_count(d, "counters (SIGUSR1): ") <= before;
 	     i++)
 		nc_sleep_ms(20);
-	FILE *f = fopen(d->log_path, "r");
-	cr_assert_not_null(f);
-	char line[4096], last[4096] = "";
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "counters (SIGUSR1): "))
-			snprintf(last, sizeof(last), "%s", line);
-	fclose(f);
-	char key[128];
-	snprintf(key, sizeof(key), " %s=", name);
-	const char *p = strstr(last, key);
-	cr_assert_not_null(p, "no counter %s in \"%s\"", name, last);
-	return atoll(p + strlen(key));
+	long long v = fe_test_log_counter(d->log_path, "counters (SIGUSR1): ", name);
+	cr_assert_geq(v, 0, "no counter %s in the last SIGUSR1 dump of %s", name, d->log_path);
+	return v;
 }
 
 /* Per-worker query count from the same dump ("worker N: queries=Q ..."). */

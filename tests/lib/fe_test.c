@@ -452,3 +452,19 @@ uint16_t fe_test_free_port(void)
 	}
 	return 0;
 }
+
+long long fe_test_log_counter(const char *log_path, const char *marker, const char *name)
+{
+	FILE *f = fopen(log_path, "r");
+	if (!f)
+		return -1;
+	char line[4096], last[4096] = "";
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, marker))
+			snprintf(last, sizeof(last), "%s", line);
+	fclose(f);
+	char key[128];
+	snprintf(key, sizeof(key), " %s=", name);
+	const char *p = strstr(last, key);
+	return p ? atoll(p + strlen(key)) : -1;
+}

@@ -83,4 +83,9 @@ uint16_t fe_test_free_port(void);
 
 int fe_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Counter @name from the last line of the log @log_path that contains @marker (e.g.
+ * "counters (SIGUSR1): "), where counters are written " name=value". -1 when the file, such a
+ * line or the counter in it is missing. */
+long long fe_test_log_counter(const char *log_path, const char *marker, const char *name);
+
 #endif
