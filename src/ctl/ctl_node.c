@@ -158,8 +158,15 @@ static json_t *zone_json(struct fe_ctl_node *n, const struct fe_store_zone_rec *
 	                      (json_int_t)z->rr_count, "served", why == NULL, "why",
 	                      why ? why : "served", "loaded_at", time_json(z->loaded_at_s),
 	                      "chain_expiry", time_json(z->sig_expire_s), "trust", status);
-	if (o == NULL || !full)
+	if (o == NULL)
 		return o;
+	/* docs/security.md Z7: NAPTRs of this version that fail the lint are not served */
+	json_object_set_new(o, "naptr_not_served", json_integer((json_int_t)z->naptr_lint_count));
+	if (!full)
+		return o;
+	char lint[sizeof(z->naptr_lint) + 1];
+	snprintf(lint, sizeof(lint), "%.*s", (int)sizeof(z->naptr_lint), z->naptr_lint);
+	json_object_set_new(o, "naptr_lint", json_string(lint));
 	json_object_set_new(o, "chain_expiry_in_s",
 	                    z->sig_expire_s ? json_integer(z->sig_expire_s - now) : json_null());
 	struct fe_trust_zstate zs;
