@@ -384,6 +384,39 @@ bool fe_conf_has_policy(const struct fe_conf *c)
 		}                                                           \
 	} while (0)
 
+/* A view key with the name of a transfer key would be verified, and its answer signed, by
+ * both (the transfer module signs what it verified): names must differ. */
+static int keys_apart(const struct fe_conf *c, char *err, size_t cap)
+{
+	struct fe_tsig_keyring *v = NULL, *x = NULL;
+	int rc = fe_tsig_keyring_create(&v);
+	if (rc == FE_OK)
+		rc = fe_tsig_keyring_create(&x);
+	for (size_t i = 0; rc == FE_OK && i < c->nview_tsig_keys; i++)
+		rc = fe_tsig_keyring_load_file(v, c->view_tsig_keys[i], NULL, 0);
+	for (size_t i = 0; rc == FE_OK && i < c->nxfr_tsig_keys; i++)
+		rc = fe_tsig_keyring_load_file(x, c->xfr_tsig_keys[i], NULL, 0);
+	for (size_t i = 0; rc == FE_OK && i < fe_tsig_keyring_count(v); i++) {
+		const uint8_t *name = fe_tsig_key_name(fe_tsig_keyring_get(v, i));
+		for (size_t k = 0; rc == FE_OK && k < fe_tsig_keyring_count(x); k++) {
+			if (!fe_wire_name_eq(name, fe_tsig_key_name(fe_tsig_keyring_get(x, k))))
+				continue;
+			char s[1024];
+			fe_wire_name_to_str(name, s, sizeof(s));
+			snprintf(err, cap,
+			         "server.view-tsig-keys: key %s is also a transfer key "
+			         "(xfr.tsig-keys): the names must differ",
+			         s);
+			rc = FE_EINVAL;
+		}
+	}
+	fe_tsig_keyring_destroy(v);
+	fe_tsig_keyring_destroy(x);
+	if (rc != FE_OK && !err[0])
+		snprintf(err, cap, "TSIG key files: %s", fe_strerror(rc));
+	return rc;
+}
+
 int fe_conf_make_policy(const struct fe_conf *c, struct fe_policy **out, char *err, size_t cap)
 {
 	static const char *const loopback[] = {"127.0.0.0/8", "::1/128"};
@@ -468,6 +501,8 @@ int fe_conf_make_policy(const struct fe_conf *c, struct fe_policy **out, char *e
 			}
 		}
 	}
+	if (c->nview_tsig_keys && c->nxfr_tsig_keys && (rc = keys_apart(c, err, cap)) != FE_OK)
+		goto fail_rc;
 	rc = fe_policy_finish(p, err, cap);
 	if (rc)
 		goto fail_rc;
