@@ -89,10 +89,32 @@ struct rr {
 	int sec; /* enum fe_wire_section */
 };
 
+/* Past the name at *pos (labels up to a root label or a pointer), bounds-checked only: the
+ * owner is read in full (fe_wire_name_read, every check) when a filter needs it. */
+static bool skip_name(const uint8_t *m, size_t len, size_t *pos)
+{
+	size_t p = *pos;
+	for (unsigned labels = 0; p < len && labels < 128; labels++) {
+		uint8_t l = m[p];
+		if (l == 0) {
+			*pos = p + 1;
+			return true;
+		}
+		if ((l & 0xC0) == 0xC0) {
+			*pos = p + 2;
+			return p + 2 <= len;
+		}
+		if (l & 0xC0)
+			return false;
+		p += 1u + l;
+	}
+	return false;
+}
+
 static bool read_rr(const uint8_t *m, size_t len, size_t *pos, struct rr *r)
 {
 	r->owner_pos = *pos;
-	if (fe_wire_name_read(m, len, pos, NULL) < 0 || *pos + 10 > len)
+	if (!skip_name(m, len, pos) || *pos + 10 > len)
 		return false;
 	r->type = rd16(m + *pos);
 	r->rclass = rd16(m + *pos + 2);
@@ -133,16 +155,24 @@ static bool drop_rr(const struct fe_policy *p, int view, const uint8_t *m, size_
 	const struct pol_view *v = &p->views[view];
 	int vm = v->member;
 	uint16_t covered = r->type == FE_T_RRSIG && r->rdlen >= 2 ? rd16(m + r->rdata_pos) : 0;
-	bool naptr_sig = r->sec == FE_SEC_ANSWER && covered == FE_T_NAPTR;
-	bool naptr = r->sec == FE_SEC_ANSWER && r->type == FE_T_NAPTR;
-	bool denial = is_denial(r->type) || is_denial(covered);
-	if (!p->thig && !denial && !naptr && !naptr_sig)
+	/* cheap tests first: most answers have nothing to remove */
+	bool naptr = r->sec == FE_SEC_ANSWER && r->type == FE_T_NAPTR &&
+	             is_private_naptr(m + r->rdata_pos, r->rdlen);
+	bool naptr_sig = r->sec == FE_SEC_ANSWER && covered == FE_T_NAPTR &&
+	                 (s->nchanged || s->changed_overflow);
+	bool denial =
+	        (is_denial(r->type) || is_denial(covered)) && (p->thig || v->no_foreign_proofs);
+	/* an owner that points at the question name (0xC00C) was checked with it */
+	bool qname_owner = r->owner_pos + 1 < len && m[r->owner_pos] == 0xC0 &&
+	                   m[r->owner_pos + 1] == FE_WIRE_HDR_LEN;
+	bool thig = p->thig && !qname_owner;
+	if (!thig && !denial && !naptr && !naptr_sig)
 		return false;
 	uint8_t owner[FE_WIRE_NAME_MAX];
 	size_t ol = owner_lc(m, len, r, owner);
 	if (!ol)
 		return true; /* unreadable: never hand out what could not be checked */
-	if (is_hidden(p, vm, owner, ol))
+	if (thig && is_hidden(p, vm, owner, ol))
 		return true;
 	if (denial) {
 		int dm = fe__pol_member_of(p->domains, p->ndomains, owner, ol);
@@ -154,8 +184,6 @@ static bool drop_rr(const struct fe_policy *p, int view, const uint8_t *m, size_
 	int zm = fe__pol_member_of(p->zones, p->nzones, owner, ol);
 	if (naptr) {
 		if (zm == vm && vm >= 0)
-			return false;
-		if (!is_private_naptr(m + r->rdata_pos, r->rdlen))
 			return false;
 		if (record) {
 			bool known = false;
@@ -235,7 +263,7 @@ static bool first_rr(const uint8_t *m, size_t len, size_t *pos, uint16_t cnt[3])
 	if (len < FE_WIRE_HDR_LEN || rd16(m + 4) != 1)
 		return false;
 	*pos = FE_WIRE_HDR_LEN;
-	if (fe_wire_name_read(m, len, pos, NULL) < 0 || *pos + 4 > len)
+	if (!skip_name(m, len, pos) || *pos + 4 > len)
 		return false;
 	*pos += 4;
 	cnt[0] = rd16(m + 6);
@@ -252,6 +280,11 @@ size_t fe__pol_filter(const struct fe_policy *p, int view, const uint8_t *req,
 		return len;
 	unsigned rc4 = resp[3] & 0xFu;
 	if (rc4 != FE_RCODE_NOERROR && rc4 != FE_RCODE_NXDOMAIN)
+		return len;
+	/* only NAPTR answers can hold P- records; without topology hiding or a view that
+	 * withholds proofs there is nothing else to look for */
+	if (!p->thig && !p->views[view].no_foreign_proofs && q->qtype != FE_T_NAPTR &&
+	    q->qtype != FE_T_ANY && q->qtype != FE_T_CNAME)
 		return len;
 	if (is_hidden(p, p->views[view].member, q->qname_lc, q->qname_len)) {
 		d->hidden = true;
