@@ -327,7 +327,7 @@ size_t fe__pol_filter(const struct fe_policy *p, int view, const uint8_t *req,
 		for (unsigned i = 0; i < cnt[sec] && !full; i++) {
 			struct rr r;
 			if (!read_rr(m, len, &pos, &r))
-				return 0;
+				goto fail;
 			r.sec = sec;
 			if (r.type == FE_T_OPT) {
 				udp = r.rclass;
@@ -341,7 +341,7 @@ size_t fe__pol_filter(const struct fe_policy *p, int view, const uint8_t *req,
 			uint16_t rdlen;
 			if (fe_wire_name_read(m, len, &op, owner) < 0 ||
 			    !plain_rdata(m, len, &r, rdbuf, sizeof(rdbuf), &rd, &rdlen))
-				return 0;
+				goto fail;
 			int rc = fe_wire_builder_put_rr(&b, (enum fe_wire_section)sec, owner,
 			                                r.type, r.rclass, r.ttl, rd, rdlen);
 			if (rc == FE_ENOSPC) {
@@ -350,9 +350,14 @@ size_t fe__pol_filter(const struct fe_policy *p, int view, const uint8_t *req,
 					fe_wire_builder_set_flags(&b, FE_F_TC);
 				full = true;
 			} else if (rc != FE_OK) {
-				return 0;
+				goto fail;
 			}
 		}
 	d->filtered = true;
 	return fe_wire_builder_finish(&b, q, udp < 512 ? 512 : udp);
+fail:
+	/* what was read once reads again: not expected; never silence, never unfiltered */
+	d->filtered = true;
+	return fe__pol_write_answer(req, q, resp, limit, FE_RCODE_SERVFAIL, NULL, NULL,
+	                            FE_EDE_OTHER, "answer filter failed");
 }
