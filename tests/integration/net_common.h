@@ -110,6 +110,24 @@ static inline long long nc_counter(struct fe_test_daemon *d, const char *name)
 }
 
 /* Per-worker query count from the same dump ("worker N: queries=Q ..."). */
+/* Policy counter @name ("no-view", "hidden", "not-found/bgcf", ...) from a fresh SIGUSR1
+ * dump's "counters (SIGUSR1) policy: ..." line; -1 when it is not there. */
+static inline long long nc_policy_counter(struct fe_test_daemon *d, const char *name)
+{
+	(void)nc_counter(d, "queries"); /* a fresh SIGUSR1 dump */
+	FILE *f = fopen(d->log_path, "r");
+	cr_assert_not_null(f);
+	char line[4096], last[4096] = "";
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "counters (SIGUSR1) policy: "))
+			snprintf(last, sizeof(last), "%s", line);
+	fclose(f);
+	char key[128];
+	snprintf(key, sizeof(key), " %s=", name);
+	const char *p = strstr(last, key);
+	return p ? atoll(p + strlen(key)) : -1;
+}
+
 static inline long long nc_worker_queries(struct fe_test_daemon *d, unsigned worker)
 {
 	(void)nc_counter(d, "queries");

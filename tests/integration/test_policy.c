@@ -168,22 +168,6 @@ static struct got ask(const char *src, const char *name, uint16_t type)
 	return g;
 }
 
-static long long policy_counter(const char *name)
-{
-	(void)nc_counter(&d, "queries"); /* a fresh SIGUSR1 dump */
-	FILE *f = fopen(d.log_path, "r");
-	cr_assert_not_null(f);
-	char line[4096], last[4096] = "";
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "counters (SIGUSR1) policy: "))
-			snprintf(last, sizeof(last), "%s", line);
-	fclose(f);
-	char key[128];
-	snprintf(key, sizeof(key), " %s=", name);
-	const char *p = strstr(last, key);
-	return p ? atoll(p + strlen(key)) : 0;
-}
-
 static void reload(void)
 {
 	int before = fe_test_daemon_log_count(&d, "reload done") +
@@ -227,9 +211,9 @@ Test(policy, agreements_by_view)
 	/* a number the registry does not delegate: no rule, pass (NXDOMAIN) */
 	g = ask("127.0.0.2", "4.3.2.1.9.5.5.5.1.e164.fed.", LDNS_RR_TYPE_NAPTR);
 	cr_assert_eq(g.rcode, LDNS_RCODE_NXDOMAIN);
-	cr_assert_eq(policy_counter("no-agreement/transit"), 1);
-	cr_assert_eq(policy_counter("route/pass"), 4);
-	cr_assert_eq(policy_counter("no-delegation/pass"), 1);
+	cr_assert_eq(nc_policy_counter(&d, "no-agreement/transit"), 1);
+	cr_assert_eq(nc_policy_counter(&d, "route/pass"), 4);
+	cr_assert_eq(nc_policy_counter(&d, "no-delegation/pass"), 1);
 	cr_assert_geq(fe_test_daemon_log_count(&d, "policy: view scscf-a: +155521234: "
 	                                           "no-agreement → transit"),
 	              1);
@@ -253,8 +237,8 @@ Test(policy, q7_namespace_guard_and_q8_no_view)
 		cr_assert_leq(g.len, g.qlen + 6, "Q6: %zu octets for a %zu-octet query", g.len,
 		              g.qlen);
 	}
-	cr_assert_eq(policy_counter("no-view"), N);
-	cr_assert_eq(policy_counter("outside"), 1);
+	cr_assert_eq(nc_policy_counter(&d, "no-view"), N);
+	cr_assert_eq(nc_policy_counter(&d, "outside"), 1);
 	int lines = fe_test_daemon_log_count(&d, "is in no view");
 	cr_assert_geq(lines, 1);
 	cr_assert_leq(lines, 10, "%d lines for %d refusals: not rate limited", lines, N);

@@ -4,6 +4,8 @@
  * an answer with nothing to remove is left byte for byte; no heap in any of it. */
 #include <criterion/criterion.h>
 
+#include "fe_test_pkt.h"
+
 #include "fedenum/policy.h"
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
@@ -14,55 +16,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-static atomic_int counting;
-static atomic_long allocations;
-
-#if defined(__SANITIZE_ADDRESS__)
-int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
-                                              void (*free_hook)(const volatile void *));
-static void on_malloc(const volatile void *p, size_t n)
-{
-	(void)p;
-	(void)n;
-	if (atomic_load(&counting))
-		atomic_fetch_add(&allocations, 1);
-}
-static void on_free(const volatile void *p)
-{
-	(void)p;
-}
-static void install_hooks(void)
-{
-	__sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
-}
-#else
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t m);
-extern void *__libc_realloc(void *p, size_t n);
-static void count(void)
-{
-	if (atomic_load(&counting))
-		atomic_fetch_add(&allocations, 1);
-}
-void *malloc(size_t n)
-{
-	count();
-	return __libc_malloc(n);
-}
-void *calloc(size_t n, size_t m)
-{
-	count();
-	return __libc_calloc(n, m);
-}
-void *realloc(void *p, size_t n)
-{
-	count();
-	return __libc_realloc(p, n);
-}
-static void install_hooks(void)
-{
-}
-#endif
+#include "fe_test_noheap.h"
 
 static struct fe_policy *pol;
 
@@ -230,9 +184,9 @@ static void run(const char *from, const char *qname, uint16_t qtype, const struc
 	struct sockaddr_in sa = peer(from);
 	int view = fe_policy_view_of(pol, (struct sockaddr *)&sa, NULL);
 	cr_assert_geq(view, 0);
-	atomic_store(&counting, 1);
+	atomic_store(&fe_test_counting, 1);
 	o->len = fe_policy_apply(pol, view, req, rl, &q, o->msg, o->in_len, 1232, &o->d);
-	atomic_store(&counting, 0);
+	atomic_store(&fe_test_counting, 0);
 	cr_assert_gt(o->len, 0);
 	o->pkt = NULL;
 	cr_assert_eq(ldns_wire2pkt(&o->pkt, o->msg, o->len), LDNS_STATUS_OK,
@@ -245,23 +199,6 @@ static size_t count_type(const ldns_rr_list *l, ldns_rr_type t)
 	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++)
 		n += ldns_rr_get_type(ldns_rr_list_rr(l, i)) == t;
 	return n;
-}
-
-static int ede_of(const ldns_pkt *p)
-{
-	ldns_rdf *opt = ldns_pkt_edns_data(p);
-	if (!opt)
-		return -1;
-	const uint8_t *d = ldns_rdf_data(opt);
-	size_t n = ldns_rdf_size(opt);
-	for (size_t o = 0; o + 4 <= n;) {
-		uint16_t code = (uint16_t)(d[o] << 8 | d[o + 1]),
-		         l = (uint16_t)(d[o + 2] << 8 | d[o + 3]);
-		if (code == 15 && l >= 2)
-			return d[o + 4] << 8 | d[o + 5];
-		o += 4u + l;
-	}
-	return -1;
 }
 
 #define NUM_A "4.3.2.1.1.5.5.5.1.e164.fed."
@@ -277,7 +214,7 @@ static const struct rr naptr_answer[] = {
 
 Test(filter, private_enumservice_only_to_the_owner)
 {
-	install_hooks();
+	fe_test_noheap_install();
 	struct out o;
 	run("127.0.0.2", NUM_A, FE_T_NAPTR, naptr_answer, 6, 0, &o);
 	cr_assert_eq(o.len, o.in_len, "the owner's view: untouched");
@@ -300,14 +237,15 @@ Test(filter, private_enumservice_only_to_the_owner)
 	cr_assert_not(ldns_pkt_ad(o.pkt));
 	cr_assert(ldns_pkt_aa(o.pkt));
 	cr_assert(ldns_pkt_edns_do(o.pkt));
-	cr_assert_eq(ede_of(o.pkt), 17);
+	cr_assert_eq(fe_test_pkt_ede(o.pkt), 17);
 	ldns_pkt_free(o.pkt);
-	cr_assert_eq(atomic_load(&allocations), 0, "%ld allocations", atomic_load(&allocations));
+	cr_assert_eq(atomic_load(&fe_test_allocations), 0, "%ld allocations",
+	             atomic_load(&fe_test_allocations));
 }
 
 Test(filter, topology_hiding)
 {
-	install_hooks();
+	fe_test_noheap_install();
 	static const struct rr internal[] = {
 	        {FE_SEC_ANSWER, "scscf.ims-a.example.", FE_T_A, "10.0.0.5", 0}};
 	struct out o;
@@ -315,7 +253,7 @@ Test(filter, topology_hiding)
 	cr_assert(o.d.hidden);
 	cr_assert_eq(ldns_pkt_get_rcode(o.pkt), LDNS_RCODE_REFUSED);
 	cr_assert_eq(ldns_pkt_ancount(o.pkt), 0);
-	cr_assert_eq(ede_of(o.pkt), 17);
+	cr_assert_eq(fe_test_pkt_ede(o.pkt), 17);
 	ldns_pkt_free(o.pkt);
 	/* the owner's view: the same name answered */
 	run("127.0.0.2", "scscf.ims-a.example.", FE_T_A, internal, 1, 0, &o);
@@ -340,12 +278,12 @@ Test(filter, topology_hiding)
 	run("127.0.0.2", "x.ims-b.example.", FE_T_A, b, 1, 0, &o);
 	cr_assert_eq(o.len, o.in_len);
 	ldns_pkt_free(o.pkt);
-	cr_assert_eq(atomic_load(&allocations), 0);
+	cr_assert_eq(atomic_load(&fe_test_allocations), 0);
 }
 
 Test(filter, denial_records_withheld)
 {
-	install_hooks();
+	fe_test_noheap_install();
 	/* NXDOMAIN in carrier A's ENUM zone, with proofs */
 	static const struct rr nx[] = {
 	        {FE_SEC_AUTHORITY, "1.5.5.5.1.e164.fed.", FE_T_SOA, "ns.example.", 0},
@@ -384,5 +322,5 @@ Test(filter, denial_records_withheld)
 	cr_assert_eq(count_type(ldns_pkt_authority(o.pkt), LDNS_RR_TYPE_RRSIG), 0);
 	cr_assert_eq(count_type(ldns_pkt_authority(o.pkt), LDNS_RR_TYPE_SOA), 1);
 	ldns_pkt_free(o.pkt);
-	cr_assert_eq(atomic_load(&allocations), 0);
+	cr_assert_eq(atomic_load(&fe_test_allocations), 0);
 }

@@ -3,6 +3,8 @@
  * the node, and nodes without failing records, are answered as they are. */
 #include <criterion/criterion.h>
 
+#include "fe_test_pkt.h"
+
 #include "test_answer_lib.h"
 
 static struct fx f;
@@ -20,23 +22,6 @@ static void teardown(void)
 
 TestSuite(answer_lint, .init = setup, .fini = teardown);
 
-static int ede(ldns_pkt *p)
-{
-	ldns_rdf *opt = ldns_pkt_edns_data(p);
-	if (!opt)
-		return -1;
-	const uint8_t *d = ldns_rdf_data(opt);
-	size_t n = ldns_rdf_size(opt);
-	for (size_t o = 0; o + 6 <= n;) {
-		uint16_t code = (uint16_t)(d[o] << 8 | d[o + 1]),
-		         l = (uint16_t)(d[o + 2] << 8 | d[o + 3]);
-		if (code == 15)
-			return d[o + 4] << 8 | d[o + 5];
-		o += 4u + l;
-	}
-	return -1;
-}
-
 Test(answer_lint, failing_records_left_out)
 {
 	ldns_pkt *p = fx_ask(&f, "mixed.lint.test.", LDNS_RR_TYPE_NAPTR, FX_DO, FE_TRANSPORT_UDP);
@@ -45,18 +30,18 @@ Test(answer_lint, failing_records_left_out)
 	cr_assert(fx_has(p, LDNS_SECTION_ANSWER,
 	                 "mixed.lint.test. 300 IN NAPTR 10 100 \"u\" \"E2U+sip\" "
 	                 "\"!^.*$!sip:a@ims-a.example!\" ."));
-	cr_assert_eq(ede(p), 17);
+	cr_assert_eq(fe_test_pkt_ede(p), 17);
 	ldns_pkt_free(p);
 	/* the TXT beside them is not touched */
 	p = fx_ask(&f, "mixed.lint.test.", LDNS_RR_TYPE_TXT, FX_DO, FE_TRANSPORT_UDP);
 	cr_assert_eq(fx_count(p, LDNS_SECTION_ANSWER, "mixed.lint.test.", LDNS_RR_TYPE_TXT), 1);
-	cr_assert_eq(ede(p), -1);
+	cr_assert_eq(fe_test_pkt_ede(p), -1);
 	ldns_pkt_free(p);
 	/* every record failing: an empty answer, still NOERROR, with the EDE */
 	p = fx_ask(&f, "allbad.lint.test.", LDNS_RR_TYPE_NAPTR, 0, FE_TRANSPORT_UDP);
 	cr_assert_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
 	cr_assert_eq(fx_n(p, LDNS_SECTION_ANSWER), 0);
-	cr_assert_eq(ede(p), 17);
+	cr_assert_eq(fe_test_pkt_ede(p), 17);
 	ldns_pkt_free(p);
 	/* ANY gives the NAPTR RRset there: filtered the same way */
 	p = fx_ask(&f, "allbad.lint.test.", LDNS_RR_TYPE_ANY, 0, FE_TRANSPORT_TCP);
@@ -68,12 +53,12 @@ Test(answer_lint, failing_records_left_out)
 	cr_assert(fx_has(p, LDNS_SECTION_ANSWER,
 	                 "x.w.lint.test. 300 IN NAPTR 20 100 \"u\" \"E2U+sip\" "
 	                 "\"!^.*$!sip:e@ims-a.example!\" ."));
-	cr_assert_eq(ede(p), 17);
+	cr_assert_eq(fe_test_pkt_ede(p), 17);
 	ldns_pkt_free(p);
 	/* a node with good records only: as it is */
 	p = fx_ask(&f, "good.lint.test.", LDNS_RR_TYPE_NAPTR, 0, FE_TRANSPORT_UDP);
 	cr_assert_eq(fx_count(p, LDNS_SECTION_ANSWER, "good.lint.test.", LDNS_RR_TYPE_NAPTR), 1);
-	cr_assert_eq(ede(p), -1);
+	cr_assert_eq(fe_test_pkt_ede(p), -1);
 	ldns_pkt_free(p);
 }
 
