@@ -166,31 +166,13 @@ static struct got parse(const uint8_t *a, size_t r)
 	return g;
 }
 
-/* Send @q from @src over UDP; the answer into @a (its length returned). */
-static size_t exchange(const char *src, const uint8_t *q, size_t n, uint8_t *a, size_t cap)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	inet_pton(AF_INET, src, &sa.sin_addr);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "bind %s", src);
-	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(d.port)};
-	inet_pton(AF_INET, d.host, &to.sin_addr);
-	cr_assert_eq(sendto(fd, q, n, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)n);
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	cr_assert_eq(poll(&pfd, 1, 2000), 1, "no answer from %s", src);
-	ssize_t r = recv(fd, a, cap, 0);
-	close(fd);
-	cr_assert_gt(r, 12);
-	return (size_t)r;
-}
-
 /* One query from @src, EDNS with DO=@dnssec. */
 static struct got ask(const char *src, const char *name, uint16_t type, bool dnssec)
 {
 	uint8_t q[512], a[4096];
 	size_t n = fe_test_make_query(name, type, dnssec ? FE_TQ_DO : 0, 4096, q, sizeof(q));
 	cr_assert_gt(n, 0);
-	return parse(a, exchange(src, q, n, a, sizeof(a)));
+	return parse(a, nc_udp_from(&d, src, q, n, a, sizeof(a)));
 }
 
 /* docs/security.md Z7: a zone with one bad NAPTR is served without it, and reports it. */
@@ -340,7 +322,7 @@ Test(policy_filters, view_tsig_key_verified)
 	fe_tsig_sign_opts_init(&so);
 	so.time_signed = (int64_t)time(NULL) - 3600;
 	cr_assert_eq(fe_tsig_sign(q, &n, sizeof(q), key, NULL, 0, &so, mac, &mac_len), FE_OK);
-	size_t r = exchange("127.0.0.4", q, n, a, sizeof(a));
+	size_t r = nc_udp_from(&d, "127.0.0.4", q, n, a, sizeof(a));
 	cr_assert_eq(a[3] & 0xF, 9, "NOTAUTH");
 	struct fe_tsig_result res;
 	int rc = fe_tsig_verify_response(a, r, key, mac, mac_len, &res);
@@ -350,11 +332,11 @@ Test(policy_filters, view_tsig_key_verified)
 	/* and a verified query from the C side: answer signed over the request MAC */
 	n = fe_test_make_query(NUM_B, LDNS_RR_TYPE_NAPTR, 0, 1232, q, sizeof(q));
 	cr_assert_eq(fe_tsig_sign(q, &n, sizeof(q), key, NULL, 0, NULL, mac, &mac_len), FE_OK);
-	r = exchange("127.0.0.4", q, n, a, sizeof(a));
+	r = nc_udp_from(&d, "127.0.0.4", q, n, a, sizeof(a));
 	cr_assert_eq(fe_tsig_verify_response(a, r, key, mac, mac_len, &res), FE_OK);
 	cr_assert_eq(a[3] & 0xF, 0);
 	/* the same message again: a replay, refused */
-	r = exchange("127.0.0.4", q, n, a, sizeof(a));
+	r = nc_udp_from(&d, "127.0.0.4", q, n, a, sizeof(a));
 	cr_assert_eq(a[3] & 0xF, 9, "a replayed query gets NOTAUTH");
 	fe_tsig_key_destroy(key);
 	cr_assert_geq(nc_policy_counter(&d, "tsig-verified"), 2);

@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "fe_test_name.h"
 #include "fe_test_noheap.h"
 
 static struct fe_policy *pol;
@@ -57,28 +58,13 @@ TestSuite(filter, .init = setup, .fini = teardown);
 
 /* ---- messages ----------------------------------------------------------------------- */
 
-static size_t wire(const char *s, uint8_t *out)
-{
-	size_t o = 0;
-	while (*s) {
-		const char *d = strchr(s, '.');
-		size_t l = d ? (size_t)(d - s) : strlen(s);
-		out[o++] = (uint8_t)l;
-		memcpy(out + o, s, l);
-		o += l;
-		s += l + (d ? 1 : 0);
-	}
-	out[o++] = 0;
-	return o;
-}
-
 static size_t make_query(const char *qname, uint16_t qtype, uint8_t *out)
 {
 	memset(out, 0, 12);
 	out[0] = 0x12, out[1] = 0x34, out[2] = 0x01;
 	out[5] = 1;
 	out[11] = 1;
-	size_t n = 12 + wire(qname, out + 12);
+	size_t n = 12 + fe_test_wire_name(qname, out + 12);
 	out[n++] = (uint8_t)(qtype >> 8), out[n++] = (uint8_t)qtype, out[n++] = 0, out[n++] = 1;
 	const uint8_t opt[] = {0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 0}; /* DO=1 */
 	memcpy(out + n, opt, sizeof(opt));
@@ -115,21 +101,21 @@ static size_t rdata(const struct rr *r, uint8_t *rd)
 		inet_pton(AF_INET, r->a, rd);
 		return 4;
 	case FE_T_NS:
-		return wire(r->a, rd);
+		return fe_test_wire_name(r->a, rd);
 	case FE_T_SOA:
-		n = wire(r->a, rd);
-		n += wire("hostmaster.example.", rd + n);
+		n = fe_test_wire_name(r->a, rd);
+		n += fe_test_wire_name("hostmaster.example.", rd + n);
 		memset(rd + n, 0, 20);
 		return n + 20;
 	case FE_T_NSEC:
-		n = wire(r->a, rd);
+		n = fe_test_wire_name(r->a, rd);
 		rd[n++] = 0, rd[n++] = 6, rd[n++] = 0x40, rd[n++] = 0, rd[n++] = 0, rd[n++] = 0,
 		rd[n++] = 0, rd[n++] = 3; /* A, NSEC, RRSIG */
 		return n;
 	case FE_T_RRSIG:
 		memset(rd, 0, 18);
 		rd[0] = (uint8_t)(r->covered >> 8), rd[1] = (uint8_t)r->covered, rd[2] = 13;
-		n = 18 + wire(r->a, rd + 18);
+		n = 18 + fe_test_wire_name(r->a, rd + 18);
 		memset(rd + n, 0xAB, 64);
 		return n + 64;
 	default:
@@ -146,7 +132,7 @@ static size_t engine(const uint8_t *req, size_t req_len, struct fe_wire_query *q
 	fe_wire_builder_init(&b, out, 4096, q);
 	for (size_t i = 0; i < nrr; i++) {
 		uint8_t rd[512], owner[256];
-		wire(rrs[i].owner, owner);
+		fe_test_wire_name(rrs[i].owner, owner);
 		size_t n = rdata(&rrs[i], rd);
 		cr_assert_eq(fe_wire_builder_put_rr(&b, (enum fe_wire_section)rrs[i].sec, owner,
 		                                    rrs[i].type, 1, 300, rd, (uint16_t)n),
