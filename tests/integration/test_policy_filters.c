@@ -292,6 +292,15 @@ Test(policy_filters, view_tsig_key_verified)
 	                        "&& grep -q 'TSIG' '%s' && ! grep -q ';; ERROR\\|;; WARNING' '%s'",
 	                        out, out, out, out),
 	             0, "verified, answered, signed");
+	/* the same with a key file (kdig -k: the -y form in a file) */
+	cr_assert_eq(
+	        fe_test_sh("echo 'hmac-sha256:%s:%s' > '%s/kdig.key'", KEY_NAME, KEY_SECRET, dir),
+	        0);
+	cr_assert_eq(fe_test_sh("kdig @127.0.0.1 -p %u -b 127.0.0.4 +timeout=5 +retry=0 -k "
+	                        "'%s/kdig.key' " NUM_B " NAPTR > '%s' 2>&1 && grep -q "
+	                        "'ims-b.example' '%s' && ! grep -q ';; ERROR\\|;; WARNING' '%s'",
+	                        d.port, dir, out, out, out),
+	             0, "kdig -k");
 	/* the right name, a wrong secret: BADSIG, no view */
 	fe_test_sh("kdig @127.0.0.1 -p %u -b 127.0.0.4 +timeout=5 +retry=0 -y "
 	           "hmac-sha256:%s:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= " NUM_B
