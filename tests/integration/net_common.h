@@ -130,6 +130,23 @@ static inline size_t nc_udp_from(struct fe_test_daemon *d, const char *src, cons
 	return (size_t)r;
 }
 
+/* SIGHUP @d and wait (up to 10 s) for the reload's outcome in its log ("reload done" or
+ * "reload refused"). */
+static inline void nc_reload(struct fe_test_daemon *d)
+{
+	int before = fe_test_daemon_log_count(d, "reload done") +
+	             fe_test_daemon_log_count(d, "reload refused");
+	cr_assert_eq(kill(d->pid, SIGHUP), 0);
+	for (int i = 0; i < 500; i++) {
+		if (fe_test_daemon_log_count(d, "reload done") +
+		            fe_test_daemon_log_count(d, "reload refused") >
+		    before)
+			return;
+		nc_sleep_ms(20);
+	}
+	cr_assert_fail("no reload outcome in the log");
+}
+
 /* Policy counter @name ("no-view", "hidden", "not-found/bgcf", ...) from a fresh SIGUSR1
  * dump's "counters (SIGUSR1) policy: ..." line; -1 when it is not there. */
 static inline long long nc_policy_counter(struct fe_test_daemon *d, const char *name)

@@ -157,21 +157,6 @@ static struct got ask(const char *src, const char *name, uint16_t type)
 	return g;
 }
 
-static void reload(void)
-{
-	int before = fe_test_daemon_log_count(&d, "reload done") +
-	             fe_test_daemon_log_count(&d, "reload refused");
-	cr_assert_eq(kill(d.pid, SIGHUP), 0);
-	for (int i = 0; i < 500; i++) {
-		if (fe_test_daemon_log_count(&d, "reload done") +
-		            fe_test_daemon_log_count(&d, "reload refused") >
-		    before)
-			return;
-		nc_sleep_ms(20);
-	}
-	cr_assert_fail("no reload outcome in the log");
-}
-
 Test(policy, agreements_by_view)
 {
 	setup_federation();
@@ -233,7 +218,7 @@ Test(policy, q7_namespace_guard_and_q8_no_view)
 	cr_assert_leq(lines, 10, "%d lines for %d refusals: not rate limited", lines, N);
 	/* outside = "nxdomain" after a reload */
 	write_federation("{ causes = [\"no-agreement\"]; action = \"transit\"; }", "nxdomain");
-	reload();
+	nc_reload(&d);
 	g = ask("127.0.0.2", "www.example.com.", LDNS_RR_TYPE_A);
 	cr_assert_eq(g.rcode, LDNS_RCODE_NXDOMAIN);
 	cr_assert_eq(g.ede, 18);
@@ -248,14 +233,14 @@ Test(policy, sighup_changes_decisions_invalid_policy_refused)
 	        "{ causes = [\"no-agreement\"]; action = \"bgcf\"; prefixes = [\"+1555\"]; "
 	        "views = [\"scscf-a\"]; }",
 	        "refused");
-	reload();
+	nc_reload(&d);
 	cr_assert_eq(fe_test_daemon_log_count(&d, "policy replaced"), 1);
 	g = ask("127.0.0.2", NUM_B, LDNS_RR_TYPE_NAPTR);
 	cr_assert_str_eq(g.regexp, "!^(.*)$!sip:\\1@bgcf.example.net:5060;user=phone!");
 	cr_assert_str_eq(g.ede_text, "federation policy: no-agreement (bgcf)");
 	/* invalid: refused with file:line, decisions unchanged */
 	write_federation("{ causes = [\"no-agreement\"]; action = \"voicemail\"; }", "refused");
-	reload();
+	nc_reload(&d);
 	cr_assert_geq(fe_test_daemon_log_count(&d, "federation.conf:23: policy.rules.action: "
 	                                           "\"voicemail\" is not one of"),
 	              1);
@@ -265,7 +250,7 @@ Test(policy, sighup_changes_decisions_invalid_policy_refused)
 	write_federation(
 	        "{ causes = [\"no-agreement\"]; action = \"bgcf\"; views = [\"nobody\"]; }",
 	        "refused");
-	reload();
+	nc_reload(&d);
 	cr_assert_geq(fe_test_daemon_log_count(&d, "no view is named \"nobody\""), 1);
 	g = ask("127.0.0.2", NUM_B, LDNS_RR_TYPE_NAPTR);
 	cr_assert_str_eq(g.regexp, "!^(.*)$!sip:\\1@bgcf.example.net:5060;user=phone!");

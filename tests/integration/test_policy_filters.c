@@ -351,3 +351,37 @@ Test(policy_filters, view_tsig_key_verified)
 	cr_assert_geq(nc_policy_counter(&d, "tsig-verified"), 2);
 	cr_assert_geq(nc_policy_counter(&d, "tsig-failed"), 4);
 }
+
+/* The view keys are read again on SIGHUP: a new secret replaces the old one at once. */
+#define KEY_SECRET2 "bmV3LXNjc2NmLWtleS1zZWNyZXQtZm9yLXRlc3RzLTQ1Ng=="
+
+Test(policy_filters, view_keys_replaced_on_reload)
+{
+	setup();
+	char out[600], path[512];
+	snprintf(out, sizeof(out), "%s/kdig.out", dir);
+	snprintf(path, sizeof(path), "%s/view.key", dir);
+	nc_write_file(path, "key \"%s\" {\n\talgorithm hmac-sha256;\n\tsecret \"%s\";\n};\n",
+	              KEY_NAME, KEY_SECRET2);
+	nc_reload(&d);
+	cr_assert_geq(fe_test_daemon_log_count(&d, "reload: policy replaced"), 1);
+	fe_test_sh(
+	        "kdig @127.0.0.1 -p %u -b 127.0.0.4 +timeout=5 +retry=0 -y hmac-sha256:%s:%s " NUM_B
+	        " NAPTR > '%s' 2>&1",
+	        d.port, KEY_NAME, KEY_SECRET, out);
+	cr_assert_eq(fe_test_sh("grep -q 'status: BADSIG' '%s'", out), 0, "the old secret");
+	cr_assert_eq(fe_test_sh("kdig @127.0.0.1 -p %u -b 127.0.0.4 +timeout=5 +retry=0 "
+	                        "-y hmac-sha256:%s:%s " NUM_B " NAPTR > '%s' 2>&1 && grep -q "
+	                        "'ims-b.example' '%s' && ! grep -q ';; ERROR\\|;; WARNING' '%s'",
+	                        d.port, KEY_NAME, KEY_SECRET2, out, out, out),
+	             0, "the new secret");
+	/* a key file that no longer parses: the reload is refused, the running keys stay */
+	nc_write_file(path, "key \"%s\" { algorithm hmac-md5; secret \"AAAA\"; };\n", KEY_NAME);
+	nc_reload(&d);
+	cr_assert_geq(fe_test_daemon_log_count(&d, "server.view-tsig-keys:"), 1);
+	cr_assert_eq(fe_test_sh("kdig @127.0.0.1 -p %u -b 127.0.0.4 +timeout=5 +retry=0 "
+	                        "-y hmac-sha256:%s:%s " NUM_B " NAPTR > '%s' 2>&1 && grep -q "
+	                        "'ims-b.example' '%s'",
+	                        d.port, KEY_NAME, KEY_SECRET2, out, out),
+	             0, "the running keys stay");
+}
