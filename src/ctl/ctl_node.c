@@ -514,12 +514,16 @@ static bool metric_zone_cb(const struct fe_store_zone_rec *z, void *arg)
 		fe__ctl_text_add(m->t, "fedenum_zone_chain_expiry_seconds{zone=\"");
 		v = z->sig_expire_s - m->now;
 		break;
-	default:
+	case 3:
 		if (fe_trust_zstate_get(m->n->info.st, z->apex, z->apex_len, &zs) != FE_OK ||
 		    zs.own_expire_s == 0)
 			return true;
 		fe__ctl_text_add(m->t, "fedenum_zone_signature_expiry_seconds{zone=\"");
 		v = zs.own_expire_s - m->now;
+		break;
+	default:
+		fe__ctl_text_add(m->t, "fedenum_zone_naptr_not_served{zone=\"");
+		v = z->naptr_lint_count;
 		break;
 	}
 	label(m->t, apex);
@@ -614,12 +618,15 @@ int fe_ctl_node_metrics(struct fe_ctl_node *n, char **out, size_t *len)
 	         "seconds until the zone's chain of trust expires (its own and its parents' "
 	         "earliest RRSIG expiration; negative: expired)"},
 	        {"fedenum_zone_signature_expiry_seconds",
-	         "seconds until the earliest RRSIG of the zone's own current version expires"}};
+	         "seconds until the earliest RRSIG of the zone's own current version expires"},
+	        {"fedenum_zone_naptr_not_served",
+	         "NAPTR records of the zone's current version that fail the lint and are not "
+	         "served"}};
 	struct mzone mz = {.t = &t, .n = n, .now = fe_time_wall_s()};
 	int rc = FE_OK;
 	struct fe_store_reader *r = NULL;
 	rc = fe_store_reader_create(n->info.st, &r);
-	for (int p = 0; rc == FE_OK && p < 4; p++) {
+	for (int p = 0; rc == FE_OK && p < (int)FE_ARRAY_LEN(zfam); p++) {
 		family(&t, zfam[p][0], "gauge", zfam[p][1]);
 		mz.pass = p;
 		if ((rc = fe_store_reader_begin(r)) == FE_OK) {

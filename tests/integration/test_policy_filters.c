@@ -13,6 +13,7 @@
 
 static struct fe_test_daemon d;
 static char dir[256];
+static uint16_t metrics_port;
 
 #define KEY_NAME   "scscf-k."
 #define KEY_SECRET "c2NzY2Yta2V5LXNlY3JldC1mb3ItdGVzdHMtb25seS0xMjM="
@@ -104,11 +105,13 @@ static void setup(void)
 	nc_write_file(path, "key \"%s\" {\n\talgorithm hmac-sha256;\n\tsecret \"%s\";\n};\n",
 	              KEY_NAME, KEY_SECRET);
 	snprintf(path, sizeof(path), "%s/fedenumd.conf", dir);
+	metrics_port = fe_test_free_port();
 	nc_write_file(path,
 	              "federation = \"federation.conf\";\n"
 	              "server: { view-tsig-keys = [\"%s/view.key\"]; };\n"
+	              "metrics: { listen = \"127.0.0.1@%u\"; };\n"
 	              "log: { level = \"info\"; };\n",
-	              dir);
+	              dir, metrics_port);
 	nc_start_config(&d, dir, NULL);
 }
 
@@ -200,6 +203,10 @@ Test(policy_filters, naptr_lint_serves_the_rest_and_reports_the_bad_one)
 	cr_assert(strstr(out, "NAPTR lint:    1 records not served") != NULL, "%s", out);
 	cr_assert(strstr(out, "5.3.2.1.1.5.5.5.1.e164.fed.") != NULL, "%s", out);
 	cr_assert(strstr(out, "unbalanced parenthesis") != NULL, "%s", out);
+	cr_assert_eq(fe_test_sh("curl -s http://127.0.0.1:%u/metrics | grep -q "
+	                        "'^fedenum_zone_naptr_not_served{zone=\"1.5.5.5.1.e164.fed.\"} 1$'",
+	                        metrics_port),
+	             0, "the metric");
 	snprintf(args, sizeof(args), "zone list --socket '%s/control.sock'", d.dir);
 	cr_assert_eq(nc_ctl(dir, args, out, sizeof(out)), 0, "%s", out);
 	cr_assert(strstr(out, "1 NAPTR not served (lint)") != NULL, "%s", out);
