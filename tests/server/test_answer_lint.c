@@ -79,3 +79,16 @@ Test(answer_lint, zone_record_counts_and_names_them)
 	          z.naptr_lint);
 	cr_assert(strstr(z.naptr_lint, "allbad.lint.test.") != NULL, "%s", z.naptr_lint);
 }
+
+Test(answer_lint, parsed_zone_reports_them)
+{
+	struct fe_zone *z = NULL;
+	struct fe_zone_error err;
+	memset(&err, 0, sizeof(err));
+	cr_assert_eq(fe_zone_parse_file(FX_DATA "lint.test.zone", NULL, &z, &err), FE_OK, "%s",
+	             err.reason);
+	const char *report = NULL;
+	cr_assert_eq(fe_zone_naptr_lint(z, &report), 4);
+	cr_assert(strstr(report, "allbad.lint.test. line") != NULL, "%s", report);
+	fe_zone_free(z);
+}
