@@ -56,6 +56,8 @@ struct fe_conf_member {
 	size_t npeers;
 	bool has_peers; /* false: agreements with every member */
 	bool suspended;
+	char **border; /* border element names: topology hiding of the member's other names */
+	size_t nborder;
 };
 
 /* A view of the policy: clients by source prefix and, optionally, TSIG key name. */
@@ -68,6 +70,7 @@ struct fe_conf_view {
 	size_t ntsig_keys;
 	char **tls_clients; /* verified TLS client certificate names */
 	size_t ntls_clients;
+	bool no_foreign_proofs; /* foreign-proofs = false */
 };
 
 /* A policy rule: causes (bit mask of 1 << enum fe_policy_cause) → action. */
@@ -120,6 +123,8 @@ struct fe_conf {
 	/* zone transfer out (xfr.*): files as resolved, "ADDR@PORT" as written */
 	char **xfr_tsig_keys;
 	size_t nxfr_tsig_keys;
+	char **view_tsig_keys; /* server.view-tsig-keys: files as resolved */
+	size_t nview_tsig_keys;
 	char **xfr_notify;
 	size_t nxfr_notify;
 	char **xfr_secondary; /* "APEX@ADDR@PORT" as written (secondary side) */

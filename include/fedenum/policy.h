@@ -10,12 +10,20 @@
  * the new one for the whole of one request, never a mix).
  *
  * Per request (the `after` hook, docs/federation.md "Policy"):
+ *  0. TSIG (RFC 8945): a signed query is verified with the policy's keyring (the view keys):
+ *     a bad MAC or an unknown key gets NOTAUTH with an unsigned TSIG (BADSIG, BADKEY), a time
+ *     outside the fudge or a replay a signed BADTIME; a verified query's answer is signed.
  *  1. view: the first view whose client prefixes hold the source address and, when it lists
- *     tsig-keys, whose key names include the name of the query's TSIG RR (the name only: the
- *     TSIG is NOT verified here; verification comes with zone transfer). No view: REFUSED
- *     with EDE 18 (Prohibited), counted, logged at a bounded rate.
+ *     tsig-keys, whose key names include the name of the query's VERIFIED TSIG key (or the
+ *     verified TLS client name). No view: REFUSED with EDE 18 (Prohibited), counted, logged
+ *     at a bounded rate.
  *  2. namespace guard: a name under none of the federation's roots gets the `outside` action
  *     (REFUSED + EDE 18, or NXDOMAIN + EDE 18).
+ *  2b. answer filters (filter.c): topology hiding (a member's names other than its border
+ *     names and domains: REFUSED with EDE 17 to other members' views), `P-` enumservice
+ *     NAPTRs only to the owning member's view, NSEC/NSEC3 of other members' zones withheld
+ *     (border members always; ENUM zones for views with foreign-proofs = false); a filtered
+ *     answer carries no RRSIG of what it changed, is not AD and gets EDE 17 (Filtered).
  *  3. ENUM decision, for NAPTR queries under an ENUM apex (at most 15 digit labels, RFC 6116):
  *     the answer the engine produced is read (no second lookup) and gives a valid route or
  *     exactly one cause; the first rule matching (cause, number prefix, view) gives the
@@ -31,6 +39,8 @@
 
 #include "fedenum/server.h"
 #include "fedenum/wire.h"
+
+struct fe_tsig_keyring;
 
 /* Causes: why the federation has no valid route for a number. */
 enum fe_policy_cause {
@@ -94,12 +104,26 @@ int fe_policy_add_zone(struct fe_policy *p, int member, const char *apex);
 int fe_policy_add_view(struct fe_policy *p, const char *name, const char *member);
 /* A client prefix ("192.0.2.0/24", "::1") of view @view; FE_ESYNTAX for a bad prefix. */
 int fe_policy_view_add_client(struct fe_policy *p, int view, const char *prefix);
-/* A TSIG key name required on the query for view @view (matched by name, not verified). */
+/* A TSIG key name required on the query for view @view: the query's TSIG must verify with
+ * the policy's keyring (fe_policy_set_keyring) and name this key. */
 int fe_policy_view_add_tsig_key(struct fe_policy *p, int view, const char *key_name);
 /* A verified TLS client certificate name (DNS SAN or CN, compared without case) that
  * selects view @view, as an alternative to its TSIG key names. FE_ENOSPC beyond 8,
  * FE_ESYNTAX when empty or too long. */
 int fe_policy_view_add_tls_client(struct fe_policy *p, int view, const char *name);
+/* The keys that verify signed queries (view keys). Takes ownership of @kr (also on error);
+ * replaces the previous keyring (a policy starts with an empty one: every signed query then
+ * gets BADKEY unless another hook verified it). FE_OK / FE_EINVAL (NULL). */
+int fe_policy_set_keyring(struct fe_policy *p, struct fe_tsig_keyring *kr);
+/* Topology hiding: @name (presentation form) is a border element of member @member. Once a
+ * member has a border name, views of other members are answered for names under its
+ * domains only when the name is one of its domains or border names, or such a name with
+ * leading `_` labels (SRV, RFC 2782); anything else gets REFUSED with EDE 17. At most
+ * FE_POLICY_MAX_NAMES in all. FE_ESYNTAX, FE_ENOSPC, FE_EINVAL (member). */
+int fe_policy_add_border(struct fe_policy *p, int member, const char *name);
+/* Whether view @view gets the NSEC/NSEC3 proofs of other members' zones (default true).
+ * Views of other members never get those of zones under a border member's domains. */
+int fe_policy_view_set_foreign_proofs(struct fe_policy *p, int view, bool on);
 /* The BGCF / transit URI, "sip:HOST[:PORT]". FE_ESYNTAX when it is not that. */
 int fe_policy_set_bgcf(struct fe_policy *p, const char *uri);
 int fe_policy_set_transit(struct fe_policy *p, const char *uri);
@@ -126,9 +150,12 @@ struct fe_policy_decision {
 	char number[17];              /* "+15551234" when is_enum */
 	enum fe_policy_cause cause;   /* when is_enum */
 	enum fe_policy_action action; /* what was done (PASS: the answer is unchanged) */
+	bool hidden;                  /* topology hiding refused the name */
+	bool filtered;                /* an answer filter removed records */
 };
 
-/* The view of a client (-1: none). @tsig_key: the TSIG RR's owner (wire), or NULL. */
+/* The view of a client (-1: none). @tsig_key: the name (wire) of the key the query's TSIG
+ * verified with, or NULL (the caller verifies: a name alone never selects a view). */
 int fe_policy_view_of(const struct fe_policy *p, const struct sockaddr *peer,
                       const uint8_t *tsig_key);
 /* The same, with the verified TLS client certificate name (NULL: none): a view that lists
@@ -147,8 +174,12 @@ size_t fe_policy_apply(const struct fe_policy *p, int view, const uint8_t *req, 
 
 /* Counters: per view refusals, the namespace guard, and decisions by cause × action. */
 struct fe_policy_counters {
-	uint64_t no_view; /* clients in no view, refused */
-	uint64_t outside; /* names outside the roots */
+	uint64_t no_view;       /* clients in no view, refused */
+	uint64_t outside;       /* names outside the roots */
+	uint64_t tsig_verified; /* signed queries whose TSIG verified with the view keys */
+	uint64_t tsig_failed;   /* signed queries answered with a TSIG error (BADKEY, ...) */
+	uint64_t hidden;        /* topology hiding: a member's internal name refused */
+	uint64_t filtered;      /* answers an answer filter changed (P- NAPTRs, NSEC) */
 	uint64_t decisions[FE_POLICY_CAUSE__MAX][FE_POLICY_ACTION__MAX];
 };
 

@@ -201,6 +201,8 @@ struct fe_server_request {
 	/* DNS over TLS with a client CA: the verified client certificate's name (its first DNS
 	 * subjectAltName, else its CN); NULL otherwise (UDP, TCP, TLS without client CA). */
 	const char *tls_client;
+	/* The tsig step passed: a hook verified the query's TSIG (set for `after`). */
+	bool tsig_checked;
 };
 
 /* Longest client certificate name kept (bytes, with the NUL): longer ones are ignored. */
@@ -219,7 +221,9 @@ struct fe_server_policy {
 	                                 uint16_t *rcode);
 	/* TSIG step (RFC 8945), for queries that carry a TSIG RR. PASS: the TSIG was checked,
 	 * the query goes on to its handler as if it had none (the handler, or `after`, signs
-	 * the answer); RCODE: answer *rcode (e.g. NOTAUTH). NULL: NOTAUTH, as without keys. */
+	 * the answer; req->tsig_checked is set); RCODE: answer *rcode (e.g. NOTAUTH), and
+	 * `after` sees that header-only answer (with tsig_checked false) and may replace it,
+	 * e.g. with a TSIG error answer (RFC 8945 §5.3.2). NULL: NOTAUTH, as without keys. */
 	enum fe_server_verdict (*tsig)(void *state, const struct fe_server_request *req,
 	                               uint16_t *rcode);
 	/* After a handler, on each message it produced (an answer, or every message of a

@@ -71,6 +71,9 @@ struct fe_store_writer;
 #define FE_NODE_OCCLUDED  0x0004u /* strictly below a zone cut (glue / occluded data) */
 #define FE_NODE_WILDCHILD 0x0008u /* "*.<this owner>" exists */
 #define FE_NODE_HAS_NSEC  0x0010u /* carries an NSEC RRset (NSEC-signed zones) */
+#define FE_NODE_NAPTR_LINT                                                 \
+	0x0020u /* its NAPTR RRset has records failing fe_wire_naptr_lint: \
+	           the answer engine leaves those out (and the RRSIGs) */
 
 /* Zone flags. */
 #define FE_ZONE_SIGNED 0x0001u /* has DNSKEY and RRSIGs */
@@ -105,6 +108,10 @@ struct fe_store_zone_rec {
 	int64_t src_mtime_ns; /* its modification time: with the serial, "file unchanged" */
 	uint64_t data_id;     /* key prefix of the zone's nodes (see "Data id and version");
 	                         0 in older records: the prefix is `version` */
+	/* NAPTR records of the version that fail the lint (docs/security.md Z7) and are not
+	 * served; the first of them as "owner: reason; ..." (NUL-terminated, may be cut). */
+	uint32_t naptr_lint_count;
+	char naptr_lint[380];
 };
 
 /* A decoded node; pointers live in the reader's transaction (until fe_store_reader_end). */

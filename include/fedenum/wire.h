@@ -179,6 +179,18 @@ enum fe_wire_verdict fe_wire_query_parse(const uint8_t *pkt, size_t len, struct 
  * or 512 without EDNS. */
 uint16_t fe_wire_udp_limit(const struct fe_wire_query *q, uint16_t our_max);
 
+/* ---- NAPTR lint (docs/security.md Z7) ----------------------------------------------- */
+
+/* Check the RDATA of one NAPTR owned by @owner (uncompressed wire name; NULL: the loop test
+ * is skipped): RFC 3403 structure and flags, REGEXP and REPLACEMENT not both set, the
+ * substitution expression of RFC 3402 §3.2 (exactly three delimiters, a POSIX ERE the
+ * standard defines, back-references within the pattern's groups, printable), for E2U rules
+ * (RFC 6116 §3.4) the flag "u" or none, a terminal rule producing a URI whose scheme the
+ * enumservice allows, a non-terminal rule not pointing at its own owner, and at most 512
+ * octets. Returns NULL when the record passes, else the reason (a static string). Pure, no
+ * heap: the zone load marks failing records with it and the answer engine leaves them out. */
+const char *fe_wire_naptr_lint(const uint8_t *owner, const uint8_t *rdata, size_t rdlen);
+
 /* ---- answers ---------------------------------------------------------------------- */
 
 /* Incremental answer assembly into a caller buffer, with name compression against the

@@ -58,6 +58,9 @@ const uint8_t *fe_zone_apex(const struct fe_zone *z, size_t *len);
 uint32_t fe_zone_serial(const struct fe_zone *z);
 uint64_t fe_zone_rr_count(const struct fe_zone *z);
 bool fe_zone_is_signed(const struct fe_zone *z); /* a DNSKEY RRset at the apex and RRSIGs */
+/* NAPTR records failing fe_wire_naptr_lint: kept in the zone, never served (docs/security.md
+ * Z7). *report (may be NULL) gets the first of them, "OWNER line L: reason; ...". */
+uint64_t fe_zone_naptr_lint(const struct fe_zone *z, const char **report);
 
 struct fe_zone_rr;
 /* Call @cb with every record of @z (struct fe_zone_rr below, borrowed) and where it was read,

@@ -6,6 +6,7 @@
 #include "conf_int.h"
 
 #include "fedenum/policy.h"
+#include "fedenum/tsig.h"
 
 #include <libconfig.h>
 #include <stdarg.h>
@@ -42,8 +43,10 @@ static void free_strv(char **v, size_t n)
 
 void fe__conf_policy_free(struct fe_conf *c)
 {
-	for (size_t i = 0; i < c->nmembers; i++)
+	for (size_t i = 0; i < c->nmembers; i++) {
 		free_strv(c->members[i].peers, c->members[i].npeers);
+		free_strv(c->members[i].border, c->members[i].nborder);
+	}
 	for (size_t i = 0; i < c->nviews; i++) {
 		free(c->views[i].name);
 		free(c->views[i].member);
@@ -135,6 +138,18 @@ static void load_member_policy(struct pctx *x, struct fe_conf *c, const config_s
 				perr(x, s, "members.suspended must be true or false");
 			m->suspended = config_setting_get_bool(s) != 0;
 		}
+		if ((s = config_setting_get_member(g, "border")) &&
+		    strs_of(x, s, "members.border", &m->border, &m->nborder)) {
+			uint8_t w[FE_WIRE_NAME_MAX];
+			for (size_t k = 0; k < m->nborder; k++)
+				if (fe_conf_name_from_str(m->border[k], w, sizeof(w)) < 0)
+					perr(x, config_setting_get_elem(s, (unsigned)k),
+					     "members.border: \"%s\" is not a domain name",
+					     m->border[k]);
+			if (m->nborder)
+				c->has_policy =
+				        true; /* topology hiding runs in the policy engine */
+		}
 		if (!(s = config_setting_get_member(g, "peers")))
 			continue;
 		m->has_peers = strs_of(x, s, "members.peers", &m->peers, &m->npeers);
@@ -184,6 +199,11 @@ static void load_view(struct pctx *x, struct fe_conf *c, const config_setting_t 
 				perr(x, config_setting_get_elem(s, (unsigned)i),
 				     "views.tsig-keys: \"%s\" is not a key name (at most 8)",
 				     v->tsig_keys[i]);
+	}
+	if ((s = config_setting_get_member(g, "foreign-proofs"))) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			perr(x, s, "views.foreign-proofs must be true or false");
+		v->no_foreign_proofs = config_setting_get_bool(s) == 0;
 	}
 	if ((s = config_setting_get_member(g, "tls-clients")) &&
 	    strs_of(x, s, "views.tls-clients", &v->tls_clients, &v->ntls_clients)) {
@@ -364,6 +384,39 @@ bool fe_conf_has_policy(const struct fe_conf *c)
 		}                                                           \
 	} while (0)
 
+/* A view key with the name of a transfer key would be verified, and its answer signed, by
+ * both (the transfer module signs what it verified): names must differ. */
+static int keys_apart(const struct fe_conf *c, char *err, size_t cap)
+{
+	struct fe_tsig_keyring *v = NULL, *x = NULL;
+	int rc = fe_tsig_keyring_create(&v);
+	if (rc == FE_OK)
+		rc = fe_tsig_keyring_create(&x);
+	for (size_t i = 0; rc == FE_OK && i < c->nview_tsig_keys; i++)
+		rc = fe_tsig_keyring_load_file(v, c->view_tsig_keys[i], NULL, 0);
+	for (size_t i = 0; rc == FE_OK && i < c->nxfr_tsig_keys; i++)
+		rc = fe_tsig_keyring_load_file(x, c->xfr_tsig_keys[i], NULL, 0);
+	for (size_t i = 0; rc == FE_OK && i < fe_tsig_keyring_count(v); i++) {
+		const uint8_t *name = fe_tsig_key_name(fe_tsig_keyring_get(v, i));
+		for (size_t k = 0; rc == FE_OK && k < fe_tsig_keyring_count(x); k++) {
+			if (!fe_wire_name_eq(name, fe_tsig_key_name(fe_tsig_keyring_get(x, k))))
+				continue;
+			char s[1024];
+			fe_wire_name_to_str(name, s, sizeof(s));
+			snprintf(err, cap,
+			         "server.view-tsig-keys: key %s is also a transfer key "
+			         "(xfr.tsig-keys): the names must differ",
+			         s);
+			rc = FE_EINVAL;
+		}
+	}
+	fe_tsig_keyring_destroy(v);
+	fe_tsig_keyring_destroy(x);
+	if (rc != FE_OK && !err[0])
+		snprintf(err, cap, "TSIG key files: %s", fe_strerror(rc));
+	return rc;
+}
+
 int fe_conf_make_policy(const struct fe_conf *c, struct fe_policy **out, char *err, size_t cap)
 {
 	static const char *const loopback[] = {"127.0.0.0/8", "::1/128"};
@@ -382,6 +435,8 @@ int fe_conf_make_policy(const struct fe_conf *c, struct fe_policy **out, char *e
 		                              m->has_peers));
 		for (size_t k = 0; k < m->ndomains; k++)
 			TRY(fe_policy_add_domain(p, mi, m->domains[k]));
+		for (size_t k = 0; k < m->nborder; k++)
+			TRY(fe_policy_add_border(p, mi, m->border[k]));
 	}
 	for (size_t i = 0; i < c->nzones; i++) {
 		const struct fe_conf_zone *z = &c->zones[i];
@@ -407,6 +462,7 @@ int fe_conf_make_policy(const struct fe_conf *c, struct fe_policy **out, char *e
 				TRY(fe_policy_view_add_tsig_key(p, vi, v->tsig_keys[k]));
 			for (size_t k = 0; k < v->ntls_clients; k++)
 				TRY(fe_policy_view_add_tls_client(p, vi, v->tls_clients[k]));
+			TRY(fe_policy_view_set_foreign_proofs(p, vi, !v->no_foreign_proofs));
 		} else if (c->has_clients) {
 			for (size_t k = 0; k < c->nclients; k++)
 				TRY(fe_policy_view_add_client(p, vi, c->clients[k]));
@@ -430,6 +486,23 @@ int fe_conf_make_policy(const struct fe_conf *c, struct fe_policy **out, char *e
 		for (size_t k = 0; k < r->nviews; k++)
 			TRY(fe_policy_rule_add_view(p, ri, r->views[k]));
 	}
+	if (c->nview_tsig_keys) {
+		/* the view keys: read here, so that a reload reads them again */
+		struct fe_tsig_keyring *kr = NULL;
+		TRY(fe_tsig_keyring_create(&kr));
+		TRY(fe_policy_set_keyring(p, kr));
+		for (size_t i = 0; i < c->nview_tsig_keys; i++) {
+			char e[400] = "";
+			rc = fe_tsig_keyring_load_file(kr, c->view_tsig_keys[i], e, sizeof(e));
+			if (rc != FE_OK) {
+				snprintf(err, cap, "server.view-tsig-keys: %s",
+				         e[0] ? e : fe_strerror(rc));
+				goto fail;
+			}
+		}
+	}
+	if (c->nview_tsig_keys && c->nxfr_tsig_keys && (rc = keys_apart(c, err, cap)) != FE_OK)
+		goto fail_rc;
 	rc = fe_policy_finish(p, err, cap);
 	if (rc)
 		goto fail_rc;

@@ -51,6 +51,7 @@ void fe_conf_free(struct fe_conf *c)
 	fe_trust_anchors_destroy(c->anchors);
 	free_strv(c->clients, c->nclients);
 	free_strv(c->xfr_tsig_keys, c->nxfr_tsig_keys);
+	free_strv(c->view_tsig_keys, c->nview_tsig_keys);
 	free_strv(c->xfr_notify, c->nxfr_notify);
 	free_strv(c->xfr_secondary, c->nxfr_secondary);
 	fe__conf_policy_free(c);
@@ -406,14 +407,22 @@ static void check_tls_file(struct ctx *x, const struct fe_conf_key *k, const con
 		       k->name, path, (unsigned)(st.st_mode & 0777));
 }
 
-/* xfr.tsig-keys (paths: each must be readable) and xfr.notify ("ADDR@PORT"). */
+/* xfr.tsig-keys and server.view-tsig-keys (paths: each must be readable), xfr.notify
+ * ("ADDR@PORT") and xfr.secondary. */
 static void load_xfr_list(struct ctx *x, struct fe_conf *c, const struct fe_conf_key *k,
                           const config_setting_t *s)
 {
-	bool keys = strcmp(k->name, "xfr.tsig-keys") == 0;
+	bool view_keys = strcmp(k->name, "server.view-tsig-keys") == 0;
+	bool keys = view_keys || strcmp(k->name, "xfr.tsig-keys") == 0;
 	bool secondary = strcmp(k->name, "xfr.secondary") == 0;
-	char ***v = keys ? &c->xfr_tsig_keys : secondary ? &c->xfr_secondary : &c->xfr_notify;
-	size_t *n = keys ? &c->nxfr_tsig_keys : secondary ? &c->nxfr_secondary : &c->nxfr_notify;
+	char ***v = view_keys   ? &c->view_tsig_keys
+	            : keys      ? &c->xfr_tsig_keys
+	            : secondary ? &c->xfr_secondary
+	                        : &c->xfr_notify;
+	size_t *n = view_keys   ? &c->nview_tsig_keys
+	            : keys      ? &c->nxfr_tsig_keys
+	            : secondary ? &c->nxfr_secondary
+	                        : &c->nxfr_notify;
 	if (!get_strings(x, s, v, n))
 		return;
 	for (size_t i = 0; i < *n; i++) {
@@ -431,7 +440,7 @@ static void load_xfr_list(struct ctx *x, struct fe_conf *c, const struct fe_conf
 				err_at(x, e, "xfr.notify: \"%s\" is not ADDR@PORT", (*v)[i]);
 		} else if ((p = resolve(x, src_file(x, e), (*v)[i])) != NULL) {
 			if (access(p, R_OK) != 0)
-				err_at(x, e, "xfr.tsig-keys: \"%s\": %s", p, strerror(errno));
+				err_at(x, e, "%s: \"%s\": %s", k->name, p, strerror(errno));
 			free((*v)[i]);
 			(*v)[i] = p;
 		}
@@ -478,7 +487,8 @@ static void load_key(struct ctx *x, struct fe_conf *c, const struct fe_conf_key 
 		load_listen(x, c, s, false);
 		break;
 	case FE_CONF_OWN:
-		if (strncmp(k->name, "xfr.", 4) == 0)
+		if (strncmp(k->name, "xfr.", 4) == 0 ||
+		    strcmp(k->name, "server.view-tsig-keys") == 0)
 			load_xfr_list(x, c, k, s);
 		else if (strcmp(k->name, "server.tls-listen") == 0)
 			load_listen(x, c, s, true);

@@ -178,8 +178,15 @@ static json_t *zone_json(struct fe_ctl_node *n, const struct fe_store_zone_rec *
 	                      (json_int_t)z->rr_count, "served", why == NULL, "why",
 	                      why ? why : "served", "loaded_at", time_json(z->loaded_at_s),
 	                      "chain_expiry", time_json(z->sig_expire_s), "trust", status);
-	if (o == NULL || !full)
+	if (o == NULL)
 		return o;
+	/* docs/security.md Z7: NAPTRs of this version that fail the lint are not served */
+	json_object_set_new(o, "naptr_not_served", json_integer((json_int_t)z->naptr_lint_count));
+	if (!full)
+		return o;
+	char lint[sizeof(z->naptr_lint) + 1];
+	snprintf(lint, sizeof(lint), "%.*s", (int)sizeof(z->naptr_lint), z->naptr_lint);
+	json_object_set_new(o, "naptr_lint", json_string(lint));
 	json_object_set_new(o, "chain_expiry_in_s",
 	                    z->sig_expire_s ? json_integer(z->sig_expire_s - now) : json_null());
 	struct fe_trust_zstate zs;
@@ -525,12 +532,16 @@ static bool metric_zone_cb(const struct fe_store_zone_rec *z, void *arg)
 		fe__ctl_text_add(m->t, "fedenum_zone_chain_expiry_seconds{zone=\"");
 		v = z->sig_expire_s - m->now;
 		break;
-	default:
+	case 3:
 		if (fe_trust_zstate_get(m->n->info.st, z->apex, z->apex_len, &zs) != FE_OK ||
 		    zs.own_expire_s == 0)
 			return true;
 		fe__ctl_text_add(m->t, "fedenum_zone_signature_expiry_seconds{zone=\"");
 		v = zs.own_expire_s - m->now;
+		break;
+	default:
+		fe__ctl_text_add(m->t, "fedenum_zone_naptr_not_served{zone=\"");
+		v = z->naptr_lint_count;
 		break;
 	}
 	label(m->t, apex);
@@ -661,12 +672,15 @@ int fe_ctl_node_metrics(struct fe_ctl_node *n, char **out, size_t *len)
 	         "seconds until the zone's chain of trust expires (its own and its parents' "
 	         "earliest RRSIG expiration; negative: expired)"},
 	        {"fedenum_zone_signature_expiry_seconds",
-	         "seconds until the earliest RRSIG of the zone's own current version expires"}};
+	         "seconds until the earliest RRSIG of the zone's own current version expires"},
+	        {"fedenum_zone_naptr_not_served",
+	         "NAPTR records of the zone's current version that fail the lint and are not "
+	         "served"}};
 	struct mzone mz = {.t = &t, .n = n, .now = fe_time_wall_s()};
 	int rc = FE_OK;
 	struct fe_store_reader *r = NULL;
 	rc = fe_store_reader_create(n->info.st, &r);
-	for (int p = 0; rc == FE_OK && p < 4; p++) {
+	for (int p = 0; rc == FE_OK && p < (int)FE_ARRAY_LEN(zfam); p++) {
 		family(&t, zfam[p][0], "gauge", zfam[p][1]);
 		mz.pass = p;
 		if ((rc = fe_store_reader_begin(r)) == FE_OK) {

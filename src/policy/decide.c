@@ -154,7 +154,7 @@ static int sip_host(const uint8_t *re, size_t n, uint8_t *out)
 	return (int)o;
 }
 
-static int member_of_name(const struct pol_name *v, size_t n, const uint8_t *name, size_t len)
+int fe__pol_member_of(const struct pol_name *v, size_t n, const uint8_t *name, size_t len)
 {
 	int best = -1;
 	size_t best_len = 0;
@@ -224,7 +224,7 @@ static enum fe_policy_cause classify(const struct fe_policy *p, int view,
 			host_len = sip_host(re, rl, host);
 		}
 	}
-	int zone_member = member_of_name(p->zones, p->nzones, q->qname_lc, q->qname_len);
+	int zone_member = fe__pol_member_of(p->zones, p->nzones, q->qname_lc, q->qname_len);
 	if (!any_naptr) {
 		/* negative: the SOA says which zone answered */
 		for (uint16_t i = 0; i < ns; i++) {
@@ -240,7 +240,7 @@ static enum fe_policy_cause classify(const struct fe_policy *p, int view,
 				if ((size_t)ol == p->enum_apex[k].len &&
 				    memcmp(owner, p->enum_apex[k].wire, (size_t)ol) == 0)
 					return FE_POLICY_NO_DELEGATION;
-			zone_member = member_of_name(p->zones, p->nzones, owner, (size_t)ol);
+			zone_member = fe__pol_member_of(p->zones, p->nzones, owner, (size_t)ol);
 			break;
 		}
 		if (zone_member >= 0 && p->members[zone_member].suspended)
@@ -251,8 +251,9 @@ static enum fe_policy_cause classify(const struct fe_policy *p, int view,
 		return FE_POLICY_MEMBER_SUSPENDED;
 	if (!sip)
 		return pstn ? FE_POLICY_PSTN_ONLY : FE_POLICY_NOT_FOUND;
-	int target =
-	        host_len > 0 ? member_of_name(p->domains, p->ndomains, host, (size_t)host_len) : -1;
+	int target = host_len > 0
+	                     ? fe__pol_member_of(p->domains, p->ndomains, host, (size_t)host_len)
+	                     : -1;
 	if (target < 0)
 		return FE_POLICY_TARGET_OUTSIDE;
 	if (p->members[target].suspended)
@@ -318,9 +319,9 @@ static void put16(uint8_t *p, uint16_t v)
  * EDE (RFC 8914) whose EXTRA-TEXT names the cause when the query had EDNS. AA=0, AD=0: the
  * answer is not data of any zone and is not signed. Returns the length; a NAPTR that does
  * not fit @limit leaves an empty answer with TC=1. */
-static size_t write_answer(const uint8_t *req, const struct fe_wire_query *q, uint8_t *out,
-                           size_t limit, uint16_t rcode, const char *service, const char *regexp,
-                           uint16_t ede, const char *text)
+size_t fe__pol_write_answer(const uint8_t *req, const struct fe_wire_query *q, uint8_t *out,
+                            size_t limit, uint16_t rcode, const char *service, const char *regexp,
+                            uint16_t ede, const char *text)
 {
 	size_t qend = q->question_end, tl = strlen(text);
 	size_t opt = q->has_edns ? 11u + 4u + 2u + tl : 0;
@@ -398,8 +399,8 @@ size_t fe_policy_apply(const struct fe_policy *p, int view, const uint8_t *req, 
 		 * without EXTRA-TEXT, so that the answer outgrows the query by 6 octets at most
 		 * (Q6: no amplification towards clients we do not serve) */
 		d->action = FE_POLICY_REFUSED;
-		return write_answer(req, q, resp, limit, FE_RCODE_REFUSED, NULL, NULL,
-		                    FE_EDE_PROHIBITED, "");
+		return fe__pol_write_answer(req, q, resp, limit, FE_RCODE_REFUSED, NULL, NULL,
+		                            FE_EDE_PROHIBITED, "");
 	}
 	/* Protocol errors keep the engine's answer: other opcodes, FORMERR, and BADVERS (whose
 	 * low rcode bits read NOERROR: RFC 6891 §6.1.3) */
@@ -415,11 +416,15 @@ size_t fe_policy_apply(const struct fe_policy *p, int view, const uint8_t *req, 
 		/* docs/security.md Q7: only the federation's namespace is answered */
 		d->outside = true;
 		d->action = p->outside;
-		return write_answer(req, q, resp, limit,
-		                    p->outside == FE_POLICY_NXDOMAIN ? FE_RCODE_NXDOMAIN
-		                                                     : FE_RCODE_REFUSED,
-		                    NULL, NULL, FE_EDE_PROHIBITED, "outside the federation");
+		return fe__pol_write_answer(
+		        req, q, resp, limit,
+		        p->outside == FE_POLICY_NXDOMAIN ? FE_RCODE_NXDOMAIN : FE_RCODE_REFUSED,
+		        NULL, NULL, FE_EDE_PROHIBITED, "outside the federation");
 	}
+	/* the answer filters first: the decision reads what this view is given */
+	len = fe__pol_filter(p, view, req, q, resp, len, limit, d);
+	if (d->hidden)
+		return len;
 	if (q->qtype != FE_T_NAPTR || q->qclass != FE_C_IN || !enum_number(p, q, d->number))
 		return len;
 	d->is_enum = true;
@@ -435,25 +440,25 @@ size_t fe_policy_apply(const struct fe_policy *p, int view, const uint8_t *req, 
 	case FE_POLICY_PASS:
 		return len;
 	case FE_POLICY_NXDOMAIN:
-		return write_answer(req, q, resp, limit, FE_RCODE_NXDOMAIN, NULL, NULL,
-		                    FE_EDE_FILTERED, text);
+		return fe__pol_write_answer(req, q, resp, limit, FE_RCODE_NXDOMAIN, NULL, NULL,
+		                            FE_EDE_FILTERED, text);
 	case FE_POLICY_REFUSED:
-		return write_answer(req, q, resp, limit, FE_RCODE_REFUSED, NULL, NULL,
-		                    FE_EDE_PROHIBITED, text);
+		return fe__pol_write_answer(req, q, resp, limit, FE_RCODE_REFUSED, NULL, NULL,
+		                            FE_EDE_PROHIBITED, text);
 	case FE_POLICY_SERVFAIL:
-		return write_answer(req, q, resp, limit, FE_RCODE_SERVFAIL, NULL, NULL,
-		                    FE_EDE_OTHER, text);
+		return fe__pol_write_answer(req, q, resp, limit, FE_RCODE_SERVFAIL, NULL, NULL,
+		                            FE_EDE_OTHER, text);
 	case FE_POLICY_BGCF:
 	case FE_POLICY_TRANSIT:
 		/* RFC 3403 §3.2 substitution: the AUS is the number, "+..." (RFC 6116 §3.2.2) */
 		snprintf(re, sizeof(re), "!^(.*)$!sip:\\1@%s;user=phone!",
 		         d->action == FE_POLICY_BGCF ? p->bgcf : p->transit);
-		return write_answer(req, q, resp, limit, FE_RCODE_NOERROR, "E2U+sip", re,
-		                    FE_EDE_FORGED_ANSWER, text);
+		return fe__pol_write_answer(req, q, resp, limit, FE_RCODE_NOERROR, "E2U+sip", re,
+		                            FE_EDE_FORGED_ANSWER, text);
 	case FE_POLICY_PSTN:
 		/* RFC 4759: enumdi says the ENUM lookup was done; RFC 4769 service */
-		return write_answer(req, q, resp, limit, FE_RCODE_NOERROR, "E2U+pstn:tel",
-		                    "!^(.*)$!tel:\\1;enumdi!", FE_EDE_FORGED_ANSWER, text);
+		return fe__pol_write_answer(req, q, resp, limit, FE_RCODE_NOERROR, "E2U+pstn:tel",
+		                            "!^(.*)$!tel:\\1;enumdi!", FE_EDE_FORGED_ANSWER, text);
 	case FE_POLICY_ACTION__MAX:
 		break;
 	}

@@ -2,6 +2,7 @@
  * fe_policy_finish. Everything is allocated here, once, so that a decision needs no heap. */
 #include "policy_int.h"
 
+#include "fedenum/tsig.h"
 #include "fedenum/util.h"
 
 #include <ctype.h>
@@ -59,6 +60,11 @@ int fe_policy_create(struct fe_policy **out)
 		free(p);
 		return FE_ENOMEM;
 	}
+	if (fe_tsig_keyring_create(&p->keys) != FE_OK) {
+		free(p->rules);
+		free(p);
+		return FE_ENOMEM;
+	}
 	p->outside = FE_POLICY_REFUSED;
 	*out = p;
 	return FE_OK;
@@ -75,8 +81,18 @@ void fe_policy_destroy(struct fe_policy *p)
 	}
 	for (size_t i = 0; i < p->nviews; i++)
 		fe_server_acl_destroy(p->views[i].acl);
+	fe_tsig_keyring_destroy(p->keys);
 	free(p->rules);
 	free(p);
+}
+
+int fe_policy_set_keyring(struct fe_policy *p, struct fe_tsig_keyring *kr)
+{
+	if (!kr)
+		return FE_EINVAL;
+	fe_tsig_keyring_destroy(p->keys);
+	p->keys = kr;
+	return FE_OK;
 }
 
 /* Presentation name (no escapes, final dot optional) → lowercase wire. */
@@ -236,6 +252,26 @@ int fe_policy_view_add_tls_client(struct fe_policy *p, int view, const char *nam
 	if (!n || n >= sizeof(v->cert[0]))
 		return FE_ESYNTAX;
 	memcpy(v->cert[v->ncerts++], name, n + 1);
+	return FE_OK;
+}
+
+int fe_policy_add_border(struct fe_policy *p, int member, const char *name)
+{
+	if (member < 0 || (size_t)member >= p->nmembers || member >= 64)
+		return FE_EINVAL;
+	int rc = add_name(p->borders, &p->nborders, name, member);
+	if (rc == FE_OK)
+		p->thig |= 1ull << member;
+	return rc;
+}
+
+int fe_policy_view_set_foreign_proofs(struct fe_policy *p, int view, bool on)
+{
+	if (view < 0 || (size_t)view >= p->nviews)
+		return FE_EINVAL;
+	p->views[view].no_foreign_proofs = !on;
+	if (!on)
+		p->any_no_proofs = true;
 	return FE_OK;
 }
 

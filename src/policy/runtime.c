@@ -25,7 +25,10 @@
 struct slot {
 	_Alignas(64) uint64_t seq; /* odd: inside a hook; written by its worker only */
 	struct fe_policy_counters cnt;
+	struct pol_tsig tsig; /* the TSIG of the worker's current request (view_tsig.c) */
 };
+
+#define REPLAY_CAPACITY 4096
 
 struct fe_policy_rt {
 	_Atomic(struct fe_policy *) cur;
@@ -33,11 +36,14 @@ struct fe_policy_rt {
 	uint16_t udp_max;
 	struct fe_server_policy hooks;
 	struct slot *slots;
+	struct fe_tsig_replay *replay; /* signed view queries accepted (RFC 8945 §5.2.3) */
 };
 
 static struct fe_ratelog view_log = FE_RATELOG_INIT(10, 60);
 static struct fe_ratelog outside_log = FE_RATELOG_INIT(10, 60);
 static struct fe_ratelog decision_log = FE_RATELOG_INIT(20, 60);
+static struct fe_ratelog tsig_log = FE_RATELOG_INIT(10, 60);
+static struct fe_ratelog filter_log = FE_RATELOG_INIT(10, 60);
 
 static void inc(uint64_t *c)
 {
@@ -66,13 +72,13 @@ static void addr_str(const struct sockaddr *sa, char *out, size_t cap)
 		snprintf(out, cap, "?");
 }
 
-/* The owner of the query's TSIG RR, or NULL. */
-static const uint8_t *tsig_name(const struct fe_server_request *req, uint8_t *buf)
+static const char *tsig_error_name(uint16_t e)
 {
-	if (!req->q || !req->q->has_tsig || !req->msg)
-		return NULL;
-	size_t pos = req->q->tsig_offset;
-	return fe_wire_name_read(req->msg, req->msg_len, &pos, buf) > 0 ? buf : NULL;
+	return e == FE_TSIG_BADKEY     ? "BADKEY (key not configured)"
+	       : e == FE_TSIG_BADSIG   ? "BADSIG"
+	       : e == FE_TSIG_BADTIME  ? "BADTIME"
+	       : e == FE_TSIG_BADTRUNC ? "BADTRUNC"
+	                               : "malformed TSIG";
 }
 
 static size_t after(void *state, const struct fe_server_request *req, uint8_t *msg, size_t len,
@@ -90,16 +96,46 @@ static size_t after(void *state, const struct fe_server_request *req, uint8_t *m
 		leave(s);
 		return len;
 	}
-	uint8_t kbuf[FE_WIRE_NAME_MAX];
-	int view = fe_policy_view_of_client(p, req->peer, tsig_name(req, kbuf), req->tls_client);
 	size_t limit = cap;
 	if (req->transport == FE_TRANSPORT_UDP) {
 		size_t l = fe_wire_udp_limit(req->q, rt->udp_max);
 		limit = l < cap ? l : cap;
 	}
+	char a[INET6_ADDRSTRLEN];
+	/* RFC 8945: only a key whose TSIG verified selects a view */
+	const uint8_t *vkey = NULL;
+	bool signed_q = req->q->has_tsig && req->q->opcode == FE_OP_QUERY;
+	if (signed_q) {
+		fe__pol_tsig_get(p, rt->replay, req, &s->tsig);
+		if (s->tsig.rc == FE_OK) {
+			vkey = s->tsig.res.key_name;
+			inc(&s->cnt.tsig_verified);
+		} else if (!req->tsig_checked) {
+			size_t n = fe__pol_tsig_error(req, &s->tsig, msg, len, limit);
+			inc(&s->cnt.tsig_failed);
+			addr_str(req->peer, a, sizeof(a));
+			fe_ratelog(&tsig_log, FE_LOG_WARN, "policy: client %s: TSIG %s: NOTAUTH", a,
+			           s->tsig.res.replayed ? "replayed"
+			                                : tsig_error_name(s->tsig.res.error));
+			s->tsig.msg = NULL;
+			leave(s);
+			return n;
+		}
+		/* else another hook (zone transfer) verified it with its own key */
+	}
+	int view = fe_policy_view_of_client(p, req->peer, vkey, req->tls_client);
 	struct fe_policy_decision d;
 	size_t n = fe_policy_apply(p, view, req->msg, req->msg_len, req->q, msg, len, limit, &d);
-	char a[INET6_ADDRSTRLEN];
+	if (n && vkey)
+		n = fe__pol_tsig_sign(req, &s->tsig, msg, n, limit);
+	s->tsig.msg = NULL;
+	if (d.hidden || d.filtered) {
+		inc(d.hidden ? &s->cnt.hidden : &s->cnt.filtered);
+		char name[256];
+		fe_wire_name_to_str(req->q->qname_lc, name, sizeof(name));
+		fe_ratelog(&filter_log, FE_LOG_INFO, "policy: view %s: %s: %s", p->views[view].name,
+		           name, d.hidden ? "topology hiding: REFUSED" : "answer filtered");
+	}
 	if (view < 0) {
 		inc(&s->cnt.no_view);
 		addr_str(req->peer, a, sizeof(a));
@@ -124,8 +160,9 @@ static size_t after(void *state, const struct fe_server_request *req, uint8_t *m
 	return n;
 }
 
-/* RFC 8945 is NOT applied here: a TSIG RR only names a key for the view match (policy.h);
- * a name that selects a view is let through unsigned, any other gets NOTAUTH as before. */
+/* RFC 8945 §5.2 with the view keys and the replay cache: PASS when the TSIG verified (the
+ * answer is then signed by `after`), else NOTAUTH (FORMERR for a malformed TSIG), which
+ * `after` turns into the TSIG error answer. */
 static enum fe_server_verdict tsig(void *state, const struct fe_server_request *req,
                                    uint16_t *rcode)
 {
@@ -136,12 +173,12 @@ static enum fe_server_verdict tsig(void *state, const struct fe_server_request *
 	struct slot *s = &rt->slots[req->worker];
 	struct fe_policy *p = enter(rt, s);
 	enum fe_server_verdict v = FE_SERVER_RCODE;
-	uint8_t kbuf[FE_WIRE_NAME_MAX];
-	const uint8_t *key = tsig_name(req, kbuf);
-	if (p && key) {
-		int view = fe_policy_view_of(p, req->peer, key);
-		if (view >= 0 && p->views[view].nkeys)
+	if (p) {
+		fe__pol_tsig_verify(p, rt->replay, req, &s->tsig);
+		if (s->tsig.rc == FE_OK)
 			v = FE_SERVER_PASS;
+		else if (s->tsig.rc == FE_EFORMAT)
+			*rcode = FE_RCODE_FORMERR;
 	}
 	leave(s);
 	return v;
@@ -162,6 +199,11 @@ int fe_policy_rt_create(unsigned workers, uint16_t udp_max, struct fe_policy *in
 		return FE_ENOMEM;
 	}
 	memset(rt->slots, 0, workers * sizeof(struct slot));
+	if (fe_tsig_replay_create(REPLAY_CAPACITY, &rt->replay) != FE_OK) {
+		free(rt->slots);
+		free(rt);
+		return FE_ENOMEM;
+	}
 	rt->workers = workers;
 	rt->udp_max = udp_max ? udp_max : FE_WIRE_UDP_DEFAULT;
 	rt->hooks.state = rt;
@@ -199,6 +241,10 @@ void fe_policy_rt_counters(struct fe_policy_rt *rt, struct fe_policy_counters *o
 		const struct fe_policy_counters *c = &rt->slots[w].cnt;
 		out->no_view += __atomic_load_n(&c->no_view, __ATOMIC_RELAXED);
 		out->outside += __atomic_load_n(&c->outside, __ATOMIC_RELAXED);
+		out->tsig_verified += __atomic_load_n(&c->tsig_verified, __ATOMIC_RELAXED);
+		out->tsig_failed += __atomic_load_n(&c->tsig_failed, __ATOMIC_RELAXED);
+		out->hidden += __atomic_load_n(&c->hidden, __ATOMIC_RELAXED);
+		out->filtered += __atomic_load_n(&c->filtered, __ATOMIC_RELAXED);
 		for (unsigned i = 0; i < FE_POLICY_CAUSE__MAX; i++)
 			for (unsigned j = 0; j < FE_POLICY_ACTION__MAX; j++)
 				out->decisions[i][j] +=
@@ -208,8 +254,13 @@ void fe_policy_rt_counters(struct fe_policy_rt *rt, struct fe_policy_counters *o
 
 size_t fe_policy_counters_format(const struct fe_policy_counters *c, char *buf, size_t cap)
 {
-	size_t n = (size_t)snprintf(buf, cap, "no-view=%llu outside=%llu",
-	                            (unsigned long long)c->no_view, (unsigned long long)c->outside);
+	size_t n = (size_t)snprintf(buf, cap,
+	                            "no-view=%llu outside=%llu tsig-verified=%llu tsig-failed=%llu "
+	                            "hidden=%llu filtered=%llu",
+	                            (unsigned long long)c->no_view, (unsigned long long)c->outside,
+	                            (unsigned long long)c->tsig_verified,
+	                            (unsigned long long)c->tsig_failed,
+	                            (unsigned long long)c->hidden, (unsigned long long)c->filtered);
 	for (unsigned i = 0; i < FE_POLICY_CAUSE__MAX; i++)
 		for (unsigned j = 0; j < FE_POLICY_ACTION__MAX; j++) {
 			if (!c->decisions[i][j])
@@ -228,6 +279,7 @@ void fe_policy_rt_destroy(struct fe_policy_rt *rt)
 	if (!rt)
 		return;
 	fe_policy_destroy(atomic_load(&rt->cur));
+	fe_tsig_replay_destroy(rt->replay);
 	free(rt->slots);
 	free(rt);
 }

@@ -211,6 +211,23 @@ enum step { ST_HIT, ST_NODATA, ST_NXDOMAIN, ST_FOLLOW, ST_YXDOMAIN, ST_SERVFAIL 
 
 /* The data of @node for the query type, owner @n (the synthesized name for a wildcard,
  * RFC 4592 §3.4). Sets *target for a CNAME to follow. */
+/* An answer RRset of @node. docs/security.md Z7: the NAPTRs of a node the zone load marked
+ * are written without the records that fail the lint and without RRSIGs (costs one flag
+ * test for every other node). */
+static void add_answer(struct fe__ans *a, const struct fe__name *n,
+                       const struct fe_store_zone_rec *zone, const struct fe_store_node *node,
+                       const struct fe_store_rrset *rs)
+{
+	if (!(node->flags & FE_NODE_NAPTR_LINT) || rs->type != FE_T_NAPTR) {
+		add_item(a, FE_SEC_ANSWER, n->name, zone, rs, rs->ttl, sig_flag(a));
+		return;
+	}
+	if (add_item(a, FE_SEC_ANSWER, n->name, zone, rs, rs->ttl, FE__IT_LINT) > 0) {
+		a->item[a->nitem - 1].lint_owner = node->owner;
+		a->lint = true;
+	}
+}
+
 static enum step answer_node(struct fe__ans *a, const struct fe_store_zone_rec *zone,
                              const struct fe__name *n, const struct fe_store_node *node,
                              const uint8_t **target)
@@ -224,7 +241,7 @@ static enum step answer_node(struct fe__ans *a, const struct fe_store_zone_rec *
 		/* RFC 8482 §4.1: one RRset is a complete answer; we give the lowest type. */
 		if (!fe_store_node_next(node, &iter, &rs))
 			return ST_NODATA;
-		add_item(a, FE_SEC_ANSWER, n->name, zone, &rs, rs.ttl, sig_flag(a));
+		add_answer(a, n, zone, node, &rs);
 		return ST_HIT;
 	case FE_T_RRSIG:
 		/* Treated like ANY (RFC 8482 §4.1, as Knot does): the RRSIGs of one RRset, the
@@ -240,7 +257,7 @@ static enum step answer_node(struct fe__ans *a, const struct fe_store_zone_rec *
 		break;
 	}
 	if (fe_store_node_find(node, a->qtype, &rs)) {
-		add_item(a, FE_SEC_ANSWER, n->name, zone, &rs, rs.ttl, sig_flag(a));
+		add_answer(a, n, zone, node, &rs);
 		return ST_HIT;
 	}
 	/* RFC 1034 §4.3.2 step 3a: a CNAME is followed unless it is what was asked for (Knot
@@ -651,6 +668,9 @@ static bool put_item(struct fe_wire_builder *b, const struct fe__item *it, bool 
 	while (fe_store_rrset_next(&it->rs, &iter, &rdata, &rdlen, &is_sig)) {
 		if (is_sig != want_sigs)
 			continue;
+		if ((it->flags & FE__IT_LINT) &&
+		    (is_sig || fe_wire_naptr_lint(it->lint_owner, rdata, rdlen)))
+			continue;
 		int rc = fe_wire_builder_put_rr(b, (enum fe_wire_section)it->sec, it->owner,
 		                                is_sig ? FE_T_RRSIG : it->rs.type, FE_C_IN, it->ttl,
 		                                rdata, rdlen);
@@ -805,6 +825,7 @@ size_t fe_answer_parsed(struct fe_answer_ctx *ctx, const uint8_t *req, size_t re
 	a.dnssec = q->has_edns && q->edns_do;
 	a.store_error = false;
 	a.trust = ctx->opts && ctx->opts->require_validated;
+	a.lint = false;
 	a.ede = -1;
 	a.now_s = a.trust ? fe_time_wall_s() : 0;
 	a.nitem = 0;
@@ -852,8 +873,10 @@ size_t fe_answer_parsed(struct fe_answer_ctx *ctx, const uint8_t *req, size_t re
 	fe_wire_builder_set_rcode(&b, rcode);
 	/* Every RRset here comes from zones that are validated and unexpired (find_zone,
 	 * zone_expired). RFC 6840 §5.7: AD=1 when the query asked with DO or AD. */
-	if (a.trust && (a.dnssec || (q->flags & FE_F_AD)))
+	if (a.trust && !a.lint && (a.dnssec || (q->flags & FE_F_AD)))
 		fe_wire_builder_set_flags(&b, FE_F_AD);
+	if (a.lint)
+		fe_wire_builder_add_ede(&b, FE_EDE_FILTERED);
 	if (emit(&a, &b)) {
 		fe_wire_builder_set_flags(&b, FE_F_TC);
 		fe_counter_inc(cnt, FE_CNT_TRUNCATED);

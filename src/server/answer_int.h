@@ -30,15 +30,20 @@
 /* Item flags. */
 #define FE__IT_SIGS      0x01u /* also write the RRset's RRSIGs (DO=1) */
 #define FE__IT_SIGS_ONLY 0x02u /* write only the RRSIGs, as the answer RRset (qtype RRSIG) */
+#define FE__IT_LINT                                                          \
+	0x04u /* a NAPTR RRset of a FE_NODE_NAPTR_LINT node: records failing \
+	         fe_wire_naptr_lint (with lint_owner) are left out, and the  \
+	         RRSIGs (they do not cover what remains) */
 
 /* One RRset to write. */
 struct fe__item {
 	const uint8_t *owner;                 /* uncompressed wire name */
 	const struct fe_store_zone_rec *zone; /* zone the data comes from */
 	struct fe_store_rrset rs;
-	uint32_t ttl;  /* TTL of the RRs and of their RRSIGs (RFC 4034 §3) */
-	uint8_t sec;   /* enum fe_wire_section */
-	uint8_t flags; /* FE__IT_* */
+	uint32_t ttl;              /* TTL of the RRs and of their RRSIGs (RFC 4034 §3) */
+	uint8_t sec;               /* enum fe_wire_section */
+	uint8_t flags;             /* FE__IT_* */
+	const uint8_t *lint_owner; /* FE__IT_LINT: the stored owner the lint was run with */
 };
 
 /* A name being looked up in one zone, with its canonical key and the key length of each
@@ -78,6 +83,7 @@ struct fe__ans {
 	bool dnssec;      /* DO=1 */
 	bool store_error; /* a store lookup failed (not "not found") */
 	bool trust;       /* opts->require_validated */
+	bool lint;        /* an RRset with records left out by the NAPTR lint (not AD) */
 	int32_t ede;      /* Extended DNS Error INFO-CODE for a SERVFAIL, RFC 8914 (-1: none) */
 	int64_t now_s;    /* wall clock of the query (trust only) */
 

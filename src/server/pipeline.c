@@ -88,6 +88,7 @@ size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
 		r.q = &q;
 		r.reader = w->reader;
 		r.tls_client = tls_client;
+		r.tsig_checked = false;
 	}
 	unsigned flags = 0;
 	uint16_t rcode = FE_RCODE_SERVFAIL;
@@ -99,17 +100,30 @@ size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
 		if (pol->before)
 			pv = pol->before(pol->state, &r, &rcode);
 		/* TSIG is screened after the opcode, as in the engine. */
+		bool tsig_step = false;
 		if (pv == FE_SERVER_PASS && pol->tsig && q.has_tsig && q.opcode == FE_OP_QUERY) {
+			tsig_step = true;
 			pv = pol->tsig(pol->state, &r, &rcode);
-			if (pv == FE_SERVER_PASS)
+			if (pv == FE_SERVER_PASS) {
 				flags |= FE_ANSWER_TSIG_CHECKED;
+				r.tsig_checked = true;
+			}
 		}
 		if (pv == FE_SERVER_DROP)
 			return error_answer(w, req, req_len, FE_WIRE_DROP, &q, transport, 0, resp,
 			                    resp_cap);
-		if (pv == FE_SERVER_RCODE)
-			return error_answer(w, req, req_len, v, &q, transport, rcode, resp,
-			                    resp_cap);
+		if (pv == FE_SERVER_RCODE) {
+			size_t n = error_answer(w, req, req_len, v, &q, transport, rcode, resp,
+			                        resp_cap);
+			/* a refused TSIG: `after` may answer with the TSIG error (RFC 8945 §5.3.2)
+			 */
+			if (n && tsig_step && pol->after) {
+				n = pol->after(pol->state, &r, resp, n, resp_cap);
+				if (n > resp_cap)
+					n = 0;
+			}
+			return n;
+		}
 	}
 
 	/* handler: transfers over a stream transport go to the transfer handler, if any. A

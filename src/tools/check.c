@@ -145,6 +145,12 @@ static int check_alone(const char *path, bool allow_unsigned)
 	char apex[1100], what[400];
 	size_t len = 0;
 	fe_wire_name_to_str(fe_zone_apex(z, &len), apex, sizeof(apex));
+	const char *lint = NULL;
+	uint64_t nlint = fe_zone_naptr_lint(z, &lint);
+	if (nlint)
+		printf("%s: zone %s: %llu NAPTR records fail the lint and would not be served: "
+		       "%s\n",
+		       path, apex, (unsigned long long)nlint, lint);
 	if (!fe_zone_is_signed(z)) {
 		int code = 0;
 		if (allow_unsigned) {

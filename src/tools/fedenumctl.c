@@ -409,9 +409,14 @@ static bool list_cb(const struct fe_store_zone_rec *z, void *arg)
 	fe_time_str(z->sig_expire_s, expire, sizeof(expire));
 	/* the trust state kept per zone: secure / bogus / last rejection and why */
 	fe_trust_status(l->st, z->apex, z->apex_len, status, sizeof(status));
-	printf("%-32s %10u %8llu %10llu %10llu %-20s %-20s %-23s %s\n", apex, z->serial,
+	printf("%-32s %10u %8llu %10llu %10llu %-20s %-20s %-23s %s", apex, z->serial,
 	       (unsigned long long)z->version, (unsigned long long)z->node_count,
 	       (unsigned long long)z->rr_count, loaded, expire, served_str(l, z), status);
+	/* docs/security.md Z7: records the answer engine leaves out */
+	if (z->naptr_lint_count)
+		printf("; %u NAPTR not served (lint): %.*s", z->naptr_lint_count,
+		       (int)sizeof(z->naptr_lint), z->naptr_lint);
+	printf("\n");
 	l->n++;
 	return true;
 }

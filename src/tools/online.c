@@ -79,6 +79,17 @@ static void print_status(json_t *r)
 		printf("metrics: off\n");
 }
 
+/* "; N NAPTR not served (lint)" when the zone has such records. */
+static const char *lint_note(json_t *z)
+{
+	static char buf[64];
+	long long n = num(z, "naptr_not_served");
+	if (!n)
+		return "";
+	snprintf(buf, sizeof(buf), "; %lld NAPTR not served (lint)", n);
+	return buf;
+}
+
 static void print_zone_row(json_t *z)
 {
 	char served[64];
@@ -87,9 +98,10 @@ static void print_zone_row(json_t *z)
 	else
 		snprintf(served, sizeof(served), "NOT-SERVED(%s)", str(z, "why"));
 	if (json_is_true(json_object_get(z, "stored")))
-		printf("%-32s %10lld %8lld %10lld %10lld %-20s %-20s %-23s %s\n", str(z, "apex"),
+		printf("%-32s %10lld %8lld %10lld %10lld %-20s %-20s %-23s %s%s\n", str(z, "apex"),
 		       num(z, "serial"), num(z, "version"), num(z, "nodes"), num(z, "rrs"),
-		       str(z, "loaded_at"), str(z, "chain_expiry"), served, str(z, "trust"));
+		       str(z, "loaded_at"), str(z, "chain_expiry"), served, str(z, "trust"),
+		       lint_note(z));
 	else
 		printf("%-32s %10s %8s %10s %10s %-20s %-20s %-23s %s\n", str(z, "apex"), "-", "-",
 		       "-", "-", "-", "-", served, str(z, "trust"));
@@ -125,6 +137,9 @@ static void print_zone_show(json_t *z)
 	printf("served:        %s\n",
 	       json_is_true(json_object_get(z, "served")) ? "yes" : str(z, "why"));
 	printf("trust:         %s\n", str(z, "trust"));
+	if (num(z, "naptr_not_served"))
+		printf("NAPTR lint:    %lld records not served: %s\n", num(z, "naptr_not_served"),
+		       str(z, "naptr_lint"));
 	json_t *v = json_object_get(z, "validation");
 	if (json_is_object(v)) {
 		printf("validation:    %s", str(v, "state"));

@@ -5,6 +5,7 @@
  * ancestors (every ancestor of a name sorts before it, RFC 4034 §6.1). */
 #include "zone_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,7 +92,7 @@ static void link_child(struct bctx *b, size_t idx)
 /* Append the node for owner @own (records [first, first+count)), with the empty
  * non-terminals between it and its closest existing ancestor. */
 static int place_node(struct bctx *b, const struct fe__zowner *own, uint32_t first, uint32_t count,
-                      bool has_ns, bool has_nsec)
+                      bool has_ns, bool has_nsec, bool naptr_lint)
 {
 	struct fe_zone *z = b->z;
 	const uint8_t *k = fe__own_key(own);
@@ -156,7 +157,32 @@ static int place_node(struct bctx *b, const struct fe__zowner *own, uint32_t fir
 	}
 	if (has_nsec && !(nd->flags & FE_NODE_OCCLUDED))
 		nd->flags |= FE_NODE_HAS_NSEC;
+	if (naptr_lint)
+		nd->flags |= FE_NODE_NAPTR_LINT;
 	return FE_OK;
+}
+
+/* docs/security.md Z7: a NAPTR that fails the lint stays in the zone (its RRset is signed
+ * as a whole, and transfers carry the zone as it is) but its node is marked, so the answer
+ * engine leaves it out; counted, and the first ones named in the zone's report. */
+static bool lint_naptr(struct fe_zone *z, const struct fe__zrec *r)
+{
+	const char *why = fe_wire_naptr_lint(fe__own_name(r->own), r->rdata, r->rdlen);
+	if (!why)
+		return false;
+	z->naptr_lint++;
+	size_t n = strlen(z->naptr_report);
+	if (n + 8 < sizeof(z->naptr_report)) {
+		char owner[FE_WIRE_NAME_MAX * 4];
+		fe_wire_name_to_str(fe__own_name(r->own), owner, sizeof(owner));
+		int k = snprintf(z->naptr_report + n, sizeof(z->naptr_report) - n, "%s%.200s",
+		                 n ? "; " : "", owner);
+		n += k > 0 ? (size_t)k : 0;
+		if (n + 1 < sizeof(z->naptr_report))
+			snprintf(z->naptr_report + n, sizeof(z->naptr_report) - n,
+			         " line %u: %.120s", (unsigned)r->line, why);
+	}
+	return true;
 }
 
 static int push_n3(struct fe_zone *z, const struct fe__zowner *own, size_t first, size_t count,
@@ -237,6 +263,7 @@ int fe__zone_build(struct fe_zone *z, const struct fe_zone_opts *opts, struct fe
 		                  fe__b32hex_decode20(oname + 1, oname[0], hash);
 		size_t first = w, n3first = z->n3recs_len;
 		bool n3_rr = false, in_set = false, has_ns = false, has_nsec = false;
+		bool naptr_lint = false;
 		uint16_t set_type = 0;
 		uint32_t set_rrs = 0, set_sigs = 0, set_ttl = 0;
 		const struct fe__zrec *prev = NULL;
@@ -285,6 +312,8 @@ int fe__zone_build(struct fe_zone *z, const struct fe_zone_opts *opts, struct fe
 				}
 				has_ns |= r->type == FE_T_NS;
 				has_nsec |= r->type == FE_T_NSEC;
+				if (r->type == FE_T_NAPTR && lint_naptr(z, r))
+					naptr_lint = true;
 				if (apex && r->type == FE_T_NSEC3PARAM && !z->n3_params)
 					choose_params(z, r);
 				if (apex && r->type == FE_T_NSEC)
@@ -316,7 +345,7 @@ int fe__zone_build(struct fe_zone *z, const struct fe_zone_opts *opts, struct fe
 			return rc;
 		if (w > first) {
 			rc = place_node(&b, own, (uint32_t)first, (uint32_t)(w - first), has_ns,
-			                has_nsec);
+			                has_nsec, naptr_lint);
 			if (rc != FE_OK) {
 				fe__zone_err(err, fname(z, z->recs[first]), z->recs[first]->line,
 				             "cannot place this owner in the zone tree");

@@ -2,6 +2,7 @@
 #include "zone_int.h"
 
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -245,6 +246,9 @@ static void log_load(const struct fe_zone *z, uint64_t store_us)
 		            z->apex_str, (unsigned long long)z->dup_rrs,
 		            (unsigned long long)z->orphan_sigs, (unsigned long long)z->stale_nsec3,
 		            (unsigned long long)z->ttl_mismatch);
+	if (z->naptr_lint)
+		fe_log_warn("zone %s: %llu NAPTR records fail the lint and are not served: %s",
+		            z->apex_str, (unsigned long long)z->naptr_lint, z->naptr_report);
 }
 
 int fe_zone_commit(struct fe_zone *z, struct fe_store *st, struct fe_zone_error *err)
@@ -334,6 +338,8 @@ int fe_zone_commit(struct fe_zone *z, struct fe_store *st, struct fe_zone_error 
 	rec.sig_expire_s = z->sig_expire_s;
 	rec.node_count = z->nnodes;
 	rec.rr_count = fe_zone_rr_count(z);
+	rec.naptr_lint_count = (uint32_t)FE_MIN(z->naptr_lint, (uint64_t)UINT32_MAX);
+	snprintf(rec.naptr_lint, sizeof(rec.naptr_lint), "%s", z->naptr_report);
 	if (z->flags & FE_ZONE_NSEC3) {
 		rec.nsec3_alg = z->n3_alg;
 		rec.nsec3_flags = z->n3_flags;

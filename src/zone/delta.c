@@ -39,6 +39,7 @@ struct dctx {
 	size_t apex_key_len;
 	bool nsec3;
 	int64_t created, deleted; /* `rr` nodes, for the record's node count */
+	int64_t lint_delta;       /* NAPTRs failing the lint, added minus removed */
 	struct drec *recs;
 	size_t nrecs, recs_cap;
 	uint8_t *arena;
@@ -243,6 +244,17 @@ static bool has_type(const struct dctx *c, uint16_t type)
 	return false;
 }
 
+/* NAPTRs of the node in @c that fail fe_wire_naptr_lint. */
+static int64_t naptr_lint(const struct dctx *c)
+{
+	int64_t n = 0;
+	for (size_t i = 0; i < c->nrecs; i++)
+		n += c->recs[i].covered == FE_T_NAPTR && !c->recs[i].sig &&
+		     fe_wire_naptr_lint(c->owner, c->arena + c->recs[i].off, c->recs[i].len) !=
+		             NULL;
+	return n;
+}
+
 /* Key of the parent name: the key up to the label end before the last one. */
 static size_t parent_key_len(const uint8_t *key, size_t klen)
 {
@@ -430,9 +442,13 @@ static int do_node(struct dctx *c, struct op *ops, size_t n)
 		c->owner_len = ops[0].rr->owner_len;
 		memcpy(c->owner, ops[0].rr->owner, c->owner_len);
 	}
+	if (old_flags & FE_NODE_NAPTR_LINT)
+		c->lint_delta -= naptr_lint(c);
 	for (size_t i = 0; i < n; i++)
 		if ((rc = apply_op(c, &ops[i])) != FE_OK)
 			return op_err(c, &ops[i], rc, op_why(rc));
+	int64_t lint = naptr_lint(c);
+	c->lint_delta += lint;
 
 	bool below = false;
 	if (c->nrecs == 0) {
@@ -483,6 +499,8 @@ static int do_node(struct dctx *c, struct op *ops, size_t n)
 	}
 	if (has_type(c, FE_T_NSEC) && !occluded)
 		flags |= FE_NODE_HAS_NSEC;
+	if (lint)
+		flags |= FE_NODE_NAPTR_LINT; /* as build.c marks it (docs/security.md Z7) */
 	bool hashed = c->nsec3 && !occluded;
 	if (hashed && !c->has_hash && (rc = hash_of(c, c->owner, c->hash)) != FE_OK)
 		return op_err(c, &ops[0], rc, fe_strerror(rc));
@@ -699,6 +717,10 @@ int fe_zone_commit_delta(struct fe_store *st, const uint8_t *apex, size_t apex_l
 	rec.loaded_at_s = 0;
 	rec.node_count = (uint64_t)((int64_t)rec.node_count + c.created - c.deleted);
 	rec.rr_count = rec.rr_count + d->added_count - d->removed_count;
+	/* the count follows the change; the reasons named are those of the last whole load */
+	rec.naptr_lint_count = (uint32_t)FE_MAX((int64_t)rec.naptr_lint_count + c.lint_delta, 0);
+	if (!rec.naptr_lint_count)
+		rec.naptr_lint[0] = 0;
 	for (size_t i = 0; i < d->added_count; i++) {
 		const struct fe_zone_rr *rr = &d->added[i];
 		if (rr->type != FE_T_RRSIG)

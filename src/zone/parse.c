@@ -746,6 +746,13 @@ uint32_t fe_zone_serial(const struct fe_zone *z)
 	return z->serial;
 }
 
+uint64_t fe_zone_naptr_lint(const struct fe_zone *z, const char **report)
+{
+	if (report)
+		*report = z->naptr_report;
+	return z->naptr_lint;
+}
+
 uint64_t fe_zone_rr_count(const struct fe_zone *z)
 {
 	return z->nrecs + z->n3recs_len;

@@ -128,6 +128,8 @@ struct fe_zone {
 	uint64_t orphan_sigs;
 	uint64_t ttl_mismatch;
 	uint64_t stale_nsec3;
+	uint64_t naptr_lint;    /* NAPTRs failing fe_wire_naptr_lint: kept, not served */
+	char naptr_report[380]; /* the first of them: "owner: reason; ..." */
 
 	uint64_t parse_us; /* parse and build time */
 

@@ -101,6 +101,51 @@ static inline long long nc_counter(struct fe_test_daemon *d, const char *name)
 }
 
 /* Per-worker query count from the same dump ("worker N: queries=Q ..."). */
+/* Send the UDP message @q from source address @src (a loopback address of a view) to @d;
+ * the answer into @a (its length returned; no answer within 2 s fails the test). */
+static inline size_t nc_udp_from(struct fe_test_daemon *d, const char *src, const uint8_t *q,
+                                 size_t n, uint8_t *a, size_t cap)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	inet_pton(AF_INET, src, &sa.sin_addr);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "bind %s", src);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(d->port)};
+	inet_pton(AF_INET, d->host, &to.sin_addr);
+	cr_assert_eq(sendto(fd, q, n, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)n);
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	cr_assert_eq(poll(&pfd, 1, 2000), 1, "no answer to %s", src);
+	ssize_t r = recv(fd, a, cap, 0);
+	close(fd);
+	cr_assert_gt(r, 12);
+	return (size_t)r;
+}
+
+/* SIGHUP @d and wait (up to 10 s) for the reload's outcome in its log ("reload done" or
+ * "reload refused"). */
+static inline void nc_reload(struct fe_test_daemon *d)
+{
+	int before = fe_test_daemon_log_count(d, "reload done") +
+	             fe_test_daemon_log_count(d, "reload refused");
+	cr_assert_eq(kill(d->pid, SIGHUP), 0);
+	for (int i = 0; i < 500; i++) {
+		if (fe_test_daemon_log_count(d, "reload done") +
+		            fe_test_daemon_log_count(d, "reload refused") >
+		    before)
+			return;
+		nc_sleep_ms(20);
+	}
+	cr_assert_fail("no reload outcome in the log");
+}
+
+/* Policy counter @name ("no-view", "hidden", "not-found/bgcf", ...) from a fresh SIGUSR1
+ * dump's "counters (SIGUSR1) policy: ..." line; -1 when it is not there. */
+static inline long long nc_policy_counter(struct fe_test_daemon *d, const char *name)
+{
+	(void)nc_counter(d, "queries"); /* a fresh SIGUSR1 dump */
+	return fe_test_log_counter(d->log_path, "counters (SIGUSR1) policy: ", name);
+}
+
 static inline long long nc_worker_queries(struct fe_test_daemon *d, unsigned worker)
 {
 	(void)nc_counter(d, "queries");

@@ -125,18 +125,7 @@ static struct got ask(const char *src, const char *name, uint16_t type)
 	uint8_t q[512], a[4096];
 	size_t n = fe_test_make_query(name, type, 0, 1232, q, sizeof(q));
 	cr_assert_gt(n, 0);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	inet_pton(AF_INET, src, &sa.sin_addr);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "bind %s", src);
-	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(d.port)};
-	inet_pton(AF_INET, d.host, &to.sin_addr);
-	cr_assert_eq(sendto(fd, q, n, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)n);
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	cr_assert_eq(poll(&pfd, 1, 2000), 1, "no answer for %s from %s", name, src);
-	ssize_t r = recv(fd, a, sizeof(a), 0);
-	close(fd);
-	cr_assert_gt(r, 12);
+	ssize_t r = (ssize_t)nc_udp_from(&d, src, q, n, a, sizeof(a));
 	struct got g = {.rcode = a[3] & 0xF, .ad = a[3] & 0x20, .ede = -1, .qlen = n};
 	g.len = (size_t)r;
 	g.ancount = (unsigned)(a[6] << 8 | a[7]);
@@ -168,28 +157,6 @@ static struct got ask(const char *src, const char *name, uint16_t type)
 	return g;
 }
 
-static long long policy_counter(const char *name)
-{
-	(void)nc_counter(&d, "queries"); /* a fresh SIGUSR1 dump */
-	long long v = fe_test_log_counter(d.log_path, "counters (SIGUSR1) policy: ", name);
-	return v < 0 ? 0 : v; /* a counter not in the line is 0 */
-}
-
-static void reload(void)
-{
-	int before = fe_test_daemon_log_count(&d, "reload done") +
-	             fe_test_daemon_log_count(&d, "reload refused");
-	cr_assert_eq(kill(d.pid, SIGHUP), 0);
-	for (int i = 0; i < 500; i++) {
-		if (fe_test_daemon_log_count(&d, "reload done") +
-		            fe_test_daemon_log_count(&d, "reload refused") >
-		    before)
-			return;
-		nc_sleep_ms(20);
-	}
-	cr_assert_fail("no reload outcome in the log");
-}
-
 Test(policy, agreements_by_view)
 {
 	setup_federation();
@@ -218,9 +185,9 @@ Test(policy, agreements_by_view)
 	/* a number the registry does not delegate: no rule, pass (NXDOMAIN) */
 	g = ask("127.0.0.2", "4.3.2.1.9.5.5.5.1.e164.fed.", LDNS_RR_TYPE_NAPTR);
 	cr_assert_eq(g.rcode, LDNS_RCODE_NXDOMAIN);
-	cr_assert_eq(policy_counter("no-agreement/transit"), 1);
-	cr_assert_eq(policy_counter("route/pass"), 4);
-	cr_assert_eq(policy_counter("no-delegation/pass"), 1);
+	cr_assert_eq(nc_policy_counter(&d, "no-agreement/transit"), 1);
+	cr_assert_eq(nc_policy_counter(&d, "route/pass"), 4);
+	cr_assert_eq(nc_policy_counter(&d, "no-delegation/pass"), 1);
 	cr_assert_geq(fe_test_daemon_log_count(&d, "policy: view scscf-a: +155521234: "
 	                                           "no-agreement → transit"),
 	              1);
@@ -244,14 +211,14 @@ Test(policy, q7_namespace_guard_and_q8_no_view)
 		cr_assert_leq(g.len, g.qlen + 6, "Q6: %zu octets for a %zu-octet query", g.len,
 		              g.qlen);
 	}
-	cr_assert_eq(policy_counter("no-view"), N);
-	cr_assert_eq(policy_counter("outside"), 1);
+	cr_assert_eq(nc_policy_counter(&d, "no-view"), N);
+	cr_assert_eq(nc_policy_counter(&d, "outside"), 1);
 	int lines = fe_test_daemon_log_count(&d, "is in no view");
 	cr_assert_geq(lines, 1);
 	cr_assert_leq(lines, 10, "%d lines for %d refusals: not rate limited", lines, N);
 	/* outside = "nxdomain" after a reload */
 	write_federation("{ causes = [\"no-agreement\"]; action = \"transit\"; }", "nxdomain");
-	reload();
+	nc_reload(&d);
 	g = ask("127.0.0.2", "www.example.com.", LDNS_RR_TYPE_A);
 	cr_assert_eq(g.rcode, LDNS_RCODE_NXDOMAIN);
 	cr_assert_eq(g.ede, 18);
@@ -266,14 +233,14 @@ Test(policy, sighup_changes_decisions_invalid_policy_refused)
 	        "{ causes = [\"no-agreement\"]; action = \"bgcf\"; prefixes = [\"+1555\"]; "
 	        "views = [\"scscf-a\"]; }",
 	        "refused");
-	reload();
+	nc_reload(&d);
 	cr_assert_eq(fe_test_daemon_log_count(&d, "policy replaced"), 1);
 	g = ask("127.0.0.2", NUM_B, LDNS_RR_TYPE_NAPTR);
 	cr_assert_str_eq(g.regexp, "!^(.*)$!sip:\\1@bgcf.example.net:5060;user=phone!");
 	cr_assert_str_eq(g.ede_text, "federation policy: no-agreement (bgcf)");
 	/* invalid: refused with file:line, decisions unchanged */
 	write_federation("{ causes = [\"no-agreement\"]; action = \"voicemail\"; }", "refused");
-	reload();
+	nc_reload(&d);
 	cr_assert_geq(fe_test_daemon_log_count(&d, "federation.conf:23: policy.rules.action: "
 	                                           "\"voicemail\" is not one of"),
 	              1);
@@ -283,7 +250,7 @@ Test(policy, sighup_changes_decisions_invalid_policy_refused)
 	write_federation(
 	        "{ causes = [\"no-agreement\"]; action = \"bgcf\"; views = [\"nobody\"]; }",
 	        "refused");
-	reload();
+	nc_reload(&d);
 	cr_assert_geq(fe_test_daemon_log_count(&d, "no view is named \"nobody\""), 1);
 	g = ask("127.0.0.2", NUM_B, LDNS_RR_TYPE_NAPTR);
 	cr_assert_str_eq(g.regexp, "!^(.*)$!sip:\\1@bgcf.example.net:5060;user=phone!");

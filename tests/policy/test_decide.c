@@ -13,57 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Allocation counting for the no-heap test (as tests/server/test_answer_noheap.c): glibc's
- * malloc family interposed, or the sanitizer's hooks under AddressSanitizer. */
-static atomic_int counting;
-static atomic_long allocations;
-
-#if defined(__SANITIZE_ADDRESS__)
-int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
-                                              void (*free_hook)(const volatile void *));
-static void on_malloc(const volatile void *p, size_t n)
-{
-	(void)p;
-	(void)n;
-	if (atomic_load(&counting))
-		atomic_fetch_add(&allocations, 1);
-}
-static void on_free(const volatile void *p)
-{
-	(void)p;
-}
-static void install_hooks(void)
-{
-	__sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
-}
-#else
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t m);
-extern void *__libc_realloc(void *p, size_t n);
-static void count(void)
-{
-	if (atomic_load(&counting))
-		atomic_fetch_add(&allocations, 1);
-}
-void *malloc(size_t n)
-{
-	count();
-	return __libc_malloc(n);
-}
-void *calloc(size_t n, size_t m)
-{
-	count();
-	return __libc_calloc(n, m);
-}
-void *realloc(void *p, size_t n)
-{
-	count();
-	return __libc_realloc(p, n);
-}
-static void install_hooks(void)
-{
-}
-#endif
+#include "fe_test_noheap.h"
 
 static struct fe_policy *pol;
 
@@ -573,7 +523,7 @@ Test(decide, enum_numbers_and_bad_configuration, .fini = teardown)
  * the namespace guard and the no-view refusal, counters and rate-limited logs included. */
 Test(decide, hook_allocates_nothing_per_query)
 {
-	install_hooks();
+	fe_test_noheap_install();
 	struct fe_policy_rt *rt = NULL;
 	for (unsigned a = 0; a < FE_POLICY_ACTION__MAX; a++) {
 		const char *all[] = {
@@ -587,7 +537,7 @@ Test(decide, hook_allocates_nothing_per_query)
 		pol = NULL;
 		const struct fe_server_policy *h = fe_policy_rt_hooks(rt);
 		for (int pass = 0; pass < 2; pass++) {
-			atomic_store(&counting, pass == 1);
+			atomic_store(&fe_test_counting, pass == 1);
 			for (size_t ci = 0; ci < FE_ARRAY_LEN(causes) + 2; ci++) {
 				uint8_t req[512], resp[4096];
 				struct fe_wire_query q;
@@ -605,10 +555,11 @@ Test(decide, hook_allocates_nothing_per_query)
 				                              .q = &q};
 				cr_assert_gt(h->after(h->state, &r, resp, n, sizeof(resp)), 0);
 			}
-			atomic_store(&counting, 0);
+			atomic_store(&fe_test_counting, 0);
 		}
-		cr_assert_eq(atomic_load(&allocations), 0, "%ld allocations in the hook (%s)",
-		             atomic_load(&allocations), fe_policy_action_name(a));
+		cr_assert_eq(atomic_load(&fe_test_allocations), 0,
+		             "%ld allocations in the hook (%s)", atomic_load(&fe_test_allocations),
+		             fe_policy_action_name(a));
 	}
 	struct fe_policy_counters pc;
 	fe_policy_rt_counters(rt, &pc);

@@ -24,6 +24,25 @@ Test(delta, one_number_changes_unsigned)
 	three_ways(&s1, &s2, 2);
 }
 
+/* docs/security.md Z7: a change set marks (and counts) NAPTRs failing the lint as a whole
+ * load of the new version does: one number broken, another one fixed. */
+Test(delta, naptr_lint_marks_follow_the_change)
+{
+	unsigned tags[200], tags2[200];
+	for (unsigned i = 0; i < 200; i++)
+		tags[i] = 1;
+	tags[5] = 0;
+	tags[9] = 0;
+	memcpy(tags2, tags, sizeof(tags));
+	tags2[5] = 1;
+	tags2[77] = 0;
+	struct spec s1 = {.serial = 1, .n = 200, .width = 4, .tags = tags};
+	struct spec s2 = s1;
+	s2.serial = 2;
+	s2.tags = tags2;
+	three_ways(&s1, &s2, 3);
+}
+
 Test(delta, numbers_added_and_removed_nsec3_signed)
 {
 	/* v1: numbers 0..499 and 7000 (its own branch); v2: 7000 gone (its empty

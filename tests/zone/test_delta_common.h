@@ -91,9 +91,10 @@ UNUSED static void free_lines(struct lines *l)
 	"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0BB"
 
 /* A version of the test zone: numbers [0, n) (plus @extra ones) of @width digits, each a
- * NAPTR naming "v<tag>" where tag is @tags[i] (or 1). @sign adds a DNSKEY and an RRSIG over
- * every authoritative RRset (fake signatures: the store does not verify them), @nsec3 an
- * NSEC3 chain (iterations 0, no salt) over every name, empty non-terminals included. */
+ * NAPTR naming "v<tag>" where tag is @tags[i] (or 1; 0: a NAPTR that fails the lint). @sign adds a
+ * DNSKEY and an RRSIG over every authoritative RRset (fake signatures: the store does not verify
+ * them), @nsec3 an NSEC3 chain (iterations 0, no salt) over every name, empty non-terminals
+ * included. */
 struct spec {
 	uint32_t serial;
 	unsigned n, width;
@@ -184,11 +185,12 @@ UNUSED static void make_zone(const struct spec *sp, struct lines *l)
 		unsigned i = k < sp->n ? (unsigned)k : sp->extra[k - sp->n];
 		number_owner(i, sp->width, owner, sizeof(owner));
 		unsigned tag = sp->tags && k < sp->n ? sp->tags[k] : 1;
+		/* tag 0: a NAPTR that fails the lint (an unbalanced group) */
 		add_line(l,
 		         "%s 300 IN NAPTR 100 10 \"u\" \"E2U+sip\" "
-		         "\"!^.*$!sip:+1555%0*u@v%u.example!\" "
+		         "\"!^%s.*$!sip:+1555%0*u@v%u.example!\" "
 		         ".",
-		         owner, (int)sp->width, i, tag);
+		         owner, tag ? "" : "(", (int)sp->width, i, tag);
 		if (sp->sign)
 			sig(l, owner, "NAPTR", labels_of(owner));
 		if (sp->nsec3) {
@@ -548,6 +550,7 @@ UNUSED static void expect_same_zone(const char *a, const struct fe_store_zone_re
 	cr_assert_eq(ra->flags, rb->flags);
 	cr_assert_eq(ra->soa_minimum, rb->soa_minimum);
 	cr_assert_eq(ra->soa_ttl, rb->soa_ttl);
+	cr_assert_eq(ra->naptr_lint_count, rb->naptr_lint_count, "NAPTRs failing the lint");
 	const char *dbs[] = {"rr", "nsec3"};
 	for (int i = 0; i < 2; i++) {
 		struct blobs x = {0}, y = {0};
