@@ -1,0 +1,367 @@
+/* XFR over TLS (RFC 9103), loopback only, ephemeral ports, TSIG hmac-sha256 on top:
+ *  - fedenumd primary (DNS-over-TLS listener that requires client certificates) → fedenumd
+ *    secondary (--secondary-tls, CA and name verified, a client certificate): AXFR at start,
+ *    then after SIGHUP a NOTIFY over plain UDP and an IXFR over TLS;
+ *  - a secondary with the wrong CA, with a name the certificate does not carry, and without
+ *    a client certificate: the refresh fails, the version held keeps serving;
+ *  - a plain-TCP secondary pointed at the TLS port: refused, the old version keeps serving;
+ *  - NSD 4.6 as a XoT secondary (tls-auth, request-xfr ... tls-auth-name) of fedenumd's TLS
+ *    port: what its own log says it received.
+ * Knot DNS 3.2 transfers over QUIC only, not TLS: no Knot test here. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fe_test.h"
+
+#define KEY    "xfr-peer.test."
+#define SECRET "Ut6y2zK8J0m2qv8j6I0g9bC2i0k4yD2H7n3o5q1w8e4="
+#define ZONE   "xfr.test."
+#define WAIT_S 40
+#define CERTS  FE_TEST_SRC "/tests/integration/data/mk-tls-certs.sh"
+
+static char tmp[256];
+static struct fe_test_daemon pri, sec;
+static uint16_t tls_port, notify_port;
+static pid_t nsd_pid = -1;
+
+static void stop_all(void)
+{
+	if (nsd_pid > 0) {
+		kill(nsd_pid, SIGTERM);
+		for (int i = 0; i < 100 && waitpid(nsd_pid, NULL, WNOHANG) == 0; i++)
+			usleep(50000);
+		kill(nsd_pid, SIGKILL);
+		waitpid(nsd_pid, NULL, 0);
+		nsd_pid = -1;
+	}
+	if (sec.pid > 0)
+		fe_test_daemon_stop(&sec);
+	if (pri.pid > 0)
+		fe_test_daemon_stop(&pri);
+	if (tmp[0])
+		fe_test_rmdir(tmp);
+	tmp[0] = '\0';
+}
+
+static void setup(void)
+{
+	memset(&pri, 0, sizeof(pri));
+	memset(&sec, 0, sizeof(sec));
+	fe_test_mkdtemp(tmp, sizeof(tmp));
+	cr_assert_eq(fe_test_sh("%s '%s'", CERTS, tmp), 0, "test PKI");
+	cr_assert_eq(fe_test_sh("printf 'key \"%s\" {\\n\\talgorithm hmac-sha256;\\n\\tsecret "
+	                        "\"%s\";\\n};\\n' > '%s/peer.key'",
+	                        KEY, SECRET, tmp),
+	             0);
+}
+
+TestSuite(xfr_tls, .init = setup, .fini = stop_all, .timeout = 240);
+
+/* The zone at @serial: 400 TXT and a.xfr.test. A 192.0.2.<serial>. */
+static void write_zone(unsigned serial)
+{
+	char p[300];
+	snprintf(p, sizeof(p), "%s/xfr.test.zone", tmp);
+	FILE *f = fopen(p, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+	        "$ORIGIN " ZONE "\n$TTL 300\n@ SOA ns1 hostmaster %u 7200 900 1209600 300\n"
+	        "@ NS ns1\nns1 A 127.0.0.1\na A 192.0.2.%u\n",
+	        serial, serial);
+	for (int i = 0; i < 400; i++)
+		fprintf(f, "t%d TXT \"%060d\"\n", i, i);
+	fclose(f);
+}
+
+static uint16_t ready_port(const struct fe_test_daemon *d, const char *proto)
+{
+	char path[512], p[8], h[64];
+	unsigned port;
+	uint16_t found = 0;
+	snprintf(path, sizeof(path), "%s/ready", d->dir);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fscanf(f, "%7s %63s %u", p, h, &port) == 3)
+		if (strcmp(p, proto) == 0)
+			found = (uint16_t)port;
+	fclose(f);
+	return found;
+}
+
+/* fedenumd primary of the zone with a TLS listener (certificate "dot.test" and 127.0.0.1),
+ * client certificates required when @client_ca; secondaries at 127.0.0.1 (NOTIFY to
+ * notify_port). */
+static void start_primary(bool client_ca)
+{
+	char conf[300], zf[300], key[300], notify[64];
+	snprintf(conf, sizeof(conf), "%s/primary.conf", tmp);
+	FILE *f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+	        "server: { tls-listen = [\"127.0.0.1@0\"]; tls-cert = \"%s/server.pem\"; "
+	        "tls-key = \"%s/server.key\"; %s%s%s };\n",
+	        tmp, tmp, client_ca ? "tls-client-ca = \"" : "", client_ca ? tmp : "",
+	        client_ca ? "/ca.pem\";" : "");
+	fclose(f);
+	snprintf(zf, sizeof(zf), "%s/xfr.test.zone", tmp);
+	snprintf(key, sizeof(key), "%s/peer.key", tmp);
+	notify_port = fe_test_free_port();
+	cr_assert_neq(notify_port, 0);
+	snprintf(notify, sizeof(notify), "127.0.0.1@%u", notify_port);
+	const char *argv[] = {"-c", conf,       "--zone", zf,  "--tsig-key",
+	                      key,  "--notify", notify,   NULL};
+	cr_assert_eq(fe_test_daemon_start(&pri, NULL, argv), 0);
+	tls_port = ready_port(&pri, "tls");
+	cr_assert_neq(tls_port, 0, "no TLS port in the primary's ready file");
+}
+
+/* fedenumd secondary in @dir (kept across restarts) of the zone at the primary's TLS port:
+ * @how is "tls" (--secondary-tls with @name, CA @ca, client certificate when @cert) or
+ * "plain" (--secondary to the TLS port). */
+static void start_secondary(const char *dir, const char *how, const char *name, const char *ca,
+                            bool cert)
+{
+	char key[300], spec[200], cafile[300], certf[300], keyf[300], l[64];
+	snprintf(key, sizeof(key), "%s/peer.key", tmp);
+	snprintf(spec, sizeof(spec), ZONE "@127.0.0.1@%u%s%s", tls_port, name ? "@" : "",
+	         name ? name : "");
+	snprintf(cafile, sizeof(cafile), "%s/%s", tmp, ca);
+	snprintf(certf, sizeof(certf), "%s/client-a.pem", tmp);
+	snprintf(keyf, sizeof(keyf), "%s/client-a.key", tmp);
+	snprintf(l, sizeof(l), "127.0.0.1@%u", notify_port);
+	bool tls = strcmp(how, "tls") == 0;
+	const char *argv[] = {"--tsig-key",
+	                      key,
+	                      "--listen",
+	                      l,
+	                      "--log-level",
+	                      "debug",
+	                      tls ? "--secondary-tls" : "--secondary",
+	                      spec,
+	                      "--xfr-tls-ca",
+	                      cafile,
+	                      cert ? "--xfr-tls-cert" : NULL,
+	                      certf,
+	                      "--xfr-tls-key",
+	                      keyf,
+	                      NULL};
+	cr_assert_eq(fe_test_daemon_start(&sec, dir, argv), 0);
+}
+
+static bool wait_answer(uint16_t port, const char *name, const char *type, const char *expect)
+{
+	for (int i = 0; i < WAIT_S * 4; i++) {
+		if (fe_test_sh("kdig @127.0.0.1 -p %u +short +timeout=1 +retry=0 %s %s 2>/dev/null "
+		               "| grep -q -- '%s'",
+		               port, name, type, expect) == 0)
+			return true;
+		usleep(250000);
+	}
+	return false;
+}
+
+static bool wait_log(struct fe_test_daemon *d, const char *needle, int n)
+{
+	for (int i = 0; i < WAIT_S * 10; i++) {
+		if (fe_test_daemon_log_count(d, needle) >= n)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+static void show(void)
+{
+	fe_test_sh("echo '--- secondary'; tail -30 '%s'; echo '--- primary'; tail -20 '%s'",
+	           sec.log_path, pri.log_path);
+}
+
+/* Serial 1 over TLS into a secondary kept in <tmp>/sec (@dir gets the path). */
+static void first_transfer(char *dir, size_t cap)
+{
+	write_zone(1);
+	start_primary(true);
+	snprintf(dir, cap, "%s/sec", tmp);
+	cr_assert_eq(fe_test_sh("mkdir -p '%s'", dir), 0);
+	start_secondary(dir, "tls", "dot.test", "ca.pem", true);
+	if (!wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1")) {
+		show();
+		cr_assert_fail("serial 1 not transferred over TLS");
+	}
+	cr_assert_eq(fe_test_daemon_log_count(&sec, "AXFR from 127.0.0.1@"), 1);
+	cr_assert_eq(fe_test_daemon_log_count(&sec, "over TLS: serial (none) 0 -> 1"), 1);
+}
+
+Test(xfr_tls, fedenumd_to_fedenumd_axfr_then_notify_and_ixfr)
+{
+	char dir[300];
+	first_transfer(dir, sizeof(dir));
+	cr_assert(wait_answer(sec.port, "t399." ZONE, "TXT", "399"));
+	/* the primary saw the transfer on its TLS listener: a TLS connection with a client
+	 * certificate, and the AXFR */
+	cr_assert_geq(fe_test_daemon_log_count(&pri, "AXFR of " ZONE " (serial 1) to 127.0.0.1"),
+	              1);
+
+	write_zone(2);
+	kill(pri.pid, SIGHUP);
+	if (!wait_answer(sec.port, "a." ZONE, "A", "192.0.2.2")) {
+		show();
+		cr_assert_fail("serial 2 not transferred");
+	}
+	cr_assert(wait_answer(sec.port, "t0." ZONE, "TXT", "000000"), "old data lost");
+	/* NOTIFY came over UDP (RFC 9103 §4: unchanged), the IXFR over TLS */
+	cr_assert_geq(fe_test_daemon_log_count(&sec, "NOTIFY from its primary"), 1);
+	cr_assert_eq(fe_test_daemon_log_count(&sec, "IXFR from 127.0.0.1@"), 1);
+	cr_assert_eq(fe_test_daemon_log_count(&sec, "over TLS: serial 1 -> 2"), 1);
+	cr_assert(wait_log(&pri, "acknowledged", 1), "the primary's NOTIFY was not answered");
+	cr_assert_geq(fe_test_daemon_log_count(&pri, "IXFR of " ZONE " to 127.0.0.1"), 1);
+	cr_assert_eq(fe_test_sh("'%s' zone show " ZONE " --socket '%s/control.sock' | grep -q "
+	                        "'peers: *secondary of primary 127.0.0.1@%u (TLS), serial 2'",
+	                        FE_TEST_FEDENUMCTL, sec.dir, tls_port),
+	             0);
+}
+
+/* Each bad TLS set-up: the refresh fails with its reason, serial 1 keeps serving. */
+static void refused_keeps_serial_1(const char *dir, const char *how, const char *name,
+                                   const char *ca, bool cert, const char *reason)
+{
+	/* the log file is appended to across restarts: count what this run adds */
+	int failed = fe_test_daemon_log_count(&sec, "refresh from 127.0.0.1@");
+	int why = fe_test_daemon_log_count(&sec, reason);
+	int kept = fe_test_daemon_log_count(&sec, "the stored version keeps serving");
+	int taken = fe_test_daemon_log_count(&sec, "XFR from 127.0.0.1@");
+	start_secondary(dir, how, name, ca, cert);
+	if (!wait_log(&sec, "refresh from 127.0.0.1@", failed + 1) ||
+	    fe_test_daemon_log_count(&sec, reason) <= why)
+		show();
+	cr_assert_gt(fe_test_daemon_log_count(&sec, reason), why, "no \"%s\" in the log", reason);
+	cr_assert_gt(fe_test_daemon_log_count(&sec, "the stored version keeps serving"), kept);
+	cr_assert_eq(fe_test_daemon_log_count(&sec, "XFR from 127.0.0.1@"), taken);
+	cr_assert(wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1"), "serial 1 not served");
+	fe_test_daemon_stop(&sec);
+}
+
+Test(xfr_tls, wrong_ca_name_or_client_certificate_refused_and_the_old_zone_kept)
+{
+	char dir[300];
+	first_transfer(dir, sizeof(dir));
+	fe_test_daemon_stop(&sec);
+	/* serial 2 at the primary: a refresh that got through would take it */
+	write_zone(2);
+	kill(pri.pid, SIGHUP);
+	cr_assert(wait_answer(pri.port, "a." ZONE, "A", "192.0.2.2"));
+	refused_keeps_serial_1(
+	        dir, "tls", "dot.test", "rogue-ca.pem", true,
+	        "certificate is refused: self-signed certificate in certificate chain");
+	refused_keeps_serial_1(dir, "tls", "other.test", "ca.pem", true,
+	                       "certificate is refused: hostname mismatch");
+	refused_keeps_serial_1(dir, "tls", "dot.test", "ca.pem", false, "TLS");
+	/* and the right set-up takes serial 2 */
+	start_secondary(dir, "tls", NULL, "ca.pem", true); /* no name: the IP SAN 127.0.0.1 */
+	if (!wait_answer(sec.port, "a." ZONE, "A", "192.0.2.2")) {
+		show();
+		cr_assert_fail("serial 2 not transferred");
+	}
+}
+
+Test(xfr_tls, plain_tcp_to_the_tls_port_is_refused_and_the_old_zone_kept)
+{
+	char dir[300];
+	first_transfer(dir, sizeof(dir));
+	fe_test_daemon_stop(&sec);
+	write_zone(2);
+	kill(pri.pid, SIGHUP);
+	cr_assert(wait_answer(pri.port, "a." ZONE, "A", "192.0.2.2"));
+	refused_keeps_serial_1(dir, "plain", NULL, "ca.pem", false, "refresh from");
+	cr_assert_eq(fe_test_daemon_log_count(&sec, "serial 1 -> 2"), 0);
+}
+
+/* NSD 4.6 as a XoT secondary: tls-auth (auth-domain-name dot.test, the CA as its
+ * tls-cert-bundle, client-a's certificate), request-xfr to the TLS port with the key and the
+ * tls-auth name; the primary asks for client certificates when @client_ca. */
+static void nsd_over_tls(bool client_ca)
+{
+	write_zone(1);
+	start_primary(client_ca);
+	char conf[300], log[300];
+	snprintf(conf, sizeof(conf), "%s/nsd.conf", tmp);
+	snprintf(log, sizeof(log), "%s/nsd.out", tmp);
+	FILE *f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+	        "server:\n    ip-address: 127.0.0.1\n    port: %u\n    zonesdir: \"%s\"\n"
+	        "    database: \"\"\n    zonelistfile: \"%s/zone.list\"\n"
+	        "    xfrdfile: \"%s/xfrd.state\"\n    xfrdir: \"%s\"\n    pidfile: \"%s/nsd.pid\"\n"
+	        "    logfile: \"%s/nsd.log\"\n    username: \"\"\n    chroot: \"\"\n"
+	        "    verbosity: 2\n    server-count: 1\n    tls-cert-bundle: \"%s/ca.pem\"\n"
+	        "remote-control:\n    control-enable: no\n"
+	        "key:\n    name: \"" KEY "\"\n    algorithm: hmac-sha256\n    secret: \"" SECRET
+	        "\"\n"
+	        "tls-auth:\n    name: \"fedenum\"\n    auth-domain-name: \"dot.test\"\n"
+	        "    client-cert: \"%s/client-a.pem\"\n    client-key: \"%s/client-a.key\"\n"
+	        "zone:\n    name: \"" ZONE "\"\n    zonefile: \"xfr.test.secondary\"\n"
+	        "    request-xfr: 127.0.0.1@%u " KEY " fedenum\n"
+	        "    allow-notify: 127.0.0.1 " KEY "\n",
+	        notify_port, tmp, tmp, tmp, tmp, tmp, tmp, tmp, tmp, tmp, tls_port);
+	fclose(f);
+	nsd_pid = fork();
+	cr_assert_geq(nsd_pid, 0);
+	if (nsd_pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl("/usr/sbin/nsd", "nsd", "-d", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	if (!wait_answer(notify_port, "a." ZONE, "A", "192.0.2.1")) {
+		fe_test_sh("tail -30 '%s/nsd.log' '%s/nsd.out'; tail -20 '%s'", tmp, tmp,
+		           pri.log_path);
+		cr_assert_fail("NSD did not get serial 1 over TLS");
+	}
+	cr_assert(wait_answer(notify_port, "t399." ZONE, "TXT", "399"));
+	/* NSD's log: the update came with our TSIG; fedenumd's: the transfer was to NSD */
+	cr_assert_eq(fe_test_sh("grep -q 'received update to serial 1 .*TSIG verified with key "
+	                        "xfr-peer' '%s/nsd.log'",
+	                        tmp),
+	             0);
+	cr_assert_geq(fe_test_daemon_log_count(&pri, "AXFR of " ZONE " (serial 1) to 127.0.0.1"),
+	              1);
+
+	write_zone(2);
+	kill(pri.pid, SIGHUP);
+	if (!wait_answer(notify_port, "a." ZONE, "A", "192.0.2.2")) {
+		fe_test_sh("tail -30 '%s/nsd.log'; tail -20 '%s'", tmp, pri.log_path);
+		cr_assert_fail("NSD did not get serial 2 over TLS");
+	}
+	cr_assert(wait_answer(notify_port, "t0." ZONE, "TXT", "000000"), "old data lost");
+	/* an incremental update: a few hundred octets against the zone's tens of kB */
+	cr_assert_eq(fe_test_sh("grep -q 'received update to serial 2 .*TSIG verified with key "
+	                        "xfr-peer.* of [0-9]\\{2,3\\} bytes' '%s/nsd.log'",
+	                        tmp),
+	             0, "NSD's update to serial 2 was not incremental");
+	cr_assert_geq(fe_test_daemon_log_count(&pri, "IXFR of " ZONE " to 127.0.0.1"), 1);
+	fe_test_sh("grep -i 'tls' '%s' >&2", pri.log_path);
+	/* what NSD says about it, for the record */
+	fe_test_sh("grep -i 'tls\\|ssl\\|received update\\|xfr' '%s/nsd.log' >&2", tmp);
+}
+
+Test(xfr_tls, nsd_secondary_over_tls)
+{
+	nsd_over_tls(false);
+}
+
+Test(xfr_tls, nsd_secondary_over_tls_with_a_client_certificate)
+{
+	nsd_over_tls(true);
+}
