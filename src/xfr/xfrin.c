@@ -205,6 +205,12 @@ static int take(struct ex *e, struct coll *c, ldns_pkt *pkt)
 		ldns_rr *rr = ldns_rr_list_rr(an, i);
 		size_t k = ldns_rr_list_rr_count(c->rrs);
 		bool is_soa = ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA;
+		if (is_soa && (ldns_rr_rd_count(rr) != 7 || !ldns_rr_rdf(rr, 2) ||
+		               ldns_rdf_size(ldns_rr_rdf(rr, 2)) != 4)) {
+			/* ldns takes an SOA with short RDATA; its serial is read below */
+			fail(e, "a malformed SOA record (%zu fields)", ldns_rr_rd_count(rr));
+			return FE_EFORMAT;
+		}
 		if (is_soa && k > 0 &&
 		    ldns_dname_compare(ldns_rr_owner(rr),
 		                       ldns_rr_owner(ldns_rr_list_rr(c->rrs, 0))) != 0) {
