@@ -442,11 +442,23 @@ static int apply_ixfr(struct ex *e, const char *base, const char *out, ldns_rr_l
 		goto out;
 	}
 	size_t n = ldns_rr_list_rr_count(rrs);
-	bool adding = true; /* the first SOA starts a removal sequence */
+	bool adding = true;                         /* the first SOA starts a removal sequence */
+	uint32_t at = soa_serial(ldns_zone_soa(z)); /* the serial the differences reached */
 	for (size_t i = 1; i + 1 < n; i++) {
 		ldns_rr *rr = ldns_rr_list_rr(rrs, i);
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA) {
 			adding = !adding;
+			/* RFC 1995 §4: each sequence goes from the serial the previous one reached
+			 * to a newer one; anything else is not a history of this zone */
+			uint32_t sv = soa_serial(rr);
+			if (adding ? !serial_gt(sv, at) : sv != at) {
+				fail(e,
+				     "the IXFR's sequences are out of order (serial %u after %u)",
+				     sv, at);
+				rc = FE_EFORMAT;
+				goto out;
+			}
+			at = sv;
 			continue;
 		}
 		if (adding) {
@@ -470,6 +482,12 @@ static int apply_ixfr(struct ex *e, const char *base, const char *out, ldns_rr_l
 		ldns_rr_free(ldns_rr_list_rr(zr, j));
 		ldns_rr_list_set_rr(zr, ldns_rr_list_rr(zr, m - 1), j);
 		ldns_rr_list_set_rr_count(zr, m - 1);
+	}
+	if (at != soa_serial(ldns_rr_list_rr(rrs, n - 1))) {
+		fail(e, "the IXFR's sequences end at serial %u, not at %u", at,
+		     soa_serial(ldns_rr_list_rr(rrs, n - 1)));
+		rc = FE_EFORMAT;
+		goto out;
 	}
 	struct rrsets sets = {0}; /* the RRsets of the zone the differences make */
 	for (size_t i = 0; i < ldns_rr_list_rr_count(zr) && rc == FE_OK; i++)
