@@ -255,6 +255,9 @@ Test(xfrin_limits, notify_flood_from_the_primary_is_rate_limited)
 	         refused);
 	cr_assert(counters_say(needle), "counters do not say %s", needle);
 	cr_assert_geq(fe_test_daemon_log_count(&sec, "(xfr.notify-rate)"), 1);
+	/* no transfer storm: a refusal starts nothing; the zone serves on */
+	cr_assert_leq(fe_test_daemon_log_count(&sec, "NOTIFY from its primary: refresh"), ok);
+	cr_assert(wait_answer(sec.port, "a.lim.test.", "A", "192.0.2.1"));
 }
 
 Test(xfrin_limits, concurrent_refreshes_wait_for_a_slot)
