@@ -282,10 +282,9 @@ static void setup(void)
 	memset(&sec, 0, sizeof(sec));
 	memset(&P, 0, sizeof(P));
 	fe_test_mkdtemp(tmp, sizeof(tmp));
-	cr_assert_eq(fe_test_sh("printf 'key \"%s\" {\\n\\talgorithm hmac-sha256;\\n\\tsecret "
-	                        "\"%s\";\\n};\\n' > '%s/peer.key'",
-	                        KEY, SECRET, tmp),
-	             0);
+	char keyfile[300];
+	snprintf(keyfile, sizeof(keyfile), "%s/peer.key", tmp);
+	cr_assert_eq(fe_test_write_tsig_key(keyfile, KEY, SECRET), 0);
 	struct fe_tsig_key *k = NULL;
 	cr_assert_eq(fe_tsig_key_from_string("hmac-sha256:" KEY ":" SECRET, &k), FE_OK);
 	cr_assert_eq(fe_tsig_keyring_create(&P.kr), FE_OK);
@@ -302,28 +301,6 @@ static void setup(void)
 }
 
 TestSuite(xfrin_hostile, .init = setup, .fini = stop_all, .timeout = 240);
-
-static bool wait_answer(const char *name, const char *type, const char *expect)
-{
-	for (int i = 0; i < WAIT_S * 4; i++) {
-		if (fe_test_sh("kdig @127.0.0.1 -p %u +short +timeout=1 +retry=0 %s %s 2>/dev/null "
-		               "| grep -q -- '%s'",
-		               sec.port, name, type, expect) == 0)
-			return true;
-		usleep(250000);
-	}
-	return false;
-}
-
-static bool wait_log(const char *needle, int n)
-{
-	for (int i = 0; i < WAIT_S * 10; i++) {
-		if (fe_test_daemon_log_count(&sec, needle) >= n)
-			return true;
-		usleep(100000);
-	}
-	return false;
-}
 
 /* The secondary (in <tmp>/sec, kept), xfr.max-records 20000. */
 static void start_secondary(void)
@@ -349,20 +326,24 @@ static void run(const enum attack *atts, const char *const *why, size_t n)
 {
 	P.att = GOOD_SERIAL_1;
 	start_secondary();
-	cr_assert(wait_answer("a." ZONE, "A", "192.0.2.1"), "serial 1 not transferred");
+	cr_assert(fe_test_wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1", WAIT_S),
+	          "serial 1 not transferred");
 	fe_test_daemon_stop(&sec);
 	for (size_t i = 0; i < n; i++) {
 		P.att = atts[i];
 		int before = fe_test_daemon_log_count(&sec, why[i]);
 		int failed = fe_test_daemon_log_count(&sec, "the stored version keeps serving");
 		start_secondary();
-		if (!wait_log(why[i], before + 1) ||
-		    !wait_log("the stored version keeps serving", failed + 1)) {
+		if (!fe_test_daemon_wait_log(&sec, why[i], before + 1, WAIT_S) ||
+		    !fe_test_daemon_wait_log(&sec, "the stored version keeps serving", failed + 1,
+		                             WAIT_S)) {
 			fe_test_sh("tail -20 '%s'", sec.log_path);
 			cr_assert_fail("attack %zu: no \"%s\"", i, why[i]);
 		}
-		cr_assert(wait_answer("a." ZONE, "A", "192.0.2.1"), "attack %zu: serial 1 lost", i);
-		cr_assert(wait_answer(ZONE, "SOA", " 1 7200 "), "attack %zu: not serial 1", i);
+		cr_assert(fe_test_wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1", WAIT_S),
+		          "attack %zu: serial 1 lost", i);
+		cr_assert(fe_test_wait_answer(sec.port, ZONE, "SOA", " 1 7200 ", WAIT_S),
+		          "attack %zu: not serial 1", i);
 		cr_assert_eq(fe_test_daemon_log_count(&sec, "serial 1 -> 5"), 0);
 		fe_test_daemon_stop(&sec);
 	}

@@ -45,10 +45,9 @@ static void setup(void)
 	memset(&pri, 0, sizeof(pri));
 	memset(&sec, 0, sizeof(sec));
 	fe_test_mkdtemp(tmp, sizeof(tmp));
-	cr_assert_eq(fe_test_sh("printf 'key \"%s\" {\\n\\talgorithm hmac-sha256;\\n\\tsecret "
-	                        "\"%s\";\\n};\\n' > '%s/peer.key'",
-	                        KEY, SECRET, tmp),
-	             0);
+	char keyfile[300];
+	snprintf(keyfile, sizeof(keyfile), "%s/peer.key", tmp);
+	cr_assert_eq(fe_test_write_tsig_key(keyfile, KEY, SECRET), 0);
 }
 
 TestSuite(xfrin_limits, .init = setup, .fini = stop_all, .timeout = 240);
@@ -108,28 +107,6 @@ static void start_secondary(const char *dir, uint16_t port, const char *const *z
 	cr_assert_eq(fe_test_daemon_start(&sec, dir, argv), 0);
 }
 
-static bool wait_answer(uint16_t port, const char *name, const char *type, const char *expect)
-{
-	for (int i = 0; i < WAIT_S * 4; i++) {
-		if (fe_test_sh("kdig @127.0.0.1 -p %u +short +timeout=1 +retry=0 %s %s 2>/dev/null "
-		               "| grep -q -- '%s'",
-		               port, name, type, expect) == 0)
-			return true;
-		usleep(250000);
-	}
-	return false;
-}
-
-static bool wait_log(struct fe_test_daemon *d, const char *needle, int n)
-{
-	for (int i = 0; i < WAIT_S * 10; i++) {
-		if (fe_test_daemon_log_count(d, needle) >= n)
-			return true;
-		usleep(100000);
-	}
-	return false;
-}
-
 static void show(void)
 {
 	fe_test_sh("echo '--- secondary'; tail -30 '%s'; echo '--- primary'; tail -10 '%s'",
@@ -141,7 +118,7 @@ static bool counters_say(const char *needle)
 {
 	int n = fe_test_daemon_log_count(&sec, "secondary counters (SIGUSR1)");
 	kill(sec.pid, SIGUSR1);
-	if (!wait_log(&sec, "secondary counters (SIGUSR1)", n + 1))
+	if (!fe_test_daemon_wait_log(&sec, "secondary counters (SIGUSR1)", n + 1, WAIT_S))
 		return false;
 	return fe_test_sh("grep 'secondary counters (SIGUSR1)' '%s' | tail -1 | grep -q '%s'",
 	                  sec.log_path, needle) == 0;
@@ -158,18 +135,20 @@ static void refused_at_the_limit(const char *dir, unsigned serial, const char *l
 	kill(pri.pid, SIGHUP);
 	char a[32];
 	snprintf(a, sizeof(a), "192.0.2.%u", serial);
-	cr_assert(wait_answer(pri.port, "a.lim.test.", "A", a), "the primary has no serial %u",
-	          serial);
+	cr_assert(fe_test_wait_answer(pri.port, "a.lim.test.", "A", a, WAIT_S),
+	          "the primary has no serial %u", serial);
 	if (sec.pid > 0)
 		fe_test_daemon_stop(&sec);
 	int before = fe_test_daemon_log_count(&sec, reason); /* the log is appended to */
 	start_secondary(dir, pri.port, zones, limits);
-	if (!wait_log(&sec, reason, before + 1)) {
+	if (!fe_test_daemon_wait_log(&sec, reason, before + 1, WAIT_S)) {
 		show();
 		cr_assert_fail("no refresh failed with \"%s\"", reason);
 	}
-	cr_assert(wait_answer(sec.port, "a.lim.test.", "A", "192.0.2.1"), "serial 1 not served");
-	cr_assert(wait_answer(sec.port, "t9.lim.test.", "TXT", "9"), "serial 1 data lost");
+	cr_assert(fe_test_wait_answer(sec.port, "a.lim.test.", "A", "192.0.2.1", WAIT_S),
+	          "serial 1 not served");
+	cr_assert(fe_test_wait_answer(sec.port, "t9.lim.test.", "TXT", "9", WAIT_S),
+	          "serial 1 data lost");
 	cr_assert_eq(fe_test_daemon_log_count(&sec, "serial 1 -> "), 0, "a version was taken");
 	cr_assert(counters_say("xfrin_failed=1 .*xfrin_limit=1"), "not counted as a limit");
 }
@@ -183,7 +162,7 @@ Test(xfrin_limits, transfers_over_a_limit_are_aborted_and_the_old_zone_kept)
 	snprintf(dir, sizeof(dir), "%s/sec", tmp);
 	cr_assert_eq(fe_test_sh("mkdir -p '%s'", dir), 0);
 	start_secondary(dir, pri.port, zones, "");
-	if (!wait_answer(sec.port, "a.lim.test.", "A", "192.0.2.1")) {
+	if (!fe_test_wait_answer(sec.port, "a.lim.test.", "A", "192.0.2.1", WAIT_S)) {
 		show();
 		cr_assert_fail("serial 1 not transferred");
 	}
@@ -201,14 +180,14 @@ Test(xfrin_limits, transfers_over_a_limit_are_aborted_and_the_old_zone_kept)
 	/* within the limits (the IXFR from serial 1 carries every change since: 7,000 records) */
 	write_zone("lim.test.", 5, 200, 60, 10);
 	kill(pri.pid, SIGHUP);
-	cr_assert(wait_answer(pri.port, "a.lim.test.", "A", "192.0.2.5"));
+	cr_assert(fe_test_wait_answer(pri.port, "a.lim.test.", "A", "192.0.2.5", WAIT_S));
 	fe_test_daemon_stop(&sec);
 	start_secondary(dir, pri.port, zones, "max-records = 20000;");
-	if (!wait_answer(sec.port, "a.lim.test.", "A", "192.0.2.5")) {
+	if (!fe_test_wait_answer(sec.port, "a.lim.test.", "A", "192.0.2.5", WAIT_S)) {
 		show();
 		cr_assert_fail("serial 5 not transferred");
 	}
-	cr_assert(wait_answer(sec.port, "t199.lim.test.", "TXT", "199"));
+	cr_assert(fe_test_wait_answer(sec.port, "t199.lim.test.", "TXT", "199", WAIT_S));
 
 	/* a primary that never answers: aborted at xfr.in-max-time-ms, serial 5 serving */
 	fe_test_daemon_stop(&sec);
@@ -220,12 +199,14 @@ Test(xfrin_limits, transfers_over_a_limit_are_aborted_and_the_old_zone_kept)
 	cr_assert_eq(listen(lfd, 8), 0); /* the kernel completes connections; nobody answers */
 	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&a, &al), 0);
 	start_secondary(dir, ntohs(a.sin_port), zones, "in-max-time-ms = 1000;");
-	bool timed_out = wait_log(&sec, "transfer time limit (1000 ms) reached", 1);
+	bool timed_out =
+	        fe_test_daemon_wait_log(&sec, "transfer time limit (1000 ms) reached", 1, WAIT_S);
 	close(lfd);
 	if (!timed_out)
 		show();
 	cr_assert(timed_out, "the silent primary was not given up at xfr.in-max-time-ms");
-	cr_assert(wait_answer(sec.port, "a.lim.test.", "A", "192.0.2.5"), "serial 5 not served");
+	cr_assert(fe_test_wait_answer(sec.port, "a.lim.test.", "A", "192.0.2.5", WAIT_S),
+	          "serial 5 not served");
 	cr_assert(counters_say("xfrin_limit=1"));
 }
 
@@ -235,7 +216,7 @@ Test(xfrin_limits, notify_flood_from_the_primary_is_rate_limited)
 	write_zone("lim.test.", 1, 10, 10, 1);
 	start_primary(false);
 	start_secondary(NULL, pri.port, zones, "notify-rate = 2;");
-	cr_assert(wait_answer(sec.port, "a.lim.test.", "A", "192.0.2.1"));
+	cr_assert(fe_test_wait_answer(sec.port, "a.lim.test.", "A", "192.0.2.1", WAIT_S));
 	/* 20 signed NOTIFYs from the primary's address in one kdig run */
 	char cmd[4096];
 	int n = snprintf(cmd, sizeof(cmd),
@@ -257,7 +238,7 @@ Test(xfrin_limits, notify_flood_from_the_primary_is_rate_limited)
 	cr_assert_geq(fe_test_daemon_log_count(&sec, "(xfr.notify-rate)"), 1);
 	/* no transfer storm: a refusal starts nothing; the zone serves on */
 	cr_assert_leq(fe_test_daemon_log_count(&sec, "NOTIFY from its primary: refresh"), ok);
-	cr_assert(wait_answer(sec.port, "a.lim.test.", "A", "192.0.2.1"));
+	cr_assert(fe_test_wait_answer(sec.port, "a.lim.test.", "A", "192.0.2.1", WAIT_S));
 }
 
 Test(xfrin_limits, concurrent_refreshes_wait_for_a_slot)
@@ -271,7 +252,7 @@ Test(xfrin_limits, concurrent_refreshes_wait_for_a_slot)
 	for (int i = 0; zones[i]; i++) {
 		char name[64];
 		snprintf(name, sizeof(name), "t49.%s", zones[i]);
-		if (!wait_answer(sec.port, name, "TXT", "49")) {
+		if (!fe_test_wait_answer(sec.port, name, "TXT", "49", WAIT_S)) {
 			show();
 			cr_assert_fail("%s not transferred", zones[i]);
 		}

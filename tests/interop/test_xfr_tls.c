@@ -56,10 +56,9 @@ static void setup(void)
 	memset(&sec, 0, sizeof(sec));
 	fe_test_mkdtemp(tmp, sizeof(tmp));
 	cr_assert_eq(fe_test_sh("%s '%s'", CERTS, tmp), 0, "test PKI");
-	cr_assert_eq(fe_test_sh("printf 'key \"%s\" {\\n\\talgorithm hmac-sha256;\\n\\tsecret "
-	                        "\"%s\";\\n};\\n' > '%s/peer.key'",
-	                        KEY, SECRET, tmp),
-	             0);
+	char keyfile[300];
+	snprintf(keyfile, sizeof(keyfile), "%s/peer.key", tmp);
+	cr_assert_eq(fe_test_write_tsig_key(keyfile, KEY, SECRET), 0);
 }
 
 TestSuite(xfr_tls, .init = setup, .fini = stop_all, .timeout = 240);
@@ -156,28 +155,6 @@ static void start_secondary(const char *dir, const char *how, const char *name, 
 	cr_assert_eq(fe_test_daemon_start(&sec, dir, argv), 0);
 }
 
-static bool wait_answer(uint16_t port, const char *name, const char *type, const char *expect)
-{
-	for (int i = 0; i < WAIT_S * 4; i++) {
-		if (fe_test_sh("kdig @127.0.0.1 -p %u +short +timeout=1 +retry=0 %s %s 2>/dev/null "
-		               "| grep -q -- '%s'",
-		               port, name, type, expect) == 0)
-			return true;
-		usleep(250000);
-	}
-	return false;
-}
-
-static bool wait_log(struct fe_test_daemon *d, const char *needle, int n)
-{
-	for (int i = 0; i < WAIT_S * 10; i++) {
-		if (fe_test_daemon_log_count(d, needle) >= n)
-			return true;
-		usleep(100000);
-	}
-	return false;
-}
-
 static void show(void)
 {
 	fe_test_sh("echo '--- secondary'; tail -30 '%s'; echo '--- primary'; tail -20 '%s'",
@@ -192,7 +169,7 @@ static void first_transfer(char *dir, size_t cap)
 	snprintf(dir, cap, "%s/sec", tmp);
 	cr_assert_eq(fe_test_sh("mkdir -p '%s'", dir), 0);
 	start_secondary(dir, "tls", "dot.test", "ca.pem", true);
-	if (!wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1")) {
+	if (!fe_test_wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1", WAIT_S)) {
 		show();
 		cr_assert_fail("serial 1 not transferred over TLS");
 	}
@@ -204,7 +181,7 @@ Test(xfr_tls, fedenumd_to_fedenumd_axfr_then_notify_and_ixfr)
 {
 	char dir[300];
 	first_transfer(dir, sizeof(dir));
-	cr_assert(wait_answer(sec.port, "t399." ZONE, "TXT", "399"));
+	cr_assert(fe_test_wait_answer(sec.port, "t399." ZONE, "TXT", "399", WAIT_S));
 	/* the primary saw the transfer on its TLS listener: a TLS connection with a client
 	 * certificate, and the AXFR */
 	cr_assert_geq(fe_test_daemon_log_count(&pri, "AXFR of " ZONE " (serial 1) to 127.0.0.1"),
@@ -212,16 +189,18 @@ Test(xfr_tls, fedenumd_to_fedenumd_axfr_then_notify_and_ixfr)
 
 	write_zone(2);
 	kill(pri.pid, SIGHUP);
-	if (!wait_answer(sec.port, "a." ZONE, "A", "192.0.2.2")) {
+	if (!fe_test_wait_answer(sec.port, "a." ZONE, "A", "192.0.2.2", WAIT_S)) {
 		show();
 		cr_assert_fail("serial 2 not transferred");
 	}
-	cr_assert(wait_answer(sec.port, "t0." ZONE, "TXT", "000000"), "old data lost");
+	cr_assert(fe_test_wait_answer(sec.port, "t0." ZONE, "TXT", "000000", WAIT_S),
+	          "old data lost");
 	/* NOTIFY came over UDP (RFC 9103 §4: unchanged), the IXFR over TLS */
 	cr_assert_geq(fe_test_daemon_log_count(&sec, "NOTIFY from its primary"), 1);
 	cr_assert_eq(fe_test_daemon_log_count(&sec, "IXFR from 127.0.0.1@"), 1);
 	cr_assert_eq(fe_test_daemon_log_count(&sec, "over TLS: serial 1 -> 2"), 1);
-	cr_assert(wait_log(&pri, "acknowledged", 1), "the primary's NOTIFY was not answered");
+	cr_assert(fe_test_daemon_wait_log(&pri, "acknowledged", 1, WAIT_S),
+	          "the primary's NOTIFY was not answered");
 	cr_assert_geq(fe_test_daemon_log_count(&pri, "IXFR of " ZONE " to 127.0.0.1"), 1);
 	cr_assert_eq(fe_test_sh("'%s' zone show " ZONE " --socket '%s/control.sock' | grep -q "
 	                        "'peers: *secondary of primary 127.0.0.1@%u (TLS), serial 2'",
@@ -239,13 +218,14 @@ static void refused_keeps_serial_1(const char *dir, const char *how, const char 
 	int kept = fe_test_daemon_log_count(&sec, "the stored version keeps serving");
 	int taken = fe_test_daemon_log_count(&sec, "XFR from 127.0.0.1@");
 	start_secondary(dir, how, name, ca, cert);
-	if (!wait_log(&sec, "refresh from 127.0.0.1@", failed + 1) ||
+	if (!fe_test_daemon_wait_log(&sec, "refresh from 127.0.0.1@", failed + 1, WAIT_S) ||
 	    fe_test_daemon_log_count(&sec, reason) <= why)
 		show();
 	cr_assert_gt(fe_test_daemon_log_count(&sec, reason), why, "no \"%s\" in the log", reason);
 	cr_assert_gt(fe_test_daemon_log_count(&sec, "the stored version keeps serving"), kept);
 	cr_assert_eq(fe_test_daemon_log_count(&sec, "XFR from 127.0.0.1@"), taken);
-	cr_assert(wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1"), "serial 1 not served");
+	cr_assert(fe_test_wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1", WAIT_S),
+	          "serial 1 not served");
 	fe_test_daemon_stop(&sec);
 }
 
@@ -257,7 +237,7 @@ Test(xfr_tls, wrong_ca_name_or_client_certificate_refused_and_the_old_zone_kept)
 	/* serial 2 at the primary: a refresh that got through would take it */
 	write_zone(2);
 	kill(pri.pid, SIGHUP);
-	cr_assert(wait_answer(pri.port, "a." ZONE, "A", "192.0.2.2"));
+	cr_assert(fe_test_wait_answer(pri.port, "a." ZONE, "A", "192.0.2.2", WAIT_S));
 	refused_keeps_serial_1(
 	        dir, "tls", "dot.test", "rogue-ca.pem", true,
 	        "certificate is refused: self-signed certificate in certificate chain");
@@ -266,7 +246,7 @@ Test(xfr_tls, wrong_ca_name_or_client_certificate_refused_and_the_old_zone_kept)
 	refused_keeps_serial_1(dir, "tls", "dot.test", "ca.pem", false, "TLS");
 	/* and the right set-up takes serial 2 */
 	start_secondary(dir, "tls", NULL, "ca.pem", true); /* no name: the IP SAN 127.0.0.1 */
-	if (!wait_answer(sec.port, "a." ZONE, "A", "192.0.2.2")) {
+	if (!fe_test_wait_answer(sec.port, "a." ZONE, "A", "192.0.2.2", WAIT_S)) {
 		show();
 		cr_assert_fail("serial 2 not transferred");
 	}
@@ -279,7 +259,7 @@ Test(xfr_tls, plain_tcp_to_the_tls_port_is_refused_and_the_old_zone_kept)
 	fe_test_daemon_stop(&sec);
 	write_zone(2);
 	kill(pri.pid, SIGHUP);
-	cr_assert(wait_answer(pri.port, "a." ZONE, "A", "192.0.2.2"));
+	cr_assert(fe_test_wait_answer(pri.port, "a." ZONE, "A", "192.0.2.2", WAIT_S));
 	refused_keeps_serial_1(dir, "plain", NULL, "ca.pem", false, "refresh from");
 	cr_assert_eq(fe_test_daemon_log_count(&sec, "serial 1 -> 2"), 0);
 }
@@ -324,12 +304,12 @@ static void nsd_over_tls(bool client_ca)
 		execl("/usr/sbin/nsd", "nsd", "-d", "-c", conf, (char *)NULL);
 		_exit(127);
 	}
-	if (!wait_answer(notify_port, "a." ZONE, "A", "192.0.2.1")) {
+	if (!fe_test_wait_answer(notify_port, "a." ZONE, "A", "192.0.2.1", WAIT_S)) {
 		fe_test_sh("tail -30 '%s/nsd.log' '%s/nsd.out'; tail -20 '%s'", tmp, tmp,
 		           pri.log_path);
 		cr_assert_fail("NSD did not get serial 1 over TLS");
 	}
-	cr_assert(wait_answer(notify_port, "t399." ZONE, "TXT", "399"));
+	cr_assert(fe_test_wait_answer(notify_port, "t399." ZONE, "TXT", "399", WAIT_S));
 	/* NSD's log: the update came with our TSIG; fedenumd's: the transfer was to NSD */
 	cr_assert_eq(fe_test_sh("grep -q 'received update to serial 1 .*TSIG verified with key "
 	                        "xfr-peer' '%s/nsd.log'",
@@ -340,11 +320,12 @@ static void nsd_over_tls(bool client_ca)
 
 	write_zone(2);
 	kill(pri.pid, SIGHUP);
-	if (!wait_answer(notify_port, "a." ZONE, "A", "192.0.2.2")) {
+	if (!fe_test_wait_answer(notify_port, "a." ZONE, "A", "192.0.2.2", WAIT_S)) {
 		fe_test_sh("tail -30 '%s/nsd.log'; tail -20 '%s'", tmp, pri.log_path);
 		cr_assert_fail("NSD did not get serial 2 over TLS");
 	}
-	cr_assert(wait_answer(notify_port, "t0." ZONE, "TXT", "000000"), "old data lost");
+	cr_assert(fe_test_wait_answer(notify_port, "t0." ZONE, "TXT", "000000", WAIT_S),
+	          "old data lost");
 	/* an incremental update: a few hundred octets against the zone's tens of kB */
 	cr_assert_eq(fe_test_sh("grep -q 'received update to serial 2 .*TSIG verified with key "
 	                        "xfr-peer.* of [0-9]\\{2,3\\} bytes' '%s/nsd.log'",

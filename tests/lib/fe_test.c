@@ -217,6 +217,38 @@ int fe_test_daemon_log_count(struct fe_test_daemon *d, const char *needle)
 	return count;
 }
 
+bool fe_test_daemon_wait_log(struct fe_test_daemon *d, const char *needle, int n, int wait_s)
+{
+	for (int i = 0; i < wait_s * 10; i++) {
+		if (fe_test_daemon_log_count(d, needle) >= n)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+bool fe_test_wait_answer(uint16_t port, const char *name, const char *type, const char *expect,
+                         int wait_s)
+{
+	for (int i = 0; i < wait_s * 4; i++) {
+		if (fe_test_sh("kdig @127.0.0.1 -p %u +short +timeout=1 +retry=0 %s %s 2>/dev/null "
+		               "| grep -q -- '%s'",
+		               port, name, type, expect) == 0)
+			return true;
+		usleep(250000);
+	}
+	return false;
+}
+
+int fe_test_write_tsig_key(const char *path, const char *name, const char *secret)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "key \"%s\" {\n\talgorithm hmac-sha256;\n\tsecret \"%s\";\n};\n", name, secret);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
 size_t fe_test_make_query(const char *name, uint16_t type, unsigned flags, uint16_t bufsize,
                           uint8_t *out, size_t cap)
 {

@@ -47,6 +47,15 @@ bool fe_test_daemon_alive(struct fe_test_daemon *d);
 /* Count of lines in the daemon log containing @needle. */
 int fe_test_daemon_log_count(struct fe_test_daemon *d, const char *needle);
 
+/* Wait up to @wait_s seconds until the daemon log has @n lines containing @needle. */
+bool fe_test_daemon_wait_log(struct fe_test_daemon *d, const char *needle, int n, int wait_s);
+/* Wait up to @wait_s seconds until `kdig +short` at 127.0.0.1@@port for @name @type prints a
+ * line containing @expect (a grep pattern). */
+bool fe_test_wait_answer(uint16_t port, const char *name, const char *type, const char *expect,
+                         int wait_s);
+/* A TSIG key file in tsig-keygen form (hmac-sha256) at @path. 0 or -1. */
+int fe_test_write_tsig_key(const char *path, const char *name, const char *secret);
+
 /* Query flags. */
 #define FE_TQ_TCP    0x1u
 #define FE_TQ_DO     0x2u
