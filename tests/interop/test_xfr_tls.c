@@ -346,3 +346,51 @@ Test(xfr_tls, nsd_secondary_over_tls_with_a_client_certificate)
 {
 	nsd_over_tls(true);
 }
+
+/* The configuration file form (xfr.secondary-tls, xfr.tls-ca-file, client certificate), and
+ * its errors: a bad entry at file:line, a TLS zone without a CA. */
+Test(xfr_tls, config_file_form)
+{
+	write_zone(1);
+	start_primary(true);
+	char conf[300];
+	snprintf(conf, sizeof(conf), "%s/secondary.conf", tmp);
+	FILE *f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+	        "xfr = {\n  tsig-keys = [ \"peer.key\" ];\n  secondary-tls = [ "
+	        "\"XFR.test@127.0.0.1@%u@dot.test\" ];\n  tls-ca-file = \"ca.pem\";\n"
+	        "  tls-cert-file = \"client-a.pem\";\n  tls-key-file = \"client-a.key\";\n};\n",
+	        tls_port);
+	fclose(f);
+	const char *argv[] = {"-c", conf, NULL};
+	cr_assert_eq(fe_test_daemon_start(&sec, NULL, argv), 0);
+	if (!fe_test_wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1", WAIT_S)) {
+		show();
+		cr_assert_fail("not transferred over TLS");
+	}
+	cr_assert_eq(fe_test_daemon_log_count(&sec, "over TLS: serial (none) 0 -> 1"), 1);
+
+	f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "xfr = {\n  tsig-keys = [ \"peer.key\" ];\n  secondary-tls = [ "
+	           "\"xfr.test@127.0.0.1@853@\" ];\n  tls-ca-file = \"ca.pem\";\n};\n");
+	fclose(f);
+	cr_assert_eq(fe_test_sh("%s -c '%s' --check-config > '%s/check.out' 2>&1", FE_TEST_FEDENUMD,
+	                        conf, tmp),
+	             1);
+	cr_assert_eq(fe_test_sh("grep -q 'secondary.conf:3: xfr.secondary-tls: .*is not "
+	                        "APEX@ADDR@PORT\\[@NAME\\]' '%s/check.out'",
+	                        tmp),
+	             0);
+	f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "xfr = {\n  tsig-keys = [ \"peer.key\" ];\n  secondary-tls = [ "
+	           "\"xfr.test@127.0.0.1@853\" ];\n};\n");
+	fclose(f);
+	cr_assert_eq(fe_test_sh("timeout 20 %s -c '%s' --db '%s/db2' --listen 127.0.0.1@0 > "
+	                        "'%s/start.out' 2>&1",
+	                        FE_TEST_FEDENUMD, conf, tmp, tmp),
+	             1, "a TLS zone without a CA file must not start");
+	cr_assert_eq(fe_test_sh("grep -q 'XFR over TLS.*needs a CA file' '%s/start.out'", tmp), 0);
+}
