@@ -54,7 +54,7 @@ static const struct fe_conf_key schema[] = {
 	{FE_CONF_NODE, "metrics.listen", FE_CONF_STRING, "none", 0, 0, F(metrics_listen),
 	 "ADDR@PORT of the HTTP endpoint GET /metrics; none: off"},
 	{FE_CONF_NODE, "xfr", FE_CONF_GROUP, "none", 0, 0, NONE,
-	 "zone transfer out: secondaries and TSIG keys"},
+	 "zone transfer: TSIG keys, secondaries, primaries, receive limits"},
 	{FE_CONF_NODE, "xfr.tsig-keys", FE_CONF_OWN, "none", 0, 0, NONE,
 	 "TSIG key files (tsig-keygen form); the first signs NOTIFY"},
 	{FE_CONF_NODE, "xfr.notify", FE_CONF_OWN, "none", 0, 0, NONE,
