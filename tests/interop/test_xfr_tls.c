@@ -41,10 +41,10 @@ static void stop_all(void)
 		waitpid(nsd_pid, NULL, 0);
 		nsd_pid = -1;
 	}
-	if (sec.pid > 0)
-		fe_test_daemon_stop(&sec);
-	if (pri.pid > 0)
-		fe_test_daemon_stop(&pri);
+	if (sec.pid > 0) /* a clean exit: no sanitizer report, no leak */
+		cr_expect_eq(fe_test_daemon_stop(&sec), 0, "fedenumd exit status");
+	if (pri.pid > 0) /* a clean exit: no sanitizer report, no leak */
+		cr_expect_eq(fe_test_daemon_stop(&pri), 0, "fedenumd exit status");
 	if (tmp[0])
 		fe_test_rmdir(tmp);
 	tmp[0] = '\0';
@@ -226,14 +226,14 @@ static void refused_keeps_serial_1(const char *dir, const char *how, const char 
 	cr_assert_eq(fe_test_daemon_log_count(&sec, "XFR from 127.0.0.1@"), taken);
 	cr_assert(fe_test_wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1", WAIT_S),
 	          "serial 1 not served");
-	fe_test_daemon_stop(&sec);
+	cr_assert_eq(fe_test_daemon_stop(&sec), 0, "fedenumd exit status");
 }
 
 Test(xfr_tls, wrong_ca_name_or_client_certificate_refused_and_the_old_zone_kept)
 {
 	char dir[300];
 	first_transfer(dir, sizeof(dir));
-	fe_test_daemon_stop(&sec);
+	cr_assert_eq(fe_test_daemon_stop(&sec), 0, "fedenumd exit status");
 	/* serial 2 at the primary: a refresh that got through would take it */
 	write_zone(2);
 	kill(pri.pid, SIGHUP);
@@ -256,7 +256,7 @@ Test(xfr_tls, plain_tcp_to_the_tls_port_is_refused_and_the_old_zone_kept)
 {
 	char dir[300];
 	first_transfer(dir, sizeof(dir));
-	fe_test_daemon_stop(&sec);
+	cr_assert_eq(fe_test_daemon_stop(&sec), 0, "fedenumd exit status");
 	write_zone(2);
 	kill(pri.pid, SIGHUP);
 	cr_assert(fe_test_wait_answer(pri.port, "a." ZONE, "A", "192.0.2.2", WAIT_S));
