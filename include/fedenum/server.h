@@ -159,6 +159,8 @@ struct fe_server_request {
 	/* DNS over TLS with a client CA: the verified client certificate's name (its first DNS
 	 * subjectAltName, else its CN); NULL otherwise (UDP, TCP, TLS without client CA). */
 	const char *tls_client;
+	/* DNS over TLS: the session's protocol version (0x0304: TLS 1.3); 0 for UDP and TCP. */
+	uint16_t tls_version;
 };
 
 /* Longest client certificate name kept (bytes, with the NUL): longer ones are ignored. */

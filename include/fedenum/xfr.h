@@ -9,6 +9,7 @@
  *                                BADTIME, BADTRUNC: signed), fe_tsig_error_response
  *   address not in the list    → REFUSED, signed
  *   too many transfers running → REFUSED, signed
+ *   over TLS below 1.3         → REFUSED, signed (RFC 9103 §9: XoT needs TLS 1.3)
  *   zone not held (or, with require_validated, not validated) → NOTAUTH, signed
  *
  * A transfer reads ONE store snapshot from its first message to its last (its own reader,
@@ -61,6 +62,7 @@ enum fe_xfr_counter {
 	FE_XFR_NOTIFY_RETRIED,   /* of them retries */
 	FE_XFR_NOTIFY_ACKED,     /* answered NOERROR with a verified TSIG */
 	FE_XFR_NOTIFY_FAILED,    /* no answer after the last try, or an error answer */
+	FE_XFR_REFUSED_TLS,      /* over DNS over TLS below TLS 1.3 (RFC 9103 §9) */
 	FE_XFR__MAX
 };
 const char *fe_xfr_counter_name(enum fe_xfr_counter c);

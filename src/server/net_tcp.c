@@ -171,7 +171,8 @@ struct fe__frame_answer fe__conn_message(struct fe__frame *f, const uint8_t *msg
 	}
 	const char *client = c->client && c->client[0] ? c->client : NULL;
 	a.len = fe__pipe_run(w, c->admitted, c->snap_ok, (const struct sockaddr *)&c->peer, msg,
-	                     len, FE_TRANSPORT_TCP, client, out, cap, &c->stream, &a.stream);
+	                     len, FE_TRANSPORT_TCP, client, c->tls_version, out, cap, &c->stream,
+	                     &a.stream);
 	return a;
 }
 

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "fe_test.h"
+#include "fedenum/tsig.h"
+#include "fedenum/util.h"
 
 #define KEY    "xfr-peer.test."
 #define SECRET "Ut6y2zK8J0m2qv8j6I0g9bC2i0k4yD2H7n3o5q1w8e4="
@@ -393,4 +395,58 @@ Test(xfr_tls, config_file_form)
 	                        FE_TEST_FEDENUMD, conf, tmp, tmp),
 	             1, "a TLS zone without a CA file must not start");
 	cr_assert_eq(fe_test_sh("grep -q 'XFR over TLS.*needs a CA file' '%s/start.out'", tmp), 0);
+}
+
+/* A signed AXFR request over a TLS session of @version ("-tls1_2", "-tls1_3") through
+ * openssl s_client; the first answer message into @m. Returns its length (0: none). */
+static size_t axfr_over_openssl(const char *version, uint8_t *m, size_t cap)
+{
+	uint8_t q[600];
+	size_t qn =
+	        fe_test_make_query(ZONE, 252, FE_TQ_TCP | FE_TQ_NOEDNS, 0, q + 2, sizeof(q) - 2);
+	cr_assert_gt(qn, 0);
+	struct fe_tsig_key *key = NULL;
+	cr_assert_eq(fe_tsig_key_from_string("hmac-sha256:" KEY ":" SECRET, &key), FE_OK);
+	cr_assert_eq(fe_tsig_sign(q + 2, &qn, sizeof(q) - 2, key, NULL, 0, NULL, NULL, NULL),
+	             FE_OK);
+	fe_tsig_key_destroy(key);
+	q[0] = (uint8_t)(qn >> 8), q[1] = (uint8_t)qn;
+	char in[300], out[300];
+	snprintf(in, sizeof(in), "%s/axfr.bin", tmp);
+	snprintf(out, sizeof(out), "%s/axfr.out", tmp);
+	FILE *f = fopen(in, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(q, 1, qn + 2, f), qn + 2);
+	fclose(f);
+	fe_test_sh("timeout 4 openssl s_client -connect 127.0.0.1:%u %s -alpn dot -quiet "
+	           "-verify_quiet < '%s' > '%s' 2>/dev/null",
+	           tls_port, version, in, out);
+	f = fopen(out, "rb");
+	cr_assert_not_null(f);
+	size_t n = fread(m, 1, cap, f);
+	fclose(f);
+	if (n < 14 || (size_t)(m[0] << 8 | m[1]) + 2 > n)
+		return 0;
+	memmove(m, m + 2, n - 2);
+	return n - 2;
+}
+
+/* RFC 9103 §9: XoT needs TLS 1.3. The DoT listener still takes TLS 1.2 for queries, but a
+ * transfer over it is REFUSED (signed, counted, no data); over TLS 1.3 it is served. */
+Test(xfr_tls, transfer_over_tls_1_2_is_refused)
+{
+	write_zone(1);
+	start_primary(false);
+	static uint8_t m[70000];
+	size_t n = axfr_over_openssl("-tls1_2", m, sizeof(m));
+	cr_assert_gt(n, 12, "no answer over TLS 1.2");
+	cr_assert_eq(m[3] & 0xf, 5, "rcode %u over TLS 1.2", m[3] & 0xf);
+	cr_assert_eq(m[6] << 8 | m[7], 0, "data sent over TLS 1.2");
+	n = axfr_over_openssl("-tls1_3", m, sizeof(m));
+	cr_assert_gt(n, 12, "no answer over TLS 1.3");
+	cr_assert_eq(m[3] & 0xf, 0, "rcode %u over TLS 1.3", m[3] & 0xf);
+	cr_assert_gt(m[6] << 8 | m[7], 100);
+	kill(pri.pid, SIGUSR1);
+	cr_assert(fe_test_daemon_wait_log(&pri, "xfr_refused_tls=1", 1, WAIT_S));
+	cr_assert_geq(fe_test_daemon_log_count(&pri, "TLS below 1.3"), 1);
 }
