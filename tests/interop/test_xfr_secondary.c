@@ -183,14 +183,7 @@ static void start_nsd(uint16_t port)
 /* Wait until the server at @port answers @name @type with @expect in its +short output. */
 static bool wait_answer(uint16_t port, const char *name, const char *type, const char *expect)
 {
-	for (int i = 0; i < WAIT_S * 4; i++) {
-		if (fe_test_sh("kdig @127.0.0.1 -p %u +short +timeout=1 +retry=0 %s %s 2>/dev/null "
-		               "| grep -q -- '%s'",
-		               port, name, type, expect) == 0)
-			return true;
-		usleep(250000);
-	}
-	return false;
+	return fe_test_wait_answer(port, name, type, expect, WAIT_S);
 }
 
 static int log_has(const char *file, const char *pattern)

@@ -35,14 +35,7 @@ static pid_t nsd_pid = -1;
 
 static void stop_all(void)
 {
-	if (nsd_pid > 0) {
-		kill(nsd_pid, SIGTERM);
-		for (int i = 0; i < 100 && waitpid(nsd_pid, NULL, WNOHANG) == 0; i++)
-			usleep(50000);
-		kill(nsd_pid, SIGKILL);
-		waitpid(nsd_pid, NULL, 0);
-		nsd_pid = -1;
-	}
+	fe_test_stop_pid(&nsd_pid);
 	if (sec.pid > 0) /* a clean exit: no sanitizer report, no leak */
 		cr_expect_eq(fe_test_daemon_stop(&sec), 0, "fedenumd exit status");
 	if (pri.pid > 0) /* a clean exit: no sanitizer report, no leak */
@@ -231,15 +224,21 @@ static void refused_keeps_serial_1(const char *dir, const char *how, const char 
 	cr_assert_eq(fe_test_daemon_stop(&sec), 0, "fedenumd exit status");
 }
 
-Test(xfr_tls, wrong_ca_name_or_client_certificate_refused_and_the_old_zone_kept)
+/* Serial 1 at the secondary (stopped, its store in @dir), serial 2 at the primary: a refresh
+ * that got through would take it. */
+static void secondary_behind(char *dir, size_t cap)
 {
-	char dir[300];
-	first_transfer(dir, sizeof(dir));
+	first_transfer(dir, cap);
 	cr_assert_eq(fe_test_daemon_stop(&sec), 0, "fedenumd exit status");
-	/* serial 2 at the primary: a refresh that got through would take it */
 	write_zone(2);
 	kill(pri.pid, SIGHUP);
 	cr_assert(fe_test_wait_answer(pri.port, "a." ZONE, "A", "192.0.2.2", WAIT_S));
+}
+
+Test(xfr_tls, wrong_ca_name_or_client_certificate_refused_and_the_old_zone_kept)
+{
+	char dir[300];
+	secondary_behind(dir, sizeof(dir));
 	refused_keeps_serial_1(
 	        dir, "tls", "dot.test", "rogue-ca.pem", true,
 	        "certificate is refused: self-signed certificate in certificate chain");
@@ -257,11 +256,7 @@ Test(xfr_tls, wrong_ca_name_or_client_certificate_refused_and_the_old_zone_kept)
 Test(xfr_tls, plain_tcp_to_the_tls_port_is_refused_and_the_old_zone_kept)
 {
 	char dir[300];
-	first_transfer(dir, sizeof(dir));
-	cr_assert_eq(fe_test_daemon_stop(&sec), 0, "fedenumd exit status");
-	write_zone(2);
-	kill(pri.pid, SIGHUP);
-	cr_assert(fe_test_wait_answer(pri.port, "a." ZONE, "A", "192.0.2.2", WAIT_S));
+	secondary_behind(dir, sizeof(dir));
 	refused_keeps_serial_1(dir, "plain", NULL, "ca.pem", false, "refresh from");
 	cr_assert_eq(fe_test_daemon_log_count(&sec, "serial 1 -> 2"), 0);
 }

@@ -217,6 +217,18 @@ int fe_test_daemon_log_count(struct fe_test_daemon *d, const char *needle)
 	return count;
 }
 
+void fe_test_stop_pid(pid_t *pid)
+{
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGTERM);
+	for (int i = 0; i < 100 && waitpid(*pid, NULL, WNOHANG) == 0; i++)
+		usleep(50000);
+	kill(*pid, SIGKILL);
+	waitpid(*pid, NULL, 0);
+	*pid = -1;
+}
+
 bool fe_test_daemon_wait_log(struct fe_test_daemon *d, const char *needle, int n, int wait_s)
 {
 	for (int i = 0; i < wait_s * 10; i++) {

@@ -47,6 +47,9 @@ bool fe_test_daemon_alive(struct fe_test_daemon *d);
 /* Count of lines in the daemon log containing @needle. */
 int fe_test_daemon_log_count(struct fe_test_daemon *d, const char *needle);
 
+/* Stop a child process (another server): SIGTERM, up to 5 s, then SIGKILL; reaped, *pid set
+ * to -1. Nothing when *pid <= 0. */
+void fe_test_stop_pid(pid_t *pid);
 /* Wait up to @wait_s seconds until the daemon log has @n lines containing @needle. */
 bool fe_test_daemon_wait_log(struct fe_test_daemon *d, const char *needle, int n, int wait_s);
 /* Wait up to @wait_s seconds until `kdig +short` at 127.0.0.1@@port for @name @type prints a
