@@ -392,9 +392,10 @@ Test(xfr_tls, config_file_form)
 	cr_assert_eq(fe_test_sh("grep -q 'XFR over TLS.*needs a CA file' '%s/start.out'", tmp), 0);
 }
 
-/* A signed AXFR request over a TLS session of @version ("-tls1_2", "-tls1_3") through
- * openssl s_client; the first answer message into @m. Returns its length (0: none). */
-static size_t axfr_over_openssl(const char *version, uint8_t *m, size_t cap)
+/* An AXFR request (TSIG-signed when @sign) over a TLS session of @version ("-tls1_2",
+ * "-tls1_3") through openssl s_client; the first answer message into @m. Returns its length
+ * (0: none). */
+static size_t axfr_over_openssl(const char *version, bool sign, uint8_t *m, size_t cap)
 {
 	uint8_t q[600];
 	size_t qn =
@@ -402,8 +403,10 @@ static size_t axfr_over_openssl(const char *version, uint8_t *m, size_t cap)
 	cr_assert_gt(qn, 0);
 	struct fe_tsig_key *key = NULL;
 	cr_assert_eq(fe_tsig_key_from_string("hmac-sha256:" KEY ":" SECRET, &key), FE_OK);
-	cr_assert_eq(fe_tsig_sign(q + 2, &qn, sizeof(q) - 2, key, NULL, 0, NULL, NULL, NULL),
-	             FE_OK);
+	if (sign)
+		cr_assert_eq(
+		        fe_tsig_sign(q + 2, &qn, sizeof(q) - 2, key, NULL, 0, NULL, NULL, NULL),
+		        FE_OK);
 	fe_tsig_key_destroy(key);
 	q[0] = (uint8_t)(qn >> 8), q[1] = (uint8_t)qn;
 	char in[300], out[300];
@@ -427,21 +430,28 @@ static size_t axfr_over_openssl(const char *version, uint8_t *m, size_t cap)
 }
 
 /* RFC 9103 §9: XoT needs TLS 1.3. The DoT listener still takes TLS 1.2 for queries, but a
- * transfer over it is REFUSED (signed, counted, no data); over TLS 1.3 it is served. */
-Test(xfr_tls, transfer_over_tls_1_2_is_refused)
+ * transfer over it is REFUSED (signed, counted, no data); over TLS 1.3 an unsigned request is
+ * REFUSED too, a signed one served. */
+Test(xfr_tls, transfer_over_tls_1_2_or_unsigned_is_refused)
 {
 	write_zone(1);
 	start_primary(false);
 	static uint8_t m[70000];
-	size_t n = axfr_over_openssl("-tls1_2", m, sizeof(m));
+	size_t n = axfr_over_openssl("-tls1_2", true, m, sizeof(m));
 	cr_assert_gt(n, 12, "no answer over TLS 1.2");
 	cr_assert_eq(m[3] & 0xf, 5, "rcode %u over TLS 1.2", m[3] & 0xf);
 	cr_assert_eq(m[6] << 8 | m[7], 0, "data sent over TLS 1.2");
-	n = axfr_over_openssl("-tls1_3", m, sizeof(m));
+	/* TLS does not replace TSIG (RFC 9103 §9.3.3): unsigned over TLS 1.3 is REFUSED */
+	n = axfr_over_openssl("-tls1_3", false, m, sizeof(m));
+	cr_assert_gt(n, 12, "no answer to the unsigned request");
+	cr_assert_eq(m[3] & 0xf, 5, "rcode %u to an unsigned request", m[3] & 0xf);
+	cr_assert_eq(m[6] << 8 | m[7], 0, "data sent to an unsigned request");
+	n = axfr_over_openssl("-tls1_3", true, m, sizeof(m));
 	cr_assert_gt(n, 12, "no answer over TLS 1.3");
 	cr_assert_eq(m[3] & 0xf, 0, "rcode %u over TLS 1.3", m[3] & 0xf);
 	cr_assert_gt(m[6] << 8 | m[7], 100);
 	kill(pri.pid, SIGUSR1);
 	cr_assert(fe_test_daemon_wait_log(&pri, "xfr_refused_tls=1", 1, WAIT_S));
+	cr_assert_eq(fe_test_daemon_log_count(&pri, "xfr_refused_unsigned=1 "), 1);
 	cr_assert_geq(fe_test_daemon_log_count(&pri, "TLS below 1.3"), 1);
 }
