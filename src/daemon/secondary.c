@@ -178,6 +178,13 @@ static int setup_tls(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 	        .key_file = cfg->tls_key ? cfg->tls_key : c->xfr_tls_key_file,
 	};
 	char err[512];
+	struct stat kst;
+	if (to.key_file && stat(to.key_file, &kst) == 0 && (kst.st_mode & 077)) {
+		fe_log_err("XFR over TLS: the client key %s is readable by group or others (mode "
+		           "%03o): chmod 600",
+		           to.key_file, (unsigned)(kst.st_mode & 0777));
+		return FE__EXIT_CONFIG;
+	}
 	int rc = fe_xfrin_tls_create(&to, &s->tls, err, sizeof(err));
 	if (rc == FE_OK)
 		return FE__EXIT_OK;

@@ -390,6 +390,33 @@ Test(xfr_tls, config_file_form)
 	                        FE_TEST_FEDENUMD, conf, tmp, tmp),
 	             1, "a TLS zone without a CA file must not start");
 	cr_assert_eq(fe_test_sh("grep -q 'XFR over TLS.*needs a CA file' '%s/start.out'", tmp), 0);
+	/* a client key others can read: refused in the file and on the command line */
+	cr_assert_eq(fe_test_sh("cp '%s/client-a.key' '%s/open.key' && chmod 644 '%s/open.key'",
+	                        tmp, tmp, tmp),
+	             0);
+	f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "xfr = {\n  tsig-keys = [ \"peer.key\" ];\n  secondary-tls = [ "
+	           "\"xfr.test@127.0.0.1@853\" ];\n  tls-ca-file = \"ca.pem\";\n"
+	           "  tls-cert-file = \"client-a.pem\";\n  tls-key-file = \"open.key\";\n};\n");
+	fclose(f);
+	cr_assert_eq(fe_test_sh("%s -c '%s' --check-config > '%s/check.out' 2>&1", FE_TEST_FEDENUMD,
+	                        conf, tmp),
+	             1);
+	cr_assert_eq(fe_test_sh("grep -q 'secondary.conf:6: xfr.tls-key-file: .*readable by group "
+	                        "or others' '%s/check.out'",
+	                        tmp),
+	             0);
+	cr_assert_eq(fe_test_sh("timeout 20 %s --db '%s/db3' --listen 127.0.0.1@0 --tsig-key "
+	                        "'%s/peer.key' --secondary-tls xfr.test@127.0.0.1@853 --xfr-tls-ca "
+	                        "'%s/ca.pem' --xfr-tls-cert '%s/client-a.pem' --xfr-tls-key "
+	                        "'%s/open.key' > '%s/start.out' 2>&1",
+	                        FE_TEST_FEDENUMD, tmp, tmp, tmp, tmp, tmp, tmp),
+	             1, "a client key others can read must not start");
+	cr_assert_eq(fe_test_sh("grep -q 'client key .*readable by group or others' "
+	                        "'%s/start.out'",
+	                        tmp),
+	             0);
 }
 
 /* An AXFR request (TSIG-signed when @sign) over a TLS session of @version ("-tls1_2",
