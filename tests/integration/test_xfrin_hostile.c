@@ -1,8 +1,9 @@
-/* A hostile primary against a fedenumd secondary (docs/security.md X2-X7): a primary played
- * by this test (a thread on loopback, TSIG hmac-sha256) first gives serial 1 by AXFR, then
- * announces serial 5 and answers the transfer with one attack per scenario. For each: the
- * refresh fails with its reason in the log (or, for an IXFR whose differences do not
- * apply, falls back to an AXFR that fails too), and serial 1 keeps serving, whole. */
+/* A hostile primary against a fedenumd secondary (docs/security.md X2-X7, X9): a primary
+ * played by this test (a thread on loopback, TSIG hmac-sha256) first gives serial 1 by AXFR,
+ * then announces serial 5 and answers the transfer with one attack per scenario. For each:
+ * the refresh fails with its reason in the log (or, for an IXFR whose differences do not
+ * apply, falls back to an AXFR that fails too), and serial 1 keeps serving, whole. And the
+ * secondary killed in the middle of a slow transfer restarts with serial 1 whole. */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
@@ -41,6 +42,8 @@ enum attack {
 	IXFR_SOA_OWNER,  /* X7: an SOA of another owner inside the IXFR */
 	IXFR_ABSENT,     /* X7: removes a record the zone does not hold (then a cut AXFR) */
 	IXFR_ORDER,      /* X7: sequences out of order (then a cut AXFR) */
+	SLOW,            /* X9: serial 5 in 300 messages, 20 ms apart (the secondary is killed) */
+	GOOD_SERIAL_5,   /* serial 5, whole */
 };
 
 static struct {
@@ -52,6 +55,7 @@ static struct {
 	pthread_t th;
 	uint8_t saved[4096]; /* a signed answer of an earlier exchange (REPLAYED_ANSWER) */
 	size_t saved_len;
+	int sent; /* atomic: messages of the SLOW transfer sent so far */
 } P;
 
 static char tmp[256];
@@ -135,6 +139,7 @@ static void serve_transfer(int c, const uint8_t *q, size_t ql, uint16_t qtype,
 	/* an IXFR (serial 1 is held) gets the same attacks, in AXFR form, but for the IXFR ones */
 	switch (P.att) {
 	case GOOD_SERIAL_1:
+	case GOOD_SERIAL_5:
 	case OTHER_KEY:
 	case STALE_TIME:
 	case TRUNCATED_MAC: {
@@ -183,6 +188,21 @@ static void serve_transfer(int c, const uint8_t *q, size_t ql, uint16_t qtype,
 			break;
 		n = build(q, ql, P.att == WRONG_LAST_SOA ? SOA(4) : SOA(5),
 		          P.att == ID_CHANGES ? 0x5555 : 0, P.att == WRONG_QUESTION, m, sizeof(m));
+		send_msg(c, ts, m, &n, true, NULL);
+		break;
+	case SLOW:
+		n = build(q, ql, SOA(5) ";" BODY(5), 0, false, m, sizeof(m));
+		send_msg(c, ts, m, &n, true, NULL);
+		for (int i = 0; i < 300; i++) {
+			char rr[128];
+			snprintf(rr, sizeof(rr), "s%d." ZONE " 300 IN TXT x", i);
+			n = build(q, ql, rr, 0, false, m, sizeof(m));
+			if (!send_msg(c, ts, m, &n, true, NULL))
+				break;
+			__atomic_add_fetch(&P.sent, 1, __ATOMIC_RELAXED);
+			usleep(20000);
+		}
+		n = build(q, ql, SOA(5), 0, false, m, sizeof(m));
 		send_msg(c, ts, m, &n, true, NULL);
 		break;
 	case ENDLESS:
@@ -395,4 +415,41 @@ Test(xfrin_hostile, broken_ixfr)
 	/* the fallback AXFRs were cut: nothing half applied */
 	cr_assert_eq(fe_test_daemon_log_count(&sec, "falling back to AXFR"), 2);
 	cr_assert_geq(fe_test_daemon_log_count(&sec, "connection closed by the primary"), 2);
+}
+
+/* THREATS X9 for a fedenumd secondary: killed (SIGKILL) in the middle of a transfer, it
+ * restarts on its store serving the complete previous version, none of the new data; then it
+ * takes the new version whole. */
+Test(xfrin_hostile, kill9_mid_transfer_keeps_the_old_zone)
+{
+	P.att = GOOD_SERIAL_1;
+	start_secondary();
+	cr_assert(fe_test_wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1", WAIT_S));
+	cr_assert_eq(fe_test_daemon_stop(&sec), 0, "fedenumd exit status");
+	P.att = SLOW;
+	start_secondary();
+	for (int i = 0; i < 400 && __atomic_load_n(&P.sent, __ATOMIC_RELAXED) < 10; i++)
+		usleep(50000);
+	cr_assert_geq(__atomic_load_n(&P.sent, __ATOMIC_RELAXED), 10, "the transfer did not start");
+	fe_test_daemon_kill9(&sec);
+	cr_assert_lt(__atomic_load_n(&P.sent, __ATOMIC_RELAXED), 300, "the transfer had ended");
+
+	/* the primary has nothing newer now: what the restart serves is what the store held */
+	P.att = GOOD_SERIAL_1;
+	start_secondary();
+	cr_assert(fe_test_wait_answer(sec.port, ZONE, "SOA", " 1 7200 ", WAIT_S));
+	cr_assert(fe_test_wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1", WAIT_S));
+	cr_assert(fe_test_wait_answer(sec.port, "ns1." ZONE, "A", "127.0.0.1", WAIT_S));
+	cr_assert_neq(fe_test_sh("kdig @127.0.0.1 -p %u +short +timeout=1 s0." ZONE
+	                         " TXT | grep -q x",
+	                         sec.port),
+	              0, "data of the killed transfer is served");
+	cr_assert_eq(fe_test_daemon_log_count(&sec, "serial 1 -> 5"), 0);
+	cr_assert_eq(fe_test_daemon_stop(&sec), 0, "fedenumd exit status");
+
+	P.att = GOOD_SERIAL_5;
+	start_secondary();
+	cr_assert(fe_test_wait_answer(sec.port, "a." ZONE, "A", "192.0.2.5", WAIT_S),
+	          "serial 5 not taken after the restart");
+	cr_assert(fe_test_wait_answer(sec.port, ZONE, "SOA", " 5 7200 ", WAIT_S));
 }
