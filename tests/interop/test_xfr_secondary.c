@@ -107,21 +107,8 @@ static void start_fed(const char *notify)
 
 static void spawn(const char *log, const char *const *argv)
 {
-	sec_pid = fork();
-	cr_assert_geq(sec_pid, 0);
-	if (sec_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execvp(argv[0], (char *const *)argv);
-		char p[64];
-		snprintf(p, sizeof(p), "/usr/sbin/%s", argv[0]);
-		execv(p, (char *const *)argv);
-		_exit(127);
-	}
+	sec_pid = fe_test_spawn(log, argv);
+	cr_assert_gt(sec_pid, 0);
 }
 
 /* knot.conf with fedenumd (its current port) as the primary. */

@@ -9,13 +9,10 @@
  *    port: what its own log says it received.
  * Knot DNS 3.2 transfers over QUIC only, not TLS: no Knot test here. */
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fe_test.h"
@@ -273,13 +270,10 @@ static void nsd_over_tls(bool client_ca)
 	snprintf(log, sizeof(log), "%s/nsd.out", tmp);
 	FILE *f = fopen(conf, "w");
 	cr_assert_not_null(f);
+	char bundle[400];
+	snprintf(bundle, sizeof(bundle), "    tls-cert-bundle: \"%s/ca.pem\"\n", tmp);
+	fe_test_nsd_conf_server(f, notify_port, tmp, bundle);
 	fprintf(f,
-	        "server:\n    ip-address: 127.0.0.1\n    port: %u\n    zonesdir: \"%s\"\n"
-	        "    database: \"\"\n    zonelistfile: \"%s/zone.list\"\n"
-	        "    xfrdfile: \"%s/xfrd.state\"\n    xfrdir: \"%s\"\n    pidfile: \"%s/nsd.pid\"\n"
-	        "    logfile: \"%s/nsd.log\"\n    username: \"\"\n    chroot: \"\"\n"
-	        "    verbosity: 2\n    server-count: 1\n    tls-cert-bundle: \"%s/ca.pem\"\n"
-	        "remote-control:\n    control-enable: no\n"
 	        "key:\n    name: \"" KEY "\"\n    algorithm: hmac-sha256\n    secret: \"" SECRET
 	        "\"\n"
 	        "tls-auth:\n    name: \"fedenum\"\n    auth-domain-name: \"dot.test\"\n"
@@ -287,20 +281,11 @@ static void nsd_over_tls(bool client_ca)
 	        "zone:\n    name: \"" ZONE "\"\n    zonefile: \"xfr.test.secondary\"\n"
 	        "    request-xfr: 127.0.0.1@%u " KEY " fedenum\n"
 	        "    allow-notify: 127.0.0.1 " KEY "\n",
-	        notify_port, tmp, tmp, tmp, tmp, tmp, tmp, tmp, tmp, tmp, tls_port);
+	        tmp, tmp, tls_port);
 	fclose(f);
-	nsd_pid = fork();
-	cr_assert_geq(nsd_pid, 0);
-	if (nsd_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execl("/usr/sbin/nsd", "nsd", "-d", "-c", conf, (char *)NULL);
-		_exit(127);
-	}
+	const char *argv[] = {"nsd", "-d", "-c", conf, NULL};
+	nsd_pid = fe_test_spawn(log, argv);
+	cr_assert_gt(nsd_pid, 0);
 	if (!fe_test_wait_answer(notify_port, "a." ZONE, "A", "192.0.2.1", WAIT_S)) {
 		fe_test_sh("tail -30 '%s/nsd.log' '%s/nsd.out'; tail -20 '%s'", tmp, tmp,
 		           pri.log_path);

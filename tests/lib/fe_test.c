@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -215,6 +216,36 @@ int fe_test_daemon_log_count(struct fe_test_daemon *d, const char *needle)
 			count++;
 	fclose(f);
 	return count;
+}
+
+pid_t fe_test_spawn(const char *log, const char *const *argv)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	execvp(argv[0], (char *const *)argv);
+	char p[64];
+	snprintf(p, sizeof(p), "/usr/sbin/%s", argv[0]);
+	execv(p, (char *const *)argv);
+	_exit(127);
+}
+
+void fe_test_nsd_conf_server(FILE *f, uint16_t port, const char *dir, const char *extra)
+{
+	fprintf(f,
+	        "server:\n    ip-address: 127.0.0.1\n    port: %u\n    zonesdir: \"%s\"\n"
+	        "    database: \"\"\n    zonelistfile: \"%s/zone.list\"\n"
+	        "    xfrdfile: \"%s/xfrd.state\"\n    xfrdir: \"%s\"\n    pidfile: \"%s/nsd.pid\"\n"
+	        "    logfile: \"%s/nsd.log\"\n    username: \"\"\n    chroot: \"\"\n"
+	        "    verbosity: 2\n    server-count: 1\n%s"
+	        "remote-control:\n    control-enable: no\n",
+	        port, dir, dir, dir, dir, dir, dir, extra ? extra : "");
 }
 
 void fe_test_stop_pid(pid_t *pid)
