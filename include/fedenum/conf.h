@@ -129,8 +129,15 @@ struct fe_conf {
 	size_t nxfr_notify;
 	char **xfr_secondary; /* "APEX@ADDR@PORT" as written (secondary side) */
 	size_t nxfr_secondary;
+	char **xfr_secondary_tls; /* "APEX@ADDR@PORT[@NAME]" as written: over TLS */
+	size_t nxfr_secondary_tls;
+	char *xfr_tls_ca_file, *xfr_tls_cert_file, *xfr_tls_key_file; /* resolved; NULL: none */
 	uint32_t xfr_max_transfers;
 	uint32_t xfr_max_time_ms;
+	/* transfer in (secondary side) limits */
+	uint64_t xfr_max_transfer_bytes;
+	uint32_t xfr_max_records, xfr_max_rrset_records, xfr_in_max_time_ms;
+	uint32_t xfr_max_transfers_in, xfr_notify_rate;
 	char *user;  /* drop to this user after binding (NULL: stay as started) */
 	char *group; /* and this group (NULL: the user's primary group) */
 	unsigned uid, gid;
@@ -247,6 +254,13 @@ int fe_conf_make_policy(const struct fe_conf *c, struct fe_policy **out, char *e
 /* Presentation name → uncompressed wire name (no escapes; final dot optional). Returns
  * the wire length or FE_ESYNTAX. */
 int fe_conf_name_from_str(const char *s, uint8_t *out, size_t cap);
+
+/* A secondary zone's primary, "APEX@ADDR@PORT" (numeric address, port 1..65535), with
+ * @with_name also "APEX@ADDR@PORT@NAME" (the name a TLS primary's certificate carries).
+ * @apex (may be NULL) gets the apex as written, @name (may be NULL) the name or "". FE_OK,
+ * FE_ESYNTAX (not that form, or a part too long for its buffer). */
+int fe_conf_secondary_parse(const char *spec, bool with_name, char *apex, size_t apex_cap,
+                            struct fe_listen_addr *primary, char *name, size_t name_cap);
 
 /* The trust-anchor files of the federation definition @path: a federation.conf, or a
  * fedenumd.conf that names one (fedenumctl --federation accepts both). *files gets a

@@ -203,6 +203,8 @@ struct fe_server_request {
 	const char *tls_client;
 	/* The tsig step passed: a hook verified the query's TSIG (set for `after`). */
 	bool tsig_checked;
+	/* DNS over TLS: the session's protocol version (0x0304: TLS 1.3); 0 for UDP and TCP. */
+	uint16_t tls_version;
 };
 
 /* Longest client certificate name kept (bytes, with the NUL): longer ones are ignored. */

@@ -9,6 +9,7 @@
  *                                BADTIME, BADTRUNC: signed), fe_tsig_error_response
  *   address not in the list    → REFUSED, signed
  *   too many transfers running → REFUSED, signed
+ *   over TLS below 1.3         → REFUSED, signed (RFC 9103 §9: XoT needs TLS 1.3)
  *   zone not held (or, with require_validated, not validated) → NOTAUTH, signed
  *
  * A transfer reads ONE store snapshot from its first message to its last (its own reader,
@@ -61,6 +62,7 @@ enum fe_xfr_counter {
 	FE_XFR_NOTIFY_RETRIED,   /* of them retries */
 	FE_XFR_NOTIFY_ACKED,     /* answered NOERROR with a verified TSIG */
 	FE_XFR_NOTIFY_FAILED,    /* no answer after the last try, or an error answer */
+	FE_XFR_REFUSED_TLS,      /* over DNS over TLS below TLS 1.3 (RFC 9103 §9) */
 	FE_XFR__MAX
 };
 const char *fe_xfr_counter_name(enum fe_xfr_counter c);
@@ -132,24 +134,47 @@ void fe_xfr_counters(const struct fe_xfr *x, uint64_t *out);
  * answer, the question (first message required, later ones absent or the same), its TSIG
  * through the stream verifier (first and last message signed, at most 99 unsigned in a
  * row), the limits; the response must start with the apex SOA and end with the same SOA.
- * Anything wrong: an error, @out may be half written, nothing else is touched.
+ * Over TLS (o->tls) every exchange is its own TLS connection; TSIG is still required
+ * (RFC 9103 §9.3.3). Anything wrong: an error, @out may be half written, nothing else is
+ * touched.
  * Result: a complete master file at @out (SOA first) for the caller to load as it loads
  * configured zones. */
 #include <sys/socket.h>
 
+struct fe_xfrin_tls;
 struct fe_xfrin_opts {
 	const char *apex; /* presentation form with the final dot; borrowed */
 	struct sockaddr_storage primary;
 	socklen_t primary_len;
-	const struct fe_tsig_key *key; /* borrowed: signs the queries, verifies the answers */
-	bool has_serial;               /* a version is held (and @base is its file) ... */
-	uint32_t serial;               /* ... with this serial */
-	uint64_t max_bytes;            /* per transfer, 0: none */
-	uint64_t max_rrs;              /* per transfer, 0: none */
-	uint32_t max_time_ms;          /* the whole refresh, 0: 600 s */
+	const struct fe_tsig_key *key;  /* borrowed: signs the queries, verifies the answers */
+	bool has_serial;                /* a version is held (and @base is its file) ... */
+	uint32_t serial;                /* ... with this serial */
+	uint64_t max_bytes;             /* per transfer, 0: none */
+	uint64_t max_rrs;               /* per transfer, 0: none */
+	uint64_t max_rrset_rrs;         /* records of one RRset (owner, type), 0: none */
+	uint32_t max_time_ms;           /* the whole refresh, 0: 600 s */
+	const struct fe_xfrin_tls *tls; /* borrowed; non-NULL: XFR over TLS (RFC 9103) */
+	const char *tls_name;           /* the name the primary's certificate must carry; NULL: its
+	                                   address (an IP SAN) */
 	const int *cancel; /* may be NULL; read atomically: non-zero ends the refresh (FE_EAGAIN)
 	                      within a quarter of a second */
 };
+
+/* XFR over TLS (RFC 9103) as a client: one context for every TLS primary. TLS 1.3 only
+ * (RFC 9103 §9), ALPN "dot" offered and required (§7.1), the primary's certificate verified
+ * against @ca_file and the expected name; @cert_file/@key_file (both or neither) are this
+ * node's client certificate for primaries that ask for one (mutual TLS, §9.3.3). */
+struct fe_xfrin_tls;
+struct fe_xfrin_tls_opts {
+	const char *ca_file;   /* PEM CA certificate(s); required */
+	const char *cert_file; /* PEM client certificate; NULL: none */
+	const char *key_file;  /* its PEM private key */
+};
+/* FE_OK; FE_EINVAL (no CA, a certificate without key), FE_EIO (a file OpenSSL cannot use:
+ * @err says which), FE_ENOMEM. Thread-safe once made (shared read-only). */
+int fe_xfrin_tls_create(const struct fe_xfrin_tls_opts *o, struct fe_xfrin_tls **out, char *err,
+                        size_t cap);
+void fe_xfrin_tls_destroy(struct fe_xfrin_tls *t); /* NULL is a no-op */
 
 enum fe_xfrin_kind { FE_XFRIN_UPTODATE = 0, FE_XFRIN_AXFR, FE_XFRIN_IXFR };
 

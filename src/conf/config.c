@@ -54,6 +54,10 @@ void fe_conf_free(struct fe_conf *c)
 	free_strv(c->view_tsig_keys, c->nview_tsig_keys);
 	free_strv(c->xfr_notify, c->nxfr_notify);
 	free_strv(c->xfr_secondary, c->nxfr_secondary);
+	free_strv(c->xfr_secondary_tls, c->nxfr_secondary_tls);
+	free(c->xfr_tls_ca_file);
+	free(c->xfr_tls_cert_file);
+	free(c->xfr_tls_key_file);
 	fe__conf_policy_free(c);
 	for (size_t i = 0; i < c->nmembers; i++) {
 		struct fe_conf_member *m = &c->members[i];
@@ -402,7 +406,9 @@ static void check_tls_file(struct ctx *x, const struct fe_conf_key *k, const con
 	struct stat st;
 	if (access(path, R_OK) != 0 || stat(path, &st) != 0)
 		err_at(x, s, "%s: \"%s\": %s", k->name, path, strerror(errno));
-	else if (strcmp(k->name, "server.tls-key") == 0 && (st.st_mode & 077))
+	else if ((strcmp(k->name, "server.tls-key") == 0 ||
+	          strcmp(k->name, "xfr.tls-key-file") == 0) &&
+	         (st.st_mode & 077))
 		err_at(x, s, "%s: \"%s\" is readable by group or others (mode %03o): chmod 600",
 		       k->name, path, (unsigned)(st.st_mode & 0777));
 }
@@ -414,13 +420,16 @@ static void load_xfr_list(struct ctx *x, struct fe_conf *c, const struct fe_conf
 {
 	bool view_keys = strcmp(k->name, "server.view-tsig-keys") == 0;
 	bool keys = view_keys || strcmp(k->name, "xfr.tsig-keys") == 0;
-	bool secondary = strcmp(k->name, "xfr.secondary") == 0;
+	bool tls = strcmp(k->name, "xfr.secondary-tls") == 0;
+	bool secondary = tls || strcmp(k->name, "xfr.secondary") == 0;
 	char ***v = view_keys   ? &c->view_tsig_keys
 	            : keys      ? &c->xfr_tsig_keys
+	            : tls       ? &c->xfr_secondary_tls
 	            : secondary ? &c->xfr_secondary
 	                        : &c->xfr_notify;
 	size_t *n = view_keys   ? &c->nview_tsig_keys
 	            : keys      ? &c->nxfr_tsig_keys
+	            : tls       ? &c->nxfr_secondary_tls
 	            : secondary ? &c->nxfr_secondary
 	                        : &c->nxfr_notify;
 	if (!get_strings(x, s, v, n))
@@ -430,11 +439,9 @@ static void load_xfr_list(struct ctx *x, struct fe_conf *c, const struct fe_conf
 		struct fe_listen_addr a;
 		char *p;
 		if (secondary) {
-			const char *at = strchr((*v)[i], '@');
-			if (!at || at == (*v)[i] || fe_server_listen_parse(at + 1, &a) != FE_OK ||
-			    a.port == 0)
-				err_at(x, e, "xfr.secondary: \"%s\" is not APEX@ADDR@PORT",
-				       (*v)[i]);
+			if (fe_conf_secondary_parse((*v)[i], tls, NULL, 0, &a, NULL, 0) != FE_OK)
+				err_at(x, e, "%s: \"%s\" is not APEX@ADDR@PORT%s", k->name, (*v)[i],
+				       tls ? "[@NAME]" : "");
 		} else if (!keys) {
 			if (fe_server_listen_parse((*v)[i], &a) != FE_OK)
 				err_at(x, e, "xfr.notify: \"%s\" is not ADDR@PORT", (*v)[i]);
@@ -473,7 +480,8 @@ static void load_key(struct ctx *x, struct fe_conf *c, const struct fe_conf_key 
 			free(*(char **)field);
 			*(char **)field = k->type == FE_CONF_PATH ? resolve(x, src_file(x, s), str)
 			                                          : xstrdup(x, str);
-			if (*(char **)field && strncmp(k->name, "server.tls-", 11) == 0)
+			if (*(char **)field && (strncmp(k->name, "server.tls-", 11) == 0 ||
+			                        strncmp(k->name, "xfr.tls-", 8) == 0))
 				check_tls_file(x, k, s, *(char **)field);
 		}
 		break;

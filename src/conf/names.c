@@ -67,3 +67,33 @@ int fe_conf_name_from_str(const char *s, uint8_t *out, size_t cap)
 	out[o++] = 0;
 	return (int)o;
 }
+
+int fe_conf_secondary_parse(const char *spec, bool with_name, char *apex, size_t apex_cap,
+                            struct fe_listen_addr *primary, char *name, size_t name_cap)
+{
+	const char *at = strchr(spec, '@');
+	if (!at || at == spec || (apex && (size_t)(at - spec) >= apex_cap))
+		return FE_ESYNTAX;
+	char addr[128];
+	const char *rest = at + 1, *port_at = strchr(rest, '@');
+	const char *name_at = port_at ? strchr(port_at + 1, '@') : NULL;
+	size_t alen = name_at ? (size_t)(name_at - rest) : strlen(rest);
+	if (!port_at || alen >= sizeof(addr) || (name_at && !with_name) ||
+	    (name_at && (!name_at[1] || strlen(name_at + 1) > 253)))
+		return FE_ESYNTAX;
+	memcpy(addr, rest, alen);
+	addr[alen] = '\0';
+	if (fe_server_listen_parse(addr, primary) != FE_OK || primary->port == 0)
+		return FE_ESYNTAX;
+	if (apex) {
+		memcpy(apex, spec, (size_t)(at - spec));
+		apex[at - spec] = '\0';
+	}
+	if (name) {
+		const char *nm = name_at ? name_at + 1 : "";
+		if (strlen(nm) >= name_cap)
+			return FE_ESYNTAX;
+		strcpy(name, nm);
+	}
+	return FE_OK;
+}

@@ -157,11 +157,16 @@ enum fe__sec_cnt {
 	FE__SEC_NOTIFY_BAD_TSIG,      /* NOTIFY whose TSIG does not verify: NOTAUTH */
 	FE__SEC_NOTIFY_NOT_PRIMARY,   /* signed NOTIFY from another address: REFUSED */
 	FE__SEC_NOTIFY_NOT_SECONDARY, /* NOTIFY for a zone this node is no secondary of */
+	FE__SEC_LIMIT,               /* refreshes aborted by a limit (size, records, RRset, time) */
+	FE__SEC_QUEUED,              /* refreshes that waited for xfr.max-transfers-in */
+	FE__SEC_NOTIFY_RATE_LIMITED, /* NOTIFY over xfr.notify-rate from its primary: REFUSED */
 	FE__SEC_CNT_MAX
 };
 
 struct fe__sec_zone;
+struct fe__sec_peer;
 struct fe_tsig_key;
+struct fe_xfrin_tls;
 
 struct fe__sec {
 	struct fe__sec_zone *z; /* --secondary zones */
@@ -174,17 +179,32 @@ struct fe__sec {
 	const struct fe_tsig_keyring *keys; /* borrowed from the primary side's keyring */
 	const struct fe_tsig_key *key;      /* the first: signs what this node sends */
 	struct fe__xfr *xf;                 /* NOTIFY to this node's own secondaries */
-	uint64_t max_bytes, max_rrs;
+	uint64_t max_bytes, max_rrs, max_rrset_rrs;
 	uint32_t max_time_ms;
+	uint32_t max_in;            /* refreshes running at once */
+	uint32_t running;           /* refreshes running now (main loop) */
+	uint32_t notify_rate;       /* NOTIFYs per second per primary */
+	struct fe__sec_peer *peers; /* one per primary address: its NOTIFY rate */
+	size_t npeers;
+	struct fe_xfrin_tls *tls;       /* XFR over TLS: the client context; NULL: no TLS zone */
 	struct fe_server_policy policy; /* NOTIFY in */
 	uint64_t cnt[FE__SEC_CNT_MAX];  /* atomic */
 	int cancel;                     /* atomic: set at stop, ends a running transfer */
 };
 
-/* Parse the APEX@ADDR@PORT values: --secondary (@cli), then xfr.secondary (@file). Returns an
- * exit code (FE__EXIT_CONFIG for a bad value or a zone given twice, logged). */
-int fe__sec_setup(struct fe__sec *s, const char *const *cli, size_t ncli, char *const *file,
-                  size_t nfile);
+/* What the secondary side is configured with: the command line first, then @conf. */
+struct fe__sec_cfg {
+	const char *const *cli; /* --secondary APEX@ADDR@PORT */
+	size_t ncli;
+	const char *const *cli_tls; /* --secondary-tls APEX@ADDR@PORT[@NAME] */
+	size_t ncli_tls;
+	const char *tls_ca, *tls_cert, *tls_key; /* --xfr-tls-ca/-cert/-key; NULL: conf's */
+	const struct fe_conf *conf; /* xfr.secondary, xfr.secondary-tls, xfr.tls-*, limits */
+};
+/* Parse the zones: --secondary, xfr.secondary, then the TLS ones; the limits; the TLS
+ * client context when a zone is over TLS. Returns an exit code (FE__EXIT_CONFIG for a bad
+ * value, a zone given twice, a TLS zone without a CA or an unusable TLS file, logged). */
+int fe__sec_setup(struct fe__sec *s, const struct fe__sec_cfg *cfg);
 /* The NOTIFY-in hooks (before: admission, after: the signed answer); NULL without zones. */
 const struct fe_server_policy *fe__sec_policy(struct fe__sec *s);
 /* Start the timers on @loop and refresh every zone now. Returns an exit code. */

@@ -59,6 +59,9 @@ struct daemon {
 	struct fe__xfr xfr;     /* zone transfer, primary side (xfr.c) */
 	const char **secondary; /* --secondary */
 	size_t nsecondary;
+	const char **secondary_tls; /* --secondary-tls */
+	size_t nsecondary_tls;
+	const char *xfr_tls_ca, *xfr_tls_cert, *xfr_tls_key; /* --xfr-tls-ca/-cert/-key */
 	struct fe__sec sec;         /* zone transfer, secondary side (secondary.c) */
 	struct fe__hooks sec_hooks; /* NOTIFY in around the policy engine's hooks */
 };
@@ -103,6 +106,12 @@ static void usage(FILE *f)
 	        "      --secondary APEX@ADDR@PORT  be a secondary of zone APEX (repeatable):\n"
 	        "                         transfer it from the primary ADDR@PORT (TSIG, first\n"
 	        "                         --tsig-key), refresh by its SOA timers and its NOTIFY\n"
+	        "      --secondary-tls APEX@ADDR@PORT[@NAME]  the same over TLS (RFC 9103):\n"
+	        "                         the primary's certificate must chain to --xfr-tls-ca\n"
+	        "                         and carry NAME (else the address ADDR)\n"
+	        "      --xfr-tls-ca FILE  PEM CA of the TLS primaries (replaces xfr.tls-ca-file)\n"
+	        "      --xfr-tls-cert FILE, --xfr-tls-key FILE  client certificate and key for\n"
+	        "                         TLS primaries (replace xfr.tls-cert-file/-key-file)\n"
 	        "      --foreground       accepted for compatibility (always the case)\n"
 	        "  -h, --help             this text\n"
 	        "  -V, --version          print the version\n"
@@ -128,7 +137,11 @@ enum {
 	OPT_METRICS,
 	OPT_TSIG_KEY,
 	OPT_NOTIFY,
-	OPT_SECONDARY
+	OPT_SECONDARY,
+	OPT_SECONDARY_TLS,
+	OPT_XFR_TLS_CA,
+	OPT_XFR_TLS_CERT,
+	OPT_XFR_TLS_KEY
 };
 
 static bool parse_uint(const char *s, unsigned max, unsigned *out)
@@ -166,6 +179,10 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	        {"tsig-key", required_argument, NULL, OPT_TSIG_KEY},
 	        {"notify", required_argument, NULL, OPT_NOTIFY},
 	        {"secondary", required_argument, NULL, OPT_SECONDARY},
+	        {"secondary-tls", required_argument, NULL, OPT_SECONDARY_TLS},
+	        {"xfr-tls-ca", required_argument, NULL, OPT_XFR_TLS_CA},
+	        {"xfr-tls-cert", required_argument, NULL, OPT_XFR_TLS_CERT},
+	        {"xfr-tls-key", required_argument, NULL, OPT_XFR_TLS_KEY},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
@@ -177,8 +194,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	d->xfr_keys = calloc((size_t)argc + 1, sizeof(*d->xfr_keys));
 	d->xfr_notify = calloc((size_t)argc + 1, sizeof(*d->xfr_notify));
 	d->secondary = calloc((size_t)argc + 1, sizeof(*d->secondary));
+	d->secondary_tls = calloc((size_t)argc + 1, sizeof(*d->secondary_tls));
 	if (!cli->listen || !cli->zones || !cli->anchors || !d->xfr_keys || !d->xfr_notify ||
-	    !d->secondary) {
+	    !d->secondary || !d->secondary_tls) {
 		fprintf(stderr, "fedenumd: out of memory\n");
 		return FE__EXIT_INTERNAL;
 	}
@@ -228,6 +246,18 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case OPT_SECONDARY:
 			d->secondary[d->nsecondary++] = optarg;
+			break;
+		case OPT_SECONDARY_TLS:
+			d->secondary_tls[d->nsecondary_tls++] = optarg;
+			break;
+		case OPT_XFR_TLS_CA:
+			d->xfr_tls_ca = optarg;
+			break;
+		case OPT_XFR_TLS_CERT:
+			d->xfr_tls_cert = optarg;
+			break;
+		case OPT_XFR_TLS_KEY:
+			d->xfr_tls_key = optarg;
 			break;
 		case OPT_LOG_LEVEL:
 			cli->log_level = optarg;
@@ -672,13 +702,20 @@ static int run(struct daemon *d)
 	rc = fe__xfr_setup(&d->xfr, &d->cfg, d->xfr_keys, d->nxfr_keys, d->xfr_notify,
 	                   d->nxfr_notify);
 	if (rc == FE__EXIT_OK)
-		rc = fe__sec_setup(&d->sec, d->secondary, d->nsecondary, d->cfg.xfr_secondary,
-		                   d->cfg.nxfr_secondary);
+		rc = fe__sec_setup(&d->sec, &(struct fe__sec_cfg){
+		                                    .cli = d->secondary,
+		                                    .ncli = d->nsecondary,
+		                                    .cli_tls = d->secondary_tls,
+		                                    .ncli_tls = d->nsecondary_tls,
+		                                    .tls_ca = d->xfr_tls_ca,
+		                                    .tls_cert = d->xfr_tls_cert,
+		                                    .tls_key = d->xfr_tls_key,
+		                                    .conf = &d->cfg,
+		                            });
 	if (rc != FE__EXIT_OK)
 		return rc;
 	/* NOTIFY in: between the transfer hooks (outermost: they sign) and the policy engine */
 	o.policy = fe__hooks_compose(&d->sec_hooks, fe__sec_policy(&d->sec), o.policy);
-	d->sec.max_time_ms = d->cfg.xfr_max_time_ms;
 	rc = fe__xfr_start(&d->xfr, d->st, d->validating, &o);
 	if (rc != FE__EXIT_OK)
 		return rc;
@@ -806,5 +843,6 @@ out:
 	free(d.xfr_keys);
 	free(d.xfr_notify);
 	free(d.secondary);
+	free(d.secondary_tls);
 	return code;
 }

@@ -37,6 +37,10 @@ struct fe__sec_zone {
 	struct fe_listen_addr primary;
 	struct sockaddr_storage paddr;
 	socklen_t plen;
+	bool tls;           /* XFR over TLS (RFC 9103) */
+	char tls_name[256]; /* the name its certificate must carry; "": its address */
+	size_t peer;        /* index in sec->peers */
+	bool queued;        /* waits for a free transfer slot (xfr.max-transfers-in) */
 	char base[PATH_MAX], next[PATH_MAX];
 	uv_timer_t timer;
 	bool timer_ready;
@@ -69,6 +73,18 @@ static const char *const cnt_names[FE__SEC_CNT_MAX] = {
         "notify_in_bad_tsig",
         "notify_in_not_primary",
         "notify_in_not_secondary",
+        "xfrin_limit",
+        "xfrin_queued",
+        "notify_in_rate_limited",
+};
+
+/* NOTIFY rate per primary address: a token bucket of xfr.notify-rate tokens, refilled at
+ * that many per second; taken by query workers, hence the lock. */
+struct fe__sec_peer {
+	struct sockaddr_storage addr;
+	pthread_mutex_t mu;
+	double tokens;
+	uint64_t last_ms;
 };
 
 static void count(struct fe__sec *s, enum fe__sec_cnt c)
@@ -81,22 +97,19 @@ static int64_t now_s(void)
 	return (int64_t)time(NULL);
 }
 
-/* "APEX@ADDR@PORT" (apex with or without the final dot). */
+/* "APEX@ADDR@PORT" (apex with or without the final dot), over TLS also "...@NAME". */
 static int parse_spec(const char *spec, struct fe__sec_zone *z)
 {
-	const char *at = strchr(spec, '@');
-	if (!at || at == spec || (size_t)(at - spec) >= sizeof(z->apex) - 1)
+	if (fe_conf_secondary_parse(spec, z->tls, z->apex, sizeof(z->apex) - 1, &z->primary,
+	                            z->tls_name, sizeof(z->tls_name)) != FE_OK)
 		return FE_EINVAL;
-	size_t n = (size_t)(at - spec);
-	memcpy(z->apex, spec, n);
+	size_t n = strlen(z->apex);
 	if (z->apex[n - 1] != '.')
 		z->apex[n++] = '.';
 	z->apex[n] = '\0';
 	for (size_t i = 0; i < n; i++)
 		if (z->apex[i] >= 'A' && z->apex[i] <= 'Z')
 			z->apex[i] = (char)(z->apex[i] - 'A' + 'a');
-	if (fe_server_listen_parse(at + 1, &z->primary) != FE_OK || z->primary.port == 0)
-		return FE_EINVAL;
 	/* the wire form, for matching NOTIFY questions and store records */
 	size_t w = 0, lab = 0;
 	if (strcmp(z->apex, ".") != 0) {
@@ -131,28 +144,100 @@ static int parse_spec(const char *spec, struct fe__sec_zone *z)
 	return FE_OK;
 }
 
-int fe__sec_setup(struct fe__sec *s, const char *const *cli, size_t ncli, char *const *file,
-                  size_t nfile)
+static bool same_host(const struct sockaddr *a, const struct sockaddr_storage *b);
+
+/* The NOTIFY buckets: one per distinct primary address. */
+static int setup_peers(struct fe__sec *s)
 {
+	s->peers = calloc(s->n, sizeof(*s->peers));
+	if (!s->peers)
+		return FE__EXIT_INTERNAL;
+	for (size_t i = 0; i < s->n; i++) {
+		struct fe__sec_zone *z = &s->z[i];
+		size_t j;
+		for (j = 0; j < s->npeers; j++)
+			if (same_host((const struct sockaddr *)&z->paddr, &s->peers[j].addr))
+				break;
+		if (j == s->npeers) {
+			s->peers[j].addr = z->paddr;
+			pthread_mutex_init(&s->peers[j].mu, NULL);
+			s->peers[j].tokens = s->notify_rate;
+			s->npeers++;
+		}
+		z->peer = j;
+	}
+	return FE__EXIT_OK;
+}
+
+static int setup_tls(struct fe__sec *s, const struct fe__sec_cfg *cfg)
+{
+	const struct fe_conf *c = cfg->conf;
+	struct fe_xfrin_tls_opts to = {
+	        .ca_file = cfg->tls_ca ? cfg->tls_ca : c->xfr_tls_ca_file,
+	        .cert_file = cfg->tls_cert ? cfg->tls_cert : c->xfr_tls_cert_file,
+	        .key_file = cfg->tls_key ? cfg->tls_key : c->xfr_tls_key_file,
+	};
+	char err[512];
+	struct stat kst;
+	if (to.key_file && stat(to.key_file, &kst) == 0 && (kst.st_mode & 077)) {
+		fe_log_err("XFR over TLS: the client key %s is readable by group or others (mode "
+		           "%03o): chmod 600",
+		           to.key_file, (unsigned)(kst.st_mode & 0777));
+		return FE__EXIT_CONFIG;
+	}
+	int rc = fe_xfrin_tls_create(&to, &s->tls, err, sizeof(err));
+	if (rc == FE_OK)
+		return FE__EXIT_OK;
+	fe_log_err("XFR over TLS (--secondary-tls, xfr.secondary-tls): %s (--xfr-tls-ca, "
+	           "xfr.tls-ca-file; --xfr-tls-cert/--xfr-tls-key, xfr.tls-cert-file/"
+	           "xfr.tls-key-file)",
+	           err);
+	return rc == FE_ENOMEM ? FE__EXIT_INTERNAL : FE__EXIT_CONFIG;
+}
+
+int fe__sec_setup(struct fe__sec *s, const struct fe__sec_cfg *cfg)
+{
+	const struct fe_conf *c = cfg->conf;
 	memset(s, 0, sizeof(*s));
-	size_t n = ncli + nfile;
+	size_t n = cfg->ncli + c->nxfr_secondary + cfg->ncli_tls + c->nxfr_secondary_tls;
 	if (!n)
 		return FE__EXIT_OK;
 	s->z = calloc(n, sizeof(*s->z));
 	if (!s->z)
 		return FE__EXIT_INTERNAL;
-	/* X6: what one transfer may bring (the zone loader's own record limit, and 4 GiB) */
-	s->max_rrs = 50000000u;
-	s->max_bytes = 4ull << 30;
+	/* X6: what one transfer may bring, and how long it may take */
+	s->max_rrs = c->xfr_max_records;
+	s->max_bytes = c->xfr_max_transfer_bytes;
+	s->max_rrset_rrs = c->xfr_max_rrset_records;
+	s->max_time_ms = c->xfr_in_max_time_ms;
+	s->max_in = c->xfr_max_transfers_in ? c->xfr_max_transfers_in : 4;
+	s->notify_rate = c->xfr_notify_rate ? c->xfr_notify_rate : 10;
+	bool any_tls = false;
 	for (size_t i = 0; i < n; i++) {
 		struct fe__sec_zone *z = &s->z[i];
-		const char *spec = i < ncli ? cli[i] : file[i - ncli];
+		size_t k = i;
+		const char *spec;
+		if (k < cfg->ncli) {
+			spec = cfg->cli[k];
+		} else if ((k -= cfg->ncli) < c->nxfr_secondary) {
+			spec = c->xfr_secondary[k];
+		} else if ((k -= c->nxfr_secondary) < cfg->ncli_tls) {
+			spec = cfg->cli_tls[k];
+			z->tls = true;
+		} else {
+			spec = c->xfr_secondary_tls[k - cfg->ncli_tls];
+			z->tls = true;
+		}
+		any_tls |= z->tls;
 		z->sec = s;
 		if (parse_spec(spec, z) != FE_OK) {
-			fe_log_err("secondary \"%s\" (--secondary, xfr.secondary) is not "
-			           "APEX@ADDR@PORT (numeric IPv4 or IPv6 "
-			           "address, a port)",
-			           spec);
+			fe_log_err("secondary \"%s\" (%s) is not APEX@ADDR@PORT%s (numeric IPv4 or "
+			           "IPv6 address, a port%s)",
+			           spec,
+			           z->tls ? "--secondary-tls, xfr.secondary-tls"
+			                  : "--secondary, xfr.secondary",
+			           z->tls ? "[@NAME]" : "",
+			           z->tls ? ", the name the primary's certificate carries" : "");
 			return FE__EXIT_CONFIG;
 		}
 		for (size_t j = 0; j < i; j++)
@@ -162,7 +247,12 @@ int fe__sec_setup(struct fe__sec *s, const char *const *cli, size_t ncli, char *
 			}
 		s->n++;
 	}
-	return FE__EXIT_OK;
+	if (any_tls) {
+		int rc = setup_tls(s, cfg);
+		if (rc != FE__EXIT_OK)
+			return rc;
+	}
+	return setup_peers(s);
 }
 
 /* ---- NOTIFY in (worker threads) --------------------------------------------------- */
@@ -190,6 +280,23 @@ static bool same_host(const struct sockaddr *a, const struct sockaddr_storage *b
 }
 
 static struct fe_ratelog notify_rl = FE_RATELOG_INIT(10, 60);
+
+/* One NOTIFY from @z's primary within xfr.notify-rate (a bucket per primary address). */
+static bool take_token(struct fe__sec *s, const struct fe__sec_zone *z)
+{
+	struct fe__sec_peer *p = &s->peers[z->peer];
+	uint64_t now = fe_time_mono_ms();
+	pthread_mutex_lock(&p->mu);
+	p->tokens += (double)(now - p->last_ms) * s->notify_rate / 1000.0;
+	if (p->tokens > s->notify_rate)
+		p->tokens = s->notify_rate;
+	p->last_ms = now;
+	bool ok = p->tokens >= 1.0;
+	if (ok)
+		p->tokens -= 1.0;
+	pthread_mutex_unlock(&p->mu);
+	return ok;
+}
 
 /* RFC 1996 §3.10 + docs/security.md X8: a NOTIFY is taken only for a zone this node is a
  * secondary of, TSIG-verified with a configured key, from that zone's primary. */
@@ -228,6 +335,14 @@ static enum fe_server_verdict notify_before(void *state, const struct fe_server_
 		count(s, FE__SEC_NOTIFY_NOT_PRIMARY);
 		fe_ratelog(&notify_rl, FE_LOG_WARN,
 		           "NOTIFY for %s refused: not from its primary %s", name, z->primary.host);
+		*rcode = FE_RCODE_REFUSED;
+		return FE_SERVER_RCODE;
+	}
+	if (!take_token(s, z)) {
+		count(s, FE__SEC_NOTIFY_RATE_LIMITED);
+		fe_ratelog(&notify_rl, FE_LOG_WARN,
+		           "NOTIFY for %s refused: more than %u a second from %s (xfr.notify-rate)",
+		           name, s->notify_rate, z->primary.host);
 		*rcode = FE_RCODE_REFUSED;
 		return FE_SERVER_RCODE;
 	}
@@ -289,7 +404,10 @@ static void refresh_work(uv_work_t *w)
 	        .serial = z->serial,
 	        .max_bytes = s->max_bytes,
 	        .max_rrs = s->max_rrs,
+	        .max_rrset_rrs = s->max_rrset_rrs,
 	        .max_time_ms = s->max_time_ms,
+	        .tls = z->tls ? s->tls : NULL,
+	        .tls_name = z->tls && z->tls_name[0] ? z->tls_name : NULL,
 	        .cancel = &s->cancel,
 	};
 	z->load_err[0] = '\0';
@@ -372,13 +490,23 @@ static void check_expire(struct fe__sec_zone *z)
 	           rc == FE_OK ? "dropped" : fe_strerror(rc));
 }
 
+/* A refresh slot is free: the zone that has waited longest (the first in order) starts. */
+static void start_queued(struct fe__sec *s)
+{
+	for (size_t i = 0; i < s->n && s->running < s->max_in; i++)
+		if (s->z[i].queued)
+			start_refresh(&s->z[i]);
+}
+
 static void refresh_done(uv_work_t *w, int status)
 {
 	struct fe__sec_zone *z = w->data;
 	struct fe__sec *s = z->sec;
 	z->busy = false;
+	s->running--;
 	if (status == UV_ECANCELED || s->stopping)
 		return;
+	start_queued(s);
 	const struct fe_xfrin_result *r = &z->res;
 	if (z->rc == FE_OK) {
 		bool changed = r->kind != FE_XFRIN_UPTODATE;
@@ -397,13 +525,13 @@ static void refresh_done(uv_work_t *w, int status)
 		                                    : FE__SEC_UPTODATE);
 		if (changed)
 			fe_log_info(
-			        "zone %s: %s from %s@%u: serial %s%u -> %u, %llu messages, %llu "
+			        "zone %s: %s from %s@%u%s: serial %s%u -> %u, %llu messages, %llu "
 			        "octets, %llu records, in %llu ms%s",
 			        z->apex, fe_xfrin_kind_str(r->kind), z->primary.host,
-			        z->primary.port, had ? "" : "(none) ", had ? old : 0, r->serial,
-			        (unsigned long long)r->messages, (unsigned long long)r->bytes,
-			        (unsigned long long)r->rrs, (unsigned long long)z->ms,
-			        z->trust_note);
+			        z->primary.port, z->tls ? " over TLS" : "", had ? "" : "(none) ",
+			        had ? old : 0, r->serial, (unsigned long long)r->messages,
+			        (unsigned long long)r->bytes, (unsigned long long)r->rrs,
+			        (unsigned long long)z->ms, z->trust_note);
 		else
 			fe_log_debug("zone %s: serial %u is current at %s@%u", z->apex, z->serial,
 			             z->primary.host, z->primary.port);
@@ -411,6 +539,8 @@ static void refresh_done(uv_work_t *w, int status)
 			fe__xfr_loads_done(s->xf, s->st); /* NOTIFY this node's own secondaries */
 	} else {
 		count(s, FE__SEC_FAILED);
+		if (z->rc == FE_ERANGE || z->rc == FE_ETIMEOUT)
+			count(s, FE__SEC_LIMIT);
 		const char *why = z->load_err[0] ? z->load_err
 		                  : r->err[0]    ? r->err
 		                                 : fe_strerror(z->rc);
@@ -450,12 +580,24 @@ static void start_refresh(struct fe__sec_zone *z)
 	}
 	check_expire(z);
 	uv_timer_stop(&z->timer);
+	if (s->running >= s->max_in) { /* started by the next refresh to end */
+		if (!z->queued) {
+			z->queued = true;
+			count(s, FE__SEC_QUEUED);
+			fe_log_debug("zone %s: refresh waits (%u running, xfr.max-transfers-in)",
+			             z->apex, s->running);
+		}
+		return;
+	}
+	z->queued = false;
+	s->running++;
 	z->busy = true;
 	z->last_start_ms = fe_time_mono_ms();
 	z->work.data = z;
 	int rc = uv_queue_work(s->loop, &z->work, refresh_work, refresh_done);
 	if (rc) {
 		z->busy = false;
+		s->running--;
 		fe_log_err("zone %s: cannot start a refresh: %s", z->apex, uv_strerror(rc));
 		schedule(z, RETRY_DEFAULT_S * 1000u);
 	}
@@ -549,10 +691,11 @@ int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struc
 		uv_timer_init(loop, &z->timer);
 		z->timer.data = z;
 		z->timer_ready = true;
-		fe_log_info("zone %s: secondary of %s@%u (TSIG key %s), held serial %s%u: refresh "
-		            "now",
-		            z->apex, z->primary.host, z->primary.port, "first --tsig-key",
-		            z->has_serial ? "" : "(none) ", z->has_serial ? z->serial : 0);
+		fe_log_info("zone %s: secondary of %s@%u (%sTSIG key %s), held serial %s%u: "
+		            "refresh now",
+		            z->apex, z->primary.host, z->primary.port, z->tls ? "over TLS, " : "",
+		            "first --tsig-key", z->has_serial ? "" : "(none) ",
+		            z->has_serial ? z->serial : 0);
 		start_refresh(z);
 	}
 	if (reader)
@@ -574,10 +717,10 @@ size_t fe__sec_status(const struct fe__sec *s, const uint8_t *apex, size_t apex_
 		if (z->next_s)
 			fe_time_str(z->next_s, next, sizeof(next));
 		int n = snprintf(buf, cap,
-		                 "primary %s@%u, serial %u%s, last success %s, next refresh %s, "
+		                 "primary %s@%u%s, serial %u%s, last success %s, next refresh %s, "
 		                 "last error %s",
-		                 z->primary.host, z->primary.port, z->serial,
-		                 z->has_serial ? "" : " (none)", ok, next,
+		                 z->primary.host, z->primary.port, z->tls ? " (TLS)" : "",
+		                 z->serial, z->has_serial ? "" : " (none)", ok, next,
 		                 z->last_err[0] ? z->last_err : "none");
 		return n < 0 ? 0 : (size_t)n;
 	}
@@ -623,6 +766,10 @@ void fe__sec_stop(struct fe__sec *s)
 
 void fe__sec_free(struct fe__sec *s)
 {
+	for (size_t i = 0; i < s->npeers; i++)
+		pthread_mutex_destroy(&s->peers[i].mu);
+	free(s->peers);
+	fe_xfrin_tls_destroy(s->tls);
 	free(s->z);
 	memset(s, 0, sizeof(*s));
 }

@@ -65,6 +65,7 @@ struct fe__conn {
 	void *stream;            /* the transfer handler's stream, while fr.streaming */
 	struct fe__tls *tls;     /* DNS over TLS (net_tls.c); NULL: plain TCP */
 	const char *client;      /* TLS: the client certificate's name ("" until verified) */
+	uint16_t tls_version;    /* TLS: the session's protocol version once established */
 };
 
 struct fe__worker {
@@ -162,8 +163,8 @@ void fe__tls_ctx_free(void *ctx);
  * to the transfer handler's stream — the answer is that stream (fe__pipe_stream_next). */
 size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
                     const struct sockaddr *peer, const uint8_t *req, size_t req_len,
-                    enum fe_transport transport, const char *tls_client, uint8_t *resp,
-                    size_t resp_cap, void **stream, bool *streaming);
+                    enum fe_transport transport, const char *tls_client, uint16_t tls_version,
+                    uint8_t *resp, size_t resp_cap, void **stream, bool *streaming);
 /* Next message of @stream (opened by fe__pipe_run), through policy->after. */
 int fe__pipe_stream_next(struct fe__worker *w, const struct sockaddr *peer, void *stream,
                          uint8_t *out, size_t cap, size_t *len);

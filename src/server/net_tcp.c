@@ -172,7 +172,8 @@ struct fe__frame_answer fe__conn_message(struct fe__frame *f, const uint8_t *msg
 	const char *client = c->client && c->client[0] ? c->client : NULL;
 	uint64_t t0 = fe_time_mono_us();
 	a.len = fe__pipe_run(w, c->admitted, c->snap_ok, (const struct sockaddr *)&c->peer, msg,
-	                     len, FE_TRANSPORT_TCP, client, out, cap, &c->stream, &a.stream);
+	                     len, FE_TRANSPORT_TCP, client, c->tls_version, out, cap, &c->stream,
+	                     &a.stream);
 	if (a.len)
 		fe__latency_add(w->counters, fe_time_mono_us() - t0, 1);
 	return a;

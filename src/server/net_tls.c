@@ -354,6 +354,7 @@ static void handshake(struct fe__conn *c)
 		return;
 	}
 	t->handshake_done = true;
+	c->tls_version = (uint16_t)SSL_version(t->ssl);
 	fe_counter_inc(w->counters, FE_CNT_TLS_HANDSHAKES);
 	client_name(t);
 	/* From now on the timer is the idle timeout. */

@@ -50,8 +50,8 @@ static bool is_transfer(const struct fe_wire_query *q)
 
 size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
                     const struct sockaddr *peer, const uint8_t *req, size_t req_len,
-                    enum fe_transport transport, const char *tls_client, uint8_t *resp,
-                    size_t resp_cap, void **stream, bool *streaming)
+                    enum fe_transport transport, const char *tls_client, uint16_t tls_version,
+                    uint8_t *resp, size_t resp_cap, void **stream, bool *streaming)
 {
 	const struct fe_server_opts *o = &w->srv->opts;
 	struct fe_wire_query q;
@@ -89,6 +89,7 @@ size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
 		r.reader = w->reader;
 		r.tls_client = tls_client;
 		r.tsig_checked = false;
+		r.tls_version = tls_version;
 	}
 	unsigned flags = 0;
 	uint16_t rcode = FE_RCODE_SERVFAIL;

@@ -36,6 +36,7 @@ static const char *const counter_names[FE_XFR__MAX] = {
         [FE_XFR_NOTIFY_RETRIED] = "xfr_notify_retried",
         [FE_XFR_NOTIFY_ACKED] = "xfr_notify_acked",
         [FE_XFR_NOTIFY_FAILED] = "xfr_notify_failed",
+        [FE_XFR_REFUSED_TLS] = "xfr_refused_tls",
 };
 
 const char *fe_xfr_counter_name(enum fe_xfr_counter c)
@@ -354,6 +355,11 @@ static int x_open(void *state, const struct fe_server_request *req, void **strea
 		goto out;
 	if (!fe_server_acl_allows(x->o.peers, req->peer)) {
 		refused(s, FE_XFR_REFUSED_ADDRESS, "address not a configured secondary");
+		rc = answer_rcode(s, FE_RCODE_REFUSED);
+		goto out;
+	}
+	if (req->tls_version && req->tls_version < 0x0304) {
+		refused(s, FE_XFR_REFUSED_TLS, "TLS below 1.3 (RFC 9103 §9)");
 		rc = answer_rcode(s, FE_RCODE_REFUSED);
 		goto out;
 	}

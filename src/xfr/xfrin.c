@@ -6,6 +6,7 @@
 #include "fedenum/tsig.h"
 #include "fedenum/util.h"
 #include "fedenum/xfr.h"
+#include "xfrin_int.h"
 
 #include <errno.h>
 #include <ldns/ldns.h>
@@ -29,6 +30,7 @@ struct ex {
 	uint8_t qname[LDNS_MAX_DOMAINLEN + 1];
 	size_t qname_len;
 	ldns_rdf *qrdf; /* the apex, for comparisons */
+	struct fe__xconn conn;
 };
 
 static void fail(struct ex *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -50,55 +52,16 @@ static uint32_t soa_serial(const ldns_rr *rr)
 	return ldns_rdf2native_int32(ldns_rr_rdf(rr, 2));
 }
 
-static int dial(struct ex *e)
+/* Read exactly @n octets from the primary before the deadline. */
+static int read_full(struct ex *e, uint8_t *buf, size_t n)
 {
-	int fd = socket(e->o->primary.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		fail(e, "socket: %s", strerror(errno));
-		return -1;
-	}
-	struct timeval tv = {.tv_sec = 5};
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (const struct sockaddr *)&e->o->primary, e->o->primary_len) != 0) {
-		fail(e, "connect: %s", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Read exactly @n octets before the deadline. */
-static int read_full(struct ex *e, int fd, uint8_t *buf, size_t n)
-{
-	size_t got = 0;
-	while (got < n) {
-		uint64_t now = fe_time_mono_ms();
-		if (now >= e->deadline_ms) {
-			fail(e, "transfer time limit (%u ms) reached", e->o->max_time_ms);
-			return FE_ETIMEOUT;
-		}
-		if (e->o->cancel && __atomic_load_n(e->o->cancel, __ATOMIC_RELAXED)) {
-			fail(e, "stopped");
-			return FE_EAGAIN;
-		}
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		uint64_t wait = e->deadline_ms - now;
-		int pr = poll(&p, 1, (int)(wait < 250 ? wait : 250));
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr <= 0)
-			continue;
-		ssize_t r = read(fd, buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			fail(e, "connection closed by the primary after %llu messages",
-			     (unsigned long long)e->res->messages);
-			return FE_EIO;
-		}
-		got += (size_t)r;
-	}
-	return FE_OK;
+	bool closed = false;
+	int rc = fe__xconn_read(&e->conn, e->o, e->deadline_ms, buf, n, &closed, e->res->err,
+	                        sizeof(e->res->err));
+	if (rc != FE_OK && closed)
+		fail(e, "connection closed by the primary after %llu messages",
+		     (unsigned long long)e->res->messages);
+	return rc;
 }
 
 /* Query: ID, the apex question, and for IXFR the SOA with @serial in the authority
@@ -132,6 +95,91 @@ static int make_query(struct ex *e, uint16_t id, uint16_t qtype, uint32_t serial
 	return fe_tsig_sign(buf, len, MSG_CAP, e->o->key, NULL, 0, NULL, mac, mac_len);
 }
 
+/* Records per RRset (owner, type; an RRSIG by the type it covers), counted as they arrive
+ * against o->max_rrset_rrs: open addressing over a 64-bit hash of the canonical owner and
+ * the type. Two RRsets sharing a hash count together (only ever earlier at the limit). */
+struct rrsets {
+	uint64_t *h; /* 0: free */
+	uint64_t *n;
+	size_t cap, used;
+};
+
+static uint64_t rrset_hash(const ldns_rr *rr)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	const ldns_rdf *o = ldns_rr_owner(rr);
+	const uint8_t *d = ldns_rdf_data(o);
+	for (size_t i = 0; i < ldns_rdf_size(o); i++) {
+		uint8_t ch = d[i] >= 'A' && d[i] <= 'Z' ? (uint8_t)(d[i] + 32) : d[i];
+		h = (h ^ ch) * 1099511628211ull;
+	}
+	uint32_t t = ldns_rr_get_type(rr);
+	if (t == LDNS_RR_TYPE_RRSIG && ldns_rr_rrsig_typecovered(rr))
+		t |= (uint32_t)ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr)) << 16;
+	for (int i = 0; i < 4; i++)
+		h = (h ^ (uint8_t)(t >> (8 * i))) * 1099511628211ull;
+	return h ? h : 1;
+}
+
+static void rrsets_free(struct rrsets *r)
+{
+	free(r->h);
+	free(r->n);
+	memset(r, 0, sizeof(*r));
+}
+
+static int rrsets_grow(struct rrsets *r)
+{
+	size_t cap = r->cap ? r->cap * 2 : 1024;
+	struct rrsets g = {.h = calloc(cap, sizeof(uint64_t)),
+	                   .n = calloc(cap, sizeof(uint64_t)),
+	                   .cap = cap,
+	                   .used = r->used};
+	if (!g.h || !g.n) {
+		rrsets_free(&g);
+		return FE_ENOMEM;
+	}
+	for (size_t i = 0; i < r->cap; i++) {
+		if (!r->h[i])
+			continue;
+		size_t j = r->h[i] & (cap - 1);
+		while (g.h[j])
+			j = (j + 1) & (cap - 1);
+		g.h[j] = r->h[i];
+		g.n[j] = r->n[i];
+	}
+	rrsets_free(r);
+	*r = g;
+	return FE_OK;
+}
+
+/* Count @rr; FE_ERANGE (logged in res->err) when its RRset passes the limit. */
+static int rrsets_add(struct ex *e, struct rrsets *r, const ldns_rr *rr)
+{
+	if (!e->o->max_rrset_rrs)
+		return FE_OK;
+	if ((r->used + 1) * 2 > r->cap && rrsets_grow(r) != FE_OK)
+		return FE_ENOMEM;
+	uint64_t h = rrset_hash(rr);
+	size_t j = h & (r->cap - 1);
+	while (r->h[j] && r->h[j] != h)
+		j = (j + 1) & (r->cap - 1);
+	if (!r->h[j]) {
+		r->h[j] = h;
+		r->used++;
+	}
+	if (++r->n[j] > e->o->max_rrset_rrs) {
+		char *t = ldns_rdf2str(ldns_rr_owner(rr));
+		char *ty = ldns_rr_type2str(ldns_rr_get_type(rr));
+		fail(e, "an RRset (%s %s) of more than %llu records (limit)", t ? t : "?",
+		     ty ? ty : "?", (unsigned long long)e->o->max_rrset_rrs);
+		free(t);
+		free(ty);
+		return FE_ERANGE;
+	}
+	return FE_OK;
+}
+
 /* What an exchange collects: the answer RRs in order, until the end rule is met. */
 struct coll {
 	uint16_t qtype;
@@ -142,6 +190,7 @@ struct coll {
 	uint32_t first; /* serial of the first SOA */
 	int style;      /* 0 unknown, 1 AXFR, 2 IXFR incremental */
 	bool add_phase;
+	struct rrsets sets; /* AXFR form: records per RRset so far */
 };
 
 /* Take one verified message's answer section; decides the end of the response. */
@@ -156,6 +205,12 @@ static int take(struct ex *e, struct coll *c, ldns_pkt *pkt)
 		ldns_rr *rr = ldns_rr_list_rr(an, i);
 		size_t k = ldns_rr_list_rr_count(c->rrs);
 		bool is_soa = ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA;
+		if (is_soa && (ldns_rr_rd_count(rr) != 7 || !ldns_rr_rdf(rr, 2) ||
+		               ldns_rdf_size(ldns_rr_rdf(rr, 2)) != 4)) {
+			/* ldns takes an SOA with short RDATA; its serial is read below */
+			fail(e, "a malformed SOA record (%zu fields)", ldns_rr_rd_count(rr));
+			return FE_EFORMAT;
+		}
 		if (is_soa && k > 0 &&
 		    ldns_dname_compare(ldns_rr_owner(rr),
 		                       ldns_rr_owner(ldns_rr_list_rr(c->rrs, 0))) != 0) {
@@ -195,14 +250,100 @@ static int take(struct ex *e, struct coll *c, ldns_pkt *pkt)
 			     (unsigned long long)e->o->max_rrs);
 			return FE_ERANGE;
 		}
+		if (c->style == 1 && !is_soa) {
+			int rc = rrsets_add(e, &c->sets, rr);
+			if (rc != FE_OK)
+				return rc;
+		}
 		if (!ldns_rr_list_push_rr(c->rrs, ldns_rr_clone(rr)))
 			return FE_ENOMEM;
 	}
 	return FE_OK;
 }
 
-/* One TCP exchange: query @qtype, read and verify messages until the response ends.
- * *rcode_out: the response's RCODE (the caller decides about fallbacks). */
+/* Read and check the response's messages until it ends (or carries an error RCODE:
+ * *rcode_out, the caller decides about fallbacks). @buf holds MSG_CAP + 2 octets. */
+static int read_response(struct ex *e, struct coll *c, uint16_t id, struct fe_tsig_stream *ts,
+                         uint8_t *buf, uint16_t *rcode_out)
+{
+	int rc = FE_OK;
+	*rcode_out = 0;
+	while (!c->done) {
+		uint8_t lb[2];
+		rc = read_full(e, lb, 2);
+		if (rc != FE_OK)
+			return rc;
+		size_t mlen = (size_t)lb[0] << 8 | lb[1];
+		if (mlen < 12) {
+			fail(e, "a message of %zu octets", mlen);
+			return FE_EFORMAT;
+		}
+		rc = read_full(e, buf, mlen);
+		if (rc != FE_OK)
+			return rc;
+		e->res->messages++;
+		e->res->bytes += mlen;
+		if (e->o->max_bytes && e->res->bytes > e->o->max_bytes) {
+			fail(e, "more than %llu octets (limit)",
+			     (unsigned long long)e->o->max_bytes);
+			return FE_ERANGE;
+		}
+		if (((uint16_t)buf[0] << 8 | buf[1]) != id || !(buf[2] & 0x80)) {
+			fail(e, "a message that is not the answer (ID or QR)");
+			return FE_EFORMAT;
+		}
+		struct fe_tsig_result tr;
+		rc = fe_tsig_stream_verify(ts, buf, mlen, &tr);
+		if (rc != FE_OK) {
+			fail(e, "TSIG of message %llu does not verify (%s, error %u)",
+			     (unsigned long long)e->res->messages, fe_strerror(rc),
+			     (unsigned)tr.rr_error);
+			return FE_EPERM;
+		}
+		ldns_pkt *pkt = NULL;
+		if (ldns_wire2pkt(&pkt, buf, mlen) != LDNS_STATUS_OK) {
+			fail(e, "malformed message %llu", (unsigned long long)e->res->messages);
+			return FE_EFORMAT;
+		}
+		uint16_t rcode = ldns_pkt_get_rcode(pkt);
+		ldns_rr_list *q = ldns_pkt_question(pkt);
+		bool qok = ldns_rr_list_rr_count(q) <= 1 &&
+		           (e->res->messages > 1 || ldns_rr_list_rr_count(q) == 1);
+		if (qok && ldns_rr_list_rr_count(q) == 1) {
+			ldns_rr *qr = ldns_rr_list_rr(q, 0);
+			qok = ldns_rr_get_type(qr) == c->qtype &&
+			      ldns_dname_compare(ldns_rr_owner(qr), e->qrdf) == 0;
+		}
+		if (!qok) {
+			ldns_pkt_free(pkt);
+			fail(e, "message %llu: not the question asked",
+			     (unsigned long long)e->res->messages);
+			return FE_EFORMAT;
+		}
+		if (rcode != LDNS_RCODE_NOERROR) {
+			ldns_pkt_free(pkt);
+			*rcode_out = rcode;
+			return FE_OK;
+		}
+		rc = take(e, c, pkt);
+		ldns_pkt_free(pkt);
+		if (rc != FE_OK)
+			return rc;
+		/* IXFR answered with the SOA alone: nothing newer (RFC 1995 §2) */
+		if (c->qtype == LDNS_RR_TYPE_IXFR && ldns_rr_list_rr_count(c->rrs) == 1 &&
+		    !serial_gt(c->first, c->held))
+			c->done = true;
+		if (c->qtype == LDNS_RR_TYPE_SOA)
+			c->done = true;
+	}
+	if (fe_tsig_stream_end(ts) != FE_OK) {
+		fail(e, "the last message is not signed (RFC 8945 §5.3.1)");
+		return FE_EPERM;
+	}
+	return FE_OK;
+}
+
+/* One exchange over its own connection (TCP, or TLS): query @qtype, then the response. */
 static int exchange(struct ex *e, struct coll *c, uint16_t *rcode_out)
 {
 	uint8_t *buf = malloc(MSG_CAP + 2);
@@ -222,100 +363,16 @@ static int exchange(struct ex *e, struct coll *c, uint16_t *rcode_out)
 	rc = fe_tsig_stream_create(e->o->key, mac, mac_len, &ts);
 	if (rc != FE_OK)
 		goto out;
-	int fd = dial(e);
-	if (fd < 0) {
-		rc = FE_EIO;
+	rc = fe__xconn_open(&e->conn, e->o, e->deadline_ms, e->res->err, sizeof(e->res->err));
+	if (rc != FE_OK)
 		goto out;
-	}
 	buf[0] = (uint8_t)(qlen >> 8);
 	buf[1] = (uint8_t)qlen;
-	if (write(fd, buf, qlen + 2) != (ssize_t)(qlen + 2)) {
-		fail(e, "cannot send the query: %s", strerror(errno));
-		rc = FE_EIO;
-		goto out_fd;
-	}
-	*rcode_out = 0;
-	while (!c->done) {
-		uint8_t lb[2];
-		rc = read_full(e, fd, lb, 2);
-		if (rc != FE_OK)
-			goto out_fd;
-		size_t mlen = (size_t)lb[0] << 8 | lb[1];
-		if (mlen < 12) {
-			fail(e, "a message of %zu octets", mlen);
-			rc = FE_EFORMAT;
-			goto out_fd;
-		}
-		rc = read_full(e, fd, buf, mlen);
-		if (rc != FE_OK)
-			goto out_fd;
-		e->res->messages++;
-		e->res->bytes += mlen;
-		if (e->o->max_bytes && e->res->bytes > e->o->max_bytes) {
-			fail(e, "more than %llu octets (limit)",
-			     (unsigned long long)e->o->max_bytes);
-			rc = FE_ERANGE;
-			goto out_fd;
-		}
-		if (((uint16_t)buf[0] << 8 | buf[1]) != id || !(buf[2] & 0x80)) {
-			fail(e, "a message that is not the answer (ID or QR)");
-			rc = FE_EFORMAT;
-			goto out_fd;
-		}
-		struct fe_tsig_result tr;
-		rc = fe_tsig_stream_verify(ts, buf, mlen, &tr);
-		if (rc != FE_OK) {
-			fail(e, "TSIG of message %llu does not verify (%s, error %u)",
-			     (unsigned long long)e->res->messages, fe_strerror(rc),
-			     (unsigned)tr.rr_error);
-			rc = FE_EPERM;
-			goto out_fd;
-		}
-		ldns_pkt *pkt = NULL;
-		if (ldns_wire2pkt(&pkt, buf, mlen) != LDNS_STATUS_OK) {
-			fail(e, "malformed message %llu", (unsigned long long)e->res->messages);
-			rc = FE_EFORMAT;
-			goto out_fd;
-		}
-		uint16_t rcode = ldns_pkt_get_rcode(pkt);
-		ldns_rr_list *q = ldns_pkt_question(pkt);
-		bool qok = ldns_rr_list_rr_count(q) <= 1 &&
-		           (e->res->messages > 1 || ldns_rr_list_rr_count(q) == 1);
-		if (qok && ldns_rr_list_rr_count(q) == 1) {
-			ldns_rr *qr = ldns_rr_list_rr(q, 0);
-			qok = ldns_rr_get_type(qr) == c->qtype &&
-			      ldns_dname_compare(ldns_rr_owner(qr), e->qrdf) == 0;
-		}
-		if (!qok) {
-			ldns_pkt_free(pkt);
-			fail(e, "message %llu: not the question asked",
-			     (unsigned long long)e->res->messages);
-			rc = FE_EFORMAT;
-			goto out_fd;
-		}
-		if (rcode != LDNS_RCODE_NOERROR) {
-			ldns_pkt_free(pkt);
-			*rcode_out = rcode;
-			rc = FE_OK;
-			goto out_fd;
-		}
-		rc = take(e, c, pkt);
-		ldns_pkt_free(pkt);
-		if (rc != FE_OK)
-			goto out_fd;
-		/* IXFR answered with the SOA alone: nothing newer (RFC 1995 §2) */
-		if (c->qtype == LDNS_RR_TYPE_IXFR && ldns_rr_list_rr_count(c->rrs) == 1 &&
-		    !serial_gt(c->first, c->held))
-			c->done = true;
-		if (c->qtype == LDNS_RR_TYPE_SOA)
-			c->done = true;
-	}
-	if (fe_tsig_stream_end(ts) != FE_OK) {
-		fail(e, "the last message is not signed (RFC 8945 §5.3.1)");
-		rc = FE_EPERM;
-	}
-out_fd:
-	close(fd);
+	rc = fe__xconn_write(&e->conn, e->o, e->deadline_ms, buf, qlen + 2, e->res->err,
+	                     sizeof(e->res->err));
+	if (rc == FE_OK)
+		rc = read_response(e, c, id, ts, buf, rcode_out);
+	fe__xconn_close(&e->conn);
 out:
 	fe_tsig_stream_destroy(ts);
 	free(buf);
@@ -328,6 +385,13 @@ static void coll_init(struct coll *c, uint16_t qtype, uint32_t held)
 	c->qtype = qtype;
 	c->held = held;
 	c->rrs = ldns_rr_list_new();
+}
+
+static void coll_free(struct coll *c)
+{
+	ldns_rr_list_deep_free(c->rrs);
+	c->rrs = NULL;
+	rrsets_free(&c->sets);
 }
 
 static int write_zone(struct ex *e, const char *path, const ldns_rr *soa, ldns_rr_list *rrs,
@@ -378,11 +442,23 @@ static int apply_ixfr(struct ex *e, const char *base, const char *out, ldns_rr_l
 		goto out;
 	}
 	size_t n = ldns_rr_list_rr_count(rrs);
-	bool adding = true; /* the first SOA starts a removal sequence */
+	bool adding = true;                         /* the first SOA starts a removal sequence */
+	uint32_t at = soa_serial(ldns_zone_soa(z)); /* the serial the differences reached */
 	for (size_t i = 1; i + 1 < n; i++) {
 		ldns_rr *rr = ldns_rr_list_rr(rrs, i);
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA) {
 			adding = !adding;
+			/* RFC 1995 §4: each sequence goes from the serial the previous one reached
+			 * to a newer one; anything else is not a history of this zone */
+			uint32_t sv = soa_serial(rr);
+			if (adding ? !serial_gt(sv, at) : sv != at) {
+				fail(e,
+				     "the IXFR's sequences are out of order (serial %u after %u)",
+				     sv, at);
+				rc = FE_EFORMAT;
+				goto out;
+			}
+			at = sv;
 			continue;
 		}
 		if (adding) {
@@ -407,29 +483,81 @@ static int apply_ixfr(struct ex *e, const char *base, const char *out, ldns_rr_l
 		ldns_rr_list_set_rr(zr, ldns_rr_list_rr(zr, m - 1), j);
 		ldns_rr_list_set_rr_count(zr, m - 1);
 	}
-	rc = write_zone(e, out, ldns_rr_list_rr(rrs, n - 1), zr, 0, ldns_rr_list_rr_count(zr));
+	if (at != soa_serial(ldns_rr_list_rr(rrs, n - 1))) {
+		fail(e, "the IXFR's sequences end at serial %u, not at %u", at,
+		     soa_serial(ldns_rr_list_rr(rrs, n - 1)));
+		rc = FE_EFORMAT;
+		goto out;
+	}
+	struct rrsets sets = {0}; /* the RRsets of the zone the differences make */
+	for (size_t i = 0; i < ldns_rr_list_rr_count(zr) && rc == FE_OK; i++)
+		rc = rrsets_add(e, &sets, ldns_rr_list_rr(zr, i));
+	rrsets_free(&sets);
+	if (rc == FE_OK)
+		rc = write_zone(e, out, ldns_rr_list_rr(rrs, n - 1), zr, 0,
+		                ldns_rr_list_rr_count(zr));
 out:
 	ldns_zone_deep_free(z);
+	return rc;
+}
+
+static int ex_init(struct ex *e, const struct fe_xfrin_opts *o, struct fe_xfrin_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	memset(e, 0, sizeof(*e));
+	e->o = o;
+	e->res = res;
+	e->conn.fd = -1;
+	e->deadline_ms = fe_time_mono_ms() + (o->max_time_ms ? o->max_time_ms : 600000);
+	ldns_rdf *qn = ldns_dname_new_frm_str(o->apex);
+	if (!qn || ldns_rdf_size(qn) > sizeof(e->qname)) {
+		ldns_rdf_deep_free(qn);
+		fail(e, "not a domain name: %s", o->apex);
+		return FE_EINVAL;
+	}
+	ldns_dname2canonical(qn);
+	e->qname_len = ldns_rdf_size(qn);
+	memcpy(e->qname, ldns_rdf_data(qn), e->qname_len);
+	e->qrdf = qn;
+	return FE_OK;
+}
+
+int fe__xfrin_parse(const struct fe_xfrin_opts *o, uint16_t qtype, uint32_t held, uint16_t id,
+                    const uint8_t *mac, size_t mac_len, const uint8_t *data, size_t len,
+                    uint16_t *rcode, size_t *nrrs, struct fe_xfrin_result *res)
+{
+	struct ex e;
+	*rcode = 0;
+	*nrrs = 0;
+	if (ex_init(&e, o, res) != FE_OK)
+		return FE_EINVAL;
+	e.conn.mem = data;
+	e.conn.mem_len = len;
+	struct coll c;
+	coll_init(&c, qtype, held);
+	struct fe_tsig_stream *ts = NULL;
+	uint8_t *buf = malloc(MSG_CAP + 2);
+	int rc = buf && c.rrs ? fe_tsig_stream_create(o->key, mac, mac_len, &ts) : FE_ENOMEM;
+	if (rc == FE_OK)
+		rc = read_response(&e, &c, id, ts, buf, rcode);
+	if (rc == FE_OK && !*rcode && qtype == LDNS_RR_TYPE_AXFR && !c.done) {
+		fail(&e, "the AXFR ended without its final SOA");
+		rc = FE_EFORMAT;
+	}
+	*nrrs = c.rrs ? ldns_rr_list_rr_count(c.rrs) : 0;
+	fe_tsig_stream_destroy(ts);
+	free(buf);
+	coll_free(&c);
+	ldns_rdf_deep_free(e.qrdf);
 	return rc;
 }
 
 int fe_xfrin_run(const struct fe_xfrin_opts *o, const char *base, const char *out,
                  struct fe_xfrin_result *res)
 {
-	memset(res, 0, sizeof(*res));
-	struct ex e = {.o = o, .res = res};
-	e.deadline_ms = fe_time_mono_ms() + (o->max_time_ms ? o->max_time_ms : 600000);
-	ldns_rdf *qn = ldns_dname_new_frm_str(o->apex);
-	if (!qn || ldns_rdf_size(qn) > sizeof(e.qname)) {
-		ldns_rdf_deep_free(qn);
-		fail(&e, "not a domain name: %s", o->apex);
+	struct ex e;
+	if (ex_init(&e, o, res) != FE_OK)
 		return FE_EINVAL;
-	}
-	ldns_dname2canonical(qn);
-	e.qname_len = ldns_rdf_size(qn);
-	memcpy(e.qname, ldns_rdf_data(qn), e.qname_len);
-	e.qrdf = qn;
-
 	struct coll c;
 	uint16_t rcode = 0;
 	coll_init(&c, LDNS_RR_TYPE_SOA, 0);
@@ -448,8 +576,7 @@ int fe_xfrin_run(const struct fe_xfrin_opts *o, const char *base, const char *ou
 		res->retry_s = ldns_rdf2native_int32(ldns_rr_rdf(soa, 4));
 		res->expire_s = ldns_rdf2native_int32(ldns_rr_rdf(soa, 5));
 	}
-	ldns_rr_list_deep_free(c.rrs);
-	c.rrs = NULL;
+	coll_free(&c);
 	res->messages = res->bytes = 0; /* from here on: the transfer's */
 	if (o->has_serial && !serial_gt(res->primary_serial, o->serial)) {
 		res->kind = FE_XFRIN_UPTODATE;
@@ -487,8 +614,7 @@ int fe_xfrin_run(const struct fe_xfrin_opts *o, const char *base, const char *ou
 			                ldns_rr_list_rr_count(c.rrs) - 1);
 			goto out;
 		}
-		ldns_rr_list_deep_free(c.rrs);
-		c.rrs = NULL;
+		coll_free(&c);
 		res->messages = res->bytes = 0;
 	}
 	coll_init(&c, LDNS_RR_TYPE_AXFR, 0);
@@ -509,7 +635,7 @@ int fe_xfrin_run(const struct fe_xfrin_opts *o, const char *base, const char *ou
 	rc = write_zone(&e, out, ldns_rr_list_rr(c.rrs, 0), c.rrs, 1,
 	                ldns_rr_list_rr_count(c.rrs) - 1);
 out:
-	ldns_rr_list_deep_free(c.rrs);
+	coll_free(&c);
 	ldns_rdf_deep_free(e.qrdf);
 	return rc;
 }

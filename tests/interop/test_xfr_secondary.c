@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -106,21 +107,8 @@ static void start_fed(const char *notify)
 
 static void spawn(const char *log, const char *const *argv)
 {
-	sec_pid = fork();
-	cr_assert_geq(sec_pid, 0);
-	if (sec_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execvp(argv[0], (char *const *)argv);
-		char p[64];
-		snprintf(p, sizeof(p), "/usr/sbin/%s", argv[0]);
-		execv(p, (char *const *)argv);
-		_exit(127);
-	}
+	sec_pid = fe_test_spawn(log, argv);
+	cr_assert_gt(sec_pid, 0);
 }
 
 /* knot.conf with fedenumd (its current port) as the primary. */
@@ -182,14 +170,7 @@ static void start_nsd(uint16_t port)
 /* Wait until the server at @port answers @name @type with @expect in its +short output. */
 static bool wait_answer(uint16_t port, const char *name, const char *type, const char *expect)
 {
-	for (int i = 0; i < WAIT_S * 4; i++) {
-		if (fe_test_sh("kdig @127.0.0.1 -p %u +short +timeout=1 +retry=0 %s %s 2>/dev/null "
-		               "| grep -q -- '%s'",
-		               port, name, type, expect) == 0)
-			return true;
-		usleep(250000);
-	}
-	return false;
+	return fe_test_wait_answer(port, name, type, expect, WAIT_S);
 }
 
 static int log_has(const char *file, const char *pattern)
@@ -349,6 +330,8 @@ Test(xfr_secondary, refusals_are_answered_and_counted)
 	cr_assert_eq(fe_test_daemon_log_count(&fed, "xfr_refused_address=2 "), 1);
 	cr_assert_geq(fe_test_daemon_log_count(&fed, "refused: no TSIG"), 1);
 	cr_assert_geq(fe_test_daemon_log_count(&fed, "refused: address not a configured"), 1);
+	/* no data went out, and the zone serves on */
+	cr_assert(wait_answer(fed.port, "a." ZONE, "A", "192.0.2.1"), "the zone is not served");
 }
 
 /* X9: fedenumd killed with SIGKILL in the middle of a transfer (a client holds it open after
@@ -501,4 +484,62 @@ Test(xfr_secondary, config_file_form)
 	                        "'%s/check.out'",
 	                        tmp, tmp),
 	             0);
+}
+
+/* Send the request @q over a new TCP connection; the first message of the answer into @m. */
+static ssize_t one_exchange(const uint8_t *q, size_t qn, uint8_t *m, size_t cap)
+{
+	int fd = fe_test_tcp_connect(fed.host, fed.port);
+	cr_assert_geq(fd, 0);
+	uint8_t l[2] = {(uint8_t)(qn >> 8), (uint8_t)qn};
+	cr_assert_eq(fe_test_write_all(fd, l, 2), 0);
+	cr_assert_eq(fe_test_write_all(fd, q, qn), 0);
+	ssize_t n = fe_test_tcp_read_msg(fd, m, cap, 5000);
+	close(fd);
+	return n;
+}
+
+/* THREATS X2 on the primary side: a transfer request signed an hour ago gets NOTAUTH with a
+ * signed BADTIME and no data; the same valid request sent twice is served once, the replay
+ * refused; the zone serves on. */
+Test(xfr_secondary, stale_and_replayed_requests_are_refused)
+{
+	write_zone(1, 10);
+	start_fed("127.0.0.1@53");
+	struct fe_tsig_key *key;
+	cr_assert_eq(fe_tsig_key_from_string("hmac-sha256:" KEY ":" SECRET, &key), FE_OK);
+	static uint8_t q[512], m[65536];
+	uint8_t mac[FE_TSIG_MAC_MAX];
+	size_t mac_len = 0;
+	struct fe_tsig_sign_opts so;
+	fe_tsig_sign_opts_init(&so);
+	so.time_signed = (int64_t)time(NULL) - 3600;
+	size_t qn = fe_test_make_query(ZONE, FE_T_AXFR, FE_TQ_TCP | FE_TQ_NOEDNS, 0, q, sizeof(q));
+	cr_assert_eq(fe_tsig_sign(q, &qn, sizeof(q), key, NULL, 0, &so, mac, &mac_len), FE_OK);
+	ssize_t n = one_exchange(q, qn, m, sizeof(m));
+	cr_assert_gt(n, 12);
+	cr_assert_eq(m[3] & 0xf, FE_TSIG_NOTAUTH);
+	cr_assert_eq(fe_get_be16(m + 6), 0, "data sent with a stale request");
+	struct fe_tsig_result res;
+	cr_assert_eq(fe_tsig_verify_response(m, (size_t)n, key, mac, mac_len, &res), FE_EPERM);
+	cr_assert(res.mac_ok, "BADTIME answer not signed");
+	cr_assert_eq(res.rr_error, FE_TSIG_BADTIME);
+
+	qn = fe_test_make_query(ZONE, FE_T_AXFR, FE_TQ_TCP | FE_TQ_NOEDNS, 0, q, sizeof(q));
+	cr_assert_eq(fe_tsig_sign(q, &qn, sizeof(q), key, NULL, 0, NULL, NULL, NULL), FE_OK);
+	n = one_exchange(q, qn, m, sizeof(m));
+	cr_assert_gt(n, 12);
+	cr_assert_eq(m[3] & 0xf, 0, "the first request is served");
+	cr_assert_gt(fe_get_be16(m + 6), 10);
+	n = one_exchange(q, qn, m, sizeof(m));
+	cr_assert_gt(n, 12);
+	cr_assert_eq(m[3] & 0xf, FE_TSIG_NOTAUTH, "the replay is refused");
+	cr_assert_eq(fe_get_be16(m + 6), 0, "data sent to a replay");
+	fe_tsig_key_destroy(key);
+	cr_assert(wait_answer(fed.port, "a." ZONE, "A", "192.0.2.1"), "the zone is not served");
+	kill(fed.pid, SIGUSR1);
+	for (int i = 0; i < 40 && fe_test_daemon_log_count(&fed, "xfr_axfr=") == 0; i++)
+		usleep(100000);
+	cr_assert_eq(fe_test_daemon_log_count(&fed, "xfr_axfr=1 "), 1);
+	cr_assert_eq(fe_test_daemon_log_count(&fed, "xfr_refused_tsig=2 "), 1);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -215,6 +216,80 @@ int fe_test_daemon_log_count(struct fe_test_daemon *d, const char *needle)
 			count++;
 	fclose(f);
 	return count;
+}
+
+pid_t fe_test_spawn(const char *log, const char *const *argv)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	execvp(argv[0], (char *const *)argv);
+	char p[64];
+	snprintf(p, sizeof(p), "/usr/sbin/%s", argv[0]);
+	execv(p, (char *const *)argv);
+	_exit(127);
+}
+
+void fe_test_nsd_conf_server(FILE *f, uint16_t port, const char *dir, const char *extra)
+{
+	fprintf(f,
+	        "server:\n    ip-address: 127.0.0.1\n    port: %u\n    zonesdir: \"%s\"\n"
+	        "    database: \"\"\n    zonelistfile: \"%s/zone.list\"\n"
+	        "    xfrdfile: \"%s/xfrd.state\"\n    xfrdir: \"%s\"\n    pidfile: \"%s/nsd.pid\"\n"
+	        "    logfile: \"%s/nsd.log\"\n    username: \"\"\n    chroot: \"\"\n"
+	        "    verbosity: 2\n    server-count: 1\n%s"
+	        "remote-control:\n    control-enable: no\n",
+	        port, dir, dir, dir, dir, dir, dir, extra ? extra : "");
+}
+
+void fe_test_stop_pid(pid_t *pid)
+{
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGTERM);
+	for (int i = 0; i < 100 && waitpid(*pid, NULL, WNOHANG) == 0; i++)
+		usleep(50000);
+	kill(*pid, SIGKILL);
+	waitpid(*pid, NULL, 0);
+	*pid = -1;
+}
+
+bool fe_test_daemon_wait_log(struct fe_test_daemon *d, const char *needle, int n, int wait_s)
+{
+	for (int i = 0; i < wait_s * 10; i++) {
+		if (fe_test_daemon_log_count(d, needle) >= n)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+bool fe_test_wait_answer(uint16_t port, const char *name, const char *type, const char *expect,
+                         int wait_s)
+{
+	for (int i = 0; i < wait_s * 4; i++) {
+		if (fe_test_sh("kdig @127.0.0.1 -p %u +short +timeout=1 +retry=0 %s %s 2>/dev/null "
+		               "| grep -q -- '%s'",
+		               port, name, type, expect) == 0)
+			return true;
+		usleep(250000);
+	}
+	return false;
+}
+
+int fe_test_write_tsig_key(const char *path, const char *name, const char *secret)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "key \"%s\" {\n\talgorithm hmac-sha256;\n\tsecret \"%s\";\n};\n", name, secret);
+	return fclose(f) == 0 ? 0 : -1;
 }
 
 size_t fe_test_make_query(const char *name, uint16_t type, unsigned flags, uint16_t bufsize,

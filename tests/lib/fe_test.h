@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* Paths of the tree and the build (absolute). */
@@ -46,6 +47,25 @@ void fe_test_daemon_kill9(struct fe_test_daemon *d);
 bool fe_test_daemon_alive(struct fe_test_daemon *d);
 /* Count of lines in the daemon log containing @needle. */
 int fe_test_daemon_log_count(struct fe_test_daemon *d, const char *needle);
+
+/* Start another server: fork, stdout and stderr to @log, exec @argv[0] from PATH, else from
+ * /usr/sbin; the child dies with the test. Returns its pid (-1: fork failed). */
+pid_t fe_test_spawn(const char *log, const char *const *argv);
+/* The server clause of an NSD secondary in @dir, on 127.0.0.1@@port: its files in @dir, its
+ * log @dir/nsd.log, @extra server options (lines, may be NULL), no remote control. The
+ * caller adds its key, tls-auth and zone clauses. */
+void fe_test_nsd_conf_server(FILE *f, uint16_t port, const char *dir, const char *extra);
+/* Stop a child process (another server): SIGTERM, up to 5 s, then SIGKILL; reaped, *pid set
+ * to -1. Nothing when *pid <= 0. */
+void fe_test_stop_pid(pid_t *pid);
+/* Wait up to @wait_s seconds until the daemon log has @n lines containing @needle. */
+bool fe_test_daemon_wait_log(struct fe_test_daemon *d, const char *needle, int n, int wait_s);
+/* Wait up to @wait_s seconds until `kdig +short` at 127.0.0.1@@port for @name @type prints a
+ * line containing @expect (a grep pattern). */
+bool fe_test_wait_answer(uint16_t port, const char *name, const char *type, const char *expect,
+                         int wait_s);
+/* A TSIG key file in tsig-keygen form (hmac-sha256) at @path. 0 or -1. */
+int fe_test_write_tsig_key(const char *path, const char *name, const char *secret);
 
 /* Query flags. */
 #define FE_TQ_TCP    0x1u
