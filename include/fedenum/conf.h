@@ -120,6 +120,16 @@ struct fe_conf {
 	size_t nxfr_secondary;
 	uint32_t xfr_max_transfers;
 	uint32_t xfr_max_time_ms;
+	/* member-side signing (signing.*): keys, signer options, SOA and NS of created zones */
+	char *signing_key_dir; /* resolved; NULL: none (no signing) */
+	bool signing_nsec3;
+	uint32_t signing_validity_days;
+	uint32_t signing_refresh_days;
+	uint32_t signing_ttl;
+	char *signing_soa_rname;
+	uint32_t signing_soa_refresh, signing_soa_retry, signing_soa_expire, signing_soa_minimum;
+	char **signing_ns; /* NS targets of created zones, as written */
+	size_t nsigning_ns;
 	char *user;  /* drop to this user after binding (NULL: stay as started) */
 	char *group; /* and this group (NULL: the user's primary group) */
 	unsigned uid, gid;
@@ -207,6 +217,7 @@ struct fe_conf_cli {
 	const char *log_level;
 	const char *control; /* --control PATH */
 	const char *metrics; /* --metrics ADDR@PORT */
+	const char *key_dir; /* --key-dir DIR */
 };
 
 /* Apply @cli over @c (listen replaces the list, zones and trust anchors are added, ...),

@@ -71,4 +71,12 @@ int fe__ctl_federation_anchors(const char *path, int (*each)(const char *file, v
 int fe__ctl_online(int argc, char **argv);
 void fe__ctl_online_usage(FILE *f);
 
+/* `fedenumctl key generate|list|ds|rollover ...` (key.c): @argv[0] is "key". 0 done, 1
+ * refused, 2 usage, 3 the key directory cannot be read or written. */
+int fe__ctl_key(int argc, char **argv);
+
+/* `fedenumctl zone import|sign ...` (import.c): @argv[0] is "import" or "sign". 0 done, 1
+ * rows refused or the node refused, 2 usage, 3 no answer. */
+int fe__ctl_import(int argc, char **argv);
+
 #endif

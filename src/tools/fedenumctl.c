@@ -65,7 +65,11 @@ static void usage(FILE *f)
 	           "       fedenumctl check-zone [--trust-anchor FILE]... [--federation FILE]\n"
 	           "                             [--db DIR] [--allow-unsigned] FILE...\n"
 	           "       fedenumctl backup [--db STORE | -c FILE] DIR\n"
-	           "       fedenumctl zone export [--db STORE | -c FILE] APEX\n");
+	           "       fedenumctl zone export [--db STORE | -c FILE] APEX\n"
+	           "       fedenumctl key generate|list|ds APEX, key rollover APEX zsk|ksk\n"
+	           "                  [--key-dir DIR | -c FILE] [--json]\n"
+	           "       fedenumctl zone import APEX FILE.csv, zone sign APEX\n"
+	           "                  [--socket PATH | -c FILE] [--json]\n");
 	fe__ctl_query_usage(f);
 	fe__ctl_online_usage(f);
 	fprintf(f, "       fedenumctl --version | --help | COMMAND --help\n"
@@ -79,6 +83,10 @@ static void usage(FILE *f)
 	           "              against the federation's trust anchors (query --help)\n"
 	           "  backup      a consistent copy of a store, also while fedenumd serves\n"
 	           "  zone export the stored, signed version of a zone as a master file\n"
+	           "  key         the member's signing keys: generate (prints the DS for the\n"
+	           "              registry), list, ds, rollover zsk|ksk (key --help)\n"
+	           "  zone import replace a zone's numbers with a CSV's on a running fedenumd:\n"
+	           "              signed, stored, NOTIFYed (zone import --help); zone sign: again\n"
 	           "  status, zone list, zone show, stats, reload\n"
 	           "              ask a running fedenumd over its control socket (COMMAND --help)\n"
 	           "\n"
@@ -500,6 +508,11 @@ int main(int argc, char **argv)
 		return fe__ctl_backup(argc - 1, argv + 1);
 	if (strcmp(cmd, "zone") == 0 && argc > 2 && strcmp(argv[2], "export") == 0)
 		return fe__ctl_export(argc - 2, argv + 2);
+	if (strcmp(cmd, "zone") == 0 && argc > 2 &&
+	    (strcmp(argv[2], "import") == 0 || strcmp(argv[2], "sign") == 0))
+		return fe__ctl_import(argc - 2, argv + 2);
+	if (strcmp(cmd, "key") == 0)
+		return fe__ctl_key(argc - 1, argv + 1);
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "stats") == 0 || strcmp(cmd, "reload") == 0 ||
 	    strcmp(cmd, "zone") == 0)
 		return fe__ctl_online(argc - 1, argv + 1);
