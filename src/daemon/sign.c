@@ -236,12 +236,13 @@ static void work(uv_work_t *w)
 	j->numbers = csv.n;
 	uint64_t t1 = fe_time_mono_us();
 	struct fe_sign_keyset ks;
-	rc = fe_sign_keys_load(j->key_dir, j->apex, &ks, j->err, sizeof(j->err));
+	char kerr[600] = "";
+	rc = fe_sign_keys_load(j->key_dir, j->apex, &ks, kerr, sizeof(kerr));
 	if (rc == FE_OK && ks.n == 0)
 		rc = fail(j, "failed", FE_ENOENT, "no keys for %s in %s (fedenumctl key generate)",
 		          j->apex, j->key_dir);
 	else if (rc != FE_OK)
-		fail(j, "failed", rc, "%s", j->err);
+		fail(j, "failed", rc, "%s", kerr);
 	uint8_t apex[256];
 	int al = rc == FE_OK ? fe_conf_name_from_str(j->apex, apex, sizeof(apex)) : -1;
 	if (rc == FE_OK && al < 0)
@@ -269,12 +270,12 @@ static void work(uv_work_t *w)
 		} else {
 			static char buf[1 << 20];
 			setvbuf(f, buf, _IOFBF, sizeof(buf));
-			rc = fe_sign_zone(apex, l.rrs, l.n, &ks, &j->o, f, &j->rep, j->err,
-			                  sizeof(j->err));
+			rc = fe_sign_zone(apex, l.rrs, l.n, &ks, &j->o, f, &j->rep, kerr,
+			                  sizeof(kerr));
 			if (fclose(f) != 0 && rc == FE_OK)
 				rc = fail(j, "failed", FE_EIO, "%s: write failed", path);
 			else if (rc != FE_OK)
-				fail(j, "failed", rc, "signing: %.900s", j->err);
+				fail(j, "failed", rc, "signing: %s", kerr);
 		}
 	}
 	fe_sign_rrlist_free(&l);
