@@ -174,6 +174,8 @@ struct worker {
 	uint8_t *buf;
 	size_t cap;
 	EVP_MD_CTX *md;
+	EVP_MD *sha256;
+	EVP_PKEY_CTX **pctx; /* per key of the keyset, made on first use */
 	unsigned id;
 	int rc;
 };
@@ -193,22 +195,32 @@ static int buf_need(struct worker *w, size_t n)
 	return FE_OK;
 }
 
-/* Sign @data with @k into @sig (64 octets for both algorithms). */
-static int sign_data(struct worker *w, const struct fe_sign_key *k, const uint8_t *data, size_t len,
-                     uint8_t *sig)
+/* Sign @data with @k (index @ki of the keyset) into @sig (64 octets for both algorithms).
+ * ECDSA: SHA-256 here, then the signature over the digest with a context made once per
+ * thread and key (EVP_PKEY_sign: no algorithm fetch per signature). */
+static int sign_data(struct worker *w, size_t ki, const struct fe_sign_key *k, const uint8_t *data,
+                     size_t len, uint8_t *sig)
 {
-	EVP_MD_CTX_reset(w->md);
 	if (k->alg == FE_SIGN_ALG_ED25519) {
 		size_t sl = 64;
+		EVP_MD_CTX_reset(w->md);
 		if (EVP_DigestSignInit(w->md, NULL, NULL, NULL, k->pkey) != 1 ||
 		    EVP_DigestSign(w->md, sig, &sl, data, len) != 1 || sl != 64)
 			return FE_EIO;
 		return FE_OK;
 	}
+	if (w->pctx[ki] == NULL) {
+		w->pctx[ki] = EVP_PKEY_CTX_new(k->pkey, NULL);
+		if (w->pctx[ki] == NULL || EVP_PKEY_sign_init(w->pctx[ki]) != 1)
+			return FE_EIO;
+	}
+	uint8_t md[32];
+	unsigned int mdl = 0;
+	if (EVP_Digest(data, len, md, &mdl, w->sha256, NULL) != 1 || mdl != 32)
+		return FE_EIO;
 	uint8_t der[80];
 	size_t dl = sizeof(der);
-	if (EVP_DigestSignInit(w->md, NULL, EVP_sha256(), NULL, k->pkey) != 1 ||
-	    EVP_DigestSign(w->md, der, &dl, data, len) != 1)
+	if (EVP_PKEY_sign(w->pctx[ki], der, &dl, md, sizeof(md)) != 1)
 		return FE_EIO;
 	const unsigned char *p = der;
 	ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)dl);
@@ -276,7 +288,7 @@ static int sign_set(struct worker *w, struct rrset *set)
 		uint8_t *o = out + set->sigs_len;
 		fe_put_be16(o, (uint16_t)(hdr + 64));
 		memcpy(o + 2, b, hdr);
-		int rc = sign_data(w, k, b, off, o + 2 + hdr);
+		int rc = sign_data(w, i, k, b, off, o + 2 + hdr);
 		if (rc != FE_OK)
 			return rc;
 		set->sigs_len += (uint32_t)(2 + hdr + 64);
@@ -973,7 +985,9 @@ int fe_sign_zone(const uint8_t *apex, const struct fe_sign_rr *rrs, size_t n,
 			w[i].s = &s;
 			w[i].id = i;
 			w[i].md = EVP_MD_CTX_new();
-			if (w[i].md == NULL)
+			w[i].sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+			w[i].pctx = calloc(ks->n ? ks->n : 1, sizeof(*w[i].pctx));
+			if (w[i].md == NULL || w[i].sha256 == NULL || w[i].pctx == NULL)
 				rc = FE_ENOMEM;
 		}
 		for (unsigned i = 1; rc == FE_OK && i < nt; i++) {
@@ -1014,6 +1028,10 @@ int fe_sign_zone(const uint8_t *apex, const struct fe_sign_rr *rrs, size_t n,
 	if (w)
 		for (unsigned i = 0; i < nt; i++) {
 			EVP_MD_CTX_free(w[i].md);
+			EVP_MD_free(w[i].sha256);
+			for (size_t k = 0; w[i].pctx && k < ks->n; k++)
+				EVP_PKEY_CTX_free(w[i].pctx[k]);
+			free(w[i].pctx);
 			free(w[i].buf);
 			arena_free(&w[i].a);
 		}
