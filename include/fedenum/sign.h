@@ -127,6 +127,13 @@ int fe_sign_zone(const uint8_t *apex, const struct fe_sign_rr *rrs, size_t n,
                  const struct fe_sign_keyset *ks, const struct fe_sign_opts *o, FILE *out,
                  struct fe_sign_report *rep, char *err, size_t errcap);
 
+/* The same, the signed zone built in memory (fe_zone_from_rrs, fedenum/zone.h) into *out
+ * (the caller's: fe_zone_free) instead of written: no master file to parse again. */
+struct fe_zone;
+int fe_sign_zone_build(const uint8_t *apex, const struct fe_sign_rr *rrs, size_t n,
+                       const struct fe_sign_keyset *ks, const struct fe_sign_opts *o,
+                       struct fe_zone **out, struct fe_sign_report *rep, char *err, size_t errcap);
+
 /* ---- the CSV of numbers ----------------------------------------------------------------- */
 
 struct fe_sign_number {

@@ -5,12 +5,12 @@
  *
  * A job runs on a thread-pool thread (uv_queue_work): read the CSV (a regular file, not a
  * symlink, at most FE__IMPORT_MAX_BYTES), check every row (nothing applied if one fails),
- * sign with the keys of signing.key-dir on every core, write STORE/signing/<apex>zone.new,
- * load it as configured zones are loaded (fe_trust_load under trust anchors, else
- * fe_zone_load_file: the commit writes the difference and journals it) under
- * fe__load_lock, then keep the file and the CSV (STORE/signing/<apex>csv, the source of a
- * re-sign). Back on the loop: NOTIFY the secondaries (fe__xfr_loads_done), answer. One job
- * at a time; a second request is answered busy. */
+ * sign with the keys of signing.key-dir on every core, and store it under fe__load_lock:
+ * without trust anchors the signed zone built in memory is checked and committed (the
+ * commit writes the difference and journals it); under trust anchors it is written to
+ * STORE/signing/<apex>zone and loaded with fe_trust_load like a configured zone. The CSV is
+ * kept (STORE/signing/<apex>csv): the source of a re-sign. Back on the loop: NOTIFY the secondaries
+ * (fe__xfr_loads_done), answer. One job at a time; a second request is answered busy. */
 #include "daemon_int.h"
 
 #include "fedenum/ctl.h"
@@ -180,7 +180,18 @@ static bool stored(struct fe_store *st, const uint8_t *apex, uint32_t *serial)
 	return c.found;
 }
 
-static int load(struct job *j, const char *path, struct fe_zone_error *err)
+/* Without trust anchors: the structural checks and the commit (the difference, journaled). */
+static int commit(struct fe_zone *z, struct fe_zone_error *err)
+{
+	pthread_mutex_lock(&fe__load_lock);
+	int rc = fe_zone_validate(z, err);
+	if (rc == FE_OK)
+		rc = fe_zone_commit(z, g_sign.st, err);
+	pthread_mutex_unlock(&fe__load_lock);
+	return rc;
+}
+
+static int load(const char *path, struct fe_zone_error *err)
 {
 	struct fe_zone_opts zo = {0};
 	int rc;
@@ -199,7 +210,6 @@ static int load(struct job *j, const char *path, struct fe_zone_error *err)
 		rc = fe_zone_load_file(path, &zo, g_sign.st, err);
 	}
 	pthread_mutex_unlock(&fe__load_lock);
-	(void)j;
 	return rc;
 }
 
@@ -263,7 +273,15 @@ static void work(uv_work_t *w)
 	char path[4400], final[4400];
 	snprintf(path, sizeof(path), "%s/%szone.new", g_sign.dir, j->apex);
 	snprintf(final, sizeof(final), "%s/%szone", g_sign.dir, j->apex);
-	if (rc == FE_OK) {
+	struct fe_zone *z = NULL;
+	if (rc == FE_OK && !g_sign.validating) {
+		/* no trust anchors: the signed zone goes to the store as built, no file */
+		rc = fe_sign_zone_build(apex, l.rrs, l.n, &ks, &j->o, &z, &j->rep, kerr,
+		                        sizeof(kerr));
+		if (rc != FE_OK)
+			fail(j, "failed", rc, "signing: %s", kerr);
+	} else if (rc == FE_OK) {
+		/* under trust anchors the version goes through fe_trust_load, from a file */
 		FILE *f = fopen(path, "w");
 		if (f == NULL) {
 			rc = fail(j, "failed", FE_EIO, "%s: %s", path, strerror(errno));
@@ -283,17 +301,18 @@ static void work(uv_work_t *w)
 	uint64_t t2 = fe_time_mono_us();
 	if (rc == FE_OK) {
 		struct fe_zone_error err = {0};
-		rc = load(j, path, &err);
+		rc = z ? commit(z, &err) : load(path, &err);
 		if (rc == FE_EEXIST)
 			rc = FE_OK;
 		if (rc != FE_OK)
 			fail(j, "failed", rc, "not stored: %s: %.800s", fe_strerror(rc),
 			     err.reason);
 	}
+	fe_zone_free(z);
 	uint64_t t3 = fe_time_mono_us();
-	if (rc == FE_OK && rename(path, final) != 0)
+	if (rc == FE_OK && g_sign.validating && rename(path, final) != 0)
 		fe_log_warn("signing: %s stored, but %s: %s", j->apex, final, strerror(errno));
-	else if (rc != FE_OK)
+	else if (rc != FE_OK && g_sign.validating)
 		unlink(path);
 	if (rc == FE_OK && !j->resign) {
 		/* the CSV kept: the source of the next re-sign */

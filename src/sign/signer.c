@@ -5,6 +5,7 @@
 
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
+#include "fedenum/zone.h"
 
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
@@ -910,9 +911,40 @@ static int collect(struct signer *s, const struct fe_sign_rr *rrs, size_t n, cha
 	return FE_OK;
 }
 
-int fe_sign_zone(const uint8_t *apex, const struct fe_sign_rr *rrs, size_t n,
-                 const struct fe_sign_keyset *ks, const struct fe_sign_opts *o, FILE *out,
-                 struct fe_sign_report *rep, char *err, size_t errcap)
+/* The signed zone as RRs into fe_zone_from_rrs. */
+static int to_zone(const struct signer *s, struct fe_zone **zout, struct fe_zone_error *zerr)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->nsets; i++)
+		n += s->sets[i].n + s->sets[i].nsigs;
+	struct fe_zone_rr *v = malloc((n ? n : 1) * sizeof(*v));
+	if (v == NULL)
+		return FE_ENOMEM;
+	size_t k = 0;
+	for (size_t i = 0; i < s->nsets; i++) {
+		const struct rrset *set = &s->sets[i];
+		size_t ol = (size_t)fe_wire_name_len(set->rr[0].owner, FE_WIRE_NAME_MAX);
+		for (uint32_t j = 0; j < set->n; j++)
+			v[k++] = (struct fe_zone_rr){set->rr[j].owner, ol,
+			                             set->rr[j].type,  set->rr[0].ttl,
+			                             set->rr[j].rdata, set->rr[j].rdlen};
+		const uint8_t *p = set->sigs;
+		for (unsigned j = 0; j < set->nsigs; j++) {
+			uint16_t l = fe_get_be16(p);
+			v[k++] = (struct fe_zone_rr){set->rr[0].owner, ol,    T_RRSIG,
+			                             set->rr[0].ttl,   p + 2, l};
+			p += 2u + l;
+		}
+	}
+	int rc = fe_zone_from_rrs(s->apex, s->apex_len, v, k, "signer", NULL, zout, zerr);
+	free(v);
+	return rc;
+}
+
+static int sign_impl(const uint8_t *apex, const struct fe_sign_rr *rrs, size_t n,
+                     const struct fe_sign_keyset *ks, const struct fe_sign_opts *o, FILE *out,
+                     struct fe_zone **zout, struct fe_zone_error *zerr, struct fe_sign_report *rep,
+                     char *err, size_t errcap)
 {
 	struct fe_sign_opts defo;
 	if (o == NULL) {
@@ -1006,13 +1038,17 @@ int fe_sign_zone(const uint8_t *apex, const struct fe_sign_rr *rrs, size_t n,
 	}
 	uint64_t t2 = fe_time_mono_us();
 	uint64_t sigs = 0;
-	if (rc == FE_OK) {
+	if (rc == FE_OK && out) {
 		write_zone(&s, out);
 		if (fflush(out) != 0 || ferror(out))
 			rc = fe__sign_err(err, errcap, FE_EIO, "writing the signed zone failed");
-		for (size_t i = 0; i < s.nsets; i++)
-			sigs += s.sets[i].nsigs;
+	} else if (rc == FE_OK) {
+		rc = to_zone(&s, zout, zerr);
+		if (rc != FE_OK)
+			fe__sign_err(err, errcap, rc, "the signed zone: %s", zerr->reason);
 	}
+	for (size_t i = 0; rc == FE_OK && i < s.nsets; i++)
+		sigs += s.sets[i].nsigs;
 	if (rep) {
 		memset(rep, 0, sizeof(*rep));
 		rep->rrs_in = s.nrecs;
@@ -1043,4 +1079,20 @@ int fe_sign_zone(const uint8_t *apex, const struct fe_sign_rr *rrs, size_t n,
 	free(s.recs);
 	arena_free(&s.a);
 	return rc;
+}
+
+int fe_sign_zone(const uint8_t *apex, const struct fe_sign_rr *rrs, size_t n,
+                 const struct fe_sign_keyset *ks, const struct fe_sign_opts *o, FILE *out,
+                 struct fe_sign_report *rep, char *err, size_t errcap)
+{
+	return sign_impl(apex, rrs, n, ks, o, out, NULL, NULL, rep, err, errcap);
+}
+
+int fe_sign_zone_build(const uint8_t *apex, const struct fe_sign_rr *rrs, size_t n,
+                       const struct fe_sign_keyset *ks, const struct fe_sign_opts *o,
+                       struct fe_zone **out, struct fe_sign_report *rep, char *err, size_t errcap)
+{
+	struct fe_zone_error zerr = {0};
+	*out = NULL;
+	return sign_impl(apex, rrs, n, ks, o, NULL, out, &zerr, rep, err, errcap);
 }

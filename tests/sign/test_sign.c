@@ -319,3 +319,54 @@ Test(sign, csv_header_quotes_and_owner)
 	cr_assert_eq(memcmp(own, want, sizeof(want)), 0);
 	fe_sign_csv_free(&csv);
 }
+
+Test(sign, built_in_memory_validates)
+{
+	struct fe_sign_keyset ks;
+	keys(FE_SIGN_ALG_P256, &ks);
+	struct fe_sign_csv csv;
+	cr_assert_eq(fe_sign_csv_parse(CSV, strlen(CSV), APEX, NULL, 0, &csv, NULL, NULL), FE_OK);
+	struct fe_sign_zone_defaults d = {.rname = "hostmaster.ims-b.example.",
+	                                  .serial = 9,
+	                                  .ttl = 3600,
+	                                  .refresh = 3600,
+	                                  .retry = 600,
+	                                  .expire = 604800,
+	                                  .minimum = 300,
+	                                  .ns = NS,
+	                                  .nns = 2};
+	struct fe_sign_rrlist l;
+	cr_assert_eq(fe_sign_enum_rrs(APEX, &d, csv.rows, csv.n, &l), FE_OK);
+	uint8_t apex[256];
+	int al = fe_sign_enum_owner(APEX, "+", apex);
+	cr_assert_eq(al, FE_EFORMAT, "a number needs digits");
+	static const uint8_t aw[] = {1, '2', 1,   '5', 1,   '5', 1,   '5', 1,   '1',
+	                             4, 'e', '1', '6', '4', 3,   'f', 'e', 'd', 0};
+	struct fe_zone *z = NULL;
+	struct fe_sign_report rep;
+	char err[512] = "";
+	cr_assert_eq(fe_sign_zone_build(aw, l.rrs, l.n, &ks, NULL, &z, &rep, err, sizeof(err)),
+	             FE_OK, "%s", err);
+	cr_assert_eq(fe_zone_serial(z), 9);
+	cr_assert(fe_zone_is_signed(z) || fe_zone_rr_count(z) > 0);
+	cr_assert_eq(fe_zone_rr_count(z), rep.rrs_out);
+	struct fe_zone_error zerr = {0};
+	cr_assert_eq(fe_zone_validate(z, &zerr), FE_OK, "%s", zerr.reason);
+	const struct fe_sign_key *k = ks.keys[0].role == FE_SIGN_KSK ? &ks.keys[0] : &ks.keys[1];
+	uint8_t ds[64];
+	int dl = fe_dnssec_ds_from_dnskey(aw, sizeof(aw), k->dnskey, k->dnskey_len, 2, ds);
+	struct fe_dnssec_rdata r = {ds, (uint16_t)dl};
+	struct fe_dnssec_trust t = {.ds = &r, .ds_count = 1};
+	cr_assert_eq(fe_dnssec_validate(z, &t, NULL, NULL, &zerr), FE_OK, "%s", zerr.reason);
+	fe_zone_free(z);
+	/* a record outside the apex is refused by the zone's own checks */
+	struct fe_zone_rr bad = {(const uint8_t *)"\3com\0",  5, 1, 300,
+	                         (const uint8_t *)"\1\2\3\4", 4};
+	cr_assert_eq(fe_zone_from_rrs(aw, sizeof(aw), &bad, 1, "list", NULL, &z, &zerr),
+	             FE_EFORMAT);
+	cr_assert_not_null(strstr(zerr.reason, "outside the zone"), "%s", zerr.reason);
+	cr_assert_eq(zerr.line, 1);
+	fe_sign_rrlist_free(&l);
+	fe_sign_csv_free(&csv);
+	fe_sign_keyset_free(&ks);
+}
