@@ -31,6 +31,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct fe_store;
+
 #define FE_SIGN_ALG_P256    13 /* ECDSAP256SHA256 (RFC 6605) */
 #define FE_SIGN_ALG_ED25519 15 /* ED25519 (RFC 8080) */
 
@@ -103,19 +105,27 @@ struct fe_sign_opts {
 	uint32_t dnskey_ttl;  /* 0: the SOA's TTL */
 	unsigned threads;     /* 0: one per online core */
 	void (*progress)(void *arg, uint64_t done, uint64_t total); /* RRsets signed; may be NULL */
+	/* Incremental signing: the store holding the zone's current version (NULL: sign
+	 * everything). An RRset whose RRs and TTL are those stored keeps its stored RRSIGs
+	 * when every key that signs it now has one expiring more than @refresh_s from now;
+	 * every other RRset (changed ones, their NSEC3/NSEC neighbours, the SOA with its new
+	 * serial, all of them after a key change) is signed. */
+	struct fe_store *store;
+	uint32_t refresh_s;
 	void *progress_arg;
 };
 void fe_sign_opts_init(struct fe_sign_opts *o);
 
 struct fe_sign_report {
-	uint64_t rrs_in;      /* RRs given (after dropping DNSSEC types and duplicates) */
-	uint64_t names;       /* authoritative names, empty non-terminals included */
-	uint64_t rrsets;      /* RRsets signed (denial records included) */
-	uint64_t signatures;  /* RRSIGs made */
-	uint64_t rrs_out;     /* RRs written */
-	double sign_seconds;  /* the parallel signing phase */
-	double total_seconds; /* the whole call */
-	int64_t expiration;   /* the RRSIGs' expiration (seconds since the epoch) */
+	uint64_t rrs_in;        /* RRs given (after dropping DNSSEC types and duplicates) */
+	uint64_t names;         /* authoritative names, empty non-terminals included */
+	uint64_t rrsets;        /* RRsets signed (denial records included) */
+	uint64_t signatures;    /* RRSIGs in the zone (made or kept) */
+	uint64_t rrsets_reused; /* RRsets whose stored RRSIGs were kept (opts.store) */
+	uint64_t rrs_out;       /* RRs written */
+	double sign_seconds;    /* the parallel signing phase */
+	double total_seconds;   /* the whole call */
+	int64_t expiration;     /* the RRSIGs' expiration (seconds since the epoch) */
 	unsigned threads;
 };
 

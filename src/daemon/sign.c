@@ -344,13 +344,15 @@ static void done(uv_work_t *w, int status)
 	if (j->rc == FE_OK) {
 		g_sign.cnt[j->req ? (j->resign ? CNT_SIGNS : CNT_IMPORTS) : CNT_REFRESHES]++;
 		char until[32];
-		fe_log_info("signing: %s of %s: serial %u, %zu numbers, %llu signatures on %u "
-		            "threads, signatures valid until %s; read %.2f s, sign %.2f s, store "
-		            "%.2f s, total %.2f s%s",
+		fe_log_info("signing: %s of %s: serial %u, %zu numbers, %llu of %llu RRsets signed "
+		            "(the others' signatures kept) on %u threads, signatures valid until "
+		            "%s; read %.2f s, sign %.2f s (signatures %.2f s), store %.2f s, total "
+		            "%.2f s%s",
 		            what, j->apex, j->serial, j->numbers,
-		            (unsigned long long)j->rep.signatures, j->rep.threads,
+		            (unsigned long long)(j->rep.rrsets - j->rep.rrsets_reused),
+		            (unsigned long long)j->rep.rrsets, j->rep.threads,
 		            fe_time_str(j->rep.expiration, until, sizeof(until)), j->read_s,
-		            j->rep.total_seconds, j->store_s, j->total_s,
+		            j->rep.total_seconds, j->rep.sign_seconds, j->store_s, j->total_s,
 		            j->created ? " (zone created)" : "");
 		if (!g_sign.stopping)
 			fe__xfr_loads_done(g_sign.xf, g_sign.st);
@@ -370,19 +372,20 @@ static void done(uv_work_t *w, int status)
 			                   "%s", j->err);
 		} else {
 			char until[32];
-			json_t *r =
-			        json_pack("{s:s, s:I, s:b, s:I, s:I, s:I, s:I, s:s, s:s, s:i, s:f, "
-			                  "s:f, s:f, s:f}",
-			                  "apex", j->apex, "serial", (json_int_t)j->serial,
-			                  "created", j->created, "numbers", (json_int_t)j->numbers,
-			                  "names", (json_int_t)j->rep.names, "rrsets_signed",
-			                  (json_int_t)j->rep.rrsets, "signatures",
-			                  (json_int_t)j->rep.signatures, "denial",
-			                  j->o.nsec ? "nsec" : "nsec3", "signature_expiry",
-			                  fe_time_str(j->rep.expiration, until, sizeof(until)),
-			                  "threads", (int)j->rep.threads, "read_seconds", j->read_s,
-			                  "sign_seconds", j->rep.total_seconds, "store_seconds",
-			                  j->store_s, "total_seconds", j->total_s);
+			json_t *r = json_pack(
+			        "{s:s, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:i, "
+			        "s:f, s:f, s:f, s:f, s:f}",
+			        "apex", j->apex, "serial", (json_int_t)j->serial, "created",
+			        j->created, "numbers", (json_int_t)j->numbers, "names",
+			        (json_int_t)j->rep.names, "rrsets", (json_int_t)j->rep.rrsets,
+			        "rrsets_resigned",
+			        (json_int_t)(j->rep.rrsets - j->rep.rrsets_reused), "signatures",
+			        (json_int_t)j->rep.signatures, "denial",
+			        j->o.nsec ? "nsec" : "nsec3", "signature_expiry",
+			        fe_time_str(j->rep.expiration, until, sizeof(until)), "threads",
+			        (int)j->rep.threads, "read_seconds", j->read_s, "sign_seconds",
+			        j->rep.total_seconds, "signatures_seconds", j->rep.sign_seconds,
+			        "store_seconds", j->store_s, "total_seconds", j->total_s);
 			fe_ctl_reply_ok(j->req, r);
 		}
 	}
@@ -463,6 +466,8 @@ static struct job *job_new(const char *apex, char *why, size_t cap)
 	fe_sign_opts_init(&j->o);
 	j->o.nsec = !c->signing_nsec3;
 	j->o.validity_s = c->signing_validity_days * 86400u;
+	j->o.store = g_sign.st;
+	j->o.refresh_s = c->signing_refresh_days * 86400u;
 	return j;
 }
 

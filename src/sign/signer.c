@@ -3,6 +3,7 @@
  * authoritative RRset signed on one thread per core, the result written as a master file. */
 #include "sign_int.h"
 
+#include "fedenum/store.h"
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
 #include "fedenum/zone.h"
@@ -71,6 +72,7 @@ struct rec {
 	uint32_t ttl;
 	uint16_t rdlen;
 	const uint8_t *rdata;
+	const uint8_t *hash; /* NSEC3: the raw hash of the owner (the store's key) */
 };
 
 struct rrset {
@@ -109,9 +111,11 @@ struct signer {
 	struct rrset *sets;
 	size_t nsets;
 	uint32_t inception, expiration;
+	int64_t keep_after; /* a stored signature is kept when it expires after this */
 	_Atomic size_t next;
 	_Atomic uint64_t done;
 	_Atomic int failed;
+	_Atomic uint64_t reused;
 	uint64_t nsig;
 };
 
@@ -176,6 +180,8 @@ struct worker {
 	size_t cap;
 	EVP_MD_CTX *md;
 	EVP_MD *sha256;
+	struct fe_store_reader *rd; /* the stored version, for signatures to keep */
+	const struct fe_store_zone_rec *zone;
 	EVP_PKEY_CTX **pctx; /* per key of the keyset, made on first use */
 	unsigned id;
 	int rc;
@@ -241,12 +247,85 @@ static bool key_signs(const struct fe_sign_key *k, uint16_t type)
 	return type == T_DNSKEY ? k->role == FE_SIGN_KSK : k->role == FE_SIGN_ZSK;
 }
 
+/* The stored version's RRSIGs over the same RRset (same RRs in the same order, same TTL),
+ * one per key that signs it now, each expiring after the refresh horizon: copied into
+ * @set instead of signing again. true when every signing key has one. */
+static bool reuse(struct worker *w, struct rrset *set, size_t hdr)
+{
+	struct signer *s = w->s;
+	const struct rec *r0 = set->rr;
+	struct fe_store_node node;
+	struct fe_store_rrset rs;
+	bool exact = false;
+	int rc = r0->hash ? fe_store_nsec3_find(w->rd, w->zone, r0->hash, FE_WIRE_NSEC3_SHA1_LEN,
+	                                        &exact, &node)
+	                  : fe_store_get_node(w->rd, w->zone, r0->key, r0->key_len, &node);
+	if (rc != FE_OK || (r0->hash && !exact) || !fe_store_node_find(&node, r0->type, &rs) ||
+	    rs.rr_count != set->n || rs.ttl != r0->ttl)
+		return false;
+	const uint8_t *found[8] = {0};
+	uint16_t flen[8] = {0};
+	size_t it = 0, i = 0;
+	const uint8_t *rd;
+	uint16_t rl;
+	bool is_sig;
+	while (fe_store_rrset_next(&rs, &it, &rd, &rl, &is_sig)) {
+		if (!is_sig) {
+			if (i >= set->n || rl != r0[i].rdlen || memcmp(rd, r0[i].rdata, rl) != 0)
+				return false;
+			i++;
+			continue;
+		}
+		if (rl != hdr + 64 || fe_get_be16(rd) != r0->type ||
+		    rd[3] != sig_labels(r0->owner) || fe_get_be32(rd + 4) != r0->ttl ||
+		    (int64_t)fe_get_be32(rd + 8) < s->keep_after ||
+		    memcmp(rd + 18, s->apex, s->apex_len) != 0)
+			continue;
+		for (size_t k = 0; k < s->ks->n && k < 8; k++) {
+			const struct fe_sign_key *key = &s->ks->keys[k];
+			if (key_signs(key, r0->type) && rd[2] == key->alg &&
+			    fe_get_be16(rd + 16) == key->tag) {
+				found[k] = rd;
+				flen[k] = rl;
+			}
+		}
+	}
+	if (i != set->n)
+		return false;
+	size_t need = 0;
+	for (size_t k = 0; k < s->ks->n; k++) {
+		if (!key_signs(&s->ks->keys[k], r0->type))
+			continue;
+		if (k >= 8 || found[k] == NULL)
+			return false;
+		need += 2u + flen[k];
+	}
+	uint8_t *out = arena_alloc(&w->a, need);
+	if (out == NULL)
+		return false;
+	set->sigs = out;
+	set->sigs_len = 0;
+	set->nsigs = 0;
+	for (size_t k = 0; k < s->ks->n && k < 8; k++) {
+		if (found[k] == NULL)
+			continue;
+		fe_put_be16(out + set->sigs_len, flen[k]);
+		memcpy(out + set->sigs_len + 2, found[k], flen[k]);
+		set->sigs_len += 2u + flen[k];
+		set->nsigs++;
+	}
+	atomic_fetch_add(&s->reused, 1);
+	return true;
+}
+
 static int sign_set(struct worker *w, struct rrset *set)
 {
 	struct signer *s = w->s;
 	const struct rec *r0 = set->rr;
 	const struct fe_sign_keyset *ks = s->ks;
 	size_t hdr = 18 + s->apex_len;
+	if (w->zone && reuse(w, set, hdr))
+		return FE_OK;
 	size_t need = hdr;
 	for (uint32_t i = 0; i < set->n; i++)
 		need += (size_t)fe_wire_name_len(r0[i].owner, FE_WIRE_NAME_MAX) + 10 + r0[i].rdlen;
@@ -304,6 +383,11 @@ static void *work(void *arg)
 {
 	struct worker *w = arg;
 	struct signer *s = w->s;
+	/* a read snapshot of the stored version for the whole signing (own per thread) */
+	if (s->o->store && fe_store_reader_create(s->o->store, &w->rd) == FE_OK &&
+	    fe_store_reader_begin(w->rd) == FE_OK &&
+	    fe_store_get_zone(w->rd, s->apex_key, s->apex_key_len, &w->zone) != FE_OK)
+		w->zone = NULL;
 	for (;;) {
 		if (atomic_load(&s->failed))
 			break;
@@ -458,6 +542,7 @@ static int build_nsec3(struct signer *s)
 		memcpy(own + 33, s->apex, s->apex_len);
 		struct rec *r = &s->drecs[s->ndrecs++];
 		r->owner = own;
+		r->hash = v[i]->hash;
 		r->type = T_NSEC3;
 		r->ttl = denial_ttl(s);
 		r->rdlen = (uint16_t)rl;
@@ -493,6 +578,8 @@ static int build_nsec(struct signer *s)
 			memcpy(rd + nl, bm, bl);
 			struct rec *r = &s->drecs[s->ndrecs++];
 			r->owner = p->owner;
+			r->key = p->key;
+			r->key_len = p->key_len;
 			r->type = T_NSEC;
 			r->ttl = denial_ttl(s);
 			r->rdlen = (uint16_t)((size_t)nl + bl);
@@ -982,6 +1069,7 @@ static int sign_impl(const uint8_t *apex, const struct fe_sign_rr *rrs, size_t n
 	int64_t now = o->now_s ? o->now_s : fe_time_wall_s();
 	s.inception = (uint32_t)(now - o->inception_s);
 	s.expiration = (uint32_t)(now + o->validity_s);
+	s.keep_after = now + (int64_t)o->refresh_s;
 
 	int rc = collect(&s, rrs, n, err, errcap);
 	if (rc == FE_OK) {
@@ -1055,6 +1143,7 @@ static int sign_impl(const uint8_t *apex, const struct fe_sign_rr *rrs, size_t n
 		rep->names = s.nnames;
 		rep->rrsets = s.nsig;
 		rep->signatures = sigs;
+		rep->rrsets_reused = atomic_load(&s.reused);
 		rep->rrs_out = s.nrecs + s.ndrecs + sigs;
 		rep->sign_seconds = (double)(t2 - t1) / 1e6;
 		rep->total_seconds = (double)(fe_time_mono_us() - t0) / 1e6;
@@ -1064,6 +1153,9 @@ static int sign_impl(const uint8_t *apex, const struct fe_sign_rr *rrs, size_t n
 	if (w)
 		for (unsigned i = 0; i < nt; i++) {
 			EVP_MD_CTX_free(w[i].md);
+			if (w[i].rd)
+				fe_store_reader_end(w[i].rd);
+			fe_store_reader_destroy(w[i].rd);
 			EVP_MD_free(w[i].sha256);
 			for (size_t k = 0; w[i].pctx && k < ks->n; k++)
 				EVP_PKEY_CTX_free(w[i].pctx[k]);

@@ -239,13 +239,16 @@ int fe__ctl_import(int argc, char **argv)
 			printf("%s\n", s);
 		free(s);
 	} else if (ok) {
-		printf("%s %s: serial %lld%s, %lld numbers, %lld signatures (%s, %lld threads), "
-		       "valid until %s; read %.2f s, sign %.2f s, store %.2f s, total %.2f s\n",
+		printf("%s %s: serial %lld%s, %lld numbers, %lld of %lld RRsets signed, %lld "
+		       "signatures (%s, %lld threads), valid until %s; read %.2f s, sign %.2f s, "
+		       "store %.2f s, total %.2f s\n",
 		       sign ? "signed" : "imported",
 		       json_string_value(json_object_get(result, "apex")),
 		       (long long)json_integer_value(json_object_get(result, "serial")),
 		       json_is_true(json_object_get(result, "created")) ? " (zone created)" : "",
 		       (long long)json_integer_value(json_object_get(result, "numbers")),
+		       (long long)json_integer_value(json_object_get(result, "rrsets_resigned")),
+		       (long long)json_integer_value(json_object_get(result, "rrsets")),
 		       (long long)json_integer_value(json_object_get(result, "signatures")),
 		       json_string_value(json_object_get(result, "denial")),
 		       (long long)json_integer_value(json_object_get(result, "threads")),

@@ -273,6 +273,28 @@ Test(sign, rollovers_resign_and_validate)
 	         csv);
 	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
 	cr_assert_eq(dnskeys(), 2);
+	/* incremental: one number changed, one added; only what changed is signed again */
+	write_csv(csv, 51, "ims-b.example");
+	snprintf(args, sizeof(args),
+	         "sed -i 's/sip:+15552000007@ims-b.example/sip:+15552000007@ims-z.example/' '%s'",
+	         csv);
+	cr_assert_eq(nc_run(dir, out, sizeof(out), args), 0, "%s", out);
+	snprintf(args, sizeof(args), "zone import --json --socket '%s/control.sock' " APEX " '%s'",
+	         dir, csv);
+	cr_assert_eq(ctl_json(args, &j), 0);
+	json_int_t total = jint(j, "rrsets"), again = jint(j, "rrsets_resigned");
+	/* SOA, NAPTR of ...07, NAPTR of ...51 and its NSEC3, the NSEC3 before it, and the
+	 * NSEC3 of a new empty non-terminal (5.0.0.0.2...) with its predecessor */
+	cr_assert_geq(again, 5, "%lld of %lld", (long long)again, (long long)total);
+	cr_assert_leq(again, 8, "%lld of %lld", (long long)again, (long long)total);
+	cr_assert_gt(total, 100);
+	json_decref(j);
+	size_t rrs, sigs;
+	char text[4096];
+	naptr("7.0.0.0.0.0.2.5.5.5.1.e164.fed.", &rrs, &sigs, text, sizeof(text));
+	cr_assert_not_null(strstr(text, "ims-z.example"), "%s", text);
+	cr_assert_eq(sigs, 1);
+	verify_signed_file();
 	char sign[800];
 	snprintf(sign, sizeof(sign), "zone sign --json --socket '%s/control.sock' " APEX, dir);
 	/* ZSK: published (3 keys), active + retired (3), removed (2); valid at every step */
@@ -287,6 +309,11 @@ Test(sign, rollovers_resign_and_validate)
 		json_decref(j);
 		cr_assert_eq(ctl_json(sign, &j), 0);
 		cr_assert(json_is_false(json_object_get(j, "created")));
+		if (s == 1) /* the new ZSK signs: every RRset but the DNSKEY RRset (the
+		               KSK's, unchanged) signed again */
+			cr_assert_eq(jint(j, "rrsets_resigned"), jint(j, "rrsets") - 1);
+		else /* the DNSKEY RRset changed, and the SOA's serial */
+			cr_assert_eq(jint(j, "rrsets_resigned"), 2);
 		json_decref(j);
 		cr_assert_eq(dnskeys(), zkeys[s], "after %s", zsteps[s]);
 		verify_signed_file();
