@@ -31,7 +31,15 @@
 
 #define FE__IMPORT_MAX_BYTES (1ull << 30)
 
-enum { CNT_IMPORTS = 0, CNT_SIGNS, CNT_REFRESHES, CNT_FAILED, CNT_ROWS_REFUSED, CNT__MAX };
+enum {
+	CNT_IMPORTS = 0,
+	CNT_NUMBERS,
+	CNT_SIGNS,
+	CNT_REFRESHES,
+	CNT_FAILED,
+	CNT_ROWS_REFUSED,
+	CNT__MAX
+};
 
 struct fe__signing {
 	uv_loop_t *loop;
@@ -48,10 +56,15 @@ struct fe__signing {
 
 static struct fe__signing g_sign; /* one per process: the control commands reach it here */
 
+enum op { OP_NONE = 0, OP_ADD, OP_REMOVE, OP_PORT };
+
 struct job {
 	uv_work_t w;
 	struct fe_ctl_req *req; /* NULL: a refresh */
 	bool resign;
+	enum op op;      /* a number change applied to the last import's CSV */
+	char row[1400];  /* OP_ADD, OP_PORT: the new row, as one CSV line */
+	char number[20]; /* the number changed */
 	char apex[260];
 	char src[4400];
 	/* copied from the configuration on the loop thread */
@@ -213,6 +226,87 @@ static int load(const char *path, struct fe_zone_error *err)
 	return rc;
 }
 
+/* One CSV line per row (the URI quoted when it holds a ',' or '"'), header first. */
+static char *csv_text(const struct fe_sign_number *rows, size_t n, size_t *len)
+{
+	size_t cap = 64 + n * (sizeof(rows->number) + sizeof(rows->service) +
+	                       2 * sizeof(rows->uri) + 16);
+	char *b = malloc(cap);
+	if (b == NULL)
+		return NULL;
+	size_t o = (size_t)snprintf(b, cap, "number,service,uri,order,preference\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct fe_sign_number *r = &rows[i];
+		o += (size_t)snprintf(b + o, cap - o, "%s,%s,", r->number, r->service);
+		bool q = strpbrk(r->uri, ",\"") != NULL;
+		if (q)
+			b[o++] = '"';
+		for (const char *p = r->uri; *p; p++) {
+			if (*p == '"')
+				b[o++] = '"';
+			b[o++] = *p;
+		}
+		if (q)
+			b[o++] = '"';
+		o += (size_t)snprintf(b + o, cap - o, ",%u,%u\n", r->order, r->preference);
+	}
+	*len = o;
+	return b;
+}
+
+/* Apply the job's number change to the rows of @csv, and make *data the new CSV. */
+static int apply_op(struct job *j, struct fe_sign_csv *csv, char **data, size_t *len)
+{
+	struct fe_sign_csv one = {0};
+	if (j->op != OP_REMOVE) {
+		int rc = fe_sign_csv_parse(j->row, strlen(j->row), j->apex, j->prefixes,
+		                           j->nprefixes, &one, NULL, NULL);
+		if (rc != FE_OK || one.n != 1) {
+			fail(j, "bad-arguments", rc ? rc : FE_EFORMAT, "%s",
+			     one.nerrors ? one.errors[0] + 5 : "not one row");
+			fe_sign_csv_free(&one);
+			return j->rc;
+		}
+	}
+	size_t k = 0, gone = 0;
+	for (size_t i = 0; i < csv->n; i++) {
+		bool same = strcmp(csv->rows[i].number, j->number) == 0;
+		if (j->op == OP_ADD && same &&
+		    strcasecmp(csv->rows[i].service, one.rows[0].service) == 0) {
+			fe_sign_csv_free(&one);
+			return fail(j, "bad-arguments", FE_EEXIST,
+			            "%s %s is there already (number remove "
+			            "first, or number port)",
+			            j->number, csv->rows[i].service);
+		}
+		if (same && j->op != OP_ADD) {
+			gone++;
+			continue;
+		}
+		csv->rows[k++] = csv->rows[i];
+	}
+	csv->n = k;
+	if (j->op == OP_REMOVE && gone == 0)
+		return fail(j, "bad-arguments", FE_ENOENT, "%s is not in %s", j->number, j->apex);
+	if (j->op != OP_REMOVE) {
+		struct fe_sign_number *nr = realloc(csv->rows, (csv->n + 1) * sizeof(*nr));
+		if (nr == NULL) {
+			fe_sign_csv_free(&one);
+			return fail(j, "failed", FE_ENOMEM, "out of memory");
+		}
+		csv->rows = nr;
+		csv->cap = csv->n + 1;
+		csv->rows[csv->n++] = one.rows[0];
+		fe_sign_csv_free(&one);
+	}
+	char *text = csv_text(csv->rows, csv->n, len);
+	if (text == NULL)
+		return fail(j, "failed", FE_ENOMEM, "out of memory");
+	free(*data);
+	*data = text;
+	return FE_OK;
+}
+
 static void work(uv_work_t *w)
 {
 	struct job *j = w->data;
@@ -239,6 +333,11 @@ static void work(uv_work_t *w)
 			fail(j, "bad-arguments", rc,
 			     "%s: CSV refused, nothing applied: %llu rows failed (lines %s)",
 			     j->src, (unsigned long long)csv.error_rows, lines);
+		fe_sign_csv_free(&csv);
+		free(data);
+		return;
+	}
+	if (j->op != OP_NONE && (rc = apply_op(j, &csv, &data, &len)) != FE_OK) {
 		fe_sign_csv_free(&csv);
 		free(data);
 		return;
@@ -340,9 +439,14 @@ static void done(uv_work_t *w, int status)
 	struct job *j = w->data;
 	(void)status;
 	g_sign.busy = false;
-	const char *what = j->req ? (j->resign ? "sign" : "import") : "refresh";
+	static const char *const opname[] = {"import", "number add", "number remove",
+	                                     "number port"};
+	const char *what = j->req ? (j->resign ? "sign" : opname[j->op]) : "refresh";
 	if (j->rc == FE_OK) {
-		g_sign.cnt[j->req ? (j->resign ? CNT_SIGNS : CNT_IMPORTS) : CNT_REFRESHES]++;
+		g_sign.cnt[!j->req     ? CNT_REFRESHES
+		           : j->resign ? CNT_SIGNS
+		           : j->op     ? CNT_NUMBERS
+		                       : CNT_IMPORTS]++;
 		char until[32];
 		fe_log_info("signing: %s of %s: serial %u, %zu numbers, %llu of %llu RRsets signed "
 		            "(the others' signatures kept) on %u threads, signatures valid until "
@@ -591,8 +695,78 @@ static void tick(uv_timer_t *t)
 	closedir(d);
 }
 
-static const struct fe_ctl_command sign_cmds[] = {{"zone.import", cmd_import},
-                                                  {"zone.sign", cmd_sign}};
+/* {"apex", "op": "add"|"remove"|"port", "number", and for add "service", "uri" [, "order",
+ * "preference"], for port "rn"}: the change applied to the last import's numbers. */
+static void cmd_number(struct fe_ctl_req *req, json_t *args, void *arg)
+{
+	(void)arg;
+	const char *apex = json_string_value(json_object_get(args, "apex"));
+	const char *op = json_string_value(json_object_get(args, "op"));
+	const char *num = json_string_value(json_object_get(args, "number"));
+	const char *svc = json_string_value(json_object_get(args, "service"));
+	const char *uri = json_string_value(json_object_get(args, "uri"));
+	const char *rn = json_string_value(json_object_get(args, "rn"));
+	json_t *ord = json_object_get(args, "order"), *pref = json_object_get(args, "preference");
+	enum op o = !op                         ? OP_NONE
+	            : strcmp(op, "add") == 0    ? OP_ADD
+	            : strcmp(op, "remove") == 0 ? OP_REMOVE
+	            : strcmp(op, "port") == 0   ? OP_PORT
+	                                        : OP_NONE;
+	size_t want = 3 + (o == OP_ADD ? 2 + (ord != NULL) + (pref != NULL) : o == OP_PORT);
+	bool ok = apex && num && o != OP_NONE && strlen(num) < 20 &&
+	          json_object_size(args) == want &&
+	          (o != OP_ADD || (svc && uri && strlen(svc) < 64 && strlen(uri) < 256)) &&
+	          (o != OP_PORT || (rn && strlen(rn) < 20)) &&
+	          (!ord || (json_is_integer(ord) && json_integer_value(ord) >= 0 &&
+	                    json_integer_value(ord) <= 65535)) &&
+	          (!pref || (json_is_integer(pref) && json_integer_value(pref) >= 0 &&
+	                     json_integer_value(pref) <= 65535));
+	if (ok && uri && strchr(uri, '"')) {
+		fe_ctl_reply_error(req, FE_CTL_E_ARGS, "a '\"' in the URI");
+		return;
+	}
+	if (!ok) {
+		fe_ctl_reply_error(
+		        req, FE_CTL_E_ARGS,
+		        "zone.number takes {\"apex\", \"op\": \"add\"|\"remove\"|\"port\", "
+		        "\"number\", add: \"service\", \"uri\" [, \"order\", \"preference\"], "
+		        "port: \"rn\"}");
+		return;
+	}
+	if (g_sign.busy) {
+		fe_ctl_reply_error(req, FE_CTL_E_BUSY, "an import or signing is running");
+		return;
+	}
+	char why[256];
+	struct job *j = job_new(apex, why, sizeof(why));
+	if (j == NULL) {
+		fe_ctl_reply_error(req, FE_CTL_E_FAILED, "%s", why);
+		return;
+	}
+	snprintf(j->src, sizeof(j->src), "%s/%scsv", g_sign.dir, j->apex);
+	if (access(j->src, R_OK) != 0) {
+		fe_ctl_reply_error(req, FE_CTL_E_ARGS,
+		                   "%s was never imported on this node (zone import first)",
+		                   j->apex);
+		job_free(j);
+		return;
+	}
+	j->op = o;
+	snprintf(j->number, sizeof(j->number), "%s", num);
+	/* the new row through the CSV checks; quotes keep a ',' in the URI */
+	if (o == OP_ADD)
+		snprintf(j->row, sizeof(j->row), "%s,%s,\"%s\",%lld,%lld\n", num, svc, uri,
+		         ord ? (long long)json_integer_value(ord) : 100LL,
+		         pref ? (long long)json_integer_value(pref) : 10LL);
+	else if (o == OP_PORT)
+		snprintf(j->row, sizeof(j->row), "%s,E2U+pstn:tel,tel:%s;npdi;rn=%s\n", num, num,
+		         rn);
+	j->req = req;
+	start(j);
+}
+
+static const struct fe_ctl_command sign_cmds[] = {
+        {"zone.import", cmd_import}, {"zone.sign", cmd_sign}, {"zone.number", cmd_number}};
 
 const struct fe_ctl_command *fe__signing_commands(const struct fe_ctl_command *node, size_t n,
                                                   size_t *out_n)
@@ -648,9 +822,10 @@ void fe__signing_stop(void)
 
 void fe__signing_log_counters(const char *why)
 {
-	fe_log_info("signing counters (%s): imports %llu, signs %llu, refreshes %llu, failed "
-	            "%llu, rows refused %llu",
+	fe_log_info("signing counters (%s): imports %llu, number changes %llu, signs %llu, "
+	            "refreshes %llu, failed %llu, rows refused %llu",
 	            why, (unsigned long long)g_sign.cnt[CNT_IMPORTS],
+	            (unsigned long long)g_sign.cnt[CNT_NUMBERS],
 	            (unsigned long long)g_sign.cnt[CNT_SIGNS],
 	            (unsigned long long)g_sign.cnt[CNT_REFRESHES],
 	            (unsigned long long)g_sign.cnt[CNT_FAILED],

@@ -78,5 +78,7 @@ int fe__ctl_key(int argc, char **argv);
 /* `fedenumctl zone import|sign ...` (import.c): @argv[0] is "import" or "sign". 0 done, 1
  * rows refused or the node refused, 2 usage, 3 no answer. */
 int fe__ctl_import(int argc, char **argv);
+/* `fedenumctl number add|remove|port ...` (import.c): @argv[0] is "number". Exit as above. */
+int fe__ctl_number(int argc, char **argv);
 
 #endif

@@ -68,7 +68,8 @@ static void usage(FILE *f)
 	           "       fedenumctl zone export [--db STORE | -c FILE] APEX\n"
 	           "       fedenumctl key generate|list|ds APEX, key rollover APEX zsk|ksk\n"
 	           "                  [--key-dir DIR | -c FILE] [--json]\n"
-	           "       fedenumctl zone import APEX FILE.csv, zone sign APEX\n"
+	           "       fedenumctl zone import APEX FILE.csv, zone sign APEX,\n"
+	           "                  number add|remove|port APEX NUMBER ...\n"
 	           "                  [--socket PATH | -c FILE] [--json]\n");
 	fe__ctl_query_usage(f);
 	fe__ctl_online_usage(f);
@@ -513,6 +514,8 @@ int main(int argc, char **argv)
 		return fe__ctl_import(argc - 2, argv + 2);
 	if (strcmp(cmd, "key") == 0)
 		return fe__ctl_key(argc - 1, argv + 1);
+	if (strcmp(cmd, "number") == 0)
+		return fe__ctl_number(argc - 1, argv + 1);
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "stats") == 0 || strcmp(cmd, "reload") == 0 ||
 	    strcmp(cmd, "zone") == 0)
 		return fe__ctl_online(argc - 1, argv + 1);

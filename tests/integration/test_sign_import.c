@@ -428,3 +428,90 @@ Test(sign, progress_bar_on_a_terminal)
 	cr_assert_not_null(strstr(out, "] 100%"), "%s", out);
 	cr_assert_not_null(strstr(out, "70001 numbers"), "%s", out);
 }
+
+Test(sign, numbers_add_remove_port)
+{
+	keydir();
+	char args[1200], out[16384];
+	json_t *j;
+	snprintf(args, sizeof(args), "key generate --key-dir '%s/keys' " APEX, dir);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
+	start_node();
+	char sock[400];
+	snprintf(sock, sizeof(sock), "--socket '%s/control.sock'", dir);
+	snprintf(args, sizeof(args), "number remove %s " APEX " +15552000001", sock);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "never imported"), "%s", out);
+	char csv[400];
+	snprintf(csv, sizeof(csv), "%s/numbers.csv", dir);
+	write_csv(csv, 20, "ims-b.example");
+	snprintf(args, sizeof(args), "zone import %s " APEX " '%s'", sock, csv);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
+
+	/* port: the number's two NAPTRs become one E2U+pstn:tel with npdi;rn= */
+	snprintf(args, sizeof(args),
+	         "number port --json %s " APEX " +15552000008 --rn +15554000000", sock);
+	cr_assert_eq(ctl_json(args, &j), 0);
+	cr_assert_leq(jint(j, "rrsets_resigned"), 3, "SOA and the NAPTR RRset (%lld)",
+	              (long long)jint(j, "rrsets_resigned"));
+	cr_assert_eq(jint(j, "numbers"), 20);
+	json_decref(j);
+	cr_assert_geq(
+	        fe_test_daemon_log_count(&d, "journal -5 +4 RRs"), 1,
+	        "the change is journaled as an IXFR-sized difference: SOA, 2 NAPTRs and their "
+	        "RRSIGs out, SOA, 1 NAPTR and their RRSIGs in");
+	size_t rrs, sigs;
+	char text[4096];
+	naptr(NUM8, &rrs, &sigs, text, sizeof(text));
+	cr_assert_eq(rrs, 1, "%s", text);
+	cr_assert_eq(sigs, 1);
+	cr_assert_not_null(strstr(text, "E2U+pstn:tel"), "%s", text);
+	cr_assert_not_null(strstr(text, "tel:+15552000008;npdi;rn=+15554000000"), "%s", text);
+
+	/* add: a new number (a new name, its NSEC3 and its neighbour's signed) */
+	snprintf(args, sizeof(args),
+	         "number add --json --order 10 --preference 5 %s " APEX
+	         " +15552000100 E2U+sip 'sip:+15552000100@ims-b.example;user=phone'",
+	         sock);
+	cr_assert_eq(ctl_json(args, &j), 0);
+	cr_assert_eq(jint(j, "numbers"), 21);
+	cr_assert_leq(jint(j, "rrsets_resigned"), 8);
+	json_decref(j);
+	naptr("0.0.1.0.0.0.2.5.5.5.1.e164.fed.", &rrs, &sigs, text, sizeof(text));
+	cr_assert_eq(rrs, 1, "%s", text);
+	cr_assert_not_null(strstr(text, "10 5 \"u\" \"E2U+sip\""), "%s", text);
+	/* the same number and service again, a number outside the zone, a bad URI */
+	cr_assert_eq(ctl(args + 0, out, sizeof(out)), 1, "%s", out);
+	snprintf(args, sizeof(args),
+	         "number add %s " APEX " +15552000100 E2U+sip 'sip:again@ims-b.example'", sock);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "is there already"), "%s", out);
+	snprintf(args, sizeof(args),
+	         "number add %s " APEX " +15559000100 E2U+sip 'sip:x@ims-b.example'", sock);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "outside the zone's prefix"), "%s", out);
+	snprintf(args, sizeof(args), "number add %s " APEX " +15552000101 E2U+sip 'tel:+1'", sock);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "NAPTR lint"), "%s", out);
+
+	/* remove: the name is gone (NXDOMAIN), removing it again is refused */
+	snprintf(args, sizeof(args), "number remove %s " APEX " +15552000003", sock);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
+	ldns_pkt *p = fe_test_query(d.host, d.port, "3.0.0.0.0.0.2.5.5.5.1.e164.fed.",
+	                            LDNS_RR_TYPE_NAPTR, FE_TQ_DO, 0);
+	cr_assert_not_null(p);
+	cr_assert_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	ldns_pkt_free(p);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "is not in"), "%s", out);
+	verify_signed_file();
+	/* usage */
+	snprintf(args, sizeof(args), "number port %s " APEX " +15552000001", sock);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 2, "port needs --rn: %s", out);
+	snprintf(args, sizeof(args), "number add %s " APEX " +15552000001 E2U+sip", sock);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 2, "%s", out);
+	snprintf(args, sizeof(args), "number remove --order 5 %s " APEX " +15552000001", sock);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 2, "%s", out);
+	cr_assert_eq(ctl("number --help", out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(ctl("number renumber", out, sizeof(out)), 2, "%s", out);
+}
