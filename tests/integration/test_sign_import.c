@@ -2,6 +2,8 @@
  * zone import of a CSV (created, signed, served with RRSIGs, the signed file accepted by
  * ldns-verify-zone and kzonecheck), a bad CSV applying nothing, rollovers re-signed with zone
  * sign, private keys refused unless 0600, usage and exit codes; --json parsed with jansson. */
+#include "fedenum/dnssec.h"
+#include "fedenum/sign.h"
 #include "net_common.h"
 
 #include <jansson.h>
@@ -514,4 +516,110 @@ Test(sign, numbers_add_remove_port)
 	cr_assert_eq(ctl(args, out, sizeof(out)), 2, "%s", out);
 	cr_assert_eq(ctl("number --help", out, sizeof(out)), 0, "%s", out);
 	cr_assert_eq(ctl("number renumber", out, sizeof(out)), 2, "%s", out);
+}
+
+/* The registry zone e164.fed. signed by this test with fedenum's signer (keys in
+ * <dir>/reg-keys), delegating 2.5.5.5.1.e164.fed. with the DS of the member's KSK; the
+ * registry's DS is the trust anchor <dir>/anchor.ds. */
+static void write_registry(const char *member_ds_zone)
+{
+	char kd[400], err[512], path[512];
+	snprintf(kd, sizeof(kd), "%s/reg-keys", dir);
+	cr_assert_eq(mkdir(kd, 0700), 0);
+	struct fe_sign_keyset reg, mem;
+	cr_assert_eq(fe_sign_keys_load(kd, "e164.fed.", &reg, err, sizeof(err)), FE_OK, "%s", err);
+	cr_assert_eq(
+	        fe_sign_key_generate(kd, &reg, FE_SIGN_KSK, 13, FE_SIGN_ACTIVE, err, sizeof(err)),
+	        FE_OK, "%s", err);
+	cr_assert_eq(
+	        fe_sign_key_generate(kd, &reg, FE_SIGN_ZSK, 13, FE_SIGN_ACTIVE, err, sizeof(err)),
+	        FE_OK, "%s", err);
+	snprintf(path, sizeof(path), "%s/anchor.ds", dir);
+	char ds[400];
+	cr_assert_eq(fe_sign_key_ds("e164.fed.", &reg.keys[0], ds, sizeof(ds)), FE_OK);
+	nc_write_file(path, "%s\n", ds);
+	snprintf(kd, sizeof(kd), "%s/keys", dir);
+	cr_assert_eq(fe_sign_keys_load(kd, member_ds_zone, &mem, err, sizeof(err)), FE_OK, "%s",
+	             err);
+	const struct fe_sign_key *mk =
+	        mem.keys[0].role == FE_SIGN_KSK ? &mem.keys[0] : &mem.keys[1];
+	static const uint8_t apex[] = {4, 'e', '1', '6', '4', 3, 'f', 'e', 'd', 0};
+	uint8_t child[256], soa[128], ns[64], cns[64], dsr[64];
+	int cl = fe_sign_enum_owner("2.5.5.5.1.e164.fed.", "+15552", child);
+	cr_assert_gt(cl, 0);
+	/* SOA ns.e164.fed. hm.e164.fed. 1 3600 600 86400 300 */
+	static const uint8_t nsn[] = {2, 'n', 's', 4, 'e', '1', '6', '4', 3, 'f', 'e', 'd', 0};
+	static const uint8_t hm[] = {2, 'h', 'm', 4, 'e', '1', '6', '4', 3, 'f', 'e', 'd', 0};
+	memcpy(soa, nsn, sizeof(nsn));
+	memcpy(soa + sizeof(nsn), hm, sizeof(hm));
+	uint8_t *t = soa + sizeof(nsn) + sizeof(hm);
+	uint32_t v[5] = {1, 3600, 600, 86400, 300};
+	for (int i = 0; i < 5; i++)
+		fe_put_be32(t + 4 * i, v[i]);
+	memcpy(ns, nsn, sizeof(nsn));
+	static const uint8_t cn[] = {3, 'n', 's', '1', 5,   'i', 'm', 's', '-', 'b',
+	                             7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0};
+	memcpy(cns, cn, sizeof(cn));
+	int dl = fe_dnssec_ds_from_dnskey(child, (size_t)cl, mk->dnskey, mk->dnskey_len, 2, dsr);
+	cr_assert_gt(dl, 4);
+	static const uint8_t a[] = {127, 0, 0, 1};
+	struct fe_sign_rr rrs[] = {
+	        {apex, 6, 3600, (uint16_t)(sizeof(nsn) + sizeof(hm) + 20), soa},
+	        {apex, 2, 3600, sizeof(nsn), ns},
+	        {nsn, 1, 3600, 4, a},
+	        {child, 2, 3600, sizeof(cn), cns},
+	        {child, 43, 3600, (uint16_t)dl, dsr},
+	};
+	snprintf(path, sizeof(path), "%s/registry.zone", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(
+	        fe_sign_zone(apex, rrs, FE_ARRAY_LEN(rrs), &reg, NULL, f, NULL, err, sizeof(err)),
+	        FE_OK, "%s", err);
+	cr_assert_eq(fclose(f), 0);
+	fe_sign_keyset_free(&reg);
+	fe_sign_keyset_free(&mem);
+}
+
+Test(sign, import_under_trust_anchors_validates_through_the_registry)
+{
+	keydir();
+	char args[1200], out[16384];
+	snprintf(args, sizeof(args), "key generate --key-dir '%s/keys' " APEX, dir);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
+	/* a second member zone with keys whose DS the registry does not publish */
+	snprintf(args, sizeof(args), "key generate --key-dir '%s/keys' 1.5.5.5.1.e164.fed", dir);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
+	write_registry(APEX);
+	char path[512], reg[512], anchor[512];
+	snprintf(path, sizeof(path), "%s/fedenumd.conf", dir);
+	nc_write_file(path, "signing: { key-dir = \"keys\"; ns = [\"ns1.ims-b.example.\"]; };\n"
+	                    "log: { level = \"info\"; };\n");
+	snprintf(reg, sizeof(reg), "%s/registry.zone", dir);
+	snprintf(anchor, sizeof(anchor), "%s/anchor.ds", dir);
+	nc_start_config(&d, dir,
+	                (const char *const[]){"--zone", reg, "--trust-anchor", anchor, NULL});
+	char csv[400];
+	snprintf(csv, sizeof(csv), "%s/numbers.csv", dir);
+	write_csv(csv, 30, "ims-b.example");
+	snprintf(args, sizeof(args), "zone import --socket '%s/control.sock' " APEX " '%s'", dir,
+	         csv);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
+	ldns_pkt *p = fe_test_query(d.host, d.port, NUM8, LDNS_RR_TYPE_NAPTR, FE_TQ_DO, 0);
+	cr_assert_not_null(p);
+	cr_assert_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	cr_assert_eq(ldns_pkt_ancount(p), 3, "two NAPTRs and their RRSIG");
+	cr_assert(ldns_pkt_ad(p), "validated through the registry's DS: AD=1");
+	ldns_pkt_free(p);
+	/* no DS at the registry: the import is refused, nothing is served */
+	nc_write_file(csv, "+15551000001,E2U+sip,sip:+15551000001@ims-a.example\n");
+	snprintf(args, sizeof(args),
+	         "zone import --socket '%s/control.sock' 1.5.5.5.1.e164.fed '%s'", dir, csv);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "not stored"), "%s", out);
+	p = fe_test_query(d.host, d.port, "1.0.0.0.0.0.1.5.5.5.1.e164.fed.", LDNS_RR_TYPE_NAPTR,
+	                  FE_TQ_DO, 0);
+	cr_assert_not_null(p);
+	cr_assert_eq(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
 }
