@@ -500,12 +500,9 @@ static void done(uv_work_t *w, int status)
 
 static bool same_apex(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	if (la && a[la - 1] == '.')
-		la--;
-	if (lb && b[lb - 1] == '.')
-		lb--;
-	return la == lb && strncasecmp(a, b, la) == 0;
+	uint8_t wa[FE_WIRE_NAME_MAX], wb[FE_WIRE_NAME_MAX];
+	return fe_conf_name_from_str(a, wa, sizeof(wa)) > 0 &&
+	       fe_conf_name_from_str(b, wb, sizeof(wb)) > 0 && fe_wire_name_eq(wa, wb);
 }
 
 /* A job for @apex with the configuration's settings; NULL with @why set. */
@@ -586,6 +583,35 @@ static void start(struct job *j)
 	}
 }
 
+/* A job for @req on @apex, or NULL with @req answered (busy, no signing configured, bad
+ * apex; with @last_import: the zone was never imported here). @last_import: its source is
+ * the CSV kept from the last import. */
+static struct job *job_for(struct fe_ctl_req *req, const char *apex, bool last_import)
+{
+	if (g_sign.busy) {
+		fe_ctl_reply_error(req, FE_CTL_E_BUSY, "an import or signing is running");
+		return NULL;
+	}
+	char why[256];
+	struct job *j = job_new(apex, why, sizeof(why));
+	if (j == NULL) {
+		fe_ctl_reply_error(req, FE_CTL_E_FAILED, "%s", why);
+		return NULL;
+	}
+	if (last_import) {
+		snprintf(j->src, sizeof(j->src), "%s/%scsv", g_sign.dir, j->apex);
+		if (access(j->src, R_OK) != 0) {
+			fe_ctl_reply_error(req, FE_CTL_E_ARGS,
+			                   "%s was never imported on this node (zone import first)",
+			                   j->apex);
+			job_free(j);
+			return NULL;
+		}
+	}
+	j->req = req;
+	return j;
+}
+
 /* {"apex": "...", "path": "/abs/file.csv"} */
 static void cmd_import(struct fe_ctl_req *req, json_t *args, void *arg)
 {
@@ -598,17 +624,9 @@ static void cmd_import(struct fe_ctl_req *req, json_t *args, void *arg)
 		                   "zone.import takes {\"apex\": NAME, \"path\": ABSOLUTE-PATH}");
 		return;
 	}
-	if (g_sign.busy) {
-		fe_ctl_reply_error(req, FE_CTL_E_BUSY, "an import or signing is running");
+	struct job *j = job_for(req, apex, false);
+	if (j == NULL)
 		return;
-	}
-	char why[256];
-	struct job *j = job_new(apex, why, sizeof(why));
-	if (j == NULL) {
-		fe_ctl_reply_error(req, FE_CTL_E_FAILED, "%s", why);
-		return;
-	}
-	j->req = req;
 	snprintf(j->src, sizeof(j->src), "%s", path);
 	start(j);
 }
@@ -622,24 +640,9 @@ static void cmd_sign(struct fe_ctl_req *req, json_t *args, void *arg)
 		fe_ctl_reply_error(req, FE_CTL_E_ARGS, "zone.sign takes {\"apex\": NAME}");
 		return;
 	}
-	if (g_sign.busy) {
-		fe_ctl_reply_error(req, FE_CTL_E_BUSY, "an import or signing is running");
+	struct job *j = job_for(req, apex, true);
+	if (j == NULL)
 		return;
-	}
-	char why[256];
-	struct job *j = job_new(apex, why, sizeof(why));
-	if (j == NULL) {
-		fe_ctl_reply_error(req, FE_CTL_E_FAILED, "%s", why);
-		return;
-	}
-	snprintf(j->src, sizeof(j->src), "%s/%scsv", g_sign.dir, j->apex);
-	if (access(j->src, R_OK) != 0) {
-		fe_ctl_reply_error(req, FE_CTL_E_ARGS, "%s was never imported on this node",
-		                   j->apex);
-		job_free(j);
-		return;
-	}
-	j->req = req;
 	j->resign = true;
 	start(j);
 }
@@ -733,24 +736,9 @@ static void cmd_number(struct fe_ctl_req *req, json_t *args, void *arg)
 		        "port: \"rn\"}");
 		return;
 	}
-	if (g_sign.busy) {
-		fe_ctl_reply_error(req, FE_CTL_E_BUSY, "an import or signing is running");
+	struct job *j = job_for(req, apex, true);
+	if (j == NULL)
 		return;
-	}
-	char why[256];
-	struct job *j = job_new(apex, why, sizeof(why));
-	if (j == NULL) {
-		fe_ctl_reply_error(req, FE_CTL_E_FAILED, "%s", why);
-		return;
-	}
-	snprintf(j->src, sizeof(j->src), "%s/%scsv", g_sign.dir, j->apex);
-	if (access(j->src, R_OK) != 0) {
-		fe_ctl_reply_error(req, FE_CTL_E_ARGS,
-		                   "%s was never imported on this node (zone import first)",
-		                   j->apex);
-		job_free(j);
-		return;
-	}
 	j->op = o;
 	snprintf(j->number, sizeof(j->number), "%s", num);
 	/* the new row through the CSV checks; quotes keep a ',' in the URI */
@@ -761,7 +749,6 @@ static void cmd_number(struct fe_ctl_req *req, json_t *args, void *arg)
 	else if (o == OP_PORT)
 		snprintf(j->row, sizeof(j->row), "%s,E2U+pstn:tel,tel:%s;npdi;rn=%s\n", num, num,
 		         rn);
-	j->req = req;
 	start(j);
 }
 

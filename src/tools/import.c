@@ -89,30 +89,6 @@ static void progress(void *arg, uint64_t done, uint64_t total)
 	fflush(stderr);
 }
 
-/* Socket of -c FILE, else the schema's default (malloc'd into *path). 0 or exit status. */
-static int sock_of(const char *conf, char **path)
-{
-	if (conf) {
-		struct fe_conf c;
-		struct fe_conf_diag d = {0};
-		fe_conf_init(&c);
-		int rc = fe_conf_load(&c, conf, &d);
-		for (size_t i = 0; i < d.n; i++)
-			fprintf(stderr, "fedenumctl: %s\n", d.msgs[i]);
-		fe_conf_diag_free(&d);
-		if (rc == FE_OK && c.control_socket)
-			*path = strdup(c.control_socket);
-		fe_conf_free(&c);
-		return rc == FE_OK && *path ? 0 : FE__CTL_EXIT_USAGE;
-	}
-	size_t n;
-	const struct fe_conf_key *k = fe_conf_schema(&n);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(k[i].name, "control.socket") == 0)
-			*path = strdup(k[i].def);
-	return *path ? 0 : FE__CTL_EXIT_USAGE;
-}
-
 /* Check @file locally: 0 good, else the exit status (errors printed). */
 static int check_local(const char *apex, const char *file, size_t *rows)
 {
@@ -160,7 +136,7 @@ static int call(const char *sock, const char *conf, const char *command, json_t 
                 uint32_t timeout_ms, bool as_json, const char *label, const char *verb)
 {
 	char *path = sock ? strdup(sock) : NULL;
-	int code = path ? 0 : sock_of(conf, &path);
+	int code = path ? 0 : fe__ctl_conf_path(conf, "control.socket", &path);
 	if (code) {
 		json_decref(args);
 		return code;

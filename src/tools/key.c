@@ -111,26 +111,11 @@ static int key_dir(const char *opt, const char *conf, char **out)
 		*out = strdup(opt);
 		return *out ? 0 : EXIT_DIR;
 	}
-	if (conf) {
-		struct fe_conf c;
-		struct fe_conf_diag d = {0};
-		fe_conf_init(&c);
-		int rc = fe_conf_load(&c, conf, &d);
-		for (size_t i = 0; i < d.n; i++)
-			fprintf(stderr, "fedenumctl: %s\n", d.msgs[i]);
-		fe_conf_diag_free(&d);
-		if (rc == FE_OK && c.signing_key_dir)
-			*out = strdup(c.signing_key_dir);
-		fe_conf_free(&c);
-		if (rc != FE_OK)
-			return EXIT_USAGE;
-	}
-	if (*out == NULL) {
+	int code = fe__ctl_conf_path(conf, "signing.key-dir", out);
+	if (code && *out == NULL)
 		fprintf(stderr, "fedenumctl key: no key directory (--key-dir DIR, or "
 		                "signing.key-dir in -c FILE)\n");
-		return EXIT_USAGE;
-	}
-	return 0;
+	return code;
 }
 
 static int refuse(const char *sub, int rc, const char *err)

@@ -131,6 +131,25 @@ static json_int_t jint(json_t *o, const char *k)
 	return json_integer_value(v);
 }
 
+/* A member node: keys for APEX (@alg), fedenumd started, *csv = <dir>/numbers.csv with
+ * @n numbers imported (none when @n is 0). */
+static void member(const char *alg, unsigned n, char *csv, size_t cap)
+{
+	char args[1200], out[16384];
+	keydir();
+	snprintf(args, sizeof(args), "key generate --algorithm %s --key-dir '%s/keys' " APEX, alg,
+	         dir);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
+	start_node();
+	snprintf(csv, cap, "%s/numbers.csv", dir);
+	if (n == 0)
+		return;
+	write_csv(csv, n, "ims-b.example");
+	snprintf(args, sizeof(args), "zone import --socket '%s/control.sock' " APEX " '%s'", dir,
+	         csv);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
+}
+
 Test(sign, generate_import_serve_verify)
 {
 	keydir();
@@ -217,17 +236,10 @@ Test(sign, generate_import_serve_verify)
 
 Test(sign, bad_csv_applies_nothing)
 {
-	keydir();
-	char args[1200], out[16384];
-	snprintf(args, sizeof(args), "key generate --key-dir '%s/keys' " APEX, dir);
-	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
-	start_node();
-	char csv[400];
-	snprintf(csv, sizeof(csv), "%s/numbers.csv", dir);
-	write_csv(csv, 20, "ims-b.example");
+	char args[1200], out[16384], csv[400];
+	member("ecdsap256sha256", 20, csv, sizeof(csv));
 	snprintf(args, sizeof(args), "zone import --socket '%s/control.sock' " APEX " '%s'", dir,
 	         csv);
-	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
 	nc_write_file(csv, "+15552000001,E2U+sip,sip:new@ims-x.example\n"
 	                   "+15552000002,E2U+sip,sip:new@ims-x.example\n"
 	                   "+1555200000x,E2U+sip,sip:bad@ims-x.example\n"
@@ -260,20 +272,12 @@ Test(sign, bad_csv_applies_nothing)
 
 Test(sign, rollovers_resign_and_validate)
 {
-	keydir();
-	char args[1200], out[16384];
+	char args[1200], out[16384], csv[400];
 	json_t *j;
-	snprintf(args, sizeof(args), "key generate --algorithm ed25519 --key-dir '%s/keys' " APEX,
-	         dir);
+	member("ed25519", 50, csv, sizeof(csv));
+	snprintf(args, sizeof(args), "key list --key-dir '%s/keys' " APEX, dir);
 	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "ED25519"), "%s", out);
-	start_node();
-	char csv[400];
-	snprintf(csv, sizeof(csv), "%s/numbers.csv", dir);
-	write_csv(csv, 50, "ims-b.example");
-	snprintf(args, sizeof(args), "zone import --socket '%s/control.sock' " APEX " '%s'", dir,
-	         csv);
-	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
 	cr_assert_eq(dnskeys(), 2);
 	/* incremental: one number changed, one added; only what changed is signed again */
 	write_csv(csv, 51, "ims-b.example");
@@ -344,13 +348,8 @@ Test(sign, rollovers_resign_and_validate)
 
 Test(sign, private_key_mode_refused)
 {
-	keydir();
-	char args[1200], out[16384];
-	snprintf(args, sizeof(args), "key generate --key-dir '%s/keys' " APEX, dir);
-	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
-	start_node();
-	char csv[400];
-	snprintf(csv, sizeof(csv), "%s/numbers.csv", dir);
+	char args[1200], out[16384], csv[400];
+	member("ecdsap256sha256", 0, csv, sizeof(csv));
 	write_csv(csv, 5, "ims-b.example");
 	snprintf(args, sizeof(args), "chmod 644 '%s'/keys/*.private", dir);
 	cr_assert_eq(nc_run(dir, out, sizeof(out), args), 0);
@@ -412,13 +411,8 @@ Test(sign, usage_and_refusals)
 
 Test(sign, progress_bar_on_a_terminal)
 {
-	keydir();
-	char args[1200], out[16384], cmd[2000];
-	snprintf(args, sizeof(args), "key generate --key-dir '%s/keys' " APEX, dir);
-	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
-	start_node();
-	char csv[400];
-	snprintf(csv, sizeof(csv), "%s/numbers.csv", dir);
+	char out[16384], cmd[2000], csv[400];
+	member("ecdsap256sha256", 0, csv, sizeof(csv));
 	write_csv(csv, 70000, "ims-b.example");
 	/* script(1) gives fedenumctl a terminal */
 	snprintf(cmd, sizeof(cmd),
@@ -433,19 +427,14 @@ Test(sign, progress_bar_on_a_terminal)
 
 Test(sign, numbers_add_remove_port)
 {
-	keydir();
-	char args[1200], out[16384];
+	char args[1200], out[16384], csv[400];
 	json_t *j;
-	snprintf(args, sizeof(args), "key generate --key-dir '%s/keys' " APEX, dir);
-	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
-	start_node();
+	member("ecdsap256sha256", 0, csv, sizeof(csv));
 	char sock[400];
 	snprintf(sock, sizeof(sock), "--socket '%s/control.sock'", dir);
 	snprintf(args, sizeof(args), "number remove %s " APEX " +15552000001", sock);
 	cr_assert_eq(ctl(args, out, sizeof(out)), 1, "%s", out);
 	cr_assert_not_null(strstr(out, "never imported"), "%s", out);
-	char csv[400];
-	snprintf(csv, sizeof(csv), "%s/numbers.csv", dir);
 	write_csv(csv, 20, "ims-b.example");
 	snprintf(args, sizeof(args), "zone import %s " APEX " '%s'", sock, csv);
 	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);

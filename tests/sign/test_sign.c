@@ -54,6 +54,20 @@ static void keys(uint8_t alg, struct fe_sign_keyset *ks)
 
 static const char *const NS[] = {"ns1.ims-b.example.", "ns2.ims-b.example."};
 
+/* SOA and NS of the test zone, serial @serial. */
+static struct fe_sign_zone_defaults defaults(uint32_t serial)
+{
+	return (struct fe_sign_zone_defaults){.rname = "hostmaster.ims-b.example.",
+	                                      .serial = serial,
+	                                      .ttl = 3600,
+	                                      .refresh = 3600,
+	                                      .retry = 600,
+	                                      .expire = 604800,
+	                                      .minimum = 300,
+	                                      .ns = NS,
+	                                      .nns = 2};
+}
+
 /* Sign the CSV above with @ks into @path; returns the report. */
 static struct fe_sign_report sign_to(const struct fe_sign_keyset *ks, bool nsec, const char *path)
 {
@@ -61,15 +75,7 @@ static struct fe_sign_report sign_to(const struct fe_sign_keyset *ks, bool nsec,
 	cr_assert_eq(fe_sign_csv_parse(CSV, strlen(CSV), APEX, NULL, 0, &csv, NULL, NULL), FE_OK,
 	             "%s", csv.nerrors ? csv.errors[0] : "");
 	cr_assert_eq(csv.n, 5);
-	struct fe_sign_zone_defaults d = {.rname = "hostmaster.ims-b.example.",
-	                                  .serial = 7,
-	                                  .ttl = 3600,
-	                                  .refresh = 3600,
-	                                  .retry = 600,
-	                                  .expire = 604800,
-	                                  .minimum = 300,
-	                                  .ns = NS,
-	                                  .nns = 2};
+	struct fe_sign_zone_defaults d = defaults(7);
 	struct fe_sign_rrlist l;
 	cr_assert_eq(fe_sign_enum_rrs(APEX, &d, csv.rows, csv.n, &l), FE_OK);
 	uint8_t apex[256] = {1, '2', 1,   '5', 1,   '5', 1,   '5', 1,   '1',
@@ -326,15 +332,7 @@ Test(sign, built_in_memory_validates)
 	keys(FE_SIGN_ALG_P256, &ks);
 	struct fe_sign_csv csv;
 	cr_assert_eq(fe_sign_csv_parse(CSV, strlen(CSV), APEX, NULL, 0, &csv, NULL, NULL), FE_OK);
-	struct fe_sign_zone_defaults d = {.rname = "hostmaster.ims-b.example.",
-	                                  .serial = 9,
-	                                  .ttl = 3600,
-	                                  .refresh = 3600,
-	                                  .retry = 600,
-	                                  .expire = 604800,
-	                                  .minimum = 300,
-	                                  .ns = NS,
-	                                  .nns = 2};
+	struct fe_sign_zone_defaults d = defaults(9);
 	struct fe_sign_rrlist l;
 	cr_assert_eq(fe_sign_enum_rrs(APEX, &d, csv.rows, csv.n, &l), FE_OK);
 	uint8_t apex[256];
