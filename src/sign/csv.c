@@ -291,13 +291,13 @@ static int push_row(struct fe_sign_csv *csv, const struct fe_sign_number *r)
 static void check_row(struct fe_sign_csv *csv, char **f, int nf, unsigned long line,
                       const char *prefix, char *const *prefixes, size_t np)
 {
-	for (int i = 0; i < nf; i++)
-		trim(&f[i]);
 	if (nf < 3 || nf > 5) {
-		row_error(csv, line, "%d columns: expected number,service,uri[,order,preference]",
-		          nf);
+		row_error(csv, line, "%s%d columns: expected number,service,uri[,order,preference]",
+		          nf > 5 ? "more than " : "", nf > 5 ? 5 : nf);
 		return;
 	}
+	for (int i = 0; i < nf; i++)
+		trim(&f[i]);
 	struct fe_sign_number r = {.order = 100, .preference = 10, .line = line};
 	const char *num = f[0];
 	size_t nl = strlen(num), d = 0;

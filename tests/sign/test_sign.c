@@ -270,27 +270,33 @@ Test(sign, no_active_keys_is_refused)
 Test(sign, csv_row_errors_with_line_numbers)
 {
 	static const char bad[] =
-	        "+15552000001,E2U+sip,sip:+15552000001@ims-b.example\n"     /* 1 ok */
-	        "15552000002,E2U+sip,sip:a@ims-b.example\n"                 /* 2 no + */
-	        "+15551000003,E2U+sip,sip:a@ims-b.example\n"                /* 3 prefix */
-	        "+15552000004,E2U+sip,tel:+15552000004\n"                   /* 4 scheme */
-	        "+15552000005,E2U+pstn:tel,tel:5552000005\n"                /* 5 not global */
-	        "+15552000006,E2U+sip,sip:a!b@ims-b.example\n"              /* 6 '!' */
-	        "+15552000001,E2U+sip,sip:dup@ims-b.example\n"              /* 7 duplicate */
-	        "+15552000008,sip,sip:a@ims-b.example\n"                    /* 8 service */
-	        "+15552000009,E2U+sip\n"                                    /* 9 columns */
-	        "+15552000010,E2U+sip,sip:a@ims-b.example,70000\n"          /* 10 order */
-	        "+15552000011,E2U+pstn:tel,tel:+15552000011;npdi;rn=123\n"; /* 11 rn */
+	        "+15552000001,E2U+sip,sip:+15552000001@ims-b.example\n"    /* 1 ok */
+	        "15552000002,E2U+sip,sip:a@ims-b.example\n"                /* 2 no + */
+	        "+15551000003,E2U+sip,sip:a@ims-b.example\n"               /* 3 prefix */
+	        "+15552000004,E2U+sip,tel:+15552000004\n"                  /* 4 scheme */
+	        "+15552000005,E2U+pstn:tel,tel:5552000005\n"               /* 5 not global */
+	        "+15552000006,E2U+sip,sip:a!b@ims-b.example\n"             /* 6 '!' */
+	        "+15552000001,E2U+sip,sip:dup@ims-b.example\n"             /* 7 duplicate */
+	        "+15552000008,sip,sip:a@ims-b.example\n"                   /* 8 service */
+	        "+15552000009,E2U+sip\n"                                   /* 9 columns */
+	        "+15552000010,E2U+sip,sip:a@ims-b.example,70000\n"         /* 10 order */
+	        "+15552000011,E2U+pstn:tel,tel:+15552000011;npdi;rn=123\n" /* 11 rn */
+	        "+15552000012,E2U+sip,sip:a@ims-b.example,1,2,3,4\n";      /* 12 columns */
 	struct fe_sign_csv csv;
 	cr_assert_eq(fe_sign_csv_parse(bad, strlen(bad), APEX, NULL, 0, &csv, NULL, NULL),
 	             FE_EFORMAT);
-	cr_assert_eq(csv.error_rows, 10);
-	const char *want[] = {
-	        "line 2: bad number", "line 3: number +15551000003 outside",
-	        "line 4: URI fails",  "line 5: URI fails the NAPTR lint: tel:",
-	        "line 6: URI fails",  "line 8: bad service",
-	        "line 9: 2 columns",  "line 10: order",
-	        "line 11: URI fails", "line 7: duplicate: +15552000001 E2U+sip already on line 1"};
+	cr_assert_eq(csv.error_rows, 11);
+	const char *want[] = {"line 2: bad number",
+	                      "line 3: number +15551000003 outside",
+	                      "line 4: URI fails",
+	                      "line 5: URI fails the NAPTR lint: tel:",
+	                      "line 6: URI fails",
+	                      "line 8: bad service",
+	                      "line 9: 2 columns",
+	                      "line 10: order",
+	                      "line 11: URI fails",
+	                      "line 7: duplicate: +15552000001 E2U+sip already on line 1",
+	                      "line 12: more than 5 columns"};
 	for (size_t i = 0; i < FE_ARRAY_LEN(want); i++) {
 		bool found = false;
 		for (size_t j = 0; j < csv.nerrors; j++)
