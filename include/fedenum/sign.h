@@ -131,7 +131,8 @@ struct fe_sign_report {
 
 /* Sign the zone @apex (wire) made of @rrs (@n; exactly one SOA at the apex, NS at the apex)
  * with the published and active keys of @ks, and write the signed zone to @out as a master
- * file. FE_EFORMAT (no SOA, a record outside the apex), FE_ENOENT (no active KSK or ZSK),
+ * file. FE_EFORMAT (no SOA, a record outside the apex), FE_ERANGE (a name with more than
+ * 256 types), FE_ENOENT (no active KSK or ZSK),
  * FE_ENOMEM, FE_EIO (writing, a signing failure). @rep may be NULL. */
 int fe_sign_zone(const uint8_t *apex, const struct fe_sign_rr *rrs, size_t n,
                  const struct fe_sign_keyset *ks, const struct fe_sign_opts *o, FILE *out,

@@ -64,3 +64,15 @@ int fe__sign_name_wire(const char *s, uint8_t *out)
 	out[o++] = 0;
 	return (int)o;
 }
+
+void fe__sign_b32hex(const uint8_t *h, char *out)
+{
+	static const char al[] = "0123456789abcdefghijklmnopqrstuv";
+	for (int i = 0; i < 4; i++) {
+		const uint8_t *p = h + 5 * i;
+		uint64_t v = ((uint64_t)p[0] << 32) | ((uint64_t)p[1] << 24) |
+		             ((uint64_t)p[2] << 16) | ((uint64_t)p[3] << 8) | p[4];
+		for (int j = 0; j < 8; j++)
+			out[8 * i + j] = al[(v >> (35 - 5 * j)) & 31];
+	}
+}

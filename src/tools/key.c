@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_DIR = 3 };
 
@@ -40,6 +41,7 @@ static const char USAGE[] =
         "              RRset beside the old one, its DS is printed for the registry;\n"
         "              2. once the registry serves only the new DS: the old KSK is removed\n"
         "The node signs with the new state at its next signing (fedenumctl zone sign APEX).\n"
+        "Run these as fedenumd's user: the node refuses private keys owned by another user.\n"
         "  --json      print the result as JSON\n"
         "Exit status: 0 done, 1 refused (keys exist / no keys / a key file refused), 2 usage,\n"
         "3 the key directory cannot be read or written.\n";
@@ -288,6 +290,8 @@ int fe__ctl_key(int argc, char **argv)
 		return code;
 	struct fe_sign_keyset ks;
 	char err[600];
+	if (gen_cmd && mkdir(dir, 0700) == 0) /* a new key directory: this user's only */
+		fprintf(stderr, "fedenumctl key: created the key directory %s (mode 0700)\n", dir);
 	int rc = fe_sign_keys_load(dir, apex, &ks, err, sizeof(err));
 	if (rc == FE_EFORMAT && strstr(err, "not a zone name")) {
 		fprintf(stderr, "fedenumctl key %s: %s\n", sub, err);

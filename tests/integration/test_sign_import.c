@@ -391,6 +391,14 @@ Test(sign, usage_and_refusals)
 	cr_assert_not_null(strstr(out, "no keys for " APEX), "%s", out);
 	snprintf(args, sizeof(args), "key ds --key-dir '%s/none' " APEX, dir);
 	cr_assert_eq(ctl(args, out, sizeof(out)), 3, "%s", out);
+	/* generate makes a missing key directory, mode 0700 */
+	snprintf(args, sizeof(args), "key generate --key-dir '%s/new' " APEX, dir);
+	cr_assert_eq(ctl(args, out, sizeof(out)), 0, "%s", out);
+	char kd[400];
+	snprintf(kd, sizeof(kd), "%s/new", dir);
+	struct stat sb;
+	cr_assert_eq(stat(kd, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0700);
 	cr_assert_eq(ctl("zone import " APEX, out, sizeof(out)), 2, "%s", out);
 	/* a node without signing.key-dir refuses; its error response is JSON */
 	cr_assert_eq(fe_test_daemon_start(&d, dir, NULL), 0);
