@@ -738,6 +738,7 @@ static int add_rec(struct signer *s, size_t *cap, const uint8_t *owner, uint16_t
 	r->ttl = ttl;
 	r->rdlen = rdlen;
 	r->rdata = rd;
+	r->hash = NULL;
 	s->nrecs++;
 	return FE_OK;
 }
