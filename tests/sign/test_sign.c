@@ -3,6 +3,7 @@
  * rows fail with their line numbers. */
 #include "fedenum/dnssec.h"
 #include "fedenum/sign.h"
+#include "fedenum/store.h"
 #include "fedenum/util.h"
 #include "fedenum/zone.h"
 
@@ -372,5 +373,63 @@ Test(sign, built_in_memory_validates)
 	cr_assert_eq(zerr.line, 1);
 	fe_sign_rrlist_free(&l);
 	fe_sign_csv_free(&csv);
+	fe_sign_keyset_free(&ks);
+}
+
+/* Sign the CSV at @now (serial @serial) against @st (NULL: from scratch) with @refresh_s,
+ * commit the result to @st; the report. */
+static struct fe_sign_report sign_commit(const struct fe_sign_keyset *ks, struct fe_store *st,
+                                         int64_t now, uint32_t serial, uint32_t refresh_s,
+                                         bool use_store)
+{
+	struct fe_sign_csv csv;
+	cr_assert_eq(fe_sign_csv_parse(CSV, strlen(CSV), APEX, NULL, 0, &csv, NULL, NULL), FE_OK);
+	struct fe_sign_zone_defaults d = defaults(serial);
+	struct fe_sign_rrlist l;
+	cr_assert_eq(fe_sign_enum_rrs(APEX, &d, csv.rows, csv.n, &l), FE_OK);
+	static const uint8_t aw[] = {1, '2', 1,   '5', 1,   '5', 1,   '5', 1,   '1',
+	                             4, 'e', '1', '6', '4', 3,   'f', 'e', 'd', 0};
+	struct fe_sign_opts o;
+	fe_sign_opts_init(&o);
+	o.now_s = now;
+	o.refresh_s = refresh_s;
+	o.store = use_store ? st : NULL;
+	struct fe_zone *z = NULL;
+	struct fe_sign_report rep;
+	char err[512] = "";
+	cr_assert_eq(fe_sign_zone_build(aw, l.rrs, l.n, ks, &o, &z, &rep, err, sizeof(err)), FE_OK,
+	             "%s", err);
+	struct fe_zone_error zerr = {0};
+	cr_assert_eq(fe_zone_validate(z, &zerr), FE_OK, "%s", zerr.reason);
+	cr_assert_eq(fe_zone_commit(z, st, &zerr), FE_OK, "%s", zerr.reason);
+	fe_zone_free(z);
+	fe_sign_rrlist_free(&l);
+	fe_sign_csv_free(&csv);
+	return rep;
+}
+
+Test(sign, incremental_keeps_fresh_signatures_and_refreshes_old_ones)
+{
+	struct fe_sign_keyset ks;
+	keys(FE_SIGN_ALG_P256, &ks);
+	char db[300];
+	snprintf(db, sizeof(db), "%s/db", dir);
+	struct fe_store_opts so = {.no_sync = true};
+	struct fe_store *st = NULL;
+	cr_assert_eq(fe_store_open(db, &so, &st), FE_OK);
+	const int64_t t = 1800000000; /* signatures valid 14 days from t */
+	struct fe_sign_report r1 = sign_commit(&ks, st, t, 1, 7 * 86400, true);
+	cr_assert_eq(r1.rrsets_reused, 0, "nothing stored yet");
+	/* a day later: everything but the SOA (new serial) keeps its signatures */
+	struct fe_sign_report r2 = sign_commit(&ks, st, t + 86400, 2, 7 * 86400, true);
+	cr_assert_eq(r2.rrsets_reused, r2.rrsets - 1, "%llu of %llu",
+	             (unsigned long long)r2.rrsets_reused, (unsigned long long)r2.rrsets);
+	/* 8 days later the kept signatures expire within the 7-day refresh horizon: all new */
+	struct fe_sign_report r3 = sign_commit(&ks, st, t + 8 * 86400, 3, 7 * 86400, true);
+	cr_assert_eq(r3.rrsets_reused, 0);
+	/* without the store, nothing is kept either */
+	struct fe_sign_report r4 = sign_commit(&ks, st, t + 8 * 86400 + 60, 4, 7 * 86400, false);
+	cr_assert_eq(r4.rrsets_reused, 0);
+	fe_store_close(st);
 	fe_sign_keyset_free(&ks);
 }
