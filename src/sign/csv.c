@@ -364,6 +364,8 @@ int fe_sign_csv_parse(const char *data, size_t len, const char *apex, char *cons
 	apex_prefix(norm, prefix, sizeof(prefix));
 	char line[2048];
 	size_t pos = 0;
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		pos = 3; /* a UTF-8 byte order mark (spreadsheet exports) */
 	unsigned long lineno = 0;
 	bool first = true;
 	while (pos < len) {

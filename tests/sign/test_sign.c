@@ -316,7 +316,7 @@ Test(sign, csv_row_errors_with_line_numbers)
 
 Test(sign, csv_header_quotes_and_owner)
 {
-	static const char ok[] = "Number,Service,URI\r\n"
+	static const char ok[] = "\xEF\xBB\xBFNumber,Service,URI\r\n"
 	                         "\"+15552000001\",\"E2U+sip\",\"sip:a,b@ims-b.example\"\r\n";
 	struct fe_sign_csv csv;
 	cr_assert_eq(fe_sign_csv_parse(ok, strlen(ok), APEX, NULL, 0, &csv, NULL, NULL), FE_OK);
