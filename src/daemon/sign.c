@@ -771,6 +771,12 @@ const struct fe_ctl_command *fe__signing_commands(const struct fe_ctl_command *n
 int fe__signing_start(uv_loop_t *loop, struct fe_store *st, struct fe_trust *trust,
                       struct fe__xfr *xf, const struct fe_conf *cfg, bool validating)
 {
+	if (cfg->signing_refresh_days >= cfg->signing_validity_days) {
+		fe_log_err("signing.refresh-days (%u) must be below signing.validity-days (%u): "
+		           "not starting",
+		           cfg->signing_refresh_days, cfg->signing_validity_days);
+		return FE__EXIT_CONFIG;
+	}
 	g_sign.loop = loop;
 	g_sign.st = st;
 	g_sign.trust = trust;

@@ -401,6 +401,16 @@ Test(sign, usage_and_refusals)
 	cr_assert_eq(stat(kd, &sb), 0);
 	cr_assert_eq(sb.st_mode & 0777, 0700);
 	cr_assert_eq(ctl("zone import " APEX, out, sizeof(out)), 2, "%s", out);
+	/* a refresh horizon not below the signature lifetime stops the start (exit 1) */
+	char bad[400];
+	snprintf(bad, sizeof(bad), "%s/bad.conf", dir);
+	nc_write_file(bad, "signing: { validity-days = 5; refresh-days = 5; };\n");
+	snprintf(args, sizeof(args),
+	         "timeout 60 %s -c '%s' --listen 127.0.0.1@0 --db '%s/db2' --control '%s/c2.sock' "
+	         "--foreground",
+	         FE_TEST_FEDENUMD, bad, dir, dir);
+	cr_assert_eq(nc_run(dir, out, sizeof(out), args), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "must be below signing.validity-days"), "%s", out);
 	/* a node without signing.key-dir refuses; its error response is JSON */
 	cr_assert_eq(fe_test_daemon_start(&d, dir, NULL), 0);
 	char csv[400];
