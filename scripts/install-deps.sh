@@ -8,7 +8,7 @@ pkgs=(
 	libldns-dev ldnsutils libunbound-dev libevent-dev unbound-anchor libuv1-dev libssl-dev liblmdb-dev lmdb-utils
 	libconfig-dev libcriterion-dev libjansson-dev
 	knot knot-dnsutils knot-dnssecutils nsd bind9 bind9-dnsutils bind9-utils dnsperf
-	python3 python3-dnspython procps iproute2 systemd openssl
+	python3 python3-dnspython procps iproute2 systemd openssl bsdutils
 	kamailio sip-tester util-linux coreutils
 )
 missing=()

@@ -138,6 +138,16 @@ struct fe_conf {
 	uint64_t xfr_max_transfer_bytes;
 	uint32_t xfr_max_records, xfr_max_rrset_records, xfr_in_max_time_ms;
 	uint32_t xfr_max_transfers_in, xfr_notify_rate;
+	/* member-side signing (signing.*): keys, signer options, SOA and NS of created zones */
+	char *signing_key_dir; /* resolved; NULL: none (no signing) */
+	bool signing_nsec3;
+	uint32_t signing_validity_days;
+	uint32_t signing_refresh_days;
+	uint32_t signing_ttl;
+	char *signing_soa_rname;
+	uint32_t signing_soa_refresh, signing_soa_retry, signing_soa_expire, signing_soa_minimum;
+	char **signing_ns; /* NS targets of created zones, as written */
+	size_t nsigning_ns;
 	char *user;  /* drop to this user after binding (NULL: stay as started) */
 	char *group; /* and this group (NULL: the user's primary group) */
 	unsigned uid, gid;
@@ -229,6 +239,7 @@ struct fe_conf_cli {
 	const char *log_level;
 	const char *control; /* --control PATH */
 	const char *metrics; /* --metrics ADDR@PORT */
+	const char *key_dir; /* --key-dir DIR */
 };
 
 /* Apply @cli over @c (listen replaces the list, zones and trust anchors are added, ...),

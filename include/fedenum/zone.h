@@ -53,6 +53,15 @@ int fe_zone_parse_file(const char *path, const struct fe_zone_opts *opts, struct
                        struct fe_zone_error *err);
 void fe_zone_free(struct fe_zone *z); /* NULL is a no-op */
 
+/* The same from @n RRs (struct fe_zone_rr, below; class IN) of the zone @apex (wire, exactly
+ * @apex_len octets): what a zone made in memory (the signer's output) takes instead of a
+ * master file. The same checks, limits and build as fe_zone_parse_file; @err names @what and
+ * the RR's index (from 1) as its line. The version has no master file (fe_zone_source 0). */
+struct fe_zone_rr;
+int fe_zone_from_rrs(const uint8_t *apex, size_t apex_len, const struct fe_zone_rr *rrs, size_t n,
+                     const char *what, const struct fe_zone_opts *opts, struct fe_zone **out,
+                     struct fe_zone_error *err);
+
 /* Accessors. Strings/names borrow from @z. */
 const uint8_t *fe_zone_apex(const struct fe_zone *z, size_t *len);
 uint32_t fe_zone_serial(const struct fe_zone *z);

@@ -91,6 +91,13 @@ int fe_conf_apply_cli(struct fe_conf *c, const struct fe_conf_cli *cli, struct f
 			return FE_EFORMAT;
 		}
 	}
+	if (cli->key_dir) {
+		free(c->signing_key_dir);
+		if ((c->signing_key_dir = strdup(cli->key_dir)) == NULL) {
+			fe_conf_diag_add(d, where, 0, "out of memory");
+			return FE_EFORMAT;
+		}
+	}
 	if (cli->metrics) {
 		free(c->metrics_listen);
 		if ((c->metrics_listen = strdup(cli->metrics)) == NULL) {

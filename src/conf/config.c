@@ -58,6 +58,9 @@ void fe_conf_free(struct fe_conf *c)
 	free(c->xfr_tls_ca_file);
 	free(c->xfr_tls_cert_file);
 	free(c->xfr_tls_key_file);
+	free(c->signing_key_dir);
+	free(c->signing_soa_rname);
+	free_strv(c->signing_ns, c->nsigning_ns);
 	fe__conf_policy_free(c);
 	for (size_t i = 0; i < c->nmembers; i++) {
 		struct fe_conf_member *m = &c->members[i];
@@ -454,6 +457,19 @@ static void load_xfr_list(struct ctx *x, struct fe_conf *c, const struct fe_conf
 	}
 }
 
+/* signing.ns: names (presentation, final dot optional). */
+static void load_signing_ns(struct ctx *x, struct fe_conf *c, const config_setting_t *s)
+{
+	if (!get_strings(x, s, &c->signing_ns, &c->nsigning_ns))
+		return;
+	for (size_t i = 0; i < c->nsigning_ns; i++) {
+		uint8_t w[FE_WIRE_NAME_MAX];
+		if (fe_conf_name_from_str(c->signing_ns[i], w, sizeof(w)) < 0)
+			err_at(x, config_setting_get_elem(s, (unsigned)i),
+			       "signing.ns: \"%s\" is not a name", c->signing_ns[i]);
+	}
+}
+
 /* One key @k, present as @s: type and range from the schema. */
 static void load_key(struct ctx *x, struct fe_conf *c, const struct fe_conf_key *k,
                      const config_setting_t *s)
@@ -500,6 +516,8 @@ static void load_key(struct ctx *x, struct fe_conf *c, const struct fe_conf_key 
 			load_xfr_list(x, c, k, s);
 		else if (strcmp(k->name, "server.tls-listen") == 0)
 			load_listen(x, c, s, true);
+		else if (strcmp(k->name, "signing.ns") == 0)
+			load_signing_ns(x, c, s);
 		break;
 	case FE_CONF_GROUP:
 		break;

@@ -42,6 +42,7 @@ int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store 
 	}
 	size_t ncmd;
 	const struct fe_ctl_command *cmds = fe_ctl_node_commands(&ncmd);
+	cmds = fe__signing_commands(cmds, ncmd, &ncmd);
 	struct fe_ctl_server_opts o = {
 	        .path = c->control_socket,
 	        .set_owner = c->user != NULL && geteuid() == 0,

@@ -139,6 +139,22 @@ void fe__xfr_log_counters(const struct fe__xfr *xf, const char *why);
 /* After the server has stopped. */
 void fe__xfr_free(struct fe__xfr *xf);
 
+/* ---- member-side signing (sign.c; include/fedenum/sign.h, docs/control.md) ---------- */
+
+struct fe_ctl_command;
+/* @node's commands (@n) followed by zone.import and zone.sign, in a static array. */
+const struct fe_ctl_command *fe__signing_commands(const struct fe_ctl_command *node, size_t n,
+                                                  size_t *out_n);
+/* Make STORE/signing, start the hourly signature refresh on @loop. @cfg is the daemon's
+ * configuration (read on the loop thread when a job starts). Returns an exit code. */
+struct fe_trust;
+int fe__signing_start(uv_loop_t *loop, struct fe_store *st, struct fe_trust *trust,
+                      struct fe__xfr *xf, const struct fe_conf *cfg, bool validating);
+/* Stop the timer; a running job finishes, its answer is dropped. */
+void fe__signing_stop(void);
+/* One log line of the signing counters (SIGUSR1). */
+void fe__signing_log_counters(const char *why);
+
 /* ---- zone transfer, secondary side (secondary.c; fe_xfrin_run in xfr.h) ----------------- */
 
 #include <pthread.h>

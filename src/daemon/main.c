@@ -72,6 +72,7 @@ static void usage(FILE *f)
 	        "usage: fedenumd [-c FILE] [--check-config] [--listen ADDR@PORT]... [--db DIR]\n"
 	        "                [--zone FILE]... [--trust-anchor FILE]... [--workers N]\n"
 	        "                [--ready-file FILE] [--control PATH] [--metrics ADDR@PORT]\n"
+	        "                [--key-dir DIR]\n"
 	        "                [--log-level err|warn|info|debug] [--foreground]\n"
 	        "                [--tsig-key FILE]... [--notify ADDR@PORT]...\n"
 	        "\n"
@@ -97,6 +98,7 @@ static void usage(FILE *f)
 	        "                         control.socket)\n"
 	        "      --metrics ADDR@PORT  Prometheus endpoint GET /metrics (replaces\n"
 	        "                         metrics.listen)\n"
+	        "      --key-dir DIR      the member's signing keys (replaces signing.key-dir)\n"
 	        "      --log-level LEVEL  err, warn, info (default) or debug\n"
 	        "      --tsig-key FILE    TSIG key(s) in tsig-keygen form (repeatable): the first\n"
 	        "                         signs what this node sends, any is accepted from peers\n"
@@ -135,6 +137,7 @@ enum {
 	OPT_TRUST_ANCHOR,
 	OPT_CONTROL,
 	OPT_METRICS,
+	OPT_KEY_DIR,
 	OPT_TSIG_KEY,
 	OPT_NOTIFY,
 	OPT_SECONDARY,
@@ -176,6 +179,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	        {"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
 	        {"control", required_argument, NULL, OPT_CONTROL},
 	        {"metrics", required_argument, NULL, OPT_METRICS},
+	        {"key-dir", required_argument, NULL, OPT_KEY_DIR},
 	        {"tsig-key", required_argument, NULL, OPT_TSIG_KEY},
 	        {"notify", required_argument, NULL, OPT_NOTIFY},
 	        {"secondary", required_argument, NULL, OPT_SECONDARY},
@@ -237,6 +241,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case OPT_METRICS:
 			cli->metrics = optarg;
+			break;
+		case OPT_KEY_DIR:
+			cli->key_dir = optarg;
 			break;
 		case OPT_TSIG_KEY:
 			d->xfr_keys[d->nxfr_keys++] = optarg;
@@ -311,6 +318,7 @@ static void log_counters(struct daemon *d, const char *why)
 		return;
 	fe__xfr_log_counters(&d->xfr, why);
 	fe__sec_log_counters(&d->sec, why);
+	fe__signing_log_counters(why);
 	if (d->validating)
 		fe_log_info("counters (%s) trust: validated=%u unchanged=%u rejected=%u "
 		            "load_failed=%u refused=%u suspended=%u restored=%u",
@@ -498,6 +506,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	fe_log_info("%s: stopping (draining TCP for up to %u ms)", strsignal(signum), DRAIN_MS);
 	log_counters(d, "exit");
 	fe__control_stop(&d->control);
+	fe__signing_stop();
 	fe__xfr_stop(&d->xfr);
 	fe__sec_stop(&d->sec);
 	fe_server_stop(d->srv, DRAIN_MS);
@@ -730,6 +739,9 @@ static int run(struct daemon *d)
 			fe_log_err("cannot start the server: %s", fe_strerror(rc));
 		return rc == FE_EIO ? FE__EXIT_LISTEN : FE__EXIT_INTERNAL;
 	}
+	rc = fe__signing_start(&d->loop, d->st, d->trust, &d->xfr, &d->cfg, d->validating);
+	if (rc != FE__EXIT_OK)
+		return rc;
 	/* The control socket is made (and given to the configured user) before the drop. */
 	rc = fe__control_start(&d->control, &d->loop, d->st, d->srv, &d->cfg,
 	                       d->cli.control != NULL, ctl_reload, d, &d->sec);

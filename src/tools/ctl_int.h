@@ -82,6 +82,20 @@ int fe__ctl_federation_anchors(const char *path, int (*each)(const char *file, v
  * socket (online.c): @argv[0] is the first word. 0 done, 1 the node refused or failed, 2
  * usage, 3 no answer. */
 int fe__ctl_online(int argc, char **argv);
+/* The value of the fedenumd.conf path or string @key (e.g. "control.socket",
+ * "signing.key-dir") of @conf (NULL: none), else the schema's default, malloc'd into *path.
+ * 0, or an exit status (the configuration refused, errors printed; no value and no default). */
+int fe__ctl_conf_path(const char *conf, const char *key, char **path);
 void fe__ctl_online_usage(FILE *f);
+
+/* `fedenumctl key generate|list|ds|rollover ...` (key.c): @argv[0] is "key". 0 done, 1
+ * refused, 2 usage, 3 the key directory cannot be read or written. */
+int fe__ctl_key(int argc, char **argv);
+
+/* `fedenumctl zone import|sign ...` (import.c): @argv[0] is "import" or "sign". 0 done, 1
+ * rows refused or the node refused, 2 usage, 3 no answer. */
+int fe__ctl_import(int argc, char **argv);
+/* `fedenumctl number add|remove|port ...` (import.c): @argv[0] is "number". Exit as above. */
+int fe__ctl_number(int argc, char **argv);
 
 #endif

@@ -67,31 +67,39 @@ static void usage(FILE *f)
 	           "       fedenumctl zone check [--federation FILE] [--member NAME] [--json] ...\n"
 	           "                             FILE... (check-zone --help)\n"
 	           "       fedenumctl backup [--db STORE | -c FILE] DIR\n"
-	           "       fedenumctl zone export [--db STORE | -c FILE] APEX\n");
+	           "       fedenumctl zone export [--db STORE | -c FILE] APEX\n"
+	           "       fedenumctl key generate|list|ds APEX, key rollover APEX zsk|ksk\n"
+	           "                  [--key-dir DIR | -c FILE] [--json]\n"
+	           "       fedenumctl zone import APEX FILE.csv, zone sign APEX,\n"
+	           "                  number add|remove|port APEX NUMBER ...\n"
+	           "                  [--socket PATH | -c FILE] [--json]\n");
 	fe__ctl_query_usage(f);
 	fe__ctl_route_usage(f);
 	fe__ctl_online_usage(f);
-	fprintf(f,
-	        "       fedenumctl --version | --help | COMMAND --help\n"
-	        "\n"
-	        "  zone-load   check and store zone files into a store no fedenumd holds,\n"
-	        "              under the store's trust anchors (zone-load --help)\n"
-	        "  zone-list   the zones of a store, whether each is served, and its trust\n"
-	        "  check-zone  check zone files as a node would (parse, structure, DNSSEC,\n"
-	        "              chain of trust), store nothing (check-zone --help)\n"
-	        "  query       ask a running fedenumd; with --validate, check the answer\n"
-	        "              against the federation's trust anchors (query --help)\n"
-	        "  route       the S-CSCF's path for a number: ENUM NAPTR, the chosen SIP\n"
-	        "              URI, RFC 3263 to its next hop, the policy decision (route --help)\n"
-	        "  backup      a consistent copy of a store, also while fedenumd serves\n"
-	        "  zone export the stored, signed version of a zone as a master file\n"
-	        "  status, zone list, zone show, stats, reload\n"
-	        "              ask a running fedenumd over its control socket (COMMAND --help)\n"
-	        "\n"
-	        "Exit status: 0 ok, 1 a zone failed, 2 usage, 3 store error;\n"
-	        "query: 0 answered (and secure), 1 bogus or insecure, 2 usage, 3 no answer;\n"
-	        "online commands: 0 done, 1 refused or failed by the node, 2 usage, 3 no "
-	        "answer.\n");
+	fprintf(f, "       fedenumctl --version | --help | COMMAND --help\n"
+	           "\n"
+	           "  zone-load   check and store zone files into a store no fedenumd holds,\n"
+	           "              under the store's trust anchors (zone-load --help)\n"
+	           "  zone-list   the zones of a store, whether each is served, and its trust\n"
+	           "  check-zone  check zone files as a node would (parse, structure, DNSSEC,\n"
+	           "              chain of trust), store nothing (check-zone --help)\n"
+	           "  query       ask a running fedenumd; with --validate, check the answer\n"
+	           "              against the federation's trust anchors (query --help)\n"
+	           "  route       the S-CSCF's path for a number: ENUM NAPTR, the chosen SIP\n"
+	           "              URI, RFC 3263 to its next hop, the policy decision (route --help)\n"
+	           "  backup      a consistent copy of a store, also while fedenumd serves\n"
+	           "  zone export the stored, signed version of a zone as a master file\n"
+	           "  key         the member's signing keys: generate (prints the DS for the\n"
+	           "              registry), list, ds, rollover zsk|ksk (key --help)\n"
+	           "  zone import replace a zone's numbers with a CSV's on a running fedenumd:\n"
+	           "              signed, stored, NOTIFYed (zone import --help); zone sign: again\n"
+	           "  status, zone list, zone show, stats, reload\n"
+	           "              ask a running fedenumd over its control socket (COMMAND --help)\n"
+	           "\n"
+	           "Exit status: 0 ok, 1 a zone failed, 2 usage, 3 store error;\n"
+	           "query: 0 answered (and secure), 1 bogus or insecure, 2 usage, 3 no answer;\n"
+	           "online commands: 0 done, 1 refused or failed by the node, 2 usage, 3 no "
+	           "answer.\n");
 }
 
 void fe__ctl_print_zone_error(const char *path, int rc, const struct fe_zone_error *err)
@@ -515,6 +523,13 @@ int main(int argc, char **argv)
 		return fe__ctl_check(argc - 2, argv + 2);
 	if (strcmp(cmd, "zone") == 0 && argc > 2 && strcmp(argv[2], "export") == 0)
 		return fe__ctl_export(argc - 2, argv + 2);
+	if (strcmp(cmd, "zone") == 0 && argc > 2 &&
+	    (strcmp(argv[2], "import") == 0 || strcmp(argv[2], "sign") == 0))
+		return fe__ctl_import(argc - 2, argv + 2);
+	if (strcmp(cmd, "key") == 0)
+		return fe__ctl_key(argc - 1, argv + 1);
+	if (strcmp(cmd, "number") == 0)
+		return fe__ctl_number(argc - 1, argv + 1);
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "stats") == 0 || strcmp(cmd, "reload") == 0 ||
 	    strcmp(cmd, "zone") == 0)
 		return fe__ctl_online(argc - 1, argv + 1);

@@ -232,10 +232,16 @@ void fe__ctl_online_usage(FILE *f)
 	           "                  [--socket PATH | -c FILE] [--json]\n");
 }
 
-/* The socket of the node configured in @conf, or the schema's default, into *path
- * (malloc'd). 0 or an exit status. */
-static int socket_path(const char *conf, char **path)
+int fe__ctl_conf_path(const char *conf, const char *key, char **path)
 {
+	size_t n;
+	const struct fe_conf_key *k = fe_conf_schema(&n), *want = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (k[i].file == FE_CONF_NODE && strcmp(k[i].name, key) == 0)
+			want = &k[i];
+	if (want == NULL || (want->type != FE_CONF_PATH && want->type != FE_CONF_STRING))
+		return FE__CTL_EXIT_USAGE;
+	*path = NULL;
 	if (conf) {
 		struct fe_conf c;
 		struct fe_conf_diag d = {0};
@@ -244,19 +250,17 @@ static int socket_path(const char *conf, char **path)
 		for (size_t i = 0; i < d.n; i++)
 			fprintf(stderr, "fedenumctl: %s\n", d.msgs[i]);
 		fe_conf_diag_free(&d);
-		if (rc == FE_OK && c.control_socket)
-			*path = strdup(c.control_socket);
+		const char *v = *(char *const *)((const char *)&c + want->offset);
+		if (rc == FE_OK && v)
+			*path = strdup(v);
 		fe_conf_free(&c);
 		if (rc != FE_OK)
 			return FE__CTL_EXIT_USAGE;
 		if (*path)
 			return 0;
 	}
-	size_t n;
-	const struct fe_conf_key *k = fe_conf_schema(&n);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(k[i].name, "control.socket") == 0)
-			*path = strdup(k[i].def);
+	if (strcmp(want->def, "none") != 0)
+		*path = strdup(want->def);
 	return *path ? 0 : FE__CTL_EXIT_USAGE;
 }
 
@@ -366,7 +370,7 @@ int fe__ctl_online(int argc, char **argv)
 		return FE__CTL_EXIT_USAGE;
 	}
 	char *path = sock ? strdup(sock) : NULL;
-	int code = path || remote ? 0 : socket_path(conf, &path);
+	int code = path || remote ? 0 : fe__ctl_conf_path(conf, "control.socket", &path);
 	if (code)
 		return code;
 	json_t *args = wants_apex ? json_pack("{s:s}", "apex", argv[optind]) : NULL;

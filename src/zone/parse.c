@@ -200,17 +200,13 @@ static int64_t rrsig_time(uint32_t v, int64_t now)
 	return now + (int32_t)(v - (uint32_t)now);
 }
 
-static int convert_rr(struct pctx *c, ldns_rr *rr, uint16_t file, unsigned long line)
+/* Check and add one RR (owner @oname, uncompressed wire; RDATA in c->rdata, @rdlen octets)
+ * to the zone: the form every record takes, from a file or from a list. */
+static int add_rr(struct pctx *c, const uint8_t *oname, size_t olen, uint16_t type, uint32_t ttl,
+                  size_t rdlen, uint16_t file, unsigned long line)
 {
 	struct fe_zone *z = c->z;
 	const char *fname = cur_file(c, file);
-	uint16_t type = (uint16_t)ldns_rr_get_type(rr);
-
-	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
-		fe__zone_err(c->err, fname, line, "class %u: only IN zones are served",
-		             (unsigned)ldns_rr_get_class(rr));
-		return FE_EFORMAT;
-	}
 	if (is_meta_type(type)) {
 		fe__zone_err(c->err, fname, line, "type %u cannot appear in a zone", type);
 		return FE_EFORMAT;
@@ -221,9 +217,6 @@ static int convert_rr(struct pctx *c, ldns_rr *rr, uint16_t file, unsigned long 
 		return FE_ERANGE;
 	}
 
-	const ldns_rdf *owner = ldns_rr_owner(rr);
-	const uint8_t *oname = ldns_rdf_data(owner);
-	size_t olen = ldns_rdf_size(owner);
 	int klen = fe_wire_name_key(oname, olen, c->key, sizeof(c->key));
 	if (klen < 0) {
 		fe__zone_err(c->err, fname, line, "malformed owner name");
@@ -234,19 +227,6 @@ static int convert_rr(struct pctx *c, ldns_rr *rr, uint16_t file, unsigned long 
 		fe_wire_name_to_str(oname, buf, sizeof(buf));
 		fe__zone_err(c->err, fname, line, "%s is outside the zone %s", buf, z->apex_str);
 		return FE_EFORMAT;
-	}
-
-	size_t rdlen = 0;
-	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
-		const ldns_rdf *f = ldns_rr_rdf(rr, i);
-		size_t n = ldns_rdf_size(f);
-		if (n > 65535u - rdlen) {
-			fe__zone_err(c->err, fname, line, "RDATA longer than 65535 octets");
-			return FE_EFORMAT;
-		}
-		/* ldns keeps every field in wire form with names uncompressed (RFC 3597 §4). */
-		memcpy(c->rdata + rdlen, ldns_rdf_data(f), n);
-		rdlen += n;
 	}
 
 	uint16_t covered = type;
@@ -291,7 +271,7 @@ static int convert_rr(struct pctx *c, ldns_rr *rr, uint16_t file, unsigned long 
 	if (r == NULL)
 		return FE_ENOMEM;
 	r->own = own;
-	r->ttl = ldns_rr_ttl(rr);
+	r->ttl = ttl;
 	r->line = (uint32_t)FE_MIN(line, (unsigned long)UINT32_MAX);
 	r->type = type;
 	r->covered = covered;
@@ -325,6 +305,32 @@ static int convert_rr(struct pctx *c, ldns_rr *rr, uint16_t file, unsigned long 
 		z->soa_count++;
 	}
 	return fe__recs_push(&z->recs, &z->nrecs, &z->recs_cap, 1024, r);
+}
+
+static int convert_rr(struct pctx *c, ldns_rr *rr, uint16_t file, unsigned long line)
+{
+	const char *fname = cur_file(c, file);
+	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
+		fe__zone_err(c->err, fname, line, "class %u: only IN zones are served",
+		             (unsigned)ldns_rr_get_class(rr));
+		return FE_EFORMAT;
+	}
+	size_t rdlen = 0;
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+		const ldns_rdf *f = ldns_rr_rdf(rr, i);
+		size_t n = ldns_rdf_size(f);
+		if (n > 65535u - rdlen) {
+			fe__zone_err(c->err, fname, line, "RDATA longer than 65535 octets");
+			return FE_EFORMAT;
+		}
+		/* ldns keeps every field in wire form with names uncompressed (RFC 3597 §4). */
+		memcpy(c->rdata + rdlen, ldns_rdf_data(f), n);
+		rdlen += n;
+	}
+
+	const ldns_rdf *owner = ldns_rr_owner(rr);
+	return add_rr(c, ldns_rdf_data(owner), ldns_rdf_size(owner), (uint16_t)ldns_rr_get_type(rr),
+	              ldns_rr_ttl(rr), rdlen, file, line);
 }
 
 /* ---- files ----------------------------------------------------------------------------- */
@@ -637,6 +643,36 @@ void fe_zone_free(struct fe_zone *z)
 	free(z);
 }
 
+/* A new zone @apex (wire) and its reading context, for @where (messages). */
+static int zone_begin(const struct fe_zone_opts *opts, const uint8_t *apex, size_t apex_len,
+                      const char *where, struct fe_zone_error *err, struct fe_zone **zp,
+                      struct pctx **cp)
+{
+	struct fe_zone *z = calloc(1, sizeof(*z));
+	struct pctx *c = calloc(1, sizeof(*c));
+	*zp = z;
+	*cp = c;
+	if (z == NULL || c == NULL)
+		return FE_ENOMEM;
+	c->z = z;
+	z->force = opts->force;
+	c->err = err;
+	c->max_records = opts->max_records ? opts->max_records : DEFAULT_MAX_RECORDS;
+	c->max_line = opts->max_line_bytes ? opts->max_line_bytes : DEFAULT_MAX_LINE;
+	c->now = fe_time_wall_s();
+	fe_wire_name_to_str(apex, z->apex_str, sizeof(z->apex_str));
+	z->apex_len = apex_len;
+	memcpy(z->apex, apex, apex_len);
+	int kl = fe_wire_name_key(z->apex, z->apex_len, z->apex_key, sizeof(z->apex_key));
+	if (kl <= 0) {
+		fe__zone_err(err, where, 0, "%s: the root zone is not supported", z->apex_str);
+		return FE_ENOTSUP;
+	}
+	z->apex_key_len = (size_t)kl;
+	z->apex_labels = (uint8_t)fe_wire_name_labels(z->apex);
+	return FE_OK;
+}
+
 int fe_zone_parse_file(const char *path, const struct fe_zone_opts *opts, struct fe_zone **out,
                        struct fe_zone_error *err)
 {
@@ -669,14 +705,9 @@ int fe_zone_parse_file(const char *path, const struct fe_zone_opts *opts, struct
 		return FE_ESYNTAX;
 	}
 
-	z = calloc(1, sizeof(*z));
-	c = calloc(1, sizeof(*c));
-	if (z == NULL || c == NULL) {
-		rc = FE_ENOMEM;
+	if ((rc = zone_begin(opts, ldns_rdf_data(origin), ldns_rdf_size(origin), path, err, &z,
+	                     &c)) != FE_OK)
 		goto out;
-	}
-	c->z = z;
-	z->force = opts->force;
 	{
 		/* Before reading: a file changed while being read looks changed next time. */
 		struct stat sb;
@@ -686,22 +717,6 @@ int fe_zone_parse_file(const char *path, const struct fe_zone_opts *opts, struct
 			        (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
 		}
 	}
-	c->err = err;
-	c->max_records = opts->max_records ? opts->max_records : DEFAULT_MAX_RECORDS;
-	c->max_line = opts->max_line_bytes ? opts->max_line_bytes : DEFAULT_MAX_LINE;
-	c->now = fe_time_wall_s();
-
-	snprintf(z->apex_str, sizeof(z->apex_str), "%s", origin_str);
-	z->apex_len = ldns_rdf_size(origin);
-	memcpy(z->apex, ldns_rdf_data(origin), z->apex_len);
-	int kl = fe_wire_name_key(z->apex, z->apex_len, z->apex_key, sizeof(z->apex_key));
-	if (kl <= 0) {
-		fe__zone_err(err, path, 0, "%s: the root zone is not supported", origin_str);
-		rc = FE_ENOTSUP;
-		goto out;
-	}
-	z->apex_key_len = (size_t)kl;
-	z->apex_labels = (uint8_t)fe_wire_name_labels(z->apex);
 
 	/* $INCLUDE root: the option, or the zone file's folder. */
 	char rootbuf[PATH_MAX];
@@ -730,6 +745,55 @@ int fe_zone_parse_file(const char *path, const struct fe_zone_opts *opts, struct
 	z = NULL;
 out:
 	ldns_rdf_deep_free(origin);
+	free(c);
+	fe_zone_free(z);
+	return rc;
+}
+
+int fe_zone_from_rrs(const uint8_t *apex, size_t apex_len, const struct fe_zone_rr *rrs, size_t n,
+                     const char *what, const struct fe_zone_opts *opts, struct fe_zone **out,
+                     struct fe_zone_error *err)
+{
+	struct fe_zone_opts defaults = {0};
+	struct fe_zone_error dummy;
+	struct pctx *c = NULL;
+	struct fe_zone *z = NULL;
+	uint64_t t0 = fe_time_mono_us();
+	uint16_t idx;
+	*out = NULL;
+	if (err == NULL)
+		err = &dummy;
+	memset(err, 0, sizeof(*err));
+	if (opts == NULL)
+		opts = &defaults;
+	int al = fe_wire_name_len(apex, apex_len);
+	int rc = al < 0 || (size_t)al != apex_len ? FE_EFORMAT : FE_OK;
+	if (rc == FE_OK)
+		rc = zone_begin(opts, apex, apex_len, what, err, &z, &c);
+	if (rc == FE_OK)
+		rc = add_file(c, what, &idx);
+	for (size_t i = 0; rc == FE_OK && i < n; i++) {
+		const struct fe_zone_rr *r = &rrs[i];
+		int ol = fe_wire_name_len(r->owner, r->owner_len);
+		if (ol < 0 || (size_t)ol != r->owner_len) {
+			fe__zone_err(err, what, i + 1, "malformed owner name");
+			rc = FE_EFORMAT;
+			break;
+		}
+		memcpy(c->rdata, r->rdata, r->rdlen);
+		rc = add_rr(c, r->owner, r->owner_len, r->type, r->ttl, r->rdlen, idx, i + 1);
+	}
+	if (rc == FE_OK && z->soa_count == 0) {
+		fe__zone_err(err, what, 0, "no SOA record at the apex %s", z->apex_str);
+		rc = FE_EFORMAT;
+	}
+	if (rc == FE_OK)
+		rc = fe__zone_build(z, opts, err);
+	if (rc == FE_OK) {
+		z->parse_us = fe_time_mono_us() - t0;
+		*out = z;
+		z = NULL;
+	}
 	free(c);
 	fe_zone_free(z);
 	return rc;
