@@ -4,6 +4,8 @@
 
 #include "fedenum/policy.h"
 
+#include "abuse_int.h"
+
 #define POL_NAME_TEXT   256 /* presentation form, lowercase, no final dot */
 #define POL_VIEW_KEYS   8
 #define POL_RULE_PREFIX 16
@@ -59,6 +61,7 @@ struct fe_policy {
 	enum fe_policy_action outside;
 	char bgcf[POL_URI_MAX]; /* "HOST[:PORT]" from "sip:HOST[:PORT]"; "" unset */
 	char transit[POL_URI_MAX];
+	struct pol_abuse abuse; /* rate limit, harvesting, view budgets (abuse.c) */
 	bool finished;
 };
 

@@ -33,6 +33,7 @@ struct fe_policy_rt {
 	uint16_t udp_max;
 	struct fe_server_policy hooks;
 	struct slot *slots;
+	struct fe__abuse abuse; /* rate-limit, harvesting and budget state (abuse.c) */
 };
 
 static struct fe_ratelog view_log = FE_RATELOG_INIT(10, 60);
@@ -98,7 +99,21 @@ static size_t after(void *state, const struct fe_server_request *req, uint8_t *m
 		limit = l < cap ? l : cap;
 	}
 	struct fe_policy_decision d;
-	size_t n = fe_policy_apply(p, view, req->msg, req->msg_len, req->q, msg, len, limit, &d);
+	struct fe__abuse_req ar;
+	bool abuse = p->abuse.rrl_on || p->abuse.hv_on || p->abuse.budgets_on;
+	enum fe_policy_limit lim;
+	size_t n;
+	if (abuse && fe__abuse_before(&rt->abuse, p, view, req, msg, limit, &ar, &n, &lim)) {
+		inc(&s->cnt.limits[lim]);
+		n = fe__abuse_after(&rt->abuse, p, view, req, NULL, &ar, msg, n, limit,
+		                    s->cnt.limits);
+		leave(s);
+		return n;
+	}
+	n = fe_policy_apply(p, view, req->msg, req->msg_len, req->q, msg, len, limit, &d);
+	if (abuse)
+		n = fe__abuse_after(&rt->abuse, p, view, req, &d, &ar, msg, n, limit,
+		                    s->cnt.limits);
 	char a[INET6_ADDRSTRLEN];
 	if (view < 0) {
 		inc(&s->cnt.no_view);
@@ -162,6 +177,11 @@ int fe_policy_rt_create(unsigned workers, uint16_t udp_max, struct fe_policy *in
 		return FE_ENOMEM;
 	}
 	memset(rt->slots, 0, workers * sizeof(struct slot));
+	if (fe__abuse_init(&rt->abuse) != FE_OK) {
+		free(rt->slots);
+		free(rt);
+		return FE_ENOMEM;
+	}
 	rt->workers = workers;
 	rt->udp_max = udp_max ? udp_max : FE_WIRE_UDP_DEFAULT;
 	rt->hooks.state = rt;
@@ -203,6 +223,8 @@ void fe_policy_rt_counters(struct fe_policy_rt *rt, struct fe_policy_counters *o
 			for (unsigned j = 0; j < FE_POLICY_ACTION__MAX; j++)
 				out->decisions[i][j] +=
 				        __atomic_load_n(&c->decisions[i][j], __ATOMIC_RELAXED);
+		for (unsigned i = 0; i < FE_POLICY_LIMIT__MAX; i++)
+			out->limits[i] += __atomic_load_n(&c->limits[i], __ATOMIC_RELAXED);
 	}
 }
 
@@ -220,7 +242,21 @@ size_t fe_policy_counters_format(const struct fe_policy_counters *c, char *buf, 
 			                 (unsigned long long)c->decisions[i][j]);
 			n += k > 0 ? (size_t)k : 0;
 		}
+	for (unsigned i = 0; i < FE_POLICY_LIMIT__MAX; i++) {
+		if (!c->limits[i])
+			continue;
+		int k = snprintf(n < cap ? buf + n : NULL, n < cap ? cap - n : 0, " %s/%s=%llu",
+		                 fe_policy_limit_mechanism(i), fe_policy_limit_action(i),
+		                 (unsigned long long)c->limits[i]);
+		n += k > 0 ? (size_t)k : 0;
+	}
 	return n;
+}
+
+void fe_policy_rt_set_clock(struct fe_policy_rt *rt, uint32_t (*now_s)(void *arg), void *arg)
+{
+	rt->abuse.now_s = now_s ? now_s : fe__abuse_real_now_s;
+	rt->abuse.now_arg = arg;
 }
 
 void fe_policy_rt_destroy(struct fe_policy_rt *rt)
@@ -228,6 +264,7 @@ void fe_policy_rt_destroy(struct fe_policy_rt *rt)
 	if (!rt)
 		return;
 	fe_policy_destroy(atomic_load(&rt->cur));
+	fe__abuse_deinit(&rt->abuse);
 	free(rt->slots);
 	free(rt);
 }
