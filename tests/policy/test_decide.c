@@ -582,9 +582,9 @@ Test(decide, hook_allocates_nothing_per_query)
 		        "target-outside", "member-suspended", "no-agreement", NULL};
 		build(all, (enum fe_policy_action)a);
 		/* abuse control on, in its common path (nothing limited) */
-		struct fe_policy_rate_limit rl = {1000000, 2, 15, 24, 56};
+		struct fe_policy_rate_limit rrl = {1000000, 2, 15, 24, 56};
 		struct fe_policy_harvesting hv = {300, 200, 2000, 50, 30, 600, 24, 56, false};
-		cr_assert_eq(fe_policy_set_rate_limit(pol, &rl), FE_OK);
+		cr_assert_eq(fe_policy_set_rate_limit(pol, &rrl), FE_OK);
 		cr_assert_eq(fe_policy_set_harvesting(pol, &hv), FE_OK);
 		cr_assert_eq(fe_policy_view_set_budget(pol, 0, 1000000, false), FE_OK);
 		if (!rt)
