@@ -694,6 +694,7 @@ static int run(struct daemon *d)
 		return rc == FE_EIO ? FE__EXIT_LISTEN : FE__EXIT_INTERNAL;
 	}
 	/* The control socket is made (and given to the configured user) before the drop. */
+	d->control.policy = d->policy;
 	rc = fe__control_start(&d->control, &d->loop, d->st, d->srv, &d->cfg,
 	                       d->cli.control != NULL, ctl_reload, d, &d->sec);
 	if (rc != FE__EXIT_OK)
