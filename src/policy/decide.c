@@ -5,7 +5,6 @@
 
 #include "fedenum/util.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,6 +43,18 @@ int fe_policy_view_of_client(const struct fe_policy *p, const struct sockaddr *p
 }
 
 /* ---- reading the engine's answer ------------------------------------------------------ */
+
+/* ASCII case folding and digits, inline: <ctype.h> costs a locale lookup per character on
+ * the query path (DNS names and NAPTR fields are ASCII, RFC 4343). */
+static inline uint8_t ascii_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
+}
+
+static inline bool ascii_digit(uint8_t c)
+{
+	return (unsigned)(c - '0') < 10u;
+}
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -87,7 +98,7 @@ static bool ieq_prefix(const uint8_t *s, size_t n, const char *lit)
 	if (n < l)
 		return false;
 	for (size_t i = 0; i < l; i++)
-		if (tolower(s[i]) != lit[i])
+		if (ascii_lower(s[i]) != (uint8_t)lit[i])
 			return false;
 	return true;
 }
@@ -146,7 +157,7 @@ static int sip_host(const uint8_t *re, size_t n, uint8_t *out)
 		}
 		if (out[lab] == FE_WIRE_LABEL_MAX)
 			return -1;
-		out[o++] = (uint8_t)tolower(r[j]);
+		out[o++] = ascii_lower(r[j]);
 		out[lab]++;
 	}
 	if (out[lab]) /* no final dot: close with the root label */
@@ -188,10 +199,11 @@ static enum fe_policy_cause classify(const struct fe_policy *p, int view,
 	if (rcode != FE_RCODE_NOERROR && rcode != FE_RCODE_NXDOMAIN)
 		return FE_POLICY_ROUTE;
 	uint16_t an = get16(resp + 6), ns = get16(resp + 8);
-	size_t pos = FE_WIRE_HDR_LEN;
-	if (fe_wire_name_read(resp, len, &pos, NULL) < 0 || pos + 4 > len)
+	/* the engine's answer carries the query's question as it came: it ends where the
+	 * query's does */
+	size_t pos = q->question_end;
+	if (get16(resp + 4) != 1 || pos > len)
 		return FE_POLICY_ROUTE;
-	pos += 4;
 	bool any_naptr = false, pstn = false, sip = false;
 	uint32_t best = UINT32_MAX;
 	uint8_t host[FE_WIRE_NAME_MAX];
@@ -290,7 +302,7 @@ static bool enum_number(const struct fe_policy *p, const struct fe_wire_query *q
 		size_t end = q->qname_len - a->len, i = 0, nd = 0;
 		char rev[16];
 		while (i < end) {
-			if (q->qname_lc[i] != 1 || !isdigit(q->qname_lc[i + 1]) || nd == 15)
+			if (q->qname_lc[i] != 1 || !ascii_digit(q->qname_lc[i + 1]) || nd == 15)
 				return false;
 			rev[nd++] = (char)q->qname_lc[i + 1];
 			i += 2;

@@ -415,26 +415,22 @@ static double hook_ns(unsigned n, unsigned *answered)
 	struct timespec t0, t1;
 	char num[32];
 	*answered = 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
 	for (unsigned i = 0; i < n; i++) {
 		snprintf(num, sizeof(num), "+1555100%04u", i * 7919 % 2000);
 		*answered += ask_udp("192.0.2.7", num, i % 10 != 0).len > 0;
 		if (i % 1000 == 999)
 			now++;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
 	return ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / n;
 }
 
 /* What a query costs in the hook (building the query and the engine's answer included),
- * with abuse control off and on, in its common path: printed, not asserted (a shared
- * machine's timings); the work is. */
+ * with abuse control off and on, in its common path, the best of 5 alternating rounds of
+ * each in thread CPU time: printed, not asserted (a shared machine's timings); the work is. */
 Test(abuse, cost_of_the_common_path_printed, .fini = stop)
 {
-	start(make());
-	unsigned off_answered, on_answered;
-	double off = hook_ns(50000, &off_answered);
-	stop();
 	struct fe_policy *p = make();
 	struct fe_policy_rate_limit r = {10000000, 2, 15, 24, 56};
 	struct fe_policy_harvesting h = {300, 4000, 4000, 100, 100, 600, 24, 56, false};
@@ -442,13 +438,29 @@ Test(abuse, cost_of_the_common_path_printed, .fini = stop)
 	cr_assert_eq(fe_policy_set_harvesting(p, &h), FE_OK);
 	cr_assert_eq(fe_policy_view_set_budget(p, 0, 10000000, false), FE_OK);
 	start(p);
-	double on = hook_ns(50000, &on_answered);
-	cr_assert_eq(off_answered, 50000);
-	cr_assert_eq(on_answered, 50000);
-	struct fe_policy_counters c = counters();
+	struct fe_policy_rt *rt_on = rt;
+	const struct fe_server_policy *on_hooks = hooks;
+	start(make());
+	struct fe_policy_rt *rt_off = rt;
+	const struct fe_server_policy *off_hooks = hooks;
+	double best[2] = {1e12, 1e12};
+	for (int round = 0; round < 10; round++) {
+		bool on = round & 1;
+		hooks = on ? on_hooks : off_hooks;
+		unsigned answered;
+		double ns = hook_ns(20000, &answered);
+		cr_assert_eq(answered, 20000);
+		if (ns < best[on])
+			best[on] = ns;
+	}
+	struct fe_policy_counters c;
+	fe_policy_rt_counters(rt_on, &c);
 	for (unsigned i = 0; i < FE_POLICY_LIMIT__MAX; i++)
 		cr_assert_eq(c.limits[i], 0);
+	cr_assert_eq(c.decisions[FE_POLICY_ROUTE][FE_POLICY_PASS], 5 * 18000);
 	printf("abuse control: %.0f ns per query through the hook without, %.0f ns with rate "
 	       "limiting, harvesting and a budget (+%.0f ns)\n",
-	       off, on, on - off);
+	       best[0], best[1], best[1] - best[0]);
+	fe_policy_rt_destroy(rt_on);
+	rt = rt_off;
 }
