@@ -121,12 +121,12 @@ static int sip_host(const uint8_t *re, size_t n, uint8_t *out)
 	if (n < 3)
 		return -1;
 	uint8_t delim = re[0];
-	size_t i = 1;
-	while (i < n && re[i] != delim)
-		i++;
-	size_t rs = i + 1, re_end = rs;
-	while (re_end < n && re[re_end] != delim)
-		re_end++;
+	const uint8_t *d1 = memchr(re + 1, delim, n - 1);
+	size_t rs = d1 ? (size_t)(d1 - re) + 1 : n + 1;
+	if (rs > n)
+		return -1;
+	const uint8_t *d2 = memchr(re + rs, delim, n - rs);
+	size_t re_end = d2 ? (size_t)(d2 - re) : n;
 	const uint8_t *r = re + rs;
 	size_t rl = re_end - rs, k;
 	if (ieq_prefix(r, rl, "sips:"))
@@ -135,8 +135,10 @@ static int sip_host(const uint8_t *re, size_t n, uint8_t *out)
 		k = 4;
 	else
 		return -1;
+	/* the host follows the last '@' before any ';', '?' or '>' (none: no user part) */
 	size_t h = k;
-	for (size_t j = k; j < rl && r[j] != ';' && r[j] != '?' && r[j] != '>'; j++)
+	const uint8_t *at = memchr(r + k, '@', rl - k);
+	for (size_t j = k; at && j < rl && r[j] != ';' && r[j] != '?' && r[j] != '>'; j++)
 		if (r[j] == '@')
 			h = j + 1;
 	size_t he = h;
