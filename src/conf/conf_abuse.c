@@ -7,7 +7,6 @@
 #include "fedenum/policy.h"
 
 #include <libconfig.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,19 +17,11 @@ struct actx {
 	bool failed;
 };
 
-static void aerr(struct actx *x, const config_setting_t *s, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static void aerr(struct actx *x, const config_setting_t *s, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	const char *f = config_setting_source_file(s);
-	fe_conf_diag_add(x->d, f ? f : x->path, (int)config_setting_source_line(s), "%s", msg);
-	x->failed = true;
-}
+#define aerr(x, s, ...)                                               \
+	do {                                                          \
+		fe__conf_err_at((x)->d, (x)->path, (s), __VA_ARGS__); \
+		(x)->failed = true;                                   \
+	} while (0)
 
 /* An integer key @name (schema: range) from @s into @out. */
 static void get_uint(struct actx *x, const config_setting_t *s, const char *name, uint32_t *out)

@@ -38,6 +38,11 @@ bool fe__conf_load_policy(const struct config_setting_t *root, const char *path,
 /* Free what those keys allocated (before fe_conf_init in fe_conf_free). */
 void fe__conf_policy_free(struct fe_conf *c);
 
+/* An error at setting @s: "file:line: message" into @d (@path when libconfig knows no
+ * file). */
+void fe__conf_err_at(struct fe_conf_diag *d, const char *path, const struct config_setting_t *s,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* The abuse-control keys (conf_abuse.c): policy.rate-limit, policy.harvesting, views'
  * queries-per-second and over-budget; after the views are read. false when any is wrong. */
 bool fe__conf_load_abuse(const struct config_setting_t *root, const char *path, struct fe_conf *c,

@@ -154,7 +154,7 @@ void fe__abuse_prefix_str(const struct sockaddr *sa, unsigned v4, unsigned v6, c
 	snprintf(out, cap, "%s/%u", a, len);
 }
 
-static void addr_str(const struct sockaddr *sa, char *out, size_t cap)
+void fe__pol_addr_str(const struct sockaddr *sa, char *out, size_t cap)
 {
 	const void *a = NULL;
 	if (sa && sa->sa_family == AF_INET)
@@ -259,7 +259,7 @@ size_t fe__abuse_after(struct fe__abuse *a, const struct fe_policy *p, int view,
 		if (fe__hv_note(a->hv, c, ar->hv_key, ar->now_s, d->number, miss, &r)) {
 			bump(&limits[FE_POLICY_HARVEST_DETECTED]);
 			char addr[INET6_ADDRSTRLEN], pfx[INET6_ADDRSTRLEN + 8];
-			addr_str(req->peer, addr, sizeof(addr));
+			fe__pol_addr_str(req->peer, addr, sizeof(addr));
 			fe__abuse_prefix_str(req->peer, c->hv.ipv4_prefix, c->hv.ipv6_prefix, pfx,
 			                     sizeof(pfx));
 			fe_ratelog(&harvest_log, FE_LOG_WARN,

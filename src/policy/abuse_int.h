@@ -36,6 +36,8 @@ static inline uint64_t fe__mix64(uint64_t x)
 /* A non-zero key for the client prefix of @sa (/@v4 for IPv4, /@v6 for IPv6); 0 when the
  * address is of neither family. */
 uint64_t fe__abuse_prefix_key(const struct sockaddr *sa, unsigned v4, unsigned v6);
+/* The client address of @sa ("192.0.2.7", "?"). */
+void fe__pol_addr_str(const struct sockaddr *sa, char *out, size_t cap);
 /* "192.0.2.0/24" for @sa under those lengths. */
 void fe__abuse_prefix_str(const struct sockaddr *sa, unsigned v4, unsigned v6, char *out,
                           size_t cap);

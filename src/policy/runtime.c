@@ -56,17 +56,6 @@ static void leave(struct slot *s)
 	__atomic_store_n(&s->seq, __atomic_load_n(&s->seq, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
 }
 
-static void addr_str(const struct sockaddr *sa, char *out, size_t cap)
-{
-	const void *a = NULL;
-	if (sa && sa->sa_family == AF_INET)
-		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-	else if (sa && sa->sa_family == AF_INET6)
-		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-	if (!a || !inet_ntop(sa->sa_family, a, out, (socklen_t)cap))
-		snprintf(out, cap, "?");
-}
-
 /* The owner of the query's TSIG RR, or NULL. */
 static const uint8_t *tsig_name(const struct fe_server_request *req, uint8_t *buf)
 {
@@ -117,13 +106,13 @@ static size_t after(void *state, const struct fe_server_request *req, uint8_t *m
 	char a[INET6_ADDRSTRLEN];
 	if (view < 0) {
 		inc(&s->cnt.no_view);
-		addr_str(req->peer, a, sizeof(a));
+		fe__pol_addr_str(req->peer, a, sizeof(a));
 		fe_ratelog(&view_log, FE_LOG_WARN, "policy: client %s is in no view: REFUSED", a);
 	} else if (d.outside) {
 		inc(&s->cnt.outside);
 		char name[256];
 		fe_wire_name_to_str(req->q->qname_lc, name, sizeof(name));
-		addr_str(req->peer, a, sizeof(a));
+		fe__pol_addr_str(req->peer, a, sizeof(a));
 		fe_ratelog(&outside_log, FE_LOG_INFO,
 		           "policy: view %s: %s %s is outside the "
 		           "federation: %s",

@@ -216,29 +216,14 @@ Test(abuse, l2_harvester_throttled_normal_client_not)
 /* GET /metrics on @port into @out. */
 static void scrape(uint16_t port, char *out, size_t cap)
 {
-	int fd = fe_test_tcp_connect("127.0.0.1", port);
-	cr_assert_geq(fd, 0);
-	const char *req = "GET /metrics HTTP/1.0\r\n\r\n";
-	fe_test_write_all(fd, req, strlen(req));
-	size_t n = 0;
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	while (n + 1 < cap && poll(&p, 1, 5000) == 1) {
-		ssize_t r = recv(fd, out + n, cap - 1 - n, 0);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	out[n] = '\0';
-	close(fd);
+	cr_assert_gt(fe_test_http(port, "GET /metrics HTTP/1.0\r\n\r\n", out, cap), 0);
 }
 
 static long long metric(const char *page, const char *name)
 {
-	char key[256];
-	snprintf(key, sizeof(key), "\n%s ", name);
-	const char *p = strstr(page, key);
-	cr_assert_not_null(p, "no %s on the page", name);
-	return atoll(p + strlen(key));
+	long long v = fe_test_metric(page, name);
+	cr_assert_geq(v, 0, "no %s on the page", name);
+	return v;
 }
 
 static uint16_t metrics_port(void)
