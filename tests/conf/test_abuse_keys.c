@@ -1,50 +1,20 @@
 /* The abuse-control keys of federation.conf (conf_abuse.c): policy.rate-limit,
  * policy.harvesting, views.queries-per-second and views.over-budget read with the schema's
  * defaults and ranges, handed to the policy; every mistake refused with file:line. */
-#include <criterion/criterion.h>
+#include "conf_keys.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "fedenum/conf.h"
 #include "fedenum/policy.h"
 #include "fedenum/util.h"
-
-static char dir[64];
 
 /* federation.conf: two lines, then @body from line 3. */
 static int load_fed(const char *body, struct fe_conf *c, struct fe_conf_diag *d)
 {
-	char fed[256], node[256];
-	snprintf(fed, sizeof(fed), "%s/federation.conf", dir);
-	snprintf(node, sizeof(node), "%s/fedenumd.conf", dir);
-	FILE *f = fopen(fed, "w");
-	cr_assert_not_null(f);
-	fprintf(f,
+	char text[8192];
+	snprintf(
+	        text, sizeof(text),
 	        "name = \"t\";\nmembers = ( { name = \"registry\"; role = \"registry\"; } );\n%s\n",
 	        body);
-	fclose(f);
-	f = fopen(node, "w");
-	cr_assert_not_null(f);
-	fputs("federation = \"federation.conf\";\n", f);
-	fclose(f);
-	fe_conf_init(c);
-	return fe_conf_load(c, node, d);
-}
-
-static void setup(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/fe-abuse-keys-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	cr_assert_eq(system(cmd), 0);
+	return load_federation(text, c, d);
 }
 
 TestSuite(abuse_keys, .init = setup, .fini = teardown);
