@@ -300,8 +300,7 @@ Test(abuse, l3_flood_slipped_no_amplification_tcp_unlimited)
 	/* the bucket: one second's burst, then 20 a second (and the debt of window) */
 	cr_assert_leq(full, 20 * (secs + 1) + 20, "%u full answers in %llu s", full,
 	              (unsigned long long)secs);
-	cr_assert_geq(tc, limited / 2 - 20, "slip 2: every 2nd limited answer");
-	cr_assert_leq(tc, limited / 2 + 20);
+	cr_assert_gt(tc, 0);
 	cr_assert_leq(bytes_tc, limited * qlen, "amplification");
 	/* TCP from the same client: answered in full */
 	for (int i = 0; i < 5; i++) {
@@ -327,8 +326,12 @@ Test(abuse, l3_flood_slipped_no_amplification_tcp_unlimited)
 	        metric(page, "fedenum_ratelimit_actions_total{mechanism=\"rrl\",action=\"slip\"}");
 	long long drop =
 	        metric(page, "fedenum_ratelimit_actions_total{mechanism=\"rrl\",action=\"drop\"}");
+	/* every slipped answer arrived and was counted; slip 2: every 2nd limited answer (the
+	 * queries a loaded machine lost before the daemon read them are not limited ones) */
 	cr_assert_eq(slip, (long long)tc, "slips counted");
-	cr_assert_eq(slip + drop, (long long)limited, "limits counted");
+	cr_assert_leq(slip + drop, (long long)limited, "limits counted");
+	cr_assert_geq(slip + drop, (long long)limited * 9 / 10, "limits counted");
+	cr_assert_leq(llabs(2 * slip - (slip + drop)), 1, "slip %lld, drop %lld", slip, drop);
 	cr_assert_geq(
 	        metric(page, "fedenum_policy_decisions_total{cause=\"route\",action=\"pass\"}"),
 	        2000 + 200);
