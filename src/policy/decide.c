@@ -61,12 +61,31 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* Past the name at *pos of @msg without reading it: labels up to the root or a compression
+ * pointer (the engine's answer names its owners by a pointer to the question). */
+static bool skip_name(const uint8_t *msg, size_t len, size_t *pos)
+{
+	for (size_t p = *pos; p < len;) {
+		uint8_t l = msg[p];
+		if (l == 0 || (l & 0xC0u) == 0xC0u) {
+			*pos = p + (l ? 2u : 1u);
+			return *pos <= len;
+		}
+		if (l & 0xC0u)
+			return false;
+		p += 1u + l;
+	}
+	return false;
+}
+
 /* One RR of @msg at *pos: owner (lowercased into @owner when not NULL), type, rdata. */
 static bool read_rr(const uint8_t *msg, size_t len, size_t *pos, uint8_t *owner, uint16_t *type,
                     const uint8_t **rdata, uint16_t *rdlen)
 {
 	uint8_t raw[FE_WIRE_NAME_MAX];
-	if (fe_wire_name_read(msg, len, pos, owner ? raw : NULL) < 0 || *pos + 10 > len)
+	if (owner ? fe_wire_name_read(msg, len, pos, raw) < 0 : !skip_name(msg, len, pos))
+		return false;
+	if (*pos + 10 > len)
 		return false;
 	if (owner)
 		fe_wire_name_lower(raw, owner);
@@ -441,6 +460,8 @@ size_t fe_policy_apply(const struct fe_policy *p, int view, const uint8_t *req, 
 	if (d->cause == FE_POLICY_ROUTE)
 		return len;
 	d->action = choose(p, view, d->number, d->cause);
+	if (d->action == FE_POLICY_PASS)
+		return len;
 	const char *cause = fe_policy_cause_name(d->cause);
 	snprintf(text, sizeof(text), "federation policy: %s (%s)", cause,
 	         fe_policy_action_name(d->action));
