@@ -186,6 +186,47 @@ static int sip_host(const uint8_t *re, size_t n, uint8_t *out)
 	return (int)o;
 }
 
+/* Where the question name's labels start (bit i: at octet i, the root label included),
+ * found once per query: whether the name is at or under a name is then one bit and one
+ * memcmp, not a walk of its labels per name tried. */
+struct qlabels {
+	uint64_t bits[4];
+};
+
+static void qlabels_of(const struct fe_wire_query *q, struct qlabels *l)
+{
+	memset(l, 0, sizeof(*l));
+	for (size_t i = 0; i < q->qname_len; i += 1u + q->qname_lc[i]) {
+		l->bits[i >> 6] |= 1ull << (i & 63u);
+		if (q->qname_lc[i] == 0)
+			break;
+	}
+}
+
+static bool q_under(const struct fe_wire_query *q, const struct qlabels *l,
+                    const struct pol_name *a)
+{
+	if (a->len > q->qname_len)
+		return false;
+	size_t off = q->qname_len - a->len;
+	return (l->bits[off >> 6] >> (off & 63u) & 1u) &&
+	       memcmp(q->qname_lc + off, a->wire, a->len) == 0;
+}
+
+/* The member of the longest of @v at or above the question name (-1: none). */
+static int member_of_qname(const struct pol_name *v, size_t n, const struct fe_wire_query *q,
+                           const struct qlabels *l)
+{
+	int best = -1;
+	size_t best_len = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].len > best_len && q_under(q, l, &v[i])) {
+			best = v[i].member;
+			best_len = v[i].len;
+		}
+	return best;
+}
+
 static int member_of_name(const struct pol_name *v, size_t n, const uint8_t *name, size_t len)
 {
 	int best = -1;
@@ -209,7 +250,8 @@ static bool agreement(const struct fe_policy *p, int a, int b)
 
 /* The cause the engine's answer @resp gives for an ENUM NAPTR query (RFC 6116 §3). */
 static enum fe_policy_cause classify(const struct fe_policy *p, int view,
-                                     const struct fe_wire_query *q, const uint8_t *resp, size_t len)
+                                     const struct fe_wire_query *q, const struct qlabels *ql,
+                                     const uint8_t *resp, size_t len)
 {
 	uint16_t flags = get16(resp + 2);
 	unsigned rcode = flags & 0xFu;
@@ -257,7 +299,7 @@ static enum fe_policy_cause classify(const struct fe_policy *p, int view,
 			host_len = sip_host(re, rl, host);
 		}
 	}
-	int zone_member = member_of_name(p->zones, p->nzones, q->qname_lc, q->qname_len);
+	int zone_member = member_of_qname(p->zones, p->nzones, q, ql);
 	if (!any_naptr) {
 		/* negative: the SOA says which zone answered */
 		for (uint16_t i = 0; i < ns; i++) {
@@ -314,11 +356,12 @@ static enum fe_policy_action choose(const struct fe_policy *p, int view, const c
 }
 
 /* The E.164 number of @q under an ENUM apex ("+" and the digits, RFC 6116 §2.4), or false. */
-static bool enum_number(const struct fe_policy *p, const struct fe_wire_query *q, char *out)
+static bool enum_number(const struct fe_policy *p, const struct fe_wire_query *q,
+                        const struct qlabels *ql, char *out)
 {
 	for (size_t k = 0; k < p->nenum; k++) {
 		const struct pol_name *a = &p->enum_apex[k];
-		if (!fe__pol_name_under(q->qname_lc, q->qname_len, a->wire, a->len))
+		if (!q_under(q, ql, a))
 			continue;
 		size_t end = q->qname_len - a->len, i = 0, nd = 0;
 		char rev[16];
@@ -440,10 +483,11 @@ size_t fe_policy_apply(const struct fe_policy *p, int view, const uint8_t *req, 
 	if (q->opcode != FE_OP_QUERY || (q->has_edns && q->edns_version > 0) ||
 	    rc4 == FE_RCODE_FORMERR || rc4 == FE_RCODE_NOTIMP)
 		return len;
+	struct qlabels ql;
+	qlabels_of(q, &ql);
 	bool inside = false;
 	for (size_t i = 0; i < p->nroots && !inside; i++)
-		inside = fe__pol_name_under(q->qname_lc, q->qname_len, p->roots[i].wire,
-		                            p->roots[i].len);
+		inside = q_under(q, &ql, &p->roots[i]);
 	if (!inside) {
 		/* docs/security.md Q7: only the federation's namespace is answered */
 		d->outside = true;
@@ -453,10 +497,10 @@ size_t fe_policy_apply(const struct fe_policy *p, int view, const uint8_t *req, 
 		                                                     : FE_RCODE_REFUSED,
 		                    NULL, NULL, FE_EDE_PROHIBITED, "outside the federation");
 	}
-	if (q->qtype != FE_T_NAPTR || q->qclass != FE_C_IN || !enum_number(p, q, d->number))
+	if (q->qtype != FE_T_NAPTR || q->qclass != FE_C_IN || !enum_number(p, q, &ql, d->number))
 		return len;
 	d->is_enum = true;
-	d->cause = classify(p, view, q, resp, len);
+	d->cause = classify(p, view, q, &ql, resp, len);
 	if (d->cause == FE_POLICY_ROUTE)
 		return len;
 	d->action = choose(p, view, d->number, d->cause);
