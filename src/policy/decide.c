@@ -186,18 +186,19 @@ static int sip_host(const uint8_t *re, size_t n, uint8_t *out)
 	return (int)o;
 }
 
-/* Where the question name's labels start (bit i: at octet i, the root label included),
- * found once per query: whether the name is at or under a name is then one bit and one
- * memcmp, not a walk of its labels per name tried. */
+/* Where the question name's labels start (the root label included), found once per query:
+ * whether the name is at or under a name is then a look at its last few label starts and
+ * one memcmp, not a walk of its labels per name tried. */
 struct qlabels {
-	uint64_t bits[4];
+	size_t n;
+	uint8_t at[FE_WIRE_NAME_MAX / 2 + 1];
 };
 
 static void qlabels_of(const struct fe_wire_query *q, struct qlabels *l)
 {
-	memset(l, 0, sizeof(*l));
-	for (size_t i = 0; i < q->qname_len; i += 1u + q->qname_lc[i]) {
-		l->bits[i >> 6] |= 1ull << (i & 63u);
+	l->n = 0;
+	for (size_t i = 0; i < q->qname_len && l->n < sizeof(l->at); i += 1u + q->qname_lc[i]) {
+		l->at[l->n++] = (uint8_t)i;
 		if (q->qname_lc[i] == 0)
 			break;
 	}
@@ -209,8 +210,10 @@ static bool q_under(const struct fe_wire_query *q, const struct qlabels *l,
 	if (a->len > q->qname_len)
 		return false;
 	size_t off = q->qname_len - a->len;
-	return (l->bits[off >> 6] >> (off & 63u) & 1u) &&
-	       memcmp(q->qname_lc + off, a->wire, a->len) == 0;
+	for (size_t k = l->n; k-- > 0 && l->at[k] >= off;)
+		if (l->at[k] == off)
+			return memcmp(q->qname_lc + off, a->wire, a->len) == 0;
+	return false;
 }
 
 /* The member of the longest of @v at or above the question name (-1: none). */
