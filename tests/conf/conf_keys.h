@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fedenum/conf.h"
+#include "fedenum/util.h"
 
 static char dir[64];
 
@@ -31,6 +32,21 @@ static int load_federation(const char *federation, struct fe_conf *c, struct fe_
 	fclose(f);
 	fe_conf_init(c);
 	return fe_conf_load(c, node, d);
+}
+
+/* @load(@text) is refused (FE_EFORMAT) with a diagnostic that contains @msg. */
+static void expect_refused(int (*load)(const char *, struct fe_conf *, struct fe_conf_diag *),
+                           const char *text, const char *msg)
+{
+	struct fe_conf c;
+	struct fe_conf_diag d = {0};
+	cr_assert_eq(load(text, &c, &d), FE_EFORMAT, "%s", text);
+	bool found = false;
+	for (size_t k = 0; k < d.n; k++)
+		found |= strstr(d.msgs[k], msg) != NULL;
+	cr_assert(found, "%s: expected \"%s\", got \"%s\"", text, msg, d.n ? d.msgs[0] : "nothing");
+	fe_conf_free(&c);
+	fe_conf_diag_free(&d);
 }
 
 static void setup(void)
