@@ -71,6 +71,23 @@ struct fe_conf_view {
 	char **tls_clients; /* verified TLS client certificate names */
 	size_t ntls_clients;
 	bool no_foreign_proofs; /* foreign-proofs = false */
+	uint32_t queries_per_second; /* query budget (abuse control); 0: none */
+	bool over_budget_drop;       /* over budget: no answer instead of REFUSED */
+};
+
+/* federation.conf policy.rate-limit and policy.harvesting (docs/federation.md "Abuse
+ * control"); defaults from the schema. */
+struct fe_conf_abuse {
+	bool has_rate_limit;
+	uint32_t rrl_rate, rrl_slip, rrl_window_s, rrl_v4, rrl_v6;
+	char **rrl_exempt; /* view names */
+	size_t nrrl_exempt;
+	bool has_harvesting;
+	uint32_t hv_window_s, hv_distinct, hv_max_distinct, hv_nx_pct, hv_seq_pct, hv_hold_s;
+	uint32_t hv_v4, hv_v6;
+	bool hv_drop;
+	char **hv_exempt;
+	size_t nhv_exempt;
 };
 
 /* A policy rule: causes (bit mask of 1 << enum fe_policy_cause) → action. */
@@ -175,6 +192,7 @@ struct fe_conf {
 	int policy_outside;   /* enum fe_policy_action: REFUSED (default) or NXDOMAIN */
 	struct fe_conf_rule *rules;
 	size_t nrules;
+	struct fe_conf_abuse abuse;
 };
 
 /* ---- the schema ---------------------------------------------------------------------- */

@@ -154,6 +154,19 @@ struct fe_ctl_load_outcome {
 	unsigned suspended, restored;
 };
 
+/* One counter of another module (the policy engine's), for `stats` and the metrics page:
+ * in `stats` under result.policy.@group.@key, on the page as @family{@labels}. Rows of one
+ * family come together. */
+struct fe_ctl_extra {
+	const char *family; /* "fedenum_policy_decisions_total" (static) */
+	const char *help;   /* its HELP text (static) */
+	const char *group;  /* "decisions" (static) */
+	char key[64];       /* "not-found/bgcf" */
+	char labels[160];   /* cause="not-found",action="bgcf" (label values escaped) */
+	uint64_t value;
+};
+#define FE_CTL_EXTRA_MAX 128
+
 /* What the node tells the commands about itself (strings and listen copied; st and srv
  * borrowed, valid until destroy). */
 struct fe_ctl_node_info {
@@ -176,6 +189,10 @@ struct fe_ctl_node_info {
 	size_t (*secondary_status)(void *arg, const uint8_t *apex, size_t apex_len, char *buf,
 	                           size_t cap);
 	void *secondary_arg;
+	/* Counters of other modules: fills at most @cap (FE_CTL_EXTRA_MAX) rows, returns their
+	 * number. Called on the control loop's thread. May be NULL. */
+	size_t (*extra_counters)(void *arg, struct fe_ctl_extra *rows, size_t cap);
+	void *extra_arg;
 };
 
 struct fe_ctl_node;

@@ -172,7 +172,23 @@ size_t fe_policy_apply(const struct fe_policy *p, int view, const uint8_t *req, 
 
 /* ---- the runtime: hooks, swap, counters ---------------------------------------------- */
 
-/* Counters: per view refusals, the namespace guard, and decisions by cause × action. */
+/* What abuse control did (docs/federation.md "Abuse control"), one counter each. */
+enum fe_policy_limit {
+	FE_POLICY_RRL_SLIP = 0,     /* rate limited, sent truncated (TC=1) */
+	FE_POLICY_RRL_DROP,         /* rate limited, not sent */
+	FE_POLICY_BUDGET_REFUSED,   /* a view over its query budget: REFUSED */
+	FE_POLICY_BUDGET_DROP,      /* ... not answered */
+	FE_POLICY_HARVEST_DETECTED, /* a client prefix found walking numbers (once per finding) */
+	FE_POLICY_HARVEST_REFUSED,  /* a query of a throttled prefix: REFUSED */
+	FE_POLICY_HARVEST_DROP,     /* ... not answered */
+	FE_POLICY_LIMIT__MAX
+};
+/* "rrl", "budget", "harvest" and "slip", "drop", "refused", "detected". */
+const char *fe_policy_limit_mechanism(enum fe_policy_limit l);
+const char *fe_policy_limit_action(enum fe_policy_limit l);
+
+/* Counters: per view refusals, the namespace guard, decisions by cause × action, and what
+ * abuse control did. */
 struct fe_policy_counters {
 	uint64_t no_view;       /* clients in no view, refused */
 	uint64_t outside;       /* names outside the roots */
@@ -181,6 +197,7 @@ struct fe_policy_counters {
 	uint64_t hidden;        /* topology hiding: a member's internal name refused */
 	uint64_t filtered;      /* answers an answer filter changed (P- NAPTRs, NSEC) */
 	uint64_t decisions[FE_POLICY_CAUSE__MAX][FE_POLICY_ACTION__MAX];
+	uint64_t limits[FE_POLICY_LIMIT__MAX];
 };
 
 struct fe_policy_rt;
@@ -201,5 +218,55 @@ void fe_policy_rt_counters(struct fe_policy_rt *rt, struct fe_policy_counters *o
 size_t fe_policy_counters_format(const struct fe_policy_counters *c, char *buf, size_t cap);
 /* After fe_server_stop only. NULL is a no-op. */
 void fe_policy_rt_destroy(struct fe_policy_rt *rt);
+
+/* ---- abuse control (abuse.c, ratelimit.c, harvest.c; docs/federation.md "Abuse control") --
+ * Set on a policy before fe_policy_finish; the state (rate-limit buckets, harvesting
+ * sketches, view budgets) lives in the runtime, in fixed tables allocated by
+ * fe_policy_rt_create, shared by the workers through relaxed atomics (no locks; concurrent
+ * updates of one entry may lose a count: the figures are approximate), and kept across
+ * fe_policy_rt_swap. */
+
+/* Response rate limiting (RRL): per client prefix and response class, a token bucket of
+ * @responses_per_second (burst: one second's worth); a bucket may go @window_s seconds'
+ * worth into debt, so a flood stays limited that long after it slows. A limited response is
+ * dropped, except every @slip-th, sent truncated (header and question, TC=1: a real client
+ * retries over TCP); @slip 0: all dropped. UDP only. */
+struct fe_policy_rate_limit {
+	unsigned responses_per_second; /* ≥ 1 */
+	unsigned slip;                 /* 0..10 */
+	unsigned window_s;             /* 1..3600 */
+	unsigned ipv4_prefix;          /* 8..32 */
+	unsigned ipv6_prefix;          /* 16..128 */
+};
+/* Harvesting detection: per client prefix, over a window of @window_s seconds, the ENUM
+ * numbers asked (distinct numbers, approximately), the share of misses (not-found,
+ * no-delegation, NXDOMAIN) and of sequential numbers (within 16 of the previous one). A
+ * prefix is harvesting when it asked at least @distinct_numbers distinct numbers with
+ * misses ≥ @nxdomain_percent or sequential ≥ @sequential_percent, or @max_distinct
+ * distinct numbers whatever they were. It is then throttled for @hold_s seconds: every
+ * query from it gets REFUSED (or no answer, @drop), and one log line names it. */
+struct fe_policy_harvesting {
+	unsigned window_s;           /* 10..86400 */
+	unsigned distinct_numbers;   /* 10..4000 */
+	unsigned max_distinct;       /* 10..4000, ≥ distinct_numbers */
+	unsigned nxdomain_percent;   /* 1..100 */
+	unsigned sequential_percent; /* 1..100 */
+	unsigned hold_s;             /* 1..86400 */
+	unsigned ipv4_prefix;        /* 8..32 */
+	unsigned ipv6_prefix;        /* 16..128 */
+	bool drop;                   /* throttled: no answer instead of REFUSED */
+};
+/* FE_OK, or FE_EINVAL for a value out of its range. */
+int fe_policy_set_rate_limit(struct fe_policy *p, const struct fe_policy_rate_limit *r);
+int fe_policy_set_harvesting(struct fe_policy *p, const struct fe_policy_harvesting *h);
+#define FE_POLICY_EXEMPT_RATE_LIMIT 1u
+#define FE_POLICY_EXEMPT_HARVESTING 2u
+/* Exempt view @view (already added) from the mechanisms in @what. FE_ENOENT: no such view. */
+int fe_policy_exempt_view(struct fe_policy *p, const char *view, unsigned what);
+/* A query budget for view @view: at most @qps queries a second (whole server), the rest
+ * REFUSED (or not answered, @drop). @qps 0: no budget. */
+int fe_policy_view_set_budget(struct fe_policy *p, int view, unsigned qps, bool drop);
+/* Tests: the clock abuse control reads (seconds, monotonic); NULL: the real one. */
+void fe_policy_rt_set_clock(struct fe_policy_rt *rt, uint32_t (*now_s)(void *arg), void *arg);
 
 #endif

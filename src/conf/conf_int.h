@@ -38,4 +38,18 @@ bool fe__conf_load_policy(const struct config_setting_t *root, const char *path,
 /* Free what those keys allocated (before fe_conf_init in fe_conf_free). */
 void fe__conf_policy_free(struct fe_conf *c);
 
+/* An error at setting @s: "file:line: message" into @d (@path when libconfig knows no
+ * file). */
+void fe__conf_err_at(struct fe_conf_diag *d, const char *path, const struct config_setting_t *s,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The abuse-control keys (conf_abuse.c): policy.rate-limit, policy.harvesting, views'
+ * queries-per-second and over-budget; after the views are read. false when any is wrong. */
+bool fe__conf_load_abuse(const struct config_setting_t *root, const char *path, struct fe_conf *c,
+                         struct fe_conf_diag *d);
+void fe__conf_abuse_free(struct fe_conf *c);
+/* Hand them to @p (its views added); FE_EINVAL with a reason in @err. */
+struct fe_policy;
+int fe__conf_make_abuse(const struct fe_conf *c, struct fe_policy *p, char *err, size_t cap);
+
 #endif

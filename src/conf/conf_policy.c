@@ -62,6 +62,7 @@ void fe__conf_policy_free(struct fe_conf *c)
 		free_strv(c->rules[i].views, c->rules[i].nviews);
 	}
 	free(c->rules);
+	fe__conf_abuse_free(c);
 }
 
 /* Keys of group @g must be children of @group in the schema. */
@@ -356,6 +357,8 @@ bool fe__conf_load_policy(const config_setting_t *root, const char *path, struct
 	}
 	if ((s = config_setting_get_member(root, "policy")))
 		load_policy(&x, c, s);
+	if (!fe__conf_load_abuse(root, path, c, d))
+		x.failed = true;
 	if (!x.failed && fe_conf_has_policy(c)) {
 		/* what the running node would build: any remaining problem is this file's */
 		struct fe_policy *p = NULL;
@@ -502,6 +505,8 @@ int fe_conf_make_policy(const struct fe_conf *c, struct fe_policy **out, char *e
 		}
 	}
 	if (c->nview_tsig_keys && c->nxfr_tsig_keys && (rc = keys_apart(c, err, cap)) != FE_OK)
+		goto fail_rc;
+	if ((rc = fe__conf_make_abuse(c, p, err, cap)) != FE_OK)
 		goto fail_rc;
 	rc = fe_policy_finish(p, err, cap);
 	if (rc)

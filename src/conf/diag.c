@@ -1,6 +1,8 @@
 /* Diagnostics of a configuration load: errors and warnings as "file:line: message". */
 #include "conf_int.h"
 
+#include <libconfig.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,16 @@ void fe_conf_diag_add(struct fe_conf_diag *d, const char *file, int line, const 
 	va_list ap;
 	va_start(ap, fmt);
 	diag_vadd(d, "", file, line, fmt, ap);
+	va_end(ap);
+}
+
+void fe__conf_err_at(struct fe_conf_diag *d, const char *path, const struct config_setting_t *s,
+                     const char *fmt, ...)
+{
+	const char *f = config_setting_source_file(s);
+	va_list ap;
+	va_start(ap, fmt);
+	diag_vadd(d, "", f ? f : path, (int)config_setting_source_line(s), fmt, ap);
 	va_end(ap);
 }
 

@@ -385,6 +385,50 @@ static json_t *outcome_json(const struct fe_ctl_load_outcome *o)
 	                 "suspended", (int)o->suspended, "restored", (int)o->restored);
 }
 
+static void family(struct fe__ctl_text *t, const char *name, const char *type, const char *help);
+
+/* The other modules' counters as {group: {key: value}}; NULL when there are none. */
+static json_t *extra_json(struct fe_ctl_node *n)
+{
+	if (!n->info.extra_counters)
+		return NULL;
+	struct fe_ctl_extra *rows = calloc(FE_CTL_EXTRA_MAX, sizeof(*rows));
+	if (!rows)
+		return NULL;
+	size_t nr = n->info.extra_counters(n->info.extra_arg, rows, FE_CTL_EXTRA_MAX);
+	json_t *o = json_object();
+	for (size_t i = 0; i < nr; i++) {
+		json_t *g = json_object_get(o, rows[i].group);
+		if (!g) {
+			g = json_object();
+			json_object_set_new(o, rows[i].group, g);
+		}
+		json_object_set_new(g, rows[i].key, json_integer((json_int_t)rows[i].value));
+	}
+	free(rows);
+	return o;
+}
+
+/* The same on the metrics page, one family header per family. */
+static void extra_metrics(struct fe_ctl_node *n, struct fe__ctl_text *t)
+{
+	if (!n->info.extra_counters)
+		return;
+	struct fe_ctl_extra *rows = calloc(FE_CTL_EXTRA_MAX, sizeof(*rows));
+	if (!rows) {
+		t->oom = true;
+		return;
+	}
+	size_t nr = n->info.extra_counters(n->info.extra_arg, rows, FE_CTL_EXTRA_MAX);
+	for (size_t i = 0; i < nr; i++) {
+		if (i == 0 || strcmp(rows[i].family, rows[i - 1].family) != 0)
+			family(t, rows[i].family, "counter", rows[i].help);
+		fe__ctl_text_add(t, "%s{%s} %" PRIu64 "\n", rows[i].family, rows[i].labels,
+		                 rows[i].value);
+	}
+	free(rows);
+}
+
 static void cmd_stats(struct fe_ctl_req *req, json_t *args, void *arg)
 {
 	struct fe_ctl_node *n = arg;
@@ -407,13 +451,17 @@ static void cmd_stats(struct fe_ctl_req *req, json_t *args, void *arg)
 		                                         (json_int_t)c[FE_CNT_TCP]));
 	}
 	json_t *ctl = n->ctl ? ctl_counters_json(n->ctl) : json_object();
+	json_t *extra = extra_json(n);
 	json_t *loads = outcome_json(&n->totals);
 	json_object_set_new(loads, "passes", json_integer(n->passes));
 	json_object_set_new(loads, "reloads", json_integer(n->reloads));
 	json_object_set_new(loads, "reloads_refused", json_integer(n->reloads_refused));
-	fe_ctl_reply_ok(req, json_pack("{s:o, s:o, s:o, s:o, s:o}", "counters", counters, "workers",
-	                               workers, "control", ctl, "control_remote",
-	                               ctl_counters_json(n->remote), "loads", loads));
+	json_t *res = json_pack("{s:o, s:o, s:o, s:o, s:o}", "counters", counters, "workers",
+	                        workers, "control", ctl, "control_remote",
+	                        ctl_counters_json(n->remote), "loads", loads);
+	if (extra)
+		json_object_set_new(res, "policy", extra);
+	fe_ctl_reply_ok(req, res);
 }
 
 static void cmd_reload(struct fe_ctl_req *req, json_t *args, void *arg)
@@ -665,6 +713,7 @@ int fe_ctl_node_metrics(struct fe_ctl_node *n, char **out, size_t *len)
 		                 "fedenum_metrics_requests_total{result=\"dropped\"} %" PRIu64 "\n",
 		                 m[0], m[1], m[2]);
 	}
+	extra_metrics(n, &t);
 	static const char *const zfam[][2] = {
 	        {"fedenum_zone_serial", "SOA serial of the zone's current version"},
 	        {"fedenum_zone_served", "1 if the answer engine serves the zone"},

@@ -4,6 +4,7 @@
 #include "daemon_int.h"
 
 #include "fedenum/ctl.h"
+#include "fedenum/policy.h"
 #include "fedenum/trust.h"
 
 #include <stdio.h>
@@ -14,6 +15,55 @@ static size_t secondary_status(void *arg, const uint8_t *apex, size_t apex_len, 
                                size_t cap)
 {
 	return fe__sec_status(arg, apex, apex_len, buf, cap);
+}
+
+/* The policy engine's counters for `stats` and /metrics: decisions by cause and action, the
+ * view and namespace refusals, abuse control by mechanism and action. */
+static size_t policy_counters(void *arg, struct fe_ctl_extra *rows, size_t cap)
+{
+	struct fe_policy_counters pc;
+	fe_policy_rt_counters(arg, &pc);
+	size_t n = 0;
+	struct fe_ctl_extra *r;
+	const char *guard[] = {"no-view", "outside"};
+	uint64_t gv[] = {pc.no_view, pc.outside};
+	for (size_t i = 0; i < 2 && n < cap; i++) {
+		r = &rows[n++];
+		r->family = "fedenum_policy_refusals_total";
+		r->help = "queries refused by the policy engine's admission (no view) and "
+		          "namespace guard (outside)";
+		r->group = "refusals";
+		snprintf(r->key, sizeof(r->key), "%s", guard[i]);
+		snprintf(r->labels, sizeof(r->labels), "reason=\"%s\"", guard[i]);
+		r->value = gv[i];
+	}
+	for (unsigned c = 0; c < FE_POLICY_CAUSE__MAX; c++)
+		for (unsigned a = 0; a < FE_POLICY_ACTION__MAX && n < cap; a++) {
+			r = &rows[n++];
+			r->family = "fedenum_policy_decisions_total";
+			r->help = "ENUM routing decisions, by cause (route: a valid route) and "
+			          "action";
+			r->group = "decisions";
+			snprintf(r->key, sizeof(r->key), "%s/%s", fe_policy_cause_name(c),
+			         fe_policy_action_name(a));
+			snprintf(r->labels, sizeof(r->labels), "cause=\"%s\",action=\"%s\"",
+			         fe_policy_cause_name(c), fe_policy_action_name(a));
+			r->value = pc.decisions[c][a];
+		}
+	for (unsigned l = 0; l < FE_POLICY_LIMIT__MAX && n < cap; l++) {
+		r = &rows[n++];
+		r->family = "fedenum_ratelimit_actions_total";
+		r->help =
+		        "abuse control: response rate limiting (rrl), view query budgets (budget), "
+		        "harvesting detection (harvest), by action";
+		r->group = "ratelimit";
+		snprintf(r->key, sizeof(r->key), "%s/%s", fe_policy_limit_mechanism(l),
+		         fe_policy_limit_action(l));
+		snprintf(r->labels, sizeof(r->labels), "mechanism=\"%s\",action=\"%s\"",
+		         fe_policy_limit_mechanism(l), fe_policy_limit_action(l));
+		r->value = pc.limits[l];
+	}
+	return n;
 }
 
 int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store *st,
@@ -35,6 +85,8 @@ int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store 
 	        .reload_arg = arg,
 	        .secondary_status = secondary_status,
 	        .secondary_arg = sec,
+	        .extra_counters = ctl->policy ? policy_counters : NULL,
+	        .extra_arg = ctl->policy,
 	};
 	if (fe_ctl_node_create(&info, &ctl->node) != FE_OK) {
 		fe_log_err("control: out of memory");

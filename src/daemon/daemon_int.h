@@ -64,6 +64,8 @@ struct fe_ctl_node;
 struct fe_server;
 
 struct fe__control {
+	struct fe_policy_rt
+	        *policy; /* the policy engine, or NULL: its counters (set before start) */
 	struct fe_ctl_node *node;
 	struct fe_ctl_server *ctl;
 	struct fe_ctl_server *remote; /* control.listen: TCP with mutual TLS */

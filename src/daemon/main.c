@@ -743,6 +743,7 @@ static int run(struct daemon *d)
 	if (rc != FE__EXIT_OK)
 		return rc;
 	/* The control socket is made (and given to the configured user) before the drop. */
+	d->control.policy = d->policy;
 	rc = fe__control_start(&d->control, &d->loop, d->st, d->srv, &d->cfg,
 	                       d->cli.control != NULL, ctl_reload, d, &d->sec);
 	if (rc != FE__EXIT_OK)

@@ -5,7 +5,6 @@
 
 #include "fedenum/util.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,9 +44,38 @@ int fe_policy_view_of_client(const struct fe_policy *p, const struct sockaddr *p
 
 /* ---- reading the engine's answer ------------------------------------------------------ */
 
+/* ASCII case folding and digits, inline: <ctype.h> costs a locale lookup per character on
+ * the query path (DNS names and NAPTR fields are ASCII, RFC 4343). */
+static inline uint8_t ascii_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
+}
+
+static inline bool ascii_digit(uint8_t c)
+{
+	return (unsigned)(c - '0') < 10u;
+}
+
 static uint16_t get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Past the name at *pos of @msg without reading it: labels up to the root or a compression
+ * pointer (the engine's answer names its owners by a pointer to the question). */
+static bool skip_name(const uint8_t *msg, size_t len, size_t *pos)
+{
+	for (size_t p = *pos; p < len;) {
+		uint8_t l = msg[p];
+		if (l == 0 || (l & 0xC0u) == 0xC0u) {
+			*pos = p + (l ? 2u : 1u);
+			return *pos <= len;
+		}
+		if (l & 0xC0u)
+			return false;
+		p += 1u + l;
+	}
+	return false;
 }
 
 /* One RR of @msg at *pos: owner (lowercased into @owner when not NULL), type, rdata. */
@@ -55,7 +83,9 @@ static bool read_rr(const uint8_t *msg, size_t len, size_t *pos, uint8_t *owner,
                     const uint8_t **rdata, uint16_t *rdlen)
 {
 	uint8_t raw[FE_WIRE_NAME_MAX];
-	if (fe_wire_name_read(msg, len, pos, owner ? raw : NULL) < 0 || *pos + 10 > len)
+	if (owner ? fe_wire_name_read(msg, len, pos, raw) < 0 : !skip_name(msg, len, pos))
+		return false;
+	if (*pos + 10 > len)
 		return false;
 	if (owner)
 		fe_wire_name_lower(raw, owner);
@@ -87,7 +117,7 @@ static bool ieq_prefix(const uint8_t *s, size_t n, const char *lit)
 	if (n < l)
 		return false;
 	for (size_t i = 0; i < l; i++)
-		if (tolower(s[i]) != lit[i])
+		if (ascii_lower(s[i]) != (uint8_t)lit[i])
 			return false;
 	return true;
 }
@@ -110,12 +140,12 @@ static int sip_host(const uint8_t *re, size_t n, uint8_t *out)
 	if (n < 3)
 		return -1;
 	uint8_t delim = re[0];
-	size_t i = 1;
-	while (i < n && re[i] != delim)
-		i++;
-	size_t rs = i + 1, re_end = rs;
-	while (re_end < n && re[re_end] != delim)
-		re_end++;
+	const uint8_t *d1 = memchr(re + 1, delim, n - 1);
+	size_t rs = d1 ? (size_t)(d1 - re) + 1 : n + 1;
+	if (rs > n)
+		return -1;
+	const uint8_t *d2 = memchr(re + rs, delim, n - rs);
+	size_t re_end = d2 ? (size_t)(d2 - re) : n;
 	const uint8_t *r = re + rs;
 	size_t rl = re_end - rs, k;
 	if (ieq_prefix(r, rl, "sips:"))
@@ -124,8 +154,10 @@ static int sip_host(const uint8_t *re, size_t n, uint8_t *out)
 		k = 4;
 	else
 		return -1;
+	/* the host follows the last '@' before any ';', '?' or '>' (none: no user part) */
 	size_t h = k;
-	for (size_t j = k; j < rl && r[j] != ';' && r[j] != '?' && r[j] != '>'; j++)
+	const uint8_t *at = memchr(r + k, '@', rl - k);
+	for (size_t j = k; at && j < rl && r[j] != ';' && r[j] != '?' && r[j] != '>'; j++)
 		if (r[j] == '@')
 			h = j + 1;
 	size_t he = h;
@@ -146,12 +178,56 @@ static int sip_host(const uint8_t *re, size_t n, uint8_t *out)
 		}
 		if (out[lab] == FE_WIRE_LABEL_MAX)
 			return -1;
-		out[o++] = (uint8_t)tolower(r[j]);
+		out[o++] = ascii_lower(r[j]);
 		out[lab]++;
 	}
 	if (out[lab]) /* no final dot: close with the root label */
 		out[o++] = 0;
 	return (int)o;
+}
+
+/* Where the question name's labels start (the root label included), found once per query:
+ * whether the name is at or under a name is then a look at its last few label starts and
+ * one memcmp, not a walk of its labels per name tried. */
+struct qlabels {
+	size_t n;
+	uint8_t at[FE_WIRE_NAME_MAX / 2 + 1];
+};
+
+static void qlabels_of(const struct fe_wire_query *q, struct qlabels *l)
+{
+	l->n = 0;
+	for (size_t i = 0; i < q->qname_len && l->n < sizeof(l->at); i += 1u + q->qname_lc[i]) {
+		l->at[l->n++] = (uint8_t)i;
+		if (q->qname_lc[i] == 0)
+			break;
+	}
+}
+
+static bool q_under(const struct fe_wire_query *q, const struct qlabels *l,
+                    const struct pol_name *a)
+{
+	if (a->len > q->qname_len)
+		return false;
+	size_t off = q->qname_len - a->len;
+	for (size_t k = l->n; k-- > 0 && l->at[k] >= off;)
+		if (l->at[k] == off)
+			return memcmp(q->qname_lc + off, a->wire, a->len) == 0;
+	return false;
+}
+
+/* The member of the longest of @v at or above the question name (-1: none). */
+static int member_of_qname(const struct pol_name *v, size_t n, const struct fe_wire_query *q,
+                           const struct qlabels *l)
+{
+	int best = -1;
+	size_t best_len = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].len > best_len && q_under(q, l, &v[i])) {
+			best = v[i].member;
+			best_len = v[i].len;
+		}
+	return best;
 }
 
 int fe__pol_member_of(const struct pol_name *v, size_t n, const uint8_t *name, size_t len)
@@ -177,7 +253,8 @@ static bool agreement(const struct fe_policy *p, int a, int b)
 
 /* The cause the engine's answer @resp gives for an ENUM NAPTR query (RFC 6116 §3). */
 static enum fe_policy_cause classify(const struct fe_policy *p, int view,
-                                     const struct fe_wire_query *q, const uint8_t *resp, size_t len)
+                                     const struct fe_wire_query *q, const struct qlabels *ql,
+                                     const uint8_t *resp, size_t len)
 {
 	uint16_t flags = get16(resp + 2);
 	unsigned rcode = flags & 0xFu;
@@ -188,10 +265,11 @@ static enum fe_policy_cause classify(const struct fe_policy *p, int view,
 	if (rcode != FE_RCODE_NOERROR && rcode != FE_RCODE_NXDOMAIN)
 		return FE_POLICY_ROUTE;
 	uint16_t an = get16(resp + 6), ns = get16(resp + 8);
-	size_t pos = FE_WIRE_HDR_LEN;
-	if (fe_wire_name_read(resp, len, &pos, NULL) < 0 || pos + 4 > len)
+	/* the engine's answer carries the query's question as it came: it ends where the
+	 * query's does */
+	size_t pos = q->question_end;
+	if (get16(resp + 4) != 1 || pos > len)
 		return FE_POLICY_ROUTE;
-	pos += 4;
 	bool any_naptr = false, pstn = false, sip = false;
 	uint32_t best = UINT32_MAX;
 	uint8_t host[FE_WIRE_NAME_MAX];
@@ -224,7 +302,7 @@ static enum fe_policy_cause classify(const struct fe_policy *p, int view,
 			host_len = sip_host(re, rl, host);
 		}
 	}
-	int zone_member = fe__pol_member_of(p->zones, p->nzones, q->qname_lc, q->qname_len);
+	int zone_member = member_of_qname(p->zones, p->nzones, q, ql);
 	if (!any_naptr) {
 		/* negative: the SOA says which zone answered */
 		for (uint16_t i = 0; i < ns; i++) {
@@ -282,16 +360,17 @@ static enum fe_policy_action choose(const struct fe_policy *p, int view, const c
 }
 
 /* The E.164 number of @q under an ENUM apex ("+" and the digits, RFC 6116 §2.4), or false. */
-static bool enum_number(const struct fe_policy *p, const struct fe_wire_query *q, char *out)
+static bool enum_number(const struct fe_policy *p, const struct fe_wire_query *q,
+                        const struct qlabels *ql, char *out)
 {
 	for (size_t k = 0; k < p->nenum; k++) {
 		const struct pol_name *a = &p->enum_apex[k];
-		if (!fe__pol_name_under(q->qname_lc, q->qname_len, a->wire, a->len))
+		if (!q_under(q, ql, a))
 			continue;
 		size_t end = q->qname_len - a->len, i = 0, nd = 0;
 		char rev[16];
 		while (i < end) {
-			if (q->qname_lc[i] != 1 || !isdigit(q->qname_lc[i + 1]) || nd == 15)
+			if (q->qname_lc[i] != 1 || !ascii_digit(q->qname_lc[i + 1]) || nd == 15)
 				return false;
 			rev[nd++] = (char)q->qname_lc[i + 1];
 			i += 2;
@@ -408,10 +487,11 @@ size_t fe_policy_apply(const struct fe_policy *p, int view, const uint8_t *req, 
 	if (q->opcode != FE_OP_QUERY || (q->has_edns && q->edns_version > 0) ||
 	    rc4 == FE_RCODE_FORMERR || rc4 == FE_RCODE_NOTIMP)
 		return len;
+	struct qlabels ql;
+	qlabels_of(q, &ql);
 	bool inside = false;
 	for (size_t i = 0; i < p->nroots && !inside; i++)
-		inside = fe__pol_name_under(q->qname_lc, q->qname_len, p->roots[i].wire,
-		                            p->roots[i].len);
+		inside = q_under(q, &ql, &p->roots[i]);
 	if (!inside) {
 		/* docs/security.md Q7: only the federation's namespace is answered */
 		d->outside = true;
@@ -425,13 +505,15 @@ size_t fe_policy_apply(const struct fe_policy *p, int view, const uint8_t *req, 
 	len = fe__pol_filter(p, view, req, q, resp, len, limit, d);
 	if (d->hidden)
 		return len;
-	if (q->qtype != FE_T_NAPTR || q->qclass != FE_C_IN || !enum_number(p, q, d->number))
+	if (q->qtype != FE_T_NAPTR || q->qclass != FE_C_IN || !enum_number(p, q, &ql, d->number))
 		return len;
 	d->is_enum = true;
-	d->cause = classify(p, view, q, resp, len);
+	d->cause = classify(p, view, q, &ql, resp, len);
 	if (d->cause == FE_POLICY_ROUTE)
 		return len;
 	d->action = choose(p, view, d->number, d->cause);
+	if (d->action == FE_POLICY_PASS)
+		return len;
 	const char *cause = fe_policy_cause_name(d->cause);
 	snprintf(text, sizeof(text), "federation policy: %s (%s)", cause,
 	         fe_policy_action_name(d->action));

@@ -120,6 +120,9 @@ static int to_wire(const char *s, uint8_t *out)
 
 bool fe__pol_name_under(const uint8_t *name, size_t name_len, const uint8_t *apex, size_t apex_len)
 {
+	/* the tail first: most names tested are under none of the names tried */
+	if (apex_len > name_len || memcmp(name + name_len - apex_len, apex, apex_len) != 0)
+		return false;
 	size_t i = 0;
 	while (i < name_len) {
 		if (name_len - i == apex_len && memcmp(name + i, apex, apex_len) == 0)

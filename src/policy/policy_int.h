@@ -5,6 +5,8 @@
 #include "fedenum/policy.h"
 #include "fedenum/tsig.h"
 
+#include "abuse_int.h"
+
 #define POL_NAME_TEXT   256 /* presentation form, lowercase, no final dot */
 #define POL_VIEW_KEYS   8
 #define POL_RULE_PREFIX 16
@@ -65,6 +67,7 @@ struct fe_policy {
 	enum fe_policy_action outside;
 	char bgcf[POL_URI_MAX]; /* "HOST[:PORT]" from "sip:HOST[:PORT]"; "" unset */
 	char transit[POL_URI_MAX];
+	struct pol_abuse abuse; /* rate limit, harvesting, view budgets (abuse.c) */
 	bool finished;
 };
 

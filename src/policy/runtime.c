@@ -37,6 +37,7 @@ struct fe_policy_rt {
 	struct fe_server_policy hooks;
 	struct slot *slots;
 	struct fe_tsig_replay *replay; /* signed view queries accepted (RFC 8945 §5.2.3) */
+	struct fe__abuse abuse; /* rate-limit, harvesting and budget state (abuse.c) */
 };
 
 static struct fe_ratelog view_log = FE_RATELOG_INIT(10, 60);
@@ -59,17 +60,6 @@ static struct fe_policy *enter(struct fe_policy_rt *rt, struct slot *s)
 static void leave(struct slot *s)
 {
 	__atomic_store_n(&s->seq, __atomic_load_n(&s->seq, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
-}
-
-static void addr_str(const struct sockaddr *sa, char *out, size_t cap)
-{
-	const void *a = NULL;
-	if (sa && sa->sa_family == AF_INET)
-		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-	else if (sa && sa->sa_family == AF_INET6)
-		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-	if (!a || !inet_ntop(sa->sa_family, a, out, (socklen_t)cap))
-		snprintf(out, cap, "?");
 }
 
 static const char *tsig_error_name(uint16_t e)
@@ -113,7 +103,7 @@ static size_t after(void *state, const struct fe_server_request *req, uint8_t *m
 		} else if (!req->tsig_checked) {
 			size_t n = fe__pol_tsig_error(req, &s->tsig, msg, len, limit);
 			inc(&s->cnt.tsig_failed);
-			addr_str(req->peer, a, sizeof(a));
+			fe__pol_addr_str(req->peer, a, sizeof(a));
 			fe_ratelog(&tsig_log, FE_LOG_WARN, "policy: client %s: TSIG %s: NOTAUTH", a,
 			           s->tsig.res.replayed ? "replayed"
 			                                : tsig_error_name(s->tsig.res.error));
@@ -125,7 +115,22 @@ static size_t after(void *state, const struct fe_server_request *req, uint8_t *m
 	}
 	int view = fe_policy_view_of_client(p, req->peer, vkey, req->tls_client);
 	struct fe_policy_decision d;
-	size_t n = fe_policy_apply(p, view, req->msg, req->msg_len, req->q, msg, len, limit, &d);
+	struct fe__abuse_req ar;
+	bool abuse = p->abuse.rrl_on || p->abuse.hv_on || p->abuse.budgets_on;
+	enum fe_policy_limit lim;
+	size_t n;
+	if (abuse && fe__abuse_before(&rt->abuse, p, view, req, msg, limit, &ar, &n, &lim)) {
+		inc(&s->cnt.limits[lim]);
+		n = fe__abuse_after(&rt->abuse, p, view, req, NULL, &ar, msg, n, limit,
+		                    s->cnt.limits);
+		s->tsig.msg = NULL;
+		leave(s);
+		return n;
+	}
+	n = fe_policy_apply(p, view, req->msg, req->msg_len, req->q, msg, len, limit, &d);
+	if (abuse)
+		n = fe__abuse_after(&rt->abuse, p, view, req, &d, &ar, msg, n, limit,
+		                    s->cnt.limits);
 	if (n && vkey)
 		n = fe__pol_tsig_sign(req, &s->tsig, msg, n, limit);
 	s->tsig.msg = NULL;
@@ -138,13 +143,13 @@ static size_t after(void *state, const struct fe_server_request *req, uint8_t *m
 	}
 	if (view < 0) {
 		inc(&s->cnt.no_view);
-		addr_str(req->peer, a, sizeof(a));
+		fe__pol_addr_str(req->peer, a, sizeof(a));
 		fe_ratelog(&view_log, FE_LOG_WARN, "policy: client %s is in no view: REFUSED", a);
 	} else if (d.outside) {
 		inc(&s->cnt.outside);
 		char name[256];
 		fe_wire_name_to_str(req->q->qname_lc, name, sizeof(name));
-		addr_str(req->peer, a, sizeof(a));
+		fe__pol_addr_str(req->peer, a, sizeof(a));
 		fe_ratelog(&outside_log, FE_LOG_INFO,
 		           "policy: view %s: %s %s is outside the "
 		           "federation: %s",
@@ -204,6 +209,12 @@ int fe_policy_rt_create(unsigned workers, uint16_t udp_max, struct fe_policy *in
 		free(rt);
 		return FE_ENOMEM;
 	}
+	if (fe__abuse_init(&rt->abuse) != FE_OK) {
+		fe_tsig_replay_destroy(rt->replay);
+		free(rt->slots);
+		free(rt);
+		return FE_ENOMEM;
+	}
 	rt->workers = workers;
 	rt->udp_max = udp_max ? udp_max : FE_WIRE_UDP_DEFAULT;
 	rt->hooks.state = rt;
@@ -249,6 +260,8 @@ void fe_policy_rt_counters(struct fe_policy_rt *rt, struct fe_policy_counters *o
 			for (unsigned j = 0; j < FE_POLICY_ACTION__MAX; j++)
 				out->decisions[i][j] +=
 				        __atomic_load_n(&c->decisions[i][j], __ATOMIC_RELAXED);
+		for (unsigned i = 0; i < FE_POLICY_LIMIT__MAX; i++)
+			out->limits[i] += __atomic_load_n(&c->limits[i], __ATOMIC_RELAXED);
 	}
 }
 
@@ -271,7 +284,21 @@ size_t fe_policy_counters_format(const struct fe_policy_counters *c, char *buf, 
 			                 (unsigned long long)c->decisions[i][j]);
 			n += k > 0 ? (size_t)k : 0;
 		}
+	for (unsigned i = 0; i < FE_POLICY_LIMIT__MAX; i++) {
+		if (!c->limits[i])
+			continue;
+		int k = snprintf(n < cap ? buf + n : NULL, n < cap ? cap - n : 0, " %s/%s=%llu",
+		                 fe_policy_limit_mechanism(i), fe_policy_limit_action(i),
+		                 (unsigned long long)c->limits[i]);
+		n += k > 0 ? (size_t)k : 0;
+	}
 	return n;
+}
+
+void fe_policy_rt_set_clock(struct fe_policy_rt *rt, uint32_t (*now_s)(void *arg), void *arg)
+{
+	rt->abuse.now_s = now_s ? now_s : fe__abuse_real_now_s;
+	rt->abuse.now_arg = arg;
 }
 
 void fe_policy_rt_destroy(struct fe_policy_rt *rt)
@@ -280,6 +307,7 @@ void fe_policy_rt_destroy(struct fe_policy_rt *rt)
 		return;
 	fe_policy_destroy(atomic_load(&rt->cur));
 	fe_tsig_replay_destroy(rt->replay);
+	fe__abuse_deinit(&rt->abuse);
 	free(rt->slots);
 	free(rt);
 }

@@ -185,6 +185,18 @@ static void print_stats(json_t *r)
 	}
 	print_object("", json_object_get(r, "control"));
 	print_object("zone_loads.", json_object_get(r, "loads"));
+	/* the policy engine's counters that are not zero: "policy.decisions.not-found/bgcf 3" */
+	const char *g, *k;
+	json_t *go, *v;
+	json_object_foreach(json_object_get(r, "policy"), g, go)
+	{
+		json_object_foreach(go, k, v)
+		{
+			if (json_integer_value(v))
+				printf("policy.%s.%s %lld\n", g, k,
+				       (long long)json_integer_value(v));
+		}
+	}
 }
 
 static void print_reload(json_t *r)
@@ -207,8 +219,10 @@ static const struct online cmds[] = {
          "One zone: serial, version, counts, validation state and last error, signature\n"
          "and chain expiry. APEX with or without the final dot.",
          10000, print_zone_show},
-        {"stats", "stats", "", "The server's counters, per worker, control and zone loads.", 10000,
-         print_stats},
+        {"stats", "stats", "",
+         "The server's counters, per worker, control, zone loads and the policy engine's\n"
+         "(decisions by cause/action, refusals, rate limiting and harvesting) when not zero.",
+         10000, print_stats},
         {"reload", "reload", "",
          "Reload the configuration and zone files, as SIGHUP does, and wait for the\n"
          "outcome (zones loaded, unchanged, failed, refused, rejected).",

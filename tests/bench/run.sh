@@ -18,7 +18,9 @@
 #   -P FILE         run fedenumd with the policy engine: FILE is the policy part of a
 #                   federation.conf (`views`, `policy`, more `members` after the first), which
 #                   the script completes with the zone (member "registry", domain = the apex)
-#                   and passes as -c instead of --zone (docs/benchmarks.md)
+#                   and passes as -c instead of --zone (docs/benchmarks.md). With the server
+#                   fedenumd-policy in -s, that one runs with the policy and fedenumd without
+#                   it: the same build in the same run, rounds alternating between the two
 #
 # What it does (issue #2 section 8, docs/benchmarks.md):
 #   1. makes (or reuses) a signed zone of N numbers (algorithm 13, NSEC3 0 iterations) and a
@@ -67,7 +69,7 @@ while getopts "n:r:l:c:q:Q:s:F:z:o:kP:h" opt; do
 done
 IFS=, read -r -a SERVER_LIST <<<"$SERVERS"
 for s in "${SERVER_LIST[@]}"; do
-	case $s in fedenumd | nsd | knot) ;; *)
+	case $s in fedenumd | fedenumd-policy | nsd | knot) ;; *)
 		echo "bench: unknown server '$s'" >&2
 		exit 2
 		;;
@@ -89,7 +91,8 @@ for tool in dnsperf "$PY" ldns-signzone; do
 done
 has_server nsd && { command -v nsd >/dev/null || die "nsd not found (apt-get install nsd)"; }
 has_server knot && { command -v knotd >/dev/null || die "knotd not found (apt-get install knot)"; }
-if has_server fedenumd; then
+has_server fedenumd-policy && [ -z "$POLICY" ] && die "fedenumd-policy needs -P FILE"
+if has_server fedenumd || has_server fedenumd-policy; then
 	[ -x "$FEDENUMD" ] || die "$FEDENUMD not found: build it (cmake -B build -G Ninja && ninja -C build fedenumd) or give -F"
 	FEDENUMD=$(cd "$(dirname "$FEDENUMD")" && pwd)/$(basename "$FEDENUMD")
 fi
@@ -242,9 +245,9 @@ start_server() { # name
 	PORT[$s]=$port
 	local cmd=()
 	case $s in
-	fedenumd)
+	fedenumd | fedenumd-policy)
 		cmd=("$FEDENUMD" --zone "$ZONE_FILE" --listen "127.0.0.1@$port" --db "$dir/db" --workers 1)
-		if [ -n "$POLICY" ]; then
+		if [ -n "$POLICY" ] && { [ "$s" = fedenumd-policy ] || ! has_server fedenumd-policy; }; then
 			{
 				echo "name = \"bench\";"
 				echo "clients = [\"127.0.0.0/8\"];"

@@ -355,28 +355,14 @@ Test(control, k2_socket_mode_keeps_other_users_out)
 /* GET @req on the metrics port: the whole response into @out. */
 static void http(uint16_t port, const char *req, char *out, size_t cap)
 {
-	int fd = fe_test_tcp_connect("127.0.0.1", port);
-	cr_assert_geq(fd, 0);
-	fe_test_write_all(fd, req, strlen(req));
-	size_t n = 0;
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	while (n + 1 < cap && poll(&p, 1, 5000) == 1) {
-		ssize_t r = recv(fd, out + n, cap - 1 - n, 0);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	out[n] = '\0';
-	close(fd);
+	fe_test_http(port, req, out, cap);
 }
 
 static long long metric(const char *page, const char *name)
 {
-	char key[256];
-	snprintf(key, sizeof(key), "\n%s ", name);
-	const char *p = strstr(page, key);
-	cr_assert_not_null(p, "no %s in the page", name);
-	return atoll(p + strlen(key));
+	long long v = fe_test_metric(page, name);
+	cr_assert_geq(v, 0, "no %s in the page", name);
+	return v;
 }
 
 Test(control, metrics_scraped_twice_and_bad_http)

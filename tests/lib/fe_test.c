@@ -543,3 +543,31 @@ long long fe_test_log_counter(const char *log_path, const char *marker, const ch
 	const char *p = strstr(last, key);
 	return p ? atoll(p + strlen(key)) : -1;
 }
+
+size_t fe_test_http(uint16_t port, const char *req, char *out, size_t cap)
+{
+	out[0] = '\0';
+	int fd = fe_test_tcp_connect("127.0.0.1", port);
+	if (fd < 0)
+		return 0;
+	fe_test_write_all(fd, req, strlen(req));
+	size_t n = 0;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	while (n + 1 < cap && poll(&p, 1, 5000) == 1) {
+		ssize_t r = recv(fd, out + n, cap - 1 - n, 0);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	out[n] = '\0';
+	close(fd);
+	return n;
+}
+
+long long fe_test_metric(const char *page, const char *name)
+{
+	char key[256];
+	snprintf(key, sizeof(key), "\n%s ", name);
+	const char *p = strstr(page, key);
+	return p ? atoll(p + strlen(key)) : -1;
+}

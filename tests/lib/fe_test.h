@@ -92,6 +92,14 @@ ssize_t fe_test_tcp_read_msg(int fd, uint8_t *buf, size_t cap, int timeout_ms);
 /* Wait until the peer closes (read returns 0 or ECONNRESET) within @timeout_ms. */
 bool fe_test_wait_closed(int fd, int timeout_ms);
 
+/* Send @req (an HTTP request) to 127.0.0.1:@port and read the whole response into @out
+ * (NUL-terminated), until the server closes or 5 s pass without data. Returns its length
+ * (0: cannot connect). */
+size_t fe_test_http(uint16_t port, const char *req, char *out, size_t cap);
+/* The value of the sample @name ("fedenum_x_total{a=\"b\"}") on a Prometheus text page;
+ * -1 when absent. */
+long long fe_test_metric(const char *page, const char *name);
+
 /* Build a query message with ldns: returns the wire length written into @out (0 on error). */
 size_t fe_test_make_query(const char *name, uint16_t type, unsigned flags, uint16_t bufsize,
                           uint8_t *out, size_t cap);

@@ -520,6 +520,7 @@ Test(decide, enum_numbers_and_bad_configuration, .fini = teardown)
 }
 
 /* The hook (what a worker runs per query) allocates nothing: every cause with every action,
+ * with rate limiting, harvesting detection and a view budget on,
  * the namespace guard and the no-view refusal, counters and rate-limited logs included. */
 Test(decide, hook_allocates_nothing_per_query)
 {
@@ -530,6 +531,12 @@ Test(decide, hook_allocates_nothing_per_query)
 		        "no-delegation",  "zone-unavailable", "not-found",    "pstn-only",
 		        "target-outside", "member-suspended", "no-agreement", NULL};
 		build(all, (enum fe_policy_action)a);
+		/* abuse control on, in its common path (nothing limited) */
+		struct fe_policy_rate_limit rrl = {1000000, 2, 15, 24, 56};
+		struct fe_policy_harvesting hv = {300, 200, 2000, 50, 30, 600, 24, 56, false};
+		cr_assert_eq(fe_policy_set_rate_limit(pol, &rrl), FE_OK);
+		cr_assert_eq(fe_policy_set_harvesting(pol, &hv), FE_OK);
+		cr_assert_eq(fe_policy_view_set_budget(pol, 0, 1000000, false), FE_OK);
 		if (!rt)
 			cr_assert_eq(fe_policy_rt_create(1, 1232, pol, &rt), FE_OK);
 		else
