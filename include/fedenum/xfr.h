@@ -137,6 +137,28 @@ void fe_xfr_counters(const struct fe_xfr *x, uint64_t *out);
  * configured zones. */
 #include <sys/socket.h>
 
+/* One RR of an IXFR's differences (borrowed): owner and RDATA uncompressed wire, class IN. */
+struct fe_xfrin_rr {
+	const uint8_t *owner;
+	size_t owner_len;
+	uint16_t type;
+	uint32_t ttl;
+	const uint8_t *rdata;
+	uint16_t rdlen;
+};
+
+/* The net difference of an incremental IXFR from the held serial to the new one: every
+ * sequence of the response (RFC 1995 §4) folded into one (an RR added by one sequence and
+ * removed by a later one is in neither list). The old SOA is among the removed RRs, the new
+ * one among the added. Borrowed for the duration of the apply call. */
+struct fe_xfrin_delta {
+	uint32_t serial_from, serial_to;
+	const struct fe_xfrin_rr *removed;
+	size_t removed_count;
+	const struct fe_xfrin_rr *added;
+	size_t added_count;
+};
+
 struct fe_xfrin_opts {
 	const char *apex; /* presentation form with the final dot; borrowed */
 	struct sockaddr_storage primary;
@@ -149,6 +171,14 @@ struct fe_xfrin_opts {
 	uint32_t max_time_ms;          /* the whole refresh, 0: 600 s */
 	const int *cancel; /* may be NULL; read atomically: non-zero ends the refresh (FE_EAGAIN)
 	                      within a quarter of a second */
+	/* May be NULL. When set, an incremental IXFR is handed to @apply (on the calling thread)
+	 * instead of being applied to @base, which is then not needed: FE_OK → the refresh
+	 * succeeded (kind IXFR, nothing written to @out); FE_EVALIDATE → it fails with
+	 * @why (no AXFR: the primary's data is wrong); anything else (FE_ENOTSUP: too complex
+	 * for a change set, FE_ENOENT: does not apply to the held version, ...) → AXFR, logged
+	 * with @why. */
+	int (*apply)(void *arg, const struct fe_xfrin_delta *d, char *why, size_t why_cap);
+	void *apply_arg;
 };
 
 enum fe_xfrin_kind { FE_XFRIN_UPTODATE = 0, FE_XFRIN_AXFR, FE_XFRIN_IXFR };

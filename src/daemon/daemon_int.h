@@ -150,12 +150,14 @@ enum fe__sec_cnt {
 	FE__SEC_IXFR,                 /* incremental transfers taken */
 	FE__SEC_UPTODATE,             /* refreshes that found the serial current */
 	FE__SEC_FAILED,               /* refreshes that failed (the old version kept) */
-	FE__SEC_EXPIRED,              /* zones dropped past SOA EXPIRE */
+	FE__SEC_EXPIRED,              /* zones marked expired past SOA EXPIRE (kept, not served) */
 	FE__SEC_NOTIFY_ACCEPTED,      /* NOTIFY taken (signed, from the zone's primary) */
 	FE__SEC_NOTIFY_UNSIGNED,      /* NOTIFY without TSIG: REFUSED */
 	FE__SEC_NOTIFY_BAD_TSIG,      /* NOTIFY whose TSIG does not verify: NOTAUTH */
 	FE__SEC_NOTIFY_NOT_PRIMARY,   /* signed NOTIFY from another address: REFUSED */
 	FE__SEC_NOTIFY_NOT_SECONDARY, /* NOTIFY for a zone this node is no secondary of */
+	FE__SEC_IXFR_WHOLE,           /* IXFRs too complex for a change set: AXFR, whole load */
+	FE__SEC_IXFR_REJECTED,        /* IXFRs whose change set did not validate (not stored) */
 	FE__SEC_CNT_MAX
 };
 

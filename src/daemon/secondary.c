@@ -54,7 +54,8 @@ struct fe__sec_zone {
 	int rc;
 	struct fe_xfrin_result res;
 	char load_err[700];
-	char trust_note[256]; /* under trust anchors: how the new version validated */
+	char trust_note[512]; /* under trust anchors: how the new version validated */
+	bool applied;         /* the IXFR went into the store as a change set */
 	uint64_t ms;
 };
 
@@ -69,6 +70,8 @@ static const char *const cnt_names[FE__SEC_CNT_MAX] = {
         "notify_in_bad_tsig",
         "notify_in_not_primary",
         "notify_in_not_secondary",
+        "xfrin_ixfr_whole",
+        "xfrin_ixfr_rejected",
 };
 
 static void count(struct fe__sec *s, enum fe__sec_cnt c)
@@ -275,6 +278,87 @@ const struct fe_server_policy *fe__sec_policy(struct fe__sec *s)
 
 /* ---- refresh (thread pool) -------------------------------------------------------- */
 
+/* An IXFR's net difference straight into the store (thread pool): a change set,
+ * validated incrementally under trust anchors (fe_trust_apply_delta), applied as it is
+ * otherwise (fe_zone_commit_delta). No master file is written or parsed. FE_ENOTSUP and
+ * the change set errors make fe_xfrin_run fall back to AXFR and a whole-zone load. */
+static int apply_ixfr(void *arg, const struct fe_xfrin_delta *xd, char *why, size_t why_cap)
+{
+	struct fe__sec_zone *z = arg;
+	struct fe__sec *s = z->sec;
+	size_t n = xd->removed_count + xd->added_count;
+	struct fe_zone_rr *rr = calloc(n ? n : 1, sizeof(*rr));
+	if (!rr)
+		return FE_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct fe_xfrin_rr *x =
+		        i < xd->removed_count ? &xd->removed[i] : &xd->added[i - xd->removed_count];
+		rr[i] = (struct fe_zone_rr){x->owner, x->owner_len, x->type,
+		                            x->ttl,   x->rdata,     x->rdlen};
+	}
+	struct fe_zone_delta d = {
+	        .serial_from = xd->serial_from,
+	        .removed = rr,
+	        .removed_count = xd->removed_count,
+	        .added = rr + xd->removed_count,
+	        .added_count = xd->added_count,
+	};
+	struct fe_zone_error err;
+	memset(&err, 0, sizeof(err));
+	uint64_t t0 = fe_time_mono_us();
+	int rc;
+	pthread_mutex_lock(&fe__load_lock);
+	if (s->validating) {
+		struct fe_trust_anchors *a = NULL;
+		rc = fe_trust_anchors_from_store(s->st, &a);
+		if (rc == FE_OK) {
+			struct fe_trust_opts topts = {.anchors = a};
+			fe_dnssec_opts_init(&topts.validate);
+			struct fe_trust_result tr;
+			rc = fe_trust_apply_delta(s->trust, s->st, z->apex_wire, z->apex_wire_len,
+			                          &d, &topts, &tr, &err);
+			if (rc == FE_OK)
+				snprintf(
+				        z->trust_note, sizeof(z->trust_note),
+				        "; validated incrementally through the %s: %llu signatures "
+				        "verified (%llu cached), %llu nodes and %llu denial "
+				        "checks, "
+				        "%.1f ms",
+				        tr.trust, (unsigned long long)tr.rep.signatures,
+				        (unsigned long long)tr.rep.signatures_cached,
+				        (unsigned long long)tr.rep.nodes,
+				        (unsigned long long)tr.rep.denial_records,
+				        tr.rep.seconds * 1e3);
+		}
+		fe_trust_anchors_destroy(a);
+	} else {
+		rc = fe_zone_commit_delta(s->st, z->apex_wire, z->apex_wire_len, &d, NULL, &err);
+		if (rc == FE_OK)
+			snprintf(z->trust_note, sizeof(z->trust_note),
+			         "; change set stored in %.1f ms",
+			         (double)(fe_time_mono_us() - t0) / 1e3);
+	}
+	pthread_mutex_unlock(&fe__load_lock);
+	free(rr);
+	if (rc == FE_OK) {
+		z->applied = true;
+		return FE_OK;
+	}
+	snprintf(why, why_cap, "%s", err.reason[0] ? err.reason : fe_strerror(rc));
+	if (rc == FE_EVALIDATE) {
+		count(s, FE__SEC_IXFR_REJECTED);
+		fe_log_err("zone %s: IXFR serial %u -> %u rejected: %s; the stored serial %u keeps "
+		           "serving",
+		           z->apex, xd->serial_from, xd->serial_to, why, xd->serial_from);
+	} else {
+		count(s, FE__SEC_IXFR_WHOLE);
+		fe_log_warn("zone %s: IXFR serial %u -> %u not applied as a change set (%s): "
+		            "whole zone by AXFR, validated whole",
+		            z->apex, xd->serial_from, xd->serial_to, why);
+	}
+	return rc;
+}
+
 static void refresh_work(uv_work_t *w)
 {
 	struct fe__sec_zone *z = w->data;
@@ -291,12 +375,21 @@ static void refresh_work(uv_work_t *w)
 	        .max_rrs = s->max_rrs,
 	        .max_time_ms = s->max_time_ms,
 	        .cancel = &s->cancel,
+	        .apply = apply_ixfr,
+	        .apply_arg = z,
 	};
 	z->load_err[0] = '\0';
 	z->trust_note[0] = '\0';
-	z->rc = fe_xfrin_run(&o, z->has_serial ? z->base : NULL, z->next, &z->res);
+	z->applied = false;
+	z->rc = fe_xfrin_run(&o, NULL, z->next, &z->res);
 	if (z->rc != FE_OK || z->res.kind == FE_XFRIN_UPTODATE)
 		goto out;
+	if (z->applied) {
+		/* the store is ahead of the last AXFR's file now: it must not be mistaken for
+		 * the version held */
+		(void)remove(z->base);
+		goto out;
+	}
 	struct fe_zone_error err;
 	memset(&err, 0, sizeof(err));
 	struct fe_zone_opts zo = {.origin = z->apex};
@@ -352,24 +445,73 @@ static void schedule(struct fe__sec_zone *z, uint64_t ms)
 	uv_timer_start(&z->timer, timer_cb, ms, 0);
 }
 
+struct held_ctx {
+	struct fe__sec_zone *z;
+	bool found;
+	uint32_t serial;
+	uint64_t version;
+	uint32_t flags;
+	int64_t loaded_at_s;
+};
+
+static bool held_cb(const struct fe_store_zone_rec *rec, void *arg)
+{
+	struct held_ctx *h = arg;
+	if (rec->apex_len == h->z->apex_wire_len && fe_wire_name_eq(rec->apex, h->z->apex_wire)) {
+		h->found = true;
+		h->serial = rec->serial;
+		h->version = rec->version;
+		h->flags = rec->flags;
+		h->loaded_at_s = rec->loaded_at_s;
+		return false;
+	}
+	return true;
+}
+
+/* The stored record of @z (h->found false when none). */
+static void held(struct fe__sec_zone *z, struct held_ctx *h)
+{
+	struct fe_store_reader *r = NULL;
+	memset(h, 0, sizeof(*h));
+	h->z = z;
+	if (fe_store_reader_create(z->sec->st, &r) == FE_OK && fe_store_reader_begin(r) == FE_OK) {
+		(void)fe_store_foreach_zone(r, held_cb, h);
+		fe_store_reader_end(r);
+	}
+	fe_store_reader_destroy(r);
+}
+
+/* Set or clear FE_ZONE_EXPIRED on the stored version of @z. */
+static int mark_expired(struct fe__sec_zone *z, bool on)
+{
+	struct held_ctx h;
+	int rc = FE_ENOENT;
+	pthread_mutex_lock(&fe__load_lock);
+	held(z, &h);
+	if (h.found && (((h.flags & FE_ZONE_EXPIRED) != 0) != on))
+		rc = fe_store_zone_mark(z->sec->st, z->apex_wire, z->apex_wire_len, h.version,
+		                        on ? FE_ZONE_EXPIRED : 0, on ? 0 : FE_ZONE_EXPIRED, -1);
+	else if (h.found)
+		rc = FE_OK;
+	pthread_mutex_unlock(&fe__load_lock);
+	return rc;
+}
+
 /* RFC 1034 §4.3.5: past EXPIRE without a successful refresh the zone is no longer served.
- * fedenumd drops it from the store (the answer engine then answers REFUSED for it, as for a
- * zone it never held) and forgets its file: the next refresh transfers it whole. */
+ * fedenumd keeps it in the store, marked FE_ZONE_EXPIRED: the answer engine answers
+ * SERVFAIL with EDE 22 for it, and the next successful refresh clears the mark (an
+ * unchanged serial needs no transfer at all, a newer one comes by IXFR as usual). */
 static void check_expire(struct fe__sec_zone *z)
 {
 	if (!z->has_serial || z->expired || !z->expire_s || now_s() - z->last_ok_s < z->expire_s)
 		return;
 	z->expired = true;
 	count(z->sec, FE__SEC_EXPIRED);
-	pthread_mutex_lock(&fe__load_lock);
-	int rc = fe_store_drop_zone(z->sec->st, z->apex_wire, z->apex_wire_len);
-	pthread_mutex_unlock(&fe__load_lock);
-	(void)remove(z->base);
-	z->has_serial = false;
-	fe_log_err("zone %s: expired (no refresh from %s@%u for %u s, SOA EXPIRE): no longer "
-	           "served (%s)",
-	           z->apex, z->primary.host, z->primary.port, z->expire_s,
-	           rc == FE_OK ? "dropped" : fe_strerror(rc));
+	int rc = mark_expired(z, true);
+	fe_log_err("zone %s: expired (no refresh from %s@%u for %u s, SOA EXPIRE): serial %u "
+	           "kept but no longer served (SERVFAIL, EDE 22) until a refresh succeeds%s%s",
+	           z->apex, z->primary.host, z->primary.port, z->expire_s, z->serial,
+	           rc == FE_OK ? "" : ": cannot mark it: ", rc == FE_OK ? "" : fe_strerror(rc));
 }
 
 static void refresh_done(uv_work_t *w, int status)
@@ -390,6 +532,13 @@ static void refresh_done(uv_work_t *w, int status)
 		z->retry_s = r->retry_s;
 		z->expire_s = r->expire_s;
 		z->last_ok_s = now_s();
+		if (z->expired || !changed) {
+			int mrc = mark_expired(z, false);
+			if (z->expired)
+				fe_log_info("zone %s: refreshed (serial %u): served again%s%s",
+				            z->apex, r->serial, mrc == FE_OK ? "" : ": ",
+				            mrc == FE_OK ? "" : fe_strerror(mrc));
+		}
 		z->expired = false;
 		z->last_err[0] = '\0';
 		count(s, r->kind == FE_XFRIN_AXFR   ? FE__SEC_AXFR
@@ -482,23 +631,6 @@ static void async_cb(uv_async_t *h)
 
 /* ---- start, status, stop ---------------------------------------------------------- */
 
-struct held_ctx {
-	struct fe__sec_zone *z;
-	bool found;
-	uint32_t serial;
-};
-
-static bool held_cb(const struct fe_store_zone_rec *rec, void *arg)
-{
-	struct held_ctx *h = arg;
-	if (rec->apex_len == h->z->apex_wire_len && fe_wire_name_eq(rec->apex, h->z->apex_wire)) {
-		h->found = true;
-		h->serial = rec->serial;
-		return false;
-	}
-	return true;
-}
-
 int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struct fe_trust *trust,
                   bool validating, const char *store_dir, const struct fe_tsig_keyring *keys,
                   struct fe__xfr *xf)
@@ -526,8 +658,6 @@ int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struc
 		return FE__EXIT_INTERNAL;
 	s->async.data = s;
 	s->async_ready = true;
-	struct fe_store_reader *r = NULL;
-	bool reader = fe_store_reader_create(st, &r) == FE_OK && fe_store_reader_begin(r) == FE_OK;
 	for (size_t i = 0; i < s->n; i++) {
 		struct fe__sec_zone *z = &s->z[i];
 		int nb = snprintf(z->base, sizeof(z->base), "%s/%szone", dir, z->apex);
@@ -536,15 +666,20 @@ int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struc
 			fe_log_err("%s: path too long", dir);
 			return FE__EXIT_STORE;
 		}
-		struct held_ctx h = {.z = z};
-		if (reader)
-			(void)fe_store_foreach_zone(r, held_cb, &h);
+		struct held_ctx h;
+		held(z, &h);
 		struct stat sb;
-		if (h.found && stat(z->base, &sb) == 0) {
-			/* held from an earlier run: IXFR from it; its age counts towards EXPIRE */
+		if (h.found) {
+			/* held from an earlier run: IXFR from it; the age of its last transfer
+			 * (the last AXFR's file, else the version's commit) counts towards
+			 * EXPIRE */
 			z->has_serial = true;
 			z->serial = h.serial;
-			z->last_ok_s = (int64_t)sb.st_mtime;
+			z->expired = (h.flags & FE_ZONE_EXPIRED) != 0;
+			z->last_ok_s =
+			        stat(z->base, &sb) == 0 && (int64_t)sb.st_mtime > h.loaded_at_s
+			                ? (int64_t)sb.st_mtime
+			                : h.loaded_at_s;
 		}
 		uv_timer_init(loop, &z->timer);
 		z->timer.data = z;
@@ -555,9 +690,6 @@ int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struc
 		            z->has_serial ? "" : "(none) ", z->has_serial ? z->serial : 0);
 		start_refresh(z);
 	}
-	if (reader)
-		fe_store_reader_end(r);
-	fe_store_reader_destroy(r);
 	return FE__EXIT_OK;
 }
 
