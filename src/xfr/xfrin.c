@@ -483,10 +483,7 @@ static int apply_delta(struct ex *e, ldns_rr_list *rrs, uint32_t from, uint32_t 
 		rc = net_rr_make(rr, adding ? 1 : -1, &v[cnt]);
 		cnt += rc == FE_OK;
 	}
-	if (rc == FE_OK) { /* the final SOA */
-		rc = net_rr_make(ldns_rr_list_rr(rrs, n - 1), 1, &v[cnt]);
-		cnt += rc == FE_OK;
-	}
+	/* (the final SOA repeats the last sequence's new SOA, already counted) */
 	if (rc != FE_OK) {
 		fail(e, "an IXFR record cannot be encoded");
 		goto out;
