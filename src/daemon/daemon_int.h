@@ -165,8 +165,11 @@ struct fe__sec_zone;
 struct fe_tsig_key;
 
 struct fe__sec {
-	struct fe__sec_zone *z; /* --secondary zones */
-	size_t n;
+	struct fe__sec_zone **z; /* --secondary and xfr.secondary zones; a zone removed by a
+	                            reload stays, flagged, until exit */
+	size_t n;                /* atomic (release/acquire): workers read z[0, n) for NOTIFY */
+	size_t cap;              /* slots of z: the zones at start + FE__SEC_ADD_MAX */
+	char dir[4096];          /* STORE/secondary */
 	uv_loop_t *loop;
 	uv_async_t async; /* NOTIFY accepted by a worker → refresh on the loop */
 	bool async_ready, stopping, validating;
@@ -196,6 +199,15 @@ int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struc
 size_t fe__sec_status(const struct fe__sec *s, const uint8_t *apex, size_t apex_len, char *buf,
                       size_t cap);
 void fe__sec_log_counters(const struct fe__sec *s, const char *why);
+/* SIGHUP (main loop, after the new configuration was accepted): the secondary zones are now
+ * @cli (--secondary, unchanged since start) and @file (xfr.secondary). New zones start
+ * refreshing; a removed zone is no longer refreshed, keeps its stored version (served until
+ * its SOA EXPIRE, then kept and answered SERVFAIL like any expired zone) and is logged; a
+ * changed primary is taken for the next refresh. A node started without secondary zones
+ * needs a restart to become one (logged). */
+#define FE__SEC_ADD_MAX 256u /* zones a running node can add by reloads */
+void fe__sec_reconfigure(struct fe__sec *s, const char *const *cli, size_t ncli, char *const *file,
+                         size_t nfile);
 /* Stop timers (a refresh running finishes; its result is dropped), close handles. */
 void fe__sec_stop(struct fe__sec *s);
 void fe__sec_free(struct fe__sec *s);

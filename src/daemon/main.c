@@ -408,6 +408,9 @@ static void reload_done(uv_work_t *req, int status)
 			                        "change now, with the policy)"
 			                      : "");
 		reload_policy(d);
+		if (!d->stopping)
+			fe__sec_reconfigure(&d->sec, d->secondary, d->nsecondary,
+			                    d->new_cfg.xfr_secondary, d->new_cfg.nxfr_secondary);
 		fe_conf_free(&d->cfg);
 		d->cfg = d->new_cfg;
 		fe_conf_init(&d->new_cfg);

@@ -42,6 +42,7 @@ struct fe__sec_zone {
 	bool timer_ready;
 	uv_work_t work;
 	bool busy, again;
+	int removed;  /* atomic: taken out of the configuration by a reload */
 	int notified; /* atomic: set by a worker on an accepted NOTIFY */
 	uint64_t last_start_ms;
 	/* state (main loop) */
@@ -134,6 +135,23 @@ static int parse_spec(const char *spec, struct fe__sec_zone *z)
 	return FE_OK;
 }
 
+static void spec_error(const char *spec)
+{
+	fe_log_err("secondary \"%s\" (--secondary, xfr.secondary) is not APEX@ADDR@PORT "
+	           "(numeric IPv4 or IPv6 address, a port)",
+	           spec);
+}
+
+static size_t zcount(const struct fe__sec *s)
+{
+	return __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
+}
+
+static bool is_removed(const struct fe__sec_zone *z)
+{
+	return __atomic_load_n(&z->removed, __ATOMIC_ACQUIRE) != 0;
+}
+
 int fe__sec_setup(struct fe__sec *s, const char *const *cli, size_t ncli, char *const *file,
                   size_t nfile)
 {
@@ -141,29 +159,31 @@ int fe__sec_setup(struct fe__sec *s, const char *const *cli, size_t ncli, char *
 	size_t n = ncli + nfile;
 	if (!n)
 		return FE__EXIT_OK;
-	s->z = calloc(n, sizeof(*s->z));
+	s->cap = n + FE__SEC_ADD_MAX;
+	s->z = calloc(s->cap, sizeof(*s->z));
 	if (!s->z)
 		return FE__EXIT_INTERNAL;
 	/* X6: what one transfer may bring (the zone loader's own record limit, and 4 GiB) */
 	s->max_rrs = 50000000u;
 	s->max_bytes = 4ull << 30;
 	for (size_t i = 0; i < n; i++) {
-		struct fe__sec_zone *z = &s->z[i];
+		struct fe__sec_zone *z = calloc(1, sizeof(*z));
+		if (!z)
+			return FE__EXIT_INTERNAL;
 		const char *spec = i < ncli ? cli[i] : file[i - ncli];
 		z->sec = s;
 		if (parse_spec(spec, z) != FE_OK) {
-			fe_log_err("secondary \"%s\" (--secondary, xfr.secondary) is not "
-			           "APEX@ADDR@PORT (numeric IPv4 or IPv6 "
-			           "address, a port)",
-			           spec);
+			free(z);
+			spec_error(spec);
 			return FE__EXIT_CONFIG;
 		}
 		for (size_t j = 0; j < i; j++)
-			if (strcmp(s->z[j].apex, z->apex) == 0) {
+			if (strcmp(s->z[j]->apex, z->apex) == 0) {
 				fe_log_err("--secondary: zone %s given twice", z->apex);
+				free(z);
 				return FE__EXIT_CONFIG;
 			}
-		s->n++;
+		s->z[s->n++] = z;
 	}
 	return FE__EXIT_OK;
 }
@@ -172,10 +192,11 @@ int fe__sec_setup(struct fe__sec *s, const char *const *cli, size_t ncli, char *
 
 static struct fe__sec_zone *zone_of(struct fe__sec *s, const struct fe_wire_query *q)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (q->qname_len == s->z[i].apex_wire_len &&
-		    fe_wire_name_eq(q->qname_lc, s->z[i].apex_wire))
-			return &s->z[i];
+	size_t n = zcount(s);
+	for (size_t i = 0; i < n; i++)
+		if (!is_removed(s->z[i]) && q->qname_len == s->z[i]->apex_wire_len &&
+		    fe_wire_name_eq(q->qname_lc, s->z[i]->apex_wire))
+			return s->z[i];
 	return NULL;
 }
 
@@ -433,6 +454,7 @@ out:
 }
 
 static void start_refresh(struct fe__sec_zone *z);
+static void watch_expiry(struct fe__sec_zone *z);
 
 static void timer_cb(uv_timer_t *t)
 {
@@ -580,6 +602,10 @@ static void refresh_done(uv_work_t *w, int status)
 		z->again = false;
 		ms = NOTIFY_MIN_GAP_MS;
 	}
+	if (is_removed(z)) {
+		watch_expiry(z);
+		return;
+	}
 	schedule(z, ms);
 	char when[32];
 	fe_time_str(z->next_s, when, sizeof(when));
@@ -588,11 +614,28 @@ static void refresh_done(uv_work_t *w, int status)
 	            z->has_serial ? z->serial : 0, when);
 }
 
+/* A zone taken out of the configuration is not refreshed; its timer only marks it expired
+ * once its SOA EXPIRE has passed since its last successful refresh. */
+static void watch_expiry(struct fe__sec_zone *z)
+{
+	check_expire(z);
+	if (z->expired || !z->has_serial || !z->expire_s) {
+		uv_timer_stop(&z->timer);
+		return;
+	}
+	int64_t left = z->last_ok_s + (int64_t)z->expire_s - now_s();
+	schedule(z, (uint64_t)(left > 0 ? left : 0) * 1000u + 1000u);
+}
+
 static void start_refresh(struct fe__sec_zone *z)
 {
 	struct fe__sec *s = z->sec;
 	if (s->stopping)
 		return;
+	if (is_removed(z)) {
+		watch_expiry(z);
+		return;
+	}
 	if (z->busy) {
 		z->again = true;
 		return;
@@ -614,8 +657,8 @@ static void async_cb(uv_async_t *h)
 {
 	struct fe__sec *s = h->data;
 	for (size_t i = 0; i < s->n; i++) {
-		struct fe__sec_zone *z = &s->z[i];
-		if (!__atomic_exchange_n(&z->notified, 0, __ATOMIC_ACQ_REL))
+		struct fe__sec_zone *z = s->z[i];
+		if (!__atomic_exchange_n(&z->notified, 0, __ATOMIC_ACQ_REL) || is_removed(z))
 			continue;
 		uint64_t since = fe_time_mono_ms() - z->last_start_ms;
 		fe_log_info("zone %s: NOTIFY from its primary: refresh%s", z->apex,
@@ -630,6 +673,40 @@ static void async_cb(uv_async_t *h)
 }
 
 /* ---- start, status, stop ---------------------------------------------------------- */
+
+/* Files, held version, timer of zone @z; then its first refresh. An exit code. */
+static int zone_begin(struct fe__sec *s, struct fe__sec_zone *z)
+{
+	int nb = snprintf(z->base, sizeof(z->base), "%s/%szone", s->dir, z->apex);
+	int nn = snprintf(z->next, sizeof(z->next), "%s/%szone.new", s->dir, z->apex);
+	if (nb < 0 || nn < 0 || (size_t)nn >= sizeof(z->next)) {
+		fe_log_err("%s: path too long", s->dir);
+		return FE__EXIT_STORE;
+	}
+	struct held_ctx h;
+	held(z, &h);
+	struct stat sb;
+	if (h.found) {
+		/* held from an earlier run: IXFR from it; the age of its last transfer
+		 * (the last AXFR's file, else the version's commit) counts towards
+		 * EXPIRE */
+		z->has_serial = true;
+		z->serial = h.serial;
+		z->expired = (h.flags & FE_ZONE_EXPIRED) != 0;
+		z->last_ok_s = stat(z->base, &sb) == 0 && (int64_t)sb.st_mtime > h.loaded_at_s
+		                       ? (int64_t)sb.st_mtime
+		                       : h.loaded_at_s;
+	}
+	uv_timer_init(s->loop, &z->timer);
+	z->timer.data = z;
+	z->timer_ready = true;
+	fe_log_info("zone %s: secondary of %s@%u (TSIG key %s), held serial %s%u: refresh "
+	            "now",
+	            z->apex, z->primary.host, z->primary.port, "first --tsig-key",
+	            z->has_serial ? "" : "(none) ", z->has_serial ? z->serial : 0);
+	start_refresh(z);
+	return FE__EXIT_OK;
+}
 
 int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struct fe_trust *trust,
                   bool validating, const char *store_dir, const struct fe_tsig_keyring *keys,
@@ -648,10 +725,9 @@ int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struc
 	s->keys = keys;
 	s->key = fe_tsig_keyring_get(keys, 0);
 	s->xf = xf;
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s/secondary", store_dir);
-	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-		fe_log_err("%s: %s", dir, strerror(errno));
+	snprintf(s->dir, sizeof(s->dir), "%s/secondary", store_dir);
+	if (mkdir(s->dir, 0750) != 0 && errno != EEXIST) {
+		fe_log_err("%s: %s", s->dir, strerror(errno));
 		return FE__EXIT_STORE;
 	}
 	if (uv_async_init(loop, &s->async, async_cb) != 0)
@@ -659,45 +735,128 @@ int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struc
 	s->async.data = s;
 	s->async_ready = true;
 	for (size_t i = 0; i < s->n; i++) {
-		struct fe__sec_zone *z = &s->z[i];
-		int nb = snprintf(z->base, sizeof(z->base), "%s/%szone", dir, z->apex);
-		int nn = snprintf(z->next, sizeof(z->next), "%s/%szone.new", dir, z->apex);
-		if (nb < 0 || nn < 0 || (size_t)nn >= sizeof(z->next)) {
-			fe_log_err("%s: path too long", dir);
-			return FE__EXIT_STORE;
-		}
-		struct held_ctx h;
-		held(z, &h);
-		struct stat sb;
-		if (h.found) {
-			/* held from an earlier run: IXFR from it; the age of its last transfer
-			 * (the last AXFR's file, else the version's commit) counts towards
-			 * EXPIRE */
-			z->has_serial = true;
-			z->serial = h.serial;
-			z->expired = (h.flags & FE_ZONE_EXPIRED) != 0;
-			z->last_ok_s =
-			        stat(z->base, &sb) == 0 && (int64_t)sb.st_mtime > h.loaded_at_s
-			                ? (int64_t)sb.st_mtime
-			                : h.loaded_at_s;
-		}
-		uv_timer_init(loop, &z->timer);
-		z->timer.data = z;
-		z->timer_ready = true;
-		fe_log_info("zone %s: secondary of %s@%u (TSIG key %s), held serial %s%u: refresh "
-		            "now",
-		            z->apex, z->primary.host, z->primary.port, "first --tsig-key",
-		            z->has_serial ? "" : "(none) ", z->has_serial ? z->serial : 0);
-		start_refresh(z);
+		int rc = zone_begin(s, s->z[i]);
+		if (rc != FE__EXIT_OK)
+			return rc;
 	}
 	return FE__EXIT_OK;
+}
+
+/* The primary of @to given to @z (between refreshes only: the pool thread reads it). */
+static bool take_primary(struct fe__sec_zone *z, const struct fe__sec_zone *to)
+{
+	if (z->plen == to->plen && memcmp(&z->paddr, &to->paddr, to->plen) == 0)
+		return false;
+	if (z->busy) {
+		fe_log_warn("zone %s: reload: new primary %s@%u not taken: a refresh is running "
+		            "(reload again)",
+		            z->apex, to->primary.host, to->primary.port);
+		return false;
+	}
+	z->primary = to->primary;
+	z->paddr = to->paddr;
+	z->plen = to->plen;
+	return true;
+}
+
+void fe__sec_reconfigure(struct fe__sec *s, const char *const *cli, size_t ncli, char *const *file,
+                         size_t nfile)
+{
+	size_t n = ncli + nfile;
+	if (!s->loop) {
+		if (nfile)
+			fe_log_warn(
+			        "reload: xfr.secondary: this node was started without secondary "
+			        "zones; becoming a secondary takes a restart");
+		return;
+	}
+	struct fe__sec_zone *want = calloc(n ? n : 1, sizeof(*want));
+	if (!want) {
+		fe_log_err("reload: secondary zones: out of memory; unchanged");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *spec = i < ncli ? cli[i] : file[i - ncli];
+		if (parse_spec(spec, &want[i]) != FE_OK) {
+			spec_error(spec);
+			want[i].apex[0] = '\0';
+		}
+	}
+	/* removals and changed primaries */
+	for (size_t i = 0; i < s->n; i++) {
+		struct fe__sec_zone *z = s->z[i];
+		if (is_removed(z))
+			continue;
+		size_t j = 0;
+		while (j < n && strcmp(want[j].apex, z->apex) != 0)
+			j++;
+		if (j < n) {
+			if (take_primary(z, &want[j]))
+				fe_log_info("zone %s: reload: primary now %s@%u", z->apex,
+				            z->primary.host, z->primary.port);
+			continue;
+		}
+		__atomic_store_n(&z->removed, 1, __ATOMIC_RELEASE);
+		char until[32] = "its SOA EXPIRE";
+		if (z->has_serial && z->expire_s)
+			fe_time_str(z->last_ok_s + (int64_t)z->expire_s, until, sizeof(until));
+		fe_log_warn("zone %s: reload: no longer a secondary (not in --secondary or "
+		            "xfr.secondary): not refreshed any more; %s%u stays in the store, "
+		            "served until %s, then kept but answered SERVFAIL",
+		            z->apex, z->has_serial ? "serial " : "no version held, serial ",
+		            z->has_serial ? z->serial : 0, z->has_serial ? until : "-");
+		if (!z->busy)
+			watch_expiry(z);
+	}
+	/* additions (a zone removed earlier and given again comes back) */
+	for (size_t j = 0; j < n; j++) {
+		if (!want[j].apex[0])
+			continue;
+		struct fe__sec_zone *z = NULL;
+		for (size_t i = 0; i < s->n && !z; i++)
+			if (strcmp(s->z[i]->apex, want[j].apex) == 0)
+				z = s->z[i];
+		if (z && !is_removed(z))
+			continue;
+		if (z) {
+			take_primary(z, &want[j]);
+			__atomic_store_n(&z->removed, 0, __ATOMIC_RELEASE);
+			fe_log_info("zone %s: reload: a secondary of %s@%u again: refresh now",
+			            z->apex, z->primary.host, z->primary.port);
+			start_refresh(z);
+			continue;
+		}
+		if (s->n == s->cap) {
+			fe_log_err("zone %s: reload: not added: %u zones were added since start "
+			           "(limit; restart)",
+			           want[j].apex, FE__SEC_ADD_MAX);
+			continue;
+		}
+		z = calloc(1, sizeof(*z));
+		if (!z) {
+			fe_log_err("zone %s: reload: not added: out of memory", want[j].apex);
+			continue;
+		}
+		*z = want[j];
+		z->sec = s;
+		fe_log_info("zone %s: reload: new secondary zone", z->apex);
+		if (zone_begin(s, z) != FE__EXIT_OK) {
+			free(z);
+			continue;
+		}
+		__atomic_store_n(&s->z[s->n], z, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->n, s->n + 1, __ATOMIC_RELEASE); /* NOTIFY may name it now */
+	}
+	free(want);
 }
 
 size_t fe__sec_status(const struct fe__sec *s, const uint8_t *apex, size_t apex_len, char *buf,
                       size_t cap)
 {
 	for (size_t i = 0; i < s->n; i++) {
-		const struct fe__sec_zone *z = &s->z[i];
+		const struct fe__sec_zone *z = s->z[i];
+		if (is_removed(z))
+			continue;
 		if (apex && (apex_len != z->apex_wire_len || !fe_wire_name_eq(apex, z->apex_wire)))
 			continue;
 		char ok[32] = "never", next[32] = "-";
@@ -729,8 +888,10 @@ void fe__sec_log_counters(const struct fe__sec *s, const char *why)
 	fe_log_info("secondary counters (%s): %s", why, buf);
 	for (size_t i = 0; i < s->n; i++) {
 		char st[1200];
-		fe__sec_status(s, s->z[i].apex_wire, s->z[i].apex_wire_len, st, sizeof(st));
-		fe_log_info("zone %s: %s", s->z[i].apex, st);
+		if (is_removed(s->z[i]))
+			continue;
+		fe__sec_status(s, s->z[i]->apex_wire, s->z[i]->apex_wire_len, st, sizeof(st));
+		fe_log_info("zone %s: %s", s->z[i]->apex, st);
 	}
 }
 
@@ -744,10 +905,11 @@ void fe__sec_stop(struct fe__sec *s)
 	s->stopping = true;
 	__atomic_store_n(&s->cancel, 1, __ATOMIC_RELAXED); /* a running transfer ends */
 	for (size_t i = 0; i < s->n; i++) {
-		if (s->z[i].timer_ready && !uv_is_closing((uv_handle_t *)&s->z[i].timer))
-			uv_close((uv_handle_t *)&s->z[i].timer, closed_cb);
-		if (s->z[i].busy)
-			(void)uv_cancel((uv_req_t *)&s->z[i].work);
+		struct fe__sec_zone *z = s->z[i];
+		if (z->timer_ready && !uv_is_closing((uv_handle_t *)&z->timer))
+			uv_close((uv_handle_t *)&z->timer, closed_cb);
+		if (z->busy)
+			(void)uv_cancel((uv_req_t *)&z->work);
 	}
 	if (s->async_ready && !uv_is_closing((uv_handle_t *)&s->async))
 		uv_close((uv_handle_t *)&s->async, closed_cb);
@@ -755,6 +917,8 @@ void fe__sec_stop(struct fe__sec *s)
 
 void fe__sec_free(struct fe__sec *s)
 {
+	for (size_t i = 0; i < s->n; i++)
+		free(s->z[i]);
 	free(s->z);
 	memset(s, 0, sizeof(*s));
 }

@@ -734,3 +734,81 @@ Test(xfrin, signed_ixfr_validated_incrementally)
 	cr_assert_eq(fe_test_sh(AD_CMD, sec.port, "n8.inc.test"), 0, "v4 not AD=1");
 	cr_assert_geq(fe_test_daemon_log_count(&sec, "validated through the trust anchor"), 2);
 }
+
+static void write_sec_conf(const char *conf, const char *zones)
+{
+	FILE *f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "xfr = {\n  tsig-keys = [ \"peer.key\" ];\n  secondary = [ %s ];\n};\n", zones);
+	fclose(f);
+}
+
+/* SIGHUP re-reads xfr.secondary: a zone added starts refreshing (and takes NOTIFY), a zone
+ * removed is no longer refreshed but stays stored and served (logged), a zone given again
+ * refreshes again. */
+Test(xfrin, sighup_adds_and_removes_secondary_zones)
+{
+	char zf[300], zf2[300], k[300], conf[300], notify[64], spec[2][128], both[300];
+	snprintf(zf, sizeof(zf), "%s/xfr.test.zone", tmp);
+	snprintf(zf2, sizeof(zf2), "%s/two.test.zone", tmp);
+	snprintf(k, sizeof(k), "%s/peer.key", tmp);
+	write_zone(zf, 1);
+	FILE *f = fopen(zf2, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "$ORIGIN two.test.\n$TTL 300\n@ SOA ns1 hostmaster 1 7200 900 1209600 300\n"
+	           "@ NS ns1\nns1 A 127.0.0.1\nb A 198.51.100.1\n");
+	fclose(f);
+	uint16_t nport = fe_test_free_port();
+	snprintf(notify, sizeof(notify), "127.0.0.1@%u", nport);
+	const char *pargv[] = {"--zone", zf,         "--zone", zf2, "--tsig-key",
+	                       k,        "--notify", notify,   NULL};
+	cr_assert_eq(fe_test_daemon_start(&pri, NULL, pargv), 0);
+	snprintf(conf, sizeof(conf), "%s/fedenumd.conf", tmp);
+	snprintf(spec[0], sizeof(spec[0]), "\"xfr.test@127.0.0.1@%u\"", pri.port);
+	snprintf(spec[1], sizeof(spec[1]), "\"two.test@127.0.0.1@%u\"", pri.port);
+	snprintf(both, sizeof(both), "%s, %s", spec[0], spec[1]);
+	write_sec_conf(conf, spec[0]);
+	char l[64];
+	snprintf(l, sizeof(l), "127.0.0.1@%u", nport);
+	const char *argv[] = {"-c", conf, "--listen", l, NULL};
+	cr_assert_eq(fe_test_daemon_start(&sec, NULL, argv), 0);
+	cr_assert(wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1"));
+
+	/* added */
+	write_sec_conf(conf, both);
+	kill(sec.pid, SIGHUP);
+	if (!wait_answer(sec.port, "b.two.test", "A", "198.51.100.1")) {
+		show(&sec);
+		cr_assert_fail("the added zone was not transferred");
+	}
+	cr_assert_eq(fe_test_daemon_log_count(&sec, "zone two.test.: reload: new secondary zone"),
+	             1);
+
+	/* removed: not refreshed any more (a NOTIFY for it is refused), still served */
+	write_sec_conf(conf, spec[0]);
+	kill(sec.pid, SIGHUP);
+	cr_assert(wait_log(&sec, "zone two.test.: reload: no longer a secondary", 1));
+	f = fopen(zf2, "a");
+	cr_assert_not_null(f);
+	fprintf(f, "c A 198.51.100.3\n");
+	fclose(f);
+	cr_assert_eq(fe_test_sh("sed -i 's/hostmaster 1 /hostmaster 2 /' '%s'", zf2), 0);
+	write_zone(zf, 2);
+	kill(pri.pid, SIGHUP);
+	cr_assert(wait_answer(sec.port, "a." ZONE, "A", "192.0.2.2"), "the kept zone stalled");
+	cr_assert(wait_log(&sec, "NOTIFY for two.test. refused: not a secondary zone", 1));
+	cr_assert(wait_answer(sec.port, "b.two.test", "A", "198.51.100.1"), "stored data lost");
+	cr_assert_neq(fe_test_sh("kdig @127.0.0.1 -p %u +short +timeout=1 +retry=0 c.two.test A "
+	                         "| grep -q 198.51.100.3",
+	                         sec.port),
+	              0, "a removed zone was refreshed");
+
+	/* given again: refreshed again (IXFR from the stored serial) */
+	write_sec_conf(conf, both);
+	kill(sec.pid, SIGHUP);
+	if (!wait_answer(sec.port, "c.two.test", "A", "198.51.100.3")) {
+		show(&sec);
+		cr_assert_fail("the zone given again was not refreshed");
+	}
+	cr_assert_geq(fe_test_daemon_log_count(&sec, "zone two.test.: reload: a secondary of"), 1);
+}
