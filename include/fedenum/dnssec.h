@@ -162,11 +162,12 @@ int fe_dnssec_validate(struct fe_zone *z, const struct fe_dnssec_trust *trust,
  * ancestors, the NSEC3 with its hash exists exactly when the name does and its bitmap equals
  * the name's types; around every touched NSEC3 hash, the chain stays one closed loop (its
  * own and its predecessor's next-hash fields) and an NSEC3 new in this version matches a
- * name. The work is proportional to the change (a few store lookups and hashes per touched
+ * name. NSEC zones: every touched owner with data has an NSEC listing its types and naming
+ * the next owner, and the owner before every touched name names its successor. The work is proportional to the change (a few store lookups and hashes per touched
  * name), not to the zone.
  * Returns FE_OK, FE_EVALIDATE (@err->reason: zone, owner, type, what failed), FE_ENOTSUP
- * when the change needs a whole-zone validation (@err->reason says why: an NSEC zone, a
- * DNSKEY RRset change, NSEC3 opt-out on the way), FE_ENOMEM, store errors. @opts->learn is
+ * when the change needs a whole-zone validation (@err->reason says why: a DNSKEY RRset
+ * change, NSEC3 opt-out on the way, no NSEC or NSEC3 chain), FE_ENOMEM, store errors. @opts->learn is
  * not filled; @opts->known is used. @rep (may be NULL): rrsets, signatures,
  * signatures_cached, denial_records (names and NSEC3 links checked), nodes, the earliest
  * expiration among the signatures verified. Single-threaded. */

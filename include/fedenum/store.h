@@ -261,6 +261,14 @@ int fe_store_writer_nsec3_near(struct fe_store_writer *w, const uint8_t *hash, s
                                bool next, const uint8_t **hash_out, size_t *hash_len_out,
                                struct fe_store_node *out);
 
+/* Change mode: the owner node after (@next) or before @key in this transaction whose flags
+ * hold all of @need_flags (e.g. FE_NODE_HAS_NSEC), wrapping around the zone (RFC 4034 §4.1.1);
+ * @key itself need not be stored. *key_out (without the data id) and *out are valid until
+ * the next call on @w. FE_OK, FE_ENOENT (no such node other than @key), FE_EFORMAT. */
+int fe_store_writer_node_near(struct fe_store_writer *w, const uint8_t *key, size_t key_len,
+                              bool next, uint16_t need_flags, const uint8_t **key_out,
+                              size_t *key_len_out, struct fe_store_node *out);
+
 /* What a writer has done so far (the cost of the version: entries put and deleted). */
 struct fe_store_write_stats {
 	uint64_t nodes_written;   /* `rr` entries put (new or changed) */

@@ -150,7 +150,7 @@ int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opt
  * for the next earliest). @res: outcome LOADED, serial, trust, expire_s, rep (signatures
  * verified, nodes read, names checked).
  * Returns FE_OK; FE_ENOTSUP when the change needs the whole-zone path (@err->reason says
- * why: stored version not validated, NSEC zone, DNSKEY RRset change, opt-out, a zone cut
+ * why: stored version not validated, DNSKEY RRset change, opt-out, a zone cut
  * moving, the chain expiry less than 3 days away) — nothing is written or noted, the caller
  * loads the whole zone; FE_EVALIDATE (no chain of trust, or the change does not validate:
  * not stored, the previous version keeps serving, the failure kept in the zone's

@@ -12,9 +12,12 @@
  *  4. around every touched NSEC3 hash: its own next-hash field names its successor, its
  *     predecessor's names the predecessor's successor (so the chain stays one closed loop),
  *     and an NSEC3 new in this version matches one of the names of step 3.
+ * NSEC zones instead (steps 3-4): every touched owner with data has an NSEC whose bitmap lists
+ * its types and whose next name is the next owner with an NSEC, and the owner before every
+ * touched name links to its own successor (RFC 4034 §4.1.1, RFC 4035 §2.3).
  * Everything not touched was proven when the previous version was validated and is the same
- * bytes now. Cases left to a whole-zone validation (FE_ENOTSUP, with the reason): NSEC zones,
- * NSEC3 opt-out met on the way, a change to the DNSKEY RRset. */
+ * bytes now. Cases left to a whole-zone validation (FE_ENOTSUP, with the reason): NSEC3
+ * opt-out met on the way, a change to the DNSKEY RRset. */
 #include "dnssec_int.h"
 
 #include <stdarg.h>
@@ -443,6 +446,100 @@ static int check_names(struct dv *d, const struct fe_zone_touch *t, size_t n)
 	return rc;
 }
 
+/* ---- NSEC zones ------------------------------------------------------------------- */
+
+/* Does the NSEC of owner @key (a node with an NSEC) name the next owner with an NSEC, and
+ * list the owner's types (RFC 4034 §4.1.1, RFC 4035 §2.3)? */
+static int check_nsec_link(struct dv *d, const uint8_t *key, size_t klen)
+{
+	struct fe_store_node n, s;
+	struct fe_store_rrset rs;
+	uint8_t own[FE_WIRE_KEY_MAX], next[FE_WIRE_KEY_MAX], want[FE_WIRE_KEY_MAX];
+	char on[1100], why[128];
+	uint16_t req[4];
+	memcpy(own, key, klen);
+	int rc = fe_store_writer_get_node(d->w, own, klen, &n);
+	if (rc != FE_OK)
+		return fail(d, rc, "store: %s", fe_strerror(rc));
+	fe_wire_name_to_str(n.owner, on, sizeof(on));
+	if (!fe_store_node_find(&n, FE_T_NSEC, &rs))
+		return fail(d, FE_EVALIDATE, "NSEC at %s: missing (NSEC chain broken)", on);
+	if (rs.rr_count != 1)
+		return fail(d, FE_EVALIDATE, "NSEC at %s: %u records, one expected", on,
+		            rs.rr_count);
+	size_t it = 0;
+	const uint8_t *rd;
+	uint16_t len;
+	bool sig;
+	fe_store_rrset_next(&rs, &it, &rd, &len, &sig);
+	int nl = fe_wire_name_len(rd, len);
+	int nkl = nl < 0 ? -1 : fe_wire_name_key(rd, (size_t)nl, next, sizeof(next));
+	if (nl < 0 || nkl < 0 || !fe__bitmap_valid(rd + nl, len - (size_t)nl))
+		return fail(d, FE_EVALIDATE, "NSEC at %s: malformed RDATA", on);
+	int nt = node_types(d, &n, FE__SIG_ALWAYS);
+	if (nt < 0)
+		return fail(d, nt, "types at %s: %s", on, fe_strerror(nt));
+	bool cut = (n.flags & FE_NODE_DELEG) != 0;
+	size_t nreq = cut ? fe__cut_required(d->t.types, (size_t)nt, true, req) : 0;
+	if (!fe__bitmap_match(rd + nl, len - (size_t)nl, d->t.types, (size_t)nt, cut, req, nreq,
+	                      why, sizeof(why)))
+		return fail(d, FE_EVALIDATE, "NSEC at %s: type bitmap %s", on, why);
+	const uint8_t *sk;
+	size_t skl;
+	rc = fe_store_writer_node_near(d->w, own, klen, true, FE_NODE_HAS_NSEC, &sk, &skl, &s);
+	if (rc == FE_ENOENT) {
+		memcpy(want, own, klen);
+		skl = klen;
+	} else if (rc != FE_OK) {
+		return fail(d, rc, "store: NSEC walk");
+	} else {
+		memcpy(want, sk, skl);
+	}
+	if ((size_t)nkl != skl || memcmp(next, want, skl) != 0)
+		return fail(d, FE_EVALIDATE,
+		            "NSEC at %s: next name is not the next owner of the zone (NSEC chain "
+		            "broken)",
+		            on);
+	d->t.denial++;
+	return FE_OK;
+}
+
+/* Steps 3-4 of an NSEC zone: every touched owner that is authoritative data has its NSEC
+ * linking to its successor, and the owner before every touched name links to its own. */
+static int check_nsec_names(struct dv *d, const struct fe_zone_touch *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].nsec3 || (i > 0 && !t[i - 1].nsec3 && same_target(&t[i - 1], &t[i])))
+			continue;
+		struct fe_store_node node;
+		uint8_t prev[FE_WIRE_KEY_MAX];
+		char on[1100];
+		int rc = fe_store_writer_get_node(d->w, t[i].key, t[i].key_len, &node);
+		if (rc != FE_OK && rc != FE_ENOENT)
+			return fail(d, rc, "store: %s", fe_strerror(rc));
+		bool present =
+		        rc == FE_OK && !(node.flags & FE_NODE_OCCLUDED) && node.rrset_count > 0;
+		if (present && !(node.flags & FE_NODE_HAS_NSEC)) {
+			fe_wire_name_to_str(node.owner, on, sizeof(on));
+			return fail(d, FE_EVALIDATE, "NSEC at %s: missing (NSEC chain broken)", on);
+		}
+		if (present && (rc = check_nsec_link(d, t[i].key, t[i].key_len)) != FE_OK)
+			return rc;
+		const uint8_t *pk;
+		size_t pkl;
+		rc = fe_store_writer_node_near(d->w, t[i].key, t[i].key_len, false,
+		                               FE_NODE_HAS_NSEC, &pk, &pkl, &node);
+		if (rc == FE_ENOENT)
+			continue;
+		if (rc != FE_OK)
+			return fail(d, rc, "store: NSEC walk");
+		memcpy(prev, pk, pkl);
+		if ((rc = check_nsec_link(d, prev, pkl)) != FE_OK)
+			return rc;
+	}
+	return FE_OK;
+}
+
 /* Does the NSEC3 node at @h name its successor in its next-hash field? */
 static int check_link(struct dv *d, const uint8_t *h)
 {
@@ -580,13 +677,12 @@ int fe_dnssec_validate_change(struct fe_store_writer *w, const struct fe_store_z
 	z->flags = cur->flags;
 
 	/* What is left to the whole-zone validation. */
-	if (!(cur->flags & FE_ZONE_NSEC3)) {
-		rc = fail(&d, FE_ENOTSUP,
-		          "an NSEC-signed (or unsigned) zone: change sets are validated "
-		          "incrementally in NSEC3 zones only");
+	bool nsec3 = (cur->flags & FE_ZONE_NSEC3) != 0;
+	if (!nsec3 && !(cur->flags & FE_ZONE_NSEC)) {
+		rc = fail(&d, FE_ENOTSUP, "no NSEC or NSEC3 chain stored");
 		goto out;
 	}
-	if (cur->nsec3_iterations > v->o.nsec3_max_iterations) {
+	if (nsec3 && cur->nsec3_iterations > v->o.nsec3_max_iterations) {
 		rc = fail(&d, FE_EVALIDATE, "NSEC3PARAM: %u iterations, above the limit of %u",
 		          cur->nsec3_iterations, v->o.nsec3_max_iterations);
 		goto out;
@@ -618,9 +714,15 @@ int fe_dnssec_validate_change(struct fe_store_writer *w, const struct fe_store_z
 	}
 	memcpy(t, touch, ntouch * sizeof(*t));
 	qsort(t, ntouch, sizeof(*t), touch_cmp);
-	if ((rc = check_signatures(&d, t, ntouch)) != FE_OK ||
-	    (rc = check_names(&d, t, ntouch)) != FE_OK ||
-	    (rc = check_chain(&d, t, ntouch)) != FE_OK)
+	if ((rc = check_signatures(&d, t, ntouch)) != FE_OK)
+		goto out;
+	if (nsec3)
+		rc = check_names(&d, t, ntouch);
+	if (nsec3 && rc == FE_OK)
+		rc = check_chain(&d, t, ntouch);
+	if (!nsec3)
+		rc = check_nsec_names(&d, t, ntouch);
+	if (rc != FE_OK)
 		goto out;
 	rc = v->rc;
 
@@ -643,7 +745,7 @@ out:
 		rep->nodes = d.nodes;
 		rep->trusted_key_tag = v->trusted_tag;
 		rep->trusted_key_alg = v->trusted_alg;
-		rep->nsec3 = true;
+		rep->nsec3 = (cur->flags & FE_ZONE_NSEC3) != 0;
 		rep->threads = 1;
 		rep->seconds = (double)(fe_time_mono_us() - t0) / 1e6;
 	}

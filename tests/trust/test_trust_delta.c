@@ -30,6 +30,8 @@ static uint32_t v1_serial; /* dnssec-signzone -N increment moved it */
 
 /* v1: 20 TXT names; v2: n7 changed; v3: n9 deleted; v4: n21 added; v5: a new ZSK. All
  * re-signed from v1.signed so that unchanged RRsets keep their signatures. */
+static bool nsec; /* sign with NSEC instead of NSEC3 */
+
 static void setup(void)
 {
 	snprintf(dir, sizeof(dir), "%s/fedenum-tdelta-XXXXXX",
@@ -44,7 +46,7 @@ static void setup(void)
 	         " } > z.zone"
 	         " && dnssec-keygen -q -a ECDSAP256SHA256 -f KSK -n ZONE inc.test >/dev/null"
 	         " && dnssec-keygen -q -a ECDSAP256SHA256 -n ZONE inc.test >/dev/null"
-	         " && S='dnssec-signzone -q -S -K . -N increment -3 - -H 0 -O full -o inc.test'"
+	         " && S='dnssec-signzone -q -S -K . -N increment %s -O full -o inc.test'"
 	         " && $S -f v1.signed z.zone >/dev/null"
 	         " && sed 's/\"t7\"$/\"t7-changed\"/' v1.signed > v2.in"
 	         " && $S -f v2.signed v2.in >/dev/null"
@@ -55,7 +57,7 @@ static void setup(void)
 	         " && for k in K*.key; do dnssec-dsfromkey -2 \"$k\"; done > ds 2>/dev/null"
 	         " && dnssec-keygen -q -a ECDSAP256SHA256 -n ZONE inc.test >/dev/null"
 	         " && $S -f v5.signed v1.signed >/dev/null",
-	         gen, gen);
+	         gen, gen, nsec ? "" : "-3 - -H 0");
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	struct fe_store_opts so = {.map_size_bytes = 64u << 20, .no_sync = true};
 	cr_assert_eq(fe_store_open(dir, &so, &st), FE_OK);
@@ -92,7 +94,14 @@ static void teardown(void)
 	cr_expect_eq(system(cmd), 0);
 }
 
+static void setup_nsec(void)
+{
+	nsec = true;
+	setup();
+}
+
 TestSuite(trust_delta, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(trust_delta_nsec, .init = setup_nsec, .fini = teardown, .timeout = 120);
 
 /* ---- the difference v1 -> vN, from the journal of a scratch store ----------------------- */
 
@@ -316,14 +325,19 @@ Test(trust_delta, forged_record_rejected_old_version_kept)
 	delta_free(&d);
 }
 
+static bool is_denial(const struct fe_zone_rr *r)
+{
+	return covered(r) == FE_T_NSEC3 || covered(r) == FE_T_NSEC;
+}
+
 static bool nsec3_modified(const struct delta *d, size_t i)
 {
-	if (covered(&d->rr[i]) != FE_T_NSEC3)
+	if (!is_denial(&d->rr[i]))
 		return false;
 	/* an NSEC3 owner both removed and added: the predecessor whose next field changed */
 	size_t from = i < d->nrem ? d->nrem : 0, to = i < d->nrem ? d->nrem + d->nadd : d->nrem;
 	for (size_t k = from; k < to; k++)
-		if (covered(&d->rr[k]) == FE_T_NSEC3 && d->rr[k].owner_len == d->rr[i].owner_len &&
+		if (is_denial(&d->rr[k]) && d->rr[k].owner_len == d->rr[i].owner_len &&
 		    memcmp(d->rr[k].owner, d->rr[i].owner, d->rr[i].owner_len) == 0)
 			return true;
 	return false;
@@ -369,7 +383,7 @@ Test(trust_delta, valid_addition)
 
 static bool any_nsec3(const struct delta *d, size_t i)
 {
-	return covered(&d->rr[i]) == FE_T_NSEC3;
+	return is_denial(&d->rr[i]);
 }
 
 Test(trust_delta, added_name_without_nsec3_rejected)
@@ -405,5 +419,62 @@ Test(trust_delta, dnskey_change_needs_whole_zone)
 	stored(&serial, &flags);
 	cr_assert_eq(serial, res.serial);
 	cr_assert_neq(serial, v1_serial);
+	delta_free(&d);
+}
+
+/* The same with an NSEC chain. */
+Test(trust_delta_nsec, valid_change_deletion_addition)
+{
+	struct delta d;
+	struct fe_trust_result res;
+	struct fe_zone_error e;
+	delta_of("v3", &d);
+	int rc = apply(&d, &res, &e);
+	cr_assert_eq(rc, FE_OK, "%s: %s", fe_strerror(rc), e.reason);
+	cr_assert_not(res.rep.nsec3);
+	cr_assert_gt(res.rep.denial_records, 0);
+	cr_assert_not(has_txt(9, "t9"));
+	delta_free(&d);
+}
+
+Test(trust_delta_nsec, valid_addition)
+{
+	struct delta d;
+	delta_of("v4", &d);
+	struct fe_trust_result res;
+	struct fe_zone_error e;
+	int rc = apply(&d, &res, &e);
+	cr_assert_eq(rc, FE_OK, "%s: %s", fe_strerror(rc), e.reason);
+	cr_assert(has_txt(21, "t21"));
+	delta_free(&d);
+}
+
+Test(trust_delta_nsec, forged_record_rejected_old_version_kept)
+{
+	struct delta d;
+	delta_of("v2", &d);
+	for (size_t i = d.nrem; i < d.nrem + d.nadd; i++)
+		if (d.rr[i].type == FE_T_TXT)
+			((uint8_t *)d.rr[i].rdata)[1] = 'T';
+	rejected(&d, "signature invalid");
+	delta_free(&d);
+}
+
+Test(trust_delta_nsec, deletion_breaking_nsec_chain_rejected)
+{
+	struct delta d;
+	delta_of("v3", &d);
+	filter(&d, nsec3_modified);
+	rejected(&d, "NSEC chain broken");
+	delta_free(&d);
+}
+
+Test(trust_delta_nsec, added_name_without_nsec_rejected)
+{
+	struct delta d;
+	delta_of("v4", &d);
+	filter(&d, any_nsec3);
+	rejected(&d, "NSEC chain broken");
+	cr_assert_not(has_txt(21, "t21"));
 	delta_free(&d);
 }
