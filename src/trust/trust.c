@@ -207,6 +207,28 @@ static int find_chain(struct fe_store_reader *r, const struct fe_trust_anchors *
 	return FE_OK;
 }
 
+/* find_chain over a snapshot of its own, for a new version of @apex. */
+static int chain_now(struct fe_store *st, const struct fe_trust_anchors *anchors,
+                     const uint8_t *apex, size_t apex_len, const uint8_t *key, size_t klen,
+                     int64_t now, struct chain *c, struct fe_zone_error *err)
+{
+	struct fe_store_reader *r = NULL;
+	int rc = fe_store_reader_create(st, &r);
+	if (rc == FE_OK)
+		rc = fe_store_reader_begin(r);
+	if (rc == FE_OK) {
+		rc = find_chain(r, anchors, apex, apex_len, key, klen, now, false, c, err->reason,
+		                sizeof(err->reason));
+		fe_store_reader_end(r);
+	} else {
+		char name[1100];
+		fe_wire_name_to_str(apex, name, sizeof(name));
+		fe_zone_error_set(err, NULL, 0, "%s: store: %s", name, fe_strerror(rc));
+	}
+	fe_store_reader_destroy(r);
+	return rc;
+}
+
 static int64_t chain_expiry(int64_t own, int64_t parent)
 {
 	if (parent == 0)
@@ -376,7 +398,6 @@ int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opt
 	struct fe_trust_result local;
 	struct fe_zone_error lerr;
 	struct fe_store_zone_rec cur;
-	struct fe_store_reader *r = NULL;
 	struct fe_zone *z = NULL;
 	struct chain *c = NULL;
 	bool have_cur = false;
@@ -501,17 +522,7 @@ int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opt
 		rc = FE_ENOMEM;
 		goto out;
 	}
-	rc = fe_store_reader_create(st, &r);
-	if (rc == FE_OK)
-		rc = fe_store_reader_begin(r);
-	if (rc == FE_OK) {
-		rc = find_chain(r, topts->anchors, apex, apex_len, key, key_len, now, false, c,
-		                err->reason, sizeof(err->reason));
-		fe_store_reader_end(r);
-	} else {
-		fe_zone_error_set(err, path, 0, "%s: store: %s", apex_str, fe_strerror(rc));
-	}
-	fe_store_reader_destroy(r);
+	rc = chain_now(st, topts->anchors, apex, apex_len, key, key_len, now, c, err);
 	if (rc != FE_OK) {
 		say(err->file, sizeof(err->file), "%s", path);
 		err->line = 0;
@@ -635,7 +646,6 @@ int fe_trust_apply_delta(struct fe_trust *t, struct fe_store *st, const uint8_t 
 	struct fe_trust_result local;
 	struct fe_zone_error lerr;
 	struct fe_store_zone_rec cur;
-	struct fe_store_reader *r = NULL;
 	struct chain *c = NULL;
 	uint8_t key[FE_WIRE_KEY_MAX];
 	bool have_cur = false;
@@ -689,17 +699,7 @@ int fe_trust_apply_delta(struct fe_trust *t, struct fe_store *st, const uint8_t 
 	c = malloc(sizeof(*c));
 	if (c == NULL)
 		return FE_ENOMEM;
-	rc = fe_store_reader_create(st, &r);
-	if (rc == FE_OK)
-		rc = fe_store_reader_begin(r);
-	if (rc == FE_OK) {
-		rc = find_chain(r, topts->anchors, apex, apex_len, key, (size_t)kl, now, false, c,
-		                err->reason, sizeof(err->reason));
-		fe_store_reader_end(r);
-	} else {
-		fe_zone_error_set(err, NULL, 0, "%s: store: %s", res->apex, fe_strerror(rc));
-	}
-	fe_store_reader_destroy(r);
+	rc = chain_now(st, topts->anchors, apex, apex_len, key, (size_t)kl, now, c, err);
 	if (rc != FE_OK)
 		goto out_failed;
 	say(res->trust, sizeof(res->trust), "%s", c->from);

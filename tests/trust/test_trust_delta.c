@@ -282,46 +282,22 @@ static void rejected(struct delta *d, const char *needle)
 
 /* ---- tests ---------------------------------------------------------------------------- */
 
-Test(trust_delta, valid_change_validated_incrementally)
+/* The difference to @version applied: FE_OK, the new serial stored and validated. */
+static void applies(const char *version, struct fe_trust_result *res)
 {
 	struct delta d;
-	delta_of("v2", &d);
-	struct fe_trust_result res;
 	struct fe_zone_error e;
-	int rc = apply(&d, &res, &e);
+	delta_of(version, &d);
+	int rc = apply(&d, res, &e);
 	cr_assert_eq(rc, FE_OK, "%s: %s", fe_strerror(rc), e.reason);
-	cr_assert_eq(res.outcome, FE_TRUST_LOADED);
-	cr_assert_neq(res.serial, v1_serial);
+	cr_assert_eq(res->outcome, FE_TRUST_LOADED);
+	cr_assert_neq(res->serial, v1_serial);
+	cr_assert_eq(res->rep.nsec3, !nsec);
+	cr_assert_gt(res->rep.denial_records, 0);
 	uint32_t serial, flags;
 	stored(&serial, &flags);
-	cr_assert_eq(serial, res.serial);
+	cr_assert_eq(serial, res->serial);
 	cr_assert(flags & FE_ZONE_VALIDATED);
-	cr_assert(has_txt(7, "t7-changed"));
-	/* the DNSKEY RRset (one or two signatures), the SOA and the changed TXT: a handful of
-	 * signatures and nodes, not the zone's ~70 */
-	cr_assert_gt(res.rep.signatures + res.rep.signatures_cached, 0);
-	cr_assert_leq(res.rep.signatures + res.rep.signatures_cached, 6, "%llu",
-	              (unsigned long long)res.rep.signatures);
-	cr_assert_leq(res.rep.nodes, 4, "%llu", (unsigned long long)res.rep.nodes);
-	cr_assert_gt(res.rep.denial_records, 0);
-	cr_assert_gt(res.expire_s, 0);
-	delta_free(&d);
-}
-
-Test(trust_delta, forged_record_rejected_old_version_kept)
-{
-	struct delta d;
-	delta_of("v2", &d);
-	bool forged = false;
-	for (size_t i = d.nrem; i < d.nrem + d.nadd; i++) {
-		if (d.rr[i].type != FE_T_TXT)
-			continue;
-		uint8_t *rd = (uint8_t *)d.rr[i].rdata; /* points into d.buf, ours */
-		rd[1] = 'T';                            /* "T7-changed": its RRSIG no longer fits */
-		forged = true;
-	}
-	cr_assert(forged);
-	rejected(&d, "signature invalid");
 	delta_free(&d);
 }
 
@@ -330,11 +306,11 @@ static bool is_denial(const struct fe_zone_rr *r)
 	return covered(r) == FE_T_NSEC3 || covered(r) == FE_T_NSEC;
 }
 
-static bool nsec3_modified(const struct delta *d, size_t i)
+/* An NSEC/NSEC3 owner both removed and added: the predecessor whose next field changed. */
+static bool denial_modified(const struct delta *d, size_t i)
 {
 	if (!is_denial(&d->rr[i]))
 		return false;
-	/* an NSEC3 owner both removed and added: the predecessor whose next field changed */
 	size_t from = i < d->nrem ? d->nrem : 0, to = i < d->nrem ? d->nrem + d->nadd : d->nrem;
 	for (size_t k = from; k < to; k++)
 		if (is_denial(&d->rr[k]) && d->rr[k].owner_len == d->rr[i].owner_len &&
@@ -343,57 +319,97 @@ static bool nsec3_modified(const struct delta *d, size_t i)
 	return false;
 }
 
-Test(trust_delta, deletion_breaking_nsec3_chain_rejected)
+static bool any_denial(const struct delta *d, size_t i)
+{
+	return is_denial(&d->rr[i]);
+}
+
+/* v2 with its changed TXT altered after signing: its RRSIG no longer fits. */
+static void forged_rejected(void)
 {
 	struct delta d;
-	delta_of("v3", &d);
-	filter(&d, nsec3_modified);
-	rejected(&d, "NSEC3 chain broken");
+	delta_of("v2", &d);
+	bool forged = false;
+	for (size_t i = d.nrem; i < d.nrem + d.nadd; i++) {
+		if (d.rr[i].type != FE_T_TXT)
+			continue;
+		((uint8_t *)d.rr[i].rdata)[1] = 'T'; /* points into d.buf, ours */
+		forged = true;
+	}
+	cr_assert(forged);
+	rejected(&d, "signature invalid");
 	delta_free(&d);
 }
 
-Test(trust_delta, valid_deletion_and_addition)
+/* v3 (n9 deleted) without the change to the predecessor's NSEC/NSEC3. */
+static void chain_break_rejected(const char *needle)
 {
 	struct delta d;
 	delta_of("v3", &d);
-	struct fe_trust_result res;
-	struct fe_zone_error e;
-	int rc = apply(&d, &res, &e);
-	cr_assert_eq(rc, FE_OK, "%s: %s", fe_strerror(rc), e.reason);
-	cr_assert_not(has_txt(9, "t9"));
+	filter(&d, denial_modified);
+	rejected(&d, needle);
 	delta_free(&d);
-	/* v4 adds n21 to v1, not to v3: a change set for another serial is refused */
+}
+
+/* v4 (n21 added) without any NSEC/NSEC3 change. */
+static void addition_without_denial_rejected(const char *needle)
+{
+	struct delta d;
 	delta_of("v4", &d);
-	rc = apply(&d, &res, &e);
+	filter(&d, any_denial);
+	rejected(&d, needle);
+	cr_assert_not(has_txt(21, "t21"));
+	delta_free(&d);
+}
+
+Test(trust_delta, valid_change_validated_incrementally)
+{
+	struct fe_trust_result res;
+	applies("v2", &res);
+	cr_assert(has_txt(7, "t7-changed"));
+	/* the DNSKEY RRset (one or two signatures), the SOA and the changed TXT: a handful of
+	 * signatures and nodes, not the zone's ~70 */
+	cr_assert_gt(res.rep.signatures + res.rep.signatures_cached, 0);
+	cr_assert_leq(res.rep.signatures + res.rep.signatures_cached, 6, "%llu",
+	              (unsigned long long)res.rep.signatures);
+	cr_assert_leq(res.rep.nodes, 4, "%llu", (unsigned long long)res.rep.nodes);
+	cr_assert_gt(res.expire_s, 0);
+}
+
+Test(trust_delta, forged_record_rejected_old_version_kept)
+{
+	forged_rejected();
+}
+
+Test(trust_delta, deletion_breaking_nsec3_chain_rejected)
+{
+	chain_break_rejected("NSEC3 chain broken");
+}
+
+Test(trust_delta, valid_deletion_then_change_set_for_another_serial)
+{
+	struct fe_trust_result res;
+	applies("v3", &res);
+	cr_assert_not(has_txt(9, "t9"));
+	/* v4 adds n21 to v1, not to v3: a change set for another serial is refused */
+	struct delta d;
+	struct fe_zone_error e;
+	delta_of("v4", &d);
+	int rc = apply(&d, &res, &e);
 	cr_assert_eq(rc, FE_ESERIAL, "%s: %s", fe_strerror(rc), e.reason);
 	delta_free(&d);
 }
 
 Test(trust_delta, valid_addition)
 {
-	struct delta d;
-	delta_of("v4", &d);
 	struct fe_trust_result res;
-	struct fe_zone_error e;
-	int rc = apply(&d, &res, &e);
-	cr_assert_eq(rc, FE_OK, "%s: %s", fe_strerror(rc), e.reason);
+	applies("v4", &res);
 	cr_assert(has_txt(21, "t21"));
-	delta_free(&d);
-}
-
-static bool any_nsec3(const struct delta *d, size_t i)
-{
-	return is_denial(&d->rr[i]);
 }
 
 Test(trust_delta, added_name_without_nsec3_rejected)
 {
-	struct delta d;
-	delta_of("v4", &d);
-	filter(&d, any_nsec3);
-	rejected(&d, "missing");
-	cr_assert_not(has_txt(21, "t21"));
-	delta_free(&d);
+	addition_without_denial_rejected("missing");
 }
 
 Test(trust_delta, dnskey_change_needs_whole_zone)
@@ -423,58 +439,31 @@ Test(trust_delta, dnskey_change_needs_whole_zone)
 }
 
 /* The same with an NSEC chain. */
-Test(trust_delta_nsec, valid_change_deletion_addition)
+Test(trust_delta_nsec, valid_deletion)
 {
-	struct delta d;
 	struct fe_trust_result res;
-	struct fe_zone_error e;
-	delta_of("v3", &d);
-	int rc = apply(&d, &res, &e);
-	cr_assert_eq(rc, FE_OK, "%s: %s", fe_strerror(rc), e.reason);
-	cr_assert_not(res.rep.nsec3);
-	cr_assert_gt(res.rep.denial_records, 0);
+	applies("v3", &res);
 	cr_assert_not(has_txt(9, "t9"));
-	delta_free(&d);
 }
 
 Test(trust_delta_nsec, valid_addition)
 {
-	struct delta d;
-	delta_of("v4", &d);
 	struct fe_trust_result res;
-	struct fe_zone_error e;
-	int rc = apply(&d, &res, &e);
-	cr_assert_eq(rc, FE_OK, "%s: %s", fe_strerror(rc), e.reason);
+	applies("v4", &res);
 	cr_assert(has_txt(21, "t21"));
-	delta_free(&d);
 }
 
 Test(trust_delta_nsec, forged_record_rejected_old_version_kept)
 {
-	struct delta d;
-	delta_of("v2", &d);
-	for (size_t i = d.nrem; i < d.nrem + d.nadd; i++)
-		if (d.rr[i].type == FE_T_TXT)
-			((uint8_t *)d.rr[i].rdata)[1] = 'T';
-	rejected(&d, "signature invalid");
-	delta_free(&d);
+	forged_rejected();
 }
 
 Test(trust_delta_nsec, deletion_breaking_nsec_chain_rejected)
 {
-	struct delta d;
-	delta_of("v3", &d);
-	filter(&d, nsec3_modified);
-	rejected(&d, "NSEC chain broken");
-	delta_free(&d);
+	chain_break_rejected("NSEC chain broken");
 }
 
 Test(trust_delta_nsec, added_name_without_nsec_rejected)
 {
-	struct delta d;
-	delta_of("v4", &d);
-	filter(&d, any_nsec3);
-	rejected(&d, "NSEC chain broken");
-	cr_assert_not(has_txt(21, "t21"));
-	delta_free(&d);
+	addition_without_denial_rejected("NSEC chain broken");
 }
