@@ -628,6 +628,10 @@ Test(xfrin, zone_past_expire_is_no_longer_served)
 	             0, "no EDE 22 (No Reachable Authority)");
 	kill(sec.pid, SIGUSR1);
 	cr_assert(wait_log(&sec, "xfrin_expired=1", 1));
+	cr_assert_eq(fe_test_sh("'%s' zone show " ZONE " --socket '%s/control.sock' | grep -q "
+	                        "'secondary-expired'",
+	                        FE_TEST_FEDENUMCTL, sec.dir),
+	             0, "zone show does not say why it is not served");
 	/* kept, not dropped: the same serial at the primary brings it back with no transfer */
 	cr_assert_eq(fe_test_daemon_start(&pri, NULL, pargv), 0);
 	if (!wait_log(&sec, "served again", 1)) {
