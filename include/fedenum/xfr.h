@@ -9,7 +9,8 @@
  *                                BADTIME, BADTRUNC: signed), fe_tsig_error_response
  *   address not in the list    → REFUSED, signed
  *   too many transfers running → REFUSED, signed
- *   zone not held (or, with require_validated, not validated) → NOTAUTH, signed
+ *   zone not held (or, with require_validated, not validated; or a secondary's copy
+ *   marked expired, FE_ZONE_EXPIRED) → NOTAUTH, signed
  *
  * A transfer reads ONE store snapshot from its first message to its last (its own reader,
  * opened in the handler's open and kept until close): the secondary gets one version of
