@@ -163,14 +163,16 @@ int fe_dnssec_validate(struct fe_zone *z, const struct fe_dnssec_trust *trust,
  * the name's types; around every touched NSEC3 hash, the chain stays one closed loop (its
  * own and its predecessor's next-hash fields) and an NSEC3 new in this version matches a
  * name. NSEC zones: every touched owner with data has an NSEC listing its types and naming
- * the next owner, and the owner before every touched name names its successor. The work is proportional to the change (a few store lookups and hashes per touched
- * name), not to the zone.
+ * the next owner, and the owner before every touched name names its successor. The work is
+ * proportional to the change (a few store lookups and hashes per touched name), not to the zone.
  * Returns FE_OK, FE_EVALIDATE (@err->reason: zone, owner, type, what failed), FE_ENOTSUP
  * when the change needs a whole-zone validation (@err->reason says why: a DNSKEY RRset
- * change, NSEC3 opt-out on the way, no NSEC or NSEC3 chain), FE_ENOMEM, store errors. @opts->learn is
- * not filled; @opts->known is used. @rep (may be NULL): rrsets, signatures,
- * signatures_cached, denial_records (names and NSEC3 links checked), nodes, the earliest
- * expiration among the signatures verified. Single-threaded. */
+ * change, NSEC3 opt-out on the way, no NSEC or NSEC3 chain), FE_ENOMEM, store errors. @opts->learn
+ * is not filled; @opts->known is used. @rep (may be NULL): rrsets, signatures, signatures_cached,
+ * denial_records (names and NSEC3 links checked), nodes, the earliest expiration among the
+ * signatures verified, threads. The store is read by the calling thread only (an LMDB write
+ * transaction belongs to its thread); the RRsets of the change are copied out and their signatures
+ * verified on up to @opts->threads threads (0: one per core), one per 64 RRsets at least. */
 struct fe_store_writer;
 struct fe_store_zone_rec;
 int fe_dnssec_validate_change(struct fe_store_writer *w, const struct fe_store_zone_rec *cur,

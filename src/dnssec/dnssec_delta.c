@@ -24,12 +24,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct name_ref {
 	const uint8_t *key; /* a prefix of a touch's key */
 	uint16_t key_len;
 	const uint8_t *name; /* suffix of the touch's owner */
 };
+
+struct job;
 
 struct dv {
 	struct fe__vctx *v;
@@ -47,6 +50,11 @@ struct dv {
 	uint8_t (*named)[FE__NSEC3_HASH_LEN];
 	size_t nnamed, named_cap;
 	uint64_t nodes;
+	/* step 2's RRsets, verified by run_jobs */
+	struct job *jobs;
+	size_t njobs, jobs_cap;
+	atomic_size_t next_job;
+	unsigned threads;
 };
 
 static int fail(struct dv *d, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -136,16 +144,24 @@ static int mini_zone(struct dv *d, struct fe_zone *z)
 	return FE_OK;
 }
 
-/* Step 2: the RRSIGs of RRset @type at the new node @n (owner @owner). */
-static int check_set(struct dv *d, const struct fe_store_node *n, uint16_t type)
+/* Step 2, one RRset to verify: its records copied out of the write transaction (which only
+ * the calling thread may read), so that several threads can verify the RRsets. */
+struct job {
+	uint8_t owner_lc[FE_WIRE_NAME_MAX];
+	size_t owner_len;
+	uint16_t type;
+	struct fe__zrec **recs; /* RRs then RRSIGs */
+	size_t nrrs, nrecs;
+};
+
+/* Queue RRset @type of the new node @n for step 2. */
+static int queue_set(struct dv *d, const struct fe_store_node *n, uint16_t type)
 {
 	struct fe_store_rrset rs;
-	uint8_t lc[FE_WIRE_NAME_MAX];
 	size_t nrrs;
 	char on[1100], ts[32];
 	if (!fe_store_node_find(n, type, &rs))
 		return FE_OK; /* the RRset went away */
-	fe_wire_name_lower(n->owner, lc);
 	int rc = load_rrset(d, &rs, &nrrs);
 	if (rc != FE_OK)
 		return fail(d, rc, "out of memory");
@@ -154,8 +170,109 @@ static int check_set(struct dv *d, const struct fe_store_node *n, uint16_t type)
 		return fail(d, FE_EVALIDATE, "RRSIG %s at %s: no RRset under it",
 		            fe__type_str(type, ts, sizeof(ts)), on);
 	}
-	return fe__check_rrset_recs(&d->t, lc, n->owner_len, type, d->rp, nrrs, d->rp + nrrs,
-	                            d->nrp - nrrs);
+	if (d->njobs == d->jobs_cap) {
+		size_t cap = d->jobs_cap ? d->jobs_cap * 2 : 64;
+		struct job *p = realloc(d->jobs, cap * sizeof(*p));
+		if (p == NULL)
+			return FE_ENOMEM;
+		d->jobs = p;
+		d->jobs_cap = cap;
+	}
+	struct job *j = &d->jobs[d->njobs];
+	fe_wire_name_lower(n->owner, j->owner_lc);
+	j->owner_len = n->owner_len;
+	j->type = type;
+	j->nrrs = nrrs;
+	j->nrecs = d->nrp;
+	j->recs = d->rp; /* the job owns them now */
+	d->rp = NULL;
+	d->nrp = d->rp_cap = 0;
+	d->njobs++;
+	return FE_OK;
+}
+
+struct worker {
+	struct dv *d;
+	struct fe__vthr t;
+};
+
+static void *verify_jobs(void *arg)
+{
+	struct worker *w = arg;
+	struct dv *d = w->d;
+	while (!atomic_load(&d->v->stop)) {
+		size_t i = atomic_fetch_add(&d->next_job, 1);
+		if (i >= d->njobs)
+			break;
+		const struct job *j = &d->jobs[i];
+		if (fe__check_rrset_recs(&w->t, j->owner_lc, j->owner_len, j->type, j->recs,
+		                         j->nrrs, j->recs + j->nrrs, j->nrecs - j->nrrs) != FE_OK)
+			break;
+	}
+	return NULL;
+}
+
+#define JOBS_PER_THREAD 64u /* fewer RRsets are not worth a thread */
+#define MAX_THREADS     16u
+
+/* Verify the queued RRsets on up to opts.threads threads (0: one per core); the first failure
+ * stops them all (fe__vfail). */
+static int run_jobs(struct dv *d)
+{
+	struct worker w[MAX_THREADS];
+	pthread_t tid[MAX_THREADS];
+	unsigned n = d->v->o.threads;
+	if (n == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		n = c > 0 ? (unsigned)c : 1u;
+	}
+	n = FE_MIN(n, MAX_THREADS);
+	n = (unsigned)FE_MAX((size_t)1, FE_MIN((size_t)n, d->njobs / JOBS_PER_THREAD));
+	unsigned ready = 0, started = 0;
+	int rc = FE_OK;
+	atomic_init(&d->next_job, 0);
+	for (unsigned i = 0; i < n; i++) {
+		w[i].d = d;
+		if ((rc = fe__vthr_init(&w[i].t, d->v)) != FE_OK)
+			break;
+		ready++;
+	}
+	if (rc == FE_OK) {
+		for (unsigned i = 1; i < n; i++) {
+			if (pthread_create(&tid[i], NULL, verify_jobs, &w[i]) != 0)
+				break;
+			started = i;
+		}
+		verify_jobs(&w[0]);
+		for (unsigned i = 1; i <= started; i++)
+			pthread_join(tid[i], NULL);
+		rc = d->v->rc;
+	}
+	for (unsigned i = 0; i < ready; i++) {
+		struct fe__vthr *t = &w[i].t;
+		d->t.rrsets += t->rrsets;
+		d->t.sigs += t->sigs;
+		d->t.sigs_cached += t->sigs_cached;
+		if (t->have_expiry && (!d->t.have_expiry || t->min_expiry < d->t.min_expiry)) {
+			d->t.min_expiry = t->min_expiry;
+			d->t.have_expiry = true;
+		}
+		fe__vthr_deinit(t);
+	}
+	d->threads = FE_MAX(ready, 1u);
+	return rc;
+}
+
+static void jobs_free(struct dv *d)
+{
+	for (size_t i = 0; i < d->njobs; i++) {
+		for (size_t k = 0; k < d->jobs[i].nrecs; k++)
+			free(d->jobs[i].recs[k]);
+		free(d->jobs[i].recs);
+	}
+	free(d->jobs);
+	d->jobs = NULL;
+	d->njobs = d->jobs_cap = 0;
 }
 
 static int touch_cmp(const void *pa, const void *pb)
@@ -211,7 +328,7 @@ static int check_signatures(struct dv *d, const struct fe_zone_touch *t, size_t 
 			if (k > i && t[k - 1].covered == type)
 				continue;
 			if (t[i].nsec3) {
-				rc = type == FE_T_NSEC3 ? check_set(d, &node, type) : FE_OK;
+				rc = type == FE_T_NSEC3 ? queue_set(d, &node, type) : FE_OK;
 				continue;
 			}
 			if (type == FE_T_NSEC3 &&
@@ -228,14 +345,14 @@ static int check_signatures(struct dv *d, const struct fe_zone_touch *t, size_t 
 			 * the parent's (RFC 4035 §2.2) */
 			if (occluded || (cut && type != FE_T_DS && type != FE_T_NSEC))
 				continue;
-			rc = check_set(d, &node, type);
+			rc = queue_set(d, &node, type);
 		}
 		free(blob);
 		if (rc != FE_OK)
 			return rc;
 		i = j;
 	}
-	return FE_OK;
+	return run_jobs(d);
 }
 
 /* Types at node @n (sorted), RRSIG slotted in per @sig_mode, into d->t.types. */
@@ -785,13 +902,14 @@ out:
 		rep->trusted_key_tag = v->trusted_tag;
 		rep->trusted_key_alg = v->trusted_alg;
 		rep->nsec3 = (cur->flags & FE_ZONE_NSEC3) != 0;
-		rep->threads = 1;
+		rep->threads = d.threads ? d.threads : 1;
 		rep->seconds = (double)(fe_time_mono_us() - t0) / 1e6;
 	}
 	if (d.thr_ready)
 		fe__vthr_deinit(&d.t);
 	recs_free(&d);
 	free(d.rp);
+	jobs_free(&d);
 	free(d.named);
 	free(t);
 	for (size_t i = 0; i < v->nkeys; i++)

@@ -28,7 +28,8 @@ static struct fe_trust *ctx;
 static const uint8_t apex[] = {3, 'i', 'n', 'c', 4, 't', 'e', 's', 't', 0};
 static uint32_t v1_serial; /* dnssec-signzone -N increment moved it */
 
-/* v1: 20 TXT names; v2: n7 changed; v3: n9 deleted; v4: n21 added; v5: a new ZSK. All
+/* v1: 200 TXT names; v2: n7 changed; v3: n9 deleted; v4: n201 added; v5: a new ZSK; v6:
+ * every TXT changed. All
  * re-signed from v1.signed so that unchanged RRsets keep their signatures. */
 static bool nsec; /* sign with NSEC instead of NSEC3 */
 
@@ -42,7 +43,7 @@ static void setup(void)
 	snprintf(cmd, sizeof(cmd),
 	         "mkdir -p %s && cd %s && { echo '$ORIGIN inc.test.'; echo '$TTL 300';"
 	         " echo '@ SOA ns hostmaster 1 3600 600 86400 300'; echo '@ NS ns';"
-	         " echo 'ns A 192.0.2.1'; for i in $(seq 1 20); do echo \"n$i TXT t$i\"; done;"
+	         " echo 'ns A 192.0.2.1'; for i in $(seq 1 200); do echo \"n$i TXT t$i\"; done;"
 	         " } > z.zone"
 	         " && dnssec-keygen -q -a ECDSAP256SHA256 -f KSK -n ZONE inc.test >/dev/null"
 	         " && dnssec-keygen -q -a ECDSAP256SHA256 -n ZONE inc.test >/dev/null"
@@ -52,8 +53,10 @@ static void setup(void)
 	         " && $S -f v2.signed v2.in >/dev/null"
 	         " && grep -v '^n9\\.inc\\.test\\.' v1.signed > v3.in"
 	         " && $S -f v3.signed v3.in >/dev/null"
-	         " && { cat v1.signed; echo 'n21.inc.test. 300 IN TXT \"t21\"'; } > v4.in"
+	         " && { cat v1.signed; echo 'n201.inc.test. 300 IN TXT \"t201\"'; } > v4.in"
 	         " && $S -f v4.signed v4.in >/dev/null"
+	         " && sed 's/\"\\(t[0-9]*\\)\"$/\"\\1-x\"/' v1.signed > v6.in"
+	         " && $S -f v6.signed v6.in >/dev/null"
 	         " && for k in K*.key; do dnssec-dsfromkey -2 \"$k\"; done > ds 2>/dev/null"
 	         " && dnssec-keygen -q -a ECDSAP256SHA256 -n ZONE inc.test >/dev/null"
 	         " && $S -f v5.signed v1.signed >/dev/null",
@@ -351,14 +354,14 @@ static void chain_break_rejected(const char *needle)
 	delta_free(&d);
 }
 
-/* v4 (n21 added) without any NSEC/NSEC3 change. */
+/* v4 (n201 added) without any NSEC/NSEC3 change. */
 static void addition_without_denial_rejected(const char *needle)
 {
 	struct delta d;
 	delta_of("v4", &d);
 	filter(&d, any_denial);
 	rejected(&d, needle);
-	cr_assert_not(has_txt(21, "t21"));
+	cr_assert_not(has_txt(201, "t201"));
 	delta_free(&d);
 }
 
@@ -391,7 +394,7 @@ Test(trust_delta, valid_deletion_then_change_set_for_another_serial)
 	struct fe_trust_result res;
 	applies("v3", &res);
 	cr_assert_not(has_txt(9, "t9"));
-	/* v4 adds n21 to v1, not to v3: a change set for another serial is refused */
+	/* v4 adds n201 to v1, not to v3: a change set for another serial is refused */
 	struct delta d;
 	struct fe_zone_error e;
 	delta_of("v4", &d);
@@ -404,7 +407,7 @@ Test(trust_delta, valid_addition)
 {
 	struct fe_trust_result res;
 	applies("v4", &res);
-	cr_assert(has_txt(21, "t21"));
+	cr_assert(has_txt(201, "t201"));
 }
 
 Test(trust_delta, added_name_without_nsec3_rejected)
@@ -450,7 +453,7 @@ Test(trust_delta_nsec, valid_addition)
 {
 	struct fe_trust_result res;
 	applies("v4", &res);
-	cr_assert(has_txt(21, "t21"));
+	cr_assert(has_txt(201, "t201"));
 }
 
 Test(trust_delta_nsec, forged_record_rejected_old_version_kept)
@@ -466,4 +469,24 @@ Test(trust_delta_nsec, deletion_breaking_nsec_chain_rejected)
 Test(trust_delta_nsec, added_name_without_nsec_rejected)
 {
 	addition_without_denial_rejected("NSEC chain broken");
+}
+
+/* 200 RRsets changed: their signatures verified on two threads; one forged RRset among them
+ * stops both and rejects the whole change. */
+Test(trust_delta, many_rrsets_verified_on_threads)
+{
+	struct fe_trust_result res;
+	struct delta d;
+	delta_of("v6", &d);
+	for (size_t i = d.nrem; i < d.nrem + d.nadd; i++)
+		if (d.rr[i].type == FE_T_TXT && d.rr[i].rdlen == 7 &&
+		    memcmp(d.rr[i].rdata + 1, "t150-x", 6) == 0)
+			((uint8_t *)d.rr[i].rdata)[1] = 'T';
+	topts.validate.threads = 2;
+	rejected(&d, "signature invalid");
+	delta_free(&d);
+	applies("v6", &res);
+	cr_assert_eq(res.rep.threads, 2);
+	cr_assert_geq(res.rep.signatures, 200);
+	cr_assert(has_txt(150, "t150-x"));
 }
