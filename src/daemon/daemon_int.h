@@ -185,6 +185,48 @@ struct fe__sec {
 	int cancel;                     /* atomic: set at stop, ends a running transfer */
 };
 
+/* One secondary zone (secondary.c; secondary_apply.c reads it on the refresh's thread). */
+#include <limits.h>
+#include <sys/socket.h>
+
+#include "fedenum/wire.h"
+#include "fedenum/xfr.h"
+
+struct fe__sec_zone {
+	struct fe__sec *sec;
+	char apex[FE_WIRE_NAME_MAX * 4 + 2]; /* presentation form, final dot */
+	uint8_t apex_wire[FE_WIRE_NAME_MAX];
+	size_t apex_wire_len;
+	struct fe_listen_addr primary;
+	struct sockaddr_storage paddr;
+	socklen_t plen;
+	char base[PATH_MAX], next[PATH_MAX];
+	uv_timer_t timer;
+	bool timer_ready;
+	uv_work_t work;
+	bool busy, again;
+	int removed;  /* atomic: taken out of the configuration by a reload */
+	int notified; /* atomic: set by a worker on an accepted NOTIFY */
+	uint64_t last_start_ms;
+	/* state (main loop) */
+	bool has_serial;
+	uint32_t serial, refresh_s, retry_s, expire_s;
+	int64_t last_ok_s, next_s;
+	bool expired;
+	char last_err[600];
+	/* one refresh (the pool thread writes, the loop reads after it) */
+	int rc;
+	struct fe_xfrin_result res;
+	char load_err[700];
+	char trust_note[512]; /* under trust anchors: how the new version validated */
+	bool applied;         /* the IXFR went into the store as a change set */
+	uint64_t ms;
+};
+
+/* fe_xfrin_opts.apply of a refresh of zone @arg (a struct fe__sec_zone): the IXFR's change
+ * set into the store, validated incrementally under trust anchors (secondary_apply.c). */
+int fe__sec_apply_ixfr(void *arg, const struct fe_xfrin_delta *xd, char *why, size_t why_cap);
+
 /* Parse the APEX@ADDR@PORT values: --secondary (@cli), then xfr.secondary (@file). Returns an
  * exit code (FE__EXIT_CONFIG for a bad value or a zone given twice, logged). */
 int fe__sec_setup(struct fe__sec *s, const char *const *cli, size_t ncli, char *const *file,
