@@ -135,7 +135,8 @@ void fe_xfr_counters(const struct fe_xfr *x, uint64_t *out);
  * row), the limits; the response must start with the apex SOA and end with the same SOA.
  * Anything wrong: an error, @out may be half written, nothing else is touched.
  * Result: a complete master file at @out (SOA first) for the caller to load as it loads
- * configured zones. */
+ * configured zones; with fe_xfrin_opts.apply, an incremental IXFR is instead handed to the
+ * caller as one change set (struct fe_xfrin_delta) and no file is written for it. */
 #include <sys/socket.h>
 
 /* One RR of an IXFR's differences (borrowed): owner and RDATA uncompressed wire, class IN. */
