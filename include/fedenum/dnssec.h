@@ -105,6 +105,7 @@ struct fe_dnssec_report {
 	uint16_t trusted_key_tag;   /* key tag of a key that matched the trust and signed the
 	                               DNSKEY RRset (0 when not reached) */
 	uint8_t trusted_key_alg;
+	uint64_t nodes;       /* fe_dnssec_validate_change: nodes read for their RRSIGs */
 	bool nsec3;           /* the zone uses NSEC3 (else NSEC) */
 	bool zonemd_verified; /* a ZONEMD RR matched the zone's digest */
 	unsigned threads;     /* threads used */
@@ -152,6 +153,33 @@ struct fe_dnssec_report {
 int fe_dnssec_validate(struct fe_zone *z, const struct fe_dnssec_trust *trust,
                        const struct fe_dnssec_opts *opts, struct fe_dnssec_report *rep,
                        struct fe_zone_error *err);
+
+/* Validate a change set (fedenum/zone.h, fe_zone_commit_delta_checked) applied to a version
+ * that was validated whole: @w is the store writer holding the new version before its
+ * commit, @cur the record of the version it replaces, @t / @n the changes. Checked
+ * (src/dnssec/dnssec_delta.c): the apex DNSKEY RRset against @trust as in phase 1; every
+ * RRSIG of every authoritative RRset the change touches; for every touched name and its
+ * ancestors, the NSEC3 with its hash exists exactly when the name does and its bitmap equals
+ * the name's types; around every touched NSEC3 hash, the chain stays one closed loop (its
+ * own and its predecessor's next-hash fields) and an NSEC3 new in this version matches a
+ * name. NSEC zones: every touched owner with data has an NSEC listing its types and naming
+ * the next owner, and the owner before every touched name names its successor. The work is
+ * proportional to the change (a few store lookups and hashes per touched name), not to the zone.
+ * Returns FE_OK, FE_EVALIDATE (@err->reason: zone, owner, type, what failed), FE_ENOTSUP
+ * when the change needs a whole-zone validation (@err->reason says why: a DNSKEY RRset
+ * change, NSEC3 opt-out on the way, no NSEC or NSEC3 chain), FE_ENOMEM, store errors. @opts->learn
+ * is not filled; @opts->known is used. @rep (may be NULL): rrsets, signatures, signatures_cached,
+ * denial_records (names and NSEC3 links checked), nodes, the earliest expiration among the
+ * signatures verified, threads. The store is read by the calling thread only (an LMDB write
+ * transaction belongs to its thread); the RRsets of the change are copied out and their signatures
+ * verified on up to @opts->threads threads (0: one per core), one per 64 RRsets at least. */
+struct fe_store_writer;
+struct fe_store_zone_rec;
+int fe_dnssec_validate_change(struct fe_store_writer *w, const struct fe_store_zone_rec *cur,
+                              const struct fe_zone_touch *t, size_t n,
+                              const struct fe_dnssec_trust *trust,
+                              const struct fe_dnssec_opts *opts, struct fe_dnssec_report *rep,
+                              struct fe_zone_error *err);
 
 /* The DS RRset that the parent zone @parent publishes for the child apex @child (uncompressed
  * wire name, any case), for use as the child's trust. At most @cap RDATAs are written to

@@ -260,6 +260,22 @@ int fe_store_writer_set_nsec3(struct fe_store_writer *w, const uint8_t *hash, si
                               const void *blob, size_t blob_len);
 int fe_store_writer_del_nsec3(struct fe_store_writer *w, const uint8_t *hash, size_t hash_len);
 
+/* Change mode: the NSEC3 node that follows (@next) or precedes @hash in this transaction
+ * (changes made so far included), wrapping around the zone's chain (RFC 5155 §3.1.7); @hash
+ * itself need not be stored. *hash_out and *out are valid until the next call on @w.
+ * FE_OK, FE_ENOENT (no NSEC3 node other than @hash), FE_EFORMAT. */
+int fe_store_writer_nsec3_near(struct fe_store_writer *w, const uint8_t *hash, size_t hash_len,
+                               bool next, const uint8_t **hash_out, size_t *hash_len_out,
+                               struct fe_store_node *out);
+
+/* Change mode: the owner node after (@next) or before @key in this transaction whose flags
+ * hold all of @need_flags (e.g. FE_NODE_HAS_NSEC), wrapping around the zone (RFC 4034 §4.1.1);
+ * @key itself need not be stored. *key_out (without the data id) and *out are valid until
+ * the next call on @w. FE_OK, FE_ENOENT (no such node other than @key), FE_EFORMAT. */
+int fe_store_writer_node_near(struct fe_store_writer *w, const uint8_t *key, size_t key_len,
+                              bool next, uint16_t need_flags, const uint8_t **key_out,
+                              size_t *key_len_out, struct fe_store_node *out);
+
 /* What a writer has done so far (the cost of the version: entries put and deleted). */
 struct fe_store_write_stats {
 	uint64_t nodes_written;   /* `rr` entries put (new or changed) */
@@ -409,6 +425,10 @@ int fe_store_stat(struct fe_store *st, struct fe_store_stat *out);
  * the parent is not valid): not served. */
 #define FE_ZONE_VALIDATED 0x0008u
 #define FE_ZONE_BOGUS     0x0010u
+/* FE_ZONE_EXPIRED: a secondary's copy past its SOA EXPIRE without a successful refresh
+ * (RFC 1034 §4.3.5): kept, but answered SERVFAIL (EDE 22, No Reachable Authority) until a
+ * refresh succeeds; cleared by the next version and by fe_store_zone_mark. */
+#define FE_ZONE_EXPIRED 0x0020u
 /* For a zone with FE_ZONE_VALIDATED, sig_expire_s is the CHAIN expiry: the earliest RRSIG
  * expiration of the zone's own signatures and of the zones its trust comes through (the
  * parent's record, recursively). After it the zone is not served as valid. */

@@ -141,6 +141,25 @@ int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opt
                   const struct fe_trust_opts *topts, struct fe_store *st,
                   struct fe_trust_result *res, struct fe_zone_error *err);
 
+/* Apply the change set @d (an IXFR's differences, fedenum/zone.h) to the stored, validated
+ * version of zone @apex (wire name) with incremental validation: the chain of trust of the
+ * apex as for a load (anchor, or the parent's current DS), then fe_zone_commit_delta_checked
+ * with fe_dnssec_validate_change inside the write transaction; the new version is committed
+ * only when that passes, stays FE_ZONE_VALIDATED, and its chain expiry is the smaller of the
+ * previous one and the new signatures' (never later: removed signatures are not searched
+ * for the next earliest). @res: outcome LOADED, serial, trust, expire_s, rep (signatures
+ * verified, nodes read, names checked).
+ * Returns FE_OK; FE_ENOTSUP when the change needs the whole-zone path (@err->reason says
+ * why: stored version not validated, DNSKEY RRset change, opt-out, a zone cut
+ * moving, the chain expiry less than 3 days away) — nothing is written or noted, the caller
+ * loads the whole zone; FE_EVALIDATE (no chain of trust, or the change does not validate:
+ * not stored, the previous version keeps serving, the failure kept in the zone's
+ * fe_trust_zstate); the errors of fe_zone_commit_delta (not stored, noted likewise). */
+int fe_trust_apply_delta(struct fe_trust *t, struct fe_store *st, const uint8_t *apex,
+                         size_t apex_len, const struct fe_zone_delta *d,
+                         const struct fe_trust_opts *topts, struct fe_trust_result *res,
+                         struct fe_zone_error *err);
+
 struct fe_trust_sweep_report {
 	unsigned zones;     /* zone records looked at */
 	unsigned secure;    /* chain holds: served */

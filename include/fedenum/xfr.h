@@ -10,7 +10,8 @@
  *   address not in the list    → REFUSED, signed
  *   too many transfers running → REFUSED, signed
  *   over TLS below 1.3         → REFUSED, signed (RFC 9103 §9: XoT needs TLS 1.3)
- *   zone not held (or, with require_validated, not validated) → NOTAUTH, signed
+ *   zone not held (or, with require_validated, not validated; or a secondary's copy
+ *   marked expired, FE_ZONE_EXPIRED) → NOTAUTH, signed
  *
  * A transfer reads ONE store snapshot from its first message to its last (its own reader,
  * opened in the handler's open and kept until close): the secondary gets one version of
@@ -138,10 +139,33 @@ void fe_xfr_counters(const struct fe_xfr *x, uint64_t *out);
  * (RFC 9103 §9.3.3). Anything wrong: an error, @out may be half written, nothing else is
  * touched.
  * Result: a complete master file at @out (SOA first) for the caller to load as it loads
- * configured zones. */
+ * configured zones; with fe_xfrin_opts.apply, an incremental IXFR is instead handed to the
+ * caller as one change set (struct fe_xfrin_delta) and no file is written for it. */
 #include <sys/socket.h>
 
 struct fe_xfrin_tls;
+/* One RR of an IXFR's differences (borrowed): owner and RDATA uncompressed wire, class IN. */
+struct fe_xfrin_rr {
+	const uint8_t *owner;
+	size_t owner_len;
+	uint16_t type;
+	uint32_t ttl;
+	const uint8_t *rdata;
+	uint16_t rdlen;
+};
+
+/* The net difference of an incremental IXFR from the held serial to the new one: every
+ * sequence of the response (RFC 1995 §4) folded into one (an RR added by one sequence and
+ * removed by a later one is in neither list). The old SOA is among the removed RRs, the new
+ * one among the added. Borrowed for the duration of the apply call. */
+struct fe_xfrin_delta {
+	uint32_t serial_from, serial_to;
+	const struct fe_xfrin_rr *removed;
+	size_t removed_count;
+	const struct fe_xfrin_rr *added;
+	size_t added_count;
+};
+
 struct fe_xfrin_opts {
 	const char *apex; /* presentation form with the final dot; borrowed */
 	struct sockaddr_storage primary;
@@ -158,6 +182,14 @@ struct fe_xfrin_opts {
 	                                   address (an IP SAN) */
 	const int *cancel; /* may be NULL; read atomically: non-zero ends the refresh (FE_EAGAIN)
 	                      within a quarter of a second */
+	/* May be NULL. When set, an incremental IXFR is handed to @apply (on the calling thread)
+	 * instead of being applied to @base, which is then not needed: FE_OK → the refresh
+	 * succeeded (kind IXFR, nothing written to @out); FE_EVALIDATE → it fails with
+	 * @why (no AXFR: the primary's data is wrong); anything else (FE_ENOTSUP: too complex
+	 * for a change set, FE_ENOENT: does not apply to the held version, ...) → AXFR, logged
+	 * with @why. */
+	int (*apply)(void *arg, const struct fe_xfrin_delta *d, char *why, size_t why_cap);
+	void *apply_arg;
 };
 
 /* XFR over TLS (RFC 9103) as a client: one context for every TLS primary. TLS 1.3 only

@@ -25,6 +25,8 @@
 
 struct fe_store;
 struct fe_store_write_stats;
+struct fe_store_writer;
+struct fe_store_zone_rec;
 struct fe_zone;
 
 struct fe_zone_opts {
@@ -146,6 +148,42 @@ struct fe_zone_delta {
 int fe_zone_commit_delta(struct fe_store *st, const uint8_t *apex, size_t apex_len,
                          const struct fe_zone_delta *d, struct fe_store_write_stats *stats,
                          struct fe_zone_error *err);
+
+/* One change of a set as fe_zone_commit_delta_checked applied it (borrowed, lives for the
+ * checker's call): the RR, whether it was added or removed, and its target: an owner key of
+ * the zone (fe_wire_name_key) or, for the NSEC3 chain's own records, the raw NSEC3 hash. */
+struct fe_zone_touch {
+	bool nsec3;       /* key is an NSEC3 hash (the record is one of the chain's) */
+	bool add;         /* added (else removed) */
+	uint16_t type;    /* the RR's type */
+	uint16_t covered; /* RRSIG: the type it covers; else type */
+	uint16_t key_len;
+	const uint8_t *key;
+	const struct fe_zone_rr *rr;
+};
+
+/* A check of the new version before its commit: @fn runs inside the write transaction with
+ * every change applied (@w reads the new state: fe_store_writer_get_node and the others),
+ * @cur the record of the version it replaces, @t / @n the changes (sorted by target). It
+ * returns FE_OK to commit, anything else to abort (nothing written; @err says why). On
+ * FE_OK it may set *chain_expire_s (initially -1: keep the delta's own computation) to the
+ * zone record's new chain expiry. */
+struct fe_zone_delta_check {
+	int (*fn)(void *arg, struct fe_store_writer *w, const struct fe_store_zone_rec *cur,
+	          const struct fe_zone_touch *t, size_t n, int64_t *chain_expire_s,
+	          struct fe_zone_error *err);
+	void *arg;
+};
+
+/* fe_zone_commit_delta with @chk (may be NULL: exactly fe_zone_commit_delta) run before the
+ * commit. With @chk a zone stored as validated (FE_ZONE_VALIDATED) takes the change set and
+ * stays validated: @chk is the validation (fe_trust_apply_delta passes the incremental
+ * DNSSEC check). FE_ZONE_EXPIRED is cleared on every new version. Errors as
+ * fe_zone_commit_delta, and whatever @chk returns. */
+int fe_zone_commit_delta_checked(struct fe_store *st, const uint8_t *apex, size_t apex_len,
+                                 const struct fe_zone_delta *d,
+                                 const struct fe_zone_delta_check *chk,
+                                 struct fe_store_write_stats *stats, struct fe_zone_error *err);
 
 /* True when the file @path has size @size and modification time @mtime_ns (as recorded in a
  * zone record: the version stored came from this very file). False when either is 0. */

@@ -147,6 +147,8 @@ static bool same_name(const char *a, const char *b)
 static const char *served_why(const struct fe_ctl_node *n, const struct fe_store_zone_rec *z,
                               int64_t now)
 {
+	if (z->flags & FE_ZONE_EXPIRED) /* in any mode: a secondary past its SOA EXPIRE */
+		return "secondary-expired";
 	if (!n->info.validating)
 		return NULL;
 	if (!(z->flags & FE_ZONE_VALIDATED))

@@ -169,7 +169,7 @@ enum fe__sec_cnt {
 	FE__SEC_IXFR,                 /* incremental transfers taken */
 	FE__SEC_UPTODATE,             /* refreshes that found the serial current */
 	FE__SEC_FAILED,               /* refreshes that failed (the old version kept) */
-	FE__SEC_EXPIRED,              /* zones dropped past SOA EXPIRE */
+	FE__SEC_EXPIRED,              /* zones marked expired past SOA EXPIRE (kept, not served) */
 	FE__SEC_NOTIFY_ACCEPTED,      /* NOTIFY taken (signed, from the zone's primary) */
 	FE__SEC_NOTIFY_UNSIGNED,      /* NOTIFY without TSIG: REFUSED */
 	FE__SEC_NOTIFY_BAD_TSIG,      /* NOTIFY whose TSIG does not verify: NOTAUTH */
@@ -178,6 +178,8 @@ enum fe__sec_cnt {
 	FE__SEC_LIMIT,               /* refreshes aborted by a limit (size, records, RRset, time) */
 	FE__SEC_QUEUED,              /* refreshes that waited for xfr.max-transfers-in */
 	FE__SEC_NOTIFY_RATE_LIMITED, /* NOTIFY over xfr.notify-rate from its primary: REFUSED */
+	FE__SEC_IXFR_WHOLE,           /* IXFRs too complex for a change set: AXFR, whole load */
+	FE__SEC_IXFR_REJECTED,        /* IXFRs whose change set did not validate (not stored) */
 	FE__SEC_CNT_MAX
 };
 
@@ -187,8 +189,11 @@ struct fe_tsig_key;
 struct fe_xfrin_tls;
 
 struct fe__sec {
-	struct fe__sec_zone *z; /* --secondary zones */
-	size_t n;
+	struct fe__sec_zone **z; /* --secondary and xfr.secondary zones; a zone removed by a
+	                            reload stays, flagged, until exit */
+	size_t n;                /* atomic (release/acquire): workers read z[0, n) for NOTIFY */
+	size_t cap;              /* slots of z: the zones at start + FE__SEC_ADD_MAX */
+	char dir[4096];          /* STORE/secondary */
 	uv_loop_t *loop;
 	uv_async_t async; /* NOTIFY accepted by a worker → refresh on the loop */
 	bool async_ready, stopping, validating;
@@ -209,6 +214,52 @@ struct fe__sec {
 	uint64_t cnt[FE__SEC_CNT_MAX];  /* atomic */
 	int cancel;                     /* atomic: set at stop, ends a running transfer */
 };
+
+/* One secondary zone (secondary.c; secondary_apply.c reads it on the refresh's thread). */
+#include <limits.h>
+#include <sys/socket.h>
+
+#include "fedenum/wire.h"
+#include "fedenum/xfr.h"
+
+struct fe__sec_zone {
+	struct fe__sec *sec;
+	char apex[FE_WIRE_NAME_MAX * 4 + 2]; /* presentation form, final dot */
+	uint8_t apex_wire[FE_WIRE_NAME_MAX];
+	size_t apex_wire_len;
+	struct fe_listen_addr primary;
+	struct sockaddr_storage paddr;
+	socklen_t plen;
+	bool tls;           /* XFR over TLS (RFC 9103) */
+	char tls_name[256]; /* the name its certificate must carry; "": its address */
+	size_t peer;        /* index in sec->peers */
+	bool queued;        /* waits for a free transfer slot (xfr.max-transfers-in) */
+	char base[PATH_MAX], next[PATH_MAX];
+	uv_timer_t timer;
+	bool timer_ready;
+	uv_work_t work;
+	bool busy, again;
+	int removed;  /* atomic: taken out of the configuration by a reload */
+	int notified; /* atomic: set by a worker on an accepted NOTIFY */
+	uint64_t last_start_ms;
+	/* state (main loop) */
+	bool has_serial;
+	uint32_t serial, refresh_s, retry_s, expire_s;
+	int64_t last_ok_s, next_s;
+	bool expired;
+	char last_err[600];
+	/* one refresh (the pool thread writes, the loop reads after it) */
+	int rc;
+	struct fe_xfrin_result res;
+	char load_err[700];
+	char trust_note[512]; /* under trust anchors: how the new version validated */
+	bool applied;         /* the IXFR went into the store as a change set */
+	uint64_t ms;
+};
+
+/* fe_xfrin_opts.apply of a refresh of zone @arg (a struct fe__sec_zone): the IXFR's change
+ * set into the store, validated incrementally under trust anchors (secondary_apply.c). */
+int fe__sec_apply_ixfr(void *arg, const struct fe_xfrin_delta *xd, char *why, size_t why_cap);
 
 /* What the secondary side is configured with: the command line first, then @conf. */
 struct fe__sec_cfg {
@@ -233,6 +284,14 @@ int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struc
 size_t fe__sec_status(const struct fe__sec *s, const uint8_t *apex, size_t apex_len, char *buf,
                       size_t cap);
 void fe__sec_log_counters(const struct fe__sec *s, const char *why);
+/* SIGHUP (main loop, after the new configuration was accepted): the secondary zones are now
+ * @cli (--secondary, unchanged since start) and @file (xfr.secondary). New zones start
+ * refreshing; a removed zone is no longer refreshed, keeps its stored version (served until
+ * its SOA EXPIRE, then kept and answered SERVFAIL like any expired zone) and is logged; a
+ * changed primary is taken for the next refresh. A node started without secondary zones
+ * needs a restart to become one (logged). */
+#define FE__SEC_ADD_MAX 256u /* zones a running node can add by reloads */
+void fe__sec_reconfigure(struct fe__sec *s, const struct fe__sec_cfg *cfg);
 /* Stop timers (a refresh running finishes; its result is dropped), close handles. */
 void fe__sec_stop(struct fe__sec *s);
 void fe__sec_free(struct fe__sec *s);

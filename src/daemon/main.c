@@ -446,6 +446,14 @@ static void reload_done(uv_work_t *req, int status)
 			                        "change now, with the policy)"
 			                      : "");
 		reload_policy(d);
+		if (!d->stopping)
+			fe__sec_reconfigure(&d->sec, &(struct fe__sec_cfg){
+			                                     .cli = d->secondary,
+			                                     .ncli = d->nsecondary,
+			                                     .cli_tls = d->secondary_tls,
+			                                     .ncli_tls = d->nsecondary_tls,
+			                                     .conf = &d->new_cfg,
+			                             });
 		fe_conf_free(&d->cfg);
 		d->cfg = d->new_cfg;
 		fe_conf_init(&d->new_cfg);

@@ -29,39 +29,6 @@
 #define NOTIFY_MIN_GAP_MS 1000u /* a refresh per zone per second at most, whatever NOTIFY says */
 #define RETRY_DEFAULT_S   30u   /* before the first SOA was read */
 
-struct fe__sec_zone {
-	struct fe__sec *sec;
-	char apex[FE_WIRE_NAME_MAX * 4 + 2]; /* presentation form, final dot */
-	uint8_t apex_wire[FE_WIRE_NAME_MAX];
-	size_t apex_wire_len;
-	struct fe_listen_addr primary;
-	struct sockaddr_storage paddr;
-	socklen_t plen;
-	bool tls;           /* XFR over TLS (RFC 9103) */
-	char tls_name[256]; /* the name its certificate must carry; "": its address */
-	size_t peer;        /* index in sec->peers */
-	bool queued;        /* waits for a free transfer slot (xfr.max-transfers-in) */
-	char base[PATH_MAX], next[PATH_MAX];
-	uv_timer_t timer;
-	bool timer_ready;
-	uv_work_t work;
-	bool busy, again;
-	int notified; /* atomic: set by a worker on an accepted NOTIFY */
-	uint64_t last_start_ms;
-	/* state (main loop) */
-	bool has_serial;
-	uint32_t serial, refresh_s, retry_s, expire_s;
-	int64_t last_ok_s, next_s;
-	bool expired;
-	char last_err[600];
-	/* one refresh (the pool thread writes, the loop reads after it) */
-	int rc;
-	struct fe_xfrin_result res;
-	char load_err[700];
-	char trust_note[256]; /* under trust anchors: how the new version validated */
-	uint64_t ms;
-};
-
 static const char *const cnt_names[FE__SEC_CNT_MAX] = {
         "xfrin_axfr",
         "xfrin_ixfr",
@@ -76,6 +43,8 @@ static const char *const cnt_names[FE__SEC_CNT_MAX] = {
         "xfrin_limit",
         "xfrin_queued",
         "notify_in_rate_limited",
+        "xfrin_ixfr_whole",
+        "xfrin_ixfr_rejected",
 };
 
 /* NOTIFY rate per primary address: a token bucket of xfr.notify-rate tokens, refilled at
@@ -144,29 +113,63 @@ static int parse_spec(const char *spec, struct fe__sec_zone *z)
 	return FE_OK;
 }
 
+static void spec_error(const char *spec, bool tls)
+{
+	fe_log_err("secondary \"%s\" (%s) is not APEX@ADDR@PORT%s (numeric IPv4 or IPv6 address, "
+	           "a port%s)",
+	           spec, tls ? "--secondary-tls, xfr.secondary-tls" : "--secondary, xfr.secondary",
+	           tls ? "[@NAME]" : "", tls ? ", the name the primary's certificate carries" : "");
+}
+
+/* The @i-th zone spec of @cfg (the command line's, the file's, then the TLS ones); *tls says
+ * whether it is over TLS. */
+static const char *spec_at(const struct fe__sec_cfg *cfg, size_t i, bool *tls)
+{
+	const struct fe_conf *c = cfg->conf;
+	*tls = false;
+	if (i < cfg->ncli)
+		return cfg->cli[i];
+	if ((i -= cfg->ncli) < c->nxfr_secondary)
+		return c->xfr_secondary[i];
+	*tls = true;
+	if ((i -= c->nxfr_secondary) < cfg->ncli_tls)
+		return cfg->cli_tls[i];
+	return c->xfr_secondary_tls[i - cfg->ncli_tls];
+}
+
+static size_t spec_count(const struct fe__sec_cfg *cfg)
+{
+	const struct fe_conf *c = cfg->conf;
+	return cfg->ncli + c->nxfr_secondary + cfg->ncli_tls + c->nxfr_secondary_tls;
+}
+
+static size_t zcount(const struct fe__sec *s)
+{
+	return __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
+}
+
+static bool is_removed(const struct fe__sec_zone *z)
+{
+	return __atomic_load_n(&z->removed, __ATOMIC_ACQUIRE) != 0;
+}
+
 static bool same_host(const struct sockaddr *a, const struct sockaddr_storage *b);
 
-/* The NOTIFY buckets: one per distinct primary address. */
-static int setup_peers(struct fe__sec *s)
+/* The NOTIFY bucket of @z's primary address (one per distinct address; s->peers has a slot
+ * for every zone the node can hold). */
+static void assign_peer(struct fe__sec *s, struct fe__sec_zone *z)
 {
-	s->peers = calloc(s->n, sizeof(*s->peers));
-	if (!s->peers)
-		return FE__EXIT_INTERNAL;
-	for (size_t i = 0; i < s->n; i++) {
-		struct fe__sec_zone *z = &s->z[i];
-		size_t j;
-		for (j = 0; j < s->npeers; j++)
-			if (same_host((const struct sockaddr *)&z->paddr, &s->peers[j].addr))
-				break;
-		if (j == s->npeers) {
-			s->peers[j].addr = z->paddr;
-			pthread_mutex_init(&s->peers[j].mu, NULL);
-			s->peers[j].tokens = s->notify_rate;
-			s->npeers++;
-		}
-		z->peer = j;
+	size_t j;
+	for (j = 0; j < s->npeers; j++)
+		if (same_host((const struct sockaddr *)&z->paddr, &s->peers[j].addr))
+			break;
+	if (j == s->npeers) {
+		s->peers[j].addr = z->paddr;
+		pthread_mutex_init(&s->peers[j].mu, NULL);
+		s->peers[j].tokens = s->notify_rate;
+		s->npeers++;
 	}
-	return FE__EXIT_OK;
+	z->peer = j;
 }
 
 static int setup_tls(struct fe__sec *s, const struct fe__sec_cfg *cfg)
@@ -199,11 +202,13 @@ int fe__sec_setup(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 {
 	const struct fe_conf *c = cfg->conf;
 	memset(s, 0, sizeof(*s));
-	size_t n = cfg->ncli + c->nxfr_secondary + cfg->ncli_tls + c->nxfr_secondary_tls;
+	size_t n = spec_count(cfg);
 	if (!n)
 		return FE__EXIT_OK;
-	s->z = calloc(n, sizeof(*s->z));
-	if (!s->z)
+	s->cap = n + FE__SEC_ADD_MAX;
+	s->z = calloc(s->cap, sizeof(*s->z));
+	s->peers = calloc(s->cap, sizeof(*s->peers));
+	if (!s->z || !s->peers)
 		return FE__EXIT_INTERNAL;
 	/* X6: what one transfer may bring, and how long it may take */
 	s->max_rrs = c->xfr_max_records;
@@ -214,55 +219,43 @@ int fe__sec_setup(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 	s->notify_rate = c->xfr_notify_rate ? c->xfr_notify_rate : 10;
 	bool any_tls = false;
 	for (size_t i = 0; i < n; i++) {
-		struct fe__sec_zone *z = &s->z[i];
-		size_t k = i;
-		const char *spec;
-		if (k < cfg->ncli) {
-			spec = cfg->cli[k];
-		} else if ((k -= cfg->ncli) < c->nxfr_secondary) {
-			spec = c->xfr_secondary[k];
-		} else if ((k -= c->nxfr_secondary) < cfg->ncli_tls) {
-			spec = cfg->cli_tls[k];
-			z->tls = true;
-		} else {
-			spec = c->xfr_secondary_tls[k - cfg->ncli_tls];
-			z->tls = true;
-		}
+		struct fe__sec_zone *z = calloc(1, sizeof(*z));
+		if (!z)
+			return FE__EXIT_INTERNAL;
+		const char *spec = spec_at(cfg, i, &z->tls);
 		any_tls |= z->tls;
 		z->sec = s;
 		if (parse_spec(spec, z) != FE_OK) {
-			fe_log_err("secondary \"%s\" (%s) is not APEX@ADDR@PORT%s (numeric IPv4 or "
-			           "IPv6 address, a port%s)",
-			           spec,
-			           z->tls ? "--secondary-tls, xfr.secondary-tls"
-			                  : "--secondary, xfr.secondary",
-			           z->tls ? "[@NAME]" : "",
-			           z->tls ? ", the name the primary's certificate carries" : "");
+			spec_error(spec, z->tls);
+			free(z);
 			return FE__EXIT_CONFIG;
 		}
 		for (size_t j = 0; j < i; j++)
-			if (strcmp(s->z[j].apex, z->apex) == 0) {
+			if (strcmp(s->z[j]->apex, z->apex) == 0) {
 				fe_log_err("--secondary: zone %s given twice", z->apex);
+				free(z);
 				return FE__EXIT_CONFIG;
 			}
-		s->n++;
+		assign_peer(s, z);
+		s->z[s->n++] = z;
 	}
 	if (any_tls) {
 		int rc = setup_tls(s, cfg);
 		if (rc != FE__EXIT_OK)
 			return rc;
 	}
-	return setup_peers(s);
+	return FE__EXIT_OK;
 }
 
 /* ---- NOTIFY in (worker threads) --------------------------------------------------- */
 
 static struct fe__sec_zone *zone_of(struct fe__sec *s, const struct fe_wire_query *q)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (q->qname_len == s->z[i].apex_wire_len &&
-		    fe_wire_name_eq(q->qname_lc, s->z[i].apex_wire))
-			return &s->z[i];
+	size_t n = zcount(s);
+	for (size_t i = 0; i < n; i++)
+		if (!is_removed(s->z[i]) && q->qname_len == s->z[i]->apex_wire_len &&
+		    fe_wire_name_eq(q->qname_lc, s->z[i]->apex_wire))
+			return s->z[i];
 	return NULL;
 }
 
@@ -409,12 +402,21 @@ static void refresh_work(uv_work_t *w)
 	        .tls = z->tls ? s->tls : NULL,
 	        .tls_name = z->tls && z->tls_name[0] ? z->tls_name : NULL,
 	        .cancel = &s->cancel,
+	        .apply = fe__sec_apply_ixfr,
+	        .apply_arg = z,
 	};
 	z->load_err[0] = '\0';
 	z->trust_note[0] = '\0';
-	z->rc = fe_xfrin_run(&o, z->has_serial ? z->base : NULL, z->next, &z->res);
+	z->applied = false;
+	z->rc = fe_xfrin_run(&o, NULL, z->next, &z->res);
 	if (z->rc != FE_OK || z->res.kind == FE_XFRIN_UPTODATE)
 		goto out;
+	if (z->applied) {
+		/* the store is ahead of the last AXFR's file now: it must not be mistaken for
+		 * the version held */
+		(void)remove(z->base);
+		goto out;
+	}
 	struct fe_zone_error err;
 	memset(&err, 0, sizeof(err));
 	struct fe_zone_opts zo = {.origin = z->apex};
@@ -458,6 +460,7 @@ out:
 }
 
 static void start_refresh(struct fe__sec_zone *z);
+static void watch_expiry(struct fe__sec_zone *z);
 
 static void timer_cb(uv_timer_t *t)
 {
@@ -470,32 +473,81 @@ static void schedule(struct fe__sec_zone *z, uint64_t ms)
 	uv_timer_start(&z->timer, timer_cb, ms, 0);
 }
 
+struct held_ctx {
+	struct fe__sec_zone *z;
+	bool found;
+	uint32_t serial;
+	uint64_t version;
+	uint32_t flags;
+	int64_t loaded_at_s;
+};
+
+static bool held_cb(const struct fe_store_zone_rec *rec, void *arg)
+{
+	struct held_ctx *h = arg;
+	if (rec->apex_len == h->z->apex_wire_len && fe_wire_name_eq(rec->apex, h->z->apex_wire)) {
+		h->found = true;
+		h->serial = rec->serial;
+		h->version = rec->version;
+		h->flags = rec->flags;
+		h->loaded_at_s = rec->loaded_at_s;
+		return false;
+	}
+	return true;
+}
+
+/* The stored record of @z (h->found false when none). */
+static void held(struct fe__sec_zone *z, struct held_ctx *h)
+{
+	struct fe_store_reader *r = NULL;
+	memset(h, 0, sizeof(*h));
+	h->z = z;
+	if (fe_store_reader_create(z->sec->st, &r) == FE_OK && fe_store_reader_begin(r) == FE_OK) {
+		(void)fe_store_foreach_zone(r, held_cb, h);
+		fe_store_reader_end(r);
+	}
+	fe_store_reader_destroy(r);
+}
+
+/* Set or clear FE_ZONE_EXPIRED on the stored version of @z. */
+static int mark_expired(struct fe__sec_zone *z, bool on)
+{
+	struct held_ctx h;
+	int rc = FE_ENOENT;
+	pthread_mutex_lock(&fe__load_lock);
+	held(z, &h);
+	if (h.found && (((h.flags & FE_ZONE_EXPIRED) != 0) != on))
+		rc = fe_store_zone_mark(z->sec->st, z->apex_wire, z->apex_wire_len, h.version,
+		                        on ? FE_ZONE_EXPIRED : 0, on ? 0 : FE_ZONE_EXPIRED, -1);
+	else if (h.found)
+		rc = FE_OK;
+	pthread_mutex_unlock(&fe__load_lock);
+	return rc;
+}
+
 /* RFC 1034 §4.3.5: past EXPIRE without a successful refresh the zone is no longer served.
- * fedenumd drops it from the store (the answer engine then answers REFUSED for it, as for a
- * zone it never held) and forgets its file: the next refresh transfers it whole. */
+ * fedenumd keeps it in the store, marked FE_ZONE_EXPIRED: the answer engine answers
+ * SERVFAIL with EDE 22 for it, and the next successful refresh clears the mark (an
+ * unchanged serial needs no transfer at all, a newer one comes by IXFR as usual). */
 static void check_expire(struct fe__sec_zone *z)
 {
 	if (!z->has_serial || z->expired || !z->expire_s || now_s() - z->last_ok_s < z->expire_s)
 		return;
 	z->expired = true;
 	count(z->sec, FE__SEC_EXPIRED);
-	pthread_mutex_lock(&fe__load_lock);
-	int rc = fe_store_drop_zone(z->sec->st, z->apex_wire, z->apex_wire_len);
-	pthread_mutex_unlock(&fe__load_lock);
-	(void)remove(z->base);
-	z->has_serial = false;
-	fe_log_err("zone %s: expired (no refresh from %s@%u for %u s, SOA EXPIRE): no longer "
-	           "served (%s)",
-	           z->apex, z->primary.host, z->primary.port, z->expire_s,
-	           rc == FE_OK ? "dropped" : fe_strerror(rc));
+	int rc = mark_expired(z, true);
+	fe_log_err("zone %s: expired (no refresh from %s@%u for %u s, SOA EXPIRE): serial %u "
+	           "kept but no longer served (SERVFAIL, EDE 22) until a refresh succeeds%s%s",
+	           z->apex, z->primary.host, z->primary.port, z->expire_s, z->serial,
+	           rc == FE_OK ? "" : ": cannot mark it: ", rc == FE_OK ? "" : fe_strerror(rc));
 }
 
 /* A refresh slot is free: the zone that has waited longest (the first in order) starts. */
 static void start_queued(struct fe__sec *s)
 {
 	for (size_t i = 0; i < s->n && s->running < s->max_in; i++)
-		if (s->z[i].queued)
-			start_refresh(&s->z[i]);
+		if (s->z[i]->queued)
+			start_refresh(s->z[i]);
 }
 
 static void refresh_done(uv_work_t *w, int status)
@@ -518,6 +570,13 @@ static void refresh_done(uv_work_t *w, int status)
 		z->retry_s = r->retry_s;
 		z->expire_s = r->expire_s;
 		z->last_ok_s = now_s();
+		if (z->expired || !changed) {
+			int mrc = mark_expired(z, false);
+			if (z->expired)
+				fe_log_info("zone %s: refreshed (serial %u): served again%s%s",
+				            z->apex, r->serial, mrc == FE_OK ? "" : ": ",
+				            mrc == FE_OK ? "" : fe_strerror(mrc));
+		}
 		z->expired = false;
 		z->last_err[0] = '\0';
 		count(s, r->kind == FE_XFRIN_AXFR   ? FE__SEC_AXFR
@@ -561,6 +620,10 @@ static void refresh_done(uv_work_t *w, int status)
 		z->again = false;
 		ms = NOTIFY_MIN_GAP_MS;
 	}
+	if (is_removed(z)) {
+		watch_expiry(z);
+		return;
+	}
 	schedule(z, ms);
 	char when[32];
 	fe_time_str(z->next_s, when, sizeof(when));
@@ -569,11 +632,28 @@ static void refresh_done(uv_work_t *w, int status)
 	            z->has_serial ? z->serial : 0, when);
 }
 
+/* A zone taken out of the configuration is not refreshed; its timer only marks it expired
+ * once its SOA EXPIRE has passed since its last successful refresh. */
+static void watch_expiry(struct fe__sec_zone *z)
+{
+	check_expire(z);
+	if (z->expired || !z->has_serial || !z->expire_s) {
+		uv_timer_stop(&z->timer);
+		return;
+	}
+	int64_t left = z->last_ok_s + (int64_t)z->expire_s - now_s();
+	schedule(z, (uint64_t)(left > 0 ? left : 0) * 1000u + 1000u);
+}
+
 static void start_refresh(struct fe__sec_zone *z)
 {
 	struct fe__sec *s = z->sec;
 	if (s->stopping)
 		return;
+	if (is_removed(z)) {
+		watch_expiry(z);
+		return;
+	}
 	if (z->busy) {
 		z->again = true;
 		return;
@@ -607,8 +687,8 @@ static void async_cb(uv_async_t *h)
 {
 	struct fe__sec *s = h->data;
 	for (size_t i = 0; i < s->n; i++) {
-		struct fe__sec_zone *z = &s->z[i];
-		if (!__atomic_exchange_n(&z->notified, 0, __ATOMIC_ACQ_REL))
+		struct fe__sec_zone *z = s->z[i];
+		if (!__atomic_exchange_n(&z->notified, 0, __ATOMIC_ACQ_REL) || is_removed(z))
 			continue;
 		uint64_t since = fe_time_mono_ms() - z->last_start_ms;
 		fe_log_info("zone %s: NOTIFY from its primary: refresh%s", z->apex,
@@ -624,21 +704,39 @@ static void async_cb(uv_async_t *h)
 
 /* ---- start, status, stop ---------------------------------------------------------- */
 
-struct held_ctx {
-	struct fe__sec_zone *z;
-	bool found;
-	uint32_t serial;
-};
-
-static bool held_cb(const struct fe_store_zone_rec *rec, void *arg)
+/* Files, held version, timer of zone @z; then its first refresh. An exit code. */
+static int zone_begin(struct fe__sec *s, struct fe__sec_zone *z)
 {
-	struct held_ctx *h = arg;
-	if (rec->apex_len == h->z->apex_wire_len && fe_wire_name_eq(rec->apex, h->z->apex_wire)) {
-		h->found = true;
-		h->serial = rec->serial;
-		return false;
+	int nb = snprintf(z->base, sizeof(z->base), "%s/%szone", s->dir, z->apex);
+	int nn = snprintf(z->next, sizeof(z->next), "%s/%szone.new", s->dir, z->apex);
+	if (nb < 0 || nn < 0 || (size_t)nn >= sizeof(z->next)) {
+		fe_log_err("%s: path too long", s->dir);
+		return FE__EXIT_STORE;
 	}
-	return true;
+	struct held_ctx h;
+	held(z, &h);
+	struct stat sb;
+	if (h.found) {
+		/* held from an earlier run: IXFR from it; the age of its last transfer
+		 * (the last AXFR's file, else the version's commit) counts towards
+		 * EXPIRE */
+		z->has_serial = true;
+		z->serial = h.serial;
+		z->expired = (h.flags & FE_ZONE_EXPIRED) != 0;
+		z->last_ok_s = stat(z->base, &sb) == 0 && (int64_t)sb.st_mtime > h.loaded_at_s
+		                       ? (int64_t)sb.st_mtime
+		                       : h.loaded_at_s;
+	}
+	uv_timer_init(s->loop, &z->timer);
+	z->timer.data = z;
+	z->timer_ready = true;
+	fe_log_info("zone %s: secondary of %s@%u (%sTSIG key %s), held serial %s%u: refresh "
+	            "now",
+	            z->apex, z->primary.host, z->primary.port, z->tls ? "over TLS, " : "",
+	            "the first of --tsig-key and xfr.tsig-keys", z->has_serial ? "" : "(none) ",
+	            z->has_serial ? z->serial : 0);
+	start_refresh(z);
+	return FE__EXIT_OK;
 }
 
 int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struct fe_trust *trust,
@@ -658,57 +756,158 @@ int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struc
 	s->keys = keys;
 	s->key = fe_tsig_keyring_get(keys, 0);
 	s->xf = xf;
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s/secondary", store_dir);
-	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-		fe_log_err("%s: %s", dir, strerror(errno));
+	snprintf(s->dir, sizeof(s->dir), "%s/secondary", store_dir);
+	if (mkdir(s->dir, 0750) != 0 && errno != EEXIST) {
+		fe_log_err("%s: %s", s->dir, strerror(errno));
 		return FE__EXIT_STORE;
 	}
 	if (uv_async_init(loop, &s->async, async_cb) != 0)
 		return FE__EXIT_INTERNAL;
 	s->async.data = s;
 	s->async_ready = true;
-	struct fe_store_reader *r = NULL;
-	bool reader = fe_store_reader_create(st, &r) == FE_OK && fe_store_reader_begin(r) == FE_OK;
 	for (size_t i = 0; i < s->n; i++) {
-		struct fe__sec_zone *z = &s->z[i];
-		int nb = snprintf(z->base, sizeof(z->base), "%s/%szone", dir, z->apex);
-		int nn = snprintf(z->next, sizeof(z->next), "%s/%szone.new", dir, z->apex);
-		if (nb < 0 || nn < 0 || (size_t)nn >= sizeof(z->next)) {
-			fe_log_err("%s: path too long", dir);
-			return FE__EXIT_STORE;
-		}
-		struct held_ctx h = {.z = z};
-		if (reader)
-			(void)fe_store_foreach_zone(r, held_cb, &h);
-		struct stat sb;
-		if (h.found && stat(z->base, &sb) == 0) {
-			/* held from an earlier run: IXFR from it; its age counts towards EXPIRE */
-			z->has_serial = true;
-			z->serial = h.serial;
-			z->last_ok_s = (int64_t)sb.st_mtime;
-		}
-		uv_timer_init(loop, &z->timer);
-		z->timer.data = z;
-		z->timer_ready = true;
-		fe_log_info("zone %s: secondary of %s@%u (%sTSIG key %s), held serial %s%u: "
-		            "refresh now",
-		            z->apex, z->primary.host, z->primary.port, z->tls ? "over TLS, " : "",
-		            "first --tsig-key", z->has_serial ? "" : "(none) ",
-		            z->has_serial ? z->serial : 0);
-		start_refresh(z);
+		int rc = zone_begin(s, s->z[i]);
+		if (rc != FE__EXIT_OK)
+			return rc;
 	}
-	if (reader)
-		fe_store_reader_end(r);
-	fe_store_reader_destroy(r);
 	return FE__EXIT_OK;
+}
+
+/* The primary of @to given to @z (between refreshes only: the pool thread reads it). */
+static bool take_primary(struct fe__sec_zone *z, const struct fe__sec_zone *to)
+{
+	if (z->plen == to->plen && memcmp(&z->paddr, &to->paddr, to->plen) == 0 &&
+	    z->tls == to->tls && strcmp(z->tls_name, to->tls_name) == 0)
+		return false;
+	if (to->tls && !z->sec->tls) {
+		fe_log_warn("zone %s: reload: XFR over TLS from %s@%u not taken: this node was "
+		            "started without TLS primaries (restart)",
+		            z->apex, to->primary.host, to->primary.port);
+		return false;
+	}
+	if (z->busy) {
+		fe_log_warn("zone %s: reload: new primary %s@%u not taken: a refresh is running "
+		            "(reload again)",
+		            z->apex, to->primary.host, to->primary.port);
+		return false;
+	}
+	z->primary = to->primary;
+	z->paddr = to->paddr;
+	z->plen = to->plen;
+	z->tls = to->tls;
+	memcpy(z->tls_name, to->tls_name, sizeof(z->tls_name));
+	size_t old = z->peer;
+	assign_peer(z->sec, z);
+	if (z->peer != old)
+		fe_log_debug("zone %s: NOTIFY rate counted for %s now", z->apex, z->primary.host);
+	return true;
+}
+
+void fe__sec_reconfigure(struct fe__sec *s, const struct fe__sec_cfg *cfg)
+{
+	size_t n = spec_count(cfg);
+	if (!s->loop) {
+		if (n)
+			fe_log_warn(
+			        "reload: xfr.secondary: this node was started without secondary "
+			        "zones; becoming a secondary takes a restart");
+		return;
+	}
+	struct fe__sec_zone *want = calloc(n ? n : 1, sizeof(*want));
+	if (!want) {
+		fe_log_err("reload: secondary zones: out of memory; unchanged");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *spec = spec_at(cfg, i, &want[i].tls);
+		if (parse_spec(spec, &want[i]) != FE_OK) {
+			spec_error(spec, want[i].tls);
+			want[i].apex[0] = '\0';
+		}
+	}
+	/* removals and changed primaries */
+	for (size_t i = 0; i < s->n; i++) {
+		struct fe__sec_zone *z = s->z[i];
+		if (is_removed(z))
+			continue;
+		size_t j = 0;
+		while (j < n && strcmp(want[j].apex, z->apex) != 0)
+			j++;
+		if (j < n) {
+			if (take_primary(z, &want[j]))
+				fe_log_info("zone %s: reload: primary now %s@%u", z->apex,
+				            z->primary.host, z->primary.port);
+			continue;
+		}
+		__atomic_store_n(&z->removed, 1, __ATOMIC_RELEASE);
+		char until[32] = "its SOA EXPIRE";
+		if (z->has_serial && z->expire_s)
+			fe_time_str(z->last_ok_s + (int64_t)z->expire_s, until, sizeof(until));
+		fe_log_warn("zone %s: reload: no longer a secondary (not in --secondary or "
+		            "xfr.secondary): not refreshed any more; %s%u stays in the store, "
+		            "served until %s, then kept but answered SERVFAIL",
+		            z->apex, z->has_serial ? "serial " : "no version held, serial ",
+		            z->has_serial ? z->serial : 0, z->has_serial ? until : "-");
+		if (!z->busy)
+			watch_expiry(z);
+	}
+	/* additions (a zone removed earlier and given again comes back) */
+	for (size_t j = 0; j < n; j++) {
+		if (!want[j].apex[0])
+			continue;
+		struct fe__sec_zone *z = NULL;
+		for (size_t i = 0; i < s->n && !z; i++)
+			if (strcmp(s->z[i]->apex, want[j].apex) == 0)
+				z = s->z[i];
+		if (z && !is_removed(z))
+			continue;
+		if (z) {
+			take_primary(z, &want[j]);
+			__atomic_store_n(&z->removed, 0, __ATOMIC_RELEASE);
+			fe_log_info("zone %s: reload: a secondary of %s@%u again: refresh now",
+			            z->apex, z->primary.host, z->primary.port);
+			start_refresh(z);
+			continue;
+		}
+		if (s->n == s->cap) {
+			fe_log_err("zone %s: reload: not added: %u zones were added since start "
+			           "(limit; restart)",
+			           want[j].apex, FE__SEC_ADD_MAX);
+			continue;
+		}
+		z = calloc(1, sizeof(*z));
+		if (!z) {
+			fe_log_err("zone %s: reload: not added: out of memory", want[j].apex);
+			continue;
+		}
+		*z = want[j];
+		z->sec = s;
+		if (z->tls && !s->tls) {
+			fe_log_err("zone %s: reload: not added: XFR over TLS, and this node was "
+			           "started without TLS primaries (restart)",
+			           z->apex);
+			free(z);
+			continue;
+		}
+		assign_peer(s, z);
+		fe_log_info("zone %s: reload: new secondary zone", z->apex);
+		if (zone_begin(s, z) != FE__EXIT_OK) {
+			free(z);
+			continue;
+		}
+		__atomic_store_n(&s->z[s->n], z, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->n, s->n + 1, __ATOMIC_RELEASE); /* NOTIFY may name it now */
+	}
+	free(want);
 }
 
 size_t fe__sec_status(const struct fe__sec *s, const uint8_t *apex, size_t apex_len, char *buf,
                       size_t cap)
 {
 	for (size_t i = 0; i < s->n; i++) {
-		const struct fe__sec_zone *z = &s->z[i];
+		const struct fe__sec_zone *z = s->z[i];
+		if (is_removed(z))
+			continue;
 		if (apex && (apex_len != z->apex_wire_len || !fe_wire_name_eq(apex, z->apex_wire)))
 			continue;
 		char ok[32] = "never", next[32] = "-";
@@ -740,8 +939,10 @@ void fe__sec_log_counters(const struct fe__sec *s, const char *why)
 	fe_log_info("secondary counters (%s): %s", why, buf);
 	for (size_t i = 0; i < s->n; i++) {
 		char st[1200];
-		fe__sec_status(s, s->z[i].apex_wire, s->z[i].apex_wire_len, st, sizeof(st));
-		fe_log_info("zone %s: %s", s->z[i].apex, st);
+		if (is_removed(s->z[i]))
+			continue;
+		fe__sec_status(s, s->z[i]->apex_wire, s->z[i]->apex_wire_len, st, sizeof(st));
+		fe_log_info("zone %s: %s", s->z[i]->apex, st);
 	}
 }
 
@@ -755,10 +956,11 @@ void fe__sec_stop(struct fe__sec *s)
 	s->stopping = true;
 	__atomic_store_n(&s->cancel, 1, __ATOMIC_RELAXED); /* a running transfer ends */
 	for (size_t i = 0; i < s->n; i++) {
-		if (s->z[i].timer_ready && !uv_is_closing((uv_handle_t *)&s->z[i].timer))
-			uv_close((uv_handle_t *)&s->z[i].timer, closed_cb);
-		if (s->z[i].busy)
-			(void)uv_cancel((uv_req_t *)&s->z[i].work);
+		struct fe__sec_zone *z = s->z[i];
+		if (z->timer_ready && !uv_is_closing((uv_handle_t *)&z->timer))
+			uv_close((uv_handle_t *)&z->timer, closed_cb);
+		if (z->busy)
+			(void)uv_cancel((uv_req_t *)&z->work);
 	}
 	if (s->async_ready && !uv_is_closing((uv_handle_t *)&s->async))
 		uv_close((uv_handle_t *)&s->async, closed_cb);
@@ -766,6 +968,8 @@ void fe__sec_stop(struct fe__sec *s)
 
 void fe__sec_free(struct fe__sec *s)
 {
+	for (size_t i = 0; i < s->n; i++)
+		free(s->z[i]);
 	for (size_t i = 0; i < s->npeers; i++)
 		pthread_mutex_destroy(&s->peers[i].mu);
 	free(s->peers);

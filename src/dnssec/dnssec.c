@@ -738,6 +738,45 @@ out:
 	return rc;
 }
 
+/* ---- for the change-set validation (dnssec_delta.c) -------------------------------- */
+
+int fe__vctx_keys(struct fe__vctx *v)
+{
+	return load_keys(v);
+}
+
+int fe__vthr_init(struct fe__vthr *t, struct fe__vctx *v)
+{
+	return thr_init(t, v, 0);
+}
+
+void fe__vthr_deinit(struct fe__vthr *t)
+{
+	thr_deinit(t);
+}
+
+int fe__check_dnskey(struct fe__vthr *t)
+{
+	return check_dnskey(t);
+}
+
+int fe__check_rrset_recs(struct fe__vthr *t, const uint8_t *owner_lc, size_t owner_len,
+                         uint16_t type, struct fe__zrec *const *rrs, size_t nrrs,
+                         struct fe__zrec *const *sigs, size_t nsigs)
+{
+	struct rrset s = {
+	        .owner_lc = owner_lc,
+	        .owner_len = owner_len,
+	        .owner_labels = sig_labels(owner_lc, (uint8_t)fe_wire_name_labels(owner_lc)),
+	        .type = type,
+	        .rrs = rrs,
+	        .nrrs = nrrs,
+	        .sigs = sigs,
+	        .nsigs = nsigs,
+	};
+	return check_rrset(t, &s, false, NULL);
+}
+
 /* ---- helpers for the chain of trust ------------------------------------------------ */
 
 int fe_dnssec_child_ds(const struct fe_zone *parent, const uint8_t *child, size_t child_len,

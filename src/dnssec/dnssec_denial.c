@@ -8,7 +8,7 @@
 
 /* Required types at a cut (RFC 4035 §2.3 / RFC 5155 §7.1): NS, DS when present, and for
  * NSEC the NSEC and RRSIG; RRSIG with NSEC3 only when the DS is there (signed). */
-static size_t cut_required(const uint16_t *types, size_t n, bool nsec, uint16_t *req)
+size_t fe__cut_required(const uint16_t *types, size_t n, bool nsec, uint16_t *req)
 {
 	size_t k = 0;
 	bool ds = false;
@@ -78,7 +78,7 @@ int fe__check_nsec(struct fe__vthr *t)
 		if (nt < 0)
 			return fe__vfail(v, nt, nsec, "out of memory");
 		bool cut = (n->flags & FE_NODE_DELEG) != 0;
-		size_t nreq = cut ? cut_required(t->types, (size_t)nt, true, req) : 0;
+		size_t nreq = cut ? fe__cut_required(t->types, (size_t)nt, true, req) : 0;
 		if (!fe__bitmap_match(nsec->rdata + nl, nsec->rdlen - (size_t)nl, t->types,
 		                      (size_t)nt, cut, req, nreq, why, sizeof(why))) {
 			fe__node_str(z, i, on, sizeof(on));
@@ -347,7 +347,7 @@ int fe__check_nsec3(struct fe__vthr *t)
 			rc = fe__vfail(v, nt, r, "out of memory");
 			goto out;
 		}
-		size_t nreq = cut ? cut_required(t->types, (size_t)nt, false, req) : 0;
+		size_t nreq = cut ? fe__cut_required(t->types, (size_t)nt, false, req) : 0;
 		if (!fe__bitmap_match(r->rdata + o, r->rdlen - o, t->types, (size_t)nt, cut, req,
 		                      nreq, why, sizeof(why))) {
 			fe__node_str(z, ni, on, sizeof(on));

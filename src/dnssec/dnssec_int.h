@@ -166,6 +166,21 @@ bool fe__bitmap_has(const uint8_t *b, size_t len, uint16_t type);
 bool fe__bitmap_match(const uint8_t *b, size_t len, const uint16_t *types, size_t ntypes, bool cut,
                       const uint16_t *required, size_t nrequired, char *why, size_t why_cap);
 
+/* ---- dnssec.c, for the change-set validation (dnssec_delta.c) ---- */
+/* The key set of v->z's apex (v->z->nodes[0], its DNSKEY records first in v->z->recs). */
+int fe__vctx_keys(struct fe__vctx *v);
+int fe__vthr_init(struct fe__vthr *t, struct fe__vctx *v);
+void fe__vthr_deinit(struct fe__vthr *t);
+/* Phase 1 of fe_dnssec_validate on v->z. */
+int fe__check_dnskey(struct fe__vthr *t);
+/* Every RRSIG of one authoritative RRset (@owner_lc lowercased), as phase 2 checks it. */
+int fe__check_rrset_recs(struct fe__vthr *t, const uint8_t *owner_lc, size_t owner_len,
+                         uint16_t type, struct fe__zrec *const *rrs, size_t nrrs,
+                         struct fe__zrec *const *sigs, size_t nsigs);
+/* dnssec_denial.c: the types an NSEC/NSEC3 bitmap must list at a cut (RFC 4035 §2.3, RFC
+ * 5155 §7.1) into @req (4 entries); returns the count. */
+size_t fe__cut_required(const uint16_t *types, size_t n, bool nsec, uint16_t *req);
+
 /* ---- verified-signature cache (dnssec_cache.c) ---- */
 #define FE__SIGCACHE_DIGEST 16
 /* Digest of one (key, signed data, signature) triple into @out (16 octets). */

@@ -199,6 +199,12 @@ static int select_zone(struct fe__ans *a, const struct fe__name *n,
  * valid: SERVFAIL with EDE 7, Signature Expired (RFC 8914 §4.8). */
 static bool zone_expired(struct fe__ans *a, const struct fe_store_zone_rec *zone)
 {
+	/* A secondary's copy past its SOA EXPIRE (RFC 1034 §4.3.5), in any mode: kept, not
+	 * served (RFC 8914 §4.23, No Reachable Authority). */
+	if (zone->flags & FE_ZONE_EXPIRED) {
+		a->ede = FE_EDE_NO_REACHABLE_AUTHORITY;
+		return true;
+	}
 	if (!a->trust || zone->sig_expire_s == 0 || zone->sig_expire_s > a->now_s)
 		return false;
 	a->ede = FE_EDE_SIGNATURE_EXPIRED;
@@ -551,7 +557,7 @@ glue_zone(struct fe__ans *a, const struct fe_store_zone_rec *zone, const struct 
 {
 	if (!a->trust) {
 		uint8_t apex_key[FE_WIRE_KEY_MAX];
-		if (tn->labels < zone->apex_labels)
+		if (tn->labels < zone->apex_labels || (zone->flags & FE_ZONE_EXPIRED))
 			return NULL;
 		int aklen =
 		        fe_wire_name_key(zone->apex, zone->apex_len, apex_key, sizeof(apex_key));

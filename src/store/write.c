@@ -402,6 +402,100 @@ int fe_store_writer_del_nsec3(struct fe_store_writer *w, const uint8_t *hash, si
 	return ch_del(w, hash, hash_len, true);
 }
 
+/* Seek @c to the last entry of the zone strictly before @k (@k NULL: the zone's last). */
+static int seek_before(struct fe_store_writer *w, MDB_cursor *c, const MDB_val *k, MDB_val *ok,
+                       MDB_val *ov)
+{
+	uint8_t end[FE__VER_LEN];
+	MDB_val s;
+	if (k) {
+		s = *k;
+	} else {
+		fe__put_be64(end, w->data_id + 1);
+		s.mv_size = sizeof(end);
+		s.mv_data = end;
+	}
+	*ok = s;
+	int rc = mdb_cursor_get(c, ok, ov, MDB_SET_RANGE);
+	if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, ok, ov, MDB_LAST);
+	else if (rc == MDB_SUCCESS)
+		rc = mdb_cursor_get(c, ok, ov, MDB_PREV);
+	if (rc == MDB_SUCCESS &&
+	    fe_wire_key_cmp(ok->mv_data, ok->mv_size, s.mv_data, s.mv_size) >= 0)
+		rc = mdb_cursor_get(c, ok, ov, MDB_PREV);
+	if (rc == MDB_SUCCESS && !has_pfx(ok, w->pfx))
+		rc = MDB_NOTFOUND;
+	return map_mdb(rc, "writer seek");
+}
+
+static bool flags_ok(const MDB_val *v, uint16_t need)
+{
+	return v->mv_size >= 2 && (fe_get_u16(v->mv_data) & need) == need;
+}
+
+/* The entry of the zone after (@next) or before @self (a vkey) whose blob has @need flags,
+ * wrapping around; FE_ENOENT when only @self (or nothing) qualifies. */
+static int near(struct fe_store_writer *w, MDB_cursor *c, const MDB_val *self, bool next,
+                uint16_t need, MDB_val *fk, MDB_val *fv)
+{
+	int err = next ? first_after(w, c, self->mv_data, self->mv_size, fk, fv)
+	               : seek_before(w, c, self, fk, fv);
+	for (int wrapped = 0; wrapped < 2; wrapped++) {
+		while (err == FE_OK && !flags_ok(fv, need)) {
+			int rc = mdb_cursor_get(c, fk, fv, next ? MDB_NEXT : MDB_PREV);
+			if (rc == MDB_SUCCESS && !has_pfx(fk, w->pfx))
+				rc = MDB_NOTFOUND;
+			err = map_mdb(rc, "writer seek");
+		}
+		if (err != FE_ENOENT || wrapped)
+			break;
+		/* RFC 4034 §4.1.1, RFC 5155 §3.1.7: the last one's next is the first */
+		err = next ? first_after(w, c, NULL, 0, fk, fv) : seek_before(w, c, NULL, fk, fv);
+	}
+	if (err != FE_OK)
+		return err;
+	if (fk->mv_size == self->mv_size && memcmp(fk->mv_data, self->mv_data, self->mv_size) == 0)
+		return FE_ENOENT;
+	return FE_OK;
+}
+
+int fe_store_writer_nsec3_near(struct fe_store_writer *w, const uint8_t *hash, size_t hash_len,
+                               bool next, const uint8_t **hash_out, size_t *hash_len_out,
+                               struct fe_store_node *out)
+{
+	MDB_val k, fk, fv;
+	uint8_t self[FE__VKEY_CAP];
+	int err = ch_key(w, hash, hash_len, true, &k);
+	if (err != FE_OK)
+		return err;
+	memcpy(self, k.mv_data, k.mv_size);
+	k.mv_data = self;
+	if ((err = near(w, w->m_n3.c, &k, next, 0, &fk, &fv)) != FE_OK)
+		return err;
+	*hash_out = (const uint8_t *)fk.mv_data + FE__VER_LEN;
+	*hash_len_out = fk.mv_size - FE__VER_LEN;
+	return fe_store_node_decode(fv.mv_data, fv.mv_size, out);
+}
+
+int fe_store_writer_node_near(struct fe_store_writer *w, const uint8_t *key, size_t key_len,
+                              bool next, uint16_t need_flags, const uint8_t **key_out,
+                              size_t *key_len_out, struct fe_store_node *out)
+{
+	MDB_val k, fk, fv;
+	uint8_t self[FE__VKEY_CAP];
+	int err = ch_key(w, key, key_len, false, &k);
+	if (err != FE_OK)
+		return err;
+	memcpy(self, k.mv_data, k.mv_size);
+	k.mv_data = self;
+	if ((err = near(w, w->m_rr.c, &k, next, need_flags, &fk, &fv)) != FE_OK)
+		return err;
+	*key_out = (const uint8_t *)fk.mv_data + FE__VER_LEN;
+	*key_len_out = fk.mv_size - FE__VER_LEN;
+	return fe_store_node_decode(fv.mv_data, fv.mv_size, out);
+}
+
 int fe_store_writer_has_below(struct fe_store_writer *w, const uint8_t *key, size_t key_len,
                               bool *yes)
 {

@@ -397,6 +397,8 @@ struct list_ctx {
 /* What the answer engine does with the zone (server/answer.c's rule under anchors). */
 static const char *served_str(const struct list_ctx *l, const struct fe_store_zone_rec *z)
 {
+	if (z->flags & FE_ZONE_EXPIRED) /* in any mode: a secondary past its SOA EXPIRE */
+		return "NOT-SERVED(secondary-expired)";
 	if (!l->under_anchors)
 		return "served";
 	if (!(z->flags & FE_ZONE_VALIDATED))

@@ -16,8 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_DS 64u /* DS RRs taken from one delegation (more is no real zone) */
-
 const char *fe_trust_state_str(uint32_t state)
 {
 	switch (state) {
@@ -36,8 +34,7 @@ const char *fe_trust_state_str(uint32_t state)
 
 /* snprintf for messages that may be cut short on purpose (names in reasons are bounded by
  * the status record's fields, not by the longest possible name). */
-static void say(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *buf, size_t cap, const char *fmt, ...)
+void fe__trust_say(char *buf, size_t cap, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -81,16 +78,6 @@ size_t fe_trust_status(struct fe_store *st, const uint8_t *apex, size_t apex_len
 
 /* ---- the trust of one apex -------------------------------------------------------- */
 
-/* The trust found for an apex. DS RDATA are copied out of the store snapshot (a validation
- * takes seconds; the read transaction is not held that long). */
-struct chain {
-	struct fe_dnssec_trust trust;
-	struct fe_dnssec_rdata ds[MAX_DS];
-	uint8_t ds_buf[MAX_DS * (4 + 64)];
-	int64_t parent_expire_s; /* 0: an anchor (no parent, no expiry) */
-	char from[160];          /* "trust anchor" / "DS in e164.fed." */
-};
-
 /* Key of the parent of the name with key @key (@klen bytes): the key without its last label
  * (keys list labels from the rightmost, each ended by 0x00). 0 for a top-level name. */
 static size_t parent_key_len(const uint8_t *key, size_t klen)
@@ -119,63 +106,67 @@ static void ds_list_str(const struct fe_dnssec_rdata *ds, size_t n, char *out, s
  * EDE 7, rather than as bogus). */
 static int find_chain(struct fe_store_reader *r, const struct fe_trust_anchors *anchors,
                       const uint8_t *apex, size_t apex_len, const uint8_t *key, size_t klen,
-                      int64_t now, bool expired_ok, struct chain *c, char *why, size_t why_cap)
+                      int64_t now, bool expired_ok, struct fe__trust_chain *c, char *why,
+                      size_t why_cap)
 {
 	char aname[1100], pname[1100];
 	memset(&c->trust, 0, sizeof(c->trust));
 	c->parent_expire_s = 0;
 	fe_wire_name_to_str(apex, aname, sizeof(aname));
 	if (fe_trust_anchors_for(anchors, apex, apex_len, &c->trust)) {
-		say(c->from, sizeof(c->from), "trust anchor");
+		fe__trust_say(c->from, sizeof(c->from), "trust anchor");
 		return FE_OK;
 	}
 	const struct fe_store_zone_rec *p;
 	size_t pk = parent_key_len(key, klen);
 	int rc = pk ? fe_store_find_zone(r, key, pk, &p) : FE_ENOENT;
 	if (rc == FE_ENOENT) {
-		say(why, why_cap,
-		    "%s: no trust anchor for %s and no zone above it is held: no chain of "
-		    "trust",
-		    aname, aname);
+		fe__trust_say(
+		        why, why_cap,
+		        "%s: no trust anchor for %s and no zone above it is held: no chain of "
+		        "trust",
+		        aname, aname);
 		return FE_EVALIDATE;
 	}
 	if (rc != FE_OK) {
-		say(why, why_cap, "%s: store: %s", aname, fe_strerror(rc));
+		fe__trust_say(why, why_cap, "%s: store: %s", aname, fe_strerror(rc));
 		return rc;
 	}
 	fe_wire_name_to_str(p->apex, pname, sizeof(pname));
-	say(c->from, sizeof(c->from), "DS in %s", pname);
+	fe__trust_say(c->from, sizeof(c->from), "DS in %s", pname);
 	if (!(p->flags & FE_ZONE_VALIDATED) || (p->flags & FE_ZONE_BOGUS)) {
-		say(why, why_cap, "%s: its parent zone %s is %s: no chain of trust", aname, pname,
-		    (p->flags & FE_ZONE_BOGUS) ? "bogus" : "not validated");
+		fe__trust_say(why, why_cap, "%s: its parent zone %s is %s: no chain of trust",
+		              aname, pname, (p->flags & FE_ZONE_BOGUS) ? "bogus" : "not validated");
 		return FE_EVALIDATE;
 	}
 	if (!expired_ok && p->sig_expire_s != 0 && p->sig_expire_s <= now) {
 		char ts[32];
 		fe_time_str(p->sig_expire_s, ts, sizeof(ts));
-		say(why, why_cap,
-		    "%s: its parent zone %s has expired signatures (%s): no chain of trust", aname,
-		    pname, ts);
+		fe__trust_say(
+		        why, why_cap,
+		        "%s: its parent zone %s has expired signatures (%s): no chain of trust",
+		        aname, pname, ts);
 		return FE_EVALIDATE;
 	}
 	struct fe_store_node node;
 	rc = fe_store_get_node(r, p, key, klen, &node);
 	if (rc == FE_ENOENT || (rc == FE_OK && !(node.flags & FE_NODE_DELEG))) {
-		say(why, why_cap,
-		    "%s: DS at %s: %s does not delegate %s (no NS there): no member was given "
-		    "this name",
-		    aname, aname, pname, aname);
+		fe__trust_say(
+		        why, why_cap,
+		        "%s: DS at %s: %s does not delegate %s (no NS there): no member was given "
+		        "this name",
+		        aname, aname, pname, aname);
 		return FE_EVALIDATE;
 	}
 	if (rc != FE_OK) {
-		say(why, why_cap, "%s: store: %s", aname, fe_strerror(rc));
+		fe__trust_say(why, why_cap, "%s: store: %s", aname, fe_strerror(rc));
 		return rc;
 	}
 	if (node.flags & FE_NODE_OCCLUDED) {
-		say(why, why_cap,
-		    "%s: DS at %s: the name lies below another delegation of %s, whose "
-		    "holder alone may publish it",
-		    aname, aname, pname);
+		fe__trust_say(why, why_cap,
+		              "%s: DS at %s: the name lies below another delegation of %s, whose "
+		              "holder alone may publish it",
+		              aname, aname, pname);
 		return FE_EVALIDATE;
 	}
 	struct fe_store_rrset rs;
@@ -195,10 +186,10 @@ static int find_chain(struct fe_store_reader *r, const struct fe_trust_anchors *
 		}
 	}
 	if (n == 0) {
-		say(why, why_cap,
-		    "%s: DS at %s: the delegation in %s has no DS (insecure): federation "
-		    "zones must chain to the registry's keys",
-		    aname, aname, pname);
+		fe__trust_say(why, why_cap,
+		              "%s: DS at %s: the delegation in %s has no DS (insecure): federation "
+		              "zones must chain to the registry's keys",
+		              aname, aname, pname);
 		return FE_EVALIDATE;
 	}
 	c->trust.ds = c->ds;
@@ -207,7 +198,29 @@ static int find_chain(struct fe_store_reader *r, const struct fe_trust_anchors *
 	return FE_OK;
 }
 
-static int64_t chain_expiry(int64_t own, int64_t parent)
+/* find_chain over a snapshot of its own, for a new version of @apex. */
+int fe__trust_chain_now(struct fe_store *st, const struct fe_trust_anchors *anchors,
+                        const uint8_t *apex, size_t apex_len, const uint8_t *key, size_t klen,
+                        int64_t now, struct fe__trust_chain *c, struct fe_zone_error *err)
+{
+	struct fe_store_reader *r = NULL;
+	int rc = fe_store_reader_create(st, &r);
+	if (rc == FE_OK)
+		rc = fe_store_reader_begin(r);
+	if (rc == FE_OK) {
+		rc = find_chain(r, anchors, apex, apex_len, key, klen, now, false, c, err->reason,
+		                sizeof(err->reason));
+		fe_store_reader_end(r);
+	} else {
+		char name[1100];
+		fe_wire_name_to_str(apex, name, sizeof(name));
+		fe_zone_error_set(err, NULL, 0, "%s: store: %s", name, fe_strerror(rc));
+	}
+	fe_store_reader_destroy(r);
+	return rc;
+}
+
+int64_t fe__trust_chain_expiry(int64_t own, int64_t parent)
 {
 	if (parent == 0)
 		return own;
@@ -239,11 +252,11 @@ static int stored_chain_ok(struct fe_store_reader *r, const struct fe_store_zone
 		return FE_EFORMAT;
 	int rc = fe_store_get_node(r, zone, key, (size_t)klen, &apex);
 	if (rc != FE_OK) {
-		say(why, why_cap, "%s: store: apex: %s", aname, fe_strerror(rc));
+		fe__trust_say(why, why_cap, "%s: store: apex: %s", aname, fe_strerror(rc));
 		return rc == FE_ENOENT ? FE_EVALIDATE : rc;
 	}
 	if (!fe_store_node_find(&apex, FE_T_DNSKEY, &rs)) {
-		say(why, why_cap, "%s: DNSKEY at %s: none stored", aname, aname);
+		fe__trust_say(why, why_cap, "%s: DNSKEY at %s: none stored", aname, aname);
 		return FE_EVALIDATE;
 	}
 	const uint8_t *rd, *krd;
@@ -279,25 +292,26 @@ static int stored_chain_ok(struct fe_store_reader *r, const struct fe_store_zone
 	tstr[0] = '\0';
 	if (t->ds_count)
 		ds_list_str(t->ds, t->ds_count, tstr, sizeof(tstr));
-	say(why, why_cap,
-	    "%s: DNSKEY at %s: no key of the stored version (serial %u) matches the trust "
-	    "(%s%s) and signs the DNSKEY RRset",
-	    aname, aname, zone->serial, t->ds_count ? tstr : "anchor DNSKEY",
-	    t->ds_count ? "" : "s");
+	fe__trust_say(
+	        why, why_cap,
+	        "%s: DNSKEY at %s: no key of the stored version (serial %u) matches the trust "
+	        "(%s%s) and signs the DNSKEY RRset",
+	        aname, aname, zone->serial, t->ds_count ? tstr : "anchor DNSKEY",
+	        t->ds_count ? "" : "s");
 	return FE_EVALIDATE;
 }
 
 /* ---- zstate bookkeeping ------------------------------------------------------------ */
 
-static void zs_load(struct fe_store *st, const uint8_t *apex, size_t apex_len,
-                    struct fe_trust_zstate *zs)
+void fe__trust_zs_load(struct fe_store *st, const uint8_t *apex, size_t apex_len,
+                       struct fe_trust_zstate *zs)
 {
 	if (fe_trust_zstate_get(st, apex, apex_len, zs) != FE_OK)
 		memset(zs, 0, sizeof(*zs));
 }
 
-static void zs_save(struct fe_store *st, const uint8_t *apex, size_t apex_len,
-                    const struct fe_trust_zstate *zs)
+void fe__trust_zs_save(struct fe_store *st, const uint8_t *apex, size_t apex_len,
+                       const struct fe_trust_zstate *zs)
 {
 	int rc = fe_trust_zstate_put(st, apex, apex_len, zs);
 	if (rc != FE_OK && rc != FE_EPERM) {
@@ -308,19 +322,19 @@ static void zs_save(struct fe_store *st, const uint8_t *apex, size_t apex_len,
 	}
 }
 
-static void note_failure(struct fe_store *st, const uint8_t *apex, size_t apex_len, uint32_t serial,
-                         int64_t now, bool stored, const char *reason)
+void fe__trust_note_failure(struct fe_store *st, const uint8_t *apex, size_t apex_len,
+                            uint32_t serial, int64_t now, bool stored, const char *reason)
 {
 	struct fe_trust_zstate zs;
-	zs_load(st, apex, apex_len, &zs);
+	fe__trust_zs_load(st, apex, apex_len, &zs);
 	if (!stored)
 		zs.state = FE_TRUST_REJECTED;
 	zs.failed_serial = serial;
 	zs.failed_at_s = now;
 	zs.checked_at_s = now;
 	zs.failures++;
-	say(zs.reason, sizeof(zs.reason), "%s", reason);
-	zs_save(st, apex, apex_len, &zs);
+	fe__trust_say(zs.reason, sizeof(zs.reason), "%s", reason);
+	fe__trust_zs_save(st, apex, apex_len, &zs);
 }
 
 /* ---- load ----------------------------------------------------------------------------- */
@@ -340,8 +354,8 @@ static bool apex_wire(const char *apex, uint8_t *out, size_t *len)
 }
 
 /* The current record of @apex (copied), if any. */
-static int current_rec(struct fe_store *st, const uint8_t *key, size_t klen,
-                       struct fe_store_zone_rec *out, bool *found)
+int fe__trust_current_rec(struct fe_store *st, const uint8_t *key, size_t klen,
+                          struct fe_store_zone_rec *out, bool *found)
 {
 	struct fe_store_reader *r = NULL;
 	const struct fe_store_zone_rec *z;
@@ -363,7 +377,7 @@ static int current_rec(struct fe_store *st, const uint8_t *key, size_t klen,
 	return rc;
 }
 
-static bool served(const struct fe_store_zone_rec *z, int64_t now)
+bool fe__trust_served(const struct fe_store_zone_rec *z, int64_t now)
 {
 	return (z->flags & FE_ZONE_VALIDATED) && !(z->flags & FE_ZONE_BOGUS) &&
 	       (z->sig_expire_s == 0 || z->sig_expire_s > now);
@@ -376,9 +390,8 @@ int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opt
 	struct fe_trust_result local;
 	struct fe_zone_error lerr;
 	struct fe_store_zone_rec cur;
-	struct fe_store_reader *r = NULL;
 	struct fe_zone *z = NULL;
-	struct chain *c = NULL;
+	struct fe__trust_chain *c = NULL;
 	bool have_cur = false;
 	int rc;
 
@@ -407,14 +420,15 @@ int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opt
 			/* ... and the file is the one it was stored from (size and mtime): an
 			 * edited file with an unchanged serial is parsed, and refused if it
 			 * differs. */
-			if (kl > 0 && current_rec(st, key, (size_t)kl, &cur, &have_cur) == FE_OK &&
+			if (kl > 0 &&
+			    fe__trust_current_rec(st, key, (size_t)kl, &cur, &have_cur) == FE_OK &&
 			    have_cur && cur.serial == serial && (cur.flags & FE_ZONE_VALIDATED) &&
 			    fe_zone_file_matches(path, cur.src_size, cur.src_mtime_ns)) {
-				say(res->apex, sizeof(res->apex), "%s", apex);
+				fe__trust_say(res->apex, sizeof(res->apex), "%s", apex);
 				res->serial = serial;
 				res->has_previous = true;
 				res->previous_serial = serial;
-				res->previous_served = served(&cur, now);
+				res->previous_served = fe__trust_served(&cur, now);
 				res->outcome = FE_TRUST_UNCHANGED;
 				return FE_OK;
 			}
@@ -431,22 +445,24 @@ int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opt
 		memset(&perr, 0, sizeof(perr));
 		size_t wl;
 		if (fe_zone_peek_apex(path, apex, sizeof(apex), &perr) == FE_OK) {
-			say(res->apex, sizeof(res->apex), "%s", apex);
+			fe__trust_say(res->apex, sizeof(res->apex), "%s", apex);
 			if (apex_wire(apex, wire, &wl)) {
 				uint8_t key[FE_WIRE_KEY_MAX];
 				int kl = fe_wire_name_key(wire, wl, key, sizeof(key));
 				bool found = false;
-				if (kl > 0 &&
-				    current_rec(st, key, (size_t)kl, &cur, &found) == FE_OK) {
+				if (kl > 0 && fe__trust_current_rec(st, key, (size_t)kl, &cur,
+				                                    &found) == FE_OK) {
 					char reason[sizeof(err->reason) + 300];
-					say(reason, sizeof(reason), "%s:%lu: %s",
-					    err->file[0] ? err->file : path, err->line,
-					    err->reason[0] ? err->reason : fe_strerror(rc));
+					fe__trust_say(reason, sizeof(reason), "%s:%lu: %s",
+					              err->file[0] ? err->file : path, err->line,
+					              err->reason[0] ? err->reason
+					                             : fe_strerror(rc));
 					if (!topts->dry_run)
-						note_failure(st, wire, wl, 0, now, found, reason);
+						fe__trust_note_failure(st, wire, wl, 0, now, found,
+						                       reason);
 					res->has_previous = found;
 					res->previous_serial = found ? cur.serial : 0;
-					res->previous_served = found && served(&cur, now);
+					res->previous_served = found && fe__trust_served(&cur, now);
 				}
 			}
 		}
@@ -457,17 +473,17 @@ int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opt
 	const uint8_t *key = fe_zone_apex_key(z, &key_len);
 	const char *apex_str = fe_zone_apex_str(z);
 	uint32_t serial = fe_zone_serial(z);
-	say(res->apex, sizeof(res->apex), "%s", apex_str);
+	fe__trust_say(res->apex, sizeof(res->apex), "%s", apex_str);
 	res->serial = serial;
 
-	rc = current_rec(st, key, key_len, &cur, &have_cur);
+	rc = fe__trust_current_rec(st, key, key_len, &cur, &have_cur);
 	if (rc != FE_OK) {
 		fe_zone_error_set(err, path, 0, "%s: store: %s", apex_str, fe_strerror(rc));
 		goto out;
 	}
 	res->has_previous = have_cur;
 	res->previous_serial = have_cur ? cur.serial : 0;
-	res->previous_served = have_cur && served(&cur, now);
+	res->previous_served = have_cur && fe__trust_served(&cur, now);
 
 	rc = fe_zone_validate(z, err);
 	if (rc != FE_OK)
@@ -490,7 +506,7 @@ int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opt
 			goto out;
 		}
 		if (rc != FE_OK) {
-			say(err->file, sizeof(err->file), "%s", path);
+			fe__trust_say(err->file, sizeof(err->file), "%s", path);
 			err->line = 0;
 			goto out_failed;
 		}
@@ -501,23 +517,13 @@ int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opt
 		rc = FE_ENOMEM;
 		goto out;
 	}
-	rc = fe_store_reader_create(st, &r);
-	if (rc == FE_OK)
-		rc = fe_store_reader_begin(r);
-	if (rc == FE_OK) {
-		rc = find_chain(r, topts->anchors, apex, apex_len, key, key_len, now, false, c,
-		                err->reason, sizeof(err->reason));
-		fe_store_reader_end(r);
-	} else {
-		fe_zone_error_set(err, path, 0, "%s: store: %s", apex_str, fe_strerror(rc));
-	}
-	fe_store_reader_destroy(r);
+	rc = fe__trust_chain_now(st, topts->anchors, apex, apex_len, key, key_len, now, c, err);
 	if (rc != FE_OK) {
-		say(err->file, sizeof(err->file), "%s", path);
+		fe__trust_say(err->file, sizeof(err->file), "%s", path);
 		err->line = 0;
 		goto out_failed;
 	}
-	say(res->trust, sizeof(res->trust), "%s", c->from);
+	fe__trust_say(res->trust, sizeof(res->trust), "%s", c->from);
 
 	struct fe_dnssec_opts vo = topts->validate;
 	vo.now_s = now;
@@ -539,7 +545,7 @@ int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opt
 
 	int64_t own =
 	        res->rep.earliest_expiry_s ? res->rep.earliest_expiry_s : fe_zone_sig_expire_s(z);
-	res->expire_s = chain_expiry(own, c->parent_expire_s);
+	res->expire_s = fe__trust_chain_expiry(own, c->parent_expire_s);
 	fe_zone_set_validated(z, res->expire_s);
 
 	if (topts->dry_run) {
@@ -557,7 +563,7 @@ int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opt
 		goto out;
 
 	struct fe_trust_zstate zs;
-	zs_load(st, apex, apex_len, &zs);
+	fe__trust_zs_load(st, apex, apex_len, &zs);
 	zs.state = FE_TRUST_SECURE;
 	zs.serial = serial;
 	zs.key_tag = res->rep.trusted_key_tag;
@@ -566,8 +572,8 @@ int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opt
 	zs.validated_at_s = now;
 	zs.own_expire_s = own;
 	zs.validations++;
-	say(zs.trust, sizeof(zs.trust), "%s", c->from);
-	zs_save(st, apex, apex_len, &zs);
+	fe__trust_say(zs.trust, sizeof(zs.trust), "%s", c->from);
+	fe__trust_zs_save(st, apex, apex_len, &zs);
 	res->outcome = FE_TRUST_LOADED;
 	goto out;
 
@@ -575,11 +581,11 @@ out_failed:
 	if (rc != FE_ENOMEM && !topts->dry_run) {
 		char reason[sizeof(err->reason) + 300];
 		if (err->line)
-			say(reason, sizeof(reason), "serial %u: %s:%lu: %s", serial, err->file,
-			    err->line, err->reason);
+			fe__trust_say(reason, sizeof(reason), "serial %u: %s:%lu: %s", serial,
+			              err->file, err->line, err->reason);
 		else
-			say(reason, sizeof(reason), "serial %u: %s", serial, err->reason);
-		note_failure(st, apex, apex_len, serial, now, have_cur, reason);
+			fe__trust_say(reason, sizeof(reason), "serial %u: %s", serial, err->reason);
+		fe__trust_note_failure(st, apex, apex_len, serial, now, have_cur, reason);
 	}
 out:
 	free(c);
@@ -648,7 +654,7 @@ static int sweep_one(struct fe_store *st, struct fe_store_reader *r,
 	struct fe_store_zone_rec z = *zp;
 	rep->zones++;
 	fe_wire_name_to_str(z.apex, name, sizeof(name));
-	zs_load(st, z.apex, z.apex_len, &zs);
+	fe__trust_zs_load(st, z.apex, z.apex_len, &zs);
 
 	if (!(z.flags & FE_ZONE_VALIDATED)) {
 		rep->unchecked++;
@@ -659,12 +665,12 @@ static int sweep_one(struct fe_store *st, struct fe_store_reader *r,
 			            name, z.serial);
 			zs.state = FE_TRUST_UNCHECKED;
 			zs.checked_at_s = now;
-			zs_save(st, z.apex, z.apex_len, &zs);
+			fe__trust_zs_save(st, z.apex, z.apex_len, &zs);
 		}
 		return FE_OK;
 	}
 
-	struct chain *c = malloc(sizeof(*c));
+	struct fe__trust_chain *c = malloc(sizeof(*c));
 	if (c == NULL)
 		return FE_ENOMEM;
 	why[0] = '\0';
@@ -673,9 +679,9 @@ static int sweep_one(struct fe_store *st, struct fe_store_reader *r,
 	if (rc == FE_OK)
 		rc = stored_chain_ok(r, &z, &c->trust, why, sizeof(why));
 	int64_t own = zs.own_expire_s ? zs.own_expire_s : z.sig_expire_s;
-	int64_t exp = chain_expiry(own, rc == FE_OK ? c->parent_expire_s : 0);
+	int64_t exp = fe__trust_chain_expiry(own, rc == FE_OK ? c->parent_expire_s : 0);
 	char from[160];
-	say(from, sizeof(from), "%s", c->from);
+	fe__trust_say(from, sizeof(from), "%s", c->from);
 	free(c);
 	if (rc != FE_OK && rc != FE_EVALIDATE)
 		return rc;
@@ -703,7 +709,7 @@ static int sweep_one(struct fe_store *st, struct fe_store_reader *r,
 			            name, z.serial, from);
 		}
 		zs.state = FE_TRUST_SECURE;
-		say(zs.trust, sizeof(zs.trust), "%s", from);
+		fe__trust_say(zs.trust, sizeof(zs.trust), "%s", from);
 	} else {
 		rep->bogus++;
 		if (!was_bogus) {
@@ -713,14 +719,14 @@ static int sweep_one(struct fe_store *st, struct fe_store_reader *r,
 			zs.failures++;
 			zs.failed_at_s = now;
 			zs.failed_serial = z.serial;
-			say(zs.reason, sizeof(zs.reason), "serial %u: %s", z.serial, why);
+			fe__trust_say(zs.reason, sizeof(zs.reason), "serial %u: %s", z.serial, why);
 		}
 		zs.state = FE_TRUST_BOGUS;
 	}
 	/* One write transaction per change, not per zone and reload. */
 	if (memcmp(&before, &zs, sizeof(zs)) != 0) {
 		zs.checked_at_s = now;
-		zs_save(st, z.apex, z.apex_len, &zs);
+		fe__trust_zs_save(st, z.apex, z.apex_len, &zs);
 	}
 	return FE_OK;
 }

@@ -269,6 +269,8 @@ static int open_zone(struct fe__xstream *s)
 	if (s->x->o.require_validated &&
 	    (!(s->zone->flags & FE_ZONE_VALIDATED) || (s->zone->flags & FE_ZONE_BOGUS)))
 		return FE_ENOENT;
+	if (s->zone->flags & FE_ZONE_EXPIRED) /* a secondary's copy past SOA EXPIRE */
+		return FE_ENOENT;
 	struct fe_store_node apex;
 	struct fe_store_rrset soa;
 	const uint8_t *rdata;

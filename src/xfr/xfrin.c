@@ -552,6 +552,134 @@ int fe__xfrin_parse(const struct fe_xfrin_opts *o, uint16_t qtype, uint32_t held
 	return rc;
 }
 
+/* One RR of the sequences, in wire form, with its sign (+1 added, -1 removed). */
+struct net_rr {
+	uint8_t *wire; /* owner (lowercased for the fold), type, class, ttl, rdlen, rdata */
+	size_t len;
+	size_t owner_len;
+	int sign;
+	const ldns_rr *rr; /* the original, for the owner's case */
+};
+
+static int net_cmp(const void *pa, const void *pb)
+{
+	const struct net_rr *a = pa, *b = pb;
+	int c = memcmp(a->wire, b->wire, FE_MIN(a->len, b->len));
+	if (c != 0)
+		return c;
+	return a->len < b->len ? -1 : (a->len > b->len ? 1 : 0);
+}
+
+static void net_free(struct net_rr *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i].wire);
+	free(v);
+}
+
+static int net_rr_make(const ldns_rr *rr, int sign, struct net_rr *out)
+{
+	ldns_buffer *b = ldns_buffer_new(512);
+	if (!b)
+		return FE_ENOMEM;
+	int rc = FE_EFORMAT;
+	if (ldns_rr2buffer_wire(b, rr, LDNS_SECTION_ANSWER) == LDNS_STATUS_OK) {
+		size_t len = ldns_buffer_position(b);
+		size_t ol = ldns_rdf_size(ldns_rr_owner(rr));
+		out->wire = malloc(len ? len : 1);
+		if (!out->wire) {
+			rc = FE_ENOMEM;
+		} else if (ol + 10 <= len) {
+			memcpy(out->wire, ldns_buffer_begin(b), len);
+			for (size_t i = 0; i < ol; i++) /* label lengths are below 'A' */
+				if (out->wire[i] >= 'A' && out->wire[i] <= 'Z')
+					out->wire[i] = (uint8_t)(out->wire[i] - 'A' + 'a');
+			out->len = len;
+			out->owner_len = ol;
+			out->sign = sign;
+			out->rr = rr;
+			rc = FE_OK;
+		}
+	}
+	ldns_buffer_free(b);
+	return rc;
+}
+
+/* RFC 1995 §4 sequences folded into one difference and handed to o->apply. */
+static int apply_delta(struct ex *e, ldns_rr_list *rrs, uint32_t from, uint32_t to)
+{
+	size_t n = ldns_rr_list_rr_count(rrs), cnt = 0;
+	struct net_rr *v = calloc(n ? n : 1, sizeof(*v));
+	struct fe_xfrin_rr *out = NULL;
+	int rc = FE_OK;
+	if (!v)
+		return FE_ENOMEM;
+	bool adding = true; /* the first SOA starts a removal sequence */
+	for (size_t i = 1; i + 1 < n && rc == FE_OK; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
+			adding = !adding;
+		rc = net_rr_make(rr, adding ? 1 : -1, &v[cnt]);
+		cnt += rc == FE_OK;
+	}
+	/* (the final SOA repeats the last sequence's new SOA, already counted) */
+	if (rc != FE_OK) {
+		fail(e, "an IXFR record cannot be encoded");
+		goto out;
+	}
+	qsort(v, cnt, sizeof(*v), net_cmp);
+	out = calloc(cnt ? cnt : 1, sizeof(*out));
+	if (!out) {
+		rc = FE_ENOMEM;
+		goto out;
+	}
+	size_t nrem = 0, nadd = 0;
+	/* removed RRs fill @out from the front, added ones from the back */
+	for (size_t i = 0; i < cnt;) {
+		size_t j = i;
+		int sum = 0;
+		while (j < cnt && net_cmp(&v[i], &v[j]) == 0)
+			sum += v[j++].sign;
+		if (sum < -1 || sum > 1) {
+			fail(e, "the IXFR %s one record twice", sum < 0 ? "removes" : "adds");
+			rc = FE_EFORMAT;
+			goto out;
+		}
+		if (sum != 0) {
+			const struct net_rr *r = &v[i];
+			const uint8_t *p = r->wire + r->owner_len;
+			struct fe_xfrin_rr *x = sum < 0 ? &out[nrem++] : &out[cnt - 1 - nadd++];
+			x->owner = ldns_rdf_data(ldns_rr_owner(r->rr));
+			x->owner_len = r->owner_len;
+			x->type = (uint16_t)(p[0] << 8 | p[1]);
+			x->ttl = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 |
+			         p[7];
+			x->rdlen = (uint16_t)(p[8] << 8 | p[9]);
+			x->rdata = p + 10;
+			if ((size_t)x->rdlen + 10 + r->owner_len != r->len) {
+				fail(e, "an IXFR record cannot be encoded");
+				rc = FE_EFORMAT;
+				goto out;
+			}
+		}
+		i = j;
+	}
+	struct fe_xfrin_delta d = {
+	        .serial_from = from,
+	        .serial_to = to,
+	        .removed = out,
+	        .removed_count = nrem,
+	        .added = out + cnt - nadd,
+	        .added_count = nadd,
+	};
+	e->res->rrs = nrem + nadd;
+	rc = e->o->apply(e->o->apply_arg, &d, e->res->err, sizeof(e->res->err));
+out:
+	free(out);
+	net_free(v, cnt);
+	return rc;
+}
+
 int fe_xfrin_run(const struct fe_xfrin_opts *o, const char *base, const char *out,
                  struct fe_xfrin_result *res)
 {
@@ -583,7 +711,7 @@ int fe_xfrin_run(const struct fe_xfrin_opts *o, const char *base, const char *ou
 		res->serial = o->serial;
 		goto out;
 	}
-	bool ixfr = o->has_serial && base;
+	bool ixfr = o->has_serial && (base || o->apply);
 	if (ixfr) {
 		coll_init(&c, LDNS_RR_TYPE_IXFR, o->serial);
 		rc = exchange(&e, &c, &rcode);
@@ -594,12 +722,15 @@ int fe_xfrin_run(const struct fe_xfrin_opts *o, const char *base, const char *ou
 		} else if (rc != FE_OK) {
 			goto out;
 		} else if (c.style == 2) {
-			rc = apply_ixfr(&e, base, out, c.rrs);
+			rc = o->apply ? apply_delta(&e, c.rrs, o->serial, c.first)
+			              : apply_ixfr(&e, base, out, c.rrs);
 			if (rc == FE_OK) {
 				res->kind = FE_XFRIN_IXFR;
 				res->serial = c.first;
 				goto out;
 			}
+			if (o->apply && (rc == FE_EVALIDATE || rc == FE_ENOMEM))
+				goto out;
 			fe_log_warn("xfrin %s: IXFR not applicable (%s); falling back to AXFR",
 			            o->apex, res->err);
 			ixfr = false;

@@ -575,7 +575,8 @@ static int prepare(struct dctx *c, struct op *o, int apex_labels)
 		o->covered = fe_get_be16(rr->rdata);
 	}
 	bool apex = (size_t)kl == c->apex_key_len;
-	if (apex && (o->covered == FE_T_NSEC3PARAM || o->covered == FE_T_NSEC))
+	/* (an RRSIG over the NSEC3PARAM may change: the parameters stay) */
+	if (apex && (rr->type == FE_T_NSEC3PARAM || o->covered == FE_T_NSEC))
 		return op_err(c, o, FE_ENOTSUP,
 		              "changes the zone's denial of existence (load the whole zone)");
 	if (rr->type == FE_T_SOA && !apex)
@@ -612,6 +613,32 @@ int fe_zone_commit_delta(struct fe_store *st, const uint8_t *apex, size_t apex_l
                          const struct fe_zone_delta *d, struct fe_store_write_stats *stats,
                          struct fe_zone_error *err)
 {
+	return fe_zone_commit_delta_checked(st, apex, apex_len, d, NULL, stats, err);
+}
+
+/* The changes as the checker sees them, in the order applied (sorted by target). */
+static struct fe_zone_touch *touches_of(const struct op *ops, size_t n)
+{
+	struct fe_zone_touch *t = calloc(n ? n : 1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		t[i].nsec3 = ops[i].n3;
+		t[i].add = ops[i].add;
+		t[i].type = ops[i].rr->type;
+		t[i].covered = ops[i].covered;
+		t[i].key = ops[i].key;
+		t[i].key_len = ops[i].key_len;
+		t[i].rr = ops[i].rr;
+	}
+	return t;
+}
+
+int fe_zone_commit_delta_checked(struct fe_store *st, const uint8_t *apex, size_t apex_len,
+                                 const struct fe_zone_delta *d,
+                                 const struct fe_zone_delta_check *chk,
+                                 struct fe_store_write_stats *stats, struct fe_zone_error *err)
+{
 	struct dctx c;
 	struct op *ops = NULL;
 	size_t nops = d->removed_count + d->added_count;
@@ -635,7 +662,7 @@ int fe_zone_commit_delta(struct fe_store *st, const uint8_t *apex, size_t apex_l
 		rc = FE_ENOENT;
 		goto out;
 	}
-	if (c.rec.flags & FE_ZONE_VALIDATED) {
+	if ((c.rec.flags & FE_ZONE_VALIDATED) && chk == NULL) {
 		fe__zone_err(err, c.apex_str, 0,
 		             "zone %s: the stored serial %u was validated through the chain of "
 		             "trust; a change set is not validated: refused (load the whole zone)",
@@ -710,8 +737,22 @@ int fe_zone_commit_delta(struct fe_store *st, const uint8_t *apex, size_t apex_l
 		i = j;
 	}
 
+	int64_t chain_expire_s = -1;
+	if (chk != NULL) {
+		struct fe_zone_touch *t = touches_of(ops, nops);
+		if (t == NULL) {
+			rc = FE_ENOMEM;
+			goto out;
+		}
+		rc = chk->fn(chk->arg, c.w, &c.rec, t, nops, &chain_expire_s, err);
+		free(t);
+		if (rc != FE_OK)
+			goto out;
+	}
+
 	struct fe_store_zone_rec rec = c.rec;
 	rec.serial = serial;
+	rec.flags &= ~(uint32_t)FE_ZONE_EXPIRED;
 	rec.soa_minimum = minimum;
 	rec.soa_ttl = new_soa->ttl;
 	rec.loaded_at_s = 0;
@@ -729,6 +770,8 @@ int fe_zone_commit_delta(struct fe_store *st, const uint8_t *apex, size_t apex_l
 		if (rec.sig_expire_s == 0 || exp < rec.sig_expire_s)
 			rec.sig_expire_s = exp;
 	}
+	if (chain_expire_s >= 0)
+		rec.sig_expire_s = chain_expire_s;
 	memset(rec.digest, 0, sizeof(rec.digest)); /* unknown: not recomputed over the zone */
 	rec.src_size = 0;
 	rec.src_mtime_ns = 0;

@@ -319,6 +319,39 @@ Test(xfr, refusals)
 	cr_assert_eq(c[FE_XFR_AXFR], 0);
 }
 
+/* A secondary's copy marked expired (past its SOA EXPIRE) is not transferred onwards. */
+Test(xfr, expired_secondary_zone_is_not_transferred)
+{
+	struct fe_store_reader *rd = NULL;
+	const struct fe_store_zone_rec *z;
+	uint8_t key[64];
+	const uint8_t apex[] = {3, 'x', 'f', 'r', 4, 't', 'e', 's', 't', 0};
+	int kl = fe_wire_name_key(apex, sizeof(apex), key, sizeof(key));
+	cr_assert_eq(fe_store_reader_create(st, &rd), FE_OK);
+	cr_assert_eq(fe_store_reader_begin(rd), FE_OK);
+	cr_assert_eq(fe_store_get_zone(rd, key, (size_t)kl, &z), FE_OK);
+	uint64_t version = z->version;
+	fe_store_reader_end(rd);
+	fe_store_reader_destroy(rd);
+	cr_assert_eq(fe_store_zone_mark(st, apex, sizeof(apex), version, FE_ZONE_EXPIRED, 0, -1),
+	             FE_OK);
+	struct req r;
+	make_req(&r, FE_T_AXFR, 0, KEY_OK);
+	struct got g = run_stream(&r, open_stream(&r, &peer_ok), NULL);
+	cr_assert_eq(g.rcode, FE_RCODE_NOTAUTH);
+	cr_assert_eq(g.rrs, 0);
+	uint64_t c[FE_XFR__MAX];
+	fe_xfr_counters(x, c);
+	cr_assert_eq(c[FE_XFR_NOTAUTH_ZONE], 1);
+	/* the mark cleared: transferred again */
+	cr_assert_eq(fe_store_zone_mark(st, apex, sizeof(apex), version, 0, FE_ZONE_EXPIRED, -1),
+	             FE_OK);
+	make_req(&r, FE_T_AXFR, 0, KEY_OK);
+	g = run_stream(&r, open_stream(&r, &peer_ok), NULL);
+	cr_assert_eq(g.rcode, 0);
+	cr_assert_gt(g.rrs, 0);
+}
+
 static void setup_limit(void)
 {
 	setup_with(1);

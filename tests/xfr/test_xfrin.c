@@ -349,3 +349,76 @@ Test(xfrin, record_and_size_limits) /* X6 */
 	cr_assert_eq(run(&sc, 0, NULL, &o, &r), FE_ERANGE);
 	cr_assert(strstr(r.err, "octets (limit)"), "%s", r.err);
 }
+
+/* ---- IXFR handed over as one change set (fe_xfrin_opts.apply) ---------------------- */
+
+struct applied {
+	int calls;
+	int answer; /* what the callback returns */
+	uint32_t from, to;
+	char removed[256], added[256]; /* "S1 A1" */
+};
+
+static void describe(const struct fe_xfrin_rr *rr, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n && o + 16 < cap; i++) {
+		unsigned v = rr[i].type == 6 ? (unsigned)(rr[i].rdata[rr[i].rdlen - 20] << 24 |
+		                                          rr[i].rdata[rr[i].rdlen - 19] << 16 |
+		                                          rr[i].rdata[rr[i].rdlen - 18] << 8 |
+		                                          rr[i].rdata[rr[i].rdlen - 17])
+		                             : rr[i].rdata[3];
+		o += (size_t)snprintf(out + o, cap - o, "%s%c%u", o ? " " : "",
+		                      rr[i].type == 6 ? 'S' : 'A', v);
+	}
+}
+
+static int apply_cb(void *arg, const struct fe_xfrin_delta *d, char *why, size_t cap)
+{
+	struct applied *a = arg;
+	a->calls++;
+	a->from = d->serial_from;
+	a->to = d->serial_to;
+	describe(d->removed, d->removed_count, a->removed, sizeof(a->removed));
+	describe(d->added, d->added_count, a->added, sizeof(a->added));
+	snprintf(why, cap, "callback said %d", a->answer);
+	return a->answer;
+}
+
+/* Two sequences (1 -> 3 -> 5): one net change set; A3 and S3 cancel out. No file needed. */
+Test(xfrin, ixfr_sequences_folded_into_one_change_set)
+{
+	struct scen sc = {.ixfr = {"S5 S1 A1 S3 A3", "S3 A3 S5 A5 S5"}};
+	struct applied a = {.answer = FE_OK};
+	struct fe_xfrin_opts o = {
+	        .apex = "xfr.test.", .max_time_ms = 5000, .apply = apply_cb, .apply_arg = &a};
+	struct fe_xfrin_result r;
+	cr_assert_eq(run(&sc, 1, NULL, &o, &r), FE_OK, "%s", r.err);
+	cr_assert_eq(r.kind, FE_XFRIN_IXFR);
+	cr_assert_eq(r.serial, 5);
+	cr_assert_eq(a.calls, 1);
+	cr_assert_eq(a.from, 1);
+	cr_assert_eq(a.to, 5);
+	/* in no particular order */
+	cr_assert(strcmp(a.removed, "A1 S1") == 0 || strcmp(a.removed, "S1 A1") == 0, "%s",
+	          a.removed);
+	cr_assert(strcmp(a.added, "A5 S5") == 0 || strcmp(a.added, "S5 A5") == 0, "%s", a.added);
+}
+
+/* The callback's verdict: FE_EVALIDATE fails the refresh (no AXFR); anything else → AXFR. */
+Test(xfrin, change_set_rejected_or_too_complex)
+{
+	struct scen sc = {.ixfr = {"S5 S1 A1 S5 A5 S5"}, .axfr = {"S5 A5 S5"}};
+	struct applied a = {.answer = FE_EVALIDATE};
+	struct fe_xfrin_opts o = {
+	        .apex = "xfr.test.", .max_time_ms = 5000, .apply = apply_cb, .apply_arg = &a};
+	struct fe_xfrin_result r;
+	cr_assert_eq(run(&sc, 1, NULL, &o, &r), FE_EVALIDATE);
+	cr_assert_not_null(strstr(r.err, "callback said"), "%s", r.err);
+	a = (struct applied){.answer = FE_ENOTSUP};
+	cr_assert_eq(run(&sc, 1, NULL, &o, &r), FE_OK, "%s", r.err);
+	cr_assert_eq(a.calls, 1);
+	cr_assert_eq(r.kind, FE_XFRIN_AXFR);
+	cr_assert(out_has("192.0.2.5"));
+}
