@@ -178,8 +178,8 @@ enum fe__sec_cnt {
 	FE__SEC_LIMIT,               /* refreshes aborted by a limit (size, records, RRset, time) */
 	FE__SEC_QUEUED,              /* refreshes that waited for xfr.max-transfers-in */
 	FE__SEC_NOTIFY_RATE_LIMITED, /* NOTIFY over xfr.notify-rate from its primary: REFUSED */
-	FE__SEC_IXFR_WHOLE,           /* IXFRs too complex for a change set: AXFR, whole load */
-	FE__SEC_IXFR_REJECTED,        /* IXFRs whose change set did not validate (not stored) */
+	FE__SEC_IXFR_WHOLE,          /* IXFRs too complex for a change set: AXFR, whole load */
+	FE__SEC_IXFR_REJECTED,       /* IXFRs whose change set did not validate (not stored) */
 	FE__SEC_CNT_MAX
 };
 

@@ -611,18 +611,39 @@ static int apply_delta(struct ex *e, ldns_rr_list *rrs, uint32_t from, uint32_t 
 	size_t n = ldns_rr_list_rr_count(rrs), cnt = 0;
 	struct net_rr *v = calloc(n ? n : 1, sizeof(*v));
 	struct fe_xfrin_rr *out = NULL;
+	/* X6 for a change set: no RRset may grow by more than xfr.max-rrset-records records in
+	 * one IXFR (the RRset's stored records are not counted here: an AXFR's are) */
+	struct rrsets grown = {0};
 	int rc = FE_OK;
 	if (!v)
 		return FE_ENOMEM;
 	bool adding = true; /* the first SOA starts a removal sequence */
+	uint32_t at = from; /* the serial the differences reached */
 	for (size_t i = 1; i + 1 < n && rc == FE_OK; i++) {
 		ldns_rr *rr = ldns_rr_list_rr(rrs, i);
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA) {
 			adding = !adding;
+			/* RFC 1995 §4: each sequence goes from the serial the previous one reached
+			 * to a newer one; anything else is not a history of this zone */
+			uint32_t sv = soa_serial(rr);
+			if (adding ? !serial_gt(sv, at) : sv != at) {
+				fail(e,
+				     "the IXFR's sequences are out of order (serial %u after %u)",
+				     sv, at);
+				rc = FE_EFORMAT;
+				goto out;
+			}
+			at = sv;
+		}
 		rc = net_rr_make(rr, adding ? 1 : -1, &v[cnt]);
 		cnt += rc == FE_OK;
 	}
 	/* (the final SOA repeats the last sequence's new SOA, already counted) */
+	if (rc == FE_OK && at != to) {
+		fail(e, "the IXFR's sequences end at serial %u, not at %u", at, to);
+		rc = FE_EFORMAT;
+		goto out;
+	}
 	if (rc != FE_OK) {
 		fail(e, "an IXFR record cannot be encoded");
 		goto out;
@@ -645,6 +666,8 @@ static int apply_delta(struct ex *e, ldns_rr_list *rrs, uint32_t from, uint32_t 
 			rc = FE_EFORMAT;
 			goto out;
 		}
+		if (sum > 0 && (rc = rrsets_add(e, &grown, v[i].rr)) != FE_OK)
+			goto out;
 		if (sum != 0) {
 			const struct net_rr *r = &v[i];
 			const uint8_t *p = r->wire + r->owner_len;
@@ -675,6 +698,7 @@ static int apply_delta(struct ex *e, ldns_rr_list *rrs, uint32_t from, uint32_t 
 	e->res->rrs = nrem + nadd;
 	rc = e->o->apply(e->o->apply_arg, &d, e->res->err, sizeof(e->res->err));
 out:
+	rrsets_free(&grown);
 	free(out);
 	net_free(v, cnt);
 	return rc;
@@ -729,7 +753,8 @@ int fe_xfrin_run(const struct fe_xfrin_opts *o, const char *base, const char *ou
 				res->serial = c.first;
 				goto out;
 			}
-			if (o->apply && (rc == FE_EVALIDATE || rc == FE_ENOMEM))
+			/* the change set was wrong (validation) or too big (a limit): no AXFR */
+			if (o->apply && (rc == FE_EVALIDATE || rc == FE_ENOMEM || rc == FE_ERANGE))
 				goto out;
 			fe_log_warn("xfrin %s: IXFR not applicable (%s); falling back to AXFR",
 			            o->apex, res->err);
