@@ -104,6 +104,10 @@ struct fe_xfr_notify_opts {
 	size_t ntargets;
 	unsigned tries;    /* 0 → 5 */
 	uint32_t first_ms; /* 0 → 1,000 */
+	/* borrowed; NULL: the kernel's choice. The address (port 0) NOTIFY is sent from, per
+	 * family, so that a secondary that admits NOTIFY by its primary's address sees the
+	 * address this node serves on (a node on one of several addresses of a host) */
+	const struct sockaddr *source4, *source6;
 };
 
 /* FE_OK, FE_EINVAL, FE_ENOMEM. Everything is borrowed and must outlive the notifier. */
@@ -149,6 +153,10 @@ struct fe_xfrin_opts {
 	uint32_t max_time_ms;          /* the whole refresh, 0: 600 s */
 	const int *cancel; /* may be NULL; read atomically: non-zero ends the refresh (FE_EAGAIN)
 	                      within a quarter of a second */
+	/* the address (port 0) the connection is made from, for a primary that admits its
+	 * secondaries by address; NULL (or another family than @primary): the kernel's choice */
+	const struct sockaddr *source;
+	socklen_t source_len;
 };
 
 enum fe_xfrin_kind { FE_XFRIN_UPTODATE = 0, FE_XFRIN_AXFR, FE_XFRIN_IXFR };

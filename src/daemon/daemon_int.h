@@ -116,7 +116,14 @@ struct fe__xfr {
 	struct fe__xfr_zone *zones; /* serial last announced per zone */
 	size_t nzones;
 	struct fe__hooks hooks; /* transfer hooks around the policy engine's (hooks.c) */
+	/* where NOTIFY and transfers in are sent from: the first listen address of each family
+	 * that is not a wildcard (port 0); family AF_UNSPEC: none, the kernel's choice */
+	struct sockaddr_storage src4, src6;
 };
+
+/* The source address for a peer of @family (AF_INET, AF_INET6): NULL when none (see
+ * struct fe__xfr); *len gets its length. */
+const struct sockaddr *fe__xfr_source(const struct fe__xfr *xf, int family, socklen_t *len);
 
 /* Read the key files (tsig-keygen form) and the secondaries: --tsig-key and --notify first,
  * then xfr.tsig-keys and xfr.notify of @c; the limits from @c. Returns an exit code
@@ -178,6 +185,10 @@ struct fe__sec {
 	struct fe_server_policy policy; /* NOTIFY in */
 	uint64_t cnt[FE__SEC_CNT_MAX];  /* atomic */
 	int cancel;                     /* atomic: set at stop, ends a running transfer */
+	/* called on the loop after a zone got a new version (may be NULL): under trust
+	 * anchors, a zone that failed for want of its parent's DS can now validate */
+	void (*changed)(void *arg);
+	void *changed_arg;
 };
 
 /* Parse the APEX@ADDR@PORT values: --secondary (@cli), then xfr.secondary (@file). Returns an
@@ -194,6 +205,9 @@ int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struc
 size_t fe__sec_status(const struct fe__sec *s, const uint8_t *apex, size_t apex_len, char *buf,
                       size_t cap);
 void fe__sec_log_counters(const struct fe__sec *s, const char *why);
+/* After a load pass of the node's own zones: under trust anchors, refresh now every zone
+ * that holds no version because its last refresh failed (its parent may be stored now). */
+void fe__sec_loads_done(struct fe__sec *s);
 /* Stop timers (a refresh running finishes; its result is dropped), close handles. */
 void fe__sec_stop(struct fe__sec *s);
 void fe__sec_free(struct fe__sec *s);

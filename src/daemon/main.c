@@ -48,6 +48,7 @@ struct daemon {
 	 * read back in reload_done on the main thread. */
 	uv_work_t reload;
 	bool reloading, reload_again;
+	unsigned pass_rejected; /* zones the last load pass rejected (no chain, not valid) */
 	struct fe_conf new_cfg;
 	bool new_cfg_ok;
 	struct fe__zone_stats stats;
@@ -399,8 +400,11 @@ static void reload_done(uv_work_t *req, int status)
 		            d->stats.failed + d->stats.rejected, d->stats.refused, d->stats.trust);
 		fe__zone_stats_add(&d->totals, &d->stats);
 		fe__control_loads_done(&d->control, &d->new_cfg, &d->stats, true, true);
-		if (!d->stopping)
+		d->pass_rejected = d->stats.rejected;
+		if (!d->stopping) {
 			fe__xfr_loads_done(&d->xfr, d->st);
+			fe__sec_loads_done(&d->sec);
+		}
 		if (!same_listen(&d->cfg, &d->new_cfg))
 			fe_log_warn("reload: changes to listen addresses, workers or clients take "
 			            "effect at the next restart%s",
@@ -436,6 +440,20 @@ static int start_reload(struct daemon *d)
 	}
 	d->reloading = true;
 	return 0;
+}
+
+/* A secondary zone got a new version: when the last pass rejected some of this node's own
+ * zones (a member's zone loaded before the registry reached it), load them again: their
+ * parent's DS may be stored now. */
+static void sec_changed(void *arg)
+{
+	struct daemon *d = arg;
+	if (d->validating && d->pass_rejected) {
+		fe_log_info("a secondary zone changed and %u zone%s rejected by the last load: "
+		            "loading them again",
+		            d->pass_rejected, d->pass_rejected == 1 ? " was" : "s were");
+		(void)start_reload(d);
+	}
 }
 
 /* The control channel's reload command: what SIGHUP does. */
@@ -705,6 +723,9 @@ static int run(struct daemon *d)
 	fe__zones_load(d->st, d->trust, &d->cfg, &zs);
 	fe__zone_stats_add(&d->totals, &zs);
 	fe__control_loads_done(&d->control, &d->cfg, &zs, true, false);
+	d->pass_rejected = zs.rejected;
+	d->sec.changed = sec_changed;
+	d->sec.changed_arg = d;
 	if (fe__xfr_notify_start(&d->xfr, &d->loop) != FE__EXIT_OK)
 		return FE__EXIT_INTERNAL;
 	fe__xfr_loads_done(&d->xfr, d->st);

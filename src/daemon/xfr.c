@@ -7,6 +7,8 @@
 #include "fedenum/wire.h"
 #include "fedenum/xfr.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +29,40 @@ static const char **merge(const char *const *a, size_t na, char *const *b, size_
 	return v;
 }
 
+/* The first listen address of each family that names one address (not 0.0.0.0 or ::): a
+ * node that serves on one of several addresses of its host speaks to its peers from it, as
+ * they know it (their --notify, --secondary and admission lists name that address). */
+static void pick_sources(struct fe__xfr *xf, const struct fe_conf *c)
+{
+	for (size_t i = 0; i < c->nlisten; i++) {
+		struct sockaddr_in a4 = {.sin_family = AF_INET};
+		struct sockaddr_in6 a6 = {.sin6_family = AF_INET6};
+		if (inet_pton(AF_INET, c->listen[i].host, &a4.sin_addr) == 1) {
+			if (a4.sin_addr.s_addr != htonl(INADDR_ANY) &&
+			    xf->src4.ss_family == AF_UNSPEC)
+				memcpy(&xf->src4, &a4, sizeof(a4));
+		} else if (inet_pton(AF_INET6, c->listen[i].host, &a6.sin6_addr) == 1) {
+			if (!IN6_IS_ADDR_UNSPECIFIED(&a6.sin6_addr) &&
+			    xf->src6.ss_family == AF_UNSPEC)
+				memcpy(&xf->src6, &a6, sizeof(a6));
+		}
+	}
+}
+
+const struct sockaddr *fe__xfr_source(const struct fe__xfr *xf, int family, socklen_t *len)
+{
+	const struct sockaddr_storage *s = family == AF_INET ? &xf->src4 : &xf->src6;
+	if (s->ss_family == AF_UNSPEC || s->ss_family != family)
+		return NULL;
+	*len = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	return (const struct sockaddr *)s;
+}
+
 int fe__xfr_setup(struct fe__xfr *xf, const struct fe_conf *c, const char *const *cli_keys,
                   size_t ncli_keys, const char *const *cli_notify, size_t ncli_notify)
 {
 	memset(xf, 0, sizeof(*xf));
+	pick_sources(xf, c);
 	size_t nkeys = ncli_keys + c->nxfr_tsig_keys, nnotify = ncli_notify + c->nxfr_notify;
 	const char **keys = merge(cli_keys, ncli_keys, c->xfr_tsig_keys, c->nxfr_tsig_keys);
 	const char **notify = merge(cli_notify, ncli_notify, c->xfr_notify, c->nxfr_notify);
@@ -145,6 +177,9 @@ int fe__xfr_notify_start(struct fe__xfr *xf, uv_loop_t *loop)
 	        .targets = xf->notify,
 	        .ntargets = xf->nnotify,
 	};
+	socklen_t len;
+	no.source4 = fe__xfr_source(xf, AF_INET, &len);
+	no.source6 = fe__xfr_source(xf, AF_INET6, &len);
 	if (fe_xfr_notifier_create(loop, xf->x, &no, &xf->notifier) != FE_OK) {
 		fe_log_err("NOTIFY: cannot start");
 		return FE__EXIT_INTERNAL;

@@ -225,7 +225,11 @@ int fe_xfr_notify(struct fe_xfr_notifier *n, const uint8_t *apex, size_t apex_le
 		p->next = n->list;
 		n->list = p;
 		n->npending++;
-		rc = uv_udp_connect(&p->udp, (const struct sockaddr *)&n->addrs[t]);
+		const struct sockaddr *src =
+		        n->addrs[t].ss_family == AF_INET ? n->o.source4 : n->o.source6;
+		rc = src ? uv_udp_bind(&p->udp, src, 0) : 0;
+		if (rc == 0)
+			rc = uv_udp_connect(&p->udp, (const struct sockaddr *)&n->addrs[t]);
 		if (rc == 0)
 			rc = uv_udp_recv_start(&p->udp, on_alloc, on_recv);
 		if (rc) {

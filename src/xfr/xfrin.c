@@ -59,6 +59,12 @@ static int dial(struct ex *e)
 	}
 	struct timeval tv = {.tv_sec = 5};
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (e->o->source && e->o->source->sa_family == e->o->primary.ss_family &&
+	    bind(fd, e->o->source, e->o->source_len) != 0) {
+		fail(e, "bind to the source address: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
 	if (connect(fd, (const struct sockaddr *)&e->o->primary, e->o->primary_len) != 0) {
 		fail(e, "connect: %s", strerror(errno));
 		close(fd);

@@ -64,8 +64,8 @@ static void print_log(const struct fe_test_daemon *d)
 	fprintf(stderr, "---- end of log ----\n");
 }
 
-/* Parse the ready file: "udp HOST PORT" lines. */
-static bool read_ready(struct fe_test_daemon *d, const char *path)
+/* Parse the ready file: "udp HOST PORT" lines; the port of @want's UDP listener. */
+static bool read_ready(struct fe_test_daemon *d, const char *path, const char *want)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
@@ -74,7 +74,7 @@ static bool read_ready(struct fe_test_daemon *d, const char *path)
 	unsigned port;
 	bool ok = false;
 	while (fscanf(f, "%7s %63s %u", proto, host, &port) == 3) {
-		if (strcmp(proto, "udp") == 0 && strcmp(host, "127.0.0.1") == 0) {
+		if (strcmp(proto, "udp") == 0 && strcmp(host, want) == 0) {
 			snprintf(d->host, sizeof(d->host), "%s", host);
 			d->port = (uint16_t)port;
 			ok = true;
@@ -100,11 +100,24 @@ int fe_test_daemon_start(struct fe_test_daemon *d, const char *dir, const char *
 	snprintf(d->log_path, sizeof(d->log_path), "%s/fedenumd.log", d->dir);
 	unlink(ready);
 
+	/* A test's own --listen replaces 127.0.0.1@0; the first one is the address reported. */
+	char want[64] = "127.0.0.1";
+	bool has_listen = false;
+	for (size_t i = 0; argv && argv[i] && argv[i + 1] && !has_listen; i++)
+		if (strcmp(argv[i], "--listen") == 0) {
+			has_listen = true;
+			snprintf(want, sizeof(want), "%s", argv[i + 1]);
+			char *at = strrchr(want, '@');
+			if (at)
+				*at = '\0';
+		}
 	const char *args[128];
 	size_t n = 0;
 	args[n++] = FE_TEST_FEDENUMD;
-	args[n++] = "--listen";
-	args[n++] = "127.0.0.1@0";
+	if (!has_listen) {
+		args[n++] = "--listen";
+		args[n++] = "127.0.0.1@0";
+	}
 	args[n++] = "--db";
 	args[n++] = db;
 	args[n++] = "--ready-file";
@@ -139,7 +152,7 @@ int fe_test_daemon_start(struct fe_test_daemon *d, const char *dir, const char *
 	}
 	d->pid = pid;
 	for (int i = 0; i < 120 * 50; i++) {
-		if (read_ready(d, ready))
+		if (read_ready(d, ready, want))
 			return 0;
 		int st;
 		if (waitpid(pid, &st, WNOHANG) == pid) {

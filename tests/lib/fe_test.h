@@ -31,7 +31,8 @@ struct fe_test_daemon {
 	bool owns_dir;
 };
 
-/* Start fedenumd with --listen 127.0.0.1@0 --db <dir>/db --ready-file <dir>/ready
+/* Start fedenumd with --listen 127.0.0.1@0 (or the first --listen of @argv, whose address
+ * is then the one reported in host/port) --db <dir>/db --ready-file <dir>/ready
  * --control <dir>/control.sock (left out when @argv has its own --control) plus @argv
  * (NULL-terminated extra args, e.g. "--zone", path, NULL). If @dir is non-NULL the daemon uses
  * that directory (kept on stop) instead of a fresh temp dir, so a restart reuses the store.
