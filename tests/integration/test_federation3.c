@@ -337,6 +337,9 @@ Test(federation3, parents_and_children_in_any_order_then_a_change_reaches_every_
 	/* the hub and b took it as an incremental transfer */
 	cr_assert(wait_log(&hub, "zone " ZA ": IXFR from " A_IP, 1));
 	cr_assert(wait_log(&mb, "zone " ZA ": IXFR from " HUB_IP, 1));
+	/* b passes the new version on to its own secondary, the hub, which takes NOTIFY for
+	 * a's zone from a only */
+	cr_assert(wait_log(&hub, "NOTIFY for " ZA " refused: not from its primary " A_IP, 1));
 	/* the other data is still served validated everywhere */
 	expect_all_served();
 
