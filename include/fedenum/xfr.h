@@ -104,10 +104,11 @@ struct fe_xfr_notify_opts {
 	size_t ntargets;
 	unsigned tries;    /* 0 → 5 */
 	uint32_t first_ms; /* 0 → 1,000 */
-	/* borrowed; NULL: the kernel's choice. The address (port 0) NOTIFY is sent from, per
-	 * family, so that a secondary that admits NOTIFY by its primary's address sees the
-	 * address this node serves on (a node on one of several addresses of a host) */
-	const struct sockaddr *source4, *source6;
+	/* borrowed; NULL, or one per target: the address (port 0) NOTIFY is sent from, so that
+	 * a secondary that admits NOTIFY by its primary's address sees the address this node
+	 * serves on (a node on one of several addresses of a host); AF_UNSPEC (or NULL): the
+	 * kernel's choice */
+	const struct sockaddr_storage *sources;
 };
 
 /* FE_OK, FE_EINVAL, FE_ENOMEM. Everything is borrowed and must outlive the notifier. */

@@ -116,14 +116,17 @@ struct fe__xfr {
 	struct fe__xfr_zone *zones; /* serial last announced per zone */
 	size_t nzones;
 	struct fe__hooks hooks; /* transfer hooks around the policy engine's (hooks.c) */
-	/* where NOTIFY and transfers in are sent from: the first listen address of each family
-	 * that is not a wildcard (port 0); family AF_UNSPEC: none, the kernel's choice */
-	struct sockaddr_storage src4, src6;
+	/* where NOTIFY and transfers in are sent from (port 0): the first listen address that is
+	 * not a wildcard, per family and loopback or not (fe__xfr_source); AF_UNSPEC: none */
+	struct sockaddr_storage src[4];
+	struct sockaddr_storage *notify_src; /* one per --notify target */
 };
 
-/* The source address for a peer of @family (AF_INET, AF_INET6): NULL when none (see
- * struct fe__xfr); *len gets its length. */
-const struct sockaddr *fe__xfr_source(const struct fe__xfr *xf, int family, socklen_t *len);
+/* The source address for @peer: the node's first listen address of the peer's family that is
+ * loopback exactly when the peer is, so that peers see the address they know this node by;
+ * NULL when there is none (then the kernel chooses). *len gets its length. */
+const struct sockaddr *fe__xfr_source(const struct fe__xfr *xf, const struct sockaddr *peer,
+                                      socklen_t *len);
 
 /* Read the key files (tsig-keygen form) and the secondaries: --tsig-key and --notify first,
  * then xfr.tsig-keys and xfr.notify of @c; the limits from @c. Returns an exit code

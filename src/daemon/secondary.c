@@ -293,7 +293,7 @@ static void refresh_work(uv_work_t *w)
 	        .cancel = &s->cancel,
 	};
 	if (s->xf)
-		o.source = fe__xfr_source(s->xf, z->paddr.ss_family, &o.source_len);
+		o.source = fe__xfr_source(s->xf, (const struct sockaddr *)&z->paddr, &o.source_len);
 	z->load_err[0] = '\0';
 	z->trust_note[0] = '\0';
 	z->rc = fe_xfrin_run(&o, z->has_serial ? z->base : NULL, z->next, &z->res);

@@ -225,9 +225,10 @@ int fe_xfr_notify(struct fe_xfr_notifier *n, const uint8_t *apex, size_t apex_le
 		p->next = n->list;
 		n->list = p;
 		n->npending++;
-		const struct sockaddr *src =
-		        n->addrs[t].ss_family == AF_INET ? n->o.source4 : n->o.source6;
-		rc = src ? uv_udp_bind(&p->udp, src, 0) : 0;
+		const struct sockaddr_storage *src = n->o.sources ? &n->o.sources[t] : NULL;
+		rc = src && src->ss_family == n->addrs[t].ss_family
+		             ? uv_udp_bind(&p->udp, (const struct sockaddr *)src, 0)
+		             : 0;
 		if (rc == 0)
 			rc = uv_udp_connect(&p->udp, (const struct sockaddr *)&n->addrs[t]);
 		if (rc == 0)
