@@ -58,8 +58,12 @@ static void stop_all(void)
 {
 	struct node *all[] = {&mb, &ma, &hub};
 	for (size_t i = 0; i < 3; i++)
-		if (all[i]->d.pid > 0)
-			fe_test_daemon_stop(&all[i]->d);
+		if (all[i]->d.pid > 0) {
+			int st = fe_test_daemon_stop(&all[i]->d);
+			if (st != 0)
+				fe_test_sh("tail -n 30 '%s' >&2", all[i]->d.log_path);
+			cr_expect_eq(st, 0, "node %s: exit status %d", all[i]->name, st);
+		}
 	if (tmp[0])
 		fe_test_rmdir(tmp);
 	tmp[0] = '\0';
@@ -211,7 +215,7 @@ static bool wait_ad(const struct node *n, const char *name, uint16_t type)
 static void show(const struct node *n)
 {
 	fprintf(stderr, "---- node %s (%s@%u)\n", n->name, n->ip, n->port);
-	fe_test_sh("tail -n 40 '%s' >&2", n->d.log_path);
+	fe_test_sh("tail -n 80 '%s' >&2", n->d.log_path);
 }
 
 static void expect_ad(const struct node *n, const char *name, uint16_t type)
@@ -277,7 +281,10 @@ Test(federation3, parents_and_children_in_any_order_then_a_change_reaches_every_
 	/* 2. The hub rebuilt on an empty store, its registry file not there yet: the member
 	 * zones arrive first and are rejected (no DS to chain to); then the registry (SIGHUP)
 	 * and the member zones are transferred again at once, and validate. */
-	cr_assert_eq(fe_test_daemon_stop(&hub.d), 0);
+	int st = fe_test_daemon_stop(&hub.d);
+	if (st != 0)
+		show(&hub);
+	cr_assert_eq(st, 0, "the hub's exit status: %d", st);
 	cr_assert_eq(fe_test_sh("rm -rf '%s/db' '%s/fedenumd.log' && rm '%s/zone'", hub.dir,
 	                        hub.dir, hub.dir),
 	             0);

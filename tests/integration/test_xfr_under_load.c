@@ -49,9 +49,9 @@ static void stop_all(void)
 		perf = -1;
 	}
 	if (sec.pid > 0)
-		fe_test_daemon_stop(&sec);
+		cr_expect_eq(fe_test_daemon_stop(&sec), 0, "the secondary's exit status");
 	if (prim.pid > 0)
-		fe_test_daemon_stop(&prim);
+		cr_expect_eq(fe_test_daemon_stop(&prim), 0, "the primary's exit status");
 	if (tmp[0])
 		fe_test_rmdir(tmp);
 	tmp[0] = '\0';
