@@ -48,6 +48,8 @@ struct daemon {
 	 * read back in reload_done on the main thread. */
 	uv_work_t reload;
 	bool reloading, reload_again;
+	/* a pass of the zones alone, with the running configuration (the files not re-read) */
+	bool zones_only, zones_again;
 	unsigned pass_rejected; /* zones the last load pass rejected (no chain, not valid) */
 	struct fe_conf new_cfg;
 	bool new_cfg_ok;
@@ -318,6 +320,11 @@ static void log_counters(struct daemon *d, const char *why)
 static void reload_work(uv_work_t *req)
 {
 	struct daemon *d = req->data;
+	if (d->zones_only) {
+		/* d->cfg is only replaced in reload_done, on the main thread, after this */
+		fe__zones_load(d->st, d->trust, &d->cfg, &d->stats);
+		return;
+	}
 	struct fe_conf_diag diag = {0};
 	int rc = read_config(d, &d->new_cfg, &diag);
 	log_diag(&diag);
@@ -383,12 +390,26 @@ static void reload_policy(struct daemon *d)
 	            want ? "" : " (no views or policy left: the default view, no rules)");
 }
 
+static int start_zones_pass(struct daemon *d);
+
 static void reload_done(uv_work_t *req, int status)
 {
 	struct daemon *d = req->data;
 	(void)status;
 	d->reloading = false;
-	if (!d->new_cfg_ok) {
+	if (d->zones_only) {
+		d->zones_only = false;
+		fe_log_info("zone pass done: %u loaded, %u unchanged, %u failed, %u refused%s",
+		            d->stats.loaded, d->stats.current, d->stats.failed + d->stats.rejected,
+		            d->stats.refused, d->stats.trust);
+		fe__zone_stats_add(&d->totals, &d->stats);
+		fe__control_loads_done(&d->control, &d->cfg, &d->stats, true, false);
+		d->pass_rejected = d->stats.rejected;
+		if (!d->stopping) {
+			fe__xfr_loads_done(&d->xfr, d->st);
+			fe__sec_loads_done(&d->sec);
+		}
+	} else if (!d->new_cfg_ok) {
 		fe_log_err("reload refused: configuration errors (above); still serving with the "
 		           "running configuration and the zones already stored");
 		fe__control_loads_done(&d->control, &d->new_cfg, &d->stats, false, true);
@@ -418,8 +439,34 @@ static void reload_done(uv_work_t *req, int status)
 	}
 	if (d->reload_again && !d->stopping) {
 		d->reload_again = false;
+		d->zones_again = false; /* the reload loads the zones too */
 		start_reload(d);
+	} else if (d->zones_again && !d->stopping) {
+		d->zones_again = false;
+		start_zones_pass(d);
 	}
+}
+
+/* A load pass of the zones with the running configuration, on the thread pool: 0 started,
+ * 1 queued after the running pass, -1 not started (logged). */
+static int start_zones_pass(struct daemon *d)
+{
+	if (d->stopping)
+		return -1;
+	if (d->reloading) {
+		d->zones_again = true;
+		return 1;
+	}
+	d->reload.data = d;
+	d->zones_only = true;
+	int rc = uv_queue_work(&d->loop, &d->reload, reload_work, reload_done);
+	if (rc) {
+		d->zones_only = false;
+		fe_log_err("zone pass: cannot start: %s", uv_strerror(rc));
+		return -1;
+	}
+	d->reloading = true;
+	return 0;
 }
 
 /* 0 started, 1 queued after the running pass, -1 not started (logged). */
@@ -452,14 +499,18 @@ static void sec_changed(void *arg)
 		fe_log_info("a secondary zone changed and %u zone%s rejected by the last load: "
 		            "loading them again",
 		            d->pass_rejected, d->pass_rejected == 1 ? " was" : "s were");
-		(void)start_reload(d);
+		(void)start_zones_pass(d);
 	}
 }
 
 /* The control channel's reload command: what SIGHUP does. */
 static int ctl_reload(void *arg)
 {
-	return start_reload(arg);
+	struct daemon *d = arg;
+	bool zones_pass = d->reloading && d->zones_only;
+	int r = start_reload(d);
+	/* behind a pass of the zones alone, the reload queued is the next one that answers */
+	return r == 1 && zones_pass ? 0 : r;
 }
 
 /* ---- signals ---------------------------------------------------------------------- */

@@ -271,6 +271,8 @@ Test(federation3, parents_and_children_in_any_order_then_a_change_reaches_every_
 		          "member %s: its own zone was not first rejected", m->name);
 		cr_assert(wait_log(m, "rejected by the last load: loading them again", 1),
 		          "member %s: not loaded again after the registry came", m->name);
+		cr_assert(wait_log(m, "zone pass done: 1 loaded", 1)); /* not a reload */
+		cr_assert_eq(fe_test_daemon_log_count(&m->d, "reload done"), 0);
 		cr_assert(wait_log(m, "zone " REG ": AXFR from " HUB_IP, 1));
 		cr_assert(wait_log(m, needle, 1));
 	}
