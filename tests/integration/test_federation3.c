@@ -141,8 +141,6 @@ static void start_node(struct node *n)
 	snprintf(anchor, sizeof(anchor), "%s/federation/keys/e164.fed.ds", FE_TEST_SRC);
 	const char *argv[24];
 	size_t k = 0;
-	argv[k++] = "--listen";
-	argv[k++] = listen;
 	argv[k++] = "--zone";
 	argv[k++] = zone;
 	argv[k++] = "--trust-anchor";
@@ -169,8 +167,8 @@ static void start_node(struct node *n)
 		argv[k++] = addr(t1, sizeof(t1), &hub);
 	}
 	argv[k] = NULL;
-	cr_assert_eq(fe_test_daemon_start(&n->d, n->dir, argv), 0, "node %s did not start",
-	             n->name);
+	cr_assert_eq(fe_test_daemon_start_at(&n->d, n->dir, listen, argv), 0,
+	             "node %s did not start", n->name);
 	cr_assert_str_eq(n->d.host, n->ip);
 	cr_assert_eq(n->d.port, n->port);
 }

@@ -232,9 +232,8 @@ Test(xfr_under_load, ixfr_of_100000_records_under_dnsperf_no_servfail_no_loss, .
 	cr_assert_eq(fe_test_daemon_start(&prim, NULL, pargv), 0);
 	snprintf(listen, sizeof(listen), "127.0.0.1@%u", sport);
 	snprintf(secondary, sizeof(secondary), ZONE "@127.0.0.1@%u", prim.port);
-	const char *sargv[] = {"--listen", listen,      "--tsig-key", key, "--secondary",
-	                       secondary,  "--workers", "1",          NULL};
-	cr_assert_eq(fe_test_daemon_start(&sec, NULL, sargv), 0);
+	const char *sargv[] = {"--tsig-key", key, "--secondary", secondary, "--workers", "1", NULL};
+	cr_assert_eq(fe_test_daemon_start_at(&sec, NULL, listen, sargv), 0);
 	cr_assert(wait_serial(1), "the secondary did not get version 1");
 
 	struct perf_stats idle, busy;

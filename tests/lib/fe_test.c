@@ -86,6 +86,12 @@ static bool read_ready(struct fe_test_daemon *d, const char *path, const char *w
 
 int fe_test_daemon_start(struct fe_test_daemon *d, const char *dir, const char *const *argv)
 {
+	return fe_test_daemon_start_at(d, dir, NULL, argv);
+}
+
+int fe_test_daemon_start_at(struct fe_test_daemon *d, const char *dir, const char *listen,
+                            const char *const *argv)
+{
 	memset(d, 0, sizeof(*d));
 	if (dir) {
 		snprintf(d->dir, sizeof(d->dir), "%s", dir);
@@ -100,24 +106,19 @@ int fe_test_daemon_start(struct fe_test_daemon *d, const char *dir, const char *
 	snprintf(d->log_path, sizeof(d->log_path), "%s/fedenumd.log", d->dir);
 	unlink(ready);
 
-	/* A test's own --listen replaces 127.0.0.1@0; the first one is the address reported. */
+	/* @listen replaces 127.0.0.1@0; its address is the one reported in host/port */
 	char want[64] = "127.0.0.1";
-	bool has_listen = false;
-	for (size_t i = 0; argv && argv[i] && argv[i + 1] && !has_listen; i++)
-		if (strcmp(argv[i], "--listen") == 0) {
-			has_listen = true;
-			snprintf(want, sizeof(want), "%s", argv[i + 1]);
-			char *at = strrchr(want, '@');
-			if (at)
-				*at = '\0';
-		}
+	if (listen) {
+		snprintf(want, sizeof(want), "%s", listen);
+		char *at = strrchr(want, '@');
+		if (at)
+			*at = '\0';
+	}
 	const char *args[128];
 	size_t n = 0;
 	args[n++] = FE_TEST_FEDENUMD;
-	if (!has_listen) {
-		args[n++] = "--listen";
-		args[n++] = "127.0.0.1@0";
-	}
+	args[n++] = "--listen";
+	args[n++] = listen ? listen : "127.0.0.1@0";
 	args[n++] = "--db";
 	args[n++] = db;
 	args[n++] = "--ready-file";
