@@ -107,6 +107,11 @@ struct fe_xfr_notify_opts {
 	size_t ntargets;
 	unsigned tries;    /* 0 → 5 */
 	uint32_t first_ms; /* 0 → 1,000 */
+	/* borrowed; NULL, or one per target: the address (port 0) NOTIFY is sent from, so that
+	 * a secondary that admits NOTIFY by its primary's address sees the address this node
+	 * serves on (a node on one of several addresses of a host); AF_UNSPEC (or NULL): the
+	 * kernel's choice */
+	const struct sockaddr_storage *sources;
 };
 
 /* FE_OK, FE_EINVAL, FE_ENOMEM. Everything is borrowed and must outlive the notifier. */
@@ -190,6 +195,10 @@ struct fe_xfrin_opts {
 	 * with @why. */
 	int (*apply)(void *arg, const struct fe_xfrin_delta *d, char *why, size_t why_cap);
 	void *apply_arg;
+	/* the address (port 0) the connection is made from, for a primary that admits its
+	 * secondaries by address; NULL (or another family than @primary): the kernel's choice */
+	const struct sockaddr *source;
+	socklen_t source_len;
 };
 
 /* XFR over TLS (RFC 9103) as a client: one context for every TLS primary. TLS 1.3 only

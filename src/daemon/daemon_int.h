@@ -119,7 +119,17 @@ struct fe__xfr {
 	struct fe__xfr_zone *zones; /* serial last announced per zone */
 	size_t nzones;
 	struct fe__hooks hooks; /* transfer hooks around the policy engine's (hooks.c) */
+	/* where NOTIFY and transfers in are sent from (port 0): the first listen address that is
+	 * not a wildcard, per family and loopback or not (fe__xfr_source); AF_UNSPEC: none */
+	struct sockaddr_storage src[4];
+	struct sockaddr_storage *notify_src; /* one per --notify target */
 };
+
+/* The source address for @peer: the node's first listen address of the peer's family that is
+ * loopback exactly when the peer is, so that peers see the address they know this node by;
+ * NULL when there is none (then the kernel chooses). *len gets its length. */
+const struct sockaddr *fe__xfr_source(const struct fe__xfr *xf, const struct sockaddr *peer,
+                                      socklen_t *len);
 
 /* Read the key files (tsig-keygen form) and the secondaries: --tsig-key and --notify first,
  * then xfr.tsig-keys and xfr.notify of @c; the limits from @c. Returns an exit code
@@ -213,6 +223,10 @@ struct fe__sec {
 	struct fe_server_policy policy; /* NOTIFY in */
 	uint64_t cnt[FE__SEC_CNT_MAX];  /* atomic */
 	int cancel;                     /* atomic: set at stop, ends a running transfer */
+	/* called on the loop after a zone got a new version (may be NULL): under trust
+	 * anchors, a zone that failed for want of its parent's DS can now validate */
+	void (*changed)(void *arg);
+	void *changed_arg;
 };
 
 /* One secondary zone (secondary.c; secondary_apply.c reads it on the refresh's thread). */
@@ -292,6 +306,9 @@ void fe__sec_log_counters(const struct fe__sec *s, const char *why);
  * needs a restart to become one (logged). */
 #define FE__SEC_ADD_MAX 256u /* zones a running node can add by reloads */
 void fe__sec_reconfigure(struct fe__sec *s, const struct fe__sec_cfg *cfg);
+/* After a load pass of the node's own zones: under trust anchors, refresh now every zone
+ * that holds no version because its last refresh failed (its parent may be stored now). */
+void fe__sec_loads_done(struct fe__sec *s);
 /* Stop timers (a refresh running finishes; its result is dropped), close handles. */
 void fe__sec_stop(struct fe__sec *s);
 void fe__sec_free(struct fe__sec *s);

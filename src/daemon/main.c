@@ -48,6 +48,9 @@ struct daemon {
 	 * read back in reload_done on the main thread. */
 	uv_work_t reload;
 	bool reloading, reload_again;
+	/* a pass of the zones alone, with the running configuration (the files not re-read) */
+	bool zones_only, zones_again;
+	unsigned pass_rejected; /* zones the last load pass rejected (no chain, not valid) */
 	struct fe_conf new_cfg;
 	bool new_cfg_ok;
 	struct fe__zone_stats stats;
@@ -355,6 +358,11 @@ static void log_counters(struct daemon *d, const char *why)
 static void reload_work(uv_work_t *req)
 {
 	struct daemon *d = req->data;
+	if (d->zones_only) {
+		/* d->cfg is only replaced in reload_done, on the main thread, after this */
+		fe__zones_load(d->st, d->trust, &d->cfg, &d->stats);
+		return;
+	}
 	struct fe_conf_diag diag = {0};
 	int rc = read_config(d, &d->new_cfg, &diag);
 	log_diag(&diag);
@@ -420,12 +428,26 @@ static void reload_policy(struct daemon *d)
 	            want ? "" : " (no views or policy left: the default view, no rules)");
 }
 
+static int start_zones_pass(struct daemon *d);
+
 static void reload_done(uv_work_t *req, int status)
 {
 	struct daemon *d = req->data;
 	(void)status;
 	d->reloading = false;
-	if (!d->new_cfg_ok) {
+	if (d->zones_only) {
+		d->zones_only = false;
+		fe_log_info("zone pass done: %u loaded, %u unchanged, %u failed, %u refused%s",
+		            d->stats.loaded, d->stats.current, d->stats.failed + d->stats.rejected,
+		            d->stats.refused, d->stats.trust);
+		fe__zone_stats_add(&d->totals, &d->stats);
+		fe__control_loads_done(&d->control, &d->cfg, &d->stats, true, false);
+		d->pass_rejected = d->stats.rejected;
+		if (!d->stopping) {
+			fe__xfr_loads_done(&d->xfr, d->st);
+			fe__sec_loads_done(&d->sec);
+		}
+	} else if (!d->new_cfg_ok) {
 		fe_log_err("reload refused: configuration errors (above); still serving with the "
 		           "running configuration and the zones already stored");
 		fe__control_loads_done(&d->control, &d->new_cfg, &d->stats, false, true);
@@ -437,8 +459,11 @@ static void reload_done(uv_work_t *req, int status)
 		            d->stats.failed + d->stats.rejected, d->stats.refused, d->stats.trust);
 		fe__zone_stats_add(&d->totals, &d->stats);
 		fe__control_loads_done(&d->control, &d->new_cfg, &d->stats, true, true);
-		if (!d->stopping)
+		d->pass_rejected = d->stats.rejected;
+		if (!d->stopping) {
 			fe__xfr_loads_done(&d->xfr, d->st);
+			fe__sec_loads_done(&d->sec);
+		}
 		if (!same_listen(&d->cfg, &d->new_cfg))
 			fe_log_warn("reload: changes to listen addresses, workers or clients take "
 			            "effect at the next restart%s",
@@ -460,8 +485,34 @@ static void reload_done(uv_work_t *req, int status)
 	}
 	if (d->reload_again && !d->stopping) {
 		d->reload_again = false;
+		d->zones_again = false; /* the reload loads the zones too */
 		start_reload(d);
+	} else if (d->zones_again && !d->stopping) {
+		d->zones_again = false;
+		start_zones_pass(d);
 	}
+}
+
+/* A load pass of the zones with the running configuration, on the thread pool: 0 started,
+ * 1 queued after the running pass, -1 not started (logged). */
+static int start_zones_pass(struct daemon *d)
+{
+	if (d->stopping)
+		return -1;
+	if (d->reloading) {
+		d->zones_again = true;
+		return 1;
+	}
+	d->reload.data = d;
+	d->zones_only = true;
+	int rc = uv_queue_work(&d->loop, &d->reload, reload_work, reload_done);
+	if (rc) {
+		d->zones_only = false;
+		fe_log_err("zone pass: cannot start: %s", uv_strerror(rc));
+		return -1;
+	}
+	d->reloading = true;
+	return 0;
 }
 
 /* 0 started, 1 queued after the running pass, -1 not started (logged). */
@@ -484,10 +535,28 @@ static int start_reload(struct daemon *d)
 	return 0;
 }
 
+/* A secondary zone got a new version: when the last pass rejected some of this node's own
+ * zones (a member's zone loaded before the registry reached it), load them again: their
+ * parent's DS may be stored now. */
+static void sec_changed(void *arg)
+{
+	struct daemon *d = arg;
+	if (d->validating && d->pass_rejected) {
+		fe_log_info("a secondary zone changed and %u zone%s rejected by the last load: "
+		            "loading them again",
+		            d->pass_rejected, d->pass_rejected == 1 ? " was" : "s were");
+		(void)start_zones_pass(d);
+	}
+}
+
 /* The control channel's reload command: what SIGHUP does. */
 static int ctl_reload(void *arg)
 {
-	return start_reload(arg);
+	struct daemon *d = arg;
+	bool zones_pass = d->reloading && d->zones_only;
+	int r = start_reload(d);
+	/* behind a pass of the zones alone, the reload queued is the next one that answers */
+	return r == 1 && zones_pass ? 0 : r;
 }
 
 /* ---- signals ---------------------------------------------------------------------- */
@@ -763,6 +832,9 @@ static int run(struct daemon *d)
 	fe__zones_load(d->st, d->trust, &d->cfg, &zs);
 	fe__zone_stats_add(&d->totals, &zs);
 	fe__control_loads_done(&d->control, &d->cfg, &zs, true, false);
+	d->pass_rejected = zs.rejected;
+	d->sec.changed = sec_changed;
+	d->sec.changed_arg = d;
 	if (fe__xfr_notify_start(&d->xfr, &d->loop) != FE__EXIT_OK)
 		return FE__EXIT_INTERNAL;
 	fe__xfr_loads_done(&d->xfr, d->st);

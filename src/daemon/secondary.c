@@ -405,6 +405,8 @@ static void refresh_work(uv_work_t *w)
 	        .apply = fe__sec_apply_ixfr,
 	        .apply_arg = z,
 	};
+	if (s->xf)
+		o.source = fe__xfr_source(s->xf, (const struct sockaddr *)&z->paddr, &o.source_len);
 	z->load_err[0] = '\0';
 	z->trust_note[0] = '\0';
 	z->applied = false;
@@ -550,6 +552,40 @@ static void start_queued(struct fe__sec *s)
 			start_refresh(s->z[i]);
 }
 
+/* Parents and children arrive in any order: a zone stored under trust anchors may be the
+ * parent another zone was waiting for. Every secondary zone that holds no version and whose
+ * last refresh failed is refreshed now instead of at its retry timer (@from, the zone that
+ * changed, aside). A zone that still fails waits for its retry timer or the next new
+ * version, so this ends. */
+static void retry_waiting(struct fe__sec *s, const struct fe__sec_zone *from, const char *why)
+{
+	for (size_t i = 0; i < s->n && !s->stopping; i++) {
+		struct fe__sec_zone *z = &s->z[i];
+		if (z == from || z->busy || z->has_serial || !z->last_err[0])
+			continue;
+		fe_log_info("zone %s: %s: refresh now (its chain of trust may exist now)", z->apex,
+		            why);
+		start_refresh(z);
+	}
+}
+
+void fe__sec_loads_done(struct fe__sec *s)
+{
+	if (s->validating)
+		retry_waiting(s, NULL, "zones loaded");
+}
+
+/* A zone got a new version: the secondary zones waiting for a chain, then the daemon's own
+ * zones (changed callback: it loads them again if some were rejected). */
+static void chain_changed(struct fe__sec_zone *from)
+{
+	char why[FE_WIRE_NAME_MAX * 4 + 32];
+	snprintf(why, sizeof(why), "%s has a new version", from->apex);
+	retry_waiting(from->sec, from, why);
+	if (from->sec->changed)
+		from->sec->changed(from->sec->changed_arg);
+}
+
 static void refresh_done(uv_work_t *w, int status)
 {
 	struct fe__sec_zone *z = w->data;
@@ -596,6 +632,8 @@ static void refresh_done(uv_work_t *w, int status)
 			             z->primary.host, z->primary.port);
 		if (changed && s->xf)
 			fe__xfr_loads_done(s->xf, s->st); /* NOTIFY this node's own secondaries */
+		if (changed && s->validating)
+			chain_changed(z);
 	} else {
 		count(s, FE__SEC_FAILED);
 		if (z->rc == FE_ERANGE || z->rc == FE_ETIMEOUT)

@@ -7,6 +7,8 @@
 #include "fedenum/wire.h"
 #include "fedenum/xfr.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +29,73 @@ static const char **merge(const char *const *a, size_t na, char *const *b, size_
 	return v;
 }
 
+/* Slots of struct fe__xfr src: IPv4, IPv4 loopback, IPv6, IPv6 loopback. */
+static int src_slot(const struct sockaddr *a)
+{
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *a4 = (const struct sockaddr_in *)a;
+		return (ntohl(a4->sin_addr.s_addr) >> 24) == 127 ? 1 : 0;
+	}
+	if (a->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
+		return IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr) ? 3 : 2;
+	}
+	return -1;
+}
+
+/* A numeric address into @out (port 0); false when it is not one. */
+static bool numeric(const char *host, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct sockaddr_in *a4 = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+/* A node that serves on one of several addresses of its host speaks to its peers from it,
+ * as they know it (their --notify, --secondary and admission lists name that address):
+ * the first listen address of each kind that names one address (not 0.0.0.0 or ::). */
+static void pick_sources(struct fe__xfr *xf, const struct fe_conf *c)
+{
+	for (size_t i = 0; i < c->nlisten; i++) {
+		struct sockaddr_storage a;
+		if (!numeric(c->listen[i].host, &a))
+			continue;
+		const struct sockaddr_in *a4 = (const struct sockaddr_in *)&a;
+		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&a;
+		if ((a.ss_family == AF_INET && a4->sin_addr.s_addr == htonl(INADDR_ANY)) ||
+		    (a.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr)))
+			continue;
+		int k = src_slot((const struct sockaddr *)&a);
+		if (k >= 0 && xf->src[k].ss_family == AF_UNSPEC)
+			xf->src[k] = a;
+	}
+}
+
+const struct sockaddr *fe__xfr_source(const struct fe__xfr *xf, const struct sockaddr *peer,
+                                      socklen_t *len)
+{
+	int k = src_slot(peer);
+	if (k < 0 || xf->src[k].ss_family == AF_UNSPEC)
+		return NULL;
+	*len = peer->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+	                                  : sizeof(struct sockaddr_in6);
+	return (const struct sockaddr *)&xf->src[k];
+}
+
 int fe__xfr_setup(struct fe__xfr *xf, const struct fe_conf *c, const char *const *cli_keys,
                   size_t ncli_keys, const char *const *cli_notify, size_t ncli_notify)
 {
 	memset(xf, 0, sizeof(*xf));
+	pick_sources(xf, c);
 	size_t nkeys = ncli_keys + c->nxfr_tsig_keys, nnotify = ncli_notify + c->nxfr_notify;
 	const char **keys = merge(cli_keys, ncli_keys, c->xfr_tsig_keys, c->nxfr_tsig_keys);
 	const char **notify = merge(cli_notify, ncli_notify, c->xfr_notify, c->nxfr_notify);
@@ -145,6 +210,20 @@ int fe__xfr_notify_start(struct fe__xfr *xf, uv_loop_t *loop)
 	        .targets = xf->notify,
 	        .ntargets = xf->nnotify,
 	};
+	xf->notify_src = calloc(xf->nnotify, sizeof(*xf->notify_src));
+	if (!xf->notify_src)
+		return FE__EXIT_INTERNAL;
+	for (size_t i = 0; i < xf->nnotify; i++) {
+		struct sockaddr_storage peer;
+		socklen_t len;
+		const struct sockaddr *src =
+		        numeric(xf->notify[i].host, &peer)
+		                ? fe__xfr_source(xf, (const struct sockaddr *)&peer, &len)
+		                : NULL;
+		if (src)
+			memcpy(&xf->notify_src[i], src, len);
+	}
+	no.sources = xf->notify_src;
 	if (fe_xfr_notifier_create(loop, xf->x, &no, &xf->notifier) != FE_OK) {
 		fe_log_err("NOTIFY: cannot start");
 		return FE__EXIT_INTERNAL;
@@ -210,5 +289,6 @@ void fe__xfr_free(struct fe__xfr *xf)
 	fe_server_acl_destroy(xf->peers);
 	fe_tsig_keyring_destroy(xf->keys);
 	free(xf->notify);
+	free(xf->notify_src);
 	memset(xf, 0, sizeof(*xf));
 }

@@ -225,7 +225,12 @@ int fe_xfr_notify(struct fe_xfr_notifier *n, const uint8_t *apex, size_t apex_le
 		p->next = n->list;
 		n->list = p;
 		n->npending++;
-		rc = uv_udp_connect(&p->udp, (const struct sockaddr *)&n->addrs[t]);
+		const struct sockaddr_storage *src = n->o.sources ? &n->o.sources[t] : NULL;
+		rc = src && src->ss_family == n->addrs[t].ss_family
+		             ? uv_udp_bind(&p->udp, (const struct sockaddr *)src, 0)
+		             : 0;
+		if (rc == 0)
+			rc = uv_udp_connect(&p->udp, (const struct sockaddr *)&n->addrs[t]);
 		if (rc == 0)
 			rc = uv_udp_recv_start(&p->udp, on_alloc, on_recv);
 		if (rc) {

@@ -47,6 +47,13 @@ static bool serial_gt(uint32_t a, uint32_t b) /* RFC 1982 */
 	return a != b && (int32_t)(a - b) > 0;
 }
 
+/* The rcode's name from ldns's table (ldns_pkt_rcode2str allocates the string). */
+static const char *rcode_str(uint16_t rcode)
+{
+	const ldns_lookup_table *l = ldns_lookup_by_id(ldns_rcodes, rcode);
+	return l && l->name ? l->name : "an unknown rcode";
+}
+
 static uint32_t soa_serial(const ldns_rr *rr)
 {
 	return ldns_rdf2native_int32(ldns_rr_rdf(rr, 2));
@@ -715,8 +722,7 @@ int fe_xfrin_run(const struct fe_xfrin_opts *o, const char *base, const char *ou
 	coll_init(&c, LDNS_RR_TYPE_SOA, 0);
 	int rc = exchange(&e, &c, &rcode);
 	if (rc == FE_OK && (rcode || ldns_rr_list_rr_count(c.rrs) < 1)) {
-		fail(&e, "SOA query answered %s",
-		     rcode ? ldns_pkt_rcode2str(rcode) : "without SOA");
+		fail(&e, "SOA query answered %s", rcode ? rcode_str(rcode) : "without SOA");
 		rc = FE_EPERM;
 	}
 	if (rc != FE_OK)
@@ -741,7 +747,7 @@ int fe_xfrin_run(const struct fe_xfrin_opts *o, const char *base, const char *ou
 		rc = exchange(&e, &c, &rcode);
 		if (rc == FE_OK && rcode) { /* RFC 1995 §2: a server may refuse IXFR */
 			fe_log_info("xfrin %s: IXFR answered %s; falling back to AXFR", o->apex,
-			            ldns_pkt_rcode2str(rcode));
+			            rcode_str(rcode));
 			ixfr = false;
 		} else if (rc != FE_OK) {
 			goto out;
@@ -776,7 +782,7 @@ int fe_xfrin_run(const struct fe_xfrin_opts *o, const char *base, const char *ou
 	coll_init(&c, LDNS_RR_TYPE_AXFR, 0);
 	rc = exchange(&e, &c, &rcode);
 	if (rc == FE_OK && rcode) {
-		fail(&e, "AXFR answered %s", ldns_pkt_rcode2str(rcode));
+		fail(&e, "AXFR answered %s", rcode_str(rcode));
 		rc = FE_EPERM;
 	}
 	if (rc != FE_OK)

@@ -221,6 +221,14 @@ int fe__xconn_open(struct fe__xconn *c, const struct fe_xfrin_opts *o, uint64_t 
 	}
 	struct timeval tv = {.tv_sec = 5};
 	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* from the node's own address, for a primary that admits its secondaries by address */
+	if (o->source && o->source->sa_family == o->primary.ss_family &&
+	    bind(c->fd, o->source, o->source_len) != 0) {
+		snprintf(err, cap, "bind to the source address: %s", strerror(errno));
+		close(c->fd);
+		c->fd = -1;
+		return FE_EIO;
+	}
 	if (connect(c->fd, (const struct sockaddr *)&o->primary, o->primary_len) != 0) {
 		snprintf(err, cap, "connect: %s", strerror(errno));
 		fe__xconn_close(c);

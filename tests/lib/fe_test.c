@@ -65,8 +65,8 @@ static void print_log(const struct fe_test_daemon *d)
 	fprintf(stderr, "---- end of log ----\n");
 }
 
-/* Parse the ready file: "udp HOST PORT" lines. */
-static bool read_ready(struct fe_test_daemon *d, const char *path)
+/* Parse the ready file: "udp HOST PORT" lines; the port of @want's UDP listener. */
+static bool read_ready(struct fe_test_daemon *d, const char *path, const char *want)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
@@ -75,7 +75,7 @@ static bool read_ready(struct fe_test_daemon *d, const char *path)
 	unsigned port;
 	bool ok = false;
 	while (fscanf(f, "%7s %63s %u", proto, host, &port) == 3) {
-		if (strcmp(proto, "udp") == 0 && strcmp(host, "127.0.0.1") == 0) {
+		if (strcmp(proto, "udp") == 0 && strcmp(host, want) == 0) {
 			snprintf(d->host, sizeof(d->host), "%s", host);
 			d->port = (uint16_t)port;
 			ok = true;
@@ -86,6 +86,12 @@ static bool read_ready(struct fe_test_daemon *d, const char *path)
 }
 
 int fe_test_daemon_start(struct fe_test_daemon *d, const char *dir, const char *const *argv)
+{
+	return fe_test_daemon_start_at(d, dir, NULL, argv);
+}
+
+int fe_test_daemon_start_at(struct fe_test_daemon *d, const char *dir, const char *listen,
+                            const char *const *argv)
 {
 	memset(d, 0, sizeof(*d));
 	if (dir) {
@@ -101,11 +107,19 @@ int fe_test_daemon_start(struct fe_test_daemon *d, const char *dir, const char *
 	snprintf(d->log_path, sizeof(d->log_path), "%s/fedenumd.log", d->dir);
 	unlink(ready);
 
+	/* @listen replaces 127.0.0.1@0; its address is the one reported in host/port */
+	char want[64] = "127.0.0.1";
+	if (listen) {
+		snprintf(want, sizeof(want), "%s", listen);
+		char *at = strrchr(want, '@');
+		if (at)
+			*at = '\0';
+	}
 	const char *args[128];
 	size_t n = 0;
 	args[n++] = FE_TEST_FEDENUMD;
 	args[n++] = "--listen";
-	args[n++] = "127.0.0.1@0";
+	args[n++] = listen ? listen : "127.0.0.1@0";
 	args[n++] = "--db";
 	args[n++] = db;
 	args[n++] = "--ready-file";
@@ -140,7 +154,7 @@ int fe_test_daemon_start(struct fe_test_daemon *d, const char *dir, const char *
 	}
 	d->pid = pid;
 	for (int i = 0; i < 120 * 50; i++) {
-		if (read_ready(d, ready))
+		if (read_ready(d, ready, want))
 			return 0;
 		int st;
 		if (waitpid(pid, &st, WNOHANG) == pid) {

@@ -38,6 +38,10 @@ struct fe_test_daemon {
  * that directory (kept on stop) instead of a fresh temp dir, so a restart reuses the store.
  * Waits up to 120 s for the ready file; returns 0, or -1 (the daemon log is printed). */
 int fe_test_daemon_start(struct fe_test_daemon *d, const char *dir, const char *const *argv);
+/* The same with --listen @listen ("127.0.0.2@5300") instead of 127.0.0.1@0: host and port
+ * are then that address's (a test's nodes on their own loopback addresses). */
+int fe_test_daemon_start_at(struct fe_test_daemon *d, const char *dir, const char *listen,
+                            const char *const *argv);
 /* SIGTERM, wait up to 10 s (then SIGKILL); returns the exit status (or -1). Removes the temp
  * dir when it owns it. */
 int fe_test_daemon_stop(struct fe_test_daemon *d);
