@@ -560,8 +560,8 @@ static void start_queued(struct fe__sec *s)
 static void retry_waiting(struct fe__sec *s, const struct fe__sec_zone *from, const char *why)
 {
 	for (size_t i = 0; i < s->n && !s->stopping; i++) {
-		struct fe__sec_zone *z = &s->z[i];
-		if (z == from || z->busy || z->has_serial || !z->last_err[0])
+		struct fe__sec_zone *z = s->z[i];
+		if (z == from || z->busy || z->has_serial || !z->last_err[0] || is_removed(z))
 			continue;
 		fe_log_info("zone %s: %s: refresh now (its chain of trust may exist now)", z->apex,
 		            why);
