@@ -843,9 +843,11 @@ int fe_dnssec_validate_change(struct fe_store_writer *w, const struct fe_store_z
 		          cur->nsec3_iterations, v->o.nsec3_max_iterations);
 		goto out;
 	}
+	/* New keys may make or break every signature: the whole zone. New signatures over the
+	 * same keys (a re-signed zone) are checked by step 1, against the trust. */
 	for (size_t i = 0; i < ntouch; i++)
 		if (!touch[i].nsec3 && touch[i].key_len == d.apex_key_len &&
-		    touch[i].covered == FE_T_DNSKEY) {
+		    touch[i].type == FE_T_DNSKEY) {
 			rc = fail(&d, FE_ENOTSUP,
 			          "the DNSKEY RRset changes: every signature may be affected");
 			goto out;

@@ -57,6 +57,8 @@ static void setup(void)
 	         " && $S -f v4.signed v4.in >/dev/null"
 	         " && sed 's/\"\\(t[0-9]*\\)\"$/\"\\1-x\"/' v1.signed > v6.in"
 	         " && $S -f v6.signed v6.in >/dev/null"
+	         " && sed 's/hostmaster 1 3600/hostmaster 5 3600/' z.zone > v7.in"
+	         " && $S -f v7.signed v7.in >/dev/null"
 	         " && for k in K*.key; do dnssec-dsfromkey -2 \"$k\"; done > ds 2>/dev/null"
 	         " && dnssec-keygen -q -a ECDSAP256SHA256 -n ZONE inc.test >/dev/null"
 	         " && $S -f v5.signed v1.signed >/dev/null",
@@ -438,6 +440,32 @@ Test(trust_delta, dnskey_change_needs_whole_zone)
 	stored(&serial, &flags);
 	cr_assert_eq(serial, res.serial);
 	cr_assert_neq(serial, v1_serial);
+	delta_free(&d);
+}
+
+/* The whole zone signed again with the same keys (every RRSIG new, the DNSKEY RRset's too):
+ * still a change set, the new DNSKEY signatures checked against the trust. */
+Test(trust_delta, resigned_zone_validated_incrementally)
+{
+	struct fe_trust_result res;
+	applies("v7", &res);
+	cr_assert_gt(res.rep.signatures, 200, "every RRset's new signature verified");
+}
+
+/* The same with the DNSKEY RRset's new signature altered: refused, version 1 kept. */
+Test(trust_delta, forged_dnskey_signature_rejected)
+{
+	struct delta d;
+	delta_of("v7", &d);
+	bool forged = false;
+	for (size_t i = d.nrem; i < d.nrem + d.nadd; i++) {
+		if (d.rr[i].type != FE_T_RRSIG || covered(&d.rr[i]) != FE_T_DNSKEY)
+			continue;
+		((uint8_t *)d.rr[i].rdata)[d.rr[i].rdlen - 1] ^= 0x55; /* points into d.buf */
+		forged = true;
+	}
+	cr_assert(forged, "v7 re-signs the DNSKEY RRset");
+	rejected(&d, "DNSKEY");
 	delta_free(&d);
 }
 
