@@ -165,7 +165,7 @@ struct fe_ctl_extra {
 	char labels[160];   /* cause="not-found",action="bgcf" (label values escaped) */
 	uint64_t value;
 };
-#define FE_CTL_EXTRA_MAX 128
+#define FE_CTL_EXTRA_MAX 192
 
 /* What the node tells the commands about itself (strings and listen copied; st and srv
  * borrowed, valid until destroy). */

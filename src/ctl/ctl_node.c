@@ -461,8 +461,22 @@ static void cmd_stats(struct fe_ctl_req *req, json_t *args, void *arg)
 	json_t *res = json_pack("{s:o, s:o, s:o, s:o, s:o}", "counters", counters, "workers",
 	                        workers, "control", ctl, "control_remote",
 	                        ctl_counters_json(n->remote), "loads", loads);
-	if (extra)
-		json_object_set_new(res, "policy", extra);
+	if (extra) {
+		/* the zone transfer groups stand beside the server's counters; the policy
+		 * engine's are grouped under "policy" */
+		static const char *const own[] = {"xfr", "xfrin"};
+		for (size_t i = 0; i < FE_ARRAY_LEN(own); i++) {
+			json_t *g = json_object_get(extra, own[i]);
+			if (g) {
+				json_object_set(res, own[i], g);
+				json_object_del(extra, own[i]);
+			}
+		}
+		if (json_object_size(extra))
+			json_object_set_new(res, "policy", extra);
+		else
+			json_decref(extra);
+	}
 	fe_ctl_reply_ok(req, res);
 }
 

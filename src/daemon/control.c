@@ -66,6 +66,44 @@ static size_t policy_counters(void *arg, struct fe_ctl_extra *rows, size_t cap)
 	return n;
 }
 
+/* One row of @family with label kind="@kind" (its name without the prefix @skip). */
+static void kind_row(struct fe_ctl_extra *r, const char *family, const char *help,
+                     const char *group, const char *name, size_t skip, uint64_t value)
+{
+	r->family = family;
+	r->help = help;
+	r->group = group;
+	snprintf(r->key, sizeof(r->key), "%s", name + (strlen(name) > skip ? skip : 0));
+	snprintf(r->labels, sizeof(r->labels), "kind=\"%s\"", r->key);
+	r->value = value;
+}
+
+/* Everything `stats` and /metrics show beyond the server's own counters: the policy engine's
+ * (when configured), then the zone transfers out (primary side) and in (secondary side). */
+static size_t node_counters(void *arg, struct fe_ctl_extra *rows, size_t cap)
+{
+	struct fe__control *ctl = arg;
+	size_t n = ctl->policy ? policy_counters(ctl->policy, rows, cap) : 0;
+	if (ctl->xfr && ctl->xfr->x) {
+		uint64_t c[FE_XFR__MAX];
+		fe_xfr_counters(ctl->xfr->x, c);
+		for (unsigned i = 0; i < FE_XFR__MAX && n < cap; i++)
+			kind_row(&rows[n++], "fedenum_xfr_total",
+			         "zone transfers out (primary side): transfers, refusals, NOTIFY",
+			         "xfr", fe_xfr_counter_name((enum fe_xfr_counter)i), 4, c[i]);
+	}
+	if (ctl->sec && ctl->sec->n) {
+		uint64_t c[FE__SEC_CNT_MAX];
+		fe__sec_counters(ctl->sec, c);
+		for (unsigned i = 0; i < FE__SEC_CNT_MAX && n < cap; i++)
+			kind_row(&rows[n++], "fedenum_xfrin_total",
+			         "zone transfers in (secondary side): refreshes by outcome, NOTIFY "
+			         "in",
+			         "xfrin", fe__sec_counter_name(i), 0, c[i]);
+	}
+	return n;
+}
+
 int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store *st,
                       struct fe_server *srv, const struct fe_conf *c, bool path_given,
                       int (*reload)(void *arg), void *arg, struct fe__sec *sec)
@@ -85,8 +123,8 @@ int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store 
 	        .reload_arg = arg,
 	        .secondary_status = secondary_status,
 	        .secondary_arg = sec,
-	        .extra_counters = ctl->policy ? policy_counters : NULL,
-	        .extra_arg = ctl->policy,
+	        .extra_counters = node_counters,
+	        .extra_arg = ctl,
 	};
 	if (fe_ctl_node_create(&info, &ctl->node) != FE_OK) {
 		fe_log_err("control: out of memory");

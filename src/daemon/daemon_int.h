@@ -65,7 +65,9 @@ struct fe_server;
 
 struct fe__control {
 	struct fe_policy_rt
-	        *policy; /* the policy engine, or NULL: its counters (set before start) */
+	        *policy;     /* the policy engine, or NULL: its counters (set before start) */
+	struct fe__xfr *xfr; /* zone transfer out and in: their counters (set before start) */
+	struct fe__sec *sec;
 	struct fe_ctl_node *node;
 	struct fe_ctl_server *ctl;
 	struct fe_ctl_server *remote; /* control.listen: TCP with mutual TLS */
@@ -306,6 +308,9 @@ void fe__sec_log_counters(const struct fe__sec *s, const char *why);
  * needs a restart to become one (logged). */
 #define FE__SEC_ADD_MAX 256u /* zones a running node can add by reloads */
 void fe__sec_reconfigure(struct fe__sec *s, const struct fe__sec_cfg *cfg);
+/* The secondary side's counters (FE__SEC_CNT_MAX of them) and their names ("xfrin_axfr"). */
+void fe__sec_counters(const struct fe__sec *s, uint64_t *out);
+const char *fe__sec_counter_name(unsigned i);
 /* After a load pass of the node's own zones: under trust anchors, refresh now every zone
  * that holds no version because its last refresh failed (its parent may be stored now). */
 void fe__sec_loads_done(struct fe__sec *s);

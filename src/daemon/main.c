@@ -821,6 +821,8 @@ static int run(struct daemon *d)
 		return rc;
 	/* The control socket is made (and given to the configured user) before the drop. */
 	d->control.policy = d->policy;
+	d->control.xfr = &d->xfr;
+	d->control.sec = &d->sec;
 	rc = fe__control_start(&d->control, &d->loop, d->st, d->srv, &d->cfg,
 	                       d->cli.control != NULL, ctl_reload, d, &d->sec);
 	if (rc != FE__EXIT_OK)

@@ -56,6 +56,17 @@ struct fe__sec_peer {
 	uint64_t last_ms;
 };
 
+void fe__sec_counters(const struct fe__sec *s, uint64_t *out)
+{
+	for (unsigned i = 0; i < FE__SEC_CNT_MAX; i++)
+		out[i] = __atomic_load_n(&s->cnt[i], __ATOMIC_RELAXED);
+}
+
+const char *fe__sec_counter_name(unsigned i)
+{
+	return i < FE__SEC_CNT_MAX ? cnt_names[i] : "?";
+}
+
 static void count(struct fe__sec *s, enum fe__sec_cnt c)
 {
 	__atomic_fetch_add(&s->cnt[c], 1, __ATOMIC_RELAXED);

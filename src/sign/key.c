@@ -114,8 +114,13 @@ int fe_sign_key_generate(const char *dir, struct fe_sign_keyset *ks, enum fe_sig
 	                                         : EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	if (pkey == NULL)
 		return fe__sign_err(err, errcap, FE_EIO, "key generation failed (OpenSSL)");
-	struct fe_sign_key k = {
-	        .role = role, .state = state, .alg = alg, .created = fe_time_wall_s()};
+	/* keys of a zone are ordered by creation: a new key is always the newest, even when
+	 * two are made within the same second (a rollover's step 2 removes the older KSK) */
+	int64_t created = fe_time_wall_s();
+	for (size_t i = 0; i < ks->n; i++)
+		if (ks->keys[i].created >= created)
+			created = ks->keys[i].created + 1;
+	struct fe_sign_key k = {.role = role, .state = state, .alg = alg, .created = created};
 	if (make_dnskey(&k, pkey) != FE_OK) {
 		EVP_PKEY_free(pkey);
 		return fe__sign_err(err, errcap, FE_EIO, "cannot read the new public key");

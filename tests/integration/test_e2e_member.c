@@ -7,6 +7,8 @@
  * second node's answer is printed (never asserted: timings belong to the benchmark). */
 #include "net_common.h"
 
+#include <jansson.h>
+
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -50,6 +52,22 @@ static bool answers(struct fe_test_daemon *d, const char *name, const char *want
 		seen = false;
 	ldns_pkt_free(p);
 	return seen;
+}
+
+/* The counter @name of group @group in `fedenumctl stats --json` of @d; -1 if absent. */
+static long long xfr_counter(struct fe_test_daemon *d, const char *group, const char *name)
+{
+	char out[65536], a[600];
+	snprintf(a, sizeof(a), "stats --json --socket '%s/control.sock'", d->dir);
+	cr_assert_eq(nc_ctl(dir, a, out, sizeof(out)), 0, "%s", out);
+	json_t *j = json_loads(out, 0, NULL);
+	cr_assert_not_null(j, "stats --json: %s", out);
+	json_t *v = json_object_get(json_object_get(j, group), name);
+	long long r = json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+	if (r < 0)
+		cr_log_error("no %s.%s in %s", group, name, out);
+	json_decref(j);
+	return r;
 }
 
 /* Poll @d for @want every 50 ms, at most @secs seconds. */
@@ -168,4 +186,13 @@ Test(e2e, key_generate_ds_import_secondary_validates_number_port)
 	cr_expect_geq(fe_test_daemon_log_count(&n, "IXFR"), 1, "the port went by IXFR");
 	/* The rest of the zone is untouched on both. */
 	cr_expect(answers(&n, SOME, "sip:+15552007777@ims-b.example", true));
+
+	/* 7. The transfers are counted on both sides, in `fedenumctl stats`. */
+	cr_expect_geq(xfr_counter(&m, "xfr", "axfr"), 1, "primary: AXFR counted");
+	cr_expect_geq(xfr_counter(&m, "xfr", "ixfr"), 1, "primary: IXFR counted");
+	cr_expect_geq(xfr_counter(&m, "xfr", "notify_acked"), 1, "primary: NOTIFY acked");
+	cr_expect_geq(xfr_counter(&n, "xfrin", "xfrin_axfr"), 1, "secondary: AXFR counted");
+	cr_expect_geq(xfr_counter(&n, "xfrin", "xfrin_ixfr"), 1, "secondary: IXFR counted");
+	cr_expect_geq(xfr_counter(&n, "xfrin", "notify_in_accepted"), 1,
+	              "secondary: NOTIFY counted");
 }
