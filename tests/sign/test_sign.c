@@ -433,3 +433,25 @@ Test(sign, incremental_keeps_fresh_signatures_and_refreshes_old_ones)
 	fe_store_close(st);
 	fe_sign_keyset_free(&ks);
 }
+
+/* Keys made within one second still load in the order they were made: a KSK rollover's
+ * second step removes the older KSK, never the new one. */
+Test(sign, keys_ordered_by_creation_within_one_second)
+{
+	struct fe_sign_keyset ks, again;
+	keys(FE_SIGN_ALG_P256, &ks);
+	char err[512];
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(fe_sign_key_generate(dir, &ks, FE_SIGN_KSK, FE_SIGN_ALG_P256,
+		                                  FE_SIGN_ACTIVE, err, sizeof(err)),
+		             FE_OK, "%s", err);
+	cr_assert_eq(fe_sign_keys_load(dir, APEX, &again, err, sizeof(err)), FE_OK, "%s", err);
+	cr_assert_eq(again.n, ks.n);
+	for (size_t i = 0; i < ks.n; i++) {
+		cr_assert_eq(again.keys[i].tag, ks.keys[i].tag, "key %zu in creation order", i);
+		if (i > 0)
+			cr_assert_gt(again.keys[i].created, again.keys[i - 1].created);
+	}
+	fe_sign_keyset_free(&ks);
+	fe_sign_keyset_free(&again);
+}
