@@ -142,6 +142,18 @@ struct fe_xfr_notify_peer {
  * thread. */
 size_t fe_xfr_notify_peers(const struct fe_xfr_notifier *n, struct fe_xfr_notify_peer *out,
                            size_t cap);
+/* NOTIFY of zone @apex (wire) to target @t: the last serial sent and acknowledged, and the
+ * last error (at most FE_XFR_PEER_ZONES_MAX zones per target). FE_OK, FE_ENOENT (never sent).
+ * On the loop's thread. */
+struct fe_xfr_notify_zone {
+	uint32_t sent_serial, acked_serial;
+	int64_t sent_s, acked_s; /* 0: never */
+	bool pending;
+	int64_t error_s;
+	char error[200];
+};
+int fe_xfr_notify_zone_state(const struct fe_xfr_notifier *n, size_t t, const uint8_t *apex,
+                             size_t apex_len, struct fe_xfr_notify_zone *out);
 /* NOTIFYs still waiting for an answer. */
 size_t fe_xfr_notify_pending(const struct fe_xfr_notifier *n);
 /* Give up what is pending and close its handles (the loop must run once more to free them);
@@ -172,6 +184,18 @@ struct fe_xfr_peer {
 };
 /* Copies at most @cap rows into @out; returns their number. Thread-safe. */
 size_t fe_xfr_peers(struct fe_xfr *x, struct fe_xfr_peer *out, size_t cap);
+
+/* The last completed transfer of zone @zone (presentation, final dot, lowercase) to the
+ * peer @address (a row of fe_xfr_peers), for `zone show`: at most FE_XFR_PEER_ZONES_MAX zones
+ * per peer are remembered. FE_OK, FE_ENOENT (none). Thread-safe. */
+#define FE_XFR_PEER_ZONES_MAX 4096
+struct fe_xfr_peer_zone {
+	uint32_t serial;
+	bool ixfr;
+	int64_t at_s;
+};
+int fe_xfr_peer_zone(struct fe_xfr *x, const char *address, const char *zone,
+                     struct fe_xfr_peer_zone *out);
 
 /* ---- transfer in (secondary side), src/xfr/xfrin.c -------------------------------------
  * One refresh of one zone from its primary, blocking (run it on a thread-pool thread, never

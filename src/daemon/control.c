@@ -199,6 +199,39 @@ static void cmd_peer_list(struct fe_ctl_req *req, json_t *args, void *arg)
 	fe_ctl_reply_ok(req, json_pack("{s:o, s:o}", "secondaries", secs, "primaries", prim));
 }
 
+/* zone.show's peers of a zone this node serves to its own secondaries: each --notify
+ * target with the NOTIFY state of this zone and the last transfer of it to that address. */
+static json_t *primary_peers(void *arg, const uint8_t *apex, size_t apex_len, const char *zname)
+{
+	struct fe__control *ctl = arg;
+	if (!ctl->xfr || !ctl->xfr->nnotify)
+		return NULL;
+	json_t *a = json_array();
+	for (size_t t = 0; t < ctl->xfr->nnotify; t++) {
+		const struct fe_listen_addr *ad = &ctl->xfr->notify[t];
+		struct fe_xfr_notify_zone nz;
+		json_t *nj = json_null();
+		if (fe_xfr_notify_zone_state(ctl->xfr->notifier, t, apex, apex_len, &nz) == FE_OK)
+			nj = json_pack("{s:I, s:o, s:I, s:o, s:b, s:o, s:o}", "sent_serial",
+			               (json_int_t)nz.sent_serial, "sent_at", time_or_null(nz.sent_s),
+			               "acked_serial", (json_int_t)nz.acked_serial, "acked_at",
+			               time_or_null(nz.acked_s), "pending", (int)nz.pending, "error",
+			               nz.error_s ? json_string(nz.error) : json_null(), "error_at",
+			               time_or_null(nz.error_s));
+		struct fe_xfr_peer_zone pz;
+		json_t *tj = json_null();
+		if (ctl->xfr->x && fe_xfr_peer_zone(ctl->xfr->x, ad->host, zname, &pz) == FE_OK)
+			tj = json_pack("{s:s, s:I, s:o}", "kind", pz.ixfr ? "IXFR" : "AXFR", "serial",
+			               (json_int_t)pz.serial, "at", time_or_null(pz.at_s));
+		json_array_append_new(a, json_pack("{s:s, s:i, s:b, s:o, s:o}", "address", ad->host,
+		                                   "port", (int)ad->port, "zone_primary",
+		                                   (int)fe__sec_is_primary(ctl->sec, apex, apex_len,
+		                                                           ad),
+		                                   "notify", nj, "transfer", tj));
+	}
+	return a;
+}
+
 static const struct fe_ctl_command peer_cmds[] = {{"peer.list", cmd_peer_list}};
 
 int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store *st,
@@ -220,6 +253,8 @@ int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store 
 	        .reload_arg = arg,
 	        .secondary_status = secondary_status,
 	        .secondary_arg = sec,
+	        .primary_peers = primary_peers,
+	        .primary_arg = ctl,
 	        .extra_counters = node_counters,
 	        .extra_arg = ctl,
 	};

@@ -296,6 +296,9 @@ int fe__sec_setup(struct fe__sec *s, const struct fe__sec_cfg *cfg);
 /* `fedenumctl peer list`: the primaries this node transfers from, each with its zones and
  * their state (serial, last success, next refresh, expired, last error). A new array. */
 json_t *fe__sec_primaries_json(const struct fe__sec *s);
+/* Whether @a (a --notify target) is the primary zone @apex is transferred from. */
+bool fe__sec_is_primary(const struct fe__sec *s, const uint8_t *apex, size_t apex_len,
+                        const struct fe_listen_addr *a);
 /* The primary (address and port) zone @apex (wire form) is transferred from, or NULL when
  * this node is not its secondary. On the loop's thread. */
 const struct sockaddr *fe__sec_primary(const struct fe__sec *s, const uint8_t *apex,

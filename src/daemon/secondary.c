@@ -964,6 +964,18 @@ const struct sockaddr *fe__sec_primary(const struct fe__sec *s, const uint8_t *a
 	return NULL;
 }
 
+bool fe__sec_is_primary(const struct fe__sec *s, const uint8_t *apex, size_t apex_len,
+                        const struct fe_listen_addr *a)
+{
+	for (size_t i = 0; s && i < s->n; i++) {
+		const struct fe__sec_zone *z = s->z[i];
+		if (!is_removed(z) && apex_len == z->apex_wire_len &&
+		    fe_wire_name_eq(apex, z->apex_wire))
+			return z->primary.port == a->port && strcmp(z->primary.host, a->host) == 0;
+	}
+	return false;
+}
+
 json_t *fe__sec_primaries_json(const struct fe__sec *s)
 {
 	json_t *out = json_array();

@@ -52,8 +52,47 @@ struct fe_xfr_notifier {
 	struct pending *list;
 	size_t npending;
 	struct fe_xfr_notify_peer *peers; /* one per target */
+	struct tzones *tz;                /* one per target: NOTIFY state per zone */
 	bool stopped;
 };
+
+/* Per target, the NOTIFY state of each zone it was sent (fe_xfr_notify_zone_state). */
+struct zrec {
+	uint8_t apex[FE_WIRE_NAME_MAX];
+	size_t apex_len;
+	struct fe_xfr_notify_zone st;
+};
+struct tzones {
+	struct zrec *z;
+	size_t n, cap;
+};
+
+static struct zrec *zrec_find(struct tzones *t, const uint8_t *apex, size_t len, bool add)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->z[i].apex_len == len && fe_wire_name_eq(t->z[i].apex, apex))
+			return &t->z[i];
+	if (!add || t->n >= FE_XFR_PEER_ZONES_MAX)
+		return NULL;
+	if (t->n == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 8;
+		struct zrec *nz = realloc(t->z, nc * sizeof(*nz));
+		if (!nz)
+			return NULL;
+		t->z = nz;
+		t->cap = nc;
+	}
+	struct zrec *r = &t->z[t->n++];
+	memset(r, 0, sizeof(*r));
+	memcpy(r->apex, apex, len);
+	r->apex_len = len;
+	return r;
+}
+
+static struct zrec *zrec_of(struct pending *p)
+{
+	return zrec_find(&p->n->tz[p->target], p->apex, p->apex_len, true);
+}
 
 static int64_t wall_s(void)
 {
@@ -70,6 +109,11 @@ static void peer_error(struct pending *p, const char *fmt, ...)
 	vsnprintf(pr->last_error, sizeof(pr->last_error), fmt, ap);
 	va_end(ap);
 	pr->last_error_s = wall_s();
+	struct zrec *z = zrec_of(p);
+	if (z) {
+		snprintf(z->st.error, sizeof(z->st.error), "%s", pr->last_error);
+		z->st.error_s = pr->last_error_s;
+	}
 }
 
 static void on_closed(uv_handle_t *h)
@@ -88,6 +132,9 @@ static void finish(struct pending *p)
 	struct fe_xfr_notifier *n = p->n;
 	if (n->peers[p->target].pending)
 		n->peers[p->target].pending--;
+	struct zrec *z = zrec_of(p);
+	if (z)
+		z->st.pending = false;
 	for (struct pending **pp = &n->list; *pp; pp = &(*pp)->next)
 		if (*pp == p) {
 			*pp = p->next;
@@ -159,6 +206,12 @@ static void send_once(struct pending *p)
 	fe_wire_name_to_str(p->apex, n->peers[p->target].last_zone,
 	                    sizeof(n->peers[p->target].last_zone));
 	n->peers[p->target].last_serial = p->serial;
+	struct zrec *z = zrec_of(p);
+	if (z) {
+		z->st.sent_serial = p->serial;
+		z->st.sent_s = n->peers[p->target].last_sent_s;
+		z->st.pending = true;
+	}
 	if (p->sent++)
 		fe__xfr_count(n->x, FE_XFR_NOTIFY_RETRIED, 1);
 }
@@ -213,6 +266,11 @@ static void on_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf, const struc
 		fe__xfr_count(p->n->x, FE_XFR_NOTIFY_ACKED, 1);
 		p->n->peers[p->target].acked++;
 		p->n->peers[p->target].last_ack_s = wall_s();
+		struct zrec *z = zrec_of(p);
+		if (z) {
+			z->st.acked_serial = p->serial;
+			z->st.acked_s = p->n->peers[p->target].last_ack_s;
+		}
 		fe_log_info("NOTIFY %s: acknowledged", p->where);
 	} else {
 		fe__xfr_count(p->n->x, FE_XFR_NOTIFY_FAILED, 1);
@@ -244,6 +302,18 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr *b
 int fe_xfr_notify(struct fe_xfr_notifier *n, const uint8_t *apex, size_t apex_len, uint32_t serial)
 {
 	return fe_xfr_notify_except(n, apex, apex_len, serial, NULL);
+}
+
+int fe_xfr_notify_zone_state(const struct fe_xfr_notifier *n, size_t t, const uint8_t *apex,
+                             size_t apex_len, struct fe_xfr_notify_zone *out)
+{
+	if (!n || t >= n->o.ntargets)
+		return FE_ENOENT;
+	struct zrec *z = zrec_find(&n->tz[t], apex, apex_len, false);
+	if (!z)
+		return FE_ENOENT;
+	*out = z->st;
+	return FE_OK;
 }
 
 size_t fe_xfr_notify_peers(const struct fe_xfr_notifier *n, struct fe_xfr_notify_peer *out,
@@ -339,9 +409,11 @@ int fe_xfr_notifier_create(struct uv_loop_s *loop, struct fe_xfr *x,
 		n->o.first_ms = DEFAULT_FIRST_MS;
 	n->addrs = calloc(o->ntargets + 1, sizeof(*n->addrs));
 	n->peers = calloc(o->ntargets + 1, sizeof(*n->peers));
-	if (!n->addrs || !n->peers) {
+	n->tz = calloc(o->ntargets + 1, sizeof(*n->tz));
+	if (!n->addrs || !n->peers || !n->tz) {
 		free(n->addrs);
 		free(n->peers);
+		free(n->tz);
 		free(n);
 		return FE_ENOMEM;
 	}
@@ -351,6 +423,7 @@ int fe_xfr_notifier_create(struct uv_loop_s *loop, struct fe_xfr *x,
 		    uv_ip6_addr(a->host, a->port, (struct sockaddr_in6 *)&n->addrs[i]) != 0) {
 			free(n->addrs);
 			free(n->peers);
+			free(n->tz);
 			free(n);
 			return FE_EINVAL;
 		}
@@ -380,7 +453,10 @@ void fe_xfr_notifier_destroy(struct fe_xfr_notifier *n)
 	if (!n)
 		return;
 	fe_xfr_notifier_stop(n);
+	for (size_t t = 0; t < n->o.ntargets; t++)
+		free(n->tz[t].z);
 	free(n->addrs);
 	free(n->peers);
+	free(n->tz);
 	free(n);
 }

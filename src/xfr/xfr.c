@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -140,6 +141,49 @@ static int answer_rcode(struct fe__xstream *s, uint16_t rcode)
 
 enum peer_event { PE_AXFR, PE_IXFR, PE_UPTODATE, PE_DONE, PE_REFUSED, PE_FAILED };
 
+/* The last transfer of p->last_zone to peer @p in its per-zone list (under peers_mu). */
+static void peer_zone_note(struct fe__xpeer_zones *pz, const struct fe_xfr_peer *p)
+{
+	struct fe__xpz *z = NULL;
+	for (size_t i = 0; i < pz->n && !z; i++)
+		if (strcmp(pz->z[i].zone, p->last_zone) == 0)
+			z = &pz->z[i];
+	if (!z && pz->n < FE_XFR_PEER_ZONES_MAX) {
+		if (pz->n == pz->cap) {
+			size_t nc = pz->cap ? pz->cap * 2 : 8;
+			struct fe__xpz *nz = realloc(pz->z, nc * sizeof(*nz));
+			if (!nz)
+				return;
+			pz->z = nz;
+			pz->cap = nc;
+		}
+		z = &pz->z[pz->n++];
+		snprintf(z->zone, sizeof(z->zone), "%s", p->last_zone);
+	}
+	if (z)
+		z->st = (struct fe_xfr_peer_zone){
+		        .serial = p->last_serial, .ixfr = p->last_ixfr, .at_s = p->last_s};
+}
+
+int fe_xfr_peer_zone(struct fe_xfr *x, const char *address, const char *zone,
+                     struct fe_xfr_peer_zone *out)
+{
+	int rc = FE_ENOENT;
+	pthread_mutex_lock(&x->peers_mu);
+	for (size_t i = 0; i < x->npeers && rc != FE_OK; i++) {
+		if (strcmp(x->peers[i].address, address) != 0)
+			continue;
+		for (size_t k = 0; k < x->pz[i].n; k++)
+			if (strcasecmp(x->pz[i].z[k].zone, zone) == 0) {
+				*out = x->pz[i].z[k].st;
+				rc = FE_OK;
+				break;
+			}
+	}
+	pthread_mutex_unlock(&x->peers_mu);
+	return rc;
+}
+
 /* Note @ev for the stream's peer when it is a configured secondary (s->tracked). */
 static void peer_note(struct fe__xstream *s, enum peer_event ev, const char *why)
 {
@@ -179,6 +223,7 @@ static void peer_note(struct fe__xstream *s, enum peer_event ev, const char *why
 			snprintf(p->last_zone, sizeof(p->last_zone), "%s", s->zname);
 			p->last_serial = s->zone ? s->zone->serial : 0;
 			p->last_ixfr = s->is_ixfr;
+			peer_zone_note(&x->pz[p - x->peers], p);
 			break;
 		case PE_REFUSED:
 		case PE_FAILED:
@@ -547,6 +592,8 @@ void fe_xfr_destroy(struct fe_xfr *x)
 		return;
 	fe_tsig_replay_destroy(x->replay);
 	pthread_mutex_destroy(&x->peers_mu);
+	for (size_t i = 0; i < FE_XFR_PEERS_MAX; i++)
+		free(x->pz[i].z);
 	free(x);
 }
 

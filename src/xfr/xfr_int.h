@@ -23,6 +23,13 @@ struct fe_xfr {
 	/* per configured secondary (fe_xfr_peers); under peers_mu, taken by query workers */
 	pthread_mutex_t peers_mu;
 	struct fe_xfr_peer peers[FE_XFR_PEERS_MAX];
+	struct fe__xpeer_zones {
+		struct fe__xpz {
+			char zone[256];
+			struct fe_xfr_peer_zone st;
+		} *z;
+		size_t n, cap;
+	} pz[FE_XFR_PEERS_MAX]; /* per peer: the last transfer of each zone */
 	size_t npeers;
 };
 

@@ -241,6 +241,35 @@ Test(e2e, key_generate_ds_import_secondary_validates_number_port)
 	cr_expect(json_is_string(json_object_get(pz, "last_success")));
 	cr_expect_eq(json_array_size(json_object_get(pl, "secondaries")), 0);
 	json_decref(pl);
+	/* `zone show`: the member node is the zone's primary, with its secondary's state */
+	snprintf(cmd, sizeof(cmd), "zone show --json --socket '%s/control.sock' " MEMBER, m.dir);
+	cr_assert_eq(nc_ctl(dir, cmd, out, sizeof(out)), 0, "%s", out);
+	cr_log_info("zone show --json on the member node: %s", out);
+	json_t *zs = json_loads(out, 0, NULL);
+	cr_assert_not_null(zs, "%s", out);
+	json_t *zp = json_object_get(zs, "peers");
+	cr_expect_str_eq(json_string_value(json_object_get(zp, "role")), "primary");
+	json_t *s0 = json_array_get(json_object_get(zp, "secondaries"), 0);
+	cr_assert_not_null(s0, "%s", out);
+	json_int_t serial = json_integer_value(json_object_get(zs, "serial"));
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(s0, "notify"),
+	                                                "acked_serial")),
+	             serial, "%s", out);
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(s0, "transfer"),
+	                                                "serial")),
+	             serial, "%s", out);
+	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(s0, "transfer"),
+	                                                   "kind")),
+	                 "IXFR");
+	cr_expect(json_is_false(json_object_get(s0, "zone_primary")));
+	json_decref(zs);
+	snprintf(cmd, sizeof(cmd), "zone show --json --socket '%s/control.sock' " MEMBER, n.dir);
+	cr_assert_eq(nc_ctl(dir, cmd, out, sizeof(out)), 0, "%s", out);
+	zs = json_loads(out, 0, NULL);
+	cr_assert_not_null(zs, "%s", out);
+	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(zs, "peers"), "role")),
+	                 "secondary", "%s", out);
+	json_decref(zs);
 	/* the text form, and bad input */
 	snprintf(cmd, sizeof(cmd), "peer list --socket '%s/control.sock'", n.dir);
 	cr_assert_eq(nc_ctl(dir, cmd, out, sizeof(out)), 0, "%s", out);
