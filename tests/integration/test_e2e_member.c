@@ -191,8 +191,8 @@ Test(e2e, key_generate_ds_import_secondary_validates_number_port)
 	bool on_n = wait_answer(&n, PORTED, "rn=+15554000000", true, 60);
 	uint64_t t_n = now_ms() - t0;
 	cr_log_info("number port: served by the member node after %llu ms, by the second node "
-	            "after %llu ms",
-	            (unsigned long long)t_m, (unsigned long long)t_n);
+	            "after %llu ms (%s)",
+	            (unsigned long long)t_m, (unsigned long long)t_n, out);
 	cr_assert(on_m, "the member node answers the ported route with AD=1");
 	cr_assert(on_n, "the second node answers the ported route with AD=1");
 	/* the change set is served as soon as it is committed; the refresh's own log line
