@@ -376,7 +376,8 @@ int fe_store_meta_put(struct fe_store *st, const char *name, const void *data, s
 int fe_store_zone_set_source(struct fe_store *st, const uint8_t *apex, size_t apex_len,
                              uint64_t version, uint64_t src_size, int64_t src_mtime_ns);
 
-/* Remove a zone entirely, journal included (one transaction). FE_OK / FE_ENOENT. */
+/* Remove a zone entirely, journal and `zstate` record included (one transaction): readers see
+ * it held or gone. FE_OK / FE_ENOENT / FE_EPERM (read-only) / FE_EIO. */
 int fe_store_drop_zone(struct fe_store *st, const uint8_t *apex, size_t apex_len);
 
 /* ---- details of the contract above ------------------------------------------------

@@ -829,6 +829,13 @@ int fe_store_drop_zone(struct fe_store *st, const uint8_t *apex, size_t apex_len
 	}
 	if ((err = fe__journal_clear(st, txn, key, (size_t)klen)) != FE_OK)
 		goto out_abort;
+	/* the trust layer's record of the zone goes with it (a zone that is gone is not
+	 * listed as rejected either) */
+	if (st->has_zstate && (rc = mdb_del(txn, st->dbi_zstate, &k, NULL)) != MDB_SUCCESS &&
+	    rc != MDB_NOTFOUND) {
+		err = map_mdb(rc, "drop zstate");
+		goto out_abort;
+	}
 	return map_mdb(mdb_txn_commit(txn), "drop commit");
 
 out_abort:
