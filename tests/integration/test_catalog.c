@@ -381,3 +381,68 @@ Test(catalog, config_file_form_and_primaries_named_by_the_catalog)
 	cr_assert(wait_served(&con, "m3.test.", 3));
 	cr_assert_eq(xfrin_counter(&con, "catalog_refused"), 1);
 }
+
+/* The producer: `fedenumctl catalog generate` from a federation definition, served by one
+ * primary and consumed as it is: every zone of the definition served by the consumer, each
+ * from its member's primary (primaries.ext). */
+Test(catalog, generated_catalog_is_consumed)
+{
+	ports();
+	uint16_t p2port = fe_test_free_port();
+	cr_assert(p2port && p2port != pport && p2port != nport);
+	write_member("m1.test.", 1, 1);
+	write_member("m2.test.", 2, 1);
+	write_member("m3.test.", 3, 1);
+	char fed[300];
+	snprintf(fed, sizeof(fed), "%s/fed.conf", tmp);
+	FILE *f = fopen(fed, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+	        "name = \"cattest\";\n"
+	        "members = ( { name = \"registry\"; role = \"registry\"; primary = \"127.0.0.1@%u\"; },\n"
+	        "  { name = \"carrier-b\"; primary = \"127.0.0.1@%u\"; } );\n"
+	        "zones = ( { apex = \"m1.test.\"; member = \"registry\"; file = \"m1.test.zone\"; },\n"
+	        "  { apex = \"m2.test.\"; member = \"carrier-b\"; file = \"m2.test.zone\"; },\n"
+	        "  { apex = \"M3.test.\"; member = \"carrier-b\"; file = \"m3.test.zone\"; } );\n",
+	        pport, p2port);
+	fclose(f);
+	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL " catalog generate --config '%s' --apex cat.fed "
+	                        "--serial 7 > '%s/cat.zone'",
+	                        fed, tmp),
+	             0);
+	cr_assert_eq(fe_test_sh("grep -c ' IN PTR ' '%s/cat.zone' | grep -qx 3", tmp), 0);
+	cr_assert_eq(fe_test_sh("grep -q '^cat.fed. 0 IN SOA invalid. invalid. 7 ' '%s/cat.zone'",
+	                        tmp),
+	             0);
+	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL " catalog generate --config '%s' --apex cat.fed "
+	                        "--json | jq -e '.apex == \"cat.fed.\" and (.members | length) == 3 "
+	                        "and .members[2].zone == \"m3.test.\" and .members[2].primary == "
+	                        "\"127.0.0.1@%u\"' >/dev/null",
+	                        fed, p2port),
+	             0);
+	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL " catalog --help | grep -q 'catalog generate'"),
+	             0);
+	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL " catalog generate > /dev/null 2>&1"), 2,
+	             "no --config: usage");
+
+	char k[300], cat[300], m1[300], m2[300], m3[300], notify[64], listen[64], dir[300];
+	snprintf(k, sizeof(k), "%s/peer.key", tmp);
+	snprintf(cat, sizeof(cat), "%s/cat.zone", tmp);
+	snprintf(m1, sizeof(m1), "%s/m1.test.zone", tmp);
+	snprintf(m2, sizeof(m2), "%s/m2.test.zone", tmp);
+	snprintf(m3, sizeof(m3), "%s/m3.test.zone", tmp);
+	snprintf(notify, sizeof(notify), "127.0.0.1@%u", nport);
+	snprintf(listen, sizeof(listen), "127.0.0.1@%u", pport);
+	snprintf(dir, sizeof(dir), "%s/pri", tmp);
+	const char *a1[] = {"--zone", cat, "--zone", m1, "--tsig-key", k, "--notify", notify, NULL};
+	cr_assert_eq(fe_test_daemon_start_at(&pri, dir, listen, a1), 0);
+	snprintf(listen, sizeof(listen), "127.0.0.1@%u", p2port);
+	snprintf(dir, sizeof(dir), "%s/pri2", tmp);
+	const char *a2[] = {"--zone", m2, "--zone", m3, "--tsig-key", k, "--notify", notify, NULL};
+	cr_assert_eq(fe_test_daemon_start_at(&pri2, dir, listen, a2), 0);
+	start_consumer();
+	cr_assert(wait_served(&con, "m1.test.", 1));
+	cr_assert(wait_served(&con, "m2.test.", 2));
+	cr_assert(wait_served(&con, "m3.test.", 3));
+	cr_assert_eq(fe_test_daemon_log_count(&con, "from the member's primaries.ext"), 3);
+}
