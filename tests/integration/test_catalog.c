@@ -446,3 +446,78 @@ Test(catalog, generated_catalog_is_consumed)
 	cr_assert(wait_served(&con, "m3.test.", 3));
 	cr_assert_eq(fe_test_daemon_log_count(&con, "from the member's primaries.ext"), 3);
 }
+
+/* Under trust anchors (keys made at run time, test-only; dnssec-signzone): the catalog is
+ * signed and validated like any zone before its members are read, and every member zone is
+ * validated too (answered with AD=1). A catalog forged after signing (a member's PTR
+ * changed) fails validation: nothing of it is stored or applied, the member zones served
+ * stay; the next correctly signed version is applied. */
+Test(catalog, signed_catalog_validated_under_trust_anchors)
+{
+	ports();
+	char gen[300];
+	snprintf(gen, sizeof(gen), "%s/gen", tmp);
+	cr_assert_eq(
+	        fe_test_sh(
+	                "mkdir -p %s && cd %s && for z in cat.fed m1.test m2.test m3.test; do"
+	                " dnssec-keygen -q -a ECDSAP256SHA256 -f KSK -n ZONE $z >/dev/null &&"
+	                " dnssec-keygen -q -a ECDSAP256SHA256 -n ZONE $z >/dev/null || exit 1; done"
+	                " && for k in K*.key; do if grep -q 'DNSKEY[[:space:]]*257' \"$k\"; then"
+	                " dnssec-dsfromkey -2 \"$k\"; fi; done > anchors.ds"
+	                " && for i in 1 2 3; do { echo \"\\$ORIGIN m$i.test.\"; echo '$TTL 300';"
+	                " echo '@ SOA ns1 hostmaster 1 3600 600 86400 300'; echo '@ NS ns1';"
+	                " echo 'ns1 A 127.0.0.1'; echo \"a A 192.0.2.$i\"; } > m$i.in &&"
+	                " dnssec-signzone -q -S -K . -N keep -O full -o m$i.test -f ../m$i.test.zone"
+	                " m$i.in >/dev/null || exit 1; done"
+	                " && cat_v() { { echo '$ORIGIN cat.fed.'; echo '$TTL 0';"
+	                " echo \"@ SOA invalid. invalid. $1 3600 600 2147483646 0\";"
+	                " echo '@ NS invalid.'; echo 'version TXT \"2\"'; shift;"
+	                " for m in \"$@\"; do echo \"$m.zones PTR $m.test.\"; done; } > c.in &&"
+	                " dnssec-signzone -q -S -K . -N keep -O full -o cat.fed -f - c.in; }"
+	                " && cat_v 1 m1 > v1.signed && cat_v 2 m1 m2 > v2.signed"
+	                " && sed 's/PTR[[:space:]]*m2.test.$/PTR m3.test./' v2.signed > v2.forged"
+	                " && ! cmp -s v2.signed v2.forged"
+	                " && cat_v 3 m1 m2 > v3.signed",
+	                gen, gen),
+	        0);
+	cr_assert_eq(fe_test_sh("cp %s/v1.signed %s/cat.zone", gen, tmp), 0);
+	start_primary();
+	char k[300], spec[128], listen[64], dir[300], anchors[320];
+	snprintf(k, sizeof(k), "%s/peer.key", tmp);
+	snprintf(anchors, sizeof(anchors), "%s/anchors.ds", gen);
+	snprintf(spec, sizeof(spec), "cat.fed@127.0.0.1@%u", pport);
+	snprintf(listen, sizeof(listen), "127.0.0.1@%u", nport);
+	snprintf(dir, sizeof(dir), "%s/con", tmp);
+	const char *argv[] = {"--catalog",     spec,    "--tsig-key",  k,       "--trust-anchor",
+	                      anchors,         "--log-level", "debug", NULL};
+	cr_assert_eq(fe_test_daemon_start_at(&con, dir, listen, argv), 0);
+	cr_assert(wait_served(&con, "m1.test.", 1));
+	cr_assert(wait_log(&con, "zone cat.fed.: AXFR from 127.0.0.1@", 1));
+	cr_assert_geq(fe_test_daemon_log_count(&con, "validated through the trust anchor"), 2,
+	              "the catalog and m1 validated");
+	cr_assert_eq(fe_test_sh("kdig @127.0.0.1 -p %u +dnssec +timeout=1 +retry=0 a.m1.test A | "
+	                        "grep -q ' ad;'",
+	                        nport),
+	             0, "m1 not answered AD=1");
+
+	/* forged: refused by validation, nothing applied */
+	cr_assert_eq(fe_test_sh("cp %s/v2.forged %s/cat.zone", gen, tmp), 0);
+	reload_primary();
+	cr_assert(wait_log(&con, "RRSIG PTR at m2.zones.cat.fed.: signature invalid", 1),
+	          "the forged catalog was not refused by validation");
+	fe_test_sh("grep -o 'zone cat.fed.: refresh from .*' '%s' | cut -c1-300", con.log_path);
+	cr_assert_eq(fe_test_daemon_log_count(&con, "catalog cat.fed. serial 2"), 0);
+	cr_assert(wait_served(&con, "m3.test.", 0));
+	cr_assert(wait_served(&con, "m1.test.", 1));
+	cr_assert(!listed(&con, "m3.test."));
+
+	/* correctly signed: applied, m2 validated */
+	cr_assert_eq(fe_test_sh("cp %s/v3.signed %s/cat.zone", gen, tmp), 0);
+	reload_primary();
+	cr_assert(wait_served(&con, "m2.test.", 2), "m2 of the signed catalog not served");
+	cr_assert_eq(fe_test_sh("kdig @127.0.0.1 -p %u +dnssec +timeout=1 +retry=0 a.m2.test A | "
+	                        "grep -q ' ad;'",
+	                        nport),
+	             0, "m2 not answered AD=1");
+	cr_assert(wait_log(&con, "catalog cat.fed. serial 3: 2 member zones (1 added", 1));
+}
