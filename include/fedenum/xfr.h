@@ -326,6 +326,8 @@ int fe_catalog_parser_add(struct fe_catalog_parser *p, const uint8_t *owner, siz
 int fe_catalog_parser_finish(struct fe_catalog_parser *p, struct fe_catalog *out, char *why,
                              size_t cap);
 void fe_catalog_parser_destroy(struct fe_catalog_parser *p); /* NULL is a no-op */
+/* true once the catalog is refused (every later add is skipped). */
+bool fe_catalog_parser_failed(const struct fe_catalog_parser *p);
 /* The stored version of the catalog zone @apex, read in one snapshot of @st. FE_ENOENT when
  * not held; else as fe_catalog_parser_finish. */
 int fe_catalog_from_store(struct fe_store *st, const uint8_t *apex, size_t apex_len,

@@ -114,12 +114,19 @@ static void meta_save(struct fe__sec_zone *cz)
 	free(buf);
 }
 
-/* Remove zone @apex from the store, and its transfer files: it left catalog @cz. */
-static void drop_apex(struct fe__sec_zone *cz, const uint8_t *wire, size_t wlen,
-                      const char *apex, const char *why)
+#define DROP_RETRY_MS 200u
+
+/* Remove zone @apex from the store, and its transfer files: it left catalog @cz. With @wait
+ * false, only when no load holds fe__load_lock (a long load elsewhere must not stall the main
+ * loop): false then, nothing done. */
+static bool drop_apex(struct fe__sec_zone *cz, const uint8_t *wire, size_t wlen,
+                      const char *apex, const char *why, bool wait)
 {
 	struct fe__sec *s = cz->sec;
-	pthread_mutex_lock(&fe__load_lock);
+	if (wait)
+		pthread_mutex_lock(&fe__load_lock);
+	else if (pthread_mutex_trylock(&fe__load_lock) != 0)
+		return false;
 	int rc = fe_store_drop_zone(s->st, wire, wlen);
 	pthread_mutex_unlock(&fe__load_lock);
 	char p[PATH_MAX];
@@ -140,14 +147,33 @@ static void drop_apex(struct fe__sec_zone *cz, const uint8_t *wire, size_t wlen,
 		fe_log_err("zone %s: left catalog %s (%s): no longer a secondary, but removing it "
 		           "from the store failed: %s (fedenumctl zone list shows it)",
 		           apex, cz->apex, why, fe_strerror(rc));
+	return true;
 }
 
+static void drop_retry_cb(uv_timer_t *t)
+{
+	struct fe__sec_zone *z = t->data;
+	if (!z->sec->stopping)
+		(void)fe__cat_drop_if_leaving(z);
+}
+
+/* Remove member @z from the store now, or (a load holds the lock) from its timer a little
+ * later: it stays `dropping` (NOTIFY refused, not refreshed, not taken back) until then. */
 static void drop_member(struct fe__sec_zone *z, const char *why)
 {
-	z->dropping = false;
 	if (z->timer_ready)
 		uv_timer_stop(&z->timer);
-	drop_apex(z->member_of, z->apex_wire, z->apex_wire_len, z->apex, why);
+	if (!drop_apex(z->member_of, z->apex_wire, z->apex_wire_len, z->apex, why, false)) {
+		if (!z->dropping)
+			fe_log_info("zone %s: left catalog %s (%s): removed from the store once the "
+			            "running load ends",
+			            z->apex, z->member_of->apex, why);
+		z->dropping = true;
+		if (z->timer_ready)
+			uv_timer_start(&z->timer, drop_retry_cb, DROP_RETRY_MS, 0);
+		return;
+	}
+	z->dropping = false;
 	z->has_serial = false;
 	z->serial = 0;
 	z->expired = false;
@@ -162,7 +188,7 @@ bool fe__cat_drop_if_leaving(struct fe__sec_zone *z)
 {
 	if (!z->dropping)
 		return false;
-	drop_member(z, "after its running refresh");
+	drop_member(z, "after a running refresh or load");
 	return true;
 }
 
@@ -307,7 +333,7 @@ static void apply(struct fe__sec_zone *cz, const struct fe_catalog *c, const cha
 			apex[l] = '\0';
 			int wl = fe_conf_name_from_str(apex, w, sizeof(w));
 			if (wl > 0 && !fe_catalog_find(c, w, (size_t)wl) && !find_zone(s, w, (size_t)wl)) {
-				drop_apex(cz, w, (size_t)wl, apex, "while this node was down");
+				drop_apex(cz, w, (size_t)wl, apex, "while this node was down", true);
 				removed++;
 			}
 		}

@@ -2,7 +2,6 @@
  * records of a catalog zone, refused as a whole when the catalog breaks the rules
  * (include/fedenum/xfr.h, "catalog zones"). Records come in any order: members and
  * properties are collected by unique id and joined at the end (sorted, one merge). */
-#include "fedenum/store.h"
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
 #include "fedenum/xfr.h"
@@ -150,14 +149,32 @@ static bool txt_first(const uint8_t *rd, size_t len, char *out, size_t cap)
 	return true;
 }
 
+/* "ADDR@PORT": a numeric IPv4 or IPv6 address (no brackets) and a port 1..65535. */
+static bool addr_port_ok(const char *s)
+{
+	const char *at = strrchr(s, '@');
+	char addr[INET6_ADDRSTRLEN];
+	uint8_t bin[16];
+	if (!at || at == s || (size_t)(at - s) >= sizeof(addr) || !at[1] || strlen(at + 1) > 5)
+		return false;
+	memcpy(addr, s, (size_t)(at - s));
+	addr[at - s] = '\0';
+	unsigned long port = 0;
+	for (const char *p = at + 1; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		port = port * 10u + (unsigned long)(*p - '0');
+	}
+	return port >= 1 && port <= 65535 &&
+	       (inet_pton(AF_INET, addr, bin) == 1 || inet_pton(AF_INET6, addr, bin) == 1);
+}
+
 /* A primaries property value as "ADDR@PORT": TXT "ADDR@PORT", A or AAAA (port 53). */
 static bool primary_value(uint16_t type, const uint8_t *rd, size_t len, char *out, size_t cap)
 {
 	char buf[INET6_ADDRSTRLEN];
-	struct fe_listen_addr a;
 	if (type == T_TXT)
-		return txt_first(rd, len, out, cap) && strchr(out, '@') &&
-		       fe_server_listen_parse(out, &a) == FE_OK && a.port != 0;
+		return txt_first(rd, len, out, cap) && addr_port_ok(out);
 	if ((type == T_A && len == 4 && inet_ntop(AF_INET, rd, buf, sizeof(buf))) ||
 	    (type == T_AAAA && len == 16 && inet_ntop(AF_INET6, rd, buf, sizeof(buf))))
 		return snprintf(out, cap, "%s@53", buf) < (int)cap;
@@ -347,7 +364,8 @@ int fe_catalog_parser_finish(struct fe_catalog_parser *p, struct fe_catalog *out
 	char ids[64 * 4 + 1];
 	if (!p->err) {
 		/* a duplicate unique id: two PTR records at one owner */
-		qsort(p->mem, p->nmem, sizeof(*p->mem), ent_id_cmp);
+		if (p->nmem)
+			qsort(p->mem, p->nmem, sizeof(*p->mem), ent_id_cmp);
 		for (size_t i = 1; i < p->nmem && !p->err; i++)
 			if (ent_id_cmp(&p->mem[i - 1], &p->mem[i]) == 0) {
 				id_str(p->mem[i].id, p->mem[i].id_len, ids, sizeof(ids));
@@ -361,8 +379,10 @@ int fe_catalog_parser_finish(struct fe_catalog_parser *p, struct fe_catalog *out
 		struct ent *byz = malloc((p->nmem ? p->nmem : 1) * sizeof(*byz));
 		if (!byz)
 			return fail(p, FE_ENOMEM, "out of memory");
-		memcpy(byz, p->mem, p->nmem * sizeof(*byz));
-		qsort(byz, p->nmem, sizeof(*byz), ent_zone_cmp);
+		if (p->nmem) {
+			memcpy(byz, p->mem, p->nmem * sizeof(*byz));
+			qsort(byz, p->nmem, sizeof(*byz), ent_zone_cmp);
+		}
 		for (size_t i = 1; i < p->nmem && !p->err; i++)
 			if (ent_zone_cmp(&byz[i - 1], &byz[i]) == 0) {
 				char a[64 * 4 + 1], b[64 * 4 + 1];
@@ -380,7 +400,8 @@ int fe_catalog_parser_finish(struct fe_catalog_parser *p, struct fe_catalog *out
 	}
 	if (!p->err) {
 		/* join the properties to their members (both sorted by id) */
-		qsort(p->prop, p->nprop, sizeof(*p->prop), ent_id_cmp);
+		if (p->nprop)
+			qsort(p->prop, p->nprop, sizeof(*p->prop), ent_id_cmp);
 		size_t j = 0, used = 0;
 		for (size_t i = 0; i < p->nmem && !p->err; i++) {
 			const struct ent *e = &p->mem[i];
@@ -421,10 +442,16 @@ int fe_catalog_parser_finish(struct fe_catalog_parser *p, struct fe_catalog *out
 	out->serial = p->serial;
 	out->ignored = p->ignored;
 	snprintf(out->primary, sizeof(out->primary), "%s", p->has_primary ? p->primary : "");
-	qsort(out->m, out->n, sizeof(*out->m), member_cmp);
+	if (out->n)
+		qsort(out->m, out->n, sizeof(*out->m), member_cmp);
 	if (cap)
 		why[0] = '\0';
 	return FE_OK;
+}
+
+bool fe_catalog_parser_failed(const struct fe_catalog_parser *p)
+{
+	return p->err != 0;
 }
 
 void fe_catalog_free(struct fe_catalog *c)
@@ -440,72 +467,4 @@ const struct fe_catalog_member *fe_catalog_find(const struct fe_catalog *c,
 		if (c->m[i].zone_wire_len == len && fe_wire_name_eq(c->m[i].zone_wire, zone_wire))
 			return &c->m[i];
 	return NULL;
-}
-
-int fe_catalog_from_store(struct fe_store *st, const uint8_t *apex, size_t apex_len,
-                          size_t max_members, struct fe_catalog *out, char *why, size_t cap)
-{
-	memset(out, 0, sizeof(*out));
-	uint8_t akey[FE_WIRE_KEY_MAX];
-	int klen = fe_wire_name_key(apex, apex_len, akey, sizeof(akey));
-	if (klen <= 0)
-		return FE_EINVAL;
-	struct fe_catalog_parser *p = NULL;
-	int rc = fe_catalog_parser_create(apex, apex_len, max_members, &p);
-	if (rc != FE_OK)
-		return rc;
-	struct fe_store_reader *r = NULL;
-	rc = fe_store_reader_create(st, &r);
-	if (rc == FE_OK)
-		rc = fe_store_reader_begin(r);
-	if (rc != FE_OK) {
-		fe_store_reader_destroy(r);
-		fe_catalog_parser_destroy(p);
-		return rc;
-	}
-	const struct fe_store_zone_rec *zr = NULL;
-	rc = fe_store_get_zone(r, akey, (size_t)klen, &zr);
-	const uint8_t *key = NULL;
-	size_t key_len = 0;
-	/* bounded: one pass over the zone's nodes, and the parser stops at its record limit */
-	while (rc == FE_OK) {
-		struct fe_store_node node;
-		const uint8_t *k2;
-		size_t k2len;
-		int nrc = fe_store_next_node(r, zr, false, key, key_len, &k2, &k2len, &node);
-		if (nrc == FE_ENOENT)
-			break;
-		if (nrc != FE_OK) {
-			rc = nrc;
-			break;
-		}
-		key = k2;
-		key_len = k2len;
-		if (node.flags & FE_NODE_OCCLUDED)
-			continue;
-		size_t it = 0;
-		struct fe_store_rrset rs;
-		while (rc == FE_OK && fe_store_node_next(&node, &it, &rs)) {
-			size_t ri = 0;
-			const uint8_t *rd;
-			uint16_t rdl;
-			bool is_sig;
-			while (fe_store_rrset_next(&rs, &ri, &rd, &rdl, &is_sig)) {
-				int arc = fe_catalog_parser_add(p, node.owner, node.owner_len,
-				                                is_sig ? T_RRSIG : rs.type, rd, rdl);
-				if (arc != FE_OK)
-					break; /* kept by the parser: finish reports it */
-			}
-			if (p->err)
-				break;
-		}
-		if (p->err)
-			break;
-	}
-	if (rc == FE_OK)
-		rc = fe_catalog_parser_finish(p, out, why, cap);
-	fe_store_reader_end(r);
-	fe_store_reader_destroy(r);
-	fe_catalog_parser_destroy(p);
-	return rc;
 }
