@@ -907,6 +907,29 @@ bool fe__sec_take_primary(struct fe__sec_zone *z, const struct fe__sec_zone *to)
 	return true;
 }
 
+/* Do the catalogs of @cfg differ from the running ones (apex or primary)? */
+static bool catalogs_changed(const struct fe__sec *s, const struct fe__sec_cfg *cfg)
+{
+	size_t n = cfg->ncli_cat + cfg->conf->nxfr_catalogs;
+	if (n != s->ncat)
+		return true;
+	for (size_t k = 0; k < n; k++) {
+		struct fe__sec_zone w;
+		memset(&w, 0, sizeof(w));
+		const char *spec = k < cfg->ncli_cat ? cfg->cli_cat[k]
+		                                     : cfg->conf->xfr_catalogs[k - cfg->ncli_cat];
+		if (parse_spec(spec, &w) != FE_OK)
+			return true;
+		bool found = false;
+		for (size_t i = 0; i < s->n && !found; i++)
+			found = s->z[i]->is_catalog && strcmp(s->z[i]->apex, w.apex) == 0 &&
+			        s->z[i]->plen == w.plen && memcmp(&s->z[i]->paddr, &w.paddr, w.plen) == 0;
+		if (!found)
+			return true;
+	}
+	return false;
+}
+
 void fe__sec_reconfigure(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 {
 	size_t n = spec_count(cfg);
@@ -918,6 +941,9 @@ void fe__sec_reconfigure(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 		return;
 	}
 	fe__cat_groups(s, cfg->conf);
+	if (cfg->conf && catalogs_changed(s, cfg))
+		fe_log_warn("reload: xfr.catalogs changed: catalogs are read at start only (restart "
+		            "to take the change); the running catalogs stay");
 	struct fe__sec_zone *want = calloc(n ? n : 1, sizeof(*want));
 	if (!want) {
 		fe_log_err("reload: secondary zones: out of memory; unchanged");
@@ -1081,12 +1107,18 @@ size_t fe__sec_status(const struct fe__sec *s, const uint8_t *apex, size_t apex_
 			fe_time_str(z->last_ok_s, ok, sizeof(ok));
 		if (z->next_s)
 			fe_time_str(z->next_s, next, sizeof(next));
+		char cat[FE_WIRE_NAME_MAX * 4 + 400] = "";
+		if (z->member_of)
+			snprintf(cat, sizeof(cat), ", member of catalog %s (unique id %s)",
+			         z->member_of->apex, z->cat_id);
+		else if (z->is_catalog)
+			snprintf(cat, sizeof(cat), ", a catalog zone (RFC 9432)");
 		int n = snprintf(buf, cap,
 		                 "primary %s@%u%s, serial %u%s, last success %s, next refresh %s, "
-		                 "last error %s",
+		                 "last error %s%s",
 		                 z->primary.host, z->primary.port, z->tls ? " (TLS)" : "",
 		                 z->serial, z->has_serial ? "" : " (none)", ok, next,
-		                 z->last_err[0] ? z->last_err : "none");
+		                 z->last_err[0] ? z->last_err : "none", cat);
 		return n < 0 ? 0 : (size_t)n;
 	}
 	return 0;
@@ -1105,7 +1137,7 @@ void fe__sec_log_counters(const struct fe__sec *s, const char *why)
 	fe_log_info("secondary counters (%s): %s", why, buf);
 	fe__cat_log(s, why);
 	for (size_t i = 0; i < s->n; i++) {
-		char st[1200];
+		char st[2400];
 		if (is_removed(s->z[i]))
 			continue;
 		fe__sec_status(s, s->z[i]->apex_wire, s->z[i]->apex_wire_len, st, sizeof(st));

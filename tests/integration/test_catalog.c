@@ -100,7 +100,7 @@ static void show(struct fe_test_daemon *d)
 /* Wait until the consumer answers a.<zone> A with 192.0.2.<n> (n > 0) or REFUSED (n == 0). */
 static bool wait_served(struct fe_test_daemon *d, const char *zone, unsigned n)
 {
-	for (int i = 0; i < WAIT_S * 10; i++) {
+	for (int i = 0; i < WAIT_S * 40; i++) {
 		int rc = n ? fe_test_sh("kdig @127.0.0.1 -p %u +short +timeout=1 +retry=0 a.%s A "
 		                        "2>/dev/null | grep -qx '192.0.2.%u'",
 		                        d->port, zone, n)
@@ -109,7 +109,7 @@ static bool wait_served(struct fe_test_daemon *d, const char *zone, unsigned n)
 		                        d->port, zone);
 		if (rc == 0)
 			return true;
-		usleep(100000);
+		usleep(20000); /* with kdig's own start, about 25 ms between tries */
 	}
 	show(d);
 	return false;
@@ -206,6 +206,13 @@ Test(catalog, member_added_and_removed_without_configuration_change)
 	cr_assert(listed(&con, "m1.test."));
 	cr_assert(!listed(&con, "m2.test."));
 
+	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL " zone show m1.test. --socket '%s/control.sock' "
+	                        "| grep -q 'member of catalog cat.fed. (unique id m1id)'",
+	                        con.dir),
+	             0, "zone show does not name the catalog");
+	/* past the one-refresh-a-second guard of the catalog's last refresh: the figure below
+	 * is then what an operator sees */
+	usleep(1200000);
 	/* added: the primary reloads and NOTIFYs, the consumer serves m2 */
 	write_catalog(2, NULL, "m1id.zones PTR m1.test.\nm2id.zones PTR m2.test.\n");
 	uint64_t t0 = fe_time_mono_ms();
@@ -220,6 +227,7 @@ Test(catalog, member_added_and_removed_without_configuration_change)
 	cr_assert(wait_served(&con, "m1.test.", 1));
 
 	/* removed: no longer served, gone from the store */
+	usleep(1200000);
 	write_catalog(3, NULL, "m2id.zones PTR m2.test.\n");
 	t0 = fe_time_mono_ms();
 	reload_primary();
@@ -380,6 +388,18 @@ Test(catalog, config_file_form_and_primaries_named_by_the_catalog)
 	cr_assert(wait_served(&con, "m1.test.", 1));
 	cr_assert(wait_served(&con, "m3.test.", 3));
 	cr_assert_eq(xfrin_counter(&con, "catalog_refused"), 1);
+
+	/* catalogs are read at start only: a reload says so and keeps them */
+	f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+	        "federation = \"fed.conf\";\nxfr: { tsig-keys = [\"peer.key\"];\n"
+	        "  catalogs = [\"other.fed.@127.0.0.1@%u\"]; catalog-max-members = 3; };\n",
+	        pport);
+	fclose(f);
+	kill(con.pid, SIGHUP);
+	cr_assert(wait_log(&con, "reload: xfr.catalogs changed", 1));
+	cr_assert(wait_served(&con, "m1.test.", 1));
 }
 
 /* The producer: `fedenumctl catalog generate` from a federation definition, served by one
