@@ -63,7 +63,8 @@ static void meta_name(const struct fe__sec_zone *cz, char *out, size_t cap)
 	snprintf(out, cap, META_PREFIX "%s", cz->apex);
 }
 
-/* The membership recorded for @cz: a malloc'd text of apexes, one a line (NULL: none). */
+/* The membership recorded for @cz: a malloc'd text, one member a line: its apex, a tab and
+ * its primary "ADDR@PORT" (NULL: none). */
 static char *meta_load(const struct fe__sec_zone *cz)
 {
 	char name[APEX_STR + 16];
@@ -89,7 +90,7 @@ static void meta_save(struct fe__sec_zone *cz)
 	size_t cap = 1, len = 0;
 	for (size_t i = 0; i < s->n; i++)
 		if (s->z[i]->member_of == cz && !fe__sec_is_removed(s->z[i]))
-			cap += strlen(s->z[i]->apex) + 1;
+			cap += strlen(s->z[i]->apex) + sizeof(s->z[i]->primary.host) + 10;
 	char *buf = malloc(cap);
 	if (!buf) {
 		fe_log_err("catalog %s: out of memory: membership not recorded", cz->apex);
@@ -99,10 +100,11 @@ static void meta_save(struct fe__sec_zone *cz)
 		const struct fe__sec_zone *z = s->z[i];
 		if (z->member_of != cz || fe__sec_is_removed(z))
 			continue;
-		size_t l = strlen(z->apex);
-		memcpy(buf + len, z->apex, l);
-		buf[len + l] = '\n';
-		len += l + 1;
+		int w = snprintf(buf + len, cap - len, "%s\t%s@%u\n", z->apex, z->primary.host,
+		                 (unsigned)z->primary.port);
+		if (w < 0 || (size_t)w >= cap - len)
+			break;
+		len += (size_t)w;
 	}
 	char name[APEX_STR + 16];
 	meta_name(cz, name, sizeof(name));
@@ -199,7 +201,8 @@ static const char *member_primary(const struct fe__sec_zone *cz, const struct fe
 	const struct fe__sec *s = cz->sec;
 	if (m->primary[0]) {
 		snprintf(out, cap, "%s", m->primary);
-		return "the member's primaries.ext";
+		return strcmp(m->id, "(recorded)") == 0 ? "the primary recorded"
+		                                        : "the member's primaries.ext";
 	}
 	if (m->group[0])
 		for (size_t i = 0; i < s->ngroups; i++)
@@ -326,6 +329,10 @@ static void apply(struct fe__sec_zone *cz, const struct fe_catalog *c, const cha
 	for (const char *p = recorded; p && *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+		const char *tab = memchr(p, '\t', l);
+		size_t line = l;
+		if (tab)
+			l = (size_t)(tab - p);
 		char apex[APEX_STR];
 		uint8_t w[FE_WIRE_NAME_MAX];
 		if (l && l < sizeof(apex)) {
@@ -337,7 +344,7 @@ static void apply(struct fe__sec_zone *cz, const struct fe_catalog *c, const cha
 				removed++;
 			}
 		}
-		p = nl ? nl + 1 : p + l;
+		p = nl ? nl + 1 : p + line;
 	}
 	unsigned added_before = (unsigned)__atomic_load_n(&s->cnt[FE__SEC_CATALOG_ADDED],
 	                                                  __ATOMIC_RELAXED);
@@ -369,7 +376,17 @@ static int from_recorded(const struct fe__sec_zone *cz, const char *recorded, st
 	for (const char *p = recorded; p && *p && c->n < n;) {
 		const char *nl = strchr(p, '\n');
 		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+		size_t line = l;
+		const char *tab = memchr(p, '\t', l);
 		struct fe_catalog_member *m = &c->m[c->n];
+		if (tab) {
+			size_t pl = l - (size_t)(tab + 1 - p);
+			if (pl < sizeof(m->primary)) {
+				memcpy(m->primary, tab + 1, pl);
+				m->primary[pl] = '\0';
+			}
+			l = (size_t)(tab - p);
+		}
 		if (l && l < sizeof(m->zone)) {
 			memcpy(m->zone, p, l);
 			m->zone[l] = '\0';
@@ -380,7 +397,7 @@ static int from_recorded(const struct fe__sec_zone *cz, const char *recorded, st
 				c->n++;
 			}
 		}
-		p = nl ? nl + 1 : p + l;
+		p = nl ? nl + 1 : p + line;
 	}
 	(void)cz;
 	return FE_OK;
@@ -410,7 +427,7 @@ void fe__cat_start(struct fe__sec *s)
 			}
 			if (rec && from_recorded(cz, rec, &c) == FE_OK) {
 				fe_log_info("catalog %s: %zu member zones recorded in the store: "
-				            "secondaries of the catalog's primary until the catalog is "
+				            "secondaries of their recorded primaries until the catalog is "
 				            "read",
 				            cz->apex, c.n);
 				for (size_t k = 0; k < c.n; k++) {

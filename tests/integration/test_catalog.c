@@ -294,9 +294,18 @@ Test(catalog, malformed_catalog_keeps_the_membership)
 		cr_assert(listed(&con, "m1.test."));
 		cr_assert(!listed(&con, "m2.test."));
 	}
+	/* a restart with the refused catalog stored and the primary down: the membership
+	 * recorded in the store is served (from the primary recorded for each zone) */
+	cr_assert_eq(fe_test_daemon_stop(&con), 0);
+	cr_assert_eq(fe_test_daemon_stop(&pri), 0);
+	start_consumer();
+	cr_assert(wait_log(&con, "the stored version is refused: zone m1.test. is listed twice", 1));
+	cr_assert(wait_log(&con, "1 member zones recorded in the store", 1));
+	cr_assert(wait_log(&con, "from the primary recorded", 1));
+	cr_assert(wait_served(&con, "m1.test.", 1), "the recorded member not served");
 	/* a good one again: applied */
 	write_catalog(6, NULL, "b.zones PTR m2.test.\n");
-	reload_primary();
+	start_primary();
 	cr_assert(wait_served(&con, "m2.test.", 2));
 	cr_assert(wait_served(&con, "m1.test.", 0));
 	cr_assert(!listed(&con, "m1.test."));
