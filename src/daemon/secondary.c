@@ -1088,6 +1088,11 @@ json_t *fe__sec_primaries_json(const struct fe__sec *s)
 		                       "next_refresh", z->next_s ? json_string(next) : json_null(),
 		                       "expired", (int)z->expired, "last_error",
 		                       z->last_err[0] ? json_string(z->last_err) : json_null());
+		if (zj)
+			json_object_set_new(zj, "catalog",
+			                    z->member_of   ? json_string(z->member_of->apex)
+			                    : z->is_catalog ? json_string("(catalog zone)")
+			                                    : json_null());
 		json_array_append_new(json_object_get(p, "zones"), zj);
 	}
 	return out;

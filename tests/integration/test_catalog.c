@@ -225,6 +225,11 @@ Test(catalog, member_added_and_removed_without_configuration_change)
 	fflush(stdout);
 	cr_assert(listed(&con, "m2.test."));
 	cr_assert(wait_served(&con, "m1.test.", 1));
+	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL " peer list --json --socket '%s/control.sock' | "
+	                        "jq -e '[.. | objects | select(.apex? == \"m2.test.\") | .catalog] "
+	                        "== [\"cat.fed.\"]' >/dev/null",
+	                        con.dir),
+	             0, "peer list does not name m2's catalog");
 
 	/* removed: no longer served, gone from the store */
 	usleep(1200000);
