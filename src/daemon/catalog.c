@@ -106,9 +106,11 @@ static void meta_save(struct fe__sec_zone *cz)
 			break;
 		len += (size_t)w;
 	}
+	if (!len) /* no members: recorded as such (an empty value would delete the record) */
+		buf[len++] = '\n';
 	char name[APEX_STR + 16];
 	meta_name(cz, name, sizeof(name));
-	int rc = fe_store_meta_put(s->st, name, buf, len ? len : 1);
+	int rc = fe_store_meta_put(s->st, name, buf, len);
 	if (rc != FE_OK)
 		fe_log_err("catalog %s: membership not recorded in the store: %s (a restart "
 		           "reads the stored catalog again)",
@@ -163,6 +165,7 @@ static void drop_retry_cb(uv_timer_t *t)
  * later: it stays `dropping` (NOTIFY refused, not refreshed, not taken back) until then. */
 static void drop_member(struct fe__sec_zone *z, const char *why)
 {
+	z->queued = false;
 	if (z->timer_ready)
 		uv_timer_stop(&z->timer);
 	if (!drop_apex(z->member_of, z->apex_wire, z->apex_wire_len, z->apex, why, false)) {
