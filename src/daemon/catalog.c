@@ -123,8 +123,8 @@ static void meta_save(struct fe__sec_zone *cz)
 /* Remove zone @apex from the store, and its transfer files: it left catalog @cz. With @wait
  * false, only when no load holds fe__load_lock (a long load elsewhere must not stall the main
  * loop): false then, nothing done. */
-static bool drop_apex(struct fe__sec_zone *cz, const uint8_t *wire, size_t wlen,
-                      const char *apex, const char *why, bool wait)
+static bool drop_apex(struct fe__sec_zone *cz, const uint8_t *wire, size_t wlen, const char *apex,
+                      const char *why, bool wait)
 {
 	struct fe__sec *s = cz->sec;
 	if (wait)
@@ -170,9 +170,10 @@ static void drop_member(struct fe__sec_zone *z, const char *why)
 		uv_timer_stop(&z->timer);
 	if (!drop_apex(z->member_of, z->apex_wire, z->apex_wire_len, z->apex, why, false)) {
 		if (!z->dropping)
-			fe_log_info("zone %s: left catalog %s (%s): removed from the store once the "
-			            "running load ends",
-			            z->apex, z->member_of->apex, why);
+			fe_log_info(
+			        "zone %s: left catalog %s (%s): removed from the store once the "
+			        "running load ends",
+			        z->apex, z->member_of->apex, why);
 		z->dropping = true;
 		if (z->timer_ready)
 			uv_timer_start(&z->timer, drop_retry_cb, DROP_RETRY_MS, 0);
@@ -255,11 +256,11 @@ static void add_or_update(struct fe__sec_zone *cz, const struct fe_catalog_membe
 	if (z && (!fe__sec_is_removed(z) || z->dropping)) {
 		fe_log_warn("catalog %s: zone %s is %s: not taken from this catalog", cz->apex,
 		            m->zone,
-		            z->dropping       ? "being removed from the store (next catalog version)"
-		            : z->is_catalog   ? "a catalog zone of this node"
-		            : z->member_of    ? "a member of another catalog (the first one keeps it)"
-		                              : "a configured secondary zone (--secondary, "
-		                                "xfr.secondary)");
+		            z->dropping     ? "being removed from the store (next catalog version)"
+		            : z->is_catalog ? "a catalog zone of this node"
+		            : z->member_of  ? "a member of another catalog (the first one keeps it)"
+		                            : "a configured secondary zone (--secondary, "
+		                              "xfr.secondary)");
 		return;
 	}
 	if (z) { /* it left a catalog (or the configuration) before: it comes back */
@@ -321,9 +322,10 @@ static void apply(struct fe__sec_zone *cz, const struct fe_catalog *c, const cha
 		removed++;
 		if (z->busy) {
 			z->dropping = true; /* removed from the store when its refresh ends */
-			fe_log_warn("zone %s: left catalog %s (%s): removed from the store once its "
-			            "running refresh ends",
-			            z->apex, cz->apex, why);
+			fe_log_warn(
+			        "zone %s: left catalog %s (%s): removed from the store once its "
+			        "running refresh ends",
+			        z->apex, cz->apex, why);
 		} else {
 			drop_member(z, why);
 		}
@@ -342,23 +344,25 @@ static void apply(struct fe__sec_zone *cz, const struct fe_catalog *c, const cha
 			memcpy(apex, p, l);
 			apex[l] = '\0';
 			int wl = fe_conf_name_from_str(apex, w, sizeof(w));
-			if (wl > 0 && !fe_catalog_find(c, w, (size_t)wl) && !find_zone(s, w, (size_t)wl)) {
-				drop_apex(cz, w, (size_t)wl, apex, "while this node was down", true);
+			if (wl > 0 && !fe_catalog_find(c, w, (size_t)wl) &&
+			    !find_zone(s, w, (size_t)wl)) {
+				drop_apex(cz, w, (size_t)wl, apex, "while this node was down",
+				          true);
 				removed++;
 			}
 		}
 		p = nl ? nl + 1 : p + line;
 	}
-	unsigned added_before = (unsigned)__atomic_load_n(&s->cnt[FE__SEC_CATALOG_ADDED],
-	                                                  __ATOMIC_RELAXED);
+	unsigned added_before =
+	        (unsigned)__atomic_load_n(&s->cnt[FE__SEC_CATALOG_ADDED], __ATOMIC_RELAXED);
 	for (size_t i = 0; i < c->n; i++) {
 		char primary[96];
 		const char *from = member_primary(cz, c, &c->m[i], primary, sizeof(primary));
 		add_or_update(cz, &c->m[i], primary, from);
 	}
-	unsigned added = (unsigned)__atomic_load_n(&s->cnt[FE__SEC_CATALOG_ADDED],
-	                                           __ATOMIC_RELAXED) -
-	                 added_before;
+	unsigned added =
+	        (unsigned)__atomic_load_n(&s->cnt[FE__SEC_CATALOG_ADDED], __ATOMIC_RELAXED) -
+	        added_before;
 	meta_save(cz);
 	fe_log_info("catalog %s serial %u: %zu member zones (%u added, %u removed, %u before)%s",
 	            cz->apex, c->serial, c->n, added, removed, before,
@@ -419,7 +423,8 @@ void fe__cat_start(struct fe__sec *s)
 		                               s->cat_max_members, &c, why, sizeof(why));
 		if (rc == FE_OK) {
 			count(s, FE__SEC_CATALOG_ACCEPTED);
-			fe_log_info("catalog %s: stored serial %u read at start", cz->apex, c.serial);
+			fe_log_info("catalog %s: stored serial %u read at start", cz->apex,
+			            c.serial);
 			apply(cz, &c, rec);
 		} else {
 			if (rc != FE_ENOENT) {
@@ -430,13 +435,14 @@ void fe__cat_start(struct fe__sec *s)
 			}
 			if (rec && from_recorded(cz, rec, &c) == FE_OK) {
 				fe_log_info("catalog %s: %zu member zones recorded in the store: "
-				            "secondaries of their recorded primaries until the catalog is "
+				            "secondaries of their recorded primaries until the "
+				            "catalog is "
 				            "read",
 				            cz->apex, c.n);
 				for (size_t k = 0; k < c.n; k++) {
 					char primary[96];
-					const char *from =
-					        member_primary(cz, &c, &c.m[k], primary, sizeof(primary));
+					const char *from = member_primary(cz, &c, &c.m[k], primary,
+					                                  sizeof(primary));
 					add_or_update(cz, &c.m[k], primary, from);
 				}
 			} else {

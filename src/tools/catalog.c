@@ -18,21 +18,21 @@
 #include <string.h>
 #include <time.h>
 
-#define USAGE_CATALOG                                                                         \
+#define USAGE_CATALOG                                                                            \
 	"usage: fedenumctl catalog generate --config FILE [--apex NAME] [--serial N] [--json]\n" \
-	"\n"                                                                                    \
-	"Print the federation's catalog zone (RFC 9432, version 2) as a master file: every\n"   \
-	"zone of the federation definition as a member zone (PTR), its member as the group\n"   \
-	"property and the member's primary (members.primary) as primaries.ext TXT\n"           \
-	"\"ADDR@PORT\". Load it on the node that serves the catalog; consumers take it with\n"  \
-	"fedenumd --catalog APEX@ADDR@PORT (docs/federation.md, \"Catalog zones\").\n"          \
-	"\n"                                                                                    \
-	"  --config FILE   federation.conf, or a fedenumd.conf that names one\n"                \
+	"\n"                                                                                     \
+	"Print the federation's catalog zone (RFC 9432, version 2) as a master file: every\n"    \
+	"zone of the federation definition as a member zone (PTR), its member as the group\n"    \
+	"property and the member's primary (members.primary) as primaries.ext TXT\n"             \
+	"\"ADDR@PORT\". Load it on the node that serves the catalog; consumers take it with\n"   \
+	"fedenumd --catalog APEX@ADDR@PORT (docs/federation.md, \"Catalog zones\").\n"           \
+	"\n"                                                                                     \
+	"  --config FILE   federation.conf, or a fedenumd.conf that names one\n"                 \
 	"  --apex NAME     the catalog's apex (default catalog.<federation name>.)\n"            \
-	"  --serial N      the SOA serial (default: now, in seconds since the epoch)\n"         \
-	"  --json          one JSON object: apex, serial, federation, members [{zone, id,\n"    \
-	"                  member, primary}], zone (the master file)\n"                         \
-	"\n"                                                                                    \
+	"  --serial N      the SOA serial (default: now, in seconds since the epoch)\n"          \
+	"  --json          one JSON object: apex, serial, federation, members [{zone, id,\n"     \
+	"                  member, primary}], zone (the master file)\n"                          \
+	"\n"                                                                                     \
 	"Exit status: 0 printed, 1 nothing to list (no zones), 2 usage or a bad definition.\n"
 
 /* The unique id of @apex: hex SHA-1 of its lower-case wire name. */
@@ -109,7 +109,8 @@ static int generate(int argc, char **argv)
 			char *end = NULL;
 			unsigned long v = strtoul(optarg, &end, 10);
 			if (!*optarg || *end || v > UINT32_MAX) {
-				fprintf(stderr, "fedenumctl: --serial %s: not a number in 0..4294967295\n",
+				fprintf(stderr,
+				        "fedenumctl: --serial %s: not a number in 0..4294967295\n",
 				        optarg);
 				return FE__CTL_EXIT_USAGE;
 			}
@@ -194,12 +195,11 @@ static int generate(int argc, char **argv)
 			err |= put(&z, &len, &cap, "group.%s.zones.%s 0 IN TXT \"%s\"\n", id, apex,
 			           fz->member);
 		if (primary[0])
-			err |= put(&z, &len, &cap, "primaries.ext.%s.zones.%s 0 IN TXT \"%s\"\n", id,
-			           apex, primary);
-		json_array_append_new(members,
-		                      json_pack("{s:s, s:s, s:s?, s:s?}", "zone", zone, "id", id,
-		                                "member", fz->member, "primary",
-		                                primary[0] ? primary : NULL));
+			err |= put(&z, &len, &cap, "primaries.ext.%s.zones.%s 0 IN TXT \"%s\"\n",
+			           id, apex, primary);
+		json_array_append_new(members, json_pack("{s:s, s:s, s:s?, s:s?}", "zone", zone,
+		                                         "id", id, "member", fz->member, "primary",
+		                                         primary[0] ? primary : NULL));
 		listed++;
 	}
 	if (err) {

@@ -25,7 +25,7 @@
 
 enum prop_kind { PROP_GROUP = 0, PROP_PRIMARY };
 
-struct ent { /* a member (PTR) or a property, by unique id */
+struct ent {            /* a member (PTR) or a property, by unique id */
 	uint8_t id[64]; /* the label, lower case */
 	uint8_t id_len;
 	uint8_t kind; /* members: 0; properties: enum prop_kind */
@@ -199,8 +199,7 @@ int fe_catalog_parser_add(struct fe_catalog_parser *p, const uint8_t *owner, siz
 	if (p->err)
 		return p->err;
 	if (++p->rrs > p->max_rrs)
-		return fail(p, FE_ERANGE,
-		            "more than %llu records (the limit for %zu member zones)",
+		return fail(p, FE_ERANGE, "more than %llu records (the limit for %zu member zones)",
 		            (unsigned long long)p->max_rrs, p->max_members);
 	uint8_t name[FE_WIRE_NAME_MAX];
 	char show[FE_WIRE_NAME_MAX * 4 + 2];
@@ -243,8 +242,10 @@ int fe_catalog_parser_add(struct fe_catalog_parser *p, const uint8_t *owner, siz
 		if (!txt_first(rdata, rdlen, v, sizeof(v)) || rdata[0] + 1u != rdlen)
 			return fail(p, FE_EFORMAT, "the version record is not one string");
 		if (strcmp(v, "2") != 0)
-			return fail(p, FE_EVERSION,
-			            "catalog version \"%s\" (only version \"2\", RFC 9432, is read)", v);
+			return fail(
+			        p, FE_EVERSION,
+			        "catalog version \"%s\" (only version \"2\", RFC 9432, is read)",
+			        v);
 		return FE_OK;
 	}
 	/* primaries.ext.<catalog>: every member's primary */
@@ -317,10 +318,11 @@ int fe_catalog_parser_add(struct fe_catalog_parser *p, const uint8_t *owner, siz
 	} else {
 		e->kind = PROP_PRIMARY;
 		if (!primary_value(type, rdata, rdlen, e->value, 96))
-			return fail(p, FE_EFORMAT,
-			            "member %s: primaries.ext is not a TXT \"ADDR@PORT\", an A or an "
-			            "AAAA",
-			            ids);
+			return fail(
+			        p, FE_EFORMAT,
+			        "member %s: primaries.ext is not a TXT \"ADDR@PORT\", an A or an "
+			        "AAAA",
+			        ids);
 	}
 	return FE_OK;
 }
@@ -359,8 +361,9 @@ int fe_catalog_parser_finish(struct fe_catalog_parser *p, struct fe_catalog *out
 	if (!p->err && !p->has_soa)
 		fail(p, FE_EFORMAT, "no SOA at the apex");
 	if (!p->err && !p->has_version)
-		fail(p, FE_EFORMAT, "no version record (version.<catalog> TXT \"2\", RFC 9432 "
-		                    "§4.2.1)");
+		fail(p, FE_EFORMAT,
+		     "no version record (version.<catalog> TXT \"2\", RFC 9432 "
+		     "§4.2.1)");
 	char ids[64 * 4 + 1];
 	if (!p->err) {
 		/* a duplicate unique id: two PTR records at one owner */
@@ -388,8 +391,9 @@ int fe_catalog_parser_finish(struct fe_catalog_parser *p, struct fe_catalog *out
 				char a[64 * 4 + 1], b[64 * 4 + 1];
 				id_str(byz[i - 1].id, byz[i - 1].id_len, a, sizeof(a));
 				id_str(byz[i].id, byz[i].id_len, b, sizeof(b));
-				fail(p, FE_EFORMAT, "zone %s is listed twice (unique ids %s and %s)",
-				     byz[i].value, a, b);
+				fail(p, FE_EFORMAT,
+				     "zone %s is listed twice (unique ids %s and %s)", byz[i].value,
+				     a, b);
 			}
 		free(byz);
 	}
@@ -410,12 +414,12 @@ int fe_catalog_parser_finish(struct fe_catalog_parser *p, struct fe_catalog *out
 			memcpy(m->zone_wire, e->wire, e->wire_len);
 			m->zone_wire_len = e->wire_len;
 			id_str(e->id, e->id_len, m->id, sizeof(m->id));
-			while (j < p->nprop &&
-			       fe_wire_key_cmp(p->prop[j].id, p->prop[j].id_len, e->id, e->id_len) < 0)
+			while (j < p->nprop && fe_wire_key_cmp(p->prop[j].id, p->prop[j].id_len,
+			                                       e->id, e->id_len) < 0)
 				j++; /* properties of no member: ignored */
 			bool has_prim = false;
-			for (; j < p->nprop && fe_wire_key_cmp(p->prop[j].id, p->prop[j].id_len, e->id,
-			                                       e->id_len) == 0;
+			for (; j < p->nprop && fe_wire_key_cmp(p->prop[j].id, p->prop[j].id_len,
+			                                       e->id, e->id_len) == 0;
 			     j++) {
 				const struct ent *pr = &p->prop[j];
 				used++;
@@ -423,7 +427,8 @@ int fe_catalog_parser_finish(struct fe_catalog_parser *p, struct fe_catalog *out
 					memcpy(m->group, pr->value, sizeof(m->group) - 1);
 				else if (pr->kind == PROP_PRIMARY && has_prim)
 					fail(p, FE_EFORMAT,
-					     "member %s: more than one primaries.ext record", m->id);
+					     "member %s: more than one primaries.ext record",
+					     m->id);
 				else if (pr->kind == PROP_PRIMARY) {
 					memcpy(m->primary, pr->value, sizeof(m->primary) - 1);
 					has_prim = true;

@@ -58,8 +58,9 @@ int fe_catalog_from_store(struct fe_store *st, const uint8_t *apex, size_t apex_
 			uint16_t rdl;
 			bool is_sig;
 			while (fe_store_rrset_next(&rs, &ri, &rd, &rdl, &is_sig)) {
-				int arc = fe_catalog_parser_add(p, node.owner, node.owner_len,
-				                                is_sig ? T_RRSIG : rs.type, rd, rdl);
+				int arc =
+				        fe_catalog_parser_add(p, node.owner, node.owner_len,
+				                              is_sig ? T_RRSIG : rs.type, rd, rdl);
 				if (arc != FE_OK)
 					break; /* kept by the parser: finish reports it */
 			}

@@ -60,8 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		uint8_t key[FE_WIRE_KEY_MAX];
 		int kl = fe_wire_name_key(m->zone_wire, m->zone_wire_len, key, sizeof(key));
-		if (kl <= 0 || (prev_len >= 0 && fe_wire_key_cmp(prev, (size_t)prev_len, key,
-		                                                 (size_t)kl) >= 0))
+		if (kl <= 0 || (prev_len >= 0 &&
+		                fe_wire_key_cmp(prev, (size_t)prev_len, key, (size_t)kl) >= 0))
 			abort();
 		memcpy(prev, key, (size_t)kl);
 		prev_len = kl;

@@ -93,8 +93,7 @@ static void write_catalog(unsigned serial, const char *version, const char *body
 
 static void show(struct fe_test_daemon *d)
 {
-	fe_test_sh("echo '--- %s'; tail -40 '%s'", d == &con ? "consumer" : "primary",
-	           d->log_path);
+	fe_test_sh("echo '--- %s'; tail -40 '%s'", d == &con ? "consumer" : "primary", d->log_path);
 }
 
 /* Wait until the consumer answers a.<zone> A with 192.0.2.<n> (n > 0) or REFUSED (n == 0). */
@@ -118,7 +117,8 @@ static bool wait_served(struct fe_test_daemon *d, const char *zone, unsigned n)
 /* Does `fedenumctl zone list --json` of @d list @zone? */
 static bool listed(struct fe_test_daemon *d, const char *zone)
 {
-	return fe_test_sh(FE_TEST_FEDENUMCTL " zone list --socket '%s/control.sock' --json | "
+	return fe_test_sh(FE_TEST_FEDENUMCTL
+	                  " zone list --socket '%s/control.sock' --json | "
 	                  "jq -e '[.zones[].apex] | index(\"%s\") != null' >/dev/null",
 	                  d->dir, zone) == 0;
 }
@@ -128,7 +128,8 @@ static long long xfrin_counter(struct fe_test_daemon *d, const char *name)
 {
 	char out[300];
 	snprintf(out, sizeof(out), "%s/stat.out", tmp);
-	if (fe_test_sh(FE_TEST_FEDENUMCTL " stats --socket '%s/control.sock' --json | "
+	if (fe_test_sh(FE_TEST_FEDENUMCTL
+	               " stats --socket '%s/control.sock' --json | "
 	               "jq -e '.. | objects | select(has(\"xfrin\")) | .xfrin.%s' > '%s'",
 	               d->dir, name, out) != 0)
 		return -1;
@@ -160,9 +161,8 @@ static void start_primary(void)
 	snprintf(notify, sizeof(notify), "127.0.0.1@%u", nport);
 	snprintf(listen, sizeof(listen), "127.0.0.1@%u", pport);
 	snprintf(dir, sizeof(dir), "%s/pri", tmp);
-	const char *argv[] = {"--zone",   cat,  "--zone",   m[0],   "--zone", m[1],
-	                      "--zone",   m[2], "--tsig-key", k,    "--notify", notify,
-	                      NULL};
+	const char *argv[] = {"--zone",     cat, "--zone",   m[0],   "--zone", m[1], "--zone", m[2],
+	                      "--tsig-key", k,   "--notify", notify, NULL};
 	cr_assert_eq(fe_test_daemon_start_at(&pri, dir, listen, argv), 0);
 }
 
@@ -206,7 +206,8 @@ Test(catalog, member_added_and_removed_without_configuration_change)
 	cr_assert(listed(&con, "m1.test."));
 	cr_assert(!listed(&con, "m2.test."));
 
-	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL " zone show m1.test. --socket '%s/control.sock' "
+	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL
+	                        " zone show m1.test. --socket '%s/control.sock' "
 	                        "| grep -q 'member of catalog cat.fed. (unique id m1id)'",
 	                        con.dir),
 	             0, "zone show does not name the catalog");
@@ -225,7 +226,8 @@ Test(catalog, member_added_and_removed_without_configuration_change)
 	fflush(stdout);
 	cr_assert(listed(&con, "m2.test."));
 	cr_assert(wait_served(&con, "m1.test.", 1));
-	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL " peer list --json --socket '%s/control.sock' | "
+	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL
+	                        " peer list --json --socket '%s/control.sock' | "
 	                        "jq -e '[.. | objects | select(.apex? == \"m2.test.\") | .catalog] "
 	                        "== [\"cat.fed.\"]' >/dev/null",
 	                        con.dir),
@@ -304,7 +306,8 @@ Test(catalog, malformed_catalog_keeps_the_membership)
 	cr_assert_eq(fe_test_daemon_stop(&con), 0);
 	cr_assert_eq(fe_test_daemon_stop(&pri), 0);
 	start_consumer();
-	cr_assert(wait_log(&con, "the stored version is refused: zone m1.test. is listed twice", 1));
+	cr_assert(
+	        wait_log(&con, "the stored version is refused: zone m1.test. is listed twice", 1));
 	cr_assert(wait_log(&con, "1 member zones recorded in the store", 1));
 	cr_assert(wait_log(&con, "from the primary recorded", 1));
 	cr_assert(wait_served(&con, "m1.test.", 1), "the recorded member not served");
@@ -353,8 +356,9 @@ Test(catalog, config_file_form_and_primaries_named_by_the_catalog)
 	snprintf(fed, sizeof(fed), "%s/fed.conf", tmp);
 	FILE *f = fopen(fed, "w");
 	cr_assert_not_null(f);
-	fprintf(f, "name = \"cattest\";\nmembers = ( { name = \"registry\"; role = \"registry\"; },\n"
-	           "  { name = \"carrier-b\"; primary = \"127.0.0.1@%u\"; } );\n",
+	fprintf(f,
+	        "name = \"cattest\";\nmembers = ( { name = \"registry\"; role = \"registry\"; },\n"
+	        "  { name = \"carrier-b\"; primary = \"127.0.0.1@%u\"; } );\n",
 	        p2port);
 	fclose(f);
 	snprintf(conf, sizeof(conf), "%s/fedenumd.conf", tmp);
@@ -433,27 +437,31 @@ Test(catalog, generated_catalog_is_consumed)
 	cr_assert_not_null(f);
 	fprintf(f,
 	        "name = \"cattest\";\n"
-	        "members = ( { name = \"registry\"; role = \"registry\"; primary = \"127.0.0.1@%u\"; },\n"
+	        "members = ( { name = \"registry\"; role = \"registry\"; primary = "
+	        "\"127.0.0.1@%u\"; },\n"
 	        "  { name = \"carrier-b\"; primary = \"127.0.0.1@%u\"; } );\n"
-	        "zones = ( { apex = \"m1.test.\"; member = \"registry\"; file = \"m1.test.zone\"; },\n"
+	        "zones = ( { apex = \"m1.test.\"; member = \"registry\"; file = \"m1.test.zone\"; "
+	        "},\n"
 	        "  { apex = \"m2.test.\"; member = \"carrier-b\"; file = \"m2.test.zone\"; },\n"
 	        "  { apex = \"M3.test.\"; member = \"carrier-b\"; file = \"m3.test.zone\"; } );\n",
 	        pport, p2port);
 	fclose(f);
 	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL " catalog generate --config '%s' --apex cat.fed "
-	                        "--serial 7 > '%s/cat.zone'",
+	                                           "--serial 7 > '%s/cat.zone'",
 	                        fed, tmp),
 	             0);
 	cr_assert_eq(fe_test_sh("grep -c ' IN PTR ' '%s/cat.zone' | grep -qx 3", tmp), 0);
-	cr_assert_eq(fe_test_sh("grep -q '^cat.fed. 0 IN SOA invalid. invalid. 7 ' '%s/cat.zone'",
-	                        tmp),
-	             0);
-	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL " catalog generate --config '%s' --apex cat.fed "
-	                        "--json | jq -e '.apex == \"cat.fed.\" and (.members | length) == 3 "
-	                        "and .members[2].zone == \"m3.test.\" and .members[2].primary == "
-	                        "\"127.0.0.1@%u\"' >/dev/null",
-	                        fed, p2port),
-	             0);
+	cr_assert_eq(
+	        fe_test_sh("grep -q '^cat.fed. 0 IN SOA invalid. invalid. 7 ' '%s/cat.zone'", tmp),
+	        0);
+	cr_assert_eq(
+	        fe_test_sh(FE_TEST_FEDENUMCTL
+	                   " catalog generate --config '%s' --apex cat.fed "
+	                   "--json | jq -e '.apex == \"cat.fed.\" and (.members | length) == 3 "
+	                   "and .members[2].zone == \"m3.test.\" and .members[2].primary == "
+	                   "\"127.0.0.1@%u\"' >/dev/null",
+	                   fed, p2port),
+	        0);
 	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL " catalog --help | grep -q 'catalog generate'"),
 	             0);
 	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL " catalog generate > /dev/null 2>&1"), 2,
@@ -501,7 +509,8 @@ Test(catalog, signed_catalog_validated_under_trust_anchors)
 	                " && for i in 1 2 3; do { echo \"\\$ORIGIN m$i.test.\"; echo '$TTL 300';"
 	                " echo '@ SOA ns1 hostmaster 1 3600 600 86400 300'; echo '@ NS ns1';"
 	                " echo 'ns1 A 127.0.0.1'; echo \"a A 192.0.2.$i\"; } > m$i.in &&"
-	                " dnssec-signzone -q -S -K . -N keep -O full -o m$i.test -f ../m$i.test.zone"
+	                " dnssec-signzone -q -S -K . -N keep -O full -o m$i.test -f "
+	                "../m$i.test.zone"
 	                " m$i.in >/dev/null || exit 1; done"
 	                " && cat_v() { { echo '$ORIGIN cat.fed.'; echo '$TTL 0';"
 	                " echo \"@ SOA invalid. invalid. $1 3600 600 2147483646 0\";"
@@ -522,8 +531,8 @@ Test(catalog, signed_catalog_validated_under_trust_anchors)
 	snprintf(spec, sizeof(spec), "cat.fed@127.0.0.1@%u", pport);
 	snprintf(listen, sizeof(listen), "127.0.0.1@%u", nport);
 	snprintf(dir, sizeof(dir), "%s/con", tmp);
-	const char *argv[] = {"--catalog",     spec,    "--tsig-key",  k,       "--trust-anchor",
-	                      anchors,         "--log-level", "debug", NULL};
+	const char *argv[] = {"--catalog", spec,          "--tsig-key", k,   "--trust-anchor",
+	                      anchors,     "--log-level", "debug",      NULL};
 	cr_assert_eq(fe_test_daemon_start_at(&con, dir, listen, argv), 0);
 	cr_assert(wait_served(&con, "m1.test.", 1));
 	cr_assert(wait_log(&con, "zone cat.fed.: AXFR from 127.0.0.1@", 1));

@@ -131,7 +131,8 @@ static void write_fed(uint16_t p1, uint16_t p2, const char *zones)
 	cr_assert_not_null(f);
 	fprintf(f,
 	        "name = \"knot-interop\";\n"
-	        "members = ( { name = \"registry\"; role = \"registry\"; primary = \"127.0.0.1@%u\"; },\n"
+	        "members = ( { name = \"registry\"; role = \"registry\"; primary = "
+	        "\"127.0.0.1@%u\"; },\n"
 	        "  { name = \"carrier-b\"; primary = \"127.0.0.1@%u\"; } );\nzones = (%s);\n",
 	        p1, p2, zones);
 	fclose(f);
@@ -150,7 +151,7 @@ Test(catalog_knot, knot_consumes_the_catalog_fedenumctl_generates)
 	          "{ apex = \"m1.test.\"; member = \"registry\"; file = \"m1.test.zone\"; },\n"
 	          "  { apex = \"m2.test.\"; member = \"carrier-b\"; file = \"m2.test.zone\"; }");
 	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL " catalog generate --config '%s/fed.conf' "
-	                        "--apex cat.fed. --serial 1 > '%s/cat.zone'",
+	                                           "--apex cat.fed. --serial 1 > '%s/cat.zone'",
 	                        tmp, tmp),
 	             0);
 	char k[300], cat[300], m1[300], m2[300], m3[300], notify[64], listen[64], dir[300];
@@ -206,7 +207,7 @@ Test(catalog_knot, knot_consumes_the_catalog_fedenumctl_generates)
 	          "{ apex = \"m2.test.\"; member = \"carrier-b\"; file = \"m2.test.zone\"; },\n"
 	          "  { apex = \"m3.test.\"; member = \"registry\"; file = \"m3.test.zone\"; }");
 	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL " catalog generate --config '%s/fed.conf' "
-	                        "--apex cat.fed. --serial 2 > '%s/cat.zone'",
+	                                           "--apex cat.fed. --serial 2 > '%s/cat.zone'",
 	                        tmp, tmp),
 	             0);
 	kill(pri.pid, SIGHUP);
@@ -228,7 +229,8 @@ static void write_knot_gen(uint16_t kport, uint16_t nport, const char *member)
 	knot_conf_head(f, kport);
 	fprintf(f,
 	        "remote:\n  - id: fedenumd\n    address: 127.0.0.1@%u\n    key: " KEY "\n"
-	        "acl:\n  - id: xfr\n    address: 127.0.0.1\n    key: " KEY "\n    action: transfer\n"
+	        "acl:\n  - id: xfr\n    address: 127.0.0.1\n    key: " KEY
+	        "\n    action: transfer\n"
 	        "template:\n  - id: default\n    storage: %s/knot\n    file: \"%%s.zone\"\n"
 	        "    acl: xfr\n    notify: fedenumd\n"
 	        "zone:\n  - domain: catk.fed.\n    catalog-role: generate\n"
@@ -257,7 +259,8 @@ Test(catalog_knot, fedenumd_consumes_knots_generated_catalog)
 	cr_assert_eq(fe_test_daemon_start_at(&con, dir, listen, argv), 0);
 	cr_assert(wait_served(nport, "k1.test.", 1), "k1 from Knot's catalog not served");
 	cr_assert(wait_served(nport, "k2.test.", 0));
-	cr_assert(fe_test_daemon_wait_log(&con, "catalog catk.fed.: zone k1.test. added", 1, WAIT_S));
+	cr_assert(
+	        fe_test_daemon_wait_log(&con, "catalog catk.fed.: zone k1.test. added", 1, WAIT_S));
 
 	/* Knot's members change: k1 out, k2 in; Knot regenerates its catalog and NOTIFYs */
 	write_knot_gen(kport, nport, "k2.test.");
@@ -265,13 +268,15 @@ Test(catalog_knot, fedenumd_consumes_knots_generated_catalog)
 	cr_assert(knot_log("\\[catk.fed.\\] notify, outgoing, remote 127.0.0.1"));
 	cr_assert(wait_served(nport, "k2.test.", 2), "k2 added to Knot's catalog not served");
 	cr_assert(wait_served(nport, "k1.test.", 0), "k1 left Knot's catalog, still served");
-	cr_assert(fe_test_daemon_wait_log(&con, "zone k1.test.: LEFT CATALOG catk.fed.", 1, WAIT_S));
-	cr_assert_neq(fe_test_sh(FE_TEST_FEDENUMCTL " zone list --socket '%s/control.sock' --json | "
+	cr_assert(
+	        fe_test_daemon_wait_log(&con, "zone k1.test.: LEFT CATALOG catk.fed.", 1, WAIT_S));
+	cr_assert_neq(fe_test_sh(FE_TEST_FEDENUMCTL
+	                         " zone list --socket '%s/control.sock' --json | "
 	                         "grep -q k1.test.",
 	                         con.dir),
 	              0, "k1 still in fedenumd's store");
 	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL " zone list --socket '%s/control.sock' --json | "
-	                        "grep -q k2.test.",
+	                                           "grep -q k2.test.",
 	                        con.dir),
 	             0);
 }

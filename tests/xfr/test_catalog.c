@@ -20,7 +20,7 @@
 #include "fedenum/zone.h"
 
 #define CAT "cat.fed."
-#define HEAD                                                                                \
+#define HEAD                                                                                  \
 	CAT " 0 IN SOA invalid. invalid. 7 3600 600 2147483646 0\n" CAT " 0 IN NS invalid.\n" \
 	    "version." CAT " 0 IN TXT \"2\"\n"
 
@@ -84,19 +84,19 @@ static void refused(const char *text, int err, const char *reason)
 
 Test(catalog, valid_version_2)
 {
-	const char *z = HEAD
-	        "primaries.ext." CAT " 0 IN TXT \"127.0.0.1@5301\"\n"
-	        "m2.zones." CAT " 0 IN PTR 2.5.5.5.1.E164.fed.\n"
-	        "m1.zones." CAT " 0 IN PTR 1.5.5.5.1.e164.fed.\n"
-	        "group.m1.zones." CAT " 0 IN TXT \"carrier-a\"\n"
-	        "primaries.ext.m2.zones." CAT " 0 IN TXT \"::1@5302\"\n"
-	        "primaries.ext.m3.zones." CAT " 0 IN A 192.0.2.3\n"
-	        "m3.zones." CAT " 0 IN PTR ims-a.example.\n"
-	        "coo.m3.zones." CAT " 0 IN PTR other-cat.fed.\n"
-	        "serial.ext.m3.zones." CAT " 0 IN TXT \"whatever\"\n"
-	        "group.orphan.zones." CAT " 0 IN TXT \"nobody\"\n"
-	        "m1.zones." CAT " 0 IN RRSIG PTR 13 4 0 20360101000000 20260101000000 1 " CAT
-	        " AAAA\n";
+	const char *z =
+	        HEAD "primaries.ext." CAT " 0 IN TXT \"127.0.0.1@5301\"\n"
+	             "m2.zones." CAT " 0 IN PTR 2.5.5.5.1.E164.fed.\n"
+	             "m1.zones." CAT " 0 IN PTR 1.5.5.5.1.e164.fed.\n"
+	             "group.m1.zones." CAT " 0 IN TXT \"carrier-a\"\n"
+	             "primaries.ext.m2.zones." CAT " 0 IN TXT \"::1@5302\"\n"
+	             "primaries.ext.m3.zones." CAT " 0 IN A 192.0.2.3\n"
+	             "m3.zones." CAT " 0 IN PTR ims-a.example.\n"
+	             "coo.m3.zones." CAT " 0 IN PTR other-cat.fed.\n"
+	             "serial.ext.m3.zones." CAT " 0 IN TXT \"whatever\"\n"
+	             "group.orphan.zones." CAT " 0 IN TXT \"nobody\"\n"
+	             "m1.zones." CAT " 0 IN RRSIG PTR 13 4 0 20360101000000 20260101000000 1 " CAT
+	             " AAAA\n";
 	struct fe_catalog c;
 	cr_assert_eq(parse(z, 10, &c), FE_OK, "%s", why);
 	cr_assert_eq(c.serial, 7);
@@ -213,8 +213,8 @@ Test(catalog, hostile_size)
 	char *z = malloc(1 << 20);
 	size_t n = (size_t)snprintf(z, 1 << 20, "%s", HEAD);
 	for (int i = 0; i < 4; i++)
-		n += (size_t)snprintf(z + n, (1 << 20) - n, "m%d.zones." CAT " 0 IN PTR z%d.example.\n",
-		                      i, i);
+		n += (size_t)snprintf(z + n, (1 << 20) - n,
+		                      "m%d.zones." CAT " 0 IN PTR z%d.example.\n", i, i);
 	struct fe_catalog c;
 	cr_assert_eq(parse(z, 4, &c), FE_OK, "%s", why);
 	cr_assert_eq(c.n, 4);
@@ -243,8 +243,9 @@ Test(catalog, from_store)
 	snprintf(path, sizeof(path), "%s/cat.zone", dir);
 	FILE *f = fopen(path, "w");
 	cr_assert_not_null(f);
-	fprintf(f, "%sm1.zones." CAT " 0 IN PTR a.example.\nm2.zones." CAT
-	           " 0 IN PTR b.example.\ngroup.m2.zones." CAT " 0 IN TXT \"carrier-b\"\n",
+	fprintf(f,
+	        "%sm1.zones." CAT " 0 IN PTR a.example.\nm2.zones." CAT
+	        " 0 IN PTR b.example.\ngroup.m2.zones." CAT " 0 IN TXT \"carrier-b\"\n",
 	        HEAD);
 	fclose(f);
 	struct fe_zone_error err;
