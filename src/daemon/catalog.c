@@ -120,19 +120,11 @@ static void meta_save(struct fe__sec_zone *cz)
 
 #define DROP_RETRY_MS 200u
 
-/* Remove zone @apex from the store, and its transfer files: it left catalog @cz. With @wait
- * false, only when no load holds fe__load_lock (a long load elsewhere must not stall the main
- * loop): false then, nothing done. */
-static bool drop_apex(struct fe__sec_zone *cz, const uint8_t *wire, size_t wlen, const char *apex,
-                      const char *why, bool wait)
+/* After zone @apex was taken out of the store (@rc of its drop): its transfer files, the
+ * counter and the loud line. */
+static void dropped(struct fe__sec_zone *cz, const char *apex, const char *why, int rc)
 {
 	struct fe__sec *s = cz->sec;
-	if (wait)
-		pthread_mutex_lock(&fe__load_lock);
-	else if (pthread_mutex_trylock(&fe__load_lock) != 0)
-		return false;
-	int rc = fe_store_drop_zone(s->st, wire, wlen);
-	pthread_mutex_unlock(&fe__load_lock);
 	char p[PATH_MAX];
 	if (snprintf(p, sizeof(p), "%s/%szone", s->dir, apex) < (int)sizeof(p))
 		(void)remove(p);
@@ -151,7 +143,17 @@ static bool drop_apex(struct fe__sec_zone *cz, const uint8_t *wire, size_t wlen,
 		fe_log_err("zone %s: left catalog %s (%s): no longer a secondary, but removing it "
 		           "from the store failed: %s (fedenumctl zone list shows it)",
 		           apex, cz->apex, why, fe_strerror(rc));
-	return true;
+}
+
+/* Remove zone @apex (not one of s->z: recorded only) from the store: it left catalog @cz
+ * while this node was down. At start, before the loop runs: waits for the load lock. */
+static void drop_apex(struct fe__sec_zone *cz, const uint8_t *wire, size_t wlen, const char *apex,
+                      const char *why)
+{
+	pthread_mutex_lock(&fe__load_lock);
+	int rc = fe_store_drop_zone(cz->sec->st, wire, wlen);
+	pthread_mutex_unlock(&fe__load_lock);
+	dropped(cz, apex, why, rc);
 }
 
 static void drop_retry_cb(uv_timer_t *t)
@@ -161,24 +163,8 @@ static void drop_retry_cb(uv_timer_t *t)
 		(void)fe__cat_drop_if_leaving(z);
 }
 
-/* Remove member @z from the store now, or (a load holds the lock) from its timer a little
- * later: it stays `dropping` (NOTIFY refused, not refreshed, not taken back) until then. */
-static void drop_member(struct fe__sec_zone *z, const char *why)
+static void forget(struct fe__sec_zone *z)
 {
-	z->queued = false;
-	if (z->timer_ready)
-		uv_timer_stop(&z->timer);
-	if (!drop_apex(z->member_of, z->apex_wire, z->apex_wire_len, z->apex, why, false)) {
-		if (!z->dropping)
-			fe_log_info(
-			        "zone %s: left catalog %s (%s): removed from the store once the "
-			        "running load ends",
-			        z->apex, z->member_of->apex, why);
-		z->dropping = true;
-		if (z->timer_ready)
-			uv_timer_start(&z->timer, drop_retry_cb, DROP_RETRY_MS, 0);
-		return;
-	}
 	z->dropping = false;
 	z->has_serial = false;
 	z->serial = 0;
@@ -190,11 +176,57 @@ static void drop_member(struct fe__sec_zone *z, const char *why)
 	z->queued = false;
 }
 
+/* Remove the members @z[0, n) (none refreshing) from the store in one transaction, now, or
+ * (a load holds the lock: a long load elsewhere must not stall the main loop) each from its
+ * timer a little later: they stay `dropping` (NOTIFY refused, not refreshed, not taken back)
+ * until then. */
+static void drop_members(struct fe__sec_zone **z, size_t n, const char *why)
+{
+	if (!n)
+		return;
+	const uint8_t **apex = malloc(n * sizeof(*apex));
+	size_t *len = malloc(n * sizeof(*len));
+	int *each = malloc(n * sizeof(*each));
+	bool locked = apex && len && each && pthread_mutex_trylock(&fe__load_lock) == 0;
+	for (size_t i = 0; i < n; i++) {
+		z[i]->queued = false;
+		if (z[i]->timer_ready)
+			uv_timer_stop(&z[i]->timer);
+	}
+	if (!locked) {
+		for (size_t i = 0; i < n; i++) {
+			if (!z[i]->dropping)
+				fe_log_info("zone %s: left catalog %s (%s): removed from the store "
+				            "once "
+				            "the running load ends",
+				            z[i]->apex, z[i]->member_of->apex, why);
+			z[i]->dropping = true;
+			if (z[i]->timer_ready)
+				uv_timer_start(&z[i]->timer, drop_retry_cb, DROP_RETRY_MS, 0);
+		}
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		apex[i] = z[i]->apex_wire;
+		len[i] = z[i]->apex_wire_len;
+	}
+	int rc = fe_store_drop_zones(z[0]->sec->st, apex, len, n, each);
+	pthread_mutex_unlock(&fe__load_lock);
+	for (size_t i = 0; i < n; i++) {
+		dropped(z[i]->member_of, z[i]->apex, why, rc == FE_OK ? each[i] : rc);
+		forget(z[i]);
+	}
+out:
+	free(apex);
+	free(len);
+	free(each);
+}
+
 bool fe__cat_drop_if_leaving(struct fe__sec_zone *z)
 {
 	if (!z->dropping)
 		return false;
-	drop_member(z, "after a running refresh or load");
+	drop_members(&z, 1, "after a running refresh or load");
 	return true;
 }
 
@@ -222,18 +254,57 @@ static const char *member_primary(const struct fe__sec_zone *cz, const struct fe
 	return "the catalog's primary";
 }
 
-static struct fe__sec_zone *find_zone(struct fe__sec *s, const uint8_t *wire, size_t len)
+/* The secondary zones of the node by name, for one pass over a catalog (a catalog of N zones
+ * costs N log N, not N times every zone): pointers sorted by the canonical key of the apex. */
+struct zindex {
+	struct fe__sec_zone **z;
+	size_t n;
+};
+
+static int zcmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->z[i]->apex_wire_len == len && fe_wire_name_eq(s->z[i]->apex_wire, wire))
-			return s->z[i];
-	return NULL;
+	const struct fe__sec_zone *x = *(struct fe__sec_zone *const *)a;
+	const struct fe__sec_zone *y = *(struct fe__sec_zone *const *)b;
+	uint8_t kx[FE_WIRE_KEY_MAX], ky[FE_WIRE_KEY_MAX];
+	int lx = fe_wire_name_key(x->apex_wire, x->apex_wire_len, kx, sizeof(kx));
+	int ly = fe_wire_name_key(y->apex_wire, y->apex_wire_len, ky, sizeof(ky));
+	return fe_wire_key_cmp(kx, lx > 0 ? (size_t)lx : 0, ky, ly > 0 ? (size_t)ly : 0);
+}
+
+static void zindex_make(struct zindex *ix, struct fe__sec *s)
+{
+	ix->n = 0;
+	ix->z = malloc((s->n ? s->n : 1) * sizeof(*ix->z));
+	if (!ix->z)
+		return; /* find_zone falls back to a walk */
+	memcpy(ix->z, s->z, s->n * sizeof(*ix->z));
+	ix->n = s->n;
+	if (ix->n)
+		qsort(ix->z, ix->n, sizeof(*ix->z), zcmp);
+}
+
+static struct fe__sec_zone *find_zone(const struct zindex *ix, struct fe__sec *s,
+                                      const uint8_t *wire, size_t len)
+{
+	if (!ix || !ix->z) {
+		for (size_t i = 0; i < s->n; i++)
+			if (s->z[i]->apex_wire_len == len &&
+			    fe_wire_name_eq(s->z[i]->apex_wire, wire))
+				return s->z[i];
+		return NULL;
+	}
+	struct fe__sec_zone probe;
+	memcpy(probe.apex_wire, wire, len);
+	probe.apex_wire_len = len;
+	const struct fe__sec_zone *pp = &probe;
+	struct fe__sec_zone **hit = bsearch(&pp, ix->z, ix->n, sizeof(*ix->z), zcmp);
+	return hit ? *hit : NULL;
 }
 
 /* Member @m of @cz with primary @spec: a new secondary zone (or one that left earlier,
  * again), or the primary of a member held changed. */
-static void add_or_update(struct fe__sec_zone *cz, const struct fe_catalog_member *m,
-                          const char *primary, const char *from)
+static void add_or_update(struct fe__sec_zone *cz, const struct zindex *ix,
+                          const struct fe_catalog_member *m, const char *primary, const char *from)
 {
 	struct fe__sec *s = cz->sec;
 	char spec[APEX_STR + 128];
@@ -245,7 +316,7 @@ static void add_or_update(struct fe__sec_zone *cz, const struct fe_catalog_membe
 		           cz->apex, m->zone, primary, from);
 		return;
 	}
-	struct fe__sec_zone *z = find_zone(s, want.apex_wire, want.apex_wire_len);
+	struct fe__sec_zone *z = find_zone(ix, s, want.apex_wire, want.apex_wire_len);
 	if (z && z->member_of == cz && !fe__sec_is_removed(z)) {
 		snprintf(z->cat_id, sizeof(z->cat_id), "%s", m->id);
 		if (fe__sec_take_primary(z, &want))
@@ -310,6 +381,10 @@ static void apply(struct fe__sec_zone *cz, const struct fe_catalog *c, const cha
 	char why[64];
 	snprintf(why, sizeof(why), "serial %u", c->serial);
 	unsigned removed = 0, before = 0;
+	struct zindex ix;
+	zindex_make(&ix, s); /* s->z gains zones below, never loses one */
+	struct fe__sec_zone **leave = malloc((s->n ? s->n : 1) * sizeof(*leave));
+	size_t nleave = 0;
 	/* removals first: a zone that left never waits behind the additions */
 	for (size_t i = 0; i < s->n; i++) {
 		struct fe__sec_zone *z = s->z[i];
@@ -326,10 +401,14 @@ static void apply(struct fe__sec_zone *cz, const struct fe_catalog *c, const cha
 			        "zone %s: left catalog %s (%s): removed from the store once its "
 			        "running refresh ends",
 			        z->apex, cz->apex, why);
+		} else if (leave) {
+			leave[nleave++] = z;
 		} else {
-			drop_member(z, why);
+			drop_members(&z, 1, why);
 		}
 	}
+	drop_members(leave, nleave, why); /* one store transaction for all of them */
+	free(leave);
 	/* recorded members this process never held (a restart after they left) */
 	for (const char *p = recorded; p && *p;) {
 		const char *nl = strchr(p, '\n');
@@ -345,9 +424,8 @@ static void apply(struct fe__sec_zone *cz, const struct fe_catalog *c, const cha
 			apex[l] = '\0';
 			int wl = fe_conf_name_from_str(apex, w, sizeof(w));
 			if (wl > 0 && !fe_catalog_find(c, w, (size_t)wl) &&
-			    !find_zone(s, w, (size_t)wl)) {
-				drop_apex(cz, w, (size_t)wl, apex, "while this node was down",
-				          true);
+			    !find_zone(&ix, s, w, (size_t)wl)) {
+				drop_apex(cz, w, (size_t)wl, apex, "while this node was down");
 				removed++;
 			}
 		}
@@ -358,8 +436,9 @@ static void apply(struct fe__sec_zone *cz, const struct fe_catalog *c, const cha
 	for (size_t i = 0; i < c->n; i++) {
 		char primary[96];
 		const char *from = member_primary(cz, c, &c->m[i], primary, sizeof(primary));
-		add_or_update(cz, &c->m[i], primary, from);
+		add_or_update(cz, &ix, &c->m[i], primary, from);
 	}
+	free(ix.z);
 	unsigned added =
 	        (unsigned)__atomic_load_n(&s->cnt[FE__SEC_CATALOG_ADDED], __ATOMIC_RELAXED) -
 	        added_before;
@@ -369,8 +448,9 @@ static void apply(struct fe__sec_zone *cz, const struct fe_catalog *c, const cha
 	            c->ignored ? "; records not used by this node ignored" : "");
 }
 
-/* The recorded membership as a catalog (no properties): at start, when the stored catalog
- * cannot be read, the zones recorded keep being secondaries of the catalog's primary. */
+/* The recorded membership as a catalog (no properties; members in recorded order, not sorted:
+ * not for fe_catalog_find): at start, when the stored catalog cannot be read, the zones
+ * recorded keep being secondaries of their recorded primaries. */
 static int from_recorded(const struct fe__sec_zone *cz, const char *recorded, struct fe_catalog *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -439,12 +519,15 @@ void fe__cat_start(struct fe__sec *s)
 				            "catalog is "
 				            "read",
 				            cz->apex, c.n);
+				struct zindex ix;
+				zindex_make(&ix, s);
 				for (size_t k = 0; k < c.n; k++) {
 					char primary[96];
 					const char *from = member_primary(cz, &c, &c.m[k], primary,
 					                                  sizeof(primary));
-					add_or_update(cz, &c.m[k], primary, from);
+					add_or_update(cz, &ix, &c.m[k], primary, from);
 				}
+				free(ix.z);
 			} else {
 				fe_log_info("catalog %s: not held yet: its members come with its "
 				            "first transfer",

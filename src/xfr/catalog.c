@@ -468,8 +468,23 @@ void fe_catalog_free(struct fe_catalog *c)
 const struct fe_catalog_member *fe_catalog_find(const struct fe_catalog *c,
                                                 const uint8_t *zone_wire, size_t len)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (c->m[i].zone_wire_len == len && fe_wire_name_eq(c->m[i].zone_wire, zone_wire))
-			return &c->m[i];
+	/* binary search: the members are in canonical order of their names */
+	uint8_t key[FE_WIRE_KEY_MAX], mk[FE_WIRE_KEY_MAX];
+	int kl = fe_wire_name_key(zone_wire, len, key, sizeof(key));
+	if (kl < 0)
+		return NULL;
+	size_t lo = 0, hi = c->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct fe_catalog_member *m = &c->m[mid];
+		int ml = fe_wire_name_key(m->zone_wire, m->zone_wire_len, mk, sizeof(mk));
+		int cmp = fe_wire_key_cmp(mk, ml > 0 ? (size_t)ml : 0, key, (size_t)kl);
+		if (cmp == 0)
+			return m;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }

@@ -120,6 +120,36 @@ Test(catalog, valid_version_2)
 	fe_catalog_free(&c);
 }
 
+Test(catalog, find_among_many)
+{
+	/* 300 members, given in an order unrelated to their names: each found, others not */
+	size_t cap = 64 * 1024, n = 0;
+	char *z = malloc(cap);
+	n = (size_t)snprintf(z, cap, "%s", HEAD);
+	for (int i = 0; i < 300; i++)
+		n += (size_t)snprintf(z + n, cap - n, "id%d.zones." CAT " 0 IN PTR z%d.m%d.example.\n",
+		                      i, (i * 37) % 300, i % 7);
+	struct fe_catalog c;
+	cr_assert_eq(parse(z, 300, &c), FE_OK, "%s", why);
+	cr_assert_eq(c.n, 300);
+	uint8_t w[FE_WIRE_NAME_MAX];
+	for (int i = 0; i < 300; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "Z%d.m%d.example.", (i * 37) % 300, i % 7);
+		int l = name_wire(name, w);
+		const struct fe_catalog_member *m = fe_catalog_find(&c, w, (size_t)l);
+		cr_assert_not_null(m, "%s not found", name);
+		char id[16];
+		snprintf(id, sizeof(id), "id%d", i);
+		cr_assert_str_eq(m->id, id);
+		snprintf(name, sizeof(name), "z%d.m%d.example.", (i * 37) % 300, (i + 1) % 7);
+		l = name_wire(name, w);
+		cr_assert_null(fe_catalog_find(&c, w, (size_t)l), "%s found", name);
+	}
+	fe_catalog_free(&c);
+	free(z);
+}
+
 Test(catalog, empty_catalog_is_valid)
 {
 	struct fe_catalog c;
