@@ -3,7 +3,8 @@
  * [type, 2 octets][RDATA length, 2 octets][RDATA], given to a parser for the catalog
  * "cat.fed." with at most 16 members. Beyond "no crash, no sanitizer report": a catalog
  * accepted has at most 16 members, each a valid name outside the catalog, in strictly
- * ascending canonical order; a refused one has none. Any violation aborts. */
+ * ascending canonical order, each found by fe_catalog_find; a refused one has none. Any
+ * violation aborts. */
 #include "fedenum/wire.h"
 #include "fedenum/xfr.h"
 
@@ -63,6 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (kl <= 0 || (prev_len >= 0 &&
 		                fe_wire_key_cmp(prev, (size_t)prev_len, key, (size_t)kl) >= 0))
 			abort();
+		if (fe_catalog_find(&c, m->zone_wire, m->zone_wire_len) != m)
+			abort(); /* the binary search finds every member */
 		memcpy(prev, key, (size_t)kl);
 		prev_len = kl;
 	}
