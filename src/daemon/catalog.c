@@ -21,10 +21,13 @@
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
 #include "fedenum/xfr.h"
+#include "fedenum/zone.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define META_PREFIX "catalog "
 #define APEX_STR    (FE_WIRE_NAME_MAX * 4 + 2)
@@ -34,13 +37,37 @@ static void count(struct fe__sec *s, enum fe__sec_cnt c)
 	__atomic_fetch_add(&s->cnt[c], 1, __ATOMIC_RELAXED);
 }
 
+static void lower(char *p)
+{
+	for (; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_own(struct fe__sec *s)
+{
+	for (size_t i = 0; i < s->nown; i++)
+		free(s->own[i]);
+	free(s->own);
+	s->own = NULL;
+	s->nown = 0;
+}
+
 void fe__cat_groups(struct fe__sec *s, const struct fe_conf *c)
 {
 	if (!s->ncat || !c)
 		return;
 	struct fe__sec_group *g = calloc(c->nmembers ? c->nmembers : 1, sizeof(*g));
-	if (!g) {
-		fe_log_err("catalogs: out of memory: the groups stay as they were");
+	char **own = calloc(c->nzones ? c->nzones : 1, sizeof(*own));
+	if (!g || !own) {
+		free(g);
+		free(own);
+		fe_log_err("catalogs: out of memory: the groups and own zones stay as they were");
 		return;
 	}
 	size_t n = 0;
@@ -56,6 +83,56 @@ void fe__cat_groups(struct fe__sec *s, const struct fe_conf *c)
 	free(s->groups);
 	s->groups = g;
 	s->ngroups = n;
+	/* this node's own zones: the configured files (apex written, else the file's SOA) */
+	size_t no = 0;
+	for (size_t i = 0; i < c->nzones; i++) {
+		char apex[FE_WIRE_NAME_MAX * 4 + 2];
+		struct fe_zone_error err;
+		memset(&err, 0, sizeof(err));
+		if (c->zones[i].apex)
+			snprintf(apex, sizeof(apex), "%s", c->zones[i].apex);
+		else if (!c->zones[i].file ||
+		         fe_zone_peek_apex(c->zones[i].file, apex, sizeof(apex), &err) != FE_OK)
+			continue;
+		size_t l = strlen(apex);
+		if (!l)
+			continue;
+		own[no] = malloc(l + 2);
+		if (!own[no])
+			break;
+		snprintf(own[no], l + 2, "%s%s", apex, apex[l - 1] == '.' ? "" : ".");
+		lower(own[no]);
+		no++;
+	}
+	qsort(own, no, sizeof(*own), str_cmp);
+	free_own(s);
+	s->own = own;
+	s->nown = no;
+	snprintf(s->key_dir, sizeof(s->key_dir), "%s",
+	         c->signing_key_dir ? c->signing_key_dir : "");
+}
+
+/* Is @apex (presentation, lower case, final dot) one of this node's own zones: a configured
+ * file, or signed here (a key of it in signing.key-dir, K<apex>+...)? */
+static bool own_zone(const struct fe__sec *s, const char *apex)
+{
+	const char *key = apex;
+	if (s->nown && bsearch(&key, s->own, s->nown, sizeof(*s->own), str_cmp))
+		return true;
+	if (!s->key_dir[0])
+		return false;
+	DIR *d = opendir(s->key_dir);
+	if (!d)
+		return false;
+	size_t l = strlen(apex);
+	bool found = false;
+	struct dirent *e;
+	/* bounded by the folder's entries; only asked for zones a catalog adds */
+	while (!found && (e = readdir(d)) != NULL)
+		found = e->d_name[0] == 'K' && strncasecmp(e->d_name + 1, apex, l) == 0 &&
+		        e->d_name[1 + l] == '+';
+	closedir(d);
+	return found;
 }
 
 static void meta_name(const struct fe__sec_zone *cz, char *out, size_t cap)
@@ -324,6 +401,13 @@ static void add_or_update(struct fe__sec_zone *cz, const struct zindex *ix,
 			            primary, from);
 		return;
 	}
+	if (own_zone(s, want.apex)) {
+		fe_log_warn(
+		        "catalog %s: zone %s is one of this node's own zones (zones, --zone, or "
+		        "signed here): not taken from the catalog",
+		        cz->apex, m->zone);
+		return;
+	}
 	if (z && (!fe__sec_is_removed(z) || z->dropping)) {
 		fe_log_warn("catalog %s: zone %s is %s: not taken from this catalog", cz->apex,
 		            m->zone,
@@ -424,7 +508,7 @@ static void apply(struct fe__sec_zone *cz, const struct fe_catalog *c, const cha
 			apex[l] = '\0';
 			int wl = fe_conf_name_from_str(apex, w, sizeof(w));
 			if (wl > 0 && !fe_catalog_find(c, w, (size_t)wl) &&
-			    !find_zone(&ix, s, w, (size_t)wl)) {
+			    !find_zone(&ix, s, w, (size_t)wl) && !own_zone(s, apex)) {
 				drop_apex(cz, w, (size_t)wl, apex, "while this node was down");
 				removed++;
 			}

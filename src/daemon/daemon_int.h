@@ -236,6 +236,11 @@ struct fe__sec {
 	struct fe__sec_group *groups; /* the federation's members with a primary: a catalog's
 	                                 group property names one (main loop) */
 	size_t ngroups;
+	char **own; /* apexes of this node's own zones (zones, --zone: loaded from its files),
+	               lower case with the final dot: never taken from a catalog (main loop) */
+	size_t nown;
+	char key_dir[4096]; /* signing.key-dir: a zone with keys there is signed here, never
+	                       taken from a catalog; "" none */
 	/* called on the loop after a zone got a new version (may be NULL): under trust
 	 * anchors, a zone that failed for want of its parent's DS can now validate */
 	void (*changed)(void *arg);
@@ -369,7 +374,8 @@ void fe__cat_start(struct fe__sec *s);
 void fe__cat_changed(struct fe__sec_zone *cz);
 /* A refresh of @z ended: when it left its catalog meanwhile, remove it now; true then. */
 bool fe__cat_drop_if_leaving(struct fe__sec_zone *z);
-/* The groups of the federation definition @c (members with a primary), again on SIGHUP. */
+/* From the configuration @c, again on SIGHUP: the groups of the federation definition
+ * (members with a primary), this node's own zones and its signing key folder. */
 void fe__cat_groups(struct fe__sec *s, const struct fe_conf *c);
 /* One line per catalog for the counters log. */
 void fe__cat_log(const struct fe__sec *s, const char *why);

@@ -1178,6 +1178,9 @@ void fe__sec_free(struct fe__sec *s)
 		pthread_mutex_destroy(&s->peers[i].mu);
 	free(s->peers);
 	free(s->groups);
+	for (size_t i = 0; i < s->nown; i++)
+		free(s->own[i]);
+	free(s->own);
 	fe_xfrin_tls_destroy(s->tls);
 	free(s->z);
 	memset(s, 0, sizeof(*s));

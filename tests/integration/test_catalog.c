@@ -564,3 +564,49 @@ Test(catalog, signed_catalog_validated_under_trust_anchors)
 	             0, "m2 not answered AD=1");
 	cr_assert(wait_log(&con, "catalog cat.fed. serial 3: 2 member zones (1 added", 1));
 }
+
+/* A zone the consumer loads from its own file (--zone), or signs itself (its keys in
+ * --key-dir), and that the catalog also lists is not taken from the catalog (logged); when
+ * the catalog drops it, the consumer's own copy stays in its store and served. */
+Test(catalog, own_zones_are_never_taken_nor_removed)
+{
+	ports();
+	write_member("m1.test.", 1, 1);
+	write_member("m2.test.", 2, 1);
+	write_member("m3.test.", 3, 1);
+	write_catalog(1, NULL,
+	              "a.zones PTR m1.test.\nb.zones PTR m3.test.\nc.zones PTR m2.test.\n");
+	start_primary();
+	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL " key generate m2.test. --key-dir '%s/con/keys' "
+	                                           ">/dev/null",
+	                        tmp),
+	             0);
+	/* the consumer's own m3 (192.0.2.33, serial 5) */
+	char own[300], k[300], spec[128], listen[64], dir[300], keys[300];
+	snprintf(own, sizeof(own), "%s/con/m3-own.zone", tmp);
+	FILE *f = fopen(own, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "$ORIGIN m3.test.\n$TTL 300\n@ SOA ns1 hostmaster 5 3600 600 86400 300\n"
+	           "@ NS ns1\nns1 A 127.0.0.1\na A 192.0.2.33\n");
+	fclose(f);
+	snprintf(k, sizeof(k), "%s/peer.key", tmp);
+	snprintf(spec, sizeof(spec), "cat.fed@127.0.0.1@%u", pport);
+	snprintf(listen, sizeof(listen), "127.0.0.1@%u", nport);
+	snprintf(dir, sizeof(dir), "%s/con", tmp);
+	snprintf(keys, sizeof(keys), "%s/con/keys", tmp);
+	const char *argv[] = {"--catalog", spec,        "--tsig-key", k,   "--zone",
+	                      own,         "--key-dir", keys,         NULL};
+	cr_assert_eq(fe_test_daemon_start_at(&con, dir, listen, argv), 0);
+	cr_assert(wait_served(&con, "m1.test.", 1));
+	cr_assert(wait_log(&con, "zone m3.test. is one of this node's own zones", 1));
+	cr_assert(wait_served(&con, "m3.test.", 33), "the own copy of m3 not served");
+	cr_assert(wait_log(&con, "zone m2.test. is one of this node's own zones", 1));
+	cr_assert(wait_served(&con, "m2.test.", 0), "m2 is signed here: not from the catalog");
+	write_catalog(2, NULL, "a.zones PTR m1.test.\n");
+	reload_primary();
+	cr_assert(wait_log(&con, "catalog cat.fed. serial 2: 1 member zones", 1));
+	cr_assert_eq(fe_test_daemon_log_count(&con, "zone m3.test.: LEFT CATALOG"), 0);
+	cr_assert(wait_served(&con, "m3.test.", 33), "the own m3 was removed");
+	cr_assert(listed(&con, "m3.test."));
+	cr_assert_eq(xfrin_counter(&con, "catalog_zones_removed"), 0);
+}
