@@ -256,6 +256,8 @@ struct fe__sec_zone {
 	char base[PATH_MAX], next[PATH_MAX];
 	uv_timer_t timer;
 	bool timer_ready;
+	uv_timer_t expiry; /* fires at the SOA EXPIRE after the last success (check_expire) */
+	bool expiry_ready;
 	uv_work_t work;
 	bool busy, again;
 	int removed;  /* atomic: taken out of the configuration by a reload */

@@ -555,6 +555,33 @@ static void check_expire(struct fe__sec_zone *z)
 	           rc == FE_OK ? "" : ": cannot mark it: ", rc == FE_OK ? "" : fe_strerror(rc));
 }
 
+static void arm_expiry(struct fe__sec_zone *z, uint64_t min_ms);
+
+static void expiry_cb(uv_timer_t *t)
+{
+	struct fe__sec_zone *z = t->data;
+	if (z->sec->stopping)
+		return;
+	check_expire(z);
+	arm_expiry(z, 1000); /* not yet (wall clock behind the timer): a second later */
+}
+
+/* The zone's SOA EXPIRE is checked at its own time, not only when a refresh starts or ends:
+ * a refresh that fails slowly (a primary that does not answer, a long RETRY) must not keep
+ * the zone served past EXPIRE (RFC 1034 §4.3.5). At least @min_ms from now. */
+static void arm_expiry(struct fe__sec_zone *z, uint64_t min_ms)
+{
+	if (!z->expiry_ready || z->sec->stopping)
+		return;
+	if (!z->has_serial || z->expired || !z->expire_s) {
+		uv_timer_stop(&z->expiry);
+		return;
+	}
+	int64_t left = z->last_ok_s + (int64_t)z->expire_s - now_s();
+	uint64_t ms = left > 0 ? (uint64_t)left * 1000u : 0;
+	uv_timer_start(&z->expiry, expiry_cb, ms > min_ms ? ms : min_ms, 0);
+}
+
 /* A refresh slot is free: the zone that has waited longest (the first in order) starts. */
 static void start_queued(struct fe__sec *s)
 {
@@ -662,6 +689,7 @@ static void refresh_done(uv_work_t *w, int status)
 		(void)remove(z->next);
 	}
 	check_expire(z);
+	arm_expiry(z, 0);
 	uint64_t ms = (uint64_t)(z->rc == FE_OK ? (z->refresh_s ? z->refresh_s : 3600)
 	                                        : (z->retry_s ? z->retry_s : RETRY_DEFAULT_S)) *
 	              1000u;
@@ -779,11 +807,15 @@ static int zone_begin(struct fe__sec *s, struct fe__sec_zone *z)
 	uv_timer_init(s->loop, &z->timer);
 	z->timer.data = z;
 	z->timer_ready = true;
+	uv_timer_init(s->loop, &z->expiry);
+	z->expiry.data = z;
+	z->expiry_ready = true;
 	fe_log_info("zone %s: secondary of %s@%u (%sTSIG key %s), held serial %s%u: refresh "
 	            "now",
 	            z->apex, z->primary.host, z->primary.port, z->tls ? "over TLS, " : "",
 	            "the first of --tsig-key and xfr.tsig-keys", z->has_serial ? "" : "(none) ",
 	            z->has_serial ? z->serial : 0);
+	arm_expiry(z, 0);
 	start_refresh(z);
 	return FE__EXIT_OK;
 }
@@ -1075,6 +1107,8 @@ void fe__sec_stop(struct fe__sec *s)
 		struct fe__sec_zone *z = s->z[i];
 		if (z->timer_ready && !uv_is_closing((uv_handle_t *)&z->timer))
 			uv_close((uv_handle_t *)&z->timer, closed_cb);
+		if (z->expiry_ready && !uv_is_closing((uv_handle_t *)&z->expiry))
+			uv_close((uv_handle_t *)&z->expiry, closed_cb);
 		if (z->busy)
 			(void)uv_cancel((uv_req_t *)&z->work);
 	}

@@ -65,11 +65,11 @@
 struct nf_node {
 	const char *name; /* "hub", "a", "b", "c" */
 	const char *ip;
-	char digit;        /* the member's prefix digit (+1555<digit>); 0 for the hub */
-	char ns[64];       /* its network namespace */
-	char dir[320];     /* its folder: fedenumd.conf, federation.conf, zones/, db/, log */
-	unsigned serial;   /* SOA serial of its ENUM zone (members) */
-	char key[400];     /* its ENUM zone's key (the registry's on the hub), base name */
+	char digit;          /* the member's prefix digit (+1555<digit>); 0 for the hub */
+	char ns[64];         /* its network namespace */
+	char dir[320];       /* its folder: fedenumd.conf, federation.conf, zones/, db/, log */
+	unsigned serial;     /* SOA serial of its ENUM zone (members) */
+	char key[400];       /* its ENUM zone's key (the registry's on the hub), base name */
 	char key_entry[400]; /* its entry-point domain's key (members) */
 	struct fe_test_daemon d;
 };
@@ -125,7 +125,8 @@ static inline void nf_remove_namespaces(const char *prefix)
 /* Namespaces of earlier runs whose test process is gone (a test killed by its timeout). */
 static inline void nf_remove_stale(void)
 {
-	fe_test_sh("for p in $(ip netns list | awk '{print $1}' | sed -n 's/^fenet\\([0-9]*\\)-sw$/\\1/p'); do "
+	fe_test_sh("for p in $(ip netns list | awk '{print $1}' | sed -n "
+	           "'s/^fenet\\([0-9]*\\)-sw$/\\1/p'); do "
 	           "  [ -d /proc/$p ] && continue; "
 	           "  for n in $(ip netns list | awk '{print $1}' | grep \"^fenet$p-\"); do "
 	           "    for q in $(ip netns pids \"$n\"); do kill -KILL \"$q\" 2>/dev/null; done; "
@@ -150,13 +151,14 @@ static inline void nf_net_up(void)
 	for (size_t i = 0; i < NF_NNODES; i++) {
 		struct nf_node *n = nf_all[i];
 		snprintf(n->ns, sizeof(n->ns), "%s-%s", nf_prefix, n->name);
-		cr_assert_eq(fe_test_sh("set -e; ip netns add %s; ip -n %s link set lo up; "
-		                        "ip -n %s link add v-%s type veth peer name eth0 netns %s; "
-		                        "ip -n %s link set v-%s master br0 up; "
-		                        "ip -n %s addr add %s/24 dev eth0; ip -n %s link set eth0 up",
-		                        n->ns, n->ns, nf_sw, n->name, n->ns, nf_sw, n->name, n->ns,
-		                        n->ip, n->ns),
-		             0, "cannot make the namespace of %s", n->name);
+		cr_assert_eq(
+		        fe_test_sh("set -e; ip netns add %s; ip -n %s link set lo up; "
+		                   "ip -n %s link add v-%s type veth peer name eth0 netns %s; "
+		                   "ip -n %s link set v-%s master br0 up; "
+		                   "ip -n %s addr add %s/24 dev eth0; ip -n %s link set eth0 up",
+		                   n->ns, n->ns, nf_sw, n->name, n->ns, nf_sw, n->name, n->ns,
+		                   n->ip, n->ns),
+		        0, "cannot make the namespace of %s", n->name);
 	}
 }
 
@@ -265,10 +267,11 @@ static inline void nf_registry_zone(void)
 	snprintf(path, sizeof(path), "%s/src/e164.fed.zone", nf_tmp);
 	FILE *f = fopen(path, "w");
 	cr_assert_not_null(f);
-	fprintf(f, "$ORIGIN e164.fed.\n$TTL 60\n"
-	           "@ SOA ns1 hostmaster 1 3600 600 86400 60\n"
-	           "@ NS ns1\nns1 A %s\n",
-	           nf_hub.ip);
+	fprintf(f,
+	        "$ORIGIN e164.fed.\n$TTL 60\n"
+	        "@ SOA ns1 hostmaster 1 3600 600 86400 60\n"
+	        "@ NS ns1\nns1 A %s\n",
+	        nf_hub.ip);
 	for (size_t i = 0; i < 3; i++)
 		fprintf(f, "%c.5.5.5.1 NS ns.ims-%s.example.\n", nf_members[i]->digit,
 		        nf_members[i]->name);
@@ -350,7 +353,8 @@ static inline void nf_write_configs(void)
 				const struct nf_node *m = nf_members[k];
 				nf_cat(notify, sizeof(notify), "%s\"%s@53\"", k ? ", " : "", m->ip);
 				nf_cat(sec, sizeof(sec),
-				       "%s\"%c.5.5.5.1.e164.fed.@%s@53\", \"ims-%s.example.@%s@53\"",
+				       "%s\"%c.5.5.5.1.e164.fed.@%s@53\", "
+				       "\"ims-%s.example.@%s@53\"",
 				       k ? ", " : "", m->digit, m->ip, m->name, m->ip);
 			}
 		} else {
@@ -361,7 +365,8 @@ static inline void nf_write_configs(void)
 				if (m == n)
 					continue;
 				nf_cat(sec, sizeof(sec),
-				       ", \"%c.5.5.5.1.e164.fed.@%s@53\", \"ims-%s.example.@%s@53\"",
+				       ", \"%c.5.5.5.1.e164.fed.@%s@53\", "
+				       "\"ims-%s.example.@%s@53\"",
 				       m->digit, nf_hub.ip, m->name, nf_hub.ip);
 			}
 		}
@@ -480,8 +485,8 @@ static inline void nf_cleanup(void)
 /* ---- queries (sent from inside a node's namespace) ------------------------------------ */
 
 /* Ask @to (its address: queries from @from's namespace, source @from's address) */
-static inline ldns_pkt *nf_query_at(const struct nf_node *from, const char *to_ip,
-                                    const char *name, uint16_t type)
+static inline ldns_pkt *nf_query_at(const struct nf_node *from, const char *to_ip, const char *name,
+                                    uint16_t type)
 {
 	nf_enter(from->ns);
 	ldns_pkt *p = fe_test_query(to_ip, 53, name, type, FE_TQ_DO, 0);
@@ -504,8 +509,7 @@ static inline bool nf_served_ad(const struct nf_node *n, const char *name, uint1
 }
 
 /* Poll (every 10 ms, at most @ms) until nf_served_ad; the time it took in ms, or -1. */
-static inline long nf_wait_ad(const struct nf_node *n, const char *name, uint16_t type,
-                              unsigned ms)
+static inline long nf_wait_ad(const struct nf_node *n, const char *name, uint16_t type, unsigned ms)
 {
 	uint64_t t0 = fe_time_mono_ms();
 	do {
