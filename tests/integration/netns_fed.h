@@ -231,10 +231,10 @@ static inline void nf_member_enum_zone(struct nf_node *m, const char *extra)
 	nf_sign(m, apex, file, m->key);
 }
 
-/* The owner of number +1555<digit>00000<i> (RFC 6116 §2.4) into @buf. */
+/* The owner of a number of prefix +1555<digit> into @buf (RFC 6116 §2.4): @last is the
+ * rest of the number's digits, reversed and dotted ("1.0.0.0.0.0" for +1555<digit>000001). */
 static inline const char *nf_number(char *buf, size_t cap, char digit, const char *last)
 {
-	/* last: the final digits, reversed order written by the caller, e.g. "1.0.0.0.0.0" */
 	snprintf(buf, cap, "%s.%c.5.5.5.1.e164.fed.", last, digit);
 	return buf;
 }
@@ -283,7 +283,7 @@ static inline void nf_registry_zone(void)
 	nf_sign(&nf_hub, NF_REG, "e164.fed.zone", nf_hub.key);
 }
 
-/* "ADDR@53" strings of @n into @buf as a libconfig array body element. */
+/* Append to the text in @buf (the test fails when it does not fit). */
 static inline void nf_cat(char *buf, size_t cap, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 static inline void nf_cat(char *buf, size_t cap, const char *fmt, ...)
@@ -542,7 +542,7 @@ static inline bool nf_wait_log(struct nf_node *n, const char *needle, int min)
 	return false;
 }
 
-/* Every node serves every member's first number and entry point with AD=1; the time until
+/* Every node serves every member's numbers and entry point with AD=1; the time until
  * the last of them did (ms), or the test fails. */
 static inline long nf_converge(void)
 {
@@ -550,9 +550,15 @@ static inline long nf_converge(void)
 	for (size_t i = 0; i < NF_NNODES; i++)
 		for (size_t k = 0; k < 3; k++) {
 			char num[64], entry[40];
-			nf_number(num, sizeof(num), nf_members[k]->digit, "1.0.0.0.0.0");
 			snprintf(entry, sizeof(entry), "sbc.ims-%s.example.", nf_members[k]->name);
-			nf_expect_ad(nf_all[i], num, LDNS_RR_TYPE_NAPTR);
+			nf_expect_ad(
+			        nf_all[i],
+			        nf_number(num, sizeof(num), nf_members[k]->digit, "1.0.0.0.0.0"),
+			        LDNS_RR_TYPE_NAPTR);
+			nf_expect_ad(
+			        nf_all[i],
+			        nf_number(num, sizeof(num), nf_members[k]->digit, "2.0.0.0.0.0"),
+			        LDNS_RR_TYPE_NAPTR);
 			nf_expect_ad(nf_all[i], entry, LDNS_RR_TYPE_A);
 		}
 	return (long)(fe_time_mono_ms() - t0);
