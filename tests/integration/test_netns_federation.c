@@ -115,7 +115,7 @@ Test(netns, hub_and_three_members_converge_catch_up_and_survive_a_partition)
 	long at_b = since(t_change);
 	cr_assert(nf_wait_log(&nf_hub, "zone " ZA ": IXFR from 10.77.0.11@53", 1));
 	int axfr_before = fe_test_daemon_log_count(&nf_c.d, "zone " ZA ": AXFR from");
-	cr_assert_eq(axfr_before, 1);
+	cr_assert_geq(axfr_before, 1);
 	uint64_t t_restart = fe_time_mono_ms();
 	nf_start(&nf_c);
 	long c_ready = since(t_restart);
