@@ -111,7 +111,7 @@ static inline void nf_leave(void)
 	cr_assert_eq(setns(nf_home, CLONE_NEWNET), 0, "setns back");
 }
 
-/* Kill every process in namespaces named @prefix-* and delete them (the switch last). */
+/* Kill every process in namespaces named @prefix-* and delete them (with their veths). */
 static inline void nf_remove_namespaces(const char *prefix)
 {
 	fe_test_sh("for n in $(ip netns list | awk '{print $1}' | grep '^%s-'); do "
@@ -460,6 +460,8 @@ static inline void nf_stop(struct nf_node *n)
  * it). */
 static inline void nf_cleanup(void)
 {
+	if (nf_home >= 0)
+		(void)setns(nf_home, CLONE_NEWNET); /* never kill the test with its namespace */
 	for (size_t i = 0; i < NF_NNODES; i++) {
 		struct nf_node *n = nf_all[i];
 		if (n->d.pid > 0) {
