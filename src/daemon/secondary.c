@@ -19,12 +19,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define NOTIFY_MIN_GAP_MS 1000u /* a refresh per zone per second at most, whatever NOTIFY says */
 #define RETRY_DEFAULT_S   30u   /* before the first SOA was read */
@@ -469,6 +471,14 @@ static void refresh_work(uv_work_t *w)
 		z->rc = FE_EIO;
 	}
 out:
+	if (z->rc == FE_OK) {
+		/* the time of this success survives a restart (EXPIRE counts from it) */
+		int fd = open(z->okf, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+		if (fd >= 0) {
+			(void)futimens(fd, NULL);
+			close(fd);
+		}
+	}
 	z->ms = fe_time_mono_ms() - t0;
 }
 
@@ -517,6 +527,38 @@ static void held(struct fe__sec_zone *z, struct held_ctx *h)
 	h->z = z;
 	if (fe_store_reader_create(z->sec->st, &r) == FE_OK && fe_store_reader_begin(r) == FE_OK) {
 		(void)fe_store_foreach_zone(r, held_cb, h);
+		fe_store_reader_end(r);
+	}
+	fe_store_reader_destroy(r);
+}
+
+/* The SOA timers of the version of @z held in the store (a zone held from an earlier run:
+ * its EXPIRE and RETRY apply before the first refresh succeeds). Left as they are when the
+ * store has no SOA for it. */
+static void held_timers(struct fe__sec_zone *z)
+{
+	uint8_t key[FE_WIRE_KEY_MAX];
+	int kl = fe_wire_name_key(z->apex_wire, z->apex_wire_len, key, sizeof(key));
+	struct fe_store_reader *r = NULL;
+	if (kl >= 0 && fe_store_reader_create(z->sec->st, &r) == FE_OK &&
+	    fe_store_reader_begin(r) == FE_OK) {
+		const struct fe_store_zone_rec *zr;
+		struct fe_store_node apex;
+		struct fe_store_rrset soa;
+		const uint8_t *rd;
+		uint16_t rl;
+		bool is_sig;
+		size_t it = 0;
+		/* RDATA: MNAME, RNAME, SERIAL, REFRESH, RETRY, EXPIRE, MINIMUM (RFC 1035 §3.3.13)
+		 */
+		if (fe_store_get_zone(r, key, (size_t)kl, &zr) == FE_OK &&
+		    fe_store_get_node(r, zr, key, (size_t)kl, &apex) == FE_OK &&
+		    fe_store_node_find(&apex, FE_T_SOA, &soa) &&
+		    fe_store_rrset_next(&soa, &it, &rd, &rl, &is_sig) && !is_sig && rl >= 22) {
+			z->refresh_s = fe_get_be32(rd + rl - 16);
+			z->retry_s = fe_get_be32(rd + rl - 12);
+			z->expire_s = fe_get_be32(rd + rl - 8);
+		}
 		fe_store_reader_end(r);
 	}
 	fe_store_reader_destroy(r);
@@ -786,7 +828,9 @@ static int zone_begin(struct fe__sec *s, struct fe__sec_zone *z)
 {
 	int nb = snprintf(z->base, sizeof(z->base), "%s/%szone", s->dir, z->apex);
 	int nn = snprintf(z->next, sizeof(z->next), "%s/%szone.new", s->dir, z->apex);
-	if (nb < 0 || nn < 0 || (size_t)nn >= sizeof(z->next)) {
+	int no = snprintf(z->okf, sizeof(z->okf), "%s/%szone.ok", s->dir, z->apex);
+	if (nb < 0 || nn < 0 || no < 0 || (size_t)nn >= sizeof(z->next) ||
+	    (size_t)no >= sizeof(z->okf)) {
 		fe_log_err("%s: path too long", s->dir);
 		return FE__EXIT_STORE;
 	}
@@ -794,15 +838,18 @@ static int zone_begin(struct fe__sec *s, struct fe__sec_zone *z)
 	held(z, &h);
 	struct stat sb;
 	if (h.found) {
-		/* held from an earlier run: IXFR from it; the age of its last transfer
-		 * (the last AXFR's file, else the version's commit) counts towards
-		 * EXPIRE */
+		/* held from an earlier run: IXFR from it; the time since its last
+		 * successful refresh (the mark file's mtime, else the last AXFR's file,
+		 * else the version's commit) counts towards the EXPIRE of its SOA */
 		z->has_serial = true;
 		z->serial = h.serial;
 		z->expired = (h.flags & FE_ZONE_EXPIRED) != 0;
-		z->last_ok_s = stat(z->base, &sb) == 0 && (int64_t)sb.st_mtime > h.loaded_at_s
-		                       ? (int64_t)sb.st_mtime
-		                       : h.loaded_at_s;
+		z->last_ok_s = h.loaded_at_s;
+		if (stat(z->base, &sb) == 0 && (int64_t)sb.st_mtime > z->last_ok_s)
+			z->last_ok_s = (int64_t)sb.st_mtime;
+		if (stat(z->okf, &sb) == 0 && (int64_t)sb.st_mtime > z->last_ok_s)
+			z->last_ok_s = (int64_t)sb.st_mtime;
+		held_timers(z);
 	}
 	uv_timer_init(s->loop, &z->timer);
 	z->timer.data = z;
