@@ -268,8 +268,11 @@ struct fe__sec_zone {
 	size_t peer;        /* index in sec->peers */
 	bool queued;        /* waits for a free transfer slot (xfr.max-transfers-in) */
 	char base[PATH_MAX], next[PATH_MAX];
+	char okf[PATH_MAX]; /* its mtime: the last successful refresh (EXPIRE across restarts) */
 	uv_timer_t timer;
 	bool timer_ready;
+	uv_timer_t expiry; /* fires at the SOA EXPIRE after the last success (check_expire) */
+	bool expiry_ready;
 	uv_work_t work;
 	bool busy, again;
 	int removed;  /* atomic: taken out of the configuration by a reload */

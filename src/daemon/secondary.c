@@ -19,12 +19,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define NOTIFY_MIN_GAP_MS 1000u /* a refresh per zone per second at most, whatever NOTIFY says */
 #define RETRY_DEFAULT_S   30u   /* before the first SOA was read */
@@ -506,6 +508,14 @@ static void refresh_work(uv_work_t *w)
 		z->rc = FE_EIO;
 	}
 out:
+	if (z->rc == FE_OK) {
+		/* the time of this success survives a restart (EXPIRE counts from it) */
+		int fd = open(z->okf, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+		if (fd >= 0) {
+			(void)futimens(fd, NULL);
+			close(fd);
+		}
+	}
 	z->ms = fe_time_mono_ms() - t0;
 }
 
@@ -559,6 +569,38 @@ static void held(struct fe__sec_zone *z, struct held_ctx *h)
 	fe_store_reader_destroy(r);
 }
 
+/* The SOA timers of the version of @z held in the store (a zone held from an earlier run:
+ * its EXPIRE and RETRY apply before the first refresh succeeds). Left as they are when the
+ * store has no SOA for it. */
+static void held_timers(struct fe__sec_zone *z)
+{
+	uint8_t key[FE_WIRE_KEY_MAX];
+	int kl = fe_wire_name_key(z->apex_wire, z->apex_wire_len, key, sizeof(key));
+	struct fe_store_reader *r = NULL;
+	if (kl >= 0 && fe_store_reader_create(z->sec->st, &r) == FE_OK &&
+	    fe_store_reader_begin(r) == FE_OK) {
+		const struct fe_store_zone_rec *zr;
+		struct fe_store_node apex;
+		struct fe_store_rrset soa;
+		const uint8_t *rd;
+		uint16_t rl;
+		bool is_sig;
+		size_t it = 0;
+		/* RDATA: MNAME, RNAME, SERIAL, REFRESH, RETRY, EXPIRE, MINIMUM (RFC 1035 §3.3.13)
+		 */
+		if (fe_store_get_zone(r, key, (size_t)kl, &zr) == FE_OK &&
+		    fe_store_get_node(r, zr, key, (size_t)kl, &apex) == FE_OK &&
+		    fe_store_node_find(&apex, FE_T_SOA, &soa) &&
+		    fe_store_rrset_next(&soa, &it, &rd, &rl, &is_sig) && !is_sig && rl >= 22) {
+			z->refresh_s = fe_get_be32(rd + rl - 16);
+			z->retry_s = fe_get_be32(rd + rl - 12);
+			z->expire_s = fe_get_be32(rd + rl - 8);
+		}
+		fe_store_reader_end(r);
+	}
+	fe_store_reader_destroy(r);
+}
+
 /* Set or clear FE_ZONE_EXPIRED on the stored version of @z. */
 static int mark_expired(struct fe__sec_zone *z, bool on)
 {
@@ -590,6 +632,33 @@ static void check_expire(struct fe__sec_zone *z)
 	           "kept but no longer served (SERVFAIL, EDE 22) until a refresh succeeds%s%s",
 	           z->apex, z->primary.host, z->primary.port, z->expire_s, z->serial,
 	           rc == FE_OK ? "" : ": cannot mark it: ", rc == FE_OK ? "" : fe_strerror(rc));
+}
+
+static void arm_expiry(struct fe__sec_zone *z, uint64_t min_ms);
+
+static void expiry_cb(uv_timer_t *t)
+{
+	struct fe__sec_zone *z = t->data;
+	if (z->sec->stopping)
+		return;
+	check_expire(z);
+	arm_expiry(z, 1000); /* not yet (wall clock behind the timer): a second later */
+}
+
+/* The zone's SOA EXPIRE is checked at its own time, not only when a refresh starts or ends:
+ * a refresh that fails slowly (a primary that does not answer, a long RETRY) must not keep
+ * the zone served past EXPIRE (RFC 1034 §4.3.5). At least @min_ms from now. */
+static void arm_expiry(struct fe__sec_zone *z, uint64_t min_ms)
+{
+	if (!z->expiry_ready || z->sec->stopping)
+		return;
+	if (!z->has_serial || z->expired || !z->expire_s) {
+		uv_timer_stop(&z->expiry);
+		return;
+	}
+	int64_t left = z->last_ok_s + (int64_t)z->expire_s - now_s();
+	uint64_t ms = left > 0 ? (uint64_t)left * 1000u : 0;
+	uv_timer_start(&z->expiry, expiry_cb, ms > min_ms ? ms : min_ms, 0);
 }
 
 /* A refresh slot is free: the zone that has waited longest (the first in order) starts. */
@@ -703,6 +772,7 @@ static void refresh_done(uv_work_t *w, int status)
 		(void)remove(z->next);
 	}
 	check_expire(z);
+	arm_expiry(z, 0);
 	uint64_t ms = (uint64_t)(z->rc == FE_OK ? (z->refresh_s ? z->refresh_s : 3600)
 	                                        : (z->retry_s ? z->retry_s : RETRY_DEFAULT_S)) *
 	              1000u;
@@ -810,7 +880,9 @@ int fe__sec_zone_begin(struct fe__sec *s, struct fe__sec_zone *z)
 {
 	int nb = snprintf(z->base, sizeof(z->base), "%s/%szone", s->dir, z->apex);
 	int nn = snprintf(z->next, sizeof(z->next), "%s/%szone.new", s->dir, z->apex);
-	if (nb < 0 || nn < 0 || (size_t)nn >= sizeof(z->next)) {
+	int no = snprintf(z->okf, sizeof(z->okf), "%s/%szone.ok", s->dir, z->apex);
+	if (nb < 0 || nn < 0 || no < 0 || (size_t)nn >= sizeof(z->next) ||
+	    (size_t)no >= sizeof(z->okf)) {
 		fe_log_err("%s: path too long", s->dir);
 		return FE__EXIT_STORE;
 	}
@@ -818,24 +890,31 @@ int fe__sec_zone_begin(struct fe__sec *s, struct fe__sec_zone *z)
 	held(z, &h);
 	struct stat sb;
 	if (h.found) {
-		/* held from an earlier run: IXFR from it; the age of its last transfer
-		 * (the last AXFR's file, else the version's commit) counts towards
-		 * EXPIRE */
+		/* held from an earlier run: IXFR from it; the time since its last
+		 * successful refresh (the mark file's mtime, else the last AXFR's file,
+		 * else the version's commit) counts towards the EXPIRE of its SOA */
 		z->has_serial = true;
 		z->serial = h.serial;
 		z->expired = (h.flags & FE_ZONE_EXPIRED) != 0;
-		z->last_ok_s = stat(z->base, &sb) == 0 && (int64_t)sb.st_mtime > h.loaded_at_s
-		                       ? (int64_t)sb.st_mtime
-		                       : h.loaded_at_s;
+		z->last_ok_s = h.loaded_at_s;
+		if (stat(z->base, &sb) == 0 && (int64_t)sb.st_mtime > z->last_ok_s)
+			z->last_ok_s = (int64_t)sb.st_mtime;
+		if (stat(z->okf, &sb) == 0 && (int64_t)sb.st_mtime > z->last_ok_s)
+			z->last_ok_s = (int64_t)sb.st_mtime;
+		held_timers(z);
 	}
 	uv_timer_init(s->loop, &z->timer);
 	z->timer.data = z;
 	z->timer_ready = true;
+	uv_timer_init(s->loop, &z->expiry);
+	z->expiry.data = z;
+	z->expiry_ready = true;
 	fe_log_info("zone %s: secondary of %s@%u (%sTSIG key %s), held serial %s%u: refresh "
 	            "now",
 	            z->apex, z->primary.host, z->primary.port, z->tls ? "over TLS, " : "",
 	            "the first of --tsig-key and xfr.tsig-keys", z->has_serial ? "" : "(none) ",
 	            z->has_serial ? z->serial : 0);
+	arm_expiry(z, 0);
 	start_refresh(z);
 	return FE__EXIT_OK;
 }
@@ -1175,6 +1254,8 @@ void fe__sec_stop(struct fe__sec *s)
 		struct fe__sec_zone *z = s->z[i];
 		if (z->timer_ready && !uv_is_closing((uv_handle_t *)&z->timer))
 			uv_close((uv_handle_t *)&z->timer, closed_cb);
+		if (z->expiry_ready && !uv_is_closing((uv_handle_t *)&z->expiry))
+			uv_close((uv_handle_t *)&z->expiry, closed_cb);
 		if (z->busy)
 			(void)uv_cancel((uv_req_t *)&z->work);
 	}
