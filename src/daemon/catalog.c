@@ -24,9 +24,11 @@
 #include "fedenum/zone.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 
 #define META_PREFIX "catalog "
@@ -83,12 +85,18 @@ void fe__cat_groups(struct fe__sec *s, const struct fe_conf *c)
 	free(s->groups);
 	s->groups = g;
 	s->ngroups = n;
-	/* this node's own zones: the configured files (apex written, else the file's SOA) */
+	/* this node's own zones: the configured files (apex written, else the file's SOA) that
+	 * exist on this node. A federation definition shared by every node lists every
+	 * member's zone with its file; a node holds only its own member's files, and the
+	 * others' zones are exactly what it takes from the catalog. */
 	size_t no = 0;
 	for (size_t i = 0; i < c->nzones; i++) {
 		char apex[FE_WIRE_NAME_MAX * 4 + 2];
 		struct fe_zone_error err;
 		memset(&err, 0, sizeof(err));
+		struct stat sb;
+		if (c->zones[i].file && stat(c->zones[i].file, &sb) != 0 && errno == ENOENT)
+			continue;
 		if (c->zones[i].apex)
 			snprintf(apex, sizeof(apex), "%s", c->zones[i].apex);
 		else if (!c->zones[i].file ||

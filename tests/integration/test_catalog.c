@@ -358,7 +358,11 @@ Test(catalog, config_file_form_and_primaries_named_by_the_catalog)
 	cr_assert_not_null(f);
 	fprintf(f,
 	        "name = \"cattest\";\nmembers = ( { name = \"registry\"; role = \"registry\"; },\n"
-	        "  { name = \"carrier-b\"; primary = \"127.0.0.1@%u\"; } );\n",
+	        "  { name = \"carrier-b\"; primary = \"127.0.0.1@%u\"; } );\n"
+	        /* a definition shared by every node lists every zone with its file; this
+	         * node does not hold carrier-b's files, so m3 is not its own: from the catalog */
+	        "zones = ( { apex = \"m3.test.\"; member = \"carrier-b\"; "
+	        "file = \"not-on-this-node/m3.test.zone\"; } );\n",
 	        p2port);
 	fclose(f);
 	snprintf(conf, sizeof(conf), "%s/fedenumd.conf", tmp);
