@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define META_PREFIX "catalog "
 #define APEX_STR    (FE_WIRE_NAME_MAX * 4 + 2)
@@ -83,12 +84,17 @@ void fe__cat_groups(struct fe__sec *s, const struct fe_conf *c)
 	free(s->groups);
 	s->groups = g;
 	s->ngroups = n;
-	/* this node's own zones: the configured files (apex written, else the file's SOA) */
+	/* this node's own zones: the configured files it holds (apex written, else the file's
+	 * SOA). A zone of the federation definition whose file this node does not have is one it
+	 * takes by transfer (every node may share one definition, docs/federation.md): not its
+	 * own, so a catalog may list it here. */
 	size_t no = 0;
 	for (size_t i = 0; i < c->nzones; i++) {
 		char apex[FE_WIRE_NAME_MAX * 4 + 2];
 		struct fe_zone_error err;
 		memset(&err, 0, sizeof(err));
+		if (c->zones[i].file && access(c->zones[i].file, F_OK) != 0)
+			continue;
 		if (c->zones[i].apex)
 			snprintf(apex, sizeof(apex), "%s", c->zones[i].apex);
 		else if (!c->zones[i].file ||
