@@ -81,6 +81,15 @@ static struct nf_node nf_hub = {.name = "hub", .ip = "10.77.0.1"},
 static struct nf_node *const nf_all[] = {&nf_hub, &nf_a, &nf_b, &nf_c};
 static struct nf_node *const nf_members[] = {&nf_a, &nf_b, &nf_c};
 #define NF_NNODES 4
+/* The registry's catalog primary: a second fedenumd in the hub's namespace, on
+ * NF_CAT_ADDR (its only zone the catalog). Member d: the member that joins through the
+ * catalog (CATALOG below), its namespace made when it joins. Neither is in nf_all. */
+#define NF_CAT      "catalog.netns."
+#define NF_CAT_ADDR "10.77.0.1@5300"
+#define ZONE_D_APEX "4.5.5.5.1.e164.fed."
+static struct nf_node nf_catp = {.name = "cat", .ip = "10.77.0.1"},
+                      nf_d = {.name = "d", .ip = "10.77.0.14", .digit = '4'};
+static struct nf_node *const nf_extra[] = {&nf_catp, &nf_d};
 
 static char nf_tmp[256];   /* the run's folder */
 static char nf_prefix[40]; /* "fenet<PID>" */
@@ -135,6 +144,19 @@ static inline void nf_remove_stale(void)
 	           "done");
 }
 
+/* @n's namespace, its veth to the switch and its address (nf_net_up made the switch). */
+static inline void nf_node_net_up(struct nf_node *n)
+{
+	snprintf(n->ns, sizeof(n->ns), "%s-%s", nf_prefix, n->name);
+	cr_assert_eq(fe_test_sh("set -e; ip netns add %s; ip -n %s link set lo up; "
+	                        "ip -n %s link add v-%s type veth peer name eth0 netns %s; "
+	                        "ip -n %s link set v-%s master br0 up; "
+	                        "ip -n %s addr add %s/24 dev eth0; ip -n %s link set eth0 up",
+	                        n->ns, n->ns, nf_sw, n->name, n->ns, nf_sw, n->name, n->ns, n->ip,
+	                        n->ns),
+	             0, "cannot make the namespace of %s", n->name);
+}
+
 /* The network of the header comment. */
 static inline void nf_net_up(void)
 {
@@ -148,18 +170,10 @@ static inline void nf_net_up(void)
 	                        "ip -n %s link add br0 type bridge; ip -n %s link set br0 up",
 	                        nf_sw, nf_sw, nf_sw, nf_sw),
 	             0, "cannot make the switch namespace (ip netns, bridge)");
-	for (size_t i = 0; i < NF_NNODES; i++) {
-		struct nf_node *n = nf_all[i];
-		snprintf(n->ns, sizeof(n->ns), "%s-%s", nf_prefix, n->name);
-		cr_assert_eq(
-		        fe_test_sh("set -e; ip netns add %s; ip -n %s link set lo up; "
-		                   "ip -n %s link add v-%s type veth peer name eth0 netns %s; "
-		                   "ip -n %s link set v-%s master br0 up; "
-		                   "ip -n %s addr add %s/24 dev eth0; ip -n %s link set eth0 up",
-		                   n->ns, n->ns, nf_sw, n->name, n->ns, nf_sw, n->name, n->ns,
-		                   n->ip, n->ns),
-		        0, "cannot make the namespace of %s", n->name);
-	}
+	for (size_t i = 0; i < NF_NNODES; i++)
+		nf_node_net_up(nf_all[i]);
+	/* the catalog primary shares the hub's namespace */
+	snprintf(nf_catp.ns, sizeof(nf_catp.ns), "%s", nf_hub.ns);
 }
 
 /* Cut (@up false) or heal the link of @n at the switch. */
@@ -260,25 +274,27 @@ static inline void nf_member_entry_zone(struct nf_node *m)
 	nf_sign(m, apex, file, m->key_entry);
 }
 
-/* The registry zone e164.fed. with each member's delegation and DS, signed on the hub. */
-static inline void nf_registry_zone(void)
+/* The registry zone e164.fed. at @serial with each member's delegation and DS (member d's
+ * too when @with_d), signed on the hub. */
+static inline void nf_registry_zone(unsigned serial, bool with_d)
 {
+	const struct nf_node *const dele[] = {&nf_a, &nf_b, &nf_c, &nf_d};
+	size_t ndele = with_d ? 4 : 3;
 	char path[600];
 	snprintf(path, sizeof(path), "%s/src/e164.fed.zone", nf_tmp);
 	FILE *f = fopen(path, "w");
 	cr_assert_not_null(f);
 	fprintf(f,
 	        "$ORIGIN e164.fed.\n$TTL 60\n"
-	        "@ SOA ns1 hostmaster 1 3600 600 86400 60\n"
+	        "@ SOA ns1 hostmaster %u 3600 600 86400 60\n"
 	        "@ NS ns1\nns1 A %s\n",
-	        nf_hub.ip);
-	for (size_t i = 0; i < 3; i++)
-		fprintf(f, "%c.5.5.5.1 NS ns.ims-%s.example.\n", nf_members[i]->digit,
-		        nf_members[i]->name);
+	        serial, nf_hub.ip);
+	for (size_t i = 0; i < ndele; i++)
+		fprintf(f, "%c.5.5.5.1 NS ns.ims-%s.example.\n", dele[i]->digit, dele[i]->name);
 	cr_assert_eq(fclose(f), 0);
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < ndele; i++)
 		cr_assert_eq(fe_test_sh("cat '%s/keys/%c.5.5.5.1.e164.fed.ds' >> '%s'", nf_tmp,
-		                        nf_members[i]->digit, path),
+		                        dele[i]->digit, path),
 		             0);
 	nf_sign(&nf_hub, NF_REG, "e164.fed.zone", nf_hub.key);
 }
@@ -296,34 +312,48 @@ static inline void nf_cat(char *buf, size_t cap, const char *fmt, ...)
 	cr_assert(w >= 0 && (size_t)w < cap - l, "configuration text too long");
 }
 
-/* federation.conf (the same text in every node's folder) and each node's fedenumd.conf. */
-static inline void nf_write_configs(void)
+/* The federation definition: the text of federation.conf, into @fed. With @with_d, the
+ * registry's own copy after member d's admission (carrier-d, its primary and its ENUM
+ * zone): the catalog is generated from that copy (nf_catalog); the nodes' federation.conf
+ * never changes. */
+static inline void nf_fed_text(char *fed, size_t cap, bool with_d)
 {
-	char fed[4096] = "", path[600];
-	nf_cat(fed, sizeof(fed),
+	fed[0] = '\0';
+	nf_cat(fed, cap,
 	       "name = \"netns\";\n"
 	       "trust-anchors = [\"../keys/e164.fed.ds\", \"../keys/ims-a.example.ds\", "
-	       "\"../keys/ims-b.example.ds\", \"../keys/ims-c.example.ds\"];\n"
+	       "\"../keys/ims-b.example.ds\", \"../keys/ims-c.example.ds\", "
+	       "\"../keys/" NF_CAT "ds\"];\n"
 	       "clients = [\"10.77.0.0/24\", \"127.0.0.0/8\"];\n"
 	       "members = (\n  { name = \"registry\"; role = \"registry\"; }");
 	for (size_t i = 0; i < 3; i++)
-		nf_cat(fed, sizeof(fed),
+		nf_cat(fed, cap,
 		       ",\n  { name = \"carrier-%s\"; prefixes = [\"+1555%c\"]; "
 		       "domains = [\"ims-%s.example.\"]; }",
 		       nf_members[i]->name, nf_members[i]->digit, nf_members[i]->name);
-	nf_cat(fed, sizeof(fed),
+	if (with_d)
+		nf_cat(fed, cap,
+		       ",\n  { name = \"carrier-d\"; prefixes = [\"+1555%c\"]; primary = "
+		       "\"%s@53\"; }",
+		       nf_d.digit, nf_d.ip);
+	nf_cat(fed, cap,
 	       "\n);\nzones = (\n  { apex = \"e164.fed.\"; member = \"registry\"; "
 	       "file = \"zones/e164.fed.zone.signed\"; }");
 	for (size_t i = 0; i < 3; i++) {
 		const struct nf_node *m = nf_members[i];
-		nf_cat(fed, sizeof(fed),
+		nf_cat(fed, cap,
 		       ",\n  { apex = \"%c.5.5.5.1.e164.fed.\"; member = \"carrier-%s\"; "
 		       "file = \"zones/%c.5.5.5.1.e164.fed.zone.signed\"; },\n"
 		       "  { apex = \"ims-%s.example.\"; member = \"carrier-%s\"; "
 		       "file = \"zones/ims-%s.example.zone.signed\"; }",
 		       m->digit, m->name, m->digit, m->name, m->name, m->name);
 	}
-	nf_cat(fed, sizeof(fed),
+	if (with_d)
+		nf_cat(fed, cap,
+		       ",\n  { apex = \"%c.5.5.5.1.e164.fed.\"; member = \"carrier-d\"; "
+		       "file = \"zones/%c.5.5.5.1.e164.fed.zone.signed\"; }",
+		       nf_d.digit, nf_d.digit);
+	nf_cat(fed, cap,
 	       "\n);\n"
 	       "views = ( { name = \"scscf-a\"; member = \"carrier-a\"; clients = "
 	       "[\"10.77.0.11/32\"]; },\n"
@@ -334,12 +364,70 @@ static inline void nf_write_configs(void)
 	       "[\"scscf-c\"]; },\n"
 	       "            { causes = [\"not-found\"]; action = \"bgcf\"; views = "
 	       "[\"scscf-a\"]; } );\n};\n");
-	/* ==== CATALOG (issue #9 scope 1, branch `catalog`) ====
-	 * A member joining through the registry's catalog zone goes here: the hub publishes
-	 * the catalog (fedenumctl from this federation definition), the members consume it
-	 * (--catalog e164.fed-catalog@HUB@53 with xfr.key) instead of the member zones listed
-	 * one by one in `secondary` below, and a fourth member joins by its catalog entry
-	 * alone. Not built here. */
+}
+
+/* The registry's catalog zone at @serial, generated by `fedenumctl catalog generate` from
+ * the registry's copy of the definition (tmp/src/federation.conf: with member d when
+ * @with_d), with the catalog-wide primaries.ext "the hub" (RFC 9432 §4.4.3: a member zone
+ * without a primary of its own comes from the hub, the hub model; member d's has its own,
+ * d's address, from carrier-d's `primary`), signed with the catalog's key into the catalog
+ * primary's folder (the primary reloads it on SIGHUP, and NOTIFYs every node). */
+static inline void nf_catalog(unsigned serial, bool with_d)
+{
+	char fed[4096], path[600];
+	nf_fed_text(fed, sizeof(fed), with_d);
+	snprintf(path, sizeof(path), "%s/src/federation.conf", nf_tmp);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(fed, f);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(fe_test_sh(FE_TEST_FEDENUMCTL " catalog generate --config '%s' --apex " NF_CAT
+	                                           " --serial %u > '%s/src/" NF_CAT "zone' && "
+	                                           "echo 'primaries.ext." NF_CAT " 0 IN TXT "
+	                                           "\"%s@53\"' >> '%s/src/" NF_CAT "zone'",
+	                        path, serial, nf_tmp, nf_hub.ip, nf_tmp),
+	             0, "fedenumctl catalog generate");
+	nf_sign(&nf_catp, NF_CAT, NF_CAT "zone", nf_catp.key);
+}
+
+/* The configuration of a node that is a primary only (the catalog primary, member d's
+ * node): its one zone @apex from zones/@file, served to the four nodes (only the addresses
+ * of xfr.notify may transfer, TSIG-signed) with NOTIFY to each; no trust anchors (it
+ * validates nothing, it only serves its signed zone). */
+static inline void nf_write_primary(const struct nf_node *n, const char *apex, const char *file)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/federation.conf", n->dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+	        "name = \"netns\";\nclients = [\"10.77.0.0/24\", \"127.0.0.0/8\"];\n"
+	        "members = ( { name = \"registry\"; role = \"registry\"; } );\n"
+	        "zones = ( { apex = \"%s\"; member = \"registry\"; file = \"zones/%s\"; } );\n",
+	        apex, file);
+	cr_assert_eq(fclose(f), 0);
+	snprintf(path, sizeof(path), "%s/fedenumd.conf", n->dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+	        "federation = \"federation.conf\";\n"
+	        "server: { workers = 1; };\n"
+	        "log: { level = \"info\"; };\n"
+	        "xfr: { tsig-keys = [\"../xfr.key\"];\n"
+	        "       notify = [\"%s@53\", \"%s@53\", \"%s@53\", \"%s@53\"]; };\n",
+	        nf_hub.ip, nf_a.ip, nf_b.ip, nf_c.ip);
+	cr_assert_eq(fclose(f), 0);
+}
+
+/* federation.conf (the same text in every node's folder) and each
+ * node's fedenumd.conf: every node consumes the registry's catalog from the catalog primary
+ * (xfr.catalogs); the hub also takes each member's two zones from the member
+ * (xfr.secondary: the hub model; those zones are then not taken from the catalog there).
+ * The catalog primary and member d's node are primaries only (nf_write_primary). */
+static inline void nf_write_configs(void)
+{
+	char fed[4096], path[600];
+	nf_fed_text(fed, sizeof(fed), false);
 	for (size_t i = 0; i < NF_NNODES; i++) {
 		const struct nf_node *n = nf_all[i];
 		snprintf(path, sizeof(path), "%s/federation.conf", n->dir);
@@ -359,16 +447,6 @@ static inline void nf_write_configs(void)
 			}
 		} else {
 			nf_cat(notify, sizeof(notify), "\"%s@53\"", nf_hub.ip);
-			nf_cat(sec, sizeof(sec), "\"e164.fed.@%s@53\"", nf_hub.ip);
-			for (size_t k = 0; k < 3; k++) {
-				const struct nf_node *m = nf_members[k];
-				if (m == n)
-					continue;
-				nf_cat(sec, sizeof(sec),
-				       ", \"%c.5.5.5.1.e164.fed.@%s@53\", "
-				       "\"ims-%s.example.@%s@53\"",
-				       m->digit, nf_hub.ip, m->name, nf_hub.ip);
-			}
 		}
 		snprintf(path, sizeof(path), "%s/fedenumd.conf", n->dir);
 		f = fopen(path, "w");
@@ -379,10 +457,15 @@ static inline void nf_write_configs(void)
 		        "log: { level = \"info\"; };\n"
 		        "xfr: { tsig-keys = [\"../xfr.key\"]; in-max-time-ms = 8000;\n"
 		        "       notify = [%s];\n"
+		        "       catalogs = [\"" NF_CAT "@" NF_CAT_ADDR "\"];\n"
 		        "       secondary = [%s]; };\n",
 		        notify, sec);
 		cr_assert_eq(fclose(f), 0);
 	}
+	/* the catalog primary: its one zone the catalog */
+	nf_write_primary(&nf_catp, NF_CAT, NF_CAT "zone.signed");
+	/* member d's node: its one zone its ENUM zone */
+	nf_write_primary(&nf_d, ZONE_D_APEX, ZONE_D_APEX "zone.signed");
 }
 
 /* The run's folder, keys, zones and configurations; then the network. */
@@ -395,14 +478,16 @@ static inline void nf_setup(void)
 	cr_assert_eq(fe_test_write_tsig_key(path, "netns-xfr.test.",
 	                                    "Zk9uZXRucy10ZXN0LXNlY3JldC0wMTIzNDU2Nzg5YWI="),
 	             0);
-	for (size_t i = 0; i < NF_NNODES; i++) {
-		struct nf_node *n = nf_all[i];
+	struct nf_node *const nodes[] = {&nf_hub, &nf_a, &nf_b, &nf_c, &nf_catp, &nf_d};
+	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		struct nf_node *n = nodes[i];
 		memset(&n->d, 0, sizeof(n->d));
 		n->serial = 1;
 		snprintf(n->dir, sizeof(n->dir), "%s/%s", nf_tmp, n->name);
 		cr_assert_eq(fe_test_sh("mkdir -p '%s/zones'", n->dir), 0);
 	}
 	nf_keygen("e164.fed", nf_hub.key, sizeof(nf_hub.key));
+	nf_keygen("catalog.netns", nf_catp.key, sizeof(nf_catp.key));
 	for (size_t i = 0; i < 3; i++) {
 		struct nf_node *m = nf_members[i];
 		char apex[40];
@@ -413,24 +498,39 @@ static inline void nf_setup(void)
 		nf_member_enum_zone(m, NULL);
 		nf_member_entry_zone(m);
 	}
-	nf_registry_zone();
+	nf_registry_zone(1, false);
+	nf_catalog(1, false);
 	nf_write_configs();
 	nf_net_up();
 }
 
 /* ---- nodes ------------------------------------------------------------------------ */
 
-/* Start @n's fedenumd in its namespace, on ADDR@53 and 127.0.0.1@53. */
+/* Start @n's fedenumd in its namespace, on ADDR@53 and 127.0.0.1@53; the primaries only
+ * (nf_write_primary) on their address alone: member d's node on ADDR@53, the catalog
+ * primary on NF_CAT_ADDR. */
 static inline void nf_start(struct nf_node *n)
 {
 	char listen[64], conf[400];
 	snprintf(listen, sizeof(listen), "%s@53", n->ip);
 	snprintf(conf, sizeof(conf), "%s/fedenumd.conf", n->dir);
 	const char *argv[] = {"-c", conf, "--listen", "127.0.0.1@53", NULL};
+	if (n == &nf_catp)
+		snprintf(listen, sizeof(listen), NF_CAT_ADDR);
+	if (n == &nf_catp || n == &nf_d)
+		argv[2] = NULL;
 	nf_enter(n->ns);
 	int rc = fe_test_daemon_start_at(&n->d, n->dir, listen, argv);
 	nf_leave();
 	cr_assert_eq(rc, 0, "node %s did not start", n->name);
+}
+
+/* The catalog primary, then the four nodes. */
+static inline void nf_start_all(void)
+{
+	nf_start(&nf_catp);
+	for (size_t i = 0; i < NF_NNODES; i++)
+		nf_start(nf_all[i]);
 }
 
 static inline void nf_show(const struct nf_node *n)
@@ -444,6 +544,9 @@ static inline void nf_show_all(void)
 	for (size_t i = 0; i < NF_NNODES; i++)
 		if (nf_all[i]->d.log_path[0])
 			nf_show(nf_all[i]);
+	for (size_t i = 0; i < 2; i++)
+		if (nf_extra[i]->d.log_path[0])
+			nf_show(nf_extra[i]);
 }
 
 /* SIGTERM and a clean exit (status 0). */
@@ -462,8 +565,9 @@ static inline void nf_cleanup(void)
 {
 	if (nf_home >= 0)
 		(void)setns(nf_home, CLONE_NEWNET); /* never kill the test with its namespace */
-	for (size_t i = 0; i < NF_NNODES; i++) {
-		struct nf_node *n = nf_all[i];
+	struct nf_node *const nodes[] = {&nf_hub, &nf_a, &nf_b, &nf_c, &nf_catp, &nf_d};
+	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		struct nf_node *n = nodes[i];
 		if (n->d.pid > 0) {
 			int st = fe_test_daemon_stop(&n->d);
 			if (st != 0)

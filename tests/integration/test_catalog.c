@@ -635,12 +635,13 @@ Test(catalog, definition_zones_without_a_file_here_are_taken)
 	snprintf(fed, sizeof(fed), "%s/con/fed.conf", tmp);
 	f = fopen(fed, "w");
 	cr_assert_not_null(f);
-	fprintf(f, "name = \"cattest\";\n"
-	           "members = ( { name = \"registry\"; role = \"registry\"; },\n"
-	           "  { name = \"carrier-b\"; } );\n"
-	           "zones = ( { apex = \"m1.test.\"; member = \"registry\"; "
-	           "file = \"not-here-m1.zone\"; },\n"
-	           "  { apex = \"m2.test.\"; member = \"carrier-b\"; file = \"own-m2.zone\"; } );\n");
+	fprintf(f,
+	        "name = \"cattest\";\n"
+	        "members = ( { name = \"registry\"; role = \"registry\"; },\n"
+	        "  { name = \"carrier-b\"; } );\n"
+	        "zones = ( { apex = \"m1.test.\"; member = \"registry\"; "
+	        "file = \"not-here-m1.zone\"; },\n"
+	        "  { apex = \"m2.test.\"; member = \"carrier-b\"; file = \"own-m2.zone\"; } );\n");
 	fclose(f);
 	snprintf(conf, sizeof(conf), "%s/con/fedenumd.conf", tmp);
 	f = fopen(conf, "w");
