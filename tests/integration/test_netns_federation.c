@@ -212,7 +212,6 @@ Test(netns, hub_and_three_members_converge_catch_up_and_survive_a_partition)
 		if (pending)
 			nf_sleep_ms(10);
 	}
-	long gone = -1;
 	for (size_t i = 0; i < NF_NNODES; i++) {
 		struct nf_node *n = nf_all[i];
 		if (left[i] < 0)
@@ -230,7 +229,7 @@ Test(netns, hub_and_three_members_converge_catch_up_and_survive_a_partition)
 		cr_assert_eq(ldns_pkt_ancount(q), 0, "node %s still answers d's number", n->name);
 		ldns_pkt_free(q);
 	}
-	gone = since(t_leave);
+	long gone = since(t_leave);
 	/* d's node, a primary, still holds its own zone */
 	cr_assert(listed(&nf_d, ZD));
 	conf_sum(sum_after, sizeof(sum_after));
