@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define META_PREFIX "catalog "
 #define APEX_STR    (FE_WIRE_NAME_MAX * 4 + 2)

@@ -614,3 +614,56 @@ Test(catalog, own_zones_are_never_taken_nor_removed)
 	cr_assert(listed(&con, "m3.test."));
 	cr_assert_eq(xfrin_counter(&con, "catalog_zones_removed"), 0);
 }
+
+/* Every node may share one federation definition that lists every zone with its file, each
+ * node holding only its own files (docs/federation.md, the multi-host test): a zone whose
+ * file this node does not have is taken from the catalog; the one whose file it has stays
+ * its own. (A bug once made every zone of the definition "own", so such a node took nothing
+ * from the catalog.) */
+Test(catalog, definition_zones_without_a_file_here_are_taken)
+{
+	ports();
+	write_member("m1.test.", 1, 1);
+	write_member("m2.test.", 2, 1);
+	write_member("m3.test.", 3, 1);
+	write_catalog(1, NULL, "a.zones PTR m1.test.\nb.zones PTR m2.test.\n");
+	start_primary();
+	char p[300];
+	snprintf(p, sizeof(p), "%s/con/own-m2.zone", tmp);
+	FILE *f = fopen(p, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "$ORIGIN m2.test.\n$TTL 300\n@ SOA ns1 hostmaster 5 3600 600 86400 300\n"
+	           "@ NS ns1\nns1 A 127.0.0.1\na A 192.0.2.22\n");
+	fclose(f);
+	char fed[300], conf[300];
+	snprintf(fed, sizeof(fed), "%s/con/fed.conf", tmp);
+	f = fopen(fed, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+	        "name = \"cattest\";\n"
+	        "members = ( { name = \"registry\"; role = \"registry\"; },\n"
+	        "  { name = \"carrier-b\"; } );\n"
+	        "zones = ( { apex = \"m1.test.\"; member = \"registry\"; "
+	        "file = \"not-here-m1.zone\"; },\n"
+	        "  { apex = \"m2.test.\"; member = \"carrier-b\"; file = \"own-m2.zone\"; } );\n");
+	fclose(f);
+	snprintf(conf, sizeof(conf), "%s/con/fedenumd.conf", tmp);
+	f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+	        "federation = \"fed.conf\";\nxfr: { tsig-keys = [\"../peer.key\"];\n"
+	        "  catalogs = [\"cat.fed.@127.0.0.1@%u\"]; };\n",
+	        pport);
+	fclose(f);
+	char listen[64], dir[300];
+	snprintf(listen, sizeof(listen), "127.0.0.1@%u", nport);
+	snprintf(dir, sizeof(dir), "%s/con", tmp);
+	const char *ac[] = {"-c", conf, "--log-level", "debug", NULL};
+	cr_assert_eq(fe_test_daemon_start_at(&con, dir, listen, ac), 0);
+	cr_assert(wait_served(&con, "m1.test.", 1), "m1 (no file here) not taken from the catalog");
+	cr_assert(wait_log(&con, "zone m1.test.: AXFR from 127.0.0.1@", 1));
+	cr_assert(wait_log(&con, "zone m2.test. is one of this node's own zones", 1));
+	cr_assert(wait_served(&con, "m2.test.", 22), "the own m2 not served from its file");
+	cr_assert_eq(fe_test_daemon_log_count(&con, "zone m1.test. is one of this node's own"), 0);
+	cr_assert_eq(xfrin_counter(&con, "catalog_zones_added"), 1);
+}

@@ -118,8 +118,7 @@ Test(netns_scscf, calls_from_member_a_reach_every_member_namespace)
 {
 	nf_setup();
 	uint64_t t0 = fe_time_mono_ms();
-	for (size_t i = 0; i < NF_NNODES; i++)
-		nf_start(nf_all[i]);
+	nf_start_all();
 	nf_converge();
 	long converged = (long)(fe_time_mono_ms() - t0);
 
