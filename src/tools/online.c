@@ -188,6 +188,11 @@ static void print_stats(json_t *r)
 	/* the policy engine's counters that are not zero: "policy.decisions.not-found/bgcf 3" */
 	const char *g, *k;
 	json_t *go, *v;
+	/* on-demand peering, every counter: "ondemand.hit 12" */
+	json_object_foreach(json_object_get(r, "ondemand"), k, v)
+	{
+		printf("ondemand.%s %lld\n", k, (long long)json_integer_value(v));
+	}
 	json_object_foreach(json_object_get(r, "policy"), g, go)
 	{
 		json_object_foreach(go, k, v)
