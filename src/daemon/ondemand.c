@@ -115,7 +115,7 @@ struct fe__od {
 	uint32_t port, max_pending, max_per_client, timeout_ms, max_ttl_s, cache_entries;
 	/* shared with the workers */
 	_Atomic uint32_t pending; /* parked requests, whole node */
-	_Atomic uint16_t client[OD_CLIENT_SLOTS];
+	_Atomic uint32_t client[OD_CLIENT_SLOTS];
 	_Atomic uint64_t cnt[FE__OD_CNT_MAX];
 	uv_mutex_t mu; /* queue, closed */
 	bool mu_ready;
@@ -132,6 +132,9 @@ struct fe__od {
 	char *fwd_wanted;   /* the set computed last; differs: rebuild when idle */
 	unsigned nfwd;      /* member zones in the current set */
 	uv_timer_t sweep;
+	uv_work_t sweep_work;
+	bool sweeping;
+	size_t swept;
 	bool started, stopped;
 };
 
@@ -956,15 +959,33 @@ void fe__od_loads_done(struct fe__od *od)
 	maybe_rebuild(od);
 }
 
+/* The sweep runs on the pool: its write transaction may wait for a zone load's. */
+static void sweep_run(uv_work_t *w)
+{
+	struct fe__od *od = w->data;
+	od->swept = 0;
+	if (fe_store_odc_sweep(od->st, fe_time_wall_s(), OD_SWEEP_MAX, &od->swept, NULL) != FE_OK)
+		od->swept = 0;
+}
+
+static void sweep_done(uv_work_t *w, int status)
+{
+	struct fe__od *od = w->data;
+	(void)status;
+	od->sweeping = false;
+	if (od->swept) {
+		atomic_fetch_add(&od->cnt[FE__OD_SWEPT], od->swept);
+		fe_log_debug("on-demand: %zu expired cache entries removed", od->swept);
+	}
+}
+
 static void on_sweep(uv_timer_t *t)
 {
 	struct fe__od *od = t->data;
-	size_t deleted = 0;
-	/* Small and bounded (OD_SWEEP_MAX): a write transaction on the loop, once a minute. */
-	if (fe_store_odc_sweep(od->st, fe_time_wall_s(), OD_SWEEP_MAX, &deleted, NULL) == FE_OK &&
-	    deleted) {
-		atomic_fetch_add(&od->cnt[FE__OD_SWEPT], deleted);
-		fe_log_debug("on-demand: %zu expired cache entries removed", deleted);
+	if (!od->sweeping && !od->stopped) {
+		od->sweep_work.data = od;
+		if (uv_queue_work(od->loop, &od->sweep_work, sweep_run, sweep_done) == 0)
+			od->sweeping = true;
 	}
 	fe__od_loads_done(od);
 }
