@@ -170,7 +170,7 @@ Test(answer_odc, nxdomain_with_its_proof_and_truncation)
 	struct entry e;
 	int64_t now = 2000000000;
 	entry_init(&e, now, now + 300, FE_RCODE_NXDOMAIN, FE_ODC_SECURE);
-	uint8_t soa[64] = {0};
+	uint8_t soa[128] = {0};
 	size_t o = fe_test_wire_name("ns1.6.6.6.1.e164.test.", soa);
 	o += fe_test_wire_name("hostmaster.6.6.6.1.e164.test.", soa + o);
 	o += 20;
