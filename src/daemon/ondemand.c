@@ -126,8 +126,8 @@ struct fe__od {
 	struct od_job *jobs;
 	size_t njobs;
 	struct ub_ctx *ub;
-	uv_poll_t poll;
-	bool poll_open;
+	uv_poll_t *poll; /* on the context's fd; its own allocation (a new context may start
+	                    before the old handle's close has completed) */
 	char *fwd_text;     /* the forward set the context was made with */
 	char *fwd_wanted;   /* the set computed last; differs: rebuild when idle */
 	unsigned nfwd;      /* member zones in the current set */
@@ -851,12 +851,17 @@ static char *forward_set(struct fe__od *od, unsigned *ncuts)
 	return b.s ? b.s : strdup("");
 }
 
+static void poll_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
 static void close_ub(struct fe__od *od)
 {
-	if (od->poll_open) {
-		uv_poll_stop(&od->poll);
-		uv_close((uv_handle_t *)&od->poll, NULL);
-		od->poll_open = false;
+	if (od->poll) {
+		uv_poll_stop(od->poll);
+		uv_close((uv_handle_t *)od->poll, poll_closed);
+		od->poll = NULL;
 	}
 	if (od->ub) {
 		ub_ctx_delete(od->ub);
@@ -915,13 +920,15 @@ static int make_ub(struct fe__od *od, const char *fwd)
 		return FE_EIO;
 	}
 	int fdu = ub_fd(ub);
-	if (fdu < 0 || uv_poll_init(od->loop, &od->poll, fdu) != 0) {
+	uv_poll_t *poll = malloc(sizeof(*poll));
+	if (fdu < 0 || !poll || uv_poll_init(od->loop, poll, fdu) != 0) {
+		free(poll);
 		ub_ctx_delete(ub);
 		return FE_EIO;
 	}
-	od->poll.data = od;
-	od->poll_open = true;
-	uv_poll_start(&od->poll, UV_READABLE, on_ub_readable);
+	poll->data = od;
+	od->poll = poll;
+	uv_poll_start(poll, UV_READABLE, on_ub_readable);
 	od->ub = ub;
 	return FE_OK;
 }
@@ -1135,7 +1142,9 @@ void fe__od_free(struct fe__od *od)
 {
 	if (!od)
 		return;
-	close_ub(od);
+	/* the loop has ended: fe__od_stop closed the poll handle (or the final walk did) */
+	if (od->ub)
+		ub_ctx_delete(od->ub);
 	for (size_t i = 0; i < od->nprefixes; i++)
 		free(od->prefixes[i]);
 	for (size_t i = 0; i < od->nviews; i++)

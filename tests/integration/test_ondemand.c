@@ -100,8 +100,9 @@ static void start_server(struct fe_test_daemon *d, const char *sub, const char *
 	cr_assert_eq(fe_test_daemon_start_at(d, dir, listen, argv), 0, "%s did not start", sub);
 }
 
-/* The node under test: the registry zone only, the anchor, on-demand. */
-static void start_node(const char *extra_policy)
+/* The node's configuration: the registry zone (and @extra_zone, a zones entry), the anchor,
+ * on-demand (and @extra_policy, keys of policy.on-demand). */
+static void write_node_conf(const char *extra_policy, const char *extra_zone)
 {
 	char dir[300], path[400];
 	snprintf(dir, sizeof(dir), "%s/node", tmp);
@@ -114,14 +115,23 @@ static void start_node(const char *extra_policy)
 	              "            { name = \"carrier-a\"; prefixes = [\"+15551\"]; },\n"
 	              "            { name = \"carrier-b\"; prefixes = [\"+15552\"]; } );\n"
 	              "zones = ( { apex = \"" REG "\"; member = \"registry\"; "
-	              "file = \"%s/reg.signed\"; } );\n"
+	              "file = \"%s/reg.signed\"; }%s );\n"
 	              "policy = { on-demand = { prefixes = [\"+155510\", \"+15552\"];\n"
 	              "    servers = [\"" A_IP "@%u\"]; port = %u; timeout-ms = 1500;\n"
-	              "    max-per-client = 8; %s }; };\n",
-	              TRUST, tmp, port_m, port_m, extra_policy ? extra_policy : "");
+	              "    %s }; };\n",
+	              TRUST, tmp, extra_zone ? extra_zone : "", port_m, port_m,
+	              extra_policy ? extra_policy : "");
 	snprintf(path, sizeof(path), "%s/fedenumd.conf", dir);
 	nc_write_file(path, "federation = \"federation.conf\";\nserver: { workers = 2; };\n"
 	                    "log: { level = \"debug\"; };\n");
+}
+
+/* The node under test: the registry zone only, the anchor, on-demand. */
+static void start_node(const char *extra_policy)
+{
+	char dir[300], path[400];
+	write_node_conf(extra_policy, NULL);
+	snprintf(dir, sizeof(dir), "%s/node", tmp);
 	snprintf(path, sizeof(path), "%s/fedenumd.conf", dir);
 	const char *argv[] = {"-c", path, NULL};
 	cr_assert_eq(fe_test_daemon_start(&node, dir, argv), 0, "the node did not start");
@@ -266,6 +276,62 @@ Test(ondemand, member_not_replicated_is_answered_validated_and_cached)
 	ldns_pkt_free(p);
 	cr_assert_eq(stat_of("hit"), 1);
 	cr_assert_eq(stat_of("deferred"), 0);
+
+	/* 8. the member's zone replicated to the node (another version: a-v4): the held zone
+	 * answers, never the cache (which still holds a-v1's answer) */
+	write_node_conf(NULL, ", { apex = \"1.5.5.5.1." REG "\"; member = \"carrier-a\"; "
+	                      "file = \"" TRUST "/a-v4.signed\"; }");
+	kill(node.pid, SIGHUP);
+	cr_assert(fe_test_daemon_wait_log(&node, "reload done", 1, 30));
+	p = ask(NUM_A1, LDNS_RR_TYPE_NAPTR, FE_TQ_DO);
+	expect_validated(p, NUM_A1, "sip:a-v4-1@ims.example");
+	ldns_pkt_free(p);
+	cr_assert_eq(stat_of("hit"), 1, "the cache was consulted for a held zone");
+}
+
+/* Bounds: max-per-client = 1, the member's server silent. One query waits (timeout-ms),
+ * a second one from the same client meanwhile is refused at once: SERVFAIL, EDE 14. */
+Test(ondemand, waiting_queries_are_bounded)
+{
+	start_node("max-pending = 4; max-per-client = 1;");
+	/* nothing listens on B_IP: the first query waits for its timeout */
+	uint8_t q[512], r[4096];
+	size_t qn = fe_test_make_query(NUM_B1, LDNS_RR_TYPE_NAPTR, FE_TQ_DO, 0, q, sizeof(q));
+	cr_assert_gt(qn, 12);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert_geq(fd, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(node.port)};
+	inet_pton(AF_INET, node.host, &sa.sin_addr);
+	cr_assert_eq(sendto(fd, q, qn, 0, (struct sockaddr *)&sa, sizeof(sa)), (ssize_t)qn);
+	uint64_t t0 = nc_now_ms();
+	for (int i = 0; i < 100 && stat_of("deferred") < 1; i++)
+		nc_sleep_ms(10);
+	cr_assert_eq(stat_of("deferred"), 1);
+	ldns_pkt *p = ask("2.0.0.0.0.0.2.5.5.5.1.e164.test.", LDNS_RR_TYPE_NAPTR, FE_TQ_DO);
+	cr_assert_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_SERVFAIL);
+	cr_assert_eq(fe_test_pkt_ede(p), 14, "EDE %d", fe_test_pkt_ede(p));
+	ldns_pkt_free(p);
+	cr_assert_lt(nc_now_ms() - t0, 1500, "the second query waited");
+	cr_assert_eq(stat_of("limit"), 1);
+	/* the first one: SERVFAIL, EDE 22, once its resolution gave up */
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	cr_assert_eq(poll(&pf, 1, 5000), 1, "no answer to the waiting query");
+	ssize_t n = recv(fd, r, sizeof(r), 0);
+	close(fd);
+	cr_assert_geq(n, 12);
+	cr_assert_eq(r[0], q[0]);
+	cr_assert_eq(r[1], q[1]);
+	cr_assert_eq(nc_rcode(r), LDNS_RCODE_SERVFAIL);
+	ldns_pkt *a = NULL;
+	cr_assert_eq(ldns_wire2pkt(&a, r, (size_t)n), LDNS_STATUS_OK);
+	cr_assert_eq(fe_test_pkt_ede(a), 22);
+	ldns_pkt_free(a);
+	cr_assert_geq(stat_of("timeout") + stat_of("failed"), 1);
+	/* the client's slot is free again */
+	p = ask(NUM_B1, LDNS_RR_TYPE_NAPTR, FE_TQ_DO);
+	cr_assert_eq(fe_test_pkt_ede(p), 22, "EDE %d", fe_test_pkt_ede(p));
+	ldns_pkt_free(p);
+	cr_assert_eq(stat_of("limit"), 1);
 }
 
 Test(ondemand, forged_member_answer_is_refused)
