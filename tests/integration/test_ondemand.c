@@ -43,6 +43,7 @@
 #define NUM_B1  "1.0.0.0.0.0.2.5.5.5.1.e164.test." /* +15552000001 */
 
 static char tmp[256];
+static const char *extra_top = ""; /* more top-level keys of federation.conf (views) */
 static uint16_t port_m; /* the member servers' port (on both addresses) */
 static struct fe_test_daemon srv_a, srv_b, node;
 
@@ -71,6 +72,7 @@ static void setup(void)
 	memset(&srv_a, 0, sizeof(srv_a));
 	memset(&srv_b, 0, sizeof(srv_b));
 	memset(&node, 0, sizeof(node));
+	extra_top = "";
 	fe_test_mkdtemp(tmp, sizeof(tmp));
 	/* the registry with its glue on loopback, signed with the registry's test keys */
 	cr_assert_eq(fe_test_sh("cd '%s' && sed -e 's/192\\.0\\.2\\.101/" A_IP "/' -e "
@@ -114,12 +116,13 @@ static void write_node_conf(const char *extra_policy, const char *extra_zone)
 	              "members = ( { name = \"registry\"; role = \"registry\"; },\n"
 	              "            { name = \"carrier-a\"; prefixes = [\"+15551\"]; },\n"
 	              "            { name = \"carrier-b\"; prefixes = [\"+15552\"]; } );\n"
+	              "%s\n"
 	              "zones = ( { apex = \"" REG "\"; member = \"registry\"; "
 	              "file = \"%s/reg.signed\"; }%s );\n"
 	              "policy = { on-demand = { prefixes = [\"+155510\", \"+15552\"];\n"
 	              "    servers = [\"" A_IP "@%u\"]; port = %u; timeout-ms = 1500;\n"
 	              "    %s }; };\n",
-	              TRUST, tmp, extra_zone ? extra_zone : "", port_m, port_m,
+	              TRUST, extra_top, tmp, extra_zone ? extra_zone : "", port_m, port_m,
 	              extra_policy ? extra_policy : "");
 	snprintf(path, sizeof(path), "%s/fedenumd.conf", dir);
 	nc_write_file(path, "federation = \"federation.conf\";\nserver: { workers = 2; };\n"
@@ -381,4 +384,35 @@ Test(ondemand, forged_member_answer_is_refused)
 	cr_assert_eq(fe_test_pkt_ede(p), 22, "EDE %d", fe_test_pkt_ede(p));
 	ldns_pkt_free(p);
 	cr_assert_geq(stat_of("timeout") + stat_of("failed"), 1);
+}
+
+/* policy.on-demand.views: only the listed view's clients get numbers resolved on demand;
+ * the others get what they got without on-demand (SERVFAIL, cause zone-unavailable). */
+Test(ondemand, only_the_listed_views)
+{
+	char reg[400], za[400];
+	snprintf(reg, sizeof(reg), "%s/reg.signed", tmp);
+	snprintf(za, sizeof(za), "%s/a-v1.signed", TRUST);
+	start_server(&srv_a, "a", A_IP, za, reg);
+	extra_top = "views = ( { name = \"lab\"; clients = [\"127.0.0.2/32\"]; } );";
+	start_node("views = [\"lab\"];");
+	uint8_t q[512], a[4096];
+	size_t qn = fe_test_make_query(NUM_A1, LDNS_RR_TYPE_NAPTR, FE_TQ_DO, 0, q, sizeof(q));
+	/* 127.0.0.1: the default view, not listed */
+	size_t n = nc_udp_from(&node, "127.0.0.1", q, qn, a, sizeof(a));
+	cr_assert_eq(nc_rcode(a), LDNS_RCODE_SERVFAIL);
+	cr_assert_eq(stat_of("not-allowed"), 1);
+	cr_assert_eq(stat_of("deferred"), 0);
+	/* 127.0.0.2: the view "lab" */
+	n = nc_udp_from(&node, "127.0.0.2", q, qn, a, sizeof(a));
+	ldns_pkt *p = NULL;
+	cr_assert_eq(ldns_wire2pkt(&p, a, n), LDNS_STATUS_OK);
+	expect_validated(p, NUM_A1, "sip:a-v1-1@ims.example");
+	ldns_pkt_free(p);
+	cr_assert_eq(stat_of("deferred"), 1);
+	/* the default view still does not get it, even cached */
+	n = nc_udp_from(&node, "127.0.0.1", q, qn, a, sizeof(a));
+	cr_assert_eq(nc_rcode(a), LDNS_RCODE_SERVFAIL);
+	cr_assert_eq(stat_of("not-allowed"), 2);
+	cr_assert_eq(stat_of("hit"), 0);
 }
