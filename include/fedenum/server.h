@@ -190,8 +190,7 @@ size_t fe_answer_parsed(struct fe_answer_ctx *ctx, const uint8_t *req, size_t re
 /* Key of the cache entry for (@qname, @qtype) into @key (FE_WIRE_KEY_MAX + 2 bytes): the
  * canonical key of the name (fe_wire_name_key, case-folded) then the type. The length, or
  * a negative fe_err (FE_EFORMAT). */
-int fe_odc_key(const uint8_t *qname, size_t qname_len, uint16_t qtype, uint8_t *key,
-               size_t cap);
+int fe_odc_key(const uint8_t *qname, size_t qname_len, uint16_t qtype, uint8_t *key, size_t cap);
 
 /* Answer @q from the cache entry @val (@len bytes) at wall-clock second @now_s, into @resp
  * (@resp_cap; over UDP the client's limit is applied here): header and question as the

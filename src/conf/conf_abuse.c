@@ -166,8 +166,9 @@ static void load_ondemand(struct actx *x, struct fe_conf *c, const config_settin
 		get_strs(x, s, "policy.on-demand.prefixes", e164_prefix,
 		         "an E.164 prefix (\"+\" and 1 to 15 digits)", &o->prefixes, &o->nprefixes);
 	if (!o->nprefixes && !x->failed)
-		aerr(x, g, "policy.on-demand: prefixes = [ \"+...\" ] is required (which numbers "
-		           "may be resolved on demand)");
+		aerr(x, g,
+		     "policy.on-demand: prefixes = [ \"+...\" ] is required (which numbers "
+		     "may be resolved on demand)");
 	if (o->nprefixes > FE_CONF_OD_MAX_PREFIXES)
 		aerr(x, s, "policy.on-demand.prefixes: at most %d", FE_CONF_OD_MAX_PREFIXES);
 	if ((s = config_setting_get_member(g, "views")))
@@ -176,8 +177,9 @@ static void load_ondemand(struct actx *x, struct fe_conf *c, const config_settin
 		get_strs(x, s, "policy.on-demand.servers", addr_port, "ADDR@PORT", &o->servers,
 		         &o->nservers);
 	if (!o->nservers && !x->failed)
-		aerr(x, g, "policy.on-demand: servers = [ \"ADDR@PORT\" ] is required (the "
-		           "registry's name servers)");
+		aerr(x, g,
+		     "policy.on-demand: servers = [ \"ADDR@PORT\" ] is required (the "
+		     "registry's name servers)");
 	if (o->nservers > FE_CONF_OD_MAX_SERVERS)
 		aerr(x, s, "policy.on-demand.servers: at most %d", FE_CONF_OD_MAX_SERVERS);
 }

@@ -97,19 +97,19 @@ void fe__control_stop(struct fe__control *ctl);
 /* ---- on-demand peering (ondemand.c; docs/federation.md "On-demand peering") ---------- */
 
 enum fe__od_cnt {
-	FE__OD_HIT = 0,      /* answered from the on-demand cache */
-	FE__OD_RESOLVED,     /* resolutions that ended secure and were cached */
-	FE__OD_BOGUS,        /* resolutions that did not validate: SERVFAIL, EDE 6 */
-	FE__OD_INSECURE,     /* answers not signed under the anchors: SERVFAIL, EDE 5 */
-	FE__OD_FAILED,       /* no usable answer from the federation's servers: EDE 22 */
-	FE__OD_TIMEOUT,      /* no answer within timeout-ms: SERVFAIL, EDE 22 */
-	FE__OD_DEFERRED,     /* queries parked until their resolution ended */
-	FE__OD_JOINED,       /* of those, joined a resolution already running */
-	FE__OD_LIMIT,        /* refused by max-pending, max-per-client: SERVFAIL, EDE 14 */
-	FE__OD_NOT_ALLOWED,  /* below a delegation not held, not allowed by on-demand */
-	FE__OD_NO_SERVERS,   /* no resolver (no forward set yet) */
-	FE__OD_STORE_ERROR,  /* cache writes that failed (or the cache is full) */
-	FE__OD_SWEPT,        /* expired cache entries removed */
+	FE__OD_HIT = 0,     /* answered from the on-demand cache */
+	FE__OD_RESOLVED,    /* resolutions that ended secure and were cached */
+	FE__OD_BOGUS,       /* resolutions that did not validate: SERVFAIL, EDE 6 */
+	FE__OD_INSECURE,    /* answers not signed under the anchors: SERVFAIL, EDE 5 */
+	FE__OD_FAILED,      /* no usable answer from the federation's servers: EDE 22 */
+	FE__OD_TIMEOUT,     /* no answer within timeout-ms: SERVFAIL, EDE 22 */
+	FE__OD_DEFERRED,    /* queries parked until their resolution ended */
+	FE__OD_JOINED,      /* of those, joined a resolution already running */
+	FE__OD_LIMIT,       /* refused by max-pending, max-per-client: SERVFAIL, EDE 14 */
+	FE__OD_NOT_ALLOWED, /* below a delegation not held, not allowed by on-demand */
+	FE__OD_NO_SERVERS,  /* no resolver (no forward set yet) */
+	FE__OD_STORE_ERROR, /* cache writes that failed (or the cache is full) */
+	FE__OD_SWEPT,       /* expired cache entries removed */
 	FE__OD_CNT_MAX
 };
 
@@ -119,9 +119,8 @@ struct fe_server_opts;
 /* Read policy.on-demand of @c and put the hook into @o (before the server starts). *out is
  * NULL when on-demand is not configured. Returns an exit code (FE__EXIT_CONFIG: on-demand
  * without trust anchors, or no registry zone). */
-int fe__od_setup(struct fe__od **out, uv_loop_t *loop, struct fe_store *st,
-                 const struct fe_conf *c, struct fe_policy_rt *policy, bool validating,
-                 struct fe_server_opts *o);
+int fe__od_setup(struct fe__od **out, uv_loop_t *loop, struct fe_store *st, const struct fe_conf *c,
+                 struct fe_policy_rt *policy, bool validating, struct fe_server_opts *o);
 /* Start on @loop (after the initial load pass: the forward set comes from the store). */
 int fe__od_start(struct fe__od *od);
 /* A load pass ended or a secondary zone changed: recompute the forward set. */

@@ -55,16 +55,14 @@
 static struct fe_ratelog od_log = FE_RATELOG_INIT(20, 60);
 
 static const char *const cnt_names[FE__OD_CNT_MAX] = {
-        "hit",      "resolved", "bogus",       "insecure",   "failed",     "timeout",
-        "deferred", "joined",   "limit",       "not-allowed", "no-servers", "store-error",
-        "swept",
+        "hit",    "resolved", "bogus",       "insecure",   "failed",      "timeout", "deferred",
+        "joined", "limit",    "not-allowed", "no-servers", "store-error", "swept",
 };
 
 const char *fe__od_counter_name(unsigned i)
 {
 	return i < FE__OD_CNT_MAX ? cnt_names[i] : "?";
 }
-
 
 /* A request parked by a worker, on its way to a resolution. */
 struct od_req {
@@ -126,11 +124,11 @@ struct fe__od {
 	struct od_job *jobs;
 	size_t njobs;
 	struct ub_ctx *ub;
-	uv_poll_t *poll; /* on the context's fd; its own allocation (a new context may start
-	                    before the old handle's close has completed) */
-	char *fwd_text;     /* the forward set the context was made with */
-	char *fwd_wanted;   /* the set computed last; differs: rebuild when idle */
-	unsigned nfwd;      /* member zones in the current set */
+	uv_poll_t *poll;  /* on the context's fd; its own allocation (a new context may start
+	                     before the old handle's close has completed) */
+	char *fwd_text;   /* the forward set the context was made with */
+	char *fwd_wanted; /* the set computed last; differs: rebuild when idle */
+	unsigned nfwd;    /* member zones in the current set */
 	uv_timer_t sweep;
 	uv_work_t sweep_work;
 	bool sweeping;
@@ -151,8 +149,7 @@ void fe__od_log_counters(struct fe__od *od, const char *why)
 	size_t o = 0;
 	for (unsigned i = 0; i < FE__OD_CNT_MAX && o < sizeof(buf); i++)
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s=%llu", i ? " " : "",
-		                      cnt_names[i],
-		                      (unsigned long long)atomic_load(&od->cnt[i]));
+		                      cnt_names[i], (unsigned long long)atomic_load(&od->cnt[i]));
 	fe_log_info("counters (%s) on-demand: %s", why, buf);
 }
 
@@ -257,8 +254,8 @@ static enum fe_server_od_verdict od_miss(void *state, const struct fe_server_req
 	(void)cut_labels;
 	char num[16];
 	if (!q || number_of(od, q->qname_lc, num, sizeof(num)) < 0 || !prefix_allowed(od, num) ||
-	    (od->nviews && (!od->policy || !fe_policy_rt_view_listed(od->policy, req, od->views,
-	                                                             od->nviews)))) {
+	    (od->nviews &&
+	     (!od->policy || !fe_policy_rt_view_listed(od->policy, req, od->views, od->nviews)))) {
 		if (!resumed)
 			inc(od, FE__OD_NOT_ALLOWED);
 		return FE_SERVER_OD_KEEP; /* cause zone-unavailable, as without on-demand */
@@ -269,8 +266,9 @@ static enum fe_server_od_verdict od_miss(void *state, const struct fe_server_req
 	const uint8_t *val;
 	size_t vlen;
 	if (klen > 0 && fe_store_odc_get(req->reader, key, (size_t)klen, &val, &vlen) == FE_OK) {
-		size_t n = fe_answer_from_odc(&(struct fe_answer_opts){.udp_max = od->udp_max}, q,
-		                              req->transport, val, vlen, fe_time_wall_s(), resp, cap);
+		size_t n =
+		        fe_answer_from_odc(&(struct fe_answer_opts){.udp_max = od->udp_max}, q,
+		                           req->transport, val, vlen, fe_time_wall_s(), resp, cap);
 		if (n) {
 			if (!resumed)
 				inc(od, FE__OD_HIT);
@@ -566,8 +564,10 @@ static void on_result(void *arg, int err, struct ub_result *res)
 		j->status = FE_EPERM;
 	} else if (res->rcode != FE_RCODE_NOERROR && res->rcode != FE_RCODE_NXDOMAIN) {
 		inc(od, FE__OD_FAILED);
-		fe_ratelog(&od_log, FE_LOG_WARN, "on-demand: %s type %u: rcode %d from the "
-		           "federation's servers: SERVFAIL", name, j->type, res->rcode);
+		fe_ratelog(&od_log, FE_LOG_WARN,
+		           "on-demand: %s type %u: rcode %d from the "
+		           "federation's servers: SERVFAIL",
+		           name, j->type, res->rcode);
 		j->status = FE_EIO;
 	} else {
 		j->val = entry_of(od, res->answer_packet, (size_t)res->answer_len,
@@ -618,8 +618,8 @@ static void start_job(struct fe__od *od, struct od_req *r)
 {
 	size_t nlen = (size_t)fe_wire_name_len(r->name, FE_WIRE_NAME_MAX);
 	for (struct od_job *j = od->jobs; j; j = j->next)
-		if (j->type == r->type && j->name_len == nlen && memcmp(j->name, r->name, nlen) == 0 &&
-		    (j->running || j->writing)) {
+		if (j->type == r->type && j->name_len == nlen &&
+		    memcmp(j->name, r->name, nlen) == 0 && (j->running || j->writing)) {
 			r->next = j->waiting;
 			j->waiting = r;
 			inc(od, FE__OD_JOINED);
@@ -760,7 +760,8 @@ static void ns_addrs(struct fe__od *od, const struct fe_store_zone_rec *reg, con
 			if (sig)
 				continue;
 			char a[INET6_ADDRSTRLEN];
-			if ((types[t] == FE_T_A && rdlen == 4 && inet_ntop(AF_INET, rd, a, sizeof(a))) ||
+			if ((types[t] == FE_T_A && rdlen == 4 &&
+			     inet_ntop(AF_INET, rd, a, sizeof(a))) ||
 			    (types[t] == FE_T_AAAA && rdlen == 16 &&
 			     inet_ntop(AF_INET6, rd, a, sizeof(a))))
 				snprintf(addrs[(*naddr)++], 80, "%s@%u", a, od->port);
@@ -788,19 +789,21 @@ static char *forward_set(struct fe__od *od, unsigned *ncuts)
 	}
 	for (size_t r = 0; r < od->nroots; r++) {
 		uint8_t akey[FE_WIRE_KEY_MAX];
-		int aklen = fe_wire_name_key(od->roots[r],
-		                             (size_t)fe_wire_name_len(od->roots[r], FE_WIRE_NAME_MAX),
-		                             akey, sizeof(akey));
+		int aklen = fe_wire_name_key(
+		        od->roots[r], (size_t)fe_wire_name_len(od->roots[r], FE_WIRE_NAME_MAX),
+		        akey, sizeof(akey));
 		const struct fe_store_zone_rec *reg = NULL;
-		if (aklen < 0 || fe_store_get_zone(od->reader, akey, (size_t)aklen, &reg) != FE_OK ||
+		if (aklen < 0 ||
+		    fe_store_get_zone(od->reader, akey, (size_t)aklen, &reg) != FE_OK ||
 		    !(reg->flags & FE_ZONE_VALIDATED) || (reg->flags & FE_ZONE_BOGUS))
-			continue; /* the registry zone is not held (validated) here: no delegations */
+			continue; /* the registry zone is not held (validated) here: no delegations
+			           */
 		const uint8_t *k = NULL;
 		size_t klen = 0;
 		struct fe_store_node node;
 		/* bounded by the zone's nodes and OD_MAX_CUTS */
-		while (*ncuts < OD_MAX_CUTS &&
-		       fe_store_next_node(od->reader, reg, false, k, klen, &k, &klen, &node) == FE_OK) {
+		while (*ncuts < OD_MAX_CUTS && fe_store_next_node(od->reader, reg, false, k, klen,
+		                                                  &k, &klen, &node) == FE_OK) {
 			if (!(node.flags & FE_NODE_DELEG) || (node.flags & FE_NODE_OCCLUDED))
 				continue;
 			char num[16];
@@ -873,12 +876,13 @@ static void close_ub(struct fe__od *od)
 static int make_ub(struct fe__od *od, const char *fwd)
 {
 	struct textbuf b = {0};
-	tb_add(&b, "server:\n\tdo-not-query-localhost: no\n\tval-permissive-mode: no\n"
-	           "\tharden-dnssec-stripped: yes\n\ttrust-anchor-signaling: no\n"
-	           "\troot-key-sentinel: no\n\taggressive-nsec: no\n\tqname-minimisation: no\n"
-	           "\tcache-max-ttl: %u\n\tcache-max-negative-ttl: %u\n"
-	           "\tlocal-zone: \".\" refuse\n",
-	           od->max_ttl_s, od->max_ttl_s);
+	tb_add(&b,
+	       "server:\n\tdo-not-query-localhost: no\n\tval-permissive-mode: no\n"
+	       "\tharden-dnssec-stripped: yes\n\ttrust-anchor-signaling: no\n"
+	       "\troot-key-sentinel: no\n\taggressive-nsec: no\n\tqname-minimisation: no\n"
+	       "\tcache-max-ttl: %u\n\tcache-max-negative-ttl: %u\n"
+	       "\tlocal-zone: \".\" refuse\n",
+	       od->max_ttl_s, od->max_ttl_s);
 	for (size_t r = 0; r < od->nroots; r++) {
 		char apex[1100];
 		fe_wire_name_to_str(od->roots[r], apex, sizeof(apex));
@@ -999,9 +1003,8 @@ static void on_sweep(uv_timer_t *t)
 
 /* ---- start and stop ------------------------------------------------------------------ */
 
-int fe__od_setup(struct fe__od **out, uv_loop_t *loop, struct fe_store *st,
-                 const struct fe_conf *c, struct fe_policy_rt *policy, bool validating,
-                 struct fe_server_opts *o)
+int fe__od_setup(struct fe__od **out, uv_loop_t *loop, struct fe_store *st, const struct fe_conf *c,
+                 struct fe_policy_rt *policy, bool validating, struct fe_server_opts *o)
 {
 	*out = NULL;
 	if (!c->od.on)

@@ -48,7 +48,8 @@ size_t fe_answer_from_odc(const struct fe_answer_opts *opts, const struct fe_wir
 	uint32_t left = (uint32_t)(expires - now_s);
 
 	uint16_t udp_max = opts && opts->udp_max ? opts->udp_max : FE_WIRE_UDP_DEFAULT;
-	size_t cap = transport == FE_TRANSPORT_TCP ? FE_WIRE_MSG_MAX : fe_wire_udp_limit(q, udp_max);
+	size_t cap =
+	        transport == FE_TRANSPORT_TCP ? FE_WIRE_MSG_MAX : fe_wire_udp_limit(q, udp_max);
 	cap = FE_MIN(cap, resp_cap);
 	bool dnssec = q->has_edns && q->edns_do;
 

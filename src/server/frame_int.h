@@ -44,8 +44,8 @@ enum fe__frame_event {
 
 /* Answer to one message from ops->message. */
 struct fe__frame_answer {
-	size_t len;  /* answer length in the scratch buffer (after the 2-octet prefix), or 0 */
-	bool stream; /* a stream was opened: pull it with ops->stream_next */
+	size_t len;    /* answer length in the scratch buffer (after the 2-octet prefix), or 0 */
+	bool stream;   /* a stream was opened: pull it with ops->stream_next */
 	bool deferred; /* answered later with fe__frame_deliver (on-demand peering) */
 };
 

@@ -93,7 +93,7 @@ struct fe_server_ticket {
 	struct fe__conn *conn; /* TCP/TLS: the connection */
 	char tls_client[FE_SERVER_TLS_NAME_MAX];
 	uint16_t tls_version;
-	uint64_t t0_us; /* arrival, for the latency histogram */
+	uint64_t t0_us;         /* arrival, for the latency histogram */
 	struct fe_wire_query q; /* parse of msg, for the resolver */
 	size_t msg_len;
 	uint8_t msg[];
@@ -227,9 +227,9 @@ size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
  * (nothing to send now). fe__pipe_run is this with both NULL. */
 size_t fe__pipe_run_od(struct fe__worker *w, bool admitted, bool snapshot_ok,
                        const struct sockaddr *peer, const uint8_t *req, size_t req_len,
-                       enum fe_transport transport, const char *tls_client,
-                       uint16_t tls_version, uint8_t *resp, size_t resp_cap, void **stream,
-                       bool *streaming, const int *resumed, bool *deferred);
+                       enum fe_transport transport, const char *tls_client, uint16_t tls_version,
+                       uint8_t *resp, size_t resp_cap, void **stream, bool *streaming,
+                       const int *resumed, bool *deferred);
 /* Next message of @stream (opened by fe__pipe_run), through policy->after. */
 int fe__pipe_stream_next(struct fe__worker *w, const struct sockaddr *peer, void *stream,
                          uint8_t *out, size_t cap, size_t *len);

@@ -183,9 +183,9 @@ struct fe__frame_answer fe__conn_message(struct fe__frame *f, const uint8_t *msg
 	w->cur_conn = c;
 	w->cur_udp = NULL;
 	w->cur_t0_us = t0;
-	a.len = fe__pipe_run_od(w, c->admitted, c->snap_ok, (const struct sockaddr *)&c->peer,
-	                        msg, len, FE_TRANSPORT_TCP, client, c->tls_version, out, cap,
-	                        &c->stream, &a.stream, NULL, &a.deferred);
+	a.len = fe__pipe_run_od(w, c->admitted, c->snap_ok, (const struct sockaddr *)&c->peer, msg,
+	                        len, FE_TRANSPORT_TCP, client, c->tls_version, out, cap, &c->stream,
+	                        &a.stream, NULL, &a.deferred);
 	if (a.len)
 		fe__latency_add(w->counters, fe_time_mono_us() - t0, 1);
 	return a;

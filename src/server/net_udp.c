@@ -151,11 +151,11 @@ void fe__udp_on_readable(uv_poll_t *h, int status, int events)
 			uint8_t *out = w->sbuf + (size_t)nsend * FE__UDP_SEND_BYTES;
 			w->cur_rmsg = m;
 			bool deferred = false;
-			size_t rlen = fe__pipe_run_od(w, admitted, snap_ok, peer,
-			                              w->rbuf + (size_t)i * FE__UDP_RECV_BYTES,
-			                              w->rmsg[i].msg_len, FE_TRANSPORT_UDP, NULL, 0,
-			                              out, FE__UDP_SEND_BYTES, NULL, NULL, NULL,
-			                              &deferred);
+			size_t rlen =
+			        fe__pipe_run_od(w, admitted, snap_ok, peer,
+			                        w->rbuf + (size_t)i * FE__UDP_RECV_BYTES,
+			                        w->rmsg[i].msg_len, FE_TRANSPORT_UDP, NULL, 0, out,
+			                        FE__UDP_SEND_BYTES, NULL, NULL, NULL, &deferred);
 			if (!rlen)
 				continue;
 			struct msghdr *a = &w->smsg[nsend].msg_hdr;

@@ -63,8 +63,8 @@ static void uncount(struct fe__worker *w, enum fe_counter c)
  * NULL when it cannot be parked (no origin known, worker full, out of memory). */
 static struct fe_server_ticket *park(struct fe__worker *w, bool admitted,
                                      const struct sockaddr *peer, const uint8_t *req,
-                                     size_t req_len, enum fe_transport transport, const char *tls_client,
-                                     uint16_t tls_version)
+                                     size_t req_len, enum fe_transport transport,
+                                     const char *tls_client, uint16_t tls_version)
 {
 	if (w->parked >= FE_SERVER_PARK_MAX)
 		return NULL;
@@ -123,9 +123,9 @@ size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
 
 size_t fe__pipe_run_od(struct fe__worker *w, bool admitted, bool snapshot_ok,
                        const struct sockaddr *peer, const uint8_t *req, size_t req_len,
-                       enum fe_transport transport, const char *tls_client,
-                       uint16_t tls_version, uint8_t *resp, size_t resp_cap, void **stream,
-                       bool *streaming, const int *resumed, bool *deferred)
+                       enum fe_transport transport, const char *tls_client, uint16_t tls_version,
+                       uint8_t *resp, size_t resp_cap, void **stream, bool *streaming,
+                       const int *resumed, bool *deferred)
 {
 	const struct fe_server_opts *o = &w->srv->opts;
 	struct fe_wire_query q;
@@ -238,8 +238,8 @@ size_t fe__pipe_run_od(struct fe__worker *w, bool admitted, bool snapshot_ok,
 			t = park(w, admitted, peer, req, req_len, transport, tls_client,
 			         tls_version);
 		size_t len = n;
-		enum fe_server_od_verdict ov = od->miss(od->state, &r, w->actx.unheld_cut,
-		                                        resumed, t, resp, &len, resp_cap);
+		enum fe_server_od_verdict ov = od->miss(od->state, &r, w->actx.unheld_cut, resumed,
+		                                        t, resp, &len, resp_cap);
 		if (ov == FE_SERVER_OD_DEFER && t) {
 			w->parked++;
 			if (t->conn)

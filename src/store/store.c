@@ -180,7 +180,8 @@ static int open_dbs(struct fe_store *st)
 	/* Added after the first schema: created on the first writable open; a read-only open
 	 * of an older store goes on without them. */
 	if ((err = open_optional(st, txn, "zstate", &st->dbi_zstate, &st->has_zstate)) != FE_OK ||
-	    (err = open_optional(st, txn, "journal", &st->dbi_journal, &st->has_journal)) != FE_OK ||
+	    (err = open_optional(st, txn, "journal", &st->dbi_journal, &st->has_journal)) !=
+	            FE_OK ||
 	    (err = open_optional(st, txn, "odcache", &st->dbi_odcache, &st->has_odcache)) != FE_OK)
 		goto out_abort;
 	uint32_t schema = 0;

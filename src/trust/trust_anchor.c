@@ -187,8 +187,8 @@ size_t fe_trust_anchors_text(const struct fe_trust_anchors *a, size_t i, char *b
 			return 0;
 		size_t o;
 		if (ds) {
-			o = (size_t)snprintf(buf, cap, "%s IN DS %u %u %u ", name, fe_get_be16(r->data),
-			                     r->data[2], r->data[3]);
+			o = (size_t)snprintf(buf, cap, "%s IN DS %u %u %u ", name,
+			                     fe_get_be16(r->data), r->data[2], r->data[3]);
 			for (size_t b = 4; b < r->len && o + 3 < cap; b++)
 				o += (size_t)snprintf(buf + o, cap - o, "%02X", r->data[b]);
 			if (o + 3 >= cap)

@@ -141,7 +141,8 @@ Test(abuse_keys, on_demand_keys)
 	         "federation.conf:3: policy.on-demand: prefixes = [ \"+...\" ] is required"},
 	        {"policy = { on-demand = { prefixes = [\"+1666\"]; }; };",
 	         "federation.conf:3: policy.on-demand: servers = [ \"ADDR@PORT\" ] is required"},
-	        {"policy = { on-demand = { prefixes = [\"1666\"]; servers = [\"127.0.0.1@53\"]; }; };",
+	        {"policy = { on-demand = { prefixes = [\"1666\"]; servers = [\"127.0.0.1@53\"]; }; "
+	         "};",
 	         "federation.conf:3: policy.on-demand.prefixes: \"1666\" is not an E.164 prefix"},
 	        {"policy = { on-demand = { prefixes = [\"+1\"]; servers = [\"ns1.example\"]; }; };",
 	         "federation.conf:3: policy.on-demand.servers: \"ns1.example\" is not ADDR@PORT"},

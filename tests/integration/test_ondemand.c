@@ -30,21 +30,21 @@
 #include "fedenum/util.h"
 #include "net_common.h"
 
-#define TRUST   FE_TEST_SRC "/tests/integration/data/trust"
-#define REG     "e164.test."
-#define A_IP    "127.0.0.5"
-#define B_IP    "127.0.0.6"
-#define NUM_A1  "1.0.0.0.0.0.1.5.5.5.1.e164.test." /* +15551000001 */
-#define NUM_A2  "2.0.0.0.0.0.1.5.5.5.1.e164.test." /* +15551000002 */
-#define NUM_A3  "3.0.0.0.0.0.1.5.5.5.1.e164.test." /* +15551000003 */
-#define NUM_A4  "4.0.0.0.0.0.1.5.5.5.1.e164.test." /* +15551000004 */
-#define NUM_ANX "9.9.9.0.0.0.1.5.5.5.1.e164.test." /* +15551000999: not assigned */
+#define TRUST    FE_TEST_SRC "/tests/integration/data/trust"
+#define REG      "e164.test."
+#define A_IP     "127.0.0.5"
+#define B_IP     "127.0.0.6"
+#define NUM_A1   "1.0.0.0.0.0.1.5.5.5.1.e164.test." /* +15551000001 */
+#define NUM_A2   "2.0.0.0.0.0.1.5.5.5.1.e164.test." /* +15551000002 */
+#define NUM_A3   "3.0.0.0.0.0.1.5.5.5.1.e164.test." /* +15551000003 */
+#define NUM_A4   "4.0.0.0.0.0.1.5.5.5.1.e164.test." /* +15551000004 */
+#define NUM_ANX  "9.9.9.0.0.0.1.5.5.5.1.e164.test." /* +15551000999: not assigned */
 #define NUM_AOUT "1.0.0.0.0.1.1.5.5.5.1.e164.test." /* +15551100001: not an on-demand prefix */
-#define NUM_B1  "1.0.0.0.0.0.2.5.5.5.1.e164.test." /* +15552000001 */
+#define NUM_B1   "1.0.0.0.0.0.2.5.5.5.1.e164.test." /* +15552000001 */
 
 static char tmp[256];
 static const char *extra_top = ""; /* more top-level keys of federation.conf (views) */
-static uint16_t port_m; /* the member servers' port (on both addresses) */
+static uint16_t port_m;            /* the member servers' port (on both addresses) */
 static struct fe_test_daemon srv_a, srv_b, node;
 
 static void stop_one(struct fe_test_daemon *d, const char *what)

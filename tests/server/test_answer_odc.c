@@ -46,8 +46,8 @@ static void entry_init(struct entry *e, int64_t stored, int64_t expires, uint8_t
 	be(e, 0, 2);
 }
 
-static void entry_rr(struct entry *e, uint8_t sec, const char *owner, uint16_t type,
-                     uint32_t ttl, const void *rd, uint16_t rdlen)
+static void entry_rr(struct entry *e, uint8_t sec, const char *owner, uint16_t type, uint32_t ttl,
+                     const void *rd, uint16_t rdlen)
 {
 	uint8_t w[FE_WIRE_NAME_MAX];
 	size_t wl = fe_test_wire_name(owner, w);
@@ -67,8 +67,8 @@ static void entry_rr(struct entry *e, uint8_t sec, const char *owner, uint16_t t
 static void positive(struct entry *e, int64_t now, uint8_t flags)
 {
 	entry_init(e, now - 100, now + 500, FE_RCODE_NOERROR, flags);
-	static const uint8_t naptr[] = {0, 10, 0, 100, 1, 'u', 7, 'E', '2', 'U', '+', 's', 'i',
-	                                'p', 4, '!', 'x', '!', '!', 0};
+	static const uint8_t naptr[] = {0,   10,  0,   100, 1, 'u', 7,   'E', '2', 'U',
+	                                '+', 's', 'i', 'p', 4, '!', 'x', '!', '!', 0};
 	entry_rr(e, 0, NAME ".", FE_T_NAPTR, 3600, naptr, sizeof(naptr));
 	uint8_t sig[64] = {0, 35, 13, 11};
 	entry_rr(e, 0, NAME ".", FE_T_RRSIG, 3600, sig, sizeof(sig));
