@@ -97,7 +97,9 @@ struct fe__od {
 	struct fe_store *st;
 	struct fe_store_reader *reader; /* main loop's, for the forward set */
 	struct fe_policy_rt *policy;
-	const struct fe_trust_anchors *anchors;
+	char **anchors; /* the federation's anchors as unbound reads them (copied at start: a
+	                   reload frees the configuration they came from) */
+	size_t nanchors;
 	char *store_path;
 	struct fe_server_ondemand hook;
 	uint16_t udp_max;
@@ -888,12 +890,8 @@ static int make_ub(struct fe__od *od, const char *fwd)
 		fe_wire_name_to_str(od->roots[r], apex, sizeof(apex));
 		tb_add(&b, "\tlocal-zone: \"%s\" transparent\n", apex);
 	}
-	size_t na = fe_trust_anchors_count(od->anchors);
-	for (size_t i = 0; i < na; i++) {
-		char ta[4096];
-		if (fe_trust_anchors_text(od->anchors, i, ta, sizeof(ta)))
-			tb_add(&b, "\ttrust-anchor: \"%s\"\n", ta);
-	}
+	for (size_t i = 0; i < od->nanchors; i++)
+		tb_add(&b, "\ttrust-anchor: \"%s\"\n", od->anchors[i]);
 	tb_add(&b, "%s", fwd);
 	if (b.failed) {
 		free(b.s);
@@ -1020,7 +1018,6 @@ int fe__od_setup(struct fe__od **out, uv_loop_t *loop, struct fe_store *st, cons
 	od->loop = loop;
 	od->st = st;
 	od->policy = policy;
-	od->anchors = c->anchors;
 	od->udp_max = (uint16_t)c->udp_max_payload;
 	od->port = c->od.port;
 	od->max_pending = c->od.max_pending;
@@ -1032,7 +1029,14 @@ int fe__od_setup(struct fe__od **out, uv_loop_t *loop, struct fe_store *st, cons
 	od->prefixes = calloc(c->od.nprefixes + 1, sizeof(char *));
 	od->views = calloc(c->od.nviews + 1, sizeof(char *));
 	od->servers = calloc(c->od.nservers + 1, sizeof(char *));
-	bool ok = od->store_path && od->prefixes && od->views && od->servers;
+	size_t na = fe_trust_anchors_count(c->anchors);
+	od->anchors = calloc(na + 1, sizeof(char *));
+	bool ok = od->store_path && od->prefixes && od->views && od->servers && od->anchors;
+	for (size_t i = 0; ok && i < na; i++) {
+		char ta[4096];
+		if (fe_trust_anchors_text(c->anchors, i, ta, sizeof(ta)))
+			ok = (od->anchors[od->nanchors++] = strdup(ta)) != NULL;
+	}
 	for (size_t i = 0; ok && i < c->od.nprefixes; i++)
 		ok = (od->prefixes[od->nprefixes++] = strdup(c->od.prefixes[i] + 1)) != NULL;
 	for (size_t i = 0; ok && i < c->od.nviews; i++)
@@ -1154,6 +1158,9 @@ void fe__od_free(struct fe__od *od)
 		free(od->views[i]);
 	for (size_t i = 0; i < od->nservers; i++)
 		free(od->servers[i]);
+	for (size_t i = 0; i < od->nanchors; i++)
+		free(od->anchors[i]);
+	free(od->anchors);
 	free(od->prefixes);
 	free(od->views);
 	free(od->servers);

@@ -135,7 +135,7 @@ struct fe__worker {
 	uint8_t *sbuf;     /* FE__UDP_BATCH * FE__UDP_SEND_BYTES */
 	uint8_t *tcp_resp; /* FE__TCP_MSG_MAX scratch for one TCP answer */
 	/* On-demand peering: where the message in the pipeline came from (set by the
-	 * transports before fe__pipe_run: cur_udp and cur_rmsg for UDP, cur_conn for TCP/TLS),
+	 * transports before fe__pipe_run_od: cur_udp and cur_rmsg for UDP, cur_conn for TCP/TLS),
 	 * and the tickets handed back by fe_server_resume (resume_mu; resume_closed once the
 	 * async handle is closing: nothing is signalled after that). */
 	struct fe__udp *cur_udp;
@@ -217,20 +217,16 @@ void fe__tls_ctx_free(void *ctx);
 /* Run one message from @peer through admit → before → tsig → handler → after. The worker's
  * store snapshot must be open (or @snapshot_ok false: SERVFAIL). Returns the answer length
  * at @resp, or 0: nothing to send, or — when @stream is not NULL (TCP) and *stream was set
- * to the transfer handler's stream — the answer is that stream (fe__pipe_stream_next). */
-size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
-                    const struct sockaddr *peer, const uint8_t *req, size_t req_len,
-                    enum fe_transport transport, const char *tls_client, uint16_t tls_version,
-                    uint8_t *resp, size_t resp_cap, void **stream, bool *streaming);
-/* fe__pipe_run's on-demand form: @resumed (NULL on the first pass) is the status given to
+ * to the transfer handler's stream — the answer is that stream (fe__pipe_stream_next).
+ * On-demand peering: @resumed (NULL on the first pass) is the status given to
  * fe_server_resume; *deferred (may be NULL: never defer) is set when the request was parked
- * (nothing to send now). fe__pipe_run is this with both NULL. */
+ * (nothing to send now). */
 size_t fe__pipe_run_od(struct fe__worker *w, bool admitted, bool snapshot_ok,
                        const struct sockaddr *peer, const uint8_t *req, size_t req_len,
                        enum fe_transport transport, const char *tls_client, uint16_t tls_version,
                        uint8_t *resp, size_t resp_cap, void **stream, bool *streaming,
                        const int *resumed, bool *deferred);
-/* Next message of @stream (opened by fe__pipe_run), through policy->after. */
+/* Next message of @stream (opened by fe__pipe_run_od), through policy->after. */
 int fe__pipe_stream_next(struct fe__worker *w, const struct sockaddr *peer, void *stream,
                          uint8_t *out, size_t cap, size_t *len);
 void fe__pipe_stream_close(struct fe__worker *w, void *stream);

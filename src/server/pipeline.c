@@ -112,15 +112,6 @@ uint16_t fe_server_ticket_qtype(const struct fe_server_ticket *t)
 	return t->q.qtype;
 }
 
-size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
-                    const struct sockaddr *peer, const uint8_t *req, size_t req_len,
-                    enum fe_transport transport, const char *tls_client, uint16_t tls_version,
-                    uint8_t *resp, size_t resp_cap, void **stream, bool *streaming)
-{
-	return fe__pipe_run_od(w, admitted, snapshot_ok, peer, req, req_len, transport, tls_client,
-	                       tls_version, resp, resp_cap, stream, streaming, NULL, NULL);
-}
-
 size_t fe__pipe_run_od(struct fe__worker *w, bool admitted, bool snapshot_ok,
                        const struct sockaddr *peer, const uint8_t *req, size_t req_len,
                        enum fe_transport transport, const char *tls_client, uint16_t tls_version,
