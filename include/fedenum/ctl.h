@@ -189,6 +189,12 @@ struct fe_ctl_node_info {
 	size_t (*secondary_status)(void *arg, const uint8_t *apex, size_t apex_len, char *buf,
 	                           size_t cap);
 	void *secondary_arg;
+	/* Zone transfer out: this node's secondaries of zone @apex (wire form; @zname its
+	 * presentation form, final dot) with what each was told and sent (a new JSON array),
+	 * or NULL when this node has none. Called on the control loop's thread. May be NULL. */
+	json_t *(*primary_peers)(void *arg, const uint8_t *apex, size_t apex_len,
+	                         const char *zname);
+	void *primary_arg;
 	/* Counters of other modules: fills at most @cap (FE_CTL_EXTRA_MAX) rows, returns their
 	 * number. Called on the control loop's thread. May be NULL. */
 	size_t (*extra_counters)(void *arg, struct fe_ctl_extra *rows, size_t cap);

@@ -146,6 +146,14 @@ int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opt
                   const struct fe_trust_opts *topts, struct fe_store *st,
                   struct fe_trust_result *res, struct fe_zone_error *err);
 
+/* fe_trust_load of a zone already in memory (built by the signer, fe_sign_zone_build): the
+ * same checks, validation and commit without a master file to write and parse again. @z is
+ * borrowed (the caller frees it); @what names its source in errors ("signing of APEX").
+ * FE_EINVAL without anchors or zone; otherwise as fe_trust_load after its parse. */
+int fe_trust_commit_zone(struct fe_trust *t, struct fe_zone *z, const char *what,
+                         const struct fe_trust_opts *topts, struct fe_store *st,
+                         struct fe_trust_result *res, struct fe_zone_error *err);
+
 /* Apply the change set @d (an IXFR's differences, fedenum/zone.h) to the stored, validated
  * version of zone @apex (wire name) with incremental validation: the chain of trust of the
  * apex as for a load (anchor, or the parent's current DS), then fe_zone_commit_delta_checked

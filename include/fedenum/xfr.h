@@ -99,6 +99,7 @@ size_t fe_xfr_sign_after(void *x, const struct fe_server_request *req, uint8_t *
  * @loop (one thread: the loop's); counted in the fe_xfr counters of @x. */
 struct uv_loop_s;
 struct fe_tsig_key;
+struct sockaddr;
 struct fe_xfr_notifier;
 
 struct fe_xfr_notify_opts {
@@ -120,6 +121,39 @@ int fe_xfr_notifier_create(struct uv_loop_s *loop, struct fe_xfr *x,
 /* Announce serial @serial of zone @apex (wire name) to every secondary. FE_OK, FE_ENOMEM,
  * FE_EIO (no socket; logged). */
 int fe_xfr_notify(struct fe_xfr_notifier *n, const uint8_t *apex, size_t apex_len, uint32_t serial);
+/* The same, to every secondary but @except (address and port; NULL: none): the primary
+ * this node took the zone from is not told about its own version (RFC 1996 §3.10 NOTIFY
+ * goes down the tree). */
+int fe_xfr_notify_except(struct fe_xfr_notifier *n, const uint8_t *apex, size_t apex_len,
+                         uint32_t serial, const struct sockaddr *except);
+/* What each secondary (target, in the configured order) has been told. */
+struct fe_xfr_notify_peer {
+	char host[64];
+	uint16_t port;
+	uint64_t sent, acked, failed, skipped; /* skipped: it is the zone's own primary */
+	size_t pending;                        /* NOTIFYs waiting for its answer */
+	int64_t last_sent_s, last_ack_s;       /* wall clock, 0: never */
+	char last_zone[256];                   /* of the last NOTIFY sent */
+	uint32_t last_serial;
+	int64_t last_error_s;
+	char last_error[200];
+};
+/* Copies at most @cap rows (one per target) into @out; returns their number. On the loop's
+ * thread. */
+size_t fe_xfr_notify_peers(const struct fe_xfr_notifier *n, struct fe_xfr_notify_peer *out,
+                           size_t cap);
+/* NOTIFY of zone @apex (wire) to target @t: the last serial sent and acknowledged, and the
+ * last error (at most FE_XFR_PEER_ZONES_MAX zones per target). FE_OK, FE_ENOENT (never sent).
+ * On the loop's thread. */
+struct fe_xfr_notify_zone {
+	uint32_t sent_serial, acked_serial;
+	int64_t sent_s, acked_s; /* 0: never */
+	bool pending;
+	int64_t error_s;
+	char error[200];
+};
+int fe_xfr_notify_zone_state(const struct fe_xfr_notifier *n, size_t t, const uint8_t *apex,
+                             size_t apex_len, struct fe_xfr_notify_zone *out);
 /* NOTIFYs still waiting for an answer. */
 size_t fe_xfr_notify_pending(const struct fe_xfr_notifier *n);
 /* Give up what is pending and close its handles (the loop must run once more to free them);
@@ -129,6 +163,39 @@ void fe_xfr_notifier_destroy(struct fe_xfr_notifier *n);
 
 /* Counters (FE_XFR__MAX entries) into @out. Thread-safe. */
 void fe_xfr_counters(const struct fe_xfr *x, uint64_t *out);
+
+/* What each configured secondary has asked of this node, for `fedenumctl peer list`: one
+ * row per address (no port: a secondary's source port changes) that is in the peer list and
+ * has sent a transfer request, at most FE_XFR_PEERS_MAX of them (later ones are counted in
+ * the counters and logs only). Requests from addresses outside the peer list are never
+ * tracked here, so a stranger cannot fill the table. */
+#define FE_XFR_PEERS_MAX 64
+struct fe_xfr_peer {
+	char address[64];
+	uint64_t axfr, ixfr, uptodate; /* transfers started by kind; SOA-only IXFR answers */
+	uint64_t done;                 /* completed (last message handed to the connection) */
+	uint64_t refused, failed;      /* refused (TSIG, limit, zone...); ended by an error */
+	int64_t last_s;                /* last completed transfer (wall clock), 0: none */
+	char last_zone[256];
+	uint32_t last_serial;
+	bool last_ixfr;
+	int64_t last_error_s; /* last refusal or failure, 0: none */
+	char last_error[200];
+};
+/* Copies at most @cap rows into @out; returns their number. Thread-safe. */
+size_t fe_xfr_peers(struct fe_xfr *x, struct fe_xfr_peer *out, size_t cap);
+
+/* The last completed transfer of zone @zone (presentation, final dot, lowercase) to the
+ * peer @address (a row of fe_xfr_peers), for `zone show`: at most FE_XFR_PEER_ZONES_MAX zones
+ * per peer are remembered. FE_OK, FE_ENOENT (none). Thread-safe. */
+#define FE_XFR_PEER_ZONES_MAX 4096
+struct fe_xfr_peer_zone {
+	uint32_t serial;
+	bool ixfr;
+	int64_t at_s;
+};
+int fe_xfr_peer_zone(struct fe_xfr *x, const char *address, const char *zone,
+                     struct fe_xfr_peer_zone *out);
 
 /* ---- transfer in (secondary side), src/xfr/xfrin.c -------------------------------------
  * One refresh of one zone from its primary, blocking (run it on a thread-pool thread, never

@@ -206,22 +206,60 @@ static json_t *zone_json(struct fe_ctl_node *n, const struct fe_store_zone_rec *
 	} else {
 		json_object_set_new(o, "validation", json_null());
 	}
-	/* Transfer peers: the primary this node is a secondary of (its secondaries, the
-	 * primary side's --notify list, are not shown yet). */
+	/* Transfer peers: the primary this node is a secondary of, else the secondaries it
+	 * serves the zone to (the primary side's --notify list). */
 	char sec[1400];
-	if (n->info.secondary_status &&
-	    n->info.secondary_status(n->info.secondary_arg, z->apex, z->apex_len, sec,
-	                             sizeof(sec)) > 0) {
-		json_object_set_new(o, "peers",
-		                    json_pack("{s:s, s:s}", "role", "secondary", "primary", sec));
-		char note[1500];
-		snprintf(note, sizeof(note), "secondary of %s", sec);
+	bool is_sec = n->info.secondary_status &&
+	              n->info.secondary_status(n->info.secondary_arg, z->apex, z->apex_len, sec,
+	                                       sizeof(sec)) > 0;
+	json_t *prim = n->info.primary_peers ? n->info.primary_peers(n->info.primary_arg, z->apex,
+	                                                             z->apex_len, apex)
+	                                     : NULL;
+	char note[1500] = "";
+	size_t len = 0;
+	if (is_sec)
+		len = (size_t)snprintf(note, sizeof(note), "secondary of %s", sec);
+	if (prim) {
+		len += (size_t)snprintf(note + len, sizeof(note) - len, "%sserved to %zu secondar%s",
+		                        is_sec ? "; " : "", json_array_size(prim),
+		                        json_array_size(prim) == 1 ? "y" : "ies");
+		size_t i;
+		json_t *e;
+		json_array_foreach(prim, i, e)
+		{
+			json_t *nt = json_object_get(e, "notify"), *tr = json_object_get(e, "transfer");
+			if (len >= sizeof(note))
+				break;
+			len += (size_t)snprintf(
+			        note + len, sizeof(note) - len,
+			        "%s %s@%lld: NOTIFY %s, last transfer %s", i ? ";" : ":",
+			        json_string_value(json_object_get(e, "address")),
+			        (long long)json_integer_value(json_object_get(e, "port")),
+			        json_is_true(json_object_get(e, "zone_primary"))
+			                ? "not sent (the zone's primary)"
+			        : json_is_null(nt) ? "never sent"
+			        : json_is_true(json_object_get(nt, "pending")) ? "pending"
+			        : json_integer_value(json_object_get(nt, "acked_serial")) ==
+			                        json_integer_value(json_object_get(nt, "sent_serial"))
+			                ? "acknowledged"
+			                : "not acknowledged",
+			        json_is_null(tr) ? "none"
+			                         : json_string_value(json_object_get(tr, "kind")));
+		}
+	}
+	if (is_sec || prim) {
+		json_t *peers = json_pack("{s:s}", "role", is_sec ? "secondary" : "primary");
+		if (is_sec)
+			json_object_set_new(peers, "primary", json_string(sec));
+		if (prim)
+			json_object_set_new(peers, "secondaries", prim);
+		json_object_set_new(o, "peers", peers);
 		json_object_set_new(o, "peers_note", json_string(note));
 	} else {
 		json_object_set_new(o, "peers", json_null());
 		json_object_set_new(o, "peers_note",
 		                    json_string("none: this node is not a secondary of this zone "
-		                                "(its own secondaries are not listed yet)"));
+		                                "and has no secondaries (--notify)"));
 	}
 	return o;
 }

@@ -8,6 +8,7 @@
 #include "fedenum/trust.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -113,6 +114,135 @@ static size_t node_counters(void *arg, struct fe_ctl_extra *rows, size_t cap)
 	return n;
 }
 
+/* ---- peer list -------------------------------------------------------------------- */
+
+static struct fe__control *g_peer_ctl; /* the node's control, for peer.list */
+
+static json_t *time_or_null(int64_t s)
+{
+	if (!s)
+		return json_null();
+	char b[32];
+	fe_time_str(s, b, sizeof(b));
+	return json_string(b);
+}
+
+static json_t *xfr_out_json(const struct fe_xfr_peer *p)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "axfr",
+	                 (json_int_t)p->axfr, "ixfr", (json_int_t)p->ixfr, "uptodate",
+	                 (json_int_t)p->uptodate, "done", (json_int_t)p->done, "refused",
+	                 (json_int_t)p->refused, "failed", (json_int_t)p->failed, "last",
+	                 time_or_null(p->last_s), "last_zone",
+	                 p->last_s ? json_string(p->last_zone) : json_null(), "last_serial",
+	                 p->last_s ? json_integer(p->last_serial) : json_null(), "last_kind",
+	                 p->last_s ? json_string(p->last_ixfr ? "IXFR" : "AXFR") : json_null());
+}
+
+/* The newer of two (time, text) errors as "last_error"/"last_error_at" of @o. */
+static void last_error(json_t *o, int64_t t1, const char *e1, int64_t t2, const char *e2)
+{
+	bool first = t1 && (!t2 || t1 >= t2);
+	int64_t t = first ? t1 : t2;
+	json_object_set_new(o, "last_error", t ? json_string(first ? e1 : e2) : json_null());
+	json_object_set_new(o, "last_error_at", time_or_null(t));
+}
+
+/* peer.list: the secondaries this node NOTIFYs and serves transfers to (the configured
+ * --notify targets, and any other address of the peer list that asked for a transfer), and
+ * the primaries it transfers from with their zones. */
+static void cmd_peer_list(struct fe_ctl_req *req, json_t *args, void *arg)
+{
+	(void)arg;
+	if (json_object_size(args) != 0) {
+		fe_ctl_reply_error(req, FE_CTL_E_ARGS, "peer.list takes no arguments");
+		return;
+	}
+	struct fe__control *ctl = g_peer_ctl;
+	static struct fe_xfr_peer out[FE_XFR_PEERS_MAX];
+	size_t nout = ctl && ctl->xfr && ctl->xfr->x ? fe_xfr_peers(ctl->xfr->x, out, FE_XFR_PEERS_MAX)
+	                                             : 0;
+	bool used[FE_XFR_PEERS_MAX] = {false};
+	json_t *secs = json_array();
+	size_t nt = ctl && ctl->xfr ? ctl->xfr->nnotify : 0;
+	struct fe_xfr_notify_peer *np = nt ? calloc(nt, sizeof(*np)) : NULL;
+	size_t nn = np ? fe_xfr_notify_peers(ctl->xfr->notifier, np, nt) : 0;
+	for (size_t t = 0; t < nt; t++) {
+		const struct fe_listen_addr *a = &ctl->xfr->notify[t];
+		json_t *o = json_pack("{s:s, s:i}", "address", a->host, "port", (int)a->port);
+		const struct fe_xfr_notify_peer *p = t < nn ? &np[t] : NULL;
+		if (p)
+			json_object_set_new(
+			        o, "notify",
+			        json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "sent",
+			                  (json_int_t)p->sent, "acked", (json_int_t)p->acked,
+			                  "failed", (json_int_t)p->failed, "skipped_primary",
+			                  (json_int_t)p->skipped, "pending", (json_int_t)p->pending,
+			                  "last_sent", time_or_null(p->last_sent_s), "last_ack",
+			                  time_or_null(p->last_ack_s), "last_zone",
+			                  p->last_sent_s ? json_string(p->last_zone) : json_null(),
+			                  "last_serial",
+			                  p->last_sent_s ? json_integer(p->last_serial) : json_null()));
+		const struct fe_xfr_peer *x = NULL;
+		for (size_t i = 0; i < nout && !x; i++)
+			if (!used[i] && strcmp(out[i].address, a->host) == 0) {
+				x = &out[i];
+				used[i] = true;
+			}
+		static const struct fe_xfr_peer none;
+		json_object_set_new(o, "transfers", xfr_out_json(x ? x : &none));
+		last_error(o, p ? p->last_error_s : 0, p ? p->last_error : "", x ? x->last_error_s : 0,
+		           x ? x->last_error : "");
+		json_array_append_new(secs, o);
+	}
+	free(np);
+	for (size_t i = 0; i < nout; i++) {
+		if (used[i])
+			continue; /* a peer-list address that is not a NOTIFY target */
+		json_t *o = json_pack("{s:s, s:n, s:n}", "address", out[i].address, "port", "notify");
+		json_object_set_new(o, "transfers", xfr_out_json(&out[i]));
+		last_error(o, out[i].last_error_s, out[i].last_error, 0, "");
+		json_array_append_new(secs, o);
+	}
+	json_t *prim = fe__sec_primaries_json(ctl ? ctl->sec : NULL);
+	fe_ctl_reply_ok(req, json_pack("{s:o, s:o}", "secondaries", secs, "primaries", prim));
+}
+
+/* zone.show's peers of a zone this node serves to its own secondaries: each --notify
+ * target with the NOTIFY state of this zone and the last transfer of it to that address. */
+static json_t *primary_peers(void *arg, const uint8_t *apex, size_t apex_len, const char *zname)
+{
+	struct fe__control *ctl = arg;
+	if (!ctl->xfr || !ctl->xfr->nnotify)
+		return NULL;
+	json_t *a = json_array();
+	for (size_t t = 0; t < ctl->xfr->nnotify; t++) {
+		const struct fe_listen_addr *ad = &ctl->xfr->notify[t];
+		struct fe_xfr_notify_zone nz;
+		json_t *nj = json_null();
+		if (fe_xfr_notify_zone_state(ctl->xfr->notifier, t, apex, apex_len, &nz) == FE_OK)
+			nj = json_pack("{s:I, s:o, s:I, s:o, s:b, s:o, s:o}", "sent_serial",
+			               (json_int_t)nz.sent_serial, "sent_at", time_or_null(nz.sent_s),
+			               "acked_serial", (json_int_t)nz.acked_serial, "acked_at",
+			               time_or_null(nz.acked_s), "pending", (int)nz.pending, "error",
+			               nz.error_s ? json_string(nz.error) : json_null(), "error_at",
+			               time_or_null(nz.error_s));
+		struct fe_xfr_peer_zone pz;
+		json_t *tj = json_null();
+		if (ctl->xfr->x && fe_xfr_peer_zone(ctl->xfr->x, ad->host, zname, &pz) == FE_OK)
+			tj = json_pack("{s:s, s:I, s:o}", "kind", pz.ixfr ? "IXFR" : "AXFR", "serial",
+			               (json_int_t)pz.serial, "at", time_or_null(pz.at_s));
+		json_array_append_new(a, json_pack("{s:s, s:i, s:b, s:o, s:o}", "address", ad->host,
+		                                   "port", (int)ad->port, "zone_primary",
+		                                   (int)fe__sec_is_primary(ctl->sec, apex, apex_len,
+		                                                           ad),
+		                                   "notify", nj, "transfer", tj));
+	}
+	return a;
+}
+
+static const struct fe_ctl_command peer_cmds[] = {{"peer.list", cmd_peer_list}};
+
 int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store *st,
                       struct fe_server *srv, const struct fe_conf *c, bool path_given,
                       int (*reload)(void *arg), void *arg, struct fe__sec *sec)
@@ -132,6 +262,8 @@ int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store 
 	        .reload_arg = arg,
 	        .secondary_status = secondary_status,
 	        .secondary_arg = sec,
+	        .primary_peers = primary_peers,
+	        .primary_arg = ctl,
 	        .extra_counters = node_counters,
 	        .extra_arg = ctl,
 	};
@@ -142,6 +274,16 @@ int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store 
 	size_t ncmd;
 	const struct fe_ctl_command *cmds = fe_ctl_node_commands(&ncmd);
 	cmds = fe__signing_commands(cmds, ncmd, &ncmd);
+	/* fe__signing_commands returns its own static table with room to spare */
+	static struct fe_ctl_command all[64];
+	size_t k = 0;
+	for (size_t i = 0; i < ncmd && k < FE_ARRAY_LEN(all); i++)
+		all[k++] = cmds[i];
+	for (size_t i = 0; i < FE_ARRAY_LEN(peer_cmds) && k < FE_ARRAY_LEN(all); i++)
+		all[k++] = peer_cmds[i];
+	cmds = all;
+	ncmd = k;
+	g_peer_ctl = ctl;
 	struct fe_ctl_server_opts o = {
 	        .path = c->control_socket,
 	        .set_owner = c->user != NULL && geteuid() == 0,

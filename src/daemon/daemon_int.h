@@ -167,6 +167,8 @@ struct fe__xfr {
 	 * not a wildcard, per family and loopback or not (fe__xfr_source); AF_UNSPEC: none */
 	struct sockaddr_storage src[4];
 	struct sockaddr_storage *notify_src; /* one per --notify target */
+	struct fe__sec *sec; /* the secondary side (set by fe__sec_start), or NULL: a zone's
+	                        primary gets no NOTIFY of its own version */
 };
 
 /* The source address for @peer: the node's first listen address of the peer's family that is
@@ -274,6 +276,7 @@ struct fe__sec {
 };
 
 /* One secondary zone (secondary.c; secondary_apply.c reads it on the refresh's thread). */
+#include <jansson.h>
 #include <limits.h>
 #include <sys/socket.h>
 
@@ -332,6 +335,16 @@ struct fe__sec_cfg {
  * client context when a zone is over TLS. Returns an exit code (FE__EXIT_CONFIG for a bad
  * value, a zone given twice, a TLS zone without a CA or an unusable TLS file, logged). */
 int fe__sec_setup(struct fe__sec *s, const struct fe__sec_cfg *cfg);
+/* `fedenumctl peer list`: the primaries this node transfers from, each with its zones and
+ * their state (serial, last success, next refresh, expired, last error). A new array. */
+json_t *fe__sec_primaries_json(const struct fe__sec *s);
+/* Whether @a (a --notify target) is the primary zone @apex is transferred from. */
+bool fe__sec_is_primary(const struct fe__sec *s, const uint8_t *apex, size_t apex_len,
+                        const struct fe_listen_addr *a);
+/* The primary (address and port) zone @apex (wire form) is transferred from, or NULL when
+ * this node is not its secondary. On the loop's thread. */
+const struct sockaddr *fe__sec_primary(const struct fe__sec *s, const uint8_t *apex,
+                                       size_t apex_len);
 /* The NOTIFY-in hooks (before: admission, after: the signed answer); NULL without zones. */
 const struct fe_server_policy *fe__sec_policy(struct fe__sec *s);
 /* Start the timers on @loop and refresh every zone now. Returns an exit code. */

@@ -792,6 +792,8 @@ int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struc
                   bool validating, const char *store_dir, const struct fe_tsig_keyring *keys,
                   struct fe__xfr *xf)
 {
+	if (xf)
+		xf->sec = s;
 	if (!s->n)
 		return FE__EXIT_OK;
 	if (!keys || fe_tsig_keyring_count(keys) == 0) {
@@ -948,6 +950,71 @@ void fe__sec_reconfigure(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 		__atomic_store_n(&s->n, s->n + 1, __ATOMIC_RELEASE); /* NOTIFY may name it now */
 	}
 	free(want);
+}
+
+const struct sockaddr *fe__sec_primary(const struct fe__sec *s, const uint8_t *apex,
+                                       size_t apex_len)
+{
+	for (size_t i = 0; s && i < s->n; i++) {
+		const struct fe__sec_zone *z = s->z[i];
+		if (!is_removed(z) && apex_len == z->apex_wire_len &&
+		    fe_wire_name_eq(apex, z->apex_wire))
+			return (const struct sockaddr *)&z->paddr;
+	}
+	return NULL;
+}
+
+bool fe__sec_is_primary(const struct fe__sec *s, const uint8_t *apex, size_t apex_len,
+                        const struct fe_listen_addr *a)
+{
+	for (size_t i = 0; s && i < s->n; i++) {
+		const struct fe__sec_zone *z = s->z[i];
+		if (!is_removed(z) && apex_len == z->apex_wire_len &&
+		    fe_wire_name_eq(apex, z->apex_wire))
+			return z->primary.port == a->port && strcmp(z->primary.host, a->host) == 0;
+	}
+	return false;
+}
+
+json_t *fe__sec_primaries_json(const struct fe__sec *s)
+{
+	json_t *out = json_array();
+	for (size_t i = 0; s && i < s->n; i++) {
+		const struct fe__sec_zone *z = s->z[i];
+		if (is_removed(z))
+			continue;
+		json_t *p = NULL;
+		size_t k;
+		json_t *e;
+		json_array_foreach(out, k, e)
+		{
+			if (strcmp(json_string_value(json_object_get(e, "address")),
+			           z->primary.host) == 0 &&
+			    json_integer_value(json_object_get(e, "port")) == z->primary.port &&
+			    json_is_true(json_object_get(e, "tls")) == z->tls) {
+				p = e;
+				break;
+			}
+		}
+		if (!p) {
+			p = json_pack("{s:s, s:i, s:b, s:[]}", "address", z->primary.host, "port",
+			              (int)z->primary.port, "tls", (int)z->tls, "zones");
+			json_array_append_new(out, p);
+		}
+		char ok[32] = "", next[32] = "";
+		if (z->last_ok_s)
+			fe_time_str(z->last_ok_s, ok, sizeof(ok));
+		if (z->next_s)
+			fe_time_str(z->next_s, next, sizeof(next));
+		json_t *zj = json_pack("{s:s, s:o, s:o, s:o, s:b, s:o}", "apex", z->apex, "serial",
+		                       z->has_serial ? json_integer(z->serial) : json_null(),
+		                       "last_success", z->last_ok_s ? json_string(ok) : json_null(),
+		                       "next_refresh", z->next_s ? json_string(next) : json_null(),
+		                       "expired", (int)z->expired, "last_error",
+		                       z->last_err[0] ? json_string(z->last_err) : json_null());
+		json_array_append_new(json_object_get(p, "zones"), zj);
+	}
+	return out;
 }
 
 size_t fe__sec_status(const struct fe__sec *s, const uint8_t *apex, size_t apex_len, char *buf,

@@ -5,10 +5,10 @@
  *
  * A job runs on a thread-pool thread (uv_queue_work): read the CSV (a regular file, not a
  * symlink, at most FE__IMPORT_MAX_BYTES), check every row (nothing applied if one fails),
- * sign with the keys of signing.key-dir on every core, and store it under fe__load_lock:
- * without trust anchors the signed zone built in memory is checked and committed (the
- * commit writes the difference and journals it); under trust anchors it is written to
- * STORE/signing/<apex>zone and loaded with fe_trust_load like a configured zone. The CSV is
+ * sign with the keys of signing.key-dir on every core, and store the signed zone built in
+ * memory under fe__load_lock: without trust anchors checked and committed (the commit writes
+ * the difference and journals it); under trust anchors through fe_trust_commit_zone (the
+ * chain of trust and the validator, as a configured zone's load, without a file). The CSV is
  * kept (STORE/signing/<apex>csv): the source of a re-sign. Back on the loop: NOTIFY the secondaries
  * (fe__xfr_loads_done), answer. One job at a time; a second request is answered busy. */
 #include "daemon_int.h"
@@ -193,22 +193,14 @@ static bool stored(struct fe_store *st, const uint8_t *apex, uint32_t *serial)
 	return c.found;
 }
 
-/* Without trust anchors: the structural checks and the commit (the difference, journaled). */
-static int commit(struct fe_zone *z, struct fe_zone_error *err)
+/* The signed zone built in memory into the store: without trust anchors the structural
+ * checks and the commit (the difference, journaled); under trust anchors the same through
+ * the chain of trust and the validator (fe_trust_commit_zone, the previous version's
+ * proven signatures not verified again), no master file written and parsed again. */
+static int commit(struct fe_zone *z, const char *apex, struct fe_zone_error *err)
 {
 	pthread_mutex_lock(&fe__load_lock);
-	int rc = fe_zone_validate(z, err);
-	if (rc == FE_OK)
-		rc = fe_zone_commit(z, g_sign.st, err);
-	pthread_mutex_unlock(&fe__load_lock);
-	return rc;
-}
-
-static int load(const char *path, struct fe_zone_error *err)
-{
-	struct fe_zone_opts zo = {0};
 	int rc;
-	pthread_mutex_lock(&fe__load_lock);
 	if (g_sign.validating) {
 		struct fe_trust_anchors *a = NULL;
 		rc = fe_trust_anchors_from_store(g_sign.st, &a);
@@ -216,11 +208,16 @@ static int load(const char *path, struct fe_zone_error *err)
 			struct fe_trust_opts topts = {.anchors = a};
 			fe_dnssec_opts_init(&topts.validate);
 			struct fe_trust_result tr;
-			rc = fe_trust_load(g_sign.trust, path, &zo, &topts, g_sign.st, &tr, err);
+			char what[300];
+			snprintf(what, sizeof(what), "signing of %s", apex);
+			rc = fe_trust_commit_zone(g_sign.trust, z, what, &topts, g_sign.st, &tr,
+			                          err);
 		}
 		fe_trust_anchors_destroy(a);
 	} else {
-		rc = fe_zone_load_file(path, &zo, g_sign.st, err);
+		rc = fe_zone_validate(z, err);
+		if (rc == FE_OK)
+			rc = fe_zone_commit(z, g_sign.st, err);
 	}
 	pthread_mutex_unlock(&fe__load_lock);
 	return rc;
@@ -369,38 +366,20 @@ static void work(uv_work_t *w)
 			     "cannot build the zone (signing.ns, signing.soa-rname)");
 	}
 	fe_sign_csv_free(&csv);
-	char path[4400], final[4400];
-	snprintf(path, sizeof(path), "%s/%szone.new", g_sign.dir, j->apex);
-	snprintf(final, sizeof(final), "%s/%szone", g_sign.dir, j->apex);
 	struct fe_zone *z = NULL;
-	if (rc == FE_OK && !g_sign.validating) {
-		/* no trust anchors: the signed zone goes to the store as built, no file */
+	if (rc == FE_OK) {
+		/* the signed zone goes to the store as built: no master file to write and parse */
 		rc = fe_sign_zone_build(apex, l.rrs, l.n, &ks, &j->o, &z, &j->rep, kerr,
 		                        sizeof(kerr));
 		if (rc != FE_OK)
 			fail(j, "failed", rc, "signing: %s", kerr);
-	} else if (rc == FE_OK) {
-		/* under trust anchors the version goes through fe_trust_load, from a file */
-		FILE *f = fopen(path, "w");
-		if (f == NULL) {
-			rc = fail(j, "failed", FE_EIO, "%s: %s", path, strerror(errno));
-		} else {
-			static char buf[1 << 20];
-			setvbuf(f, buf, _IOFBF, sizeof(buf));
-			rc = fe_sign_zone(apex, l.rrs, l.n, &ks, &j->o, f, &j->rep, kerr,
-			                  sizeof(kerr));
-			if (fclose(f) != 0 && rc == FE_OK)
-				rc = fail(j, "failed", FE_EIO, "%s: write failed", path);
-			else if (rc != FE_OK)
-				fail(j, "failed", rc, "signing: %s", kerr);
-		}
 	}
 	fe_sign_rrlist_free(&l);
 	fe_sign_keyset_free(&ks);
 	uint64_t t2 = fe_time_mono_us();
 	if (rc == FE_OK) {
 		struct fe_zone_error err = {0};
-		rc = z ? commit(z, &err) : load(path, &err);
+		rc = commit(z, j->apex, &err);
 		if (rc == FE_EEXIST)
 			rc = FE_OK;
 		if (rc != FE_OK)
@@ -409,10 +388,13 @@ static void work(uv_work_t *w)
 	}
 	fe_zone_free(z);
 	uint64_t t3 = fe_time_mono_us();
-	if (rc == FE_OK && g_sign.validating && rename(path, final) != 0)
-		fe_log_warn("signing: %s stored, but %s: %s", j->apex, final, strerror(errno));
-	else if (rc != FE_OK && g_sign.validating)
-		unlink(path);
+	if (rc == FE_OK) {
+		/* the master file earlier versions wrote here no longer describes the zone held
+		 * (`fedenumctl zone export` writes the current one) */
+		char old[4400];
+		snprintf(old, sizeof(old), "%s/%szone", g_sign.dir, j->apex);
+		(void)unlink(old);
+	}
 	if (rc == FE_OK && !j->resign) {
 		/* the CSV kept: the source of the next re-sign */
 		char csvp[4400], tmp[4410];

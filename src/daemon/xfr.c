@@ -272,8 +272,10 @@ void fe__xfr_loads_done(struct fe__xfr *xf, struct fe_store *st)
 	fe_store_reader_destroy(r);
 	for (size_t i = 0; i < xf->nzones; i++)
 		if (xf->zones[i].seen)
-			(void)fe_xfr_notify(xf->notifier, xf->zones[i].apex, xf->zones[i].apex_len,
-			                    xf->zones[i].serial);
+			(void)fe_xfr_notify_except(
+			        xf->notifier, xf->zones[i].apex, xf->zones[i].apex_len,
+			        xf->zones[i].serial,
+			        fe__sec_primary(xf->sec, xf->zones[i].apex, xf->zones[i].apex_len));
 }
 
 void fe__xfr_stop(struct fe__xfr *xf)

@@ -93,7 +93,7 @@ static void usage(FILE *f)
 	           "              registry), list, ds, rollover zsk|ksk (key --help)\n"
 	           "  zone import replace a zone's numbers with a CSV's on a running fedenumd:\n"
 	           "              signed, stored, NOTIFYed (zone import --help); zone sign: again\n"
-	           "  status, zone list, zone show, stats, reload\n"
+	           "  status, zone list, zone show, peer list, stats, reload\n"
 	           "              ask a running fedenumd over its control socket (COMMAND --help)\n"
 	           "\n"
 	           "Exit status: 0 ok, 1 a zone failed, 2 usage, 3 store error;\n"
@@ -533,7 +533,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "number") == 0)
 		return fe__ctl_number(argc - 1, argv + 1);
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "stats") == 0 || strcmp(cmd, "reload") == 0 ||
-	    strcmp(cmd, "zone") == 0)
+	    strcmp(cmd, "zone") == 0 || strcmp(cmd, "peer") == 0)
 		return fe__ctl_online(argc - 1, argv + 1);
 	fprintf(stderr, "fedenumctl: unknown command \"%s\"\n", cmd);
 	usage(stderr);

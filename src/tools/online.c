@@ -185,6 +185,11 @@ static void print_stats(json_t *r)
 	}
 	print_object("", json_object_get(r, "control"));
 	print_object("zone_loads.", json_object_get(r, "loads"));
+	/* zone transfer out and in, when the node does either */
+	if (json_is_object(json_object_get(r, "xfr")))
+		print_object("xfr.", json_object_get(r, "xfr"));
+	if (json_is_object(json_object_get(r, "xfrin")))
+		print_object("xfrin.", json_object_get(r, "xfrin"));
 	/* the policy engine's counters that are not zero: "policy.decisions.not-found/bgcf 3" */
 	const char *g, *k;
 	json_t *go, *v;
@@ -200,6 +205,68 @@ static void print_stats(json_t *r)
 			if (json_integer_value(v))
 				printf("policy.%s.%s %lld\n", g, k,
 				       (long long)json_integer_value(v));
+		}
+	}
+}
+
+/* "-" for null, else the string or the number. */
+static const char *val(json_t *o, const char *key, char *buf, size_t cap)
+{
+	json_t *v = json_object_get(o, key);
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v)) {
+		snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
+		return buf;
+	}
+	return "-";
+}
+
+static void print_peer_list(json_t *r)
+{
+	char b1[32], b2[32], b3[32];
+	size_t i, k;
+	json_t *p, *z;
+	json_t *secs = json_object_get(r, "secondaries"), *prims = json_object_get(r, "primaries");
+	printf("secondaries (this node NOTIFYs them and serves them transfers): %zu\n",
+	       json_array_size(secs));
+	json_array_foreach(secs, i, p)
+	{
+		printf("  %s@%s\n", str(p, "address"), val(p, "port", b1, sizeof(b1)));
+		json_t *n = json_object_get(p, "notify");
+		if (json_is_object(n))
+			printf("    NOTIFY:    %lld sent, %lld acknowledged, %lld failed, %lld pending; "
+			       "last %s serial %s at %s, last acknowledged %s\n",
+			       num(n, "sent"), num(n, "acked"), num(n, "failed"), num(n, "pending"),
+			       val(n, "last_zone", b2, sizeof(b2)),
+			       val(n, "last_serial", b3, sizeof(b3)), str(n, "last_sent"),
+			       str(n, "last_ack"));
+		else
+			printf("    NOTIFY:    none (not a NOTIFY target)\n");
+		json_t *t = json_object_get(p, "transfers");
+		printf("    transfers: %lld AXFR, %lld IXFR, %lld up to date, %lld done, %lld "
+		       "refused, %lld failed; last %s %s serial %s at %s\n",
+		       num(t, "axfr"), num(t, "ixfr"), num(t, "uptodate"), num(t, "done"),
+		       num(t, "refused"), num(t, "failed"), str(t, "last_kind"), str(t, "last_zone"),
+		       val(t, "last_serial", b2, sizeof(b2)), str(t, "last"));
+		printf("    last error: %s%s%s\n", str(p, "last_error"),
+		       json_is_string(json_object_get(p, "last_error_at")) ? " at " : "",
+		       json_is_string(json_object_get(p, "last_error_at")) ? str(p, "last_error_at")
+		                                                          : "");
+	}
+	printf("primaries (this node transfers from them): %zu\n", json_array_size(prims));
+	json_array_foreach(prims, i, p)
+	{
+		printf("  %s@%lld%s\n", str(p, "address"), num(p, "port"),
+		       json_is_true(json_object_get(p, "tls")) ? " (TLS)" : "");
+		json_array_foreach(json_object_get(p, "zones"), k, z)
+		{
+			printf("    %-32s serial %s, last success %s, next refresh %s%s, last error "
+			       "%s\n",
+			       str(z, "apex"), val(z, "serial", b1, sizeof(b1)), str(z, "last_success"),
+			       str(z, "next_refresh"),
+			       json_is_true(json_object_get(z, "expired")) ? ", EXPIRED" : "",
+			       str(z, "last_error"));
 		}
 	}
 }
@@ -228,6 +295,12 @@ static const struct online cmds[] = {
          "The server's counters, per worker, control, zone loads and the policy engine's\n"
          "(decisions by cause/action, refusals, rate limiting and harvesting) when not zero.",
          10000, print_stats},
+        {"peer list", "peer.list", "",
+         "The node's replication peers: each secondary it NOTIFYs and serves transfers\n"
+         "to (NOTIFY sent, acknowledged, failed; transfers by kind, the last one and the\n"
+         "last error), and each primary it transfers from with its zones (serial, last\n"
+         "success, next refresh, expired, last error).",
+         10000, print_peer_list},
         {"reload", "reload", "",
          "Reload the configuration and zone files, as SIGHUP does, and wait for the\n"
          "outcome (zones loaded, unchanged, failed, refused, rejected).",
@@ -247,7 +320,7 @@ static void usage_of(FILE *f, const struct online *c)
 
 void fe__ctl_online_usage(FILE *f)
 {
-	fprintf(f, "       fedenumctl status|stats|reload|zone list|zone show APEX\n"
+	fprintf(f, "       fedenumctl status|stats|reload|zone list|zone show APEX|peer list\n"
 	           "                  [--socket PATH | -c FILE] [--json]\n");
 }
 

@@ -383,91 +383,16 @@ bool fe__trust_served(const struct fe_store_zone_rec *z, int64_t now)
 	       (z->sig_expire_s == 0 || z->sig_expire_s > now);
 }
 
-int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opts *zopts,
-                  const struct fe_trust_opts *topts, struct fe_store *st,
-                  struct fe_trust_result *res, struct fe_zone_error *err)
+/* fe_trust_load after the parse (and fe_trust_commit_zone): @z borrowed; @path names the
+ * source in errors. */
+static int load_parsed(struct fe_trust *t, struct fe_zone *z, const char *path,
+                       const struct fe_trust_opts *topts, struct fe_store *st,
+                       struct fe_trust_result *res, struct fe_zone_error *err, int64_t now)
 {
-	struct fe_trust_result local;
-	struct fe_zone_error lerr;
 	struct fe_store_zone_rec cur;
-	struct fe_zone *z = NULL;
 	struct fe__trust_chain *c = NULL;
 	bool have_cur = false;
 	int rc;
-
-	if (res == NULL)
-		res = &local;
-	if (err == NULL)
-		err = &lerr;
-	memset(res, 0, sizeof(*res));
-	memset(err, 0, sizeof(*err));
-	if (topts == NULL || fe_trust_anchors_count(topts->anchors) == 0)
-		return FE_EINVAL;
-	int64_t now = topts->validate.now_s ? topts->validate.now_s : fe_time_wall_s();
-
-	/* The serial is current and was validated when stored: nothing to parse (the sweep
-	 * re-checks the stored version's chain). */
-	{
-		char apex[1100];
-		uint32_t serial;
-		uint8_t w[FE_WIRE_NAME_MAX], key[FE_WIRE_KEY_MAX];
-		size_t wl;
-		struct fe_zone_error perr;
-		memset(&perr, 0, sizeof(perr));
-		if (fe_zone_peek_soa(path, apex, sizeof(apex), &serial, &perr) == FE_OK &&
-		    apex_wire(apex, w, &wl)) {
-			int kl = fe_wire_name_key(w, wl, key, sizeof(key));
-			/* ... and the file is the one it was stored from (size and mtime): an
-			 * edited file with an unchanged serial is parsed, and refused if it
-			 * differs. */
-			if (kl > 0 &&
-			    fe__trust_current_rec(st, key, (size_t)kl, &cur, &have_cur) == FE_OK &&
-			    have_cur && cur.serial == serial && (cur.flags & FE_ZONE_VALIDATED) &&
-			    fe_zone_file_matches(path, cur.src_size, cur.src_mtime_ns)) {
-				fe__trust_say(res->apex, sizeof(res->apex), "%s", apex);
-				res->serial = serial;
-				res->has_previous = true;
-				res->previous_serial = serial;
-				res->previous_served = fe__trust_served(&cur, now);
-				res->outcome = FE_TRUST_UNCHANGED;
-				return FE_OK;
-			}
-			have_cur = false;
-		}
-	}
-
-	rc = fe_zone_parse_file(path, zopts, &z, err);
-	if (rc != FE_OK) {
-		/* Keep the failure where the operator looks, if the apex can be told. */
-		char apex[1100];
-		uint8_t wire[FE_WIRE_NAME_MAX];
-		struct fe_zone_error perr;
-		memset(&perr, 0, sizeof(perr));
-		size_t wl;
-		if (fe_zone_peek_apex(path, apex, sizeof(apex), &perr) == FE_OK) {
-			fe__trust_say(res->apex, sizeof(res->apex), "%s", apex);
-			if (apex_wire(apex, wire, &wl)) {
-				uint8_t key[FE_WIRE_KEY_MAX];
-				int kl = fe_wire_name_key(wire, wl, key, sizeof(key));
-				bool found = false;
-				if (kl > 0 && fe__trust_current_rec(st, key, (size_t)kl, &cur,
-				                                    &found) == FE_OK) {
-					char reason[sizeof(err->reason) + 300];
-					fe__trust_say(reason, sizeof(reason), "%s:%lu: %s",
-					              err->file[0] ? err->file : path, err->line,
-					              err->reason[0] ? err->reason
-					                             : fe_strerror(rc));
-					if (!topts->dry_run)
-						fe__trust_note_failure(st, wire, wl, 0, now, found,
-						                       reason);
-					res->has_previous = found;
-					res->previous_serial = found ? cur.serial : 0;
-					res->previous_served = found && fe__trust_served(&cur, now);
-				}
-			}
-		}
-		return rc;
-	}
 	size_t apex_len, key_len;
 	const uint8_t *apex = fe_zone_apex(z, &apex_len);
 	const uint8_t *key = fe_zone_apex_key(z, &key_len);
@@ -589,8 +514,115 @@ out_failed:
 	}
 out:
 	free(c);
+	return rc;
+}
+
+
+int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opts *zopts,
+                  const struct fe_trust_opts *topts, struct fe_store *st,
+                  struct fe_trust_result *res, struct fe_zone_error *err)
+{
+	struct fe_trust_result local;
+	struct fe_zone_error lerr;
+	struct fe_store_zone_rec cur;
+	struct fe_zone *z = NULL;
+	bool have_cur = false;
+	int rc;
+
+	if (res == NULL)
+		res = &local;
+	if (err == NULL)
+		err = &lerr;
+	memset(res, 0, sizeof(*res));
+	memset(err, 0, sizeof(*err));
+	if (topts == NULL || fe_trust_anchors_count(topts->anchors) == 0)
+		return FE_EINVAL;
+	int64_t now = topts->validate.now_s ? topts->validate.now_s : fe_time_wall_s();
+
+	/* The serial is current and was validated when stored: nothing to parse (the sweep
+	 * re-checks the stored version's chain). */
+	{
+		char apex[1100];
+		uint32_t serial;
+		uint8_t w[FE_WIRE_NAME_MAX], key[FE_WIRE_KEY_MAX];
+		size_t wl;
+		struct fe_zone_error perr;
+		memset(&perr, 0, sizeof(perr));
+		if (fe_zone_peek_soa(path, apex, sizeof(apex), &serial, &perr) == FE_OK &&
+		    apex_wire(apex, w, &wl)) {
+			int kl = fe_wire_name_key(w, wl, key, sizeof(key));
+			/* ... and the file is the one it was stored from (size and mtime): an
+			 * edited file with an unchanged serial is parsed, and refused if it
+			 * differs. */
+			if (kl > 0 &&
+			    fe__trust_current_rec(st, key, (size_t)kl, &cur, &have_cur) == FE_OK &&
+			    have_cur && cur.serial == serial && (cur.flags & FE_ZONE_VALIDATED) &&
+			    fe_zone_file_matches(path, cur.src_size, cur.src_mtime_ns)) {
+				fe__trust_say(res->apex, sizeof(res->apex), "%s", apex);
+				res->serial = serial;
+				res->has_previous = true;
+				res->previous_serial = serial;
+				res->previous_served = fe__trust_served(&cur, now);
+				res->outcome = FE_TRUST_UNCHANGED;
+				return FE_OK;
+			}
+			have_cur = false;
+		}
+	}
+
+	rc = fe_zone_parse_file(path, zopts, &z, err);
+	if (rc != FE_OK) {
+		/* Keep the failure where the operator looks, if the apex can be told. */
+		char apex[1100];
+		uint8_t wire[FE_WIRE_NAME_MAX];
+		struct fe_zone_error perr;
+		memset(&perr, 0, sizeof(perr));
+		size_t wl;
+		if (fe_zone_peek_apex(path, apex, sizeof(apex), &perr) == FE_OK) {
+			fe__trust_say(res->apex, sizeof(res->apex), "%s", apex);
+			if (apex_wire(apex, wire, &wl)) {
+				uint8_t key[FE_WIRE_KEY_MAX];
+				int kl = fe_wire_name_key(wire, wl, key, sizeof(key));
+				bool found = false;
+				if (kl > 0 && fe__trust_current_rec(st, key, (size_t)kl, &cur,
+				                                    &found) == FE_OK) {
+					char reason[sizeof(err->reason) + 300];
+					fe__trust_say(reason, sizeof(reason), "%s:%lu: %s",
+					              err->file[0] ? err->file : path, err->line,
+					              err->reason[0] ? err->reason
+					                             : fe_strerror(rc));
+					if (!topts->dry_run)
+						fe__trust_note_failure(st, wire, wl, 0, now, found,
+						                       reason);
+					res->has_previous = found;
+					res->previous_serial = found ? cur.serial : 0;
+					res->previous_served = found && fe__trust_served(&cur, now);
+				}
+			}
+		}
+		return rc;
+	}
+	rc = load_parsed(t, z, path, topts, st, res, err, now);
 	fe_zone_free(z);
 	return rc;
+}
+
+int fe_trust_commit_zone(struct fe_trust *t, struct fe_zone *z, const char *what,
+                         const struct fe_trust_opts *topts, struct fe_store *st,
+                         struct fe_trust_result *res, struct fe_zone_error *err)
+{
+	struct fe_trust_result local;
+	struct fe_zone_error lerr;
+	if (res == NULL)
+		res = &local;
+	if (err == NULL)
+		err = &lerr;
+	memset(res, 0, sizeof(*res));
+	memset(err, 0, sizeof(*err));
+	if (z == NULL || topts == NULL || fe_trust_anchors_count(topts->anchors) == 0)
+		return FE_EINVAL;
+	int64_t now = topts->validate.now_s ? topts->validate.now_s : fe_time_wall_s();
+	return load_parsed(t, z, what, topts, st, res, err, now);
 }
 
 /* ---- sweep ------------------------------------------------------------------------ */

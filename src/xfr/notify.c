@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
 #include <sys/random.h>
+#include <time.h>
 #include <uv.h>
 
 #define DEFAULT_TRIES    5u
@@ -49,8 +51,70 @@ struct fe_xfr_notifier {
 	struct sockaddr_storage *addrs;
 	struct pending *list;
 	size_t npending;
+	struct fe_xfr_notify_peer *peers; /* one per target */
+	struct tzones *tz;                /* one per target: NOTIFY state per zone */
 	bool stopped;
 };
+
+/* Per target, the NOTIFY state of each zone it was sent (fe_xfr_notify_zone_state). */
+struct zrec {
+	uint8_t apex[FE_WIRE_NAME_MAX];
+	size_t apex_len;
+	struct fe_xfr_notify_zone st;
+};
+struct tzones {
+	struct zrec *z;
+	size_t n, cap;
+};
+
+static struct zrec *zrec_find(struct tzones *t, const uint8_t *apex, size_t len, bool add)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->z[i].apex_len == len && fe_wire_name_eq(t->z[i].apex, apex))
+			return &t->z[i];
+	if (!add || t->n >= FE_XFR_PEER_ZONES_MAX)
+		return NULL;
+	if (t->n == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 8;
+		struct zrec *nz = realloc(t->z, nc * sizeof(*nz));
+		if (!nz)
+			return NULL;
+		t->z = nz;
+		t->cap = nc;
+	}
+	struct zrec *r = &t->z[t->n++];
+	memset(r, 0, sizeof(*r));
+	memcpy(r->apex, apex, len);
+	r->apex_len = len;
+	return r;
+}
+
+static struct zrec *zrec_of(struct pending *p)
+{
+	return zrec_find(&p->n->tz[p->target], p->apex, p->apex_len, true);
+}
+
+static int64_t wall_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static void peer_error(struct pending *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void peer_error(struct pending *p, const char *fmt, ...)
+{
+	struct fe_xfr_notify_peer *pr = &p->n->peers[p->target];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(pr->last_error, sizeof(pr->last_error), fmt, ap);
+	va_end(ap);
+	pr->last_error_s = wall_s();
+	struct zrec *z = zrec_of(p);
+	if (z) {
+		snprintf(z->st.error, sizeof(z->st.error), "%s", pr->last_error);
+		z->st.error_s = pr->last_error_s;
+	}
+}
 
 static void on_closed(uv_handle_t *h)
 {
@@ -66,6 +130,11 @@ static void finish(struct pending *p)
 		return;
 	p->closing = true;
 	struct fe_xfr_notifier *n = p->n;
+	if (n->peers[p->target].pending)
+		n->peers[p->target].pending--;
+	struct zrec *z = zrec_of(p);
+	if (z)
+		z->st.pending = false;
 	for (struct pending **pp = &n->list; *pp; pp = &(*pp)->next)
 		if (*pp == p) {
 			*pp = p->next;
@@ -121,6 +190,8 @@ static void send_once(struct pending *p)
 	/* Every try is signed anew: its time is now (RFC 8945 §5.2.3 fudge). */
 	if (build(p) != FE_OK) {
 		fe__xfr_count(n->x, FE_XFR_NOTIFY_FAILED, 1);
+		n->peers[p->target].failed++;
+		peer_error(p, "serial %u: cannot sign the NOTIFY", p->serial);
 		finish(p);
 		return;
 	}
@@ -130,6 +201,17 @@ static void send_once(struct pending *p)
 	if (rc == 0)
 		p->sending = true;
 	fe__xfr_count(n->x, FE_XFR_NOTIFY_SENT, 1);
+	n->peers[p->target].sent++;
+	n->peers[p->target].last_sent_s = wall_s();
+	fe_wire_name_to_str(p->apex, n->peers[p->target].last_zone,
+	                    sizeof(n->peers[p->target].last_zone));
+	n->peers[p->target].last_serial = p->serial;
+	struct zrec *z = zrec_of(p);
+	if (z) {
+		z->st.sent_serial = p->serial;
+		z->st.sent_s = n->peers[p->target].last_sent_s;
+		z->st.pending = true;
+	}
 	if (p->sent++)
 		fe__xfr_count(n->x, FE_XFR_NOTIFY_RETRIED, 1);
 }
@@ -139,6 +221,8 @@ static void on_timer(uv_timer_t *t)
 	struct pending *p = t->data;
 	if (p->sent >= p->n->o.tries) {
 		fe__xfr_count(p->n->x, FE_XFR_NOTIFY_FAILED, 1);
+		p->n->peers[p->target].failed++;
+		peer_error(p, "NOTIFY %s: no answer after %u tries", p->where, p->sent);
 		fe_ratelog(&notify_log, FE_LOG_WARN, "NOTIFY %s: no answer after %u tries",
 		           p->where, p->sent);
 		finish(p);
@@ -175,26 +259,86 @@ static void on_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf, const struc
 		fe_ratelog(&notify_log, FE_LOG_WARN,
 		           "NOTIFY %s: answer (rcode %u) without a valid TSIG: ignored (%s)",
 		           p->where, rcode, fe_strerror(rc));
+		peer_error(p, "NOTIFY %s: answer (rcode %u) without a valid TSIG", p->where, rcode);
 		return;
 	}
 	if (rcode == FE_RCODE_NOERROR) {
 		fe__xfr_count(p->n->x, FE_XFR_NOTIFY_ACKED, 1);
+		p->n->peers[p->target].acked++;
+		p->n->peers[p->target].last_ack_s = wall_s();
+		struct zrec *z = zrec_of(p);
+		if (z) {
+			z->st.acked_serial = p->serial;
+			z->st.acked_s = p->n->peers[p->target].last_ack_s;
+		}
 		fe_log_info("NOTIFY %s: acknowledged", p->where);
 	} else {
 		fe__xfr_count(p->n->x, FE_XFR_NOTIFY_FAILED, 1);
+		p->n->peers[p->target].failed++;
+		peer_error(p, "NOTIFY %s: answered rcode %u", p->where, rcode);
 		fe_ratelog(&notify_log, FE_LOG_WARN, "NOTIFY %s: answered rcode %u", p->where,
 		           rcode);
 	}
 	finish(p);
 }
 
+/* @a and @b the same address and port. */
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+	if (a->ss_family != b->sa_family)
+		return false;
+	if (b->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (b->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	}
+	return false;
+}
+
 int fe_xfr_notify(struct fe_xfr_notifier *n, const uint8_t *apex, size_t apex_len, uint32_t serial)
+{
+	return fe_xfr_notify_except(n, apex, apex_len, serial, NULL);
+}
+
+int fe_xfr_notify_zone_state(const struct fe_xfr_notifier *n, size_t t, const uint8_t *apex,
+                             size_t apex_len, struct fe_xfr_notify_zone *out)
+{
+	if (!n || t >= n->o.ntargets)
+		return FE_ENOENT;
+	struct zrec *z = zrec_find(&n->tz[t], apex, apex_len, false);
+	if (!z)
+		return FE_ENOENT;
+	*out = z->st;
+	return FE_OK;
+}
+
+size_t fe_xfr_notify_peers(const struct fe_xfr_notifier *n, struct fe_xfr_notify_peer *out,
+                           size_t cap)
+{
+	size_t k = 0;
+	for (size_t t = 0; n && t < n->o.ntargets && k < cap; t++)
+		out[k++] = n->peers[t];
+	return k;
+}
+
+int fe_xfr_notify_except(struct fe_xfr_notifier *n, const uint8_t *apex, size_t apex_len,
+                         uint32_t serial, const struct sockaddr *except)
 {
 	if (n->stopped || apex_len > FE_WIRE_NAME_MAX)
 		return FE_EINVAL;
 	char zname[256];
 	fe_wire_name_to_str(apex, zname, sizeof(zname));
 	for (size_t t = 0; t < n->o.ntargets; t++) {
+		if (except && same_addr(&n->addrs[t], except)) {
+			n->peers[t].skipped++;
+			fe_log_debug("NOTIFY of %s serial %u: not to %s@%u, its primary", zname,
+			             serial, n->o.targets[t].host, n->o.targets[t].port);
+			continue;
+		}
 		/* A newer version replaces a pending NOTIFY of the zone to the same secondary. */
 		for (struct pending *q = n->list; q; q = q->next)
 			if (q->target == t && q->apex_len == apex_len &&
@@ -225,6 +369,7 @@ int fe_xfr_notify(struct fe_xfr_notifier *n, const uint8_t *apex, size_t apex_le
 		p->next = n->list;
 		n->list = p;
 		n->npending++;
+		n->peers[t].pending++;
 		const struct sockaddr_storage *src = n->o.sources ? &n->o.sources[t] : NULL;
 		rc = src && src->ss_family == n->addrs[t].ss_family
 		             ? uv_udp_bind(&p->udp, (const struct sockaddr *)src, 0)
@@ -236,6 +381,8 @@ int fe_xfr_notify(struct fe_xfr_notifier *n, const uint8_t *apex, size_t apex_le
 		if (rc) {
 			fe_log_err("NOTIFY %s: %s", p->where, uv_strerror(rc));
 			fe__xfr_count(n->x, FE_XFR_NOTIFY_FAILED, 1);
+			n->peers[t].failed++;
+			peer_error(p, "NOTIFY %s: %s", p->where, uv_strerror(rc));
 			finish(p);
 			continue;
 		}
@@ -261,7 +408,12 @@ int fe_xfr_notifier_create(struct uv_loop_s *loop, struct fe_xfr *x,
 	if (!n->o.first_ms)
 		n->o.first_ms = DEFAULT_FIRST_MS;
 	n->addrs = calloc(o->ntargets + 1, sizeof(*n->addrs));
-	if (!n->addrs) {
+	n->peers = calloc(o->ntargets + 1, sizeof(*n->peers));
+	n->tz = calloc(o->ntargets + 1, sizeof(*n->tz));
+	if (!n->addrs || !n->peers || !n->tz) {
+		free(n->addrs);
+		free(n->peers);
+		free(n->tz);
 		free(n);
 		return FE_ENOMEM;
 	}
@@ -270,9 +422,13 @@ int fe_xfr_notifier_create(struct uv_loop_s *loop, struct fe_xfr *x,
 		if (uv_ip4_addr(a->host, a->port, (struct sockaddr_in *)&n->addrs[i]) != 0 &&
 		    uv_ip6_addr(a->host, a->port, (struct sockaddr_in6 *)&n->addrs[i]) != 0) {
 			free(n->addrs);
+			free(n->peers);
+			free(n->tz);
 			free(n);
 			return FE_EINVAL;
 		}
+		snprintf(n->peers[i].host, sizeof(n->peers[i].host), "%s", a->host);
+		n->peers[i].port = a->port;
 	}
 	*out = n;
 	return FE_OK;
@@ -297,6 +453,10 @@ void fe_xfr_notifier_destroy(struct fe_xfr_notifier *n)
 	if (!n)
 		return;
 	fe_xfr_notifier_stop(n);
+	for (size_t t = 0; t < n->o.ntargets; t++)
+		free(n->tz[t].z);
 	free(n->addrs);
+	free(n->peers);
+	free(n->tz);
 	free(n);
 }

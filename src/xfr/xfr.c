@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #define DEFAULT_MAX_TRANSFERS 16u
 #define DEFAULT_MAX_TIME_MS   600000u
@@ -135,9 +137,123 @@ static int answer_rcode(struct fe__xstream *s, uint16_t rcode)
 	return FE_OK;
 }
 
+/* ---- per-peer status (fe_xfr_peers) --------------------------------------------------- */
+
+enum peer_event { PE_AXFR, PE_IXFR, PE_UPTODATE, PE_DONE, PE_REFUSED, PE_FAILED };
+
+/* The last transfer of p->last_zone to peer @p in its per-zone list (under peers_mu). */
+static void peer_zone_note(struct fe__xpeer_zones *pz, const struct fe_xfr_peer *p)
+{
+	struct fe__xpz *z = NULL;
+	for (size_t i = 0; i < pz->n && !z; i++)
+		if (strcmp(pz->z[i].zone, p->last_zone) == 0)
+			z = &pz->z[i];
+	if (!z && pz->n < FE_XFR_PEER_ZONES_MAX) {
+		if (pz->n == pz->cap) {
+			size_t nc = pz->cap ? pz->cap * 2 : 8;
+			struct fe__xpz *nz = realloc(pz->z, nc * sizeof(*nz));
+			if (!nz)
+				return;
+			pz->z = nz;
+			pz->cap = nc;
+		}
+		z = &pz->z[pz->n++];
+		snprintf(z->zone, sizeof(z->zone), "%s", p->last_zone);
+	}
+	if (z)
+		z->st = (struct fe_xfr_peer_zone){
+		        .serial = p->last_serial, .ixfr = p->last_ixfr, .at_s = p->last_s};
+}
+
+int fe_xfr_peer_zone(struct fe_xfr *x, const char *address, const char *zone,
+                     struct fe_xfr_peer_zone *out)
+{
+	int rc = FE_ENOENT;
+	pthread_mutex_lock(&x->peers_mu);
+	for (size_t i = 0; i < x->npeers && rc != FE_OK; i++) {
+		if (strcmp(x->peers[i].address, address) != 0)
+			continue;
+		for (size_t k = 0; k < x->pz[i].n; k++)
+			if (strcasecmp(x->pz[i].z[k].zone, zone) == 0) {
+				*out = x->pz[i].z[k].st;
+				rc = FE_OK;
+				break;
+			}
+	}
+	pthread_mutex_unlock(&x->peers_mu);
+	return rc;
+}
+
+/* Note @ev for the stream's peer when it is a configured secondary (s->tracked). */
+static void peer_note(struct fe__xstream *s, enum peer_event ev, const char *why)
+{
+	if (!s->tracked)
+		return;
+	struct fe_xfr *x = s->x;
+	char addr[64];
+	snprintf(addr, sizeof(addr), "%s", s->peer);
+	char *at = strrchr(addr, '@');
+	if (at)
+		*at = '\0';
+	pthread_mutex_lock(&x->peers_mu);
+	struct fe_xfr_peer *p = NULL;
+	for (size_t i = 0; i < x->npeers && !p; i++)
+		if (strcmp(x->peers[i].address, addr) == 0)
+			p = &x->peers[i];
+	if (!p && x->npeers < FE_XFR_PEERS_MAX) {
+		p = &x->peers[x->npeers++];
+		memset(p, 0, sizeof(*p));
+		snprintf(p->address, sizeof(p->address), "%s", addr);
+	}
+	if (p) {
+		int64_t now = (int64_t)time(NULL);
+		switch (ev) {
+		case PE_AXFR:
+			p->axfr++;
+			break;
+		case PE_IXFR:
+			p->ixfr++;
+			break;
+		case PE_UPTODATE:
+			p->uptodate++;
+			break;
+		case PE_DONE:
+			p->done++;
+			p->last_s = now;
+			snprintf(p->last_zone, sizeof(p->last_zone), "%s", s->zname);
+			p->last_serial = s->zone ? s->zone->serial : 0;
+			p->last_ixfr = s->is_ixfr;
+			peer_zone_note(&x->pz[p - x->peers], p);
+			break;
+		case PE_REFUSED:
+		case PE_FAILED:
+			if (ev == PE_REFUSED)
+				p->refused++;
+			else
+				p->failed++;
+			p->last_error_s = now;
+			snprintf(p->last_error, sizeof(p->last_error), "%s of %.100s %s: %s",
+			         s->q.qtype == FE_T_IXFR ? "IXFR" : "AXFR", s->zname,
+			         ev == PE_REFUSED ? "refused" : "failed", why);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&x->peers_mu);
+}
+
+size_t fe_xfr_peers(struct fe_xfr *x, struct fe_xfr_peer *out, size_t cap)
+{
+	pthread_mutex_lock(&x->peers_mu);
+	size_t n = x->npeers < cap ? x->npeers : cap;
+	memcpy(out, x->peers, n * sizeof(*out));
+	pthread_mutex_unlock(&x->peers_mu);
+	return n;
+}
+
 static void refused(struct fe__xstream *s, enum fe_xfr_counter c, const char *why)
 {
 	fe__xfr_count(s->x, c, 1);
+	peer_note(s, PE_REFUSED, why);
 	fe_ratelog(&refuse_log, FE_LOG_WARN, "transfer of %s to %s refused: %s", s->zname, s->peer,
 	           why);
 }
@@ -221,6 +337,7 @@ static int ixfr_plan(struct fe__xstream *s)
 	/* RFC 1982: the client has this version or a newer one. */
 	if ((int32_t)(cur - client) <= 0) {
 		fe__xfr_count(s->x, FE_XFR_UPTODATE, 1);
+		peer_note(s, PE_UPTODATE, NULL);
 		return FE_OK;
 	}
 	struct jcopy c = {.s = s, .target = cur, .err = FE_OK};
@@ -232,6 +349,7 @@ static int ixfr_plan(struct fe__xstream *s)
 	}
 	if (rc == FE_OK && s->nent && s->ent[s->nent - 1].to == cur) {
 		fe__xfr_count(s->x, FE_XFR_IXFR, 1);
+		peer_note(s, PE_IXFR, NULL);
 		fe_log_info("IXFR of %s to %s: serial %u -> %u, %zu journal entr%s", s->zname,
 		            s->peer, client, cur, s->nent, s->nent == 1 ? "y" : "ies");
 		return FE_OK;
@@ -241,6 +359,7 @@ static int ixfr_plan(struct fe__xstream *s)
 	s->is_ixfr = false;
 	fe__xfr_count(s->x, FE_XFR_IXFR_FALLBACK, 1);
 	fe__xfr_count(s->x, FE_XFR_AXFR, 1);
+	peer_note(s, PE_AXFR, NULL);
 	fe_log_info("IXFR of %s to %s from serial %u: not in the journal, whole zone (serial %u)",
 	            s->zname, s->peer, client, cur);
 	return FE_OK;
@@ -316,6 +435,7 @@ static int x_open(void *state, const struct fe_server_request *req, void **strea
 	/* Parse our copy: the question of every message points into it. */
 	(void)fe_wire_query_parse(s->req, s->req_len, &s->q);
 	addr_str(req->peer, s->peer, sizeof(s->peer));
+	s->tracked = fe_server_acl_allows(x->o.peers, req->peer);
 	fe_wire_name_to_str(s->q.qname_lc, s->zname, sizeof(s->zname));
 	s->started_ms = fe_time_mono_ms();
 	s->deadline_ms = s->started_ms + x->o.max_time_ms;
@@ -389,6 +509,7 @@ static int x_open(void *state, const struct fe_server_request *req, void **strea
 		}
 	} else {
 		fe__xfr_count(x, FE_XFR_AXFR, 1);
+		peer_note(s, PE_AXFR, NULL);
 	}
 	if (rc == FE_OK && !s->is_ixfr)
 		fe_log_info("AXFR of %s (serial %u) to %s", s->zname, s->zone->serial, s->peer);
@@ -407,6 +528,7 @@ static int x_next(void *state, void *stream, uint8_t *buf, size_t cap, size_t *l
 	int rc = fe__xfr_stream_next(s, buf, cap, len);
 	if (rc != FE_OK) {
 		fe__xfr_count(x, FE_XFR_FAILED, 1);
+		peer_note(s, PE_FAILED, fe_strerror(rc));
 		fe_ratelog(&fail_log, FE_LOG_WARN, "transfer of %s to %s failed: %s", s->zname,
 		           s->peer, fe_strerror(rc));
 		return rc;
@@ -418,6 +540,7 @@ static int x_next(void *state, void *stream, uint8_t *buf, size_t cap, size_t *l
 		fe__xfr_count(x, FE_XFR_BYTES, *len);
 		if (s->rd && s->phase == FE__XP_DONE && !s->has_pend) {
 			fe__xfr_count(x, FE_XFR_DONE, 1);
+			peer_note(s, PE_DONE, NULL);
 			fe_log_info(
 			        "transfer of %s (serial %u, %s) to %s: %llu messages, %llu RRs, "
 			        "%llu bytes in %llu ms",
@@ -455,6 +578,7 @@ int fe_xfr_create(struct fe_store *st, const struct fe_xfr_opts *opts, struct fe
 		free(x);
 		return rc;
 	}
+	pthread_mutex_init(&x->peers_mu, NULL);
 	x->handler = (struct fe_server_stream_handler){x, x_open, x_next, x_close};
 	x->policy = (struct fe_server_policy){
 	        .state = x, .tsig = fe_xfr_tsig_step, .after = fe_xfr_sign_after};
@@ -467,6 +591,9 @@ void fe_xfr_destroy(struct fe_xfr *x)
 	if (!x)
 		return;
 	fe_tsig_replay_destroy(x->replay);
+	pthread_mutex_destroy(&x->peers_mu);
+	for (size_t i = 0; i < FE_XFR_PEERS_MAX; i++)
+		free(x->pz[i].z);
 	free(x);
 }
 

@@ -8,6 +8,7 @@
 #include "fedenum/wire.h"
 #include "fedenum/xfr.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -19,6 +20,17 @@ struct fe_xfr {
 	struct fe_server_policy policy;
 	uint32_t running;          /* atomic */
 	uint64_t cnt[FE_XFR__MAX]; /* atomic */
+	/* per configured secondary (fe_xfr_peers); under peers_mu, taken by query workers */
+	pthread_mutex_t peers_mu;
+	struct fe_xfr_peer peers[FE_XFR_PEERS_MAX];
+	struct fe__xpeer_zones {
+		struct fe__xpz {
+			char zone[256];
+			struct fe_xfr_peer_zone st;
+		} *z;
+		size_t n, cap;
+	} pz[FE_XFR_PEERS_MAX]; /* per peer: the last transfer of each zone */
+	size_t npeers;
 };
 
 static inline void fe__xfr_count(struct fe_xfr *x, enum fe_xfr_counter c, uint64_t n)
@@ -57,6 +69,7 @@ struct fe__xstream {
 	struct fe_xfr *x;
 	bool running;               /* counted in x->running */
 	bool is_ixfr;               /* answered incrementally (not the AXFR form) */
+	bool tracked;               /* the peer is a configured secondary (fe_xfr_peers) */
 	struct fe_store_reader *rd; /* the transfer's own snapshot; NULL for a one-message answer */
 	const struct fe_store_zone_rec *zone;
 	uint8_t req[FE_WIRE_MSG_MAX]; /* the request, for the question of every message */

@@ -70,6 +70,18 @@ static long long xfr_counter(struct fe_test_daemon *d, const char *group, const 
 	return r;
 }
 
+/* `fedenumctl peer list --json` of @d, parsed. */
+static json_t *peer_list(struct fe_test_daemon *d)
+{
+	char out[65536], a[600];
+	snprintf(a, sizeof(a), "peer list --json --socket '%s/control.sock'", d->dir);
+	cr_assert_eq(nc_ctl(dir, a, out, sizeof(out)), 0, "%s", out);
+	json_t *j = json_loads(out, 0, NULL);
+	cr_assert_not_null(j, "peer list --json: %s", out);
+	cr_log_info("peer list of %s: %s", d->dir, out);
+	return j;
+}
+
 /* Poll @d for @want every 50 ms, at most @secs seconds. */
 static bool wait_answer(struct fe_test_daemon *d, const char *name, const char *want, bool ad,
                         int secs)
@@ -179,11 +191,19 @@ Test(e2e, key_generate_ds_import_secondary_validates_number_port)
 	bool on_n = wait_answer(&n, PORTED, "rn=+15554000000", true, 60);
 	uint64_t t_n = now_ms() - t0;
 	cr_log_info("number port: served by the member node after %llu ms, by the second node "
-	            "after %llu ms",
-	            (unsigned long long)t_m, (unsigned long long)t_n);
+	            "after %llu ms (%s)",
+	            (unsigned long long)t_m, (unsigned long long)t_n, out);
 	cr_assert(on_m, "the member node answers the ported route with AD=1");
 	cr_assert(on_n, "the second node answers the ported route with AD=1");
-	cr_expect_geq(fe_test_daemon_log_count(&n, "IXFR"), 1, "the port went by IXFR");
+	/* the change set is served as soon as it is committed; the refresh's own log line
+	 * ("IXFR from ...") and counters follow on the node's loop */
+	for (int i = 0; i < 200 && fe_test_daemon_log_count(&n, ": IXFR from ") < 1; i++)
+		nc_sleep_ms(50);
+	if (fe_test_daemon_log_count(&n, ": IXFR from ") < 1) {
+		fe_test_sh("grep 'zone\\|NOTIFY\\|IXFR\\|AXFR' '%s' '%s' | tail -n 40 >&2",
+		           m.log_path, n.log_path);
+		cr_expect_fail("the port went by IXFR");
+	}
 	/* The rest of the zone is untouched on both. */
 	cr_expect(answers(&n, SOME, "sip:+15552007777@ims-b.example", true));
 
@@ -195,4 +215,68 @@ Test(e2e, key_generate_ds_import_secondary_validates_number_port)
 	cr_expect_geq(xfr_counter(&n, "xfrin", "xfrin_ixfr"), 1, "secondary: IXFR counted");
 	cr_expect_geq(xfr_counter(&n, "xfrin", "notify_in_accepted"), 1,
 	              "secondary: NOTIFY counted");
+
+	/* 8. `fedenumctl peer list`: the member node's secondary, the second node's primary. */
+	json_t *pl = peer_list(&m);
+	json_t *sec = json_array_get(json_object_get(pl, "secondaries"), 0);
+	cr_assert_eq(json_array_size(json_object_get(pl, "secondaries")), 1);
+	cr_expect_str_eq(json_string_value(json_object_get(sec, "address")), "127.0.0.1");
+	cr_expect_eq(json_integer_value(json_object_get(sec, "port")), nport);
+	json_t *nt = json_object_get(sec, "notify"), *tr = json_object_get(sec, "transfers");
+	cr_expect_geq(json_integer_value(json_object_get(nt, "acked")), 1);
+	cr_expect_geq(json_integer_value(json_object_get(tr, "axfr")), 1);
+	cr_expect_geq(json_integer_value(json_object_get(tr, "ixfr")), 1);
+	cr_expect_str_eq(json_string_value(json_object_get(tr, "last_kind")), "IXFR");
+	cr_expect_str_eq(json_string_value(json_object_get(tr, "last_zone")), MEMBER ".");
+	cr_expect_eq(json_array_size(json_object_get(pl, "primaries")), 0);
+	json_decref(pl);
+	pl = peer_list(&n);
+	cr_assert_eq(json_array_size(json_object_get(pl, "primaries")), 1);
+	json_t *pr = json_array_get(json_object_get(pl, "primaries"), 0);
+	cr_expect_eq(json_integer_value(json_object_get(pr, "port")), m.port);
+	json_t *pz = json_array_get(json_object_get(pr, "zones"), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(pz, "apex")), MEMBER ".");
+	cr_expect(json_is_integer(json_object_get(pz, "serial")));
+	cr_expect(json_is_null(json_object_get(pz, "last_error")));
+	cr_expect(json_is_string(json_object_get(pz, "last_success")));
+	cr_expect_eq(json_array_size(json_object_get(pl, "secondaries")), 0);
+	json_decref(pl);
+	/* `zone show`: the member node is the zone's primary, with its secondary's state */
+	snprintf(cmd, sizeof(cmd), "zone show --json --socket '%s/control.sock' " MEMBER, m.dir);
+	cr_assert_eq(nc_ctl(dir, cmd, out, sizeof(out)), 0, "%s", out);
+	cr_log_info("zone show --json on the member node: %s", out);
+	json_t *zs = json_loads(out, 0, NULL);
+	cr_assert_not_null(zs, "%s", out);
+	json_t *zp = json_object_get(zs, "peers");
+	cr_expect_str_eq(json_string_value(json_object_get(zp, "role")), "primary");
+	json_t *s0 = json_array_get(json_object_get(zp, "secondaries"), 0);
+	cr_assert_not_null(s0, "%s", out);
+	json_int_t serial = json_integer_value(json_object_get(zs, "serial"));
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(s0, "notify"),
+	                                                "acked_serial")),
+	             serial, "%s", out);
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(s0, "transfer"),
+	                                                "serial")),
+	             serial, "%s", out);
+	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(s0, "transfer"),
+	                                                   "kind")),
+	                 "IXFR");
+	cr_expect(json_is_false(json_object_get(s0, "zone_primary")));
+	json_decref(zs);
+	snprintf(cmd, sizeof(cmd), "zone show --json --socket '%s/control.sock' " MEMBER, n.dir);
+	cr_assert_eq(nc_ctl(dir, cmd, out, sizeof(out)), 0, "%s", out);
+	zs = json_loads(out, 0, NULL);
+	cr_assert_not_null(zs, "%s", out);
+	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(zs, "peers"), "role")),
+	                 "secondary", "%s", out);
+	json_decref(zs);
+	/* the text form, and bad input */
+	snprintf(cmd, sizeof(cmd), "peer list --socket '%s/control.sock'", n.dir);
+	cr_assert_eq(nc_ctl(dir, cmd, out, sizeof(out)), 0, "%s", out);
+	cr_expect_not_null(strstr(out, "primaries (this node transfers from them): 1"), "%s", out);
+	cr_expect_not_null(strstr(out, MEMBER "."), "%s", out);
+	snprintf(cmd, sizeof(cmd), "peer lists --socket '%s/control.sock'", n.dir);
+	cr_expect_eq(nc_ctl(dir, cmd, out, sizeof(out)), 2, "%s", out);
+	snprintf(cmd, sizeof(cmd), "peer list --bogus --socket '%s/control.sock'", n.dir);
+	cr_expect_eq(nc_ctl(dir, cmd, out, sizeof(out)), 2, "%s", out);
 }
