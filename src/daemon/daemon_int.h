@@ -121,6 +121,8 @@ struct fe_server_opts;
  * without trust anchors, or no registry zone). */
 int fe__od_setup(struct fe__od **out, uv_loop_t *loop, struct fe_store *st, const struct fe_conf *c,
                  struct fe_policy_rt *policy, bool validating, struct fe_server_opts *o);
+/* Whether @c's policy.on-demand is the one @od runs (NULL: none); a reload cannot change it. */
+bool fe__od_same(const struct fe__od *od, const struct fe_conf *c);
 /* Start on @loop (after the initial load pass: the forward set comes from the store). */
 int fe__od_start(struct fe__od *od);
 /* A load pass ended or a secondary zone changed: recompute the forward set. */

@@ -475,6 +475,9 @@ static void reload_done(uv_work_t *req, int status)
 			                        "change now, with the policy)"
 			                      : "");
 		reload_policy(d);
+		if (!fe__od_same(d->od, &d->new_cfg))
+			fe_log_warn("reload: policy.on-demand changed: this takes a restart (the "
+			            "running on-demand settings stay)");
 		if (!d->stopping)
 			fe__sec_reconfigure(&d->sec, &(struct fe__sec_cfg){
 			                                     .cli = d->secondary,

@@ -1001,6 +1001,29 @@ static void on_sweep(uv_timer_t *t)
 
 /* ---- start and stop ------------------------------------------------------------------ */
 
+static bool same_strs(char *const *a, size_t na, char *const *b, size_t nb, size_t skip)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strlen(b[i]) < skip || strcmp(a[i], b[i] + skip) != 0)
+			return false;
+	return true;
+}
+
+bool fe__od_same(const struct fe__od *od, const struct fe_conf *c)
+{
+	if (!od || !c->od.on)
+		return !od && !c->od.on;
+	const struct fe_conf_ondemand *o = &c->od;
+	return same_strs(od->prefixes, od->nprefixes, o->prefixes, o->nprefixes, 1) &&
+	       same_strs(od->views, od->nviews, o->views, o->nviews, 0) &&
+	       same_strs(od->servers, od->nservers, o->servers, o->nservers, 0) &&
+	       od->port == o->port && od->max_pending == o->max_pending &&
+	       od->max_per_client == o->max_per_client && od->timeout_ms == o->timeout_ms &&
+	       od->max_ttl_s == o->max_ttl_s && od->cache_entries == o->cache_entries;
+}
+
 int fe__od_setup(struct fe__od **out, uv_loop_t *loop, struct fe_store *st, const struct fe_conf *c,
                  struct fe_policy_rt *policy, bool validating, struct fe_server_opts *o)
 {

@@ -290,6 +290,7 @@ Test(ondemand, member_not_replicated_is_answered_validated_and_cached)
 	expect_validated(p, NUM_A1, "sip:a-v4-1@ims.example");
 	ldns_pkt_free(p);
 	cr_assert_eq(stat_of("hit"), 1, "the cache was consulted for a held zone");
+	cr_assert_eq(fe_test_daemon_log_count(&node, "policy.on-demand changed"), 0);
 }
 
 /* Bounds: max-per-client = 1, the member's server silent. One query waits (timeout-ms),
@@ -335,6 +336,11 @@ Test(ondemand, waiting_queries_are_bounded)
 	cr_assert_eq(fe_test_pkt_ede(p), 22, "EDE %d", fe_test_pkt_ede(p));
 	ldns_pkt_free(p);
 	cr_assert_eq(stat_of("limit"), 1);
+	/* a reload cannot change the bounds: said in the log, the running ones stay */
+	write_node_conf("max-pending = 5; max-per-client = 1;", NULL);
+	kill(node.pid, SIGHUP);
+	cr_assert(fe_test_daemon_wait_log(&node, "policy.on-demand changed: this takes a restart",
+	                                  1, 30));
 }
 
 Test(ondemand, forged_member_answer_is_refused)
