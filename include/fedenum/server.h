@@ -241,6 +241,9 @@ struct fe_server_request {
 	bool tsig_checked;
 	/* DNS over TLS: the session's protocol version (0x0304: TLS 1.3); 0 for UDP and TCP. */
 	uint16_t tls_version;
+	/* Private to the pipeline: what fe_server_park needs (NULL: the request cannot be
+	 * parked). */
+	const void *park;
 };
 
 /* Longest client certificate name kept (bytes, with the NUL): longer ones are ignored. */
@@ -323,16 +326,21 @@ struct fe_server_ondemand {
 	void *state;
 	/* @req: as for the hooks (req->reader is the worker's open snapshot); @cut_labels: the
 	 * labels of the cut (fe_answer_ctx.unheld_cut); @resumed: NULL on the first pass, else
-	 * the status given to fe_server_resume; @ticket: the parked request, or NULL when it
-	 * cannot be parked (a resumed pass, a full worker, a stream): DEFER is then KEEP.
-	 * @resp holds the engine's answer (*len bytes) and may be overwritten (up to @cap, the
-	 * client's UDP limit is the hook's to respect). Runs in worker threads, must not block.
-	 * The `after` hook (policy) runs on whatever answer results, as on any answer. */
+	 * the status given to fe_server_resume. To defer, the hook takes a ticket with
+	 * fe_server_park(@req) and returns DEFER; DEFER without a ticket is KEEP. @resp holds
+	 * the engine's answer (*len bytes) and may be overwritten (up to @cap, the client's
+	 * UDP limit is the hook's to respect). Runs in worker threads, must not block. The
+	 * `after` hook (policy) runs on whatever answer results, as on any answer. */
 	enum fe_server_od_verdict (*miss)(void *state, const struct fe_server_request *req,
-	                                  unsigned cut_labels, const int *resumed,
-	                                  struct fe_server_ticket *ticket, uint8_t *resp,
+	                                  unsigned cut_labels, const int *resumed, uint8_t *resp,
 	                                  size_t *len, size_t cap);
 };
+
+/* In `miss`, first pass only: park @req (a copy of the query and the client's address and
+ * socket, or the connection) and return its ticket, which the hook must hand to
+ * fe_server_resume exactly once after returning DEFER. NULL when it cannot be parked (a
+ * resumed pass, FE_SERVER_PARK_MAX reached, out of memory). At most one per call. */
+struct fe_server_ticket *fe_server_park(const struct fe_server_request *req);
 
 /* Hand a deferred request back to its worker with @status (passed to `miss` as *resumed).
  * Any thread; exactly once per deferred ticket, before fe_server_stop. */

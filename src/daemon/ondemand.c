@@ -247,9 +247,8 @@ static uint16_t ede_of(int status)
 }
 
 static enum fe_server_od_verdict od_miss(void *state, const struct fe_server_request *req,
-                                         unsigned cut_labels, const int *resumed,
-                                         struct fe_server_ticket *t, uint8_t *resp, size_t *len,
-                                         size_t cap)
+                                         unsigned cut_labels, const int *resumed, uint8_t *resp,
+                                         size_t *len, size_t cap)
 {
 	struct fe__od *od = state;
 	const struct fe_wire_query *q = req->q;
@@ -285,14 +284,22 @@ static enum fe_server_od_verdict od_miss(void *state, const struct fe_server_req
 	}
 	/* park it: bounded per node and per client */
 	unsigned slot = client_slot(req->peer);
-	if (!t || atomic_fetch_add(&od->pending, 1) >= od->max_pending) {
-		if (t)
-			atomic_fetch_sub(&od->pending, 1);
+	if (atomic_fetch_add(&od->pending, 1) >= od->max_pending) {
+		atomic_fetch_sub(&od->pending, 1);
 		inc(od, FE__OD_LIMIT);
 		*len = servfail(od, req, FE_EDE_NOT_READY, resp, cap);
 		return FE_SERVER_OD_ANSWER;
 	}
 	if (atomic_fetch_add(&od->client[slot], 1) >= od->max_per_client) {
+		atomic_fetch_sub(&od->client[slot], 1);
+		atomic_fetch_sub(&od->pending, 1);
+		inc(od, FE__OD_LIMIT);
+		*len = servfail(od, req, FE_EDE_NOT_READY, resp, cap);
+		return FE_SERVER_OD_ANSWER;
+	}
+	struct fe_server_ticket *t = fe_server_park(req);
+	if (!t) {
+		/* the worker's own bound (FE_SERVER_PARK_MAX), or no memory */
 		atomic_fetch_sub(&od->client[slot], 1);
 		atomic_fetch_sub(&od->pending, 1);
 		inc(od, FE__OD_LIMIT);

@@ -12,6 +12,7 @@
 #include "fedenum/wire.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,27 +60,41 @@ static void uncount(struct fe__worker *w, enum fe_counter c)
 		fe_counter_add(w->counters, c, UINT64_MAX);
 }
 
-/* Park the request for the on-demand hook: a copy of everything needed to answer it later.
- * NULL when it cannot be parked (no origin known, worker full, out of memory). */
-static struct fe_server_ticket *park(struct fe__worker *w, bool admitted,
-                                     const struct sockaddr *peer, const uint8_t *req,
-                                     size_t req_len, enum fe_transport transport,
-                                     const char *tls_client, uint16_t tls_version)
+/* What fe_server_park needs of the request in the pipeline (struct fe_server_request.park). */
+struct park_args {
+	struct fe__worker *w;
+	bool admitted;
+	const struct sockaddr *peer;
+	const uint8_t *req;
+	size_t req_len;
+	enum fe_transport transport;
+	const char *tls_client;
+	uint16_t tls_version;
+	struct fe_server_ticket *t; /* the ticket taken, if any */
+};
+
+/* Park the request for the on-demand hook: a copy of everything needed to answer it later,
+ * made only when the hook defers (a cache hit costs no heap). */
+struct fe_server_ticket *fe_server_park(const struct fe_server_request *req)
 {
+	struct park_args *a = (struct park_args *)(uintptr_t)req->park;
+	if (!a || a->t)
+		return NULL;
+	struct fe__worker *w = a->w;
 	if (w->parked >= FE_SERVER_PARK_MAX)
 		return NULL;
-	if (transport == FE_TRANSPORT_UDP ? !w->cur_udp || !w->cur_rmsg : !w->cur_conn)
+	if (a->transport == FE_TRANSPORT_UDP ? !w->cur_udp || !w->cur_rmsg : !w->cur_conn)
 		return NULL;
-	struct fe_server_ticket *t = calloc(1, sizeof(*t) + req_len);
+	struct fe_server_ticket *t = calloc(1, sizeof(*t) + a->req_len);
 	if (!t)
 		return NULL;
 	t->w = w;
-	t->transport = transport;
-	t->admitted = admitted;
-	t->peer_len = peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-	                                          : sizeof(struct sockaddr_in);
-	memcpy(&t->peer, peer, t->peer_len);
-	if (transport == FE_TRANSPORT_UDP) {
+	t->transport = a->transport;
+	t->admitted = a->admitted;
+	t->peer_len = a->peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                             : sizeof(struct sockaddr_in);
+	memcpy(&t->peer, a->peer, t->peer_len);
+	if (a->transport == FE_TRANSPORT_UDP) {
 		t->udp = w->cur_udp;
 		if (t->udp->pktinfo) {
 			struct msghdr m = {0};
@@ -89,16 +104,17 @@ static struct fe_server_ticket *park(struct fe__worker *w, bool admitted,
 	} else {
 		t->conn = w->cur_conn;
 	}
-	if (tls_client)
-		snprintf(t->tls_client, sizeof(t->tls_client), "%s", tls_client);
-	t->tls_version = tls_version;
+	if (a->tls_client)
+		snprintf(t->tls_client, sizeof(t->tls_client), "%s", a->tls_client);
+	t->tls_version = a->tls_version;
 	t->t0_us = w->cur_t0_us;
-	t->msg_len = req_len;
-	memcpy(t->msg, req, req_len);
+	t->msg_len = a->req_len;
+	memcpy(t->msg, a->req, a->req_len);
 	if (fe_wire_query_parse(t->msg, t->msg_len, &t->q) != FE_WIRE_OK) {
 		free(t);
 		return NULL;
 	}
+	a->t = t;
 	return t;
 }
 
@@ -145,6 +161,7 @@ size_t fe__pipe_run_od(struct fe__worker *w, bool admitted, bool snapshot_ok,
 	bool to_transfer = streaming && o->transfer && v == FE_WIRE_OK && is_transfer(&q);
 	struct fe_server_request r;
 	if (pol || to_transfer || o->ondemand) {
+		r.park = NULL;
 		r.peer = peer;
 		r.transport = transport;
 		r.worker = w->id;
@@ -224,13 +241,14 @@ size_t fe__pipe_run_od(struct fe__worker *w, bool admitted, bool snapshot_ok,
 			uncount(w, FE_CNT_QUERIES);
 			uncount(w, transport == FE_TRANSPORT_TCP ? FE_CNT_TCP : FE_CNT_UDP);
 		}
-		struct fe_server_ticket *t = NULL;
-		if (!resumed && deferred)
-			t = park(w, admitted, peer, req, req_len, transport, tls_client,
-			         tls_version);
+		struct park_args pa = {w,         admitted,   peer,        req, req_len,
+		                       transport, tls_client, tls_version, NULL};
+		r.park = !resumed && deferred ? &pa : NULL;
 		size_t len = n;
-		enum fe_server_od_verdict ov = od->miss(od->state, &r, w->actx.unheld_cut, resumed,
-		                                        t, resp, &len, resp_cap);
+		enum fe_server_od_verdict ov =
+		        od->miss(od->state, &r, w->actx.unheld_cut, resumed, resp, &len, resp_cap);
+		r.park = NULL;
+		struct fe_server_ticket *t = pa.t;
 		if (ov == FE_SERVER_OD_DEFER && t) {
 			w->parked++;
 			if (t->conn)
