@@ -74,6 +74,8 @@ struct fe__conn {
 	void (*destroy)(struct fe__conn *c);
 };
 
+#define FE__TICKET_CTL 64
+
 /* A request parked by the on-demand hook (server.h): everything needed to run it through
  * the pipeline again and send the answer where the query came from. */
 struct fe_server_ticket {
@@ -86,10 +88,9 @@ struct fe_server_ticket {
 	socklen_t peer_len;
 	struct fe__udp *udp; /* UDP: the socket it came in on */
 	size_t ctl_len;      /* UDP on a wildcard bind: the answer's source address */
-	union {
-		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	} ctl;
+	/* its control data: CMSG_SPACE(sizeof(struct in6_pktinfo)) is 40 octets on Linux (a
+	 * fixed size: clang does not take CMSG_SPACE for a constant inside a struct) */
+	_Alignas(struct cmsghdr) uint8_t ctl[FE__TICKET_CTL];
 	struct fe__conn *conn; /* TCP/TLS: the connection */
 	char tls_client[FE_SERVER_TLS_NAME_MAX];
 	uint16_t tls_version;

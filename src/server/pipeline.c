@@ -96,9 +96,9 @@ struct fe_server_ticket *fe_server_park(const struct fe_server_request *req)
 	memcpy(&t->peer, a->peer, t->peer_len);
 	if (a->transport == FE_TRANSPORT_UDP) {
 		t->udp = w->cur_udp;
-		if (t->udp->pktinfo) {
+		if (t->udp->pktinfo && CMSG_SPACE(sizeof(struct in6_pktinfo)) <= sizeof(t->ctl)) {
 			struct msghdr m = {0};
-			fe__udp_reply_control(w->cur_rmsg, &m, t->ctl.buf);
+			fe__udp_reply_control(w->cur_rmsg, &m, t->ctl);
 			t->ctl_len = m.msg_control ? m.msg_controllen : 0;
 		}
 	} else {
@@ -364,7 +364,7 @@ static void resume_one(struct fe__worker *w, struct fe_server_ticket *t)
 		fe__frame_deliver(&c->fr, n);
 	} else if (n) {
 		fe__udp_send_one(w, t->udp, (const struct sockaddr *)&t->peer, t->peer_len,
-		                 t->ctl_len ? t->ctl.buf : NULL, t->ctl_len, out, n);
+		                 t->ctl_len ? t->ctl : NULL, t->ctl_len, out, n);
 	}
 	release(w, t);
 }
