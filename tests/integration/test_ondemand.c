@@ -129,17 +129,23 @@ static void write_node_conf(const char *extra_policy, const char *extra_zone)
 	                    "log: { level = \"debug\"; };\n");
 }
 
-/* The node under test: the registry zone only, the anchor, on-demand. */
-static void start_node(const char *extra_policy)
+/* The node under test: the registry zone only, the anchor, on-demand; @listen: one more
+ * listen address (NULL: none). */
+static void start_node_at(const char *extra_policy, const char *listen)
 {
 	char dir[300], path[400];
 	write_node_conf(extra_policy, NULL);
 	snprintf(dir, sizeof(dir), "%s/node", tmp);
 	snprintf(path, sizeof(path), "%s/fedenumd.conf", dir);
-	const char *argv[] = {"-c", path, NULL};
+	const char *argv[] = {"-c", path, listen ? "--listen" : NULL, listen, NULL};
 	cr_assert_eq(fe_test_daemon_start(&node, dir, argv), 0, "the node did not start");
 	cr_assert(fe_test_daemon_wait_log(&node, "on-demand: resolver ready", 1, 30),
 	          "no resolver on the node");
+}
+
+static void start_node(const char *extra_policy)
+{
+	start_node_at(extra_policy, NULL);
 }
 
 static ldns_pkt *ask(const char *name, uint16_t type, unsigned flags)
@@ -421,4 +427,35 @@ Test(ondemand, only_the_listed_views)
 	cr_assert_eq(nc_rcode(a), LDNS_RCODE_SERVFAIL);
 	cr_assert_eq(stat_of("not-allowed"), 2);
 	cr_assert_eq(stat_of("hit"), 0);
+}
+
+/* A wildcard listener: the answer resumed after the resolution leaves from the address the
+ * query was sent to (IP_PKTINFO kept with the parked request), or a connected client would
+ * never see it. */
+Test(ondemand, wildcard_listener_answers_from_the_address_asked)
+{
+	char reg[400], za[400];
+	snprintf(reg, sizeof(reg), "%s/reg.signed", tmp);
+	snprintf(za, sizeof(za), "%s/a-v1.signed", TRUST);
+	start_server(&srv_a, "a", A_IP, za, reg);
+	start_node_at(NULL, "0.0.0.0@0");
+	uint16_t port = nc_ready_port(&node, "udp", "0.0.0.0");
+	cr_assert_neq(port, 0);
+	uint8_t q[512], r[4096];
+	size_t qn = fe_test_make_query(NUM_A1, LDNS_RR_TYPE_NAPTR, FE_TQ_DO, 0, q, sizeof(q));
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	inet_pton(AF_INET, "127.0.0.3", &sa.sin_addr);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(send(fd, q, qn, 0), (ssize_t)qn);
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	cr_assert_eq(poll(&pf, 1, 5000), 1, "no answer from 127.0.0.3");
+	ssize_t n = recv(fd, r, sizeof(r), 0);
+	close(fd);
+	cr_assert_gt(n, 12);
+	ldns_pkt *p = NULL;
+	cr_assert_eq(ldns_wire2pkt(&p, r, (size_t)n), LDNS_STATUS_OK);
+	expect_validated(p, NUM_A1, "sip:a-v1-1@ims.example");
+	ldns_pkt_free(p);
+	cr_assert_eq(stat_of("deferred"), 1, "it was answered after the resolution");
 }
