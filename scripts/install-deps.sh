@@ -11,6 +11,8 @@ pkgs=(
 	python3 python3-dnspython procps iproute2 systemd openssl bsdutils
 	kamailio sip-tester util-linux coreutils
 )
+# iproute2 (ip netns, veth, bridge; ss) and util-linux (unshare) also carry the multi-host
+# test (tests/integration/netns_fed.h), which needs root and the kernel's veth and bridge.
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

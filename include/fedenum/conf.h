@@ -162,6 +162,9 @@ struct fe_conf {
 	size_t nxfr_secondary;
 	char **xfr_secondary_tls; /* "APEX@ADDR@PORT[@NAME]" as written: over TLS */
 	size_t nxfr_secondary_tls;
+	char **xfr_catalogs; /* "APEX@ADDR@PORT" as written: catalog zones consumed (RFC 9432) */
+	size_t nxfr_catalogs;
+	uint32_t xfr_catalog_max_members;
 	char *xfr_tls_ca_file, *xfr_tls_cert_file, *xfr_tls_key_file; /* resolved; NULL: none */
 	uint32_t xfr_max_transfers;
 	uint32_t xfr_max_time_ms;

@@ -403,8 +403,14 @@ int fe_store_meta_put(struct fe_store *st, const char *name, const void *data, s
 int fe_store_zone_set_source(struct fe_store *st, const uint8_t *apex, size_t apex_len,
                              uint64_t version, uint64_t src_size, int64_t src_mtime_ns);
 
-/* Remove a zone entirely, journal included (one transaction). FE_OK / FE_ENOENT. */
+/* Remove a zone entirely, journal and `zstate` record included (one transaction): readers see
+ * it held or gone. FE_OK / FE_ENOENT / FE_EPERM (read-only) / FE_EIO. */
 int fe_store_drop_zone(struct fe_store *st, const uint8_t *apex, size_t apex_len);
+/* The same for @n zones in one transaction (one commit, one fsync, however many zones):
+ * @each (may be NULL) gets FE_OK or FE_ENOENT per zone; any other error aborts the whole
+ * transaction (nothing dropped) and is returned. FE_OK (with @n 1: FE_ENOENT when not held). */
+int fe_store_drop_zones(struct fe_store *st, const uint8_t *const *apex, const size_t *apex_len,
+                        size_t n, int *each);
 
 /* ---- details of the contract above ------------------------------------------------
  *

@@ -303,4 +303,62 @@ int fe_xfrin_run(const struct fe_xfrin_opts *o, const char *base, const char *ou
                  struct fe_xfrin_result *res);
 const char *fe_xfrin_kind_str(enum fe_xfrin_kind k);
 
+/* ---- catalog zones (RFC 9432, version 2; src/xfr/catalog.c) --------------------------
+ *
+ * A catalog zone lists member zones: `<unique-id>.zones.<catalog> PTR <member>`, with
+ * `version.<catalog> TXT "2"` required. Properties read: `group.<id>.zones.<catalog> TXT`
+ * (RFC 9432 §4.4.2) and the custom property `primaries.ext` (§4.4.3; BIND's name): at
+ * `primaries.ext.<id>.zones.<catalog>` for one member, at `primaries.ext.<catalog>` for all,
+ * a TXT "ADDR@PORT" or an A/AAAA (port 53). Every other record is ignored (§4: consumers
+ * ignore what they do not use). A catalog is refused as a whole (FE_EFORMAT, FE_ERANGE for
+ * the size limit) for: no version record, a version other than "2", several version records;
+ * a unique id with several PTR records (a duplicate unique id) or a PTR whose RDATA is not
+ * one valid name, is the root, or is the catalog or a name below it; a member zone listed
+ * under two ids; a primaries property that is not ADDR@PORT / A / AAAA, or several of them
+ * at one owner; a record outside the apex; more than @max_members member zones, or more
+ * than 16 records per allowed member plus 256 (the work is bounded). Nothing is allocated
+ * per record beyond the member and property tables. */
+#define FE_CATALOG_MAX_MEMBERS 10000u
+
+struct fe_catalog_member {
+	char zone[FE_WIRE_NAME_MAX * 4 + 2]; /* presentation, lower case, final dot */
+	uint8_t zone_wire[FE_WIRE_NAME_MAX]; /* lower case */
+	size_t zone_wire_len;
+	char id[64 * 4 + 1];                 /* the unique id label, presentation */
+	char group[256];                     /* the first group property, "" none */
+	char primary[96];                    /* primaries.ext of this member, "ADDR@PORT"; "" none */
+};
+
+struct fe_catalog {
+	uint32_t serial;
+	char primary[96]; /* catalog-wide primaries.ext, "ADDR@PORT"; "" none */
+	size_t n;
+	struct fe_catalog_member *m; /* sorted by zone (canonical order of the wire names) */
+	size_t ignored;              /* records read and ignored (other properties, RRSIG, ...) */
+};
+
+struct fe_catalog_parser;
+/* A parser for the catalog at @apex (wire name). FE_OK, FE_ENOMEM, FE_EINVAL. */
+int fe_catalog_parser_create(const uint8_t *apex, size_t apex_len, size_t max_members,
+                             struct fe_catalog_parser **out);
+/* One RR (uncompressed owner, uncompressed RDATA names as a zone stores them). FE_OK, or the
+ * error that refuses the catalog (kept: every later call and finish return it). */
+int fe_catalog_parser_add(struct fe_catalog_parser *p, const uint8_t *owner, size_t owner_len,
+                          uint16_t type, const uint8_t *rdata, size_t rdlen);
+/* The catalog read: FE_OK and *out filled (fe_catalog_free it), or the refusal with the reason
+ * in @why. */
+int fe_catalog_parser_finish(struct fe_catalog_parser *p, struct fe_catalog *out, char *why,
+                             size_t cap);
+void fe_catalog_parser_destroy(struct fe_catalog_parser *p); /* NULL is a no-op */
+/* true once the catalog is refused (every later add is skipped). */
+bool fe_catalog_parser_failed(const struct fe_catalog_parser *p);
+/* The stored version of the catalog zone @apex, read in one snapshot of @st. FE_ENOENT when
+ * not held; else as fe_catalog_parser_finish. */
+int fe_catalog_from_store(struct fe_store *st, const uint8_t *apex, size_t apex_len,
+                          size_t max_members, struct fe_catalog *out, char *why, size_t cap);
+void fe_catalog_free(struct fe_catalog *c);
+/* The member of @c whose zone is @zone_wire (lower case), or NULL. */
+const struct fe_catalog_member *fe_catalog_find(const struct fe_catalog *c,
+                                                const uint8_t *zone_wire, size_t len);
+
 #endif

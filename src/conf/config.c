@@ -55,6 +55,7 @@ void fe_conf_free(struct fe_conf *c)
 	free_strv(c->xfr_notify, c->nxfr_notify);
 	free_strv(c->xfr_secondary, c->nxfr_secondary);
 	free_strv(c->xfr_secondary_tls, c->nxfr_secondary_tls);
+	free_strv(c->xfr_catalogs, c->nxfr_catalogs);
 	free(c->xfr_tls_ca_file);
 	free(c->xfr_tls_cert_file);
 	free(c->xfr_tls_key_file);
@@ -417,22 +418,25 @@ static void check_tls_file(struct ctx *x, const struct fe_conf_key *k, const con
 }
 
 /* xfr.tsig-keys and server.view-tsig-keys (paths: each must be readable), xfr.notify
- * ("ADDR@PORT") and xfr.secondary. */
+ * ("ADDR@PORT"), xfr.secondary and xfr.catalogs. */
 static void load_xfr_list(struct ctx *x, struct fe_conf *c, const struct fe_conf_key *k,
                           const config_setting_t *s)
 {
 	bool view_keys = strcmp(k->name, "server.view-tsig-keys") == 0;
 	bool keys = view_keys || strcmp(k->name, "xfr.tsig-keys") == 0;
 	bool tls = strcmp(k->name, "xfr.secondary-tls") == 0;
-	bool secondary = tls || strcmp(k->name, "xfr.secondary") == 0;
+	bool catalogs = strcmp(k->name, "xfr.catalogs") == 0;
+	bool secondary = tls || catalogs || strcmp(k->name, "xfr.secondary") == 0;
 	char ***v = view_keys   ? &c->view_tsig_keys
 	            : keys      ? &c->xfr_tsig_keys
 	            : tls       ? &c->xfr_secondary_tls
+	            : catalogs  ? &c->xfr_catalogs
 	            : secondary ? &c->xfr_secondary
 	                        : &c->xfr_notify;
 	size_t *n = view_keys   ? &c->nview_tsig_keys
 	            : keys      ? &c->nxfr_tsig_keys
 	            : tls       ? &c->nxfr_secondary_tls
+	            : catalogs  ? &c->nxfr_catalogs
 	            : secondary ? &c->nxfr_secondary
 	                        : &c->nxfr_notify;
 	if (!get_strings(x, s, v, n))

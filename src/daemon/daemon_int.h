@@ -238,6 +238,10 @@ enum fe__sec_cnt {
 	FE__SEC_NOTIFY_RATE_LIMITED, /* NOTIFY over xfr.notify-rate from its primary: REFUSED */
 	FE__SEC_IXFR_WHOLE,          /* IXFRs too complex for a change set: AXFR, whole load */
 	FE__SEC_IXFR_REJECTED,       /* IXFRs whose change set did not validate (not stored) */
+	FE__SEC_CATALOG_ACCEPTED,    /* catalog versions read and applied (RFC 9432) */
+	FE__SEC_CATALOG_REFUSED,     /* catalog versions refused (malformed, over the limit) */
+	FE__SEC_CATALOG_ADDED,       /* member zones added by a catalog */
+	FE__SEC_CATALOG_REMOVED,     /* member zones that left their catalog: removed from the store */
 	FE__SEC_CNT_MAX
 };
 
@@ -271,6 +275,16 @@ struct fe__sec {
 	struct fe_server_policy policy; /* NOTIFY in */
 	uint64_t cnt[FE__SEC_CNT_MAX];  /* atomic */
 	int cancel;                     /* atomic: set at stop, ends a running transfer */
+	uint32_t cat_max_members; /* xfr.catalog-max-members */
+	size_t ncat;              /* catalog zones (RFC 9432) among z */
+	struct fe__sec_group *groups; /* the federation's members with a primary: a catalog's
+	                                 group property names one (main loop) */
+	size_t ngroups;
+	char **own; /* apexes of this node's own zones (zones, --zone: loaded from its files),
+	               lower case with the final dot: never taken from a catalog (main loop) */
+	size_t nown;
+	char key_dir[4096]; /* signing.key-dir: a zone with keys there is signed here, never
+	                       taken from a catalog; "" none */
 	/* called on the loop after a zone got a new version (may be NULL): under trust
 	 * anchors, a zone that failed for want of its parent's DS can now validate */
 	void (*changed)(void *arg);
@@ -298,8 +312,11 @@ struct fe__sec_zone {
 	size_t peer;        /* index in sec->peers */
 	bool queued;        /* waits for a free transfer slot (xfr.max-transfers-in) */
 	char base[PATH_MAX], next[PATH_MAX];
+	char okf[PATH_MAX]; /* its mtime: the last successful refresh (EXPIRE across restarts) */
 	uv_timer_t timer;
 	bool timer_ready;
+	uv_timer_t expiry; /* fires at the SOA EXPIRE after the last success (check_expire) */
+	bool expiry_ready;
 	uv_work_t work;
 	bool busy, again;
 	int removed;  /* atomic: taken out of the configuration by a reload */
@@ -318,6 +335,18 @@ struct fe__sec_zone {
 	char trust_note[512]; /* under trust anchors: how the new version validated */
 	bool applied;         /* the IXFR went into the store as a change set */
 	uint64_t ms;
+	/* catalog zones (RFC 9432; catalog.c) */
+	bool is_catalog;                /* this zone is a catalog zone: its members follow it */
+	struct fe__sec_zone *member_of; /* a member zone added by this catalog; NULL: configured */
+	bool dropping;                  /* left its catalog: removed from the store once idle */
+	char cat_id[64 * 4 + 1];        /* its unique id in the catalog */
+};
+
+/* A federation member with a primary (members.primary): a catalog's group property naming
+ * the member gives its zones that primary. */
+struct fe__sec_group {
+	char name[128];
+	char primary[96]; /* "ADDR@PORT" */
 };
 
 /* fe_xfrin_opts.apply of a refresh of zone @arg (a struct fe__sec_zone): the IXFR's change
@@ -332,6 +361,8 @@ struct fe__sec_cfg {
 	size_t ncli_tls;
 	const char *tls_ca, *tls_cert, *tls_key; /* --xfr-tls-ca/-cert/-key; NULL: conf's */
 	const struct fe_conf *conf; /* xfr.secondary, xfr.secondary-tls, xfr.tls-*, limits */
+	const char *const *cli_cat; /* --catalog APEX@ADDR@PORT */
+	size_t ncli_cat;
 };
 /* Parse the zones: --secondary, xfr.secondary, then the TLS ones; the limits; the TLS
  * client context when a zone is over TLS. Returns an exit code (FE__EXIT_CONFIG for a bad
@@ -371,6 +402,34 @@ const char *fe__sec_counter_name(unsigned i);
 /* After a load pass of the node's own zones: under trust anchors, refresh now every zone
  * that holds no version because its last refresh failed (its parent may be stored now). */
 void fe__sec_loads_done(struct fe__sec *s);
+/* Internals of secondary.c that the catalog consumer (catalog.c) uses on the main loop. */
+int fe__sec_zone_parse(const char *spec, struct fe__sec_zone *z);    /* "APEX@ADDR@PORT" */
+void fe__sec_assign_peer(struct fe__sec *s, struct fe__sec_zone *z); /* NOTIFY bucket */
+int fe__sec_zone_begin(struct fe__sec *s, struct fe__sec_zone *z);   /* timer, first refresh */
+void fe__sec_refresh_now(struct fe__sec_zone *z);
+bool fe__sec_take_primary(struct fe__sec_zone *z, const struct fe__sec_zone *to);
+bool fe__sec_is_removed(const struct fe__sec_zone *z);
+
+/* ---- catalog zones, consumer side (catalog.c; RFC 9432, fe_catalog_* in xfr.h) ---------
+ * A catalog zone is a secondary zone (transferred, validated, refreshed like any); after it
+ * is stored, its members become secondary zones of this node (from the catalog's primary
+ * unless the catalog names another: primaries.ext, or a group naming a federation member
+ * with members.primary), and a zone that leaves it is removed from the store. A malformed
+ * catalog is refused and the membership stays. The membership is kept in the store's meta
+ * ("catalog <apex>"), so that a restart removes what left the catalog meanwhile. */
+/* At start (main loop, after fe__sec_start began every zone): the membership of every
+ * catalog from its stored version (or the one recorded). */
+void fe__cat_start(struct fe__sec *s);
+/* Catalog zone @cz got a new version (main loop). */
+void fe__cat_changed(struct fe__sec_zone *cz);
+/* A refresh of @z ended: when it left its catalog meanwhile, remove it now; true then. */
+bool fe__cat_drop_if_leaving(struct fe__sec_zone *z);
+/* From the configuration @c, again on SIGHUP: the groups of the federation definition
+ * (members with a primary), this node's own zones and its signing key folder. */
+void fe__cat_groups(struct fe__sec *s, const struct fe_conf *c);
+/* One line per catalog for the counters log. */
+void fe__cat_log(const struct fe__sec *s, const char *why);
+
 /* Stop timers (a refresh running finishes; its result is dropped), close handles. */
 void fe__sec_stop(struct fe__sec *s);
 void fe__sec_free(struct fe__sec *s);

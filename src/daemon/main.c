@@ -64,6 +64,8 @@ struct daemon {
 	size_t nsecondary;
 	const char **secondary_tls; /* --secondary-tls */
 	size_t nsecondary_tls;
+	const char **catalogs; /* --catalog */
+	size_t ncatalogs;
 	const char *xfr_tls_ca, *xfr_tls_cert, *xfr_tls_key; /* --xfr-tls-ca/-cert/-key */
 	struct fe__sec sec;         /* zone transfer, secondary side (secondary.c) */
 	struct fe__hooks sec_hooks; /* NOTIFY in around the policy engine's hooks */
@@ -79,6 +81,7 @@ static void usage(FILE *f)
 	        "                [--key-dir DIR]\n"
 	        "                [--log-level err|warn|info|debug] [--foreground]\n"
 	        "                [--tsig-key FILE]... [--notify ADDR@PORT]...\n"
+	        "                [--secondary APEX@ADDR@PORT]... [--catalog APEX@ADDR@PORT]...\n"
 	        "\n"
 	        "Private DNSSEC ENUM/DNS server for IMS peering federations. Runs in the\n"
 	        "foreground; logs to stderr.\n"
@@ -115,6 +118,11 @@ static void usage(FILE *f)
 	        "      --secondary-tls APEX@ADDR@PORT[@NAME]  the same over TLS (RFC 9103):\n"
 	        "                         the primary's certificate must chain to --xfr-tls-ca\n"
 	        "                         and carry NAME (else the address ADDR)\n"
+	        "      --catalog APEX@ADDR@PORT  consume the catalog zone APEX (RFC 9432) from\n"
+	        "                         the primary ADDR@PORT (repeatable): every zone it\n"
+	        "                         lists becomes a secondary zone of this node (from\n"
+	        "                         that primary unless the catalog names another); a\n"
+	        "                         zone that leaves it is removed from the store\n"
 	        "      --xfr-tls-ca FILE  PEM CA of the TLS primaries (replaces xfr.tls-ca-file)\n"
 	        "      --xfr-tls-cert FILE, --xfr-tls-key FILE  client certificate and key for\n"
 	        "                         TLS primaries (replace xfr.tls-cert-file/-key-file)\n"
@@ -148,7 +156,8 @@ enum {
 	OPT_SECONDARY_TLS,
 	OPT_XFR_TLS_CA,
 	OPT_XFR_TLS_CERT,
-	OPT_XFR_TLS_KEY
+	OPT_XFR_TLS_KEY,
+	OPT_CATALOG
 };
 
 static bool parse_uint(const char *s, unsigned max, unsigned *out)
@@ -188,6 +197,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	        {"notify", required_argument, NULL, OPT_NOTIFY},
 	        {"secondary", required_argument, NULL, OPT_SECONDARY},
 	        {"secondary-tls", required_argument, NULL, OPT_SECONDARY_TLS},
+	        {"catalog", required_argument, NULL, OPT_CATALOG},
 	        {"xfr-tls-ca", required_argument, NULL, OPT_XFR_TLS_CA},
 	        {"xfr-tls-cert", required_argument, NULL, OPT_XFR_TLS_CERT},
 	        {"xfr-tls-key", required_argument, NULL, OPT_XFR_TLS_KEY},
@@ -203,8 +213,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	d->xfr_notify = calloc((size_t)argc + 1, sizeof(*d->xfr_notify));
 	d->secondary = calloc((size_t)argc + 1, sizeof(*d->secondary));
 	d->secondary_tls = calloc((size_t)argc + 1, sizeof(*d->secondary_tls));
+	d->catalogs = calloc((size_t)argc + 1, sizeof(*d->catalogs));
 	if (!cli->listen || !cli->zones || !cli->anchors || !d->xfr_keys || !d->xfr_notify ||
-	    !d->secondary || !d->secondary_tls) {
+	    !d->secondary || !d->secondary_tls || !d->catalogs) {
 		fprintf(stderr, "fedenumd: out of memory\n");
 		return FE__EXIT_INTERNAL;
 	}
@@ -260,6 +271,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case OPT_SECONDARY_TLS:
 			d->secondary_tls[d->nsecondary_tls++] = optarg;
+			break;
+		case OPT_CATALOG:
+			d->catalogs[d->ncatalogs++] = optarg;
 			break;
 		case OPT_XFR_TLS_CA:
 			d->xfr_tls_ca = optarg;
@@ -485,6 +499,8 @@ static void reload_done(uv_work_t *req, int status)
 			                                     .cli_tls = d->secondary_tls,
 			                                     .ncli_tls = d->nsecondary_tls,
 			                                     .conf = &d->new_cfg,
+			                                     .cli_cat = d->catalogs,
+			                                     .ncli_cat = d->ncatalogs,
 			                             });
 		fe_conf_free(&d->cfg);
 		d->cfg = d->new_cfg;
@@ -807,6 +823,8 @@ static int run(struct daemon *d)
 		                                    .tls_cert = d->xfr_tls_cert,
 		                                    .tls_key = d->xfr_tls_key,
 		                                    .conf = &d->cfg,
+		                                    .cli_cat = d->catalogs,
+		                                    .ncli_cat = d->ncatalogs,
 		                            });
 	if (rc != FE__EXIT_OK)
 		return rc;
@@ -957,5 +975,6 @@ out:
 	free(d.xfr_notify);
 	free(d.secondary);
 	free(d.secondary_tls);
+	free(d.catalogs);
 	return code;
 }

@@ -19,12 +19,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define NOTIFY_MIN_GAP_MS 1000u /* a refresh per zone per second at most, whatever NOTIFY says */
 #define RETRY_DEFAULT_S   30u   /* before the first SOA was read */
@@ -45,6 +47,10 @@ static const char *const cnt_names[FE__SEC_CNT_MAX] = {
         "notify_in_rate_limited",
         "xfrin_ixfr_whole",
         "xfrin_ixfr_rejected",
+        "catalog_accepted",
+        "catalog_refused",
+        "catalog_zones_added",
+        "catalog_zones_removed",
 };
 
 /* NOTIFY rate per primary address: a token bucket of xfr.notify-rate tokens, refilled at
@@ -124,6 +130,11 @@ static int parse_spec(const char *spec, struct fe__sec_zone *z)
 	return FE_OK;
 }
 
+int fe__sec_zone_parse(const char *spec, struct fe__sec_zone *z)
+{
+	return parse_spec(spec, z);
+}
+
 static void spec_error(const char *spec, bool tls)
 {
 	fe_log_err("secondary \"%s\" (%s) is not APEX@ADDR@PORT%s (numeric IPv4 or IPv6 address, "
@@ -164,6 +175,11 @@ static bool is_removed(const struct fe__sec_zone *z)
 	return __atomic_load_n(&z->removed, __ATOMIC_ACQUIRE) != 0;
 }
 
+bool fe__sec_is_removed(const struct fe__sec_zone *z)
+{
+	return is_removed(z);
+}
+
 static bool same_host(const struct sockaddr *a, const struct sockaddr_storage *b);
 
 /* The NOTIFY bucket of @z's primary address (one per distinct address; s->peers has a slot
@@ -181,6 +197,11 @@ static void assign_peer(struct fe__sec *s, struct fe__sec_zone *z)
 		s->npeers++;
 	}
 	z->peer = j;
+}
+
+void fe__sec_assign_peer(struct fe__sec *s, struct fe__sec_zone *z)
+{
+	assign_peer(s, z);
 }
 
 static int setup_tls(struct fe__sec *s, const struct fe__sec_cfg *cfg)
@@ -213,10 +234,14 @@ int fe__sec_setup(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 {
 	const struct fe_conf *c = cfg->conf;
 	memset(s, 0, sizeof(*s));
-	size_t n = spec_count(cfg);
+	size_t nspec = spec_count(cfg), ncat = cfg->ncli_cat + c->nxfr_catalogs;
+	size_t n = nspec + ncat;
 	if (!n)
 		return FE__EXIT_OK;
-	s->cap = n + FE__SEC_ADD_MAX;
+	s->cat_max_members = c->xfr_catalog_max_members ? c->xfr_catalog_max_members
+	                                                : FE_CATALOG_MAX_MEMBERS;
+	/* slots: the zones given, the ones reloads may add, every member each catalog may list */
+	s->cap = n + FE__SEC_ADD_MAX + ncat * (size_t)s->cat_max_members;
 	s->z = calloc(s->cap, sizeof(*s->z));
 	s->peers = calloc(s->cap, sizeof(*s->peers));
 	if (!s->z || !s->peers)
@@ -233,17 +258,30 @@ int fe__sec_setup(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 		struct fe__sec_zone *z = calloc(1, sizeof(*z));
 		if (!z)
 			return FE__EXIT_INTERNAL;
-		const char *spec = spec_at(cfg, i, &z->tls);
+		const char *spec;
+		if (i < nspec) {
+			spec = spec_at(cfg, i, &z->tls);
+		} else {
+			size_t k = i - nspec;
+			spec = k < cfg->ncli_cat ? cfg->cli_cat[k] : c->xfr_catalogs[k - cfg->ncli_cat];
+			z->is_catalog = true;
+			s->ncat++;
+		}
 		any_tls |= z->tls;
 		z->sec = s;
 		if (parse_spec(spec, z) != FE_OK) {
-			spec_error(spec, z->tls);
+			if (z->is_catalog)
+				fe_log_err("catalog \"%s\" (--catalog, xfr.catalogs) is not "
+				           "APEX@ADDR@PORT (numeric IPv4 or IPv6 address, a port)",
+				           spec);
+			else
+				spec_error(spec, z->tls);
 			free(z);
 			return FE__EXIT_CONFIG;
 		}
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(s->z[j]->apex, z->apex) == 0) {
-				fe_log_err("--secondary: zone %s given twice", z->apex);
+				fe_log_err("--secondary, --catalog: zone %s given twice", z->apex);
 				free(z);
 				return FE__EXIT_CONFIG;
 			}
@@ -255,6 +293,7 @@ int fe__sec_setup(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 		if (rc != FE__EXIT_OK)
 			return rc;
 	}
+	fe__cat_groups(s, c);
 	return FE__EXIT_OK;
 }
 
@@ -469,6 +508,14 @@ static void refresh_work(uv_work_t *w)
 		z->rc = FE_EIO;
 	}
 out:
+	if (z->rc == FE_OK) {
+		/* the time of this success survives a restart (EXPIRE counts from it) */
+		int fd = open(z->okf, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+		if (fd >= 0) {
+			(void)futimens(fd, NULL);
+			close(fd);
+		}
+	}
 	z->ms = fe_time_mono_ms() - t0;
 }
 
@@ -522,6 +569,38 @@ static void held(struct fe__sec_zone *z, struct held_ctx *h)
 	fe_store_reader_destroy(r);
 }
 
+/* The SOA timers of the version of @z held in the store (a zone held from an earlier run:
+ * its EXPIRE and RETRY apply before the first refresh succeeds). Left as they are when the
+ * store has no SOA for it. */
+static void held_timers(struct fe__sec_zone *z)
+{
+	uint8_t key[FE_WIRE_KEY_MAX];
+	int kl = fe_wire_name_key(z->apex_wire, z->apex_wire_len, key, sizeof(key));
+	struct fe_store_reader *r = NULL;
+	if (kl >= 0 && fe_store_reader_create(z->sec->st, &r) == FE_OK &&
+	    fe_store_reader_begin(r) == FE_OK) {
+		const struct fe_store_zone_rec *zr;
+		struct fe_store_node apex;
+		struct fe_store_rrset soa;
+		const uint8_t *rd;
+		uint16_t rl;
+		bool is_sig;
+		size_t it = 0;
+		/* RDATA: MNAME, RNAME, SERIAL, REFRESH, RETRY, EXPIRE, MINIMUM (RFC 1035 §3.3.13)
+		 */
+		if (fe_store_get_zone(r, key, (size_t)kl, &zr) == FE_OK &&
+		    fe_store_get_node(r, zr, key, (size_t)kl, &apex) == FE_OK &&
+		    fe_store_node_find(&apex, FE_T_SOA, &soa) &&
+		    fe_store_rrset_next(&soa, &it, &rd, &rl, &is_sig) && !is_sig && rl >= 22) {
+			z->refresh_s = fe_get_be32(rd + rl - 16);
+			z->retry_s = fe_get_be32(rd + rl - 12);
+			z->expire_s = fe_get_be32(rd + rl - 8);
+		}
+		fe_store_reader_end(r);
+	}
+	fe_store_reader_destroy(r);
+}
+
 /* Set or clear FE_ZONE_EXPIRED on the stored version of @z. */
 static int mark_expired(struct fe__sec_zone *z, bool on)
 {
@@ -553,6 +632,33 @@ static void check_expire(struct fe__sec_zone *z)
 	           "kept but no longer served (SERVFAIL, EDE 22) until a refresh succeeds%s%s",
 	           z->apex, z->primary.host, z->primary.port, z->expire_s, z->serial,
 	           rc == FE_OK ? "" : ": cannot mark it: ", rc == FE_OK ? "" : fe_strerror(rc));
+}
+
+static void arm_expiry(struct fe__sec_zone *z, uint64_t min_ms);
+
+static void expiry_cb(uv_timer_t *t)
+{
+	struct fe__sec_zone *z = t->data;
+	if (z->sec->stopping)
+		return;
+	check_expire(z);
+	arm_expiry(z, 1000); /* not yet (wall clock behind the timer): a second later */
+}
+
+/* The zone's SOA EXPIRE is checked at its own time, not only when a refresh starts or ends:
+ * a refresh that fails slowly (a primary that does not answer, a long RETRY) must not keep
+ * the zone served past EXPIRE (RFC 1034 §4.3.5). At least @min_ms from now. */
+static void arm_expiry(struct fe__sec_zone *z, uint64_t min_ms)
+{
+	if (!z->expiry_ready || z->sec->stopping)
+		return;
+	if (!z->has_serial || z->expired || !z->expire_s) {
+		uv_timer_stop(&z->expiry);
+		return;
+	}
+	int64_t left = z->last_ok_s + (int64_t)z->expire_s - now_s();
+	uint64_t ms = left > 0 ? (uint64_t)left * 1000u : 0;
+	uv_timer_start(&z->expiry, expiry_cb, ms > min_ms ? ms : min_ms, 0);
 }
 
 /* A refresh slot is free: the zone that has waited longest (the first in order) starts. */
@@ -606,6 +712,8 @@ static void refresh_done(uv_work_t *w, int status)
 	if (status == UV_ECANCELED || s->stopping)
 		return;
 	start_queued(s);
+	if (fe__cat_drop_if_leaving(z))
+		return;
 	const struct fe_xfrin_result *r = &z->res;
 	if (z->rc == FE_OK) {
 		bool changed = r->kind != FE_XFRIN_UPTODATE;
@@ -645,6 +753,8 @@ static void refresh_done(uv_work_t *w, int status)
 			fe__xfr_loads_done(s->xf, s->st); /* NOTIFY this node's own secondaries */
 		if (changed && s->validating)
 			chain_changed(z);
+		if (changed && z->is_catalog)
+			fe__cat_changed(z);
 	} else {
 		count(s, FE__SEC_FAILED);
 		if (z->rc == FE_ERANGE || z->rc == FE_ETIMEOUT)
@@ -662,6 +772,7 @@ static void refresh_done(uv_work_t *w, int status)
 		(void)remove(z->next);
 	}
 	check_expire(z);
+	arm_expiry(z, 0);
 	uint64_t ms = (uint64_t)(z->rc == FE_OK ? (z->refresh_s ? z->refresh_s : 3600)
 	                                        : (z->retry_s ? z->retry_s : RETRY_DEFAULT_S)) *
 	              1000u;
@@ -685,6 +796,10 @@ static void refresh_done(uv_work_t *w, int status)
  * once its SOA EXPIRE has passed since its last successful refresh. */
 static void watch_expiry(struct fe__sec_zone *z)
 {
+	if (z->member_of || z->dropping) { /* left its catalog: gone from the store */
+		uv_timer_stop(&z->timer);
+		return;
+	}
 	check_expire(z);
 	if (z->expired || !z->has_serial || !z->expire_s) {
 		uv_timer_stop(&z->timer);
@@ -692,6 +807,13 @@ static void watch_expiry(struct fe__sec_zone *z)
 	}
 	int64_t left = z->last_ok_s + (int64_t)z->expire_s - now_s();
 	schedule(z, (uint64_t)(left > 0 ? left : 0) * 1000u + 1000u);
+}
+
+static void start_refresh(struct fe__sec_zone *z);
+
+void fe__sec_refresh_now(struct fe__sec_zone *z)
+{
+	start_refresh(z);
 }
 
 static void start_refresh(struct fe__sec_zone *z)
@@ -754,11 +876,13 @@ static void async_cb(uv_async_t *h)
 /* ---- start, status, stop ---------------------------------------------------------- */
 
 /* Files, held version, timer of zone @z; then its first refresh. An exit code. */
-static int zone_begin(struct fe__sec *s, struct fe__sec_zone *z)
+int fe__sec_zone_begin(struct fe__sec *s, struct fe__sec_zone *z)
 {
 	int nb = snprintf(z->base, sizeof(z->base), "%s/%szone", s->dir, z->apex);
 	int nn = snprintf(z->next, sizeof(z->next), "%s/%szone.new", s->dir, z->apex);
-	if (nb < 0 || nn < 0 || (size_t)nn >= sizeof(z->next)) {
+	int no = snprintf(z->okf, sizeof(z->okf), "%s/%szone.ok", s->dir, z->apex);
+	if (nb < 0 || nn < 0 || no < 0 || (size_t)nn >= sizeof(z->next) ||
+	    (size_t)no >= sizeof(z->okf)) {
 		fe_log_err("%s: path too long", s->dir);
 		return FE__EXIT_STORE;
 	}
@@ -766,24 +890,31 @@ static int zone_begin(struct fe__sec *s, struct fe__sec_zone *z)
 	held(z, &h);
 	struct stat sb;
 	if (h.found) {
-		/* held from an earlier run: IXFR from it; the age of its last transfer
-		 * (the last AXFR's file, else the version's commit) counts towards
-		 * EXPIRE */
+		/* held from an earlier run: IXFR from it; the time since its last
+		 * successful refresh (the mark file's mtime, else the last AXFR's file,
+		 * else the version's commit) counts towards the EXPIRE of its SOA */
 		z->has_serial = true;
 		z->serial = h.serial;
 		z->expired = (h.flags & FE_ZONE_EXPIRED) != 0;
-		z->last_ok_s = stat(z->base, &sb) == 0 && (int64_t)sb.st_mtime > h.loaded_at_s
-		                       ? (int64_t)sb.st_mtime
-		                       : h.loaded_at_s;
+		z->last_ok_s = h.loaded_at_s;
+		if (stat(z->base, &sb) == 0 && (int64_t)sb.st_mtime > z->last_ok_s)
+			z->last_ok_s = (int64_t)sb.st_mtime;
+		if (stat(z->okf, &sb) == 0 && (int64_t)sb.st_mtime > z->last_ok_s)
+			z->last_ok_s = (int64_t)sb.st_mtime;
+		held_timers(z);
 	}
 	uv_timer_init(s->loop, &z->timer);
 	z->timer.data = z;
 	z->timer_ready = true;
+	uv_timer_init(s->loop, &z->expiry);
+	z->expiry.data = z;
+	z->expiry_ready = true;
 	fe_log_info("zone %s: secondary of %s@%u (%sTSIG key %s), held serial %s%u: refresh "
 	            "now",
 	            z->apex, z->primary.host, z->primary.port, z->tls ? "over TLS, " : "",
 	            "the first of --tsig-key and xfr.tsig-keys", z->has_serial ? "" : "(none) ",
 	            z->has_serial ? z->serial : 0);
+	arm_expiry(z, 0);
 	start_refresh(z);
 	return FE__EXIT_OK;
 }
@@ -817,15 +948,16 @@ int fe__sec_start(struct fe__sec *s, uv_loop_t *loop, struct fe_store *st, struc
 	s->async.data = s;
 	s->async_ready = true;
 	for (size_t i = 0; i < s->n; i++) {
-		int rc = zone_begin(s, s->z[i]);
+		int rc = fe__sec_zone_begin(s, s->z[i]);
 		if (rc != FE__EXIT_OK)
 			return rc;
 	}
+	fe__cat_start(s);
 	return FE__EXIT_OK;
 }
 
 /* The primary of @to given to @z (between refreshes only: the pool thread reads it). */
-static bool take_primary(struct fe__sec_zone *z, const struct fe__sec_zone *to)
+bool fe__sec_take_primary(struct fe__sec_zone *z, const struct fe__sec_zone *to)
 {
 	if (z->plen == to->plen && memcmp(&z->paddr, &to->paddr, to->plen) == 0 &&
 	    z->tls == to->tls && strcmp(z->tls_name, to->tls_name) == 0)
@@ -854,6 +986,29 @@ static bool take_primary(struct fe__sec_zone *z, const struct fe__sec_zone *to)
 	return true;
 }
 
+/* Do the catalogs of @cfg differ from the running ones (apex or primary)? */
+static bool catalogs_changed(const struct fe__sec *s, const struct fe__sec_cfg *cfg)
+{
+	size_t n = cfg->ncli_cat + cfg->conf->nxfr_catalogs;
+	if (n != s->ncat)
+		return true;
+	for (size_t k = 0; k < n; k++) {
+		struct fe__sec_zone w;
+		memset(&w, 0, sizeof(w));
+		const char *spec = k < cfg->ncli_cat ? cfg->cli_cat[k]
+		                                     : cfg->conf->xfr_catalogs[k - cfg->ncli_cat];
+		if (parse_spec(spec, &w) != FE_OK)
+			return true;
+		bool found = false;
+		for (size_t i = 0; i < s->n && !found; i++)
+			found = s->z[i]->is_catalog && strcmp(s->z[i]->apex, w.apex) == 0 &&
+			        s->z[i]->plen == w.plen && memcmp(&s->z[i]->paddr, &w.paddr, w.plen) == 0;
+		if (!found)
+			return true;
+	}
+	return false;
+}
+
 void fe__sec_reconfigure(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 {
 	size_t n = spec_count(cfg);
@@ -864,6 +1019,10 @@ void fe__sec_reconfigure(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 			        "zones; becoming a secondary takes a restart");
 		return;
 	}
+	fe__cat_groups(s, cfg->conf);
+	if (cfg->conf && catalogs_changed(s, cfg))
+		fe_log_warn("reload: xfr.catalogs changed: catalogs are read at start only (restart "
+		            "to take the change); the running catalogs stay");
 	struct fe__sec_zone *want = calloc(n ? n : 1, sizeof(*want));
 	if (!want) {
 		fe_log_err("reload: secondary zones: out of memory; unchanged");
@@ -879,13 +1038,13 @@ void fe__sec_reconfigure(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 	/* removals and changed primaries */
 	for (size_t i = 0; i < s->n; i++) {
 		struct fe__sec_zone *z = s->z[i];
-		if (is_removed(z))
+		if (is_removed(z) || z->is_catalog || z->member_of) /* the catalog's business */
 			continue;
 		size_t j = 0;
 		while (j < n && strcmp(want[j].apex, z->apex) != 0)
 			j++;
 		if (j < n) {
-			if (take_primary(z, &want[j]))
+			if (fe__sec_take_primary(z, &want[j]))
 				fe_log_info("zone %s: reload: primary now %s@%u", z->apex,
 				            z->primary.host, z->primary.port);
 			continue;
@@ -910,10 +1069,18 @@ void fe__sec_reconfigure(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 		for (size_t i = 0; i < s->n && !z; i++)
 			if (strcmp(s->z[i]->apex, want[j].apex) == 0)
 				z = s->z[i];
-		if (z && !is_removed(z))
+		if (z && !is_removed(z)) {
+			if (z->member_of)
+				fe_log_warn("zone %s: reload: a member of catalog %s already: not taken "
+				            "as a configured secondary",
+				            z->apex, z->member_of->apex);
 			continue;
+		}
 		if (z) {
-			take_primary(z, &want[j]);
+			if (z->dropping)
+				continue; /* its removal from the store is running: next reload */
+			z->member_of = NULL;
+			fe__sec_take_primary(z, &want[j]);
 			__atomic_store_n(&z->removed, 0, __ATOMIC_RELEASE);
 			fe_log_info("zone %s: reload: a secondary of %s@%u again: refresh now",
 			            z->apex, z->primary.host, z->primary.port);
@@ -942,7 +1109,7 @@ void fe__sec_reconfigure(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 		}
 		assign_peer(s, z);
 		fe_log_info("zone %s: reload: new secondary zone", z->apex);
-		if (zone_begin(s, z) != FE__EXIT_OK) {
+		if (fe__sec_zone_begin(s, z) != FE__EXIT_OK) {
 			free(z);
 			continue;
 		}
@@ -1012,6 +1179,11 @@ json_t *fe__sec_primaries_json(const struct fe__sec *s)
 		                       "next_refresh", z->next_s ? json_string(next) : json_null(),
 		                       "expired", (int)z->expired, "last_error",
 		                       z->last_err[0] ? json_string(z->last_err) : json_null());
+		if (zj)
+			json_object_set_new(zj, "catalog",
+			                    z->member_of   ? json_string(z->member_of->apex)
+			                    : z->is_catalog ? json_string("(catalog zone)")
+			                                    : json_null());
 		json_array_append_new(json_object_get(p, "zones"), zj);
 	}
 	return out;
@@ -1031,12 +1203,18 @@ size_t fe__sec_status(const struct fe__sec *s, const uint8_t *apex, size_t apex_
 			fe_time_str(z->last_ok_s, ok, sizeof(ok));
 		if (z->next_s)
 			fe_time_str(z->next_s, next, sizeof(next));
+		char cat[FE_WIRE_NAME_MAX * 4 + 400] = "";
+		if (z->member_of)
+			snprintf(cat, sizeof(cat), ", member of catalog %s (unique id %s)",
+			         z->member_of->apex, z->cat_id);
+		else if (z->is_catalog)
+			snprintf(cat, sizeof(cat), ", a catalog zone (RFC 9432)");
 		int n = snprintf(buf, cap,
 		                 "primary %s@%u%s, serial %u%s, last success %s, next refresh %s, "
-		                 "last error %s",
+		                 "last error %s%s",
 		                 z->primary.host, z->primary.port, z->tls ? " (TLS)" : "",
 		                 z->serial, z->has_serial ? "" : " (none)", ok, next,
-		                 z->last_err[0] ? z->last_err : "none");
+		                 z->last_err[0] ? z->last_err : "none", cat);
 		return n < 0 ? 0 : (size_t)n;
 	}
 	return 0;
@@ -1053,8 +1231,9 @@ void fe__sec_log_counters(const struct fe__sec *s, const char *why)
 		        buf + n, sizeof(buf) - n, "%s%s=%llu", i ? " " : "", cnt_names[i],
 		        (unsigned long long)__atomic_load_n(&s->cnt[i], __ATOMIC_RELAXED));
 	fe_log_info("secondary counters (%s): %s", why, buf);
+	fe__cat_log(s, why);
 	for (size_t i = 0; i < s->n; i++) {
-		char st[1200];
+		char st[2400];
 		if (is_removed(s->z[i]))
 			continue;
 		fe__sec_status(s, s->z[i]->apex_wire, s->z[i]->apex_wire_len, st, sizeof(st));
@@ -1075,6 +1254,8 @@ void fe__sec_stop(struct fe__sec *s)
 		struct fe__sec_zone *z = s->z[i];
 		if (z->timer_ready && !uv_is_closing((uv_handle_t *)&z->timer))
 			uv_close((uv_handle_t *)&z->timer, closed_cb);
+		if (z->expiry_ready && !uv_is_closing((uv_handle_t *)&z->expiry))
+			uv_close((uv_handle_t *)&z->expiry, closed_cb);
 		if (z->busy)
 			(void)uv_cancel((uv_req_t *)&z->work);
 	}
@@ -1089,6 +1270,10 @@ void fe__sec_free(struct fe__sec *s)
 	for (size_t i = 0; i < s->npeers; i++)
 		pthread_mutex_destroy(&s->peers[i].mu);
 	free(s->peers);
+	free(s->groups);
+	for (size_t i = 0; i < s->nown; i++)
+		free(s->own[i]);
+	free(s->own);
 	fe_xfrin_tls_destroy(s->tls);
 	free(s->z);
 	memset(s, 0, sizeof(*s));

@@ -821,46 +821,71 @@ int fe__delete_prefix(MDB_txn *txn, MDB_dbi dbi, uint64_t version)
 	return err;
 }
 
-int fe_store_drop_zone(struct fe_store *st, const uint8_t *apex, size_t apex_len)
+/* Zone @apex out of @txn: its nodes, NSEC3 nodes, record, journal and zstate. FE_OK,
+ * FE_ENOENT (not held), FE_EFORMAT, a store error; the caller aborts on any but ENOENT. */
+static int drop_in(struct fe_store *st, MDB_txn *txn, const uint8_t *apex, size_t apex_len)
 {
 	uint8_t key[FE_WIRE_KEY_MAX];
 	struct fe_store_zone_rec rec;
-	MDB_txn *txn;
 	int rc, err;
-
-	if (st->read_only)
-		return FE_EPERM;
 	int klen = fe_wire_name_key(apex, apex_len, key, sizeof(key));
 	if (klen < 0)
 		return klen;
 	if (klen == 0 || (size_t)klen > st->max_key)
 		return FE_ENOENT;
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != MDB_SUCCESS)
-		return map_mdb(rc, "drop txn");
 	MDB_val k = {(size_t)klen, key};
 	MDB_val v;
-	if ((rc = mdb_get(txn, st->dbi_zones, &k, &v)) != MDB_SUCCESS) {
-		err = map_mdb(rc, "drop get");
-		goto out_abort;
-	}
-	if (v.mv_size < sizeof(rec)) {
-		err = FE_EFORMAT;
-		goto out_abort;
-	}
+	if ((rc = mdb_get(txn, st->dbi_zones, &k, &v)) != MDB_SUCCESS)
+		return map_mdb(rc, "drop get");
+	if (v.mv_size < sizeof(rec))
+		return FE_EFORMAT;
 	memcpy(&rec, v.mv_data, sizeof(rec));
 	if ((err = fe__delete_prefix(txn, st->dbi_rr, fe__zone_data_id(&rec))) != FE_OK ||
 	    (err = fe__delete_prefix(txn, st->dbi_nsec3, fe__zone_data_id(&rec))) != FE_OK)
-		goto out_abort;
-	if ((rc = mdb_del(txn, st->dbi_zones, &k, NULL)) != MDB_SUCCESS) {
-		err = map_mdb(rc, "drop del");
-		goto out_abort;
-	}
+		return err;
+	if ((rc = mdb_del(txn, st->dbi_zones, &k, NULL)) != MDB_SUCCESS)
+		return map_mdb(rc, "drop del");
 	if ((err = fe__journal_clear(st, txn, key, (size_t)klen)) != FE_OK)
-		goto out_abort;
-	return map_mdb(mdb_txn_commit(txn), "drop commit");
+		return err;
+	/* the trust layer's record of the zone goes with it (a zone that is gone is not
+	 * listed as rejected either) */
+	if (st->has_zstate && (rc = mdb_del(txn, st->dbi_zstate, &k, NULL)) != MDB_SUCCESS &&
+	    rc != MDB_NOTFOUND)
+		return map_mdb(rc, "drop zstate");
+	return FE_OK;
+}
 
-out_abort:
-	mdb_txn_abort(txn);
+int fe_store_drop_zone(struct fe_store *st, const uint8_t *apex, size_t apex_len)
+{
+	return fe_store_drop_zones(st, &apex, &apex_len, 1, NULL);
+}
+
+int fe_store_drop_zones(struct fe_store *st, const uint8_t *const *apex, const size_t *apex_len,
+                        size_t n, int *each)
+{
+	MDB_txn *txn;
+	int rc, err = FE_OK;
+	if (st->read_only)
+		return FE_EPERM;
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != MDB_SUCCESS)
+		return map_mdb(rc, "drop txn");
+	size_t dropped = 0;
+	for (size_t i = 0; i < n; i++) {
+		int r = drop_in(st, txn, apex[i], apex_len[i]);
+		if (each)
+			each[i] = r;
+		if (r == FE_OK) {
+			dropped++;
+		} else if (r != FE_ENOENT) {
+			mdb_txn_abort(txn);
+			return r;
+		}
+	}
+	if (n == 1 && dropped == 0) {
+		mdb_txn_abort(txn);
+		return FE_ENOENT;
+	}
+	err = map_mdb(mdb_txn_commit(txn), "drop commit");
 	return err;
 }
 

@@ -42,6 +42,11 @@ struct fe_conf;
 int fe__ctl_store_args(int argc, char **argv, const char *usage, struct fe_conf *c,
                        const char **arg);
 
+/* `fedenumctl catalog generate ...` (catalog.c): @argv[0] is "catalog". 0 printed, 1 no zones,
+ * 2 usage or a bad federation definition. */
+int fe__ctl_catalog(int argc, char **argv);
+void fe__ctl_catalog_usage(FILE *f);
+
 /* `fedenumctl backup ...` (backup.c): @argv[0] is "backup". 0 copied, 1 the destination holds
  * a store already, 2 usage, 3 store error. */
 int fe__ctl_backup(int argc, char **argv);

@@ -75,6 +75,7 @@ static void usage(FILE *f)
 	           "                  [--socket PATH | -c FILE] [--json]\n");
 	fe__ctl_query_usage(f);
 	fe__ctl_route_usage(f);
+	fe__ctl_catalog_usage(f);
 	fe__ctl_online_usage(f);
 	fprintf(f, "       fedenumctl --version | --help | COMMAND --help\n"
 	           "\n"
@@ -521,6 +522,8 @@ int main(int argc, char **argv)
 		return fe__ctl_route(argc - 1, argv + 1);
 	if (strcmp(cmd, "backup") == 0)
 		return fe__ctl_backup(argc - 1, argv + 1);
+	if (strcmp(cmd, "catalog") == 0)
+		return fe__ctl_catalog(argc - 1, argv + 1);
 	if (strcmp(cmd, "zone") == 0 && argc > 2 && strcmp(argv[2], "check") == 0)
 		return fe__ctl_check(argc - 2, argv + 2);
 	if (strcmp(cmd, "zone") == 0 && argc > 2 && strcmp(argv[2], "export") == 0)

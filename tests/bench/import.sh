@@ -4,8 +4,9 @@
 #
 # Usage: tests/bench/import.sh [-n NUMBERS] [-a ecdsap256sha256|ed25519] [-F FEDENUMD]
 #                              [-C FEDENUMCTL] [-k]
-#   -n N   numbers (default 1000000, at most 1000000): +15552000000 upwards, zone
-#          2.5.5.5.1.e164.fed.
+#   -n N   numbers (default 1000000, at most 10000000): up to 1,000,000 +15552000000 upwards,
+#          zone 2.5.5.5.1.e164.fed.; above, +15550000000 upwards, zone 5.5.5.1.e164.fed.
+#          (10,000,000 is FE_SIGN_CSV_MAX_ROWS; tests/bench/scale.sh has the 10M figures)
 #   -a     key algorithm (default ecdsap256sha256)
 #   -k     keep the work folder
 # Prints, for the import and for the port: wall time (from fedenumctl's start to its answer),
@@ -40,12 +41,23 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work"
-apex=2.5.5.5.1.e164.fed.
+if [ "$n" -gt 10000000 ] || [ "$n" -lt 1 ]; then
+	echo "import.sh: -n 1..10000000" >&2
+	exit 2
+fi
+# the zone's prefix: 6 digits below +15552 up to 1M numbers, 7 below +1555 above
+if [ "$n" -le 1000000 ]; then
+	apex=2.5.5.5.1.e164.fed. prefix=15552 digits=6
+else
+	apex=5.5.5.1.e164.fed. prefix=1555 digits=7
+fi
+num1=${prefix}$(printf "%0${digits}d" 1) # the number the script asks for and ports
+name1=$(echo "$num1" | rev | sed 's/./&./g')e164.fed
 echo "making $n numbers..."
 {
 	echo "number,service,uri"
-	seq -f '%06g' 0 $((n - 1)) |
-		awk '{printf "+15552%s,E2U+sip,sip:+15552%s@ims-b.example;user=phone\n",$1,$1}'
+	seq -f "%0${digits}.0f" 0 $((n - 1)) |
+		awk -v p="$prefix" '{printf "+%s%s,E2U+sip,sip:+%s%s@ims-b.example;user=phone\n",p,$1,p,$1}'
 } >numbers.csv
 mkdir -m 700 keys
 "$fedenumctl" key generate --algorithm "$alg" --key-dir keys "$apex" >/dev/null
@@ -68,7 +80,7 @@ run() { # label, fedenumctl args...
 	l0=$(cut -d' ' -f1-3 /proc/loadavg)
 	c0=$(cpu)
 	t0=$(now)
-	"$fedenumctl" "$@" --json --socket ctl.sock >"$label.json"
+	"$fedenumctl" "$@" --json --timeout 86400000 --socket ctl.sock >"$label.json"
 	t1=$(now)
 	c1=$(cpu)
 	python3 - "$label" "$t0" "$t1" "$c0" "$c1" "$l0" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
@@ -85,8 +97,8 @@ print(f"{label}: wall {wall:.1f} s, fedenumd CPU {float(c1) - float(c0):.1f} s; 
 PY
 }
 run import zone import "$apex" numbers.csv
-dig +dnssec +norec @127.0.0.1 -p "$port" "1.0.0.0.0.0.2.5.5.5.1.e164.fed" NAPTR | grep -E "NAPTR|RRSIG" | grep -v '^;' | head -2
-run port number port "$apex" +15552000001 --rn +15553999999
-dig +norec @127.0.0.1 -p "$port" "1.0.0.0.0.0.2.5.5.5.1.e164.fed" NAPTR +short
+dig +dnssec +norec @127.0.0.1 -p "$port" "$name1" NAPTR | grep -E "NAPTR|RRSIG" | grep -v '^;' | head -2
+run port number port "$apex" "+$num1" --rn +15553999999
+dig +norec @127.0.0.1 -p "$port" "$name1" NAPTR +short
 grep -E "signing: |loaded:" fedenumd.log | tail -4
 echo "fedenumd resident memory: $(ps -o rss= -p "$pid") KiB"

@@ -643,6 +643,91 @@ Test(xfrin, zone_past_expire_is_no_longer_served)
 	             "transferred again although the serial matched");
 }
 
+/* The SOA EXPIRE is kept on time when the retries are far apart: REFRESH 1 s, RETRY 60 s,
+ * EXPIRE 3 s. The primary goes away after a successful refresh; the next refresh fails and
+ * the next try is a minute later, yet the zone is no longer served once EXPIRE has passed
+ * since the last success (its own timer), not at the next try (RFC 1034 §4.3.5). A partition
+ * in the multi-host test (integration_test_netns_federation) showed the late expiry. */
+Test(xfrin, zone_expires_on_time_between_far_apart_retries)
+{
+	char zf[300], k[300], notify[64], listen[64];
+	snprintf(zf, sizeof(zf), "%s/xfr.test.zone", tmp);
+	snprintf(k, sizeof(k), "%s/peer.key", tmp);
+	FILE *f = fopen(zf, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "$ORIGIN " ZONE "\n$TTL 300\n@ SOA ns1 hostmaster 1 1 60 3 300\n@ NS ns1\n"
+	           "ns1 A 127.0.0.1\na A 192.0.2.1\n");
+	fclose(f);
+	snprintf(notify, sizeof(notify), "127.0.0.1@%u", fe_test_free_port());
+	uint16_t pport = fe_test_free_port();
+	cr_assert(pport);
+	snprintf(listen, sizeof(listen), "127.0.0.1@%u", pport);
+	const char *pargv[] = {"--zone", zf,         "--tsig-key", k,   "--notify",
+	                       notify,   "--listen", listen,       NULL};
+	cr_assert_eq(fe_test_daemon_start(&pri, NULL, pargv), 0);
+	start_sec(NULL, pport, "peer.key", 0);
+	cr_assert(wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1"));
+	cr_assert(wait_log(&sec, "serial 1 is current at", 1), "no refresh after REFRESH");
+	fe_test_daemon_stop(&pri);
+	uint64_t t0 = fe_time_mono_ms();
+	cr_assert(fe_test_daemon_wait_log(&sec, "zone " ZONE ": expired", 1, 10),
+	          "not expired 10 s after the primary went away (SOA EXPIRE 3 s)");
+	uint64_t took = fe_time_mono_ms() - t0;
+	cr_assert_leq(took, 5000u, "expired %llu ms after the primary went away",
+	              (unsigned long long)took);
+	cr_assert_eq(fe_test_sh("kdig @127.0.0.1 -p %u +edns +timeout=2 +retry=0 a.xfr.test A | "
+	                        "grep -q 'EDE: 22'",
+	                        sec.port),
+	             0, "still served after EXPIRE");
+	/* the failed refresh was the only one: the expiry did not wait for the next try */
+	cr_assert_eq(fe_test_daemon_log_count(&sec, "zone " ZONE ": refresh from"), 1);
+}
+
+/* A restart counts EXPIRE from the last successful refresh, not from the last transfer: a zone
+ * that has not changed for longer than its EXPIRE (SOA REFRESH 1 s, RETRY 1 s, EXPIRE 5 s;
+ * up-to-date refreshes every second for 7 s) and whose node restarts while its primary is
+ * away is still served at once, and expires EXPIRE after the last success before the stop.
+ * (A stable registry zone older than its EXPIRE would otherwise be refused on every node
+ * restarted during a hub outage, and answered SERVFAIL for a moment at every restart.) */
+Test(xfrin, restart_counts_expire_from_the_last_successful_refresh)
+{
+	char zf[300], k[300], notify[64], listen[64], dir[300];
+	snprintf(zf, sizeof(zf), "%s/xfr.test.zone", tmp);
+	snprintf(k, sizeof(k), "%s/peer.key", tmp);
+	snprintf(dir, sizeof(dir), "%s/sec", tmp);
+	cr_assert_eq(fe_test_sh("mkdir -p '%s'", dir), 0);
+	FILE *f = fopen(zf, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "$ORIGIN " ZONE "\n$TTL 300\n@ SOA ns1 hostmaster 1 1 1 5 300\n@ NS ns1\n"
+	           "ns1 A 127.0.0.1\na A 192.0.2.1\n");
+	fclose(f);
+	snprintf(notify, sizeof(notify), "127.0.0.1@%u", fe_test_free_port());
+	uint16_t pport = fe_test_free_port();
+	cr_assert(pport);
+	snprintf(listen, sizeof(listen), "127.0.0.1@%u", pport);
+	const char *pargv[] = {"--zone", zf,         "--tsig-key", k,   "--notify",
+	                       notify,   "--listen", listen,       NULL};
+	cr_assert_eq(fe_test_daemon_start(&pri, NULL, pargv), 0);
+	start_sec(dir, pport, "peer.key", 0);
+	cr_assert(wait_answer(sec.port, "a." ZONE, "A", "192.0.2.1"));
+	/* 7 s of up-to-date refreshes: the transfer is older than EXPIRE, the last success not */
+	sleep(7);
+	cr_assert_geq(fe_test_daemon_log_count(&sec, "serial 1 is current at"), 4);
+	cr_assert_eq(fe_test_daemon_log_count(&sec, "expired"), 0);
+	cr_assert_eq(fe_test_daemon_stop(&sec), 0);
+	fe_test_daemon_stop(&pri);
+	uint64_t t0 = fe_time_mono_ms();
+	start_sec(dir, pport, "peer.key", 0);
+	cr_assert_eq(fe_test_sh("kdig @127.0.0.1 -p %u +timeout=2 +retry=0 a.xfr.test A | "
+	                        "grep -q 'status: NOERROR'",
+	                        sec.port),
+	             0, "not served at once after the restart (EXPIRE counted from the transfer)");
+	cr_assert(fe_test_daemon_wait_log(&sec, "zone " ZONE ": expired", 1, 10),
+	          "not expired 10 s after the restart with its primary away (SOA EXPIRE 5 s)");
+	uint64_t took = fe_time_mono_ms() - t0;
+	cr_assert_leq(took, 6000u, "expired %llu ms after the restart", (unsigned long long)took);
+}
+
 #define AD_CMD "kdig @127.0.0.1 -p %u +dnssec +timeout=2 +retry=0 %s TXT | grep -qi 'flags:.* ad;'"
 
 /* A signed NSEC3 zone (keys made at run time, test-only) from a fedenumd primary to a

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -520,11 +521,36 @@ ldns_pkt *fe_test_query(const char *host, uint16_t port, const char *name, uint1
 	return p;
 }
 
+/* The low end of the kernel's ephemeral port range (source ports of outgoing connections). */
+static unsigned ephemeral_low(void)
+{
+	unsigned lo = 32768, hi = 60999;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (f) {
+		if (fscanf(f, "%u %u", &lo, &hi) != 2)
+			lo = 32768;
+		fclose(f);
+	}
+	return lo;
+}
+
+/* A port free for TCP and UDP on 127.0.0.1, chosen BELOW the ephemeral range: a port the
+ * kernel hands out as a source port could be taken by any outgoing connection between this
+ * call and the daemon's bind (or between a daemon's stop and its restart on the same port),
+ * which made restarts fail now and then with "Address already in use". */
 uint16_t fe_test_free_port(void)
 {
+	unsigned lo = ephemeral_low();
+	unsigned base = lo > 12000 ? 10000 : 0, span = lo > 12000 ? lo - 10000 : 0;
 	for (int attempt = 0; attempt < 50; attempt++) {
 		struct sockaddr_in a = {.sin_family = AF_INET,
 		                        .sin_addr.s_addr = htonl(0x7f000001)};
+		if (span) {
+			uint32_t r;
+			if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+				r = (uint32_t)getpid() * 2654435761u + (uint32_t)attempt;
+			a.sin_port = htons((uint16_t)(base + r % span));
+		}
 		socklen_t al = sizeof(a);
 		int t = socket(AF_INET, SOCK_STREAM, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
 		uint16_t port = 0;

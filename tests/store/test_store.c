@@ -756,6 +756,39 @@ Test(store, big_versions_replace_cleanly)
 	fe_store_close(st);
 }
 
+/* Several zones dropped in one transaction (a catalog's members leaving together): each
+ * told apart (dropped, not held), the others untouched. */
+Test(store, drop_zones_in_one_transaction)
+{
+	struct fe_store *st = open_store();
+	const char *zones[] = {"a.test.", "b.test.", "c.test."};
+	uint8_t blob[200];
+	for (int i = 0; i < 3; i++) {
+		struct key a = K(zones[i]);
+		struct fe_store_writer *w;
+		cr_assert_eq(fe_store_writer_begin(st, a.name, a.name_len, &w), FE_OK);
+		size_t bl = mkblob(blob, zones[i], FE_NODE_APEX, "apex");
+		cr_assert_eq(fe_store_writer_put_node(w, a.b, a.len, blob, bl), FE_OK);
+		struct fe_store_zone_rec rec;
+		rec_for(&rec, zones[i], 1);
+		cr_assert_eq(fe_store_writer_commit(w, &rec), FE_OK);
+	}
+	struct key a = K("a.test."), c = K("c.test."), x = K("x.test.");
+	const uint8_t *names[] = {a.name, x.name, c.name};
+	size_t lens[] = {a.name_len, x.name_len, c.name_len};
+	int each[3] = {99, 99, 99};
+	cr_assert_eq(fe_store_drop_zones(st, names, lens, 3, each), FE_OK);
+	cr_assert_eq(each[0], FE_OK);
+	cr_assert_eq(each[1], FE_ENOENT);
+	cr_assert_eq(each[2], FE_OK);
+	struct fe_store_stat s;
+	cr_assert_eq(fe_store_stat(st, &s), FE_OK);
+	cr_assert_eq(s.zone_count, 1, "b.test. stays");
+	cr_assert_eq(s.rr_entries, 1);
+	cr_assert_eq(fe_store_drop_zone(st, a.name, a.name_len), FE_ENOENT);
+	fe_store_close(st);
+}
+
 Test(store, map_full_is_enospc)
 {
 	struct fe_store *st;
