@@ -90,6 +90,20 @@ struct fe_conf_abuse {
 	size_t nhv_exempt;
 };
 
+/* On-demand peering (policy.on-demand, docs/federation.md "On-demand peering"). */
+#define FE_CONF_OD_MAX_PREFIXES 64
+#define FE_CONF_OD_MAX_SERVERS  8
+struct fe_conf_ondemand {
+	bool on;
+	char **prefixes; /* "+1666" */
+	size_t nprefixes;
+	char **views; /* view names; none: every view */
+	size_t nviews;
+	char **servers; /* "ADDR@PORT" of the registry's name servers */
+	size_t nservers;
+	uint32_t port, max_pending, max_per_client, timeout_ms, max_ttl_s, cache_entries;
+};
+
 /* A policy rule: causes (bit mask of 1 << enum fe_policy_cause) → action. */
 struct fe_conf_rule {
 	unsigned causes;
@@ -196,6 +210,7 @@ struct fe_conf {
 	struct fe_conf_rule *rules;
 	size_t nrules;
 	struct fe_conf_abuse abuse;
+	struct fe_conf_ondemand od;
 };
 
 /* ---- the schema ---------------------------------------------------------------------- */

@@ -213,6 +213,12 @@ const struct fe_server_policy *fe_policy_rt_hooks(struct fe_policy_rt *rt);
  * (every worker has left the hook that used it). One caller thread at a time. */
 void fe_policy_rt_swap(struct fe_policy_rt *rt, struct fe_policy *p);
 /* Sum of the workers' counters. Thread-safe (approximate). */
+/* Whether the view that @req's client address (and verified TLS name) selects under the
+ * running policy is one of @names ("default": the federation's clients). TSIG keys are not
+ * considered here (a view that requires one is never selected). Worker threads, like the
+ * hooks (req->worker is the slot). On-demand peering's `views`. */
+bool fe_policy_rt_view_listed(struct fe_policy_rt *rt, const struct fe_server_request *req,
+                              char *const *names, size_t n);
 void fe_policy_rt_counters(struct fe_policy_rt *rt, struct fe_policy_counters *out);
 /* "no-view=1 outside=2 not-found/bgcf=3 ..." (non-zero entries), like snprintf. */
 size_t fe_policy_counters_format(const struct fe_policy_counters *c, char *buf, size_t cap);

@@ -143,6 +143,12 @@ struct fe_answer_ctx {
 	struct fe_store_reader *reader;
 	const struct fe_answer_opts *opts;
 	uint64_t *counters; /* FE_CNT__MAX entries; written only with fe_counter_inc/add */
+	/* Set by the engine on every answer (an output): under federation trust, when the query
+	 * name itself lies at or below a delegation, in a held validated zone, to a zone this
+	 * node does not hold at all (the SERVFAIL of "not held", no bogus zone passed over),
+	 * the number of labels of the cut's owner; 0 otherwise. What on-demand peering starts
+	 * from (struct fe_server_ondemand). */
+	uint8_t unheld_cut;
 };
 
 /* Answer one DNS message @req (@req_len bytes) received over @transport into @resp
@@ -166,6 +172,36 @@ size_t fe_answer(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
 size_t fe_answer_parsed(struct fe_answer_ctx *ctx, const uint8_t *req, size_t req_len,
                         enum fe_wire_verdict v, const struct fe_wire_query *q, unsigned flags,
                         enum fe_transport transport, uint8_t *resp, size_t resp_cap);
+
+/* ---- answers resolved on demand (answer_cache.c) -----------------------------------
+ * An answer validated elsewhere (on-demand peering), as kept in the store's on-demand cache
+ * (store.h): every integer big-endian,
+ *   u64 expires_s   wall-clock second at which it stops being served (the store's sweep key)
+ *   u64 stored_s    wall-clock second at which it was stored (TTLs count down from it)
+ *   u8  rcode       NOERROR or NXDOMAIN
+ *   u8  flags       FE_ODC_SECURE: validated under the federation's anchors (only such
+ *                   answers are stored today)
+ *   u16 rr_count
+ *   rr_count × { u8 section (0 answer, 1 authority), owner (uncompressed wire name),
+ *                u16 type, u16 class, u32 ttl, u16 rdlen, rdata (names uncompressed) } */
+#define FE_ODC_HDR_LEN 20u
+#define FE_ODC_SECURE  0x01u
+
+/* Key of the cache entry for (@qname, @qtype) into @key (FE_WIRE_KEY_MAX + 2 bytes): the
+ * canonical key of the name (fe_wire_name_key, case-folded) then the type. The length, or
+ * a negative fe_err (FE_EFORMAT). */
+int fe_odc_key(const uint8_t *qname, size_t qname_len, uint16_t qtype, uint8_t *key, size_t cap);
+
+/* Answer @q from the cache entry @val (@len bytes) at wall-clock second @now_s, into @resp
+ * (@resp_cap; over UDP the client's limit is applied here): header and question as the
+ * engine writes them, the stored rcode, the RRs with TTLs counted down from stored_s, RRSIGs
+ * and NSEC/NSEC3 only when the query set DO (or asked for that type), AD=1 when the entry is
+ * secure and the query set DO or AD (RFC 6840 §5.7), TC=1 when it does not fit. Returns the
+ * length; 0 when the entry is expired or malformed (the caller treats it as a miss). No
+ * heap; counts nothing (the caller does). */
+size_t fe_answer_from_odc(const struct fe_answer_opts *opts, const struct fe_wire_query *q,
+                          enum fe_transport transport, const uint8_t *val, size_t len,
+                          int64_t now_s, uint8_t *resp, size_t resp_cap);
 
 /* ---- network server --------------------------------------------------------------- */
 
@@ -205,6 +241,9 @@ struct fe_server_request {
 	bool tsig_checked;
 	/* DNS over TLS: the session's protocol version (0x0304: TLS 1.3); 0 for UDP and TCP. */
 	uint16_t tls_version;
+	/* Private to the pipeline: what fe_server_park needs (NULL: the request cannot be
+	 * parked). */
+	const void *park;
 };
 
 /* Longest client certificate name kept (bytes, with the NUL): longer ones are ignored. */
@@ -265,6 +304,54 @@ struct fe_server_stream_handler {
 	void (*close)(void *state, void *stream);
 };
 
+/* ---- on-demand peering (pipeline.c) ----------------------------------------------------
+ * A name below a delegation to a member zone this node does not hold may be answered from
+ * elsewhere (docs/architecture.md "On-demand peering"). After the answer engine, when
+ * fe_answer_ctx.unheld_cut is set, the pipeline calls `miss`, which may answer at once (a
+ * cached answer), keep the engine's SERVFAIL, or defer: the request is parked (UDP: the
+ * client's address, the socket and the query; TCP/TLS: the connection, kept open) and the
+ * hook hands its ticket to whatever resolves the name. fe_server_resume(ticket, status),
+ * from any thread, wakes the worker, which runs the request through the pipeline again
+ * (a fresh store snapshot; `miss` sees @resumed) and sends that answer. Held zones never
+ * reach the hook: their cost is the one store of unheld_cut per query. */
+struct fe_server_ticket;
+
+enum fe_server_od_verdict {
+	FE_SERVER_OD_KEEP = 0,   /* the engine's SERVFAIL stands */
+	FE_SERVER_OD_ANSWER = 1, /* an answer was written at @resp, *len bytes */
+	FE_SERVER_OD_DEFER = 2,  /* @ticket taken: fe_server_resume will be called with it once */
+};
+
+struct fe_server_ondemand {
+	void *state;
+	/* @req: as for the hooks (req->reader is the worker's open snapshot); @cut_labels: the
+	 * labels of the cut (fe_answer_ctx.unheld_cut); @resumed: NULL on the first pass, else
+	 * the status given to fe_server_resume. To defer, the hook takes a ticket with
+	 * fe_server_park(@req) and returns DEFER; DEFER without a ticket is KEEP. @resp holds
+	 * the engine's answer (*len bytes) and may be overwritten (up to @cap, the client's
+	 * UDP limit is the hook's to respect). Runs in worker threads, must not block. The
+	 * `after` hook (policy) runs on whatever answer results, as on any answer. */
+	enum fe_server_od_verdict (*miss)(void *state, const struct fe_server_request *req,
+	                                  unsigned cut_labels, const int *resumed, uint8_t *resp,
+	                                  size_t *len, size_t cap);
+};
+
+/* In `miss`, first pass only: park @req (a copy of the query and the client's address and
+ * socket, or the connection) and return its ticket, which the hook must hand to
+ * fe_server_resume exactly once after returning DEFER. NULL when it cannot be parked (a
+ * resumed pass, FE_SERVER_PARK_MAX reached, out of memory). At most one per call. */
+struct fe_server_ticket *fe_server_park(const struct fe_server_request *req);
+
+/* Hand a deferred request back to its worker with @status (passed to `miss` as *resumed).
+ * Any thread; exactly once per deferred ticket, before fe_server_stop. */
+void fe_server_resume(struct fe_server_ticket *t, int status);
+/* The parked request's question (name as received, type), for the resolver. */
+const uint8_t *fe_server_ticket_qname(const struct fe_server_ticket *t);
+uint16_t fe_server_ticket_qtype(const struct fe_server_ticket *t);
+
+/* Requests parked per worker at most (the hook's own bounds are usually lower). */
+#define FE_SERVER_PARK_MAX 4096u
+
 struct fe_listen_addr {
 	char host[64]; /* numeric IPv4 or IPv6 */
 	uint16_t port; /* 0: ephemeral (the bound port is reported) */
@@ -284,6 +371,8 @@ struct fe_server_opts {
 	const struct fe_server_acl *acl;
 	/* Request pipeline hooks (see above; borrowed, must outlive the server). NULL: none. */
 	const struct fe_server_policy *policy;
+	/* On-demand peering (above; borrowed, must outlive the server). NULL: off. */
+	const struct fe_server_ondemand *ondemand;
 	/* Handler for AXFR/IXFR over TCP. NULL: REFUSED, as over UDP. */
 	const struct fe_server_stream_handler *transfer;
 	/* DNS over TLS (RFC 7858, src/server/net_tls.c): listeners, none when tls_listen_count

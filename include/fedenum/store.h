@@ -18,6 +18,7 @@
  *   meta    : "schema", "next_version", ...
  *   zstate  : apex key                             -> struct fe_store_zstate
  *   journal : key_len(2, BE) | apex key | seq(8, BE) -> journal entry (see "Journal")
+ *   odcache : owner key | qtype(2, BE)              -> on-demand answer (see "On-demand cache")
  *
  * Data id and version: the data id (zone record `data_id`) is the key prefix of a zone's
  * nodes; it is chosen when the zone is first stored and kept by every later commit, which
@@ -301,6 +302,32 @@ int fe_store_writer_commit_stats(struct fe_store_writer *w, struct fe_store_zone
                                  struct fe_store_write_stats *stats);
 /* Discard everything written; the current version is untouched. Frees @w. NULL is a no-op. */
 void fe_store_writer_abort(struct fe_store_writer *w);
+
+/* ---- on-demand cache ------------------------------------------------------------------
+ * Answers resolved on demand for member zones this node does not hold (docs/architecture.md
+ * "On-demand peering"). A table of its own: zone lookups never read it, so it can never
+ * shadow a held zone; the answer engine's caller consults it only for names below a
+ * delegation to a zone that is not held. The value is opaque to the store except its first
+ * 8 octets: the wall-clock second (BE) at which the entry expires; the sweep deletes entries
+ * past it. Written with MDB_NOSYNC (a cache: losing the last entries in a crash is harmless).
+ */
+#define FE_STORE_ODC_VALUE_MAX 16384u
+
+/* The value for @key in the reader's snapshot. FE_OK and *val and *len (valid until
+ * fe_store_reader_end), FE_ENOENT (none, or no cache table in an old read-only store),
+ * FE_EINVAL (no snapshot open). Hot path of on-demand hits: no heap. */
+int fe_store_odc_get(struct fe_store_reader *r, const uint8_t *key, size_t key_len,
+                     const uint8_t **val, size_t *len);
+/* Put @val (@len ≤ FE_STORE_ODC_VALUE_MAX, at least 8) under @key in its own write
+ * transaction (blocks while another writer is open: call it off the event loops). A new key
+ * when the table already holds @max_entries entries: FE_EBUSY (0: no bound). FE_OK, FE_EINVAL,
+ * FE_ENOSPC, FE_EIO; FE_EPERM on a read-only store. */
+int fe_store_odc_put(struct fe_store *st, const uint8_t *key, size_t key_len, const void *val,
+                     size_t len, uint64_t max_entries);
+/* Delete at most @max entries whose expiry second is at or before @now_s (one write
+ * transaction). *deleted (may be NULL) gets how many; *entries (may be NULL) how many remain. */
+int fe_store_odc_sweep(struct fe_store *st, int64_t now_s, size_t max, size_t *deleted,
+                       uint64_t *entries);
 
 /* ---- journal (format: "Journal" above) ------------------------------------------------- */
 

@@ -67,6 +67,11 @@ bool fe_trust_anchors_for(const struct fe_trust_anchors *a, const uint8_t *apex,
  * Returns the length the full text needs (like snprintf). */
 size_t fe_trust_anchors_describe(const struct fe_trust_anchors *a, char *buf, size_t cap);
 
+/* Record @i (0 .. count - 1) in presentation form on one line ("e164.fed. IN DS 10457 13 2
+ * 9A0B..."), to give a resolver the same anchors (on-demand peering's libunbound). The
+ * length, or 0 when @i is out of range or @cap is too small. */
+size_t fe_trust_anchors_text(const struct fe_trust_anchors *a, size_t i, char *buf, size_t cap);
+
 /* The trust anchors a store is kept under (its `meta` "trust-anchors" record): a store that
  * was written under anchors stays under them, whoever opens it next (fedenumd without a
  * configuration, fedenumctl). save: replaces the record (@a empty or NULL: removes it);

@@ -5,6 +5,7 @@
 #include "conf_int.h"
 
 #include "fedenum/policy.h"
+#include "fedenum/server.h"
 
 #include <libconfig.h>
 #include <stdio.h>
@@ -113,6 +114,76 @@ static bool group_of(struct actx *x, struct fe_conf *c, const config_setting_t *
 	return true;
 }
 
+/* An array of strings @name into *out (NULL-terminated), each checked by @ok. */
+static void get_strs(struct actx *x, const config_setting_t *s, const char *name,
+                     bool (*ok)(const char *), const char *what, char ***out, size_t *n)
+{
+	int t = config_setting_type(s);
+	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+		aerr(x, s, "%s must be an array [ \"...\" ]", name);
+		return;
+	}
+	int len = config_setting_length(s);
+	if (!(*out = calloc((size_t)len + 1, sizeof(char *))))
+		return;
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = config_setting_type(e) == CONFIG_TYPE_STRING
+		                        ? config_setting_get_string(e)
+		                        : NULL;
+		if (!v || !ok(v)) {
+			aerr(x, e, "%s: \"%s\" is not %s", name, v ? v : "?", what);
+			continue;
+		}
+		if (((*out)[*n] = strdup(v)))
+			(*n)++;
+	}
+}
+
+static bool e164_prefix(const char *v)
+{
+	size_t n = strlen(v);
+	if (n < 2 || n > 16 || v[0] != '+')
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+	return true;
+}
+
+static bool addr_port(const char *v)
+{
+	struct fe_listen_addr a;
+	return strchr(v, '@') && fe_server_listen_parse(v, &a) == FE_OK && a.port != 0;
+}
+
+static void load_ondemand(struct actx *x, struct fe_conf *c, const config_setting_t *g)
+{
+	struct fe_conf_ondemand *o = &c->od;
+	const config_setting_t *s;
+	o->on = true;
+	if ((s = config_setting_get_member(g, "prefixes")))
+		get_strs(x, s, "policy.on-demand.prefixes", e164_prefix,
+		         "an E.164 prefix (\"+\" and 1 to 15 digits)", &o->prefixes, &o->nprefixes);
+	if (!o->nprefixes && !x->failed)
+		aerr(x, g,
+		     "policy.on-demand: prefixes = [ \"+...\" ] is required (which numbers "
+		     "may be resolved on demand)");
+	if (o->nprefixes > FE_CONF_OD_MAX_PREFIXES)
+		aerr(x, s, "policy.on-demand.prefixes: at most %d", FE_CONF_OD_MAX_PREFIXES);
+	if ((s = config_setting_get_member(g, "views")))
+		get_views(x, c, s, "policy.on-demand.views", &o->views, &o->nviews);
+	if ((s = config_setting_get_member(g, "servers")))
+		get_strs(x, s, "policy.on-demand.servers", addr_port, "ADDR@PORT", &o->servers,
+		         &o->nservers);
+	if (!o->nservers && !x->failed)
+		aerr(x, g,
+		     "policy.on-demand: servers = [ \"ADDR@PORT\" ] is required (the "
+		     "registry's name servers)");
+	if (o->nservers > FE_CONF_OD_MAX_SERVERS)
+		aerr(x, s, "policy.on-demand.servers: at most %d", FE_CONF_OD_MAX_SERVERS);
+}
+
 bool fe__conf_load_abuse(const config_setting_t *root, const char *path, struct fe_conf *c,
                          struct fe_conf_diag *d)
 {
@@ -141,6 +212,10 @@ bool fe__conf_load_abuse(const config_setting_t *root, const char *path, struct 
 			     "policy.harvesting: max-distinct (%u) is below distinct-numbers (%u)",
 			     a->hv_max_distinct, a->hv_distinct);
 	}
+	if (pol && config_setting_type(pol) == CONFIG_TYPE_GROUP &&
+	    (g = config_setting_get_member(pol, "on-demand")) &&
+	    group_of(&x, c, g, "policy.on-demand"))
+		load_ondemand(&x, c, g);
 	const config_setting_t *views = config_setting_get_member(root, "views");
 	if (views && config_setting_type(views) == CONFIG_TYPE_LIST)
 		for (size_t i = 0; i < c->nviews && i < (size_t)config_setting_length(views); i++) {
@@ -154,9 +229,19 @@ bool fe__conf_load_abuse(const config_setting_t *root, const char *path, struct 
 	return !x.failed;
 }
 
+static void free_strs(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 void fe__conf_abuse_free(struct fe_conf *c)
 {
 	struct fe_conf_abuse *a = &c->abuse;
+	free_strs(c->od.prefixes, c->od.nprefixes);
+	free_strs(c->od.views, c->od.nviews);
+	free_strs(c->od.servers, c->od.nservers);
 	for (size_t i = 0; i < a->nrrl_exempt; i++)
 		free(a->rrl_exempt[i]);
 	free(a->rrl_exempt);

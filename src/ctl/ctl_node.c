@@ -500,9 +500,9 @@ static void cmd_stats(struct fe_ctl_req *req, json_t *args, void *arg)
 	                        workers, "control", ctl, "control_remote",
 	                        ctl_counters_json(n->remote), "loads", loads);
 	if (extra) {
-		/* the zone transfer groups stand beside the server's counters; the policy
+		/* the zone transfer and on-demand groups stand beside the server's counters; the policy
 		 * engine's are grouped under "policy" */
-		static const char *const own[] = {"xfr", "xfrin"};
+		static const char *const own[] = {"xfr", "xfrin", "ondemand"};
 		for (size_t i = 0; i < FE_ARRAY_LEN(own); i++) {
 			json_t *g = json_object_get(extra, own[i]);
 			if (g) {

@@ -93,6 +93,15 @@ static size_t node_counters(void *arg, struct fe_ctl_extra *rows, size_t cap)
 			         "zone transfers out (primary side): transfers, refusals, NOTIFY",
 			         "xfr", fe_xfr_counter_name((enum fe_xfr_counter)i), 4, c[i]);
 	}
+	if (ctl->od) {
+		uint64_t c[FE__OD_CNT_MAX];
+		fe__od_counters(ctl->od, c);
+		for (unsigned i = 0; i < FE__OD_CNT_MAX && n < cap; i++)
+			kind_row(&rows[n++], "fedenum_ondemand_total",
+			         "on-demand peering: cache hits, resolutions by outcome, waiting "
+			         "queries, refusals",
+			         "ondemand", fe__od_counter_name(i), 0, c[i]);
+	}
 	if (ctl->sec && ctl->sec->n) {
 		uint64_t c[FE__SEC_CNT_MAX];
 		fe__sec_counters(ctl->sec, c);

@@ -2,7 +2,9 @@
 #ifndef FE_DAEMON_INT_H
 #define FE_DAEMON_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fedenum/conf.h"
 
@@ -68,6 +70,7 @@ struct fe__control {
 	        *policy;     /* the policy engine, or NULL: its counters (set before start) */
 	struct fe__xfr *xfr; /* zone transfer out and in: their counters (set before start) */
 	struct fe__sec *sec;
+	struct fe__od *od; /* on-demand peering, or NULL: its counters */
 	struct fe_ctl_node *node;
 	struct fe_ctl_server *ctl;
 	struct fe_ctl_server *remote; /* control.listen: TCP with mutual TLS */
@@ -90,6 +93,47 @@ void fe__control_loads_done(struct fe__control *ctl, const struct fe_conf *c,
                             const struct fe__zone_stats *s, bool config_ok, bool is_reload);
 /* Close both endpoints (pending reload requests get an error); idempotent. */
 void fe__control_stop(struct fe__control *ctl);
+
+/* ---- on-demand peering (ondemand.c; docs/federation.md "On-demand peering") ---------- */
+
+enum fe__od_cnt {
+	FE__OD_HIT = 0,     /* answered from the on-demand cache */
+	FE__OD_RESOLVED,    /* resolutions that ended secure and were cached */
+	FE__OD_BOGUS,       /* resolutions that did not validate: SERVFAIL, EDE 6 */
+	FE__OD_INSECURE,    /* answers not signed under the anchors: SERVFAIL, EDE 5 */
+	FE__OD_FAILED,      /* no usable answer from the federation's servers: EDE 22 */
+	FE__OD_TIMEOUT,     /* no answer within timeout-ms: SERVFAIL, EDE 22 */
+	FE__OD_DEFERRED,    /* queries parked until their resolution ended */
+	FE__OD_JOINED,      /* of those, joined a resolution already running */
+	FE__OD_LIMIT,       /* refused by max-pending, max-per-client: SERVFAIL, EDE 14 */
+	FE__OD_NOT_ALLOWED, /* below a delegation not held, not allowed by on-demand */
+	FE__OD_NO_SERVERS,  /* no resolver (no forward set yet) */
+	FE__OD_STORE_ERROR, /* cache writes that failed (or the cache is full) */
+	FE__OD_SWEPT,       /* expired cache entries removed */
+	FE__OD_CNT_MAX
+};
+
+struct fe__od;
+struct fe_policy_rt;
+struct fe_server_opts;
+/* Read policy.on-demand of @c and put the hook into @o (before the server starts). *out is
+ * NULL when on-demand is not configured. Returns an exit code (FE__EXIT_CONFIG: on-demand
+ * without trust anchors, or no registry zone). */
+int fe__od_setup(struct fe__od **out, uv_loop_t *loop, struct fe_store *st, const struct fe_conf *c,
+                 struct fe_policy_rt *policy, bool validating, struct fe_server_opts *o);
+/* Whether @c's policy.on-demand is the one @od runs (NULL: none); a reload cannot change it. */
+bool fe__od_same(const struct fe__od *od, const struct fe_conf *c);
+/* Start on @loop (after the initial load pass: the forward set comes from the store). */
+int fe__od_start(struct fe__od *od);
+/* A load pass ended or a secondary zone changed: recompute the forward set. */
+void fe__od_loads_done(struct fe__od *od);
+/* Every waiting query is answered SERVFAIL, the resolver stopped; before fe_server_stop. */
+void fe__od_stop(struct fe__od *od);
+/* After the loop has run out. NULL is a no-op. */
+void fe__od_free(struct fe__od *od);
+void fe__od_counters(struct fe__od *od, uint64_t *out); /* FE__OD_CNT_MAX values */
+const char *fe__od_counter_name(unsigned i);
+void fe__od_log_counters(struct fe__od *od, const char *why); /* SIGUSR1, exit */
 
 /* ---- zone transfer, primary side (xfr.c; include/fedenum/xfr.h) --------------------- */
 

@@ -69,6 +69,7 @@ struct daemon {
 	const char *xfr_tls_ca, *xfr_tls_cert, *xfr_tls_key; /* --xfr-tls-ca/-cert/-key */
 	struct fe__sec sec;         /* zone transfer, secondary side (secondary.c) */
 	struct fe__hooks sec_hooks; /* NOTIFY in around the policy engine's hooks */
+	struct fe__od *od;          /* on-demand peering (ondemand.c), or NULL */
 };
 
 static void usage(FILE *f)
@@ -335,6 +336,7 @@ static void log_counters(struct daemon *d, const char *why)
 		return;
 	fe__xfr_log_counters(&d->xfr, why);
 	fe__sec_log_counters(&d->sec, why);
+	fe__od_log_counters(d->od, why);
 	fe__signing_log_counters(why);
 	if (d->validating)
 		fe_log_info("counters (%s) trust: validated=%u unchanged=%u rejected=%u "
@@ -460,6 +462,7 @@ static void reload_done(uv_work_t *req, int status)
 		if (!d->stopping) {
 			fe__xfr_loads_done(&d->xfr, d->st);
 			fe__sec_loads_done(&d->sec);
+			fe__od_loads_done(d->od);
 		}
 	} else if (!d->new_cfg_ok) {
 		fe_log_err("reload refused: configuration errors (above); still serving with the "
@@ -477,6 +480,7 @@ static void reload_done(uv_work_t *req, int status)
 		if (!d->stopping) {
 			fe__xfr_loads_done(&d->xfr, d->st);
 			fe__sec_loads_done(&d->sec);
+			fe__od_loads_done(d->od);
 		}
 		if (!same_listen(&d->cfg, &d->new_cfg))
 			fe_log_warn("reload: changes to listen addresses, workers or clients take "
@@ -485,6 +489,9 @@ static void reload_done(uv_work_t *req, int status)
 			                        "change now, with the policy)"
 			                      : "");
 		reload_policy(d);
+		if (!fe__od_same(d->od, &d->new_cfg))
+			fe_log_warn("reload: policy.on-demand changed: this takes a restart (the "
+			            "running on-demand settings stay)");
 		if (!d->stopping)
 			fe__sec_reconfigure(&d->sec, &(struct fe__sec_cfg){
 			                                     .cli = d->secondary,
@@ -557,6 +564,8 @@ static int start_reload(struct daemon *d)
 static void sec_changed(void *arg)
 {
 	struct daemon *d = arg;
+	if (!d->stopping)
+		fe__od_loads_done(d->od); /* the registry may have new delegations */
 	if (d->validating && d->pass_rejected) {
 		fe_log_info("a secondary zone changed and %u zone%s rejected by the last load: "
 		            "loading them again",
@@ -602,6 +611,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	fe__signing_stop();
 	fe__xfr_stop(&d->xfr);
 	fe__sec_stop(&d->sec);
+	fe__od_stop(d->od); /* its waiting queries are answered before the server drains */
 	fe_server_stop(d->srv, DRAIN_MS);
 	d->srv = NULL;
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
@@ -823,6 +833,9 @@ static int run(struct daemon *d)
 	rc = fe__xfr_start(&d->xfr, d->st, d->validating, &o);
 	if (rc != FE__EXIT_OK)
 		return rc;
+	rc = fe__od_setup(&d->od, &d->loop, d->st, &d->cfg, d->policy, d->validating, &o);
+	if (rc != FE__EXIT_OK)
+		return rc;
 	/* Serve first: what the store holds is answered at once after a restart (no parse, no
 	 * load); zone files are checked afterwards, and only changed serials are parsed. */
 	rc = fe_server_start(d->st, &o, &d->srv);
@@ -841,6 +854,7 @@ static int run(struct daemon *d)
 	d->control.policy = d->policy;
 	d->control.xfr = &d->xfr;
 	d->control.sec = &d->sec;
+	d->control.od = d->od;
 	rc = fe__control_start(&d->control, &d->loop, d->st, d->srv, &d->cfg,
 	                       d->cli.control != NULL, ctl_reload, d, &d->sec);
 	if (rc != FE__EXIT_OK)
@@ -861,6 +875,8 @@ static int run(struct daemon *d)
 	if (fe__sec_start(&d->sec, &d->loop, d->st, d->trust, d->validating, d->cfg.store_path,
 	                  d->xfr.keys, &d->xfr) != FE__EXIT_OK)
 		return FE__EXIT_CONFIG;
+	if (fe__od_start(d->od) != FE__EXIT_OK)
+		return FE__EXIT_INTERNAL;
 	/* Ready means: listening, and the configured zones are loaded (or failed, logged). */
 	if (d->cli.ready_file && fe_server_write_ready_file(d->srv, d->cli.ready_file) != FE_OK)
 		return FE__EXIT_INTERNAL;
@@ -933,6 +949,7 @@ int main(int argc, char **argv)
 	code = run(&d);
 	fe__control_stop(&d.control);
 	if (code != FE__EXIT_OK && d.srv) {
+		fe__od_stop(d.od);
 		fe_server_stop(d.srv, 0);
 		d.srv = NULL;
 	}
@@ -946,6 +963,7 @@ out:
 	fe_server_acl_destroy(d.acl);
 	fe__xfr_free(&d.xfr);
 	fe__sec_free(&d.sec);
+	fe__od_free(d.od);              /* after the server stopped: no hook runs any more */
 	fe_policy_rt_destroy(d.policy); /* after the server stopped: no hook runs any more */
 	fe_store_close(d.st);
 	fe_trust_destroy(d.trust);

@@ -245,6 +245,26 @@ void fe_policy_rt_swap(struct fe_policy_rt *rt, struct fe_policy *p)
 	fe_policy_destroy(old);
 }
 
+bool fe_policy_rt_view_listed(struct fe_policy_rt *rt, const struct fe_server_request *req,
+                              char *const *names, size_t n)
+{
+	if (req->worker >= rt->workers)
+		return false;
+	struct slot *s = &rt->slots[req->worker];
+	struct fe_policy *p = enter(rt, s);
+	bool found = false;
+	if (p) {
+		int view = fe_policy_view_of_client(p, req->peer, NULL, req->tls_client);
+		const char *name = view < 0 ? NULL
+		                   : (size_t)view < p->nviews ? p->views[view].name
+		                                              : NULL;
+		for (size_t i = 0; name && i < n && !found; i++)
+			found = strcmp(names[i], name) == 0;
+	}
+	leave(s);
+	return found;
+}
+
 void fe_policy_rt_counters(struct fe_policy_rt *rt, struct fe_policy_counters *out)
 {
 	memset(out, 0, sizeof(*out));

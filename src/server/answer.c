@@ -387,6 +387,16 @@ static enum step follow_dname(struct fe__ans *a, const struct fe_store_zone_rec 
 	return ST_FOLLOW;
 }
 
+/* The query name lies at or below the cut of @labels labels, in a held zone, to a zone that
+ * is not held: what on-demand peering starts from (fe_answer_ctx.unheld_cut). Only the query
+ * name (no CNAME chain), only under trust, only when no bogus or unvalidated zone was
+ * passed over (those are held, not missing). */
+static void note_unheld(struct fe__ans *a, unsigned labels)
+{
+	if (a->trust && a->cnames == 0 && a->ede < 0 && labels <= 255)
+		a->ctx->unheld_cut = (uint8_t)labels;
+}
+
 /* Look @n up in @zone. */
 static enum step lookup(struct fe__ans *a, const struct fe_store_zone_rec *zone,
                         const struct fe__name *n, const uint8_t **target)
@@ -403,8 +413,10 @@ static enum step lookup(struct fe__ans *a, const struct fe_store_zone_rec *zone,
 		 */
 		if (node.flags & FE_NODE_OCCLUDED)
 			return ST_SERVFAIL;
-		if ((node.flags & FE_NODE_DELEG) && a->qtype != FE_T_DS)
+		if ((node.flags & FE_NODE_DELEG) && a->qtype != FE_T_DS) {
+			note_unheld(a, n->labels);
 			return ST_SERVFAIL;
+		}
 		st = answer_node(a, zone, n, &node, target);
 		if (st == ST_NODATA) {
 			set_negative(a, FE__OUT_NODATA, zone, n);
@@ -420,8 +432,12 @@ static enum step lookup(struct fe__ans *a, const struct fe_store_zone_rec *zone,
 	if (ce_found < 0)
 		return ST_SERVFAIL;
 	unsigned ce_labels = (unsigned)ce_found;
-	if (ce.flags & (FE_NODE_DELEG | FE_NODE_OCCLUDED))
-		return ST_SERVFAIL; /* below a delegation to a zone we do not hold */
+	if (ce.flags & (FE_NODE_DELEG | FE_NODE_OCCLUDED)) {
+		/* below a delegation to a zone we do not hold */
+		if (ce.flags & FE_NODE_DELEG)
+			note_unheld(a, ce_labels);
+		return ST_SERVFAIL;
+	}
 
 	/* RFC 6672 §2.3: a DNAME at the closest encloser rewrites the name (before any
 	 * wildcard). Zones with names below a DNAME are refused at load (zone/commit.c), so
@@ -794,6 +810,7 @@ size_t fe_answer_parsed(struct fe_answer_ctx *ctx, const uint8_t *req, size_t re
 	uint16_t rcode = FE_RCODE_NOERROR;
 	size_t len;
 
+	ctx->unheld_cut = 0;
 	fe_counter_inc(cnt, FE_CNT_QUERIES);
 	fe_counter_inc(cnt, transport == FE_TRANSPORT_TCP ? FE_CNT_TCP : FE_CNT_UDP);
 

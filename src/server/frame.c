@@ -111,7 +111,7 @@ static void process_input(struct fe__frame *f)
 		}
 		if (avail < 2 + mlen)
 			break;
-		if (f->streaming || f->pend_msgs + f->send_msgs >= f->max_pipeline) {
+		if (f->streaming || f->pend_msgs + f->send_msgs + f->deferred >= f->max_pipeline) {
 			f->paused = true;
 			break;
 		}
@@ -123,6 +123,10 @@ static void process_input(struct fe__frame *f)
 		if (a.stream) {
 			f->streaming = true;
 			f->stream_msgs = 0;
+			continue;
+		}
+		if (a.deferred) {
+			f->deferred++;
 			continue;
 		}
 		if (!a.len) {
@@ -253,8 +257,22 @@ void fe__frame_pump(struct fe__frame *f)
 		f->reading = want_read;
 	}
 	bool done = f->close_flushed || (f->eof && !f->paused);
-	if (done && !f->streaming && !f->writing && !f->pend_len)
+	if (done && !f->streaming && !f->writing && !f->pend_len && !f->deferred)
 		fe__frame_close(f);
+}
+
+void fe__frame_deliver(struct fe__frame *f, size_t len)
+{
+	if (f->ended)
+		return;
+	if (f->deferred)
+		f->deferred--;
+	if (len && !queue(f, len)) {
+		f->ops->note(f, FE__FRAME_BACKLOG, f->send_len + f->pend_len);
+		fe__frame_close(f);
+		return;
+	}
+	fe__frame_pump(f);
 }
 
 bool fe__frame_read_buf(struct fe__frame *f, uint8_t **buf, size_t *cap)

@@ -44,8 +44,9 @@ enum fe__frame_event {
 
 /* Answer to one message from ops->message. */
 struct fe__frame_answer {
-	size_t len;  /* answer length in the scratch buffer (after the 2-octet prefix), or 0 */
-	bool stream; /* a stream was opened: pull it with ops->stream_next */
+	size_t len;    /* answer length in the scratch buffer (after the 2-octet prefix), or 0 */
+	bool stream;   /* a stream was opened: pull it with ops->stream_next */
+	bool deferred; /* answered later with fe__frame_deliver (on-demand peering) */
 };
 
 struct fe__frame_ops {
@@ -100,6 +101,9 @@ struct fe__frame {
 	size_t send_len, send_cap;
 	uint32_t send_msgs;
 	uint64_t stream_msgs; /* messages of the current stream queued so far */
+	uint32_t deferred;    /* answers promised by ops->message and not yet delivered: they
+	                         count against max_pipeline, and the frame does not end on EOF or
+	                         finish before they are delivered */
 };
 
 /* @scratch: FE__FRAME_MSG_MAX bytes, borrowed, may be shared by the frames of one thread.
@@ -124,6 +128,9 @@ void fe__frame_close(struct fe__frame *f);
 void fe__frame_finish(struct fe__frame *f);
 /* Bring the frame forward: answer, pull streams, write, pause or resume input, close. */
 void fe__frame_pump(struct fe__frame *f);
+/* One deferred answer (fe__frame_answer.deferred) is ready at scratch + 2, @len bytes (0:
+ * none after all, the promise is just dropped): queue it and bring the frame forward. */
+void fe__frame_deliver(struct fe__frame *f, size_t len);
 /* Heap bytes the frame holds now (buffers' capacities). */
 size_t fe__frame_mem_bytes(const struct fe__frame *f);
 

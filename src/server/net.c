@@ -364,11 +364,23 @@ static void on_stop(uv_async_t *a)
 		if (!uv_is_closing((uv_handle_t *)&w->tls_lsn[i].tcp))
 			uv_close((uv_handle_t *)&w->tls_lsn[i].tcp, NULL);
 	uv_close((uv_handle_t *)&w->stop_async, NULL);
+	/* On-demand answers handed back by now are sent; later ones are only released. */
+	fe__resume_drain(w);
+	uv_mutex_lock(&w->resume_mu);
+	w->resume_closed = true;
+	uv_mutex_unlock(&w->resume_mu);
+	if (w->resume_async.data)
+		uv_close((uv_handle_t *)&w->resume_async, NULL);
 	fe__tcp_drain(w);
 	if (w->conns)
 		uv_timer_start(&w->drain_timer, on_drain_timeout, w->srv->drain_ms, 0);
 	else if (!uv_is_closing((uv_handle_t *)&w->drain_timer))
 		uv_close((uv_handle_t *)&w->drain_timer, NULL);
+}
+
+static void on_resume(uv_async_t *a)
+{
+	fe__resume_drain(a->data);
 }
 
 /* Runs in the worker thread: wrap the bound sockets into handles on this thread's loop. */
@@ -387,6 +399,10 @@ static int worker_setup(struct fe__worker *w)
 	if (uvrc)
 		goto out_uv;
 	w->stop_async.data = w;
+	uvrc = uv_async_init(&w->loop, &w->resume_async, on_resume);
+	if (uvrc)
+		goto out_uv;
+	w->resume_async.data = w;
 	uvrc = uv_timer_init(&w->loop, &w->drain_timer);
 	if (uvrc)
 		goto out_uv;
@@ -451,6 +467,8 @@ static void worker_main(void *arg)
 	uv_run(&w->loop, UV_RUN_DEFAULT);
 	fe__tcp_abort_all(w);
 	uv_run(&w->loop, UV_RUN_DEFAULT);
+	/* Tickets never resumed before the stop: their connections are closed by now. */
+	fe__resume_release_all(w);
 	fe_store_reader_destroy(w->reader);
 	w->reader = NULL;
 }
@@ -478,6 +496,9 @@ static int worker_alloc(struct fe__worker *w, struct fe_server *srv, unsigned id
 		w->udp[i].fd = -1;
 		w->lsn[i].fd = -1;
 	}
+	if (uv_mutex_init(&w->resume_mu) != 0)
+		return FE_ENOMEM;
+	w->resume_mu_ready = true;
 	if (uv_loop_init(&w->loop) != 0)
 		return FE_ENOMEM;
 	w->loop_ready = true;
@@ -500,6 +521,10 @@ static void worker_free(struct fe__worker *w)
 	if (w->loop_ready) {
 		uv_loop_close(&w->loop);
 		uv_sem_destroy(&w->started);
+	}
+	if (w->resume_mu_ready) {
+		uv_mutex_destroy(&w->resume_mu);
+		w->resume_mu_ready = false;
 	}
 	free(w->udp);
 	free(w->lsn);

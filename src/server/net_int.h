@@ -66,6 +66,38 @@ struct fe__conn {
 	struct fe__tls *tls;     /* DNS over TLS (net_tls.c); NULL: plain TCP */
 	const char *client;      /* TLS: the client certificate's name ("" until verified) */
 	uint16_t tls_version;    /* TLS: the session's protocol version once established */
+	/* On-demand peering: answers parked for this connection (tickets that point at it).
+	 * While any is out, the connection's memory outlives its handles (gone = true), and
+	 * the last ticket released frees it with destroy. */
+	uint32_t parked;
+	bool gone;
+	void (*destroy)(struct fe__conn *c);
+};
+
+#define FE__TICKET_CTL 64
+
+/* A request parked by the on-demand hook (server.h): everything needed to run it through
+ * the pipeline again and send the answer where the query came from. */
+struct fe_server_ticket {
+	struct fe_server_ticket *next; /* the worker's resume list */
+	struct fe__worker *w;
+	int status; /* given to fe_server_resume */
+	enum fe_transport transport;
+	bool admitted;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	struct fe__udp *udp; /* UDP: the socket it came in on */
+	size_t ctl_len;      /* UDP on a wildcard bind: the answer's source address */
+	/* its control data: CMSG_SPACE(sizeof(struct in6_pktinfo)) is 40 octets on Linux (a
+	 * fixed size: clang does not take CMSG_SPACE for a constant inside a struct) */
+	_Alignas(struct cmsghdr) uint8_t ctl[FE__TICKET_CTL];
+	struct fe__conn *conn; /* TCP/TLS: the connection */
+	char tls_client[FE_SERVER_TLS_NAME_MAX];
+	uint16_t tls_version;
+	uint64_t t0_us;         /* arrival, for the latency histogram */
+	struct fe_wire_query q; /* parse of msg, for the resolver */
+	size_t msg_len;
+	uint8_t msg[];
 };
 
 struct fe__worker {
@@ -103,6 +135,20 @@ struct fe__worker {
 	uint8_t *rbuf;     /* FE__UDP_BATCH * FE__UDP_RECV_BYTES */
 	uint8_t *sbuf;     /* FE__UDP_BATCH * FE__UDP_SEND_BYTES */
 	uint8_t *tcp_resp; /* FE__TCP_MSG_MAX scratch for one TCP answer */
+	/* On-demand peering: where the message in the pipeline came from (set by the
+	 * transports before fe__pipe_run_od: cur_udp and cur_rmsg for UDP, cur_conn for TCP/TLS),
+	 * and the tickets handed back by fe_server_resume (resume_mu; resume_closed once the
+	 * async handle is closing: nothing is signalled after that). */
+	struct fe__udp *cur_udp;
+	const struct msghdr *cur_rmsg;
+	struct fe__conn *cur_conn;
+	uint64_t cur_t0_us;
+	uint32_t parked; /* tickets out (worker thread only) */
+	uv_async_t resume_async;
+	uv_mutex_t resume_mu;
+	bool resume_mu_ready;
+	bool resume_closed;
+	struct fe_server_ticket *resume_head;
 };
 
 struct fe_server {
@@ -124,6 +170,18 @@ struct fe_server {
 
 /* net_udp.c */
 void fe__udp_on_readable(uv_poll_t *h, int status, int events);
+/* For wildcard binds: the control data that makes the answer to @rq leave from the address
+ * the query was sent to, written at @ctl into @ans (msg_control, msg_controllen). */
+void fe__udp_reply_control(const struct msghdr *rq, struct msghdr *ans, void *ctl);
+/* Send one answer outside a batch (a resumed on-demand answer). */
+void fe__udp_send_one(struct fe__worker *w, struct fe__udp *u, const struct sockaddr *peer,
+                      socklen_t peer_len, const void *ctl, size_t ctl_len, const uint8_t *msg,
+                      size_t len);
+
+/* pipeline.c: on-demand resumption. fe__resume_drain runs the resumed tickets (the resume
+ * async's callback, and on stop); fe__resume_release_all frees what is left at the end. */
+void fe__resume_drain(struct fe__worker *w);
+void fe__resume_release_all(struct fe__worker *w);
 
 /* net_tcp.c */
 void fe__tcp_on_connection(uv_stream_t *server, int status);
@@ -160,12 +218,16 @@ void fe__tls_ctx_free(void *ctx);
 /* Run one message from @peer through admit → before → tsig → handler → after. The worker's
  * store snapshot must be open (or @snapshot_ok false: SERVFAIL). Returns the answer length
  * at @resp, or 0: nothing to send, or — when @stream is not NULL (TCP) and *stream was set
- * to the transfer handler's stream — the answer is that stream (fe__pipe_stream_next). */
-size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
-                    const struct sockaddr *peer, const uint8_t *req, size_t req_len,
-                    enum fe_transport transport, const char *tls_client, uint16_t tls_version,
-                    uint8_t *resp, size_t resp_cap, void **stream, bool *streaming);
-/* Next message of @stream (opened by fe__pipe_run), through policy->after. */
+ * to the transfer handler's stream — the answer is that stream (fe__pipe_stream_next).
+ * On-demand peering: @resumed (NULL on the first pass) is the status given to
+ * fe_server_resume; *deferred (may be NULL: never defer) is set when the request was parked
+ * (nothing to send now). */
+size_t fe__pipe_run_od(struct fe__worker *w, bool admitted, bool snapshot_ok,
+                       const struct sockaddr *peer, const uint8_t *req, size_t req_len,
+                       enum fe_transport transport, const char *tls_client, uint16_t tls_version,
+                       uint8_t *resp, size_t resp_cap, void **stream, bool *streaming,
+                       const int *resumed, bool *deferred);
+/* Next message of @stream (opened by fe__pipe_run_od), through policy->after. */
 int fe__pipe_stream_next(struct fe__worker *w, const struct sockaddr *peer, void *stream,
                          uint8_t *out, size_t cap, size_t *len);
 void fe__pipe_stream_close(struct fe__worker *w, void *stream);

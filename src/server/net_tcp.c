@@ -40,6 +40,12 @@ static void note_mem(struct fe__conn *c)
 		__atomic_store_n(&c->w->tcp_mem_peak, m, __ATOMIC_RELAXED);
 }
 
+static void tcp_destroy(struct fe__conn *c)
+{
+	fe__frame_deinit(&c->fr);
+	free(c);
+}
+
 static void on_handle_closed(uv_handle_t *h)
 {
 	struct fe__conn *c = h->data;
@@ -48,8 +54,11 @@ static void on_handle_closed(uv_handle_t *h)
 	struct fe__worker *w = c->w;
 	if (c->counted)
 		atomic_fetch_sub(&w->srv->tcp_clients, 1);
-	fe__frame_deinit(&c->fr);
-	free(c);
+	c->counted = false;
+	if (c->parked)
+		c->gone = true; /* the last on-demand ticket frees it (pipeline.c) */
+	else
+		c->destroy(c);
 	if (w->stopping && !w->conns && !uv_is_closing((uv_handle_t *)&w->drain_timer))
 		uv_close((uv_handle_t *)&w->drain_timer, NULL);
 }
@@ -161,7 +170,7 @@ struct fe__frame_answer fe__conn_message(struct fe__frame *f, const uint8_t *msg
 {
 	struct fe__conn *c = conn_of(f);
 	struct fe__worker *w = c->w;
-	struct fe__frame_answer a = {0, false};
+	struct fe__frame_answer a = {0, false, false};
 	if (!c->snap_open) {
 		/* One snapshot per input pass, like one per UDP batch. */
 		c->snap_open = true;
@@ -171,9 +180,12 @@ struct fe__frame_answer fe__conn_message(struct fe__frame *f, const uint8_t *msg
 	}
 	const char *client = c->client && c->client[0] ? c->client : NULL;
 	uint64_t t0 = fe_time_mono_us();
-	a.len = fe__pipe_run(w, c->admitted, c->snap_ok, (const struct sockaddr *)&c->peer, msg,
-	                     len, FE_TRANSPORT_TCP, client, c->tls_version, out, cap, &c->stream,
-	                     &a.stream);
+	w->cur_conn = c;
+	w->cur_udp = NULL;
+	w->cur_t0_us = t0;
+	a.len = fe__pipe_run_od(w, c->admitted, c->snap_ok, (const struct sockaddr *)&c->peer, msg,
+	                        len, FE_TRANSPORT_TCP, client, c->tls_version, out, cap, &c->stream,
+	                        &a.stream, NULL, &a.deferred);
 	if (a.len)
 		fe__latency_add(w->counters, fe_time_mono_us() - t0, 1);
 	return a;
@@ -336,6 +348,7 @@ void fe__tcp_on_connection(uv_stream_t *server, int status)
 		fe_ratelog(&tcp_log, FE_LOG_ERR, "tcp accept: out of memory");
 		return;
 	}
+	c->destroy = tcp_destroy;
 	if (!fe__conn_accept(c, server, &tcp_ops, &tcp_log, "tcp"))
 		return; /* closed: freed by its close callbacks */
 	uv_timer_start(&c->timer, on_idle, c->w->srv->opts.tcp_idle_timeout_ms, 0);

@@ -67,6 +67,17 @@ static void log_ssl_errors(const struct fe__conn *c, const char *what)
 	           what, *e ? ": " : "", e);
 }
 
+static void tls_destroy(struct fe__conn *c)
+{
+	fe__frame_deinit(&c->fr);
+	if (c->tls) {
+		SSL_free(c->tls->ssl); /* frees both BIOs */
+		free(c->tls->obuf);
+		free(c->tls);
+	}
+	free(c);
+}
+
 static void on_handle_closed(uv_handle_t *h)
 {
 	struct fe__conn *c = h->data;
@@ -75,13 +86,11 @@ static void on_handle_closed(uv_handle_t *h)
 	struct fe__worker *w = c->w;
 	if (c->counted)
 		atomic_fetch_sub(&w->srv->tcp_clients, 1);
-	fe__frame_deinit(&c->fr);
-	if (c->tls) {
-		SSL_free(c->tls->ssl); /* frees both BIOs */
-		free(c->tls->obuf);
-		free(c->tls);
-	}
-	free(c);
+	c->counted = false;
+	if (c->parked)
+		c->gone = true; /* the last on-demand ticket frees it (pipeline.c) */
+	else
+		c->destroy(c);
 	if (w->stopping && !w->conns && !uv_is_closing((uv_handle_t *)&w->drain_timer))
 		uv_close((uv_handle_t *)&w->drain_timer, NULL);
 }
@@ -450,6 +459,7 @@ void fe__tls_on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	c->tls = t;
+	c->destroy = tls_destroy;
 	c->client = t->client; /* the verified certificate's name, once the handshake is done */
 	if (!fe__conn_accept(c, server, &tls_ops, &tls_log, "tls"))
 		return; /* closed: freed, @t with it, by its close callbacks */

@@ -14,7 +14,7 @@ static struct fe_ratelog udp_err_log = FE_RATELOG_INIT(5, 60);
 /* For wildcard binds: copy the query's destination address into the answer's control data
  * so the answer leaves from the address the client asked (otherwise a multi-homed host
  * answers from the route's source address and the client discards it). */
-static void reply_control(const struct msghdr *rq, struct msghdr *ans, void *ctl)
+void fe__udp_reply_control(const struct msghdr *rq, struct msghdr *ans, void *ctl)
 {
 	ans->msg_control = NULL;
 	ans->msg_controllen = 0;
@@ -46,6 +46,28 @@ static void reply_control(const struct msghdr *rq, struct msghdr *ans, void *ctl
 			return;
 		}
 	}
+}
+
+void fe__udp_send_one(struct fe__worker *w, struct fe__udp *u, const struct sockaddr *peer,
+                      socklen_t peer_len, const void *ctl, size_t ctl_len, const uint8_t *msg,
+                      size_t len)
+{
+	struct iovec iov = {(void *)msg, len};
+	struct msghdr m = {0};
+	m.msg_name = (void *)peer;
+	m.msg_namelen = peer_len;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl_len ? (void *)ctl : NULL;
+	m.msg_controllen = ctl_len;
+	for (int tries = 0; tries < 4; tries++) {
+		if (sendmsg(u->fd, &m, MSG_DONTWAIT) >= 0)
+			return;
+		if (errno != EINTR)
+			break;
+	}
+	fe_ratelog(&udp_err_log, FE_LOG_WARN, "udp send: %s", strerror(errno));
+	fe_counter_inc(w->counters, FE_CNT_DROPPED);
 }
 
 static void send_batch(struct fe__worker *w, struct fe__udp *u, unsigned n)
@@ -108,6 +130,9 @@ void fe__udp_on_readable(uv_poll_t *h, int status, int events)
 		if (n == 0)
 			return;
 		uint64_t t0 = fe_time_mono_us();
+		w->cur_udp = u;
+		w->cur_conn = NULL;
+		w->cur_t0_us = t0;
 		/* One snapshot per batch (docs/architecture.md, "Store"): a reload that commits
 		 * meanwhile is seen from the next batch on. */
 		bool snap_ok = fe_store_reader_begin(w->reader) == FE_OK;
@@ -124,10 +149,13 @@ void fe__udp_on_readable(uv_poll_t *h, int status, int events)
 			const struct sockaddr *peer = (const struct sockaddr *)&w->raddr[i];
 			bool admitted = !acl || fe_server_acl_allows(acl, peer);
 			uint8_t *out = w->sbuf + (size_t)nsend * FE__UDP_SEND_BYTES;
-			size_t rlen = fe__pipe_run(w, admitted, snap_ok, peer,
-			                           w->rbuf + (size_t)i * FE__UDP_RECV_BYTES,
-			                           w->rmsg[i].msg_len, FE_TRANSPORT_UDP, NULL, 0,
-			                           out, FE__UDP_SEND_BYTES, NULL, NULL);
+			w->cur_rmsg = m;
+			bool deferred = false;
+			size_t rlen =
+			        fe__pipe_run_od(w, admitted, snap_ok, peer,
+			                        w->rbuf + (size_t)i * FE__UDP_RECV_BYTES,
+			                        w->rmsg[i].msg_len, FE_TRANSPORT_UDP, NULL, 0, out,
+			                        FE__UDP_SEND_BYTES, NULL, NULL, NULL, &deferred);
 			if (!rlen)
 				continue;
 			struct msghdr *a = &w->smsg[nsend].msg_hdr;
@@ -139,7 +167,7 @@ void fe__udp_on_readable(uv_poll_t *h, int status, int events)
 			a->msg_iovlen = 1;
 			a->msg_flags = 0;
 			if (u->pktinfo)
-				reply_control(m, a, w->sctl[nsend].buf);
+				fe__udp_reply_control(m, a, w->sctl[nsend].buf);
 			else {
 				a->msg_control = NULL;
 				a->msg_controllen = 0;

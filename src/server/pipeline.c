@@ -7,10 +7,14 @@
  * the whole engine by defining that one function. */
 #include "net_int.h"
 
+#include "fedenum/store.h"
 #include "fedenum/util.h"
 #include "fedenum/wire.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 static struct fe_ratelog acl_log = FE_RATELOG_INIT(10, 60);
 static struct fe_ratelog hook_log = FE_RATELOG_INIT(10, 60);
@@ -48,15 +52,92 @@ static bool is_transfer(const struct fe_wire_query *q)
 	       (q->qtype == FE_T_AXFR || q->qtype == FE_T_IXFR);
 }
 
-size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
-                    const struct sockaddr *peer, const uint8_t *req, size_t req_len,
-                    enum fe_transport transport, const char *tls_client, uint16_t tls_version,
-                    uint8_t *resp, size_t resp_cap, void **stream, bool *streaming)
+/* Take back a count the answer engine made for an answer that is not sent (relaxed
+ * single-writer counters: adding 2^64 - 1 subtracts one). */
+static void uncount(struct fe__worker *w, enum fe_counter c)
+{
+	if (c != FE_CNT__MAX)
+		fe_counter_add(w->counters, c, UINT64_MAX);
+}
+
+/* What fe_server_park needs of the request in the pipeline (struct fe_server_request.park). */
+struct park_args {
+	struct fe__worker *w;
+	bool admitted;
+	const struct sockaddr *peer;
+	const uint8_t *req;
+	size_t req_len;
+	enum fe_transport transport;
+	const char *tls_client;
+	uint16_t tls_version;
+	struct fe_server_ticket *t; /* the ticket taken, if any */
+};
+
+/* Park the request for the on-demand hook: a copy of everything needed to answer it later,
+ * made only when the hook defers (a cache hit costs no heap). */
+struct fe_server_ticket *fe_server_park(const struct fe_server_request *req)
+{
+	struct park_args *a = (struct park_args *)(uintptr_t)req->park;
+	if (!a || a->t)
+		return NULL;
+	struct fe__worker *w = a->w;
+	if (w->parked >= FE_SERVER_PARK_MAX)
+		return NULL;
+	if (a->transport == FE_TRANSPORT_UDP ? !w->cur_udp || !w->cur_rmsg : !w->cur_conn)
+		return NULL;
+	struct fe_server_ticket *t = calloc(1, sizeof(*t) + a->req_len);
+	if (!t)
+		return NULL;
+	t->w = w;
+	t->transport = a->transport;
+	t->admitted = a->admitted;
+	t->peer_len = a->peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                             : sizeof(struct sockaddr_in);
+	memcpy(&t->peer, a->peer, t->peer_len);
+	if (a->transport == FE_TRANSPORT_UDP) {
+		t->udp = w->cur_udp;
+		if (t->udp->pktinfo && CMSG_SPACE(sizeof(struct in6_pktinfo)) <= sizeof(t->ctl)) {
+			struct msghdr m = {0};
+			fe__udp_reply_control(w->cur_rmsg, &m, t->ctl);
+			t->ctl_len = m.msg_control ? m.msg_controllen : 0;
+		}
+	} else {
+		t->conn = w->cur_conn;
+	}
+	if (a->tls_client)
+		snprintf(t->tls_client, sizeof(t->tls_client), "%s", a->tls_client);
+	t->tls_version = a->tls_version;
+	t->t0_us = w->cur_t0_us;
+	t->msg_len = a->req_len;
+	memcpy(t->msg, a->req, a->req_len);
+	if (fe_wire_query_parse(t->msg, t->msg_len, &t->q) != FE_WIRE_OK) {
+		free(t);
+		return NULL;
+	}
+	a->t = t;
+	return t;
+}
+
+const uint8_t *fe_server_ticket_qname(const struct fe_server_ticket *t)
+{
+	return t->q.qname;
+}
+
+uint16_t fe_server_ticket_qtype(const struct fe_server_ticket *t)
+{
+	return t->q.qtype;
+}
+
+size_t fe__pipe_run_od(struct fe__worker *w, bool admitted, bool snapshot_ok,
+                       const struct sockaddr *peer, const uint8_t *req, size_t req_len,
+                       enum fe_transport transport, const char *tls_client, uint16_t tls_version,
+                       uint8_t *resp, size_t resp_cap, void **stream, bool *streaming,
+                       const int *resumed, bool *deferred)
 {
 	const struct fe_server_opts *o = &w->srv->opts;
 	struct fe_wire_query q;
 	enum fe_wire_verdict v = fe_wire_query_parse(req, req_len, &q);
-	if (v == FE_WIRE_OK)
+	if (v == FE_WIRE_OK && !resumed)
 		fe_counter_inc(w->counters, fe__counter_for_qtype(q.qtype));
 
 	/* admit */
@@ -79,7 +160,8 @@ size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
 	const struct fe_server_policy *pol = o->policy;
 	bool to_transfer = streaming && o->transfer && v == FE_WIRE_OK && is_transfer(&q);
 	struct fe_server_request r;
-	if (pol || to_transfer) {
+	if (pol || to_transfer || o->ondemand) {
+		r.park = NULL;
 		r.peer = peer;
 		r.transport = transport;
 		r.worker = w->id;
@@ -151,6 +233,47 @@ size_t fe__pipe_run(struct fe__worker *w, bool admitted, bool snapshot_ok,
 	size_t n =
 	        fe_answer_parsed(&w->actx, req, req_len, v, &q, flags, transport, resp, resp_cap);
 
+	/* on-demand peering: a name below a delegation to a member zone not held here */
+	if (w->actx.unheld_cut && o->ondemand && n) {
+		const struct fe_server_ondemand *od = o->ondemand;
+		if (resumed) {
+			/* counted once, at the first pass */
+			uncount(w, FE_CNT_QUERIES);
+			uncount(w, transport == FE_TRANSPORT_TCP ? FE_CNT_TCP : FE_CNT_UDP);
+		}
+		struct park_args pa = {w,         admitted,   peer,        req, req_len,
+		                       transport, tls_client, tls_version, NULL};
+		r.park = !resumed && deferred ? &pa : NULL;
+		size_t len = n;
+		enum fe_server_od_verdict ov =
+		        od->miss(od->state, &r, w->actx.unheld_cut, resumed, resp, &len, resp_cap);
+		r.park = NULL;
+		struct fe_server_ticket *t = pa.t;
+		if (ov == FE_SERVER_OD_DEFER && t) {
+			w->parked++;
+			if (t->conn)
+				t->conn->parked++;
+			uncount(w, FE_CNT_SERVFAIL);
+			*deferred = true;
+			return 0;
+		}
+		free(t);
+		if (ov == FE_SERVER_OD_ANSWER && len >= FE_WIRE_HDR_LEN && len <= resp_cap) {
+			uncount(w, FE_CNT_SERVFAIL);
+			n = len;
+			enum fe_counter c = fe__counter_for_rcode(resp[3] & 0xfu);
+			if (c != FE_CNT__MAX)
+				fe_counter_inc(w->counters, c);
+			if (resp[2] & (FE_F_TC >> 8))
+				fe_counter_inc(w->counters, FE_CNT_TRUNCATED);
+		}
+	} else if (resumed) {
+		/* a resumed request that no longer needs the hook (the zone is held now, say):
+		 * answered as it is, counted once */
+		uncount(w, FE_CNT_QUERIES);
+		uncount(w, transport == FE_TRANSPORT_TCP ? FE_CNT_TCP : FE_CNT_UDP);
+	}
+
 	/* after */
 	if (n && pol && pol->after) {
 		n = pol->after(pol->state, &r, resp, n, resp_cap);
@@ -185,4 +308,100 @@ void fe__pipe_stream_close(struct fe__worker *w, void *stream)
 {
 	const struct fe_server_opts *o = &w->srv->opts;
 	o->transfer->close(o->transfer->state, stream);
+}
+
+/* ---- on-demand resumption ------------------------------------------------------------ */
+
+void fe_server_resume(struct fe_server_ticket *t, int status)
+{
+	struct fe__worker *w = t->w;
+	t->status = status;
+	/* The send is made under the lock, so it can never follow the handle's close (which
+	 * the worker starts after setting resume_closed under the same lock). */
+	uv_mutex_lock(&w->resume_mu);
+	t->next = w->resume_head;
+	w->resume_head = t;
+	if (!w->resume_closed)
+		uv_async_send(&w->resume_async);
+	uv_mutex_unlock(&w->resume_mu);
+}
+
+static void release(struct fe__worker *w, struct fe_server_ticket *t)
+{
+	struct fe__conn *c = t->conn;
+	if (w->parked)
+		w->parked--;
+	if (c) {
+		c->parked--;
+		if (c->gone && c->parked == 0)
+			c->destroy(c);
+	}
+	free(t);
+}
+
+static void resume_one(struct fe__worker *w, struct fe_server_ticket *t)
+{
+	struct fe__conn *c = t->conn;
+	if (c && (c->gone || c->fr.ended)) {
+		release(w, t); /* the client closed the connection meanwhile */
+		return;
+	}
+	bool snap_ok = fe_store_reader_begin(w->reader) == FE_OK;
+	if (!snap_ok)
+		fe_counter_inc(w->counters, FE_CNT_STORE_ERRORS);
+	uint8_t *out = c ? w->tcp_resp + 2 : w->sbuf;
+	size_t cap = c ? FE__TCP_MSG_MAX - 2 : FE__UDP_SEND_BYTES;
+	const char *client = t->tls_client[0] ? t->tls_client : NULL;
+	size_t n = fe__pipe_run_od(w, t->admitted, snap_ok, (const struct sockaddr *)&t->peer,
+	                           t->msg, t->msg_len, t->transport, client, t->tls_version, out,
+	                           cap, NULL, NULL, &t->status, NULL);
+	if (snap_ok)
+		fe_store_reader_end(w->reader);
+	if (n)
+		fe__latency_add(w->counters, fe_time_mono_us() - t->t0_us, 1);
+	if (c) {
+		/* the frame copies it from its scratch (w->tcp_resp + 2) */
+		fe__frame_deliver(&c->fr, n);
+	} else if (n) {
+		fe__udp_send_one(w, t->udp, (const struct sockaddr *)&t->peer, t->peer_len,
+		                 t->ctl_len ? t->ctl : NULL, t->ctl_len, out, n);
+	}
+	release(w, t);
+}
+
+void fe__resume_drain(struct fe__worker *w)
+{
+	uv_mutex_lock(&w->resume_mu);
+	struct fe_server_ticket *list = w->resume_head;
+	w->resume_head = NULL;
+	uv_mutex_unlock(&w->resume_mu);
+	/* oldest first */
+	struct fe_server_ticket *rev = NULL;
+	while (list) {
+		struct fe_server_ticket *next = list->next;
+		list->next = rev;
+		rev = list;
+		list = next;
+	}
+	while (rev) {
+		struct fe_server_ticket *next = rev->next;
+		resume_one(w, rev);
+		rev = next;
+	}
+}
+
+void fe__resume_release_all(struct fe__worker *w)
+{
+	if (!w->resume_mu_ready)
+		return;
+	uv_mutex_lock(&w->resume_mu);
+	struct fe_server_ticket *list = w->resume_head;
+	w->resume_head = NULL;
+	w->resume_closed = true;
+	uv_mutex_unlock(&w->resume_mu);
+	while (list) {
+		struct fe_server_ticket *next = list->next;
+		release(w, list);
+		list = next;
+	}
 }

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #define DEFAULT_MAP_SIZE (16ull << 30) /* sparse file: only used pages take disk */
-#define MAX_DBS          8u            /* zones, rr, nsec3, meta, zstate, journal */
+#define MAX_DBS          8u            /* zones, rr, nsec3, meta, zstate, journal, odcache */
 #define MAX_READERS      510u
 #define VER_LEN          FE__VER_LEN
 #define VKEY_CAP         FE__VKEY_CAP
@@ -180,7 +180,9 @@ static int open_dbs(struct fe_store *st)
 	/* Added after the first schema: created on the first writable open; a read-only open
 	 * of an older store goes on without them. */
 	if ((err = open_optional(st, txn, "zstate", &st->dbi_zstate, &st->has_zstate)) != FE_OK ||
-	    (err = open_optional(st, txn, "journal", &st->dbi_journal, &st->has_journal)) != FE_OK)
+	    (err = open_optional(st, txn, "journal", &st->dbi_journal, &st->has_journal)) !=
+	            FE_OK ||
+	    (err = open_optional(st, txn, "odcache", &st->dbi_odcache, &st->has_odcache)) != FE_OK)
 		goto out_abort;
 	uint32_t schema = 0;
 	err = schema_read(txn, st->dbi_meta, &schema);
@@ -484,6 +486,32 @@ void fe_store_reader_destroy(struct fe_store_reader *r)
 	mdb_cursor_close(r->c_nsec3);
 	mdb_txn_abort(r->txn);
 	free(r);
+}
+
+MDB_txn *fe__store_reader_txn(struct fe_store_reader *r)
+{
+	return r->active ? r->txn : NULL;
+}
+
+int fe_store_odc_get(struct fe_store_reader *r, const uint8_t *key, size_t key_len,
+                     const uint8_t **val, size_t *len)
+{
+	*val = NULL;
+	*len = 0;
+	if (!r->active)
+		return FE_EINVAL;
+	if (!r->st->has_odcache || key_len == 0 || key_len > r->st->max_key)
+		return FE_ENOENT;
+	MDB_val k = {key_len, (void *)key};
+	MDB_val v;
+	int rc = mdb_get(r->txn, r->st->dbi_odcache, &k, &v);
+	if (rc != MDB_SUCCESS)
+		return map_mdb(rc, "get odcache");
+	if (v.mv_size < 8)
+		return FE_EFORMAT;
+	*val = v.mv_data;
+	*len = v.mv_size;
+	return FE_OK;
 }
 
 int fe_store_reader_begin(struct fe_store_reader *r)

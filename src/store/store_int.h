@@ -22,8 +22,10 @@ struct fe_store {
 	MDB_dbi dbi_meta;
 	MDB_dbi dbi_zstate;  /* per-zone validation state (zstate.c) */
 	MDB_dbi dbi_journal; /* per-zone change journal (journal.c) */
+	MDB_dbi dbi_odcache; /* on-demand answers (odcache.c) */
 	bool has_zstate;
 	bool has_journal;
+	bool has_odcache;
 	size_t max_key;    /* LMDB's compile-time key limit (511 on Debian) */
 	size_t zrec_vsize; /* stored size of a zone record (padded, see pad_size) */
 	uint64_t map_size;
@@ -43,6 +45,8 @@ struct fe__store_handles {
 };
 
 void fe__store_handles(struct fe_store *st, struct fe__store_handles *out);
+/* The reader's open transaction, or NULL when no snapshot is open (odcache.c). */
+MDB_txn *fe__store_reader_txn(struct fe_store_reader *r);
 /* LMDB / errno code → fe_err (store.c's map_mdb). */
 int fe__store_map_mdb(int rc, const char *what);
 

@@ -190,6 +190,9 @@ static void print_stats(json_t *r)
 		print_object("xfr.", json_object_get(r, "xfr"));
 	if (json_is_object(json_object_get(r, "xfrin")))
 		print_object("xfrin.", json_object_get(r, "xfrin"));
+	/* on-demand peering, when configured: "ondemand.hit 12" */
+	if (json_is_object(json_object_get(r, "ondemand")))
+		print_object("ondemand.", json_object_get(r, "ondemand"));
 	/* the policy engine's counters that are not zero: "policy.decisions.not-found/bgcf 3" */
 	const char *g, *k;
 	json_t *go, *v;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <ldns/ldns.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,41 @@ size_t fe_trust_anchors_describe(const struct fe_trust_anchors *a, char *buf, si
 		need += o;
 	}
 	return need;
+}
+
+size_t fe_trust_anchors_text(const struct fe_trust_anchors *a, size_t i, char *buf, size_t cap)
+{
+	for (size_t k = 0; a && k < a->n; k++) {
+		const struct owner_set *s = &a->set[k];
+		if (i >= s->nds + s->ndnskey) {
+			i -= s->nds + s->ndnskey;
+			continue;
+		}
+		char name[1100];
+		fe_wire_name_to_str(s->name, name, sizeof(name));
+		bool ds = i < s->nds;
+		const struct fe_dnssec_rdata *r = ds ? &s->ds[i] : &s->dnskey[i - s->nds];
+		if (r->len < 4)
+			return 0;
+		size_t o;
+		if (ds) {
+			o = (size_t)snprintf(buf, cap, "%s IN DS %u %u %u ", name,
+			                     fe_get_be16(r->data), r->data[2], r->data[3]);
+			for (size_t b = 4; b < r->len && o + 3 < cap; b++)
+				o += (size_t)snprintf(buf + o, cap - o, "%02X", r->data[b]);
+			if (o + 3 >= cap)
+				return 0;
+			return o;
+		}
+		o = (size_t)snprintf(buf, cap, "%s IN DNSKEY %u %u %u ", name, fe_get_be16(r->data),
+		                     r->data[2], r->data[3]);
+		size_t need = 4u * (((size_t)r->len - 4u + 2u) / 3u);
+		if (o >= cap || cap - o < need + 1)
+			return 0;
+		int n = EVP_EncodeBlock((unsigned char *)buf + o, r->data + 4, (int)r->len - 4);
+		return n < 0 ? 0 : o + (size_t)n;
+	}
+	return 0;
 }
 
 /* ---- files ------------------------------------------------------------------------ */

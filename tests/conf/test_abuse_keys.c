@@ -100,3 +100,62 @@ Test(abuse_keys, mistakes_refused_with_file_line)
 	for (size_t i = 0; i < FE_ARRAY_LEN(bad); i++)
 		expect_refused(load_fed, bad[i].body, bad[i].msg);
 }
+
+/* policy.on-demand (on-demand peering): the schema's defaults, the lists, the mistakes. */
+Test(abuse_keys, on_demand_keys)
+{
+	struct fe_conf c;
+	struct fe_conf_diag d = {0};
+	int rc = load_fed("views = ( { name = \"lab\"; clients = [\"192.0.2.0/24\"]; } );\n"
+	                  "policy = { on-demand = { prefixes = [\"+1666\", \"+15551\"];\n"
+	                  "  servers = [\"127.0.0.1@5300\", \"::1@53\"]; views = [\"lab\"];\n"
+	                  "  timeout-ms = 500; }; };",
+	                  &c, &d);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "%s\n", d.msgs[i]);
+	cr_assert_eq(rc, FE_OK);
+	cr_assert(c.od.on);
+	cr_assert(fe_conf_has_policy(&c), "on-demand is part of the policy");
+	cr_assert_eq(c.od.nprefixes, 2);
+	cr_assert_str_eq(c.od.prefixes[0], "+1666");
+	cr_assert_eq(c.od.nservers, 2);
+	cr_assert_str_eq(c.od.servers[1], "::1@53");
+	cr_assert_eq(c.od.nviews, 1);
+	cr_assert_eq(c.od.timeout_ms, 500);
+	cr_assert_eq(c.od.port, 53, "the schema's default");
+	cr_assert_eq(c.od.max_pending, 1000);
+	cr_assert_eq(c.od.max_per_client, 32);
+	cr_assert_eq(c.od.max_ttl_s, 3600);
+	cr_assert_eq(c.od.cache_entries, 100000);
+	fe_conf_free(&c);
+	fe_conf_diag_free(&d);
+	cr_assert_eq(load_fed("policy = { rules = ( ); };", &c, &d), FE_OK);
+	cr_assert_not(c.od.on);
+	fe_conf_free(&c);
+	fe_conf_diag_free(&d);
+
+	static const struct {
+		const char *body, *msg;
+	} bad[] = {
+	        {"policy = { on-demand = { servers = [\"127.0.0.1@53\"]; }; };",
+	         "federation.conf:3: policy.on-demand: prefixes = [ \"+...\" ] is required"},
+	        {"policy = { on-demand = { prefixes = [\"+1666\"]; }; };",
+	         "federation.conf:3: policy.on-demand: servers = [ \"ADDR@PORT\" ] is required"},
+	        {"policy = { on-demand = { prefixes = [\"1666\"]; servers = [\"127.0.0.1@53\"]; }; "
+	         "};",
+	         "federation.conf:3: policy.on-demand.prefixes: \"1666\" is not an E.164 prefix"},
+	        {"policy = { on-demand = { prefixes = [\"+1\"]; servers = [\"ns1.example\"]; }; };",
+	         "federation.conf:3: policy.on-demand.servers: \"ns1.example\" is not ADDR@PORT"},
+	        {"policy = { on-demand = { prefixes = [\"+1\"]; servers = [\"127.0.0.1@53\"]; "
+	         "views = [\"nobody\"]; }; };",
+	         "federation.conf:3: policy.on-demand.views: no view is named \"nobody\""},
+	        {"policy = { on-demand = { prefixes = [\"+1\"]; servers = [\"127.0.0.1@53\"]; "
+	         "timeout-ms = 10; }; };",
+	         "federation.conf:3: policy.on-demand.timeout-ms = 10 is out of range 100..60000"},
+	        {"policy = { on-demand = { prefixes = [\"+1\"]; servers = [\"127.0.0.1@53\"]; "
+	         "recurse = true; }; };",
+	         "federation.conf:3: policy.on-demand: unknown key \"recurse\""},
+	};
+	for (size_t i = 0; i < FE_ARRAY_LEN(bad); i++)
+		expect_refused(load_fed, bad[i].body, bad[i].msg);
+}

@@ -71,7 +71,7 @@ static struct fe__frame_answer t_message(struct fe__frame *f, const uint8_t *msg
                                          uint8_t *out, size_t cap)
 {
 	(void)f;
-	struct fe__frame_answer a = {0, false};
+	struct fe__frame_answer a = {0, false, false};
 	messages++;
 	uint16_t id = fe_get_be16(msg);
 	if (id == 0xdead)
