@@ -70,7 +70,7 @@ struct fe_conf_view {
 	size_t ntsig_keys;
 	char **tls_clients; /* verified TLS client certificate names */
 	size_t ntls_clients;
-	bool no_foreign_proofs; /* foreign-proofs = false */
+	bool no_foreign_proofs;      /* foreign-proofs = false */
 	uint32_t queries_per_second; /* query budget (abuse control); 0: none */
 	bool over_budget_drop;       /* over budget: no answer instead of REFUSED */
 };

@@ -324,9 +324,9 @@ struct fe_catalog_member {
 	char zone[FE_WIRE_NAME_MAX * 4 + 2]; /* presentation, lower case, final dot */
 	uint8_t zone_wire[FE_WIRE_NAME_MAX]; /* lower case */
 	size_t zone_wire_len;
-	char id[64 * 4 + 1];                 /* the unique id label, presentation */
-	char group[256];                     /* the first group property, "" none */
-	char primary[96];                    /* primaries.ext of this member, "ADDR@PORT"; "" none */
+	char id[64 * 4 + 1]; /* the unique id label, presentation */
+	char group[256];     /* the first group property, "" none */
+	char primary[96];    /* primaries.ext of this member, "ADDR@PORT"; "" none */
 };
 
 struct fe_catalog {

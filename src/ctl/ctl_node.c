@@ -220,14 +220,16 @@ static json_t *zone_json(struct fe_ctl_node *n, const struct fe_store_zone_rec *
 	if (is_sec)
 		len = (size_t)snprintf(note, sizeof(note), "secondary of %s", sec);
 	if (prim) {
-		len += (size_t)snprintf(note + len, sizeof(note) - len, "%sserved to %zu secondar%s",
-		                        is_sec ? "; " : "", json_array_size(prim),
+		len += (size_t)snprintf(note + len, sizeof(note) - len,
+		                        "%sserved to %zu secondar%s", is_sec ? "; " : "",
+		                        json_array_size(prim),
 		                        json_array_size(prim) == 1 ? "y" : "ies");
 		size_t i;
 		json_t *e;
 		json_array_foreach(prim, i, e)
 		{
-			json_t *nt = json_object_get(e, "notify"), *tr = json_object_get(e, "transfer");
+			json_t *nt = json_object_get(e, "notify"),
+			       *tr = json_object_get(e, "transfer");
 			if (len >= sizeof(note))
 				break;
 			len += (size_t)snprintf(
@@ -237,10 +239,11 @@ static json_t *zone_json(struct fe_ctl_node *n, const struct fe_store_zone_rec *
 			        (long long)json_integer_value(json_object_get(e, "port")),
 			        json_is_true(json_object_get(e, "zone_primary"))
 			                ? "not sent (the zone's primary)"
-			        : json_is_null(nt) ? "never sent"
+			        : json_is_null(nt)                             ? "never sent"
 			        : json_is_true(json_object_get(nt, "pending")) ? "pending"
 			        : json_integer_value(json_object_get(nt, "acked_serial")) ==
-			                        json_integer_value(json_object_get(nt, "sent_serial"))
+			                        json_integer_value(
+			                                json_object_get(nt, "sent_serial"))
 			                ? "acknowledged"
 			                : "not acknowledged",
 			        json_is_null(tr) ? "none"
@@ -500,8 +503,8 @@ static void cmd_stats(struct fe_ctl_req *req, json_t *args, void *arg)
 	                        workers, "control", ctl, "control_remote",
 	                        ctl_counters_json(n->remote), "loads", loads);
 	if (extra) {
-		/* the zone transfer and on-demand groups stand beside the server's counters; the policy
-		 * engine's are grouped under "policy" */
+		/* the zone transfer and on-demand groups stand beside the server's counters; the
+		 * policy engine's are grouped under "policy" */
 		static const char *const own[] = {"xfr", "xfrin", "ondemand"};
 		for (size_t i = 0; i < FE_ARRAY_LEN(own); i++) {
 			json_t *g = json_object_get(extra, own[i]);

@@ -160,8 +160,9 @@ static void cmd_peer_list(struct fe_ctl_req *req, json_t *args, void *arg)
 	}
 	struct fe__control *ctl = g_peer_ctl;
 	static struct fe_xfr_peer out[FE_XFR_PEERS_MAX];
-	size_t nout = ctl && ctl->xfr && ctl->xfr->x ? fe_xfr_peers(ctl->xfr->x, out, FE_XFR_PEERS_MAX)
-	                                             : 0;
+	size_t nout = ctl && ctl->xfr && ctl->xfr->x
+	                      ? fe_xfr_peers(ctl->xfr->x, out, FE_XFR_PEERS_MAX)
+	                      : 0;
 	bool used[FE_XFR_PEERS_MAX] = {false};
 	json_t *secs = json_array();
 	size_t nt = ctl && ctl->xfr ? ctl->xfr->nnotify : 0;
@@ -182,7 +183,8 @@ static void cmd_peer_list(struct fe_ctl_req *req, json_t *args, void *arg)
 			                  time_or_null(p->last_ack_s), "last_zone",
 			                  p->last_sent_s ? json_string(p->last_zone) : json_null(),
 			                  "last_serial",
-			                  p->last_sent_s ? json_integer(p->last_serial) : json_null()));
+			                  p->last_sent_s ? json_integer(p->last_serial)
+			                                 : json_null()));
 		const struct fe_xfr_peer *x = NULL;
 		for (size_t i = 0; i < nout && !x; i++)
 			if (!used[i] && strcmp(out[i].address, a->host) == 0) {
@@ -191,15 +193,16 @@ static void cmd_peer_list(struct fe_ctl_req *req, json_t *args, void *arg)
 			}
 		static const struct fe_xfr_peer none;
 		json_object_set_new(o, "transfers", xfr_out_json(x ? x : &none));
-		last_error(o, p ? p->last_error_s : 0, p ? p->last_error : "", x ? x->last_error_s : 0,
-		           x ? x->last_error : "");
+		last_error(o, p ? p->last_error_s : 0, p ? p->last_error : "",
+		           x ? x->last_error_s : 0, x ? x->last_error : "");
 		json_array_append_new(secs, o);
 	}
 	free(np);
 	for (size_t i = 0; i < nout; i++) {
 		if (used[i])
 			continue; /* a peer-list address that is not a NOTIFY target */
-		json_t *o = json_pack("{s:s, s:n, s:n}", "address", out[i].address, "port", "notify");
+		json_t *o =
+		        json_pack("{s:s, s:n, s:n}", "address", out[i].address, "port", "notify");
 		json_object_set_new(o, "transfers", xfr_out_json(&out[i]));
 		last_error(o, out[i].last_error_s, out[i].last_error, 0, "");
 		json_array_append_new(secs, o);
@@ -222,21 +225,23 @@ static json_t *primary_peers(void *arg, const uint8_t *apex, size_t apex_len, co
 		json_t *nj = json_null();
 		if (fe_xfr_notify_zone_state(ctl->xfr->notifier, t, apex, apex_len, &nz) == FE_OK)
 			nj = json_pack("{s:I, s:o, s:I, s:o, s:b, s:o, s:o}", "sent_serial",
-			               (json_int_t)nz.sent_serial, "sent_at", time_or_null(nz.sent_s),
-			               "acked_serial", (json_int_t)nz.acked_serial, "acked_at",
-			               time_or_null(nz.acked_s), "pending", (int)nz.pending, "error",
-			               nz.error_s ? json_string(nz.error) : json_null(), "error_at",
-			               time_or_null(nz.error_s));
+			               (json_int_t)nz.sent_serial, "sent_at",
+			               time_or_null(nz.sent_s), "acked_serial",
+			               (json_int_t)nz.acked_serial, "acked_at",
+			               time_or_null(nz.acked_s), "pending", (int)nz.pending,
+			               "error", nz.error_s ? json_string(nz.error) : json_null(),
+			               "error_at", time_or_null(nz.error_s));
 		struct fe_xfr_peer_zone pz;
 		json_t *tj = json_null();
 		if (ctl->xfr->x && fe_xfr_peer_zone(ctl->xfr->x, ad->host, zname, &pz) == FE_OK)
-			tj = json_pack("{s:s, s:I, s:o}", "kind", pz.ixfr ? "IXFR" : "AXFR", "serial",
-			               (json_int_t)pz.serial, "at", time_or_null(pz.at_s));
-		json_array_append_new(a, json_pack("{s:s, s:i, s:b, s:o, s:o}", "address", ad->host,
-		                                   "port", (int)ad->port, "zone_primary",
-		                                   (int)fe__sec_is_primary(ctl->sec, apex, apex_len,
-		                                                           ad),
-		                                   "notify", nj, "transfer", tj));
+			tj = json_pack("{s:s, s:I, s:o}", "kind", pz.ixfr ? "IXFR" : "AXFR",
+			               "serial", (json_int_t)pz.serial, "at",
+			               time_or_null(pz.at_s));
+		json_array_append_new(
+		        a, json_pack("{s:s, s:i, s:b, s:o, s:o}", "address", ad->host, "port",
+		                     (int)ad->port, "zone_primary",
+		                     (int)fe__sec_is_primary(ctl->sec, apex, apex_len, ad),
+		                     "notify", nj, "transfer", tj));
 	}
 	return a;
 }

@@ -241,7 +241,7 @@ enum fe__sec_cnt {
 	FE__SEC_CATALOG_ACCEPTED,    /* catalog versions read and applied (RFC 9432) */
 	FE__SEC_CATALOG_REFUSED,     /* catalog versions refused (malformed, over the limit) */
 	FE__SEC_CATALOG_ADDED,       /* member zones added by a catalog */
-	FE__SEC_CATALOG_REMOVED,     /* member zones that left their catalog: removed from the store */
+	FE__SEC_CATALOG_REMOVED, /* member zones that left their catalog: removed from the store */
 	FE__SEC_CNT_MAX
 };
 
@@ -275,10 +275,10 @@ struct fe__sec {
 	struct fe_server_policy policy; /* NOTIFY in */
 	uint64_t cnt[FE__SEC_CNT_MAX];  /* atomic */
 	int cancel;                     /* atomic: set at stop, ends a running transfer */
-	uint32_t cat_max_members; /* xfr.catalog-max-members */
-	size_t ncat;              /* catalog zones (RFC 9432) among z */
-	struct fe__sec_group *groups; /* the federation's members with a primary: a catalog's
-	                                 group property names one (main loop) */
+	uint32_t cat_max_members;       /* xfr.catalog-max-members */
+	size_t ncat;                    /* catalog zones (RFC 9432) among z */
+	struct fe__sec_group *groups;   /* the federation's members with a primary: a catalog's
+	                                   group property names one (main loop) */
 	size_t ngroups;
 	char **own; /* apexes of this node's own zones (zones, --zone: loaded from its files),
 	               lower case with the final dot: never taken from a catalog (main loop) */

@@ -238,8 +238,8 @@ int fe__sec_setup(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 	size_t n = nspec + ncat;
 	if (!n)
 		return FE__EXIT_OK;
-	s->cat_max_members = c->xfr_catalog_max_members ? c->xfr_catalog_max_members
-	                                                : FE_CATALOG_MAX_MEMBERS;
+	s->cat_max_members =
+	        c->xfr_catalog_max_members ? c->xfr_catalog_max_members : FE_CATALOG_MAX_MEMBERS;
 	/* slots: the zones given, the ones reloads may add, every member each catalog may list */
 	s->cap = n + FE__SEC_ADD_MAX + ncat * (size_t)s->cat_max_members;
 	s->z = calloc(s->cap, sizeof(*s->z));
@@ -263,7 +263,8 @@ int fe__sec_setup(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 			spec = spec_at(cfg, i, &z->tls);
 		} else {
 			size_t k = i - nspec;
-			spec = k < cfg->ncli_cat ? cfg->cli_cat[k] : c->xfr_catalogs[k - cfg->ncli_cat];
+			spec = k < cfg->ncli_cat ? cfg->cli_cat[k]
+			                         : c->xfr_catalogs[k - cfg->ncli_cat];
 			z->is_catalog = true;
 			s->ncat++;
 		}
@@ -1002,7 +1003,8 @@ static bool catalogs_changed(const struct fe__sec *s, const struct fe__sec_cfg *
 		bool found = false;
 		for (size_t i = 0; i < s->n && !found; i++)
 			found = s->z[i]->is_catalog && strcmp(s->z[i]->apex, w.apex) == 0 &&
-			        s->z[i]->plen == w.plen && memcmp(&s->z[i]->paddr, &w.paddr, w.plen) == 0;
+			        s->z[i]->plen == w.plen &&
+			        memcmp(&s->z[i]->paddr, &w.paddr, w.plen) == 0;
 		if (!found)
 			return true;
 	}
@@ -1021,8 +1023,9 @@ void fe__sec_reconfigure(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 	}
 	fe__cat_groups(s, cfg->conf);
 	if (cfg->conf && catalogs_changed(s, cfg))
-		fe_log_warn("reload: xfr.catalogs changed: catalogs are read at start only (restart "
-		            "to take the change); the running catalogs stay");
+		fe_log_warn(
+		        "reload: xfr.catalogs changed: catalogs are read at start only (restart "
+		        "to take the change); the running catalogs stay");
 	struct fe__sec_zone *want = calloc(n ? n : 1, sizeof(*want));
 	if (!want) {
 		fe_log_err("reload: secondary zones: out of memory; unchanged");
@@ -1071,7 +1074,8 @@ void fe__sec_reconfigure(struct fe__sec *s, const struct fe__sec_cfg *cfg)
 				z = s->z[i];
 		if (z && !is_removed(z)) {
 			if (z->member_of)
-				fe_log_warn("zone %s: reload: a member of catalog %s already: not taken "
+				fe_log_warn("zone %s: reload: a member of catalog %s already: not "
+				            "taken "
 				            "as a configured secondary",
 				            z->apex, z->member_of->apex);
 			continue;
@@ -1181,7 +1185,7 @@ json_t *fe__sec_primaries_json(const struct fe__sec *s)
 		                       z->last_err[0] ? json_string(z->last_err) : json_null());
 		if (zj)
 			json_object_set_new(zj, "catalog",
-			                    z->member_of   ? json_string(z->member_of->apex)
+			                    z->member_of    ? json_string(z->member_of->apex)
 			                    : z->is_catalog ? json_string("(catalog zone)")
 			                                    : json_null());
 		json_array_append_new(json_object_get(p, "zones"), zj);

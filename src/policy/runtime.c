@@ -37,7 +37,7 @@ struct fe_policy_rt {
 	struct fe_server_policy hooks;
 	struct slot *slots;
 	struct fe_tsig_replay *replay; /* signed view queries accepted (RFC 8945 §5.2.3) */
-	struct fe__abuse abuse; /* rate-limit, harvesting and budget state (abuse.c) */
+	struct fe__abuse abuse;        /* rate-limit, harvesting and budget state (abuse.c) */
 };
 
 static struct fe_ratelog view_log = FE_RATELOG_INIT(10, 60);
@@ -255,7 +255,7 @@ bool fe_policy_rt_view_listed(struct fe_policy_rt *rt, const struct fe_server_re
 	bool found = false;
 	if (p) {
 		int view = fe_policy_view_of_client(p, req->peer, NULL, req->tls_client);
-		const char *name = view < 0 ? NULL
+		const char *name = view < 0                   ? NULL
 		                   : (size_t)view < p->nviews ? p->views[view].name
 		                                              : NULL;
 		for (size_t i = 0; name && i < n && !found; i++)

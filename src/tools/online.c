@@ -233,7 +233,8 @@ static void print_peer_list(json_t *r)
 		printf("  %s@%s\n", str(p, "address"), val(p, "port", b1, sizeof(b1)));
 		json_t *n = json_object_get(p, "notify");
 		if (json_is_object(n))
-			printf("    NOTIFY:    %lld sent, %lld acknowledged, %lld failed, %lld pending; "
+			printf("    NOTIFY:    %lld sent, %lld acknowledged, %lld failed, %lld "
+			       "pending; "
 			       "last %s serial %s at %s, last acknowledged %s\n",
 			       num(n, "sent"), num(n, "acked"), num(n, "failed"), num(n, "pending"),
 			       val(n, "last_zone", b2, sizeof(b2)),
@@ -245,12 +246,12 @@ static void print_peer_list(json_t *r)
 		printf("    transfers: %lld AXFR, %lld IXFR, %lld up to date, %lld done, %lld "
 		       "refused, %lld failed; last %s %s serial %s at %s\n",
 		       num(t, "axfr"), num(t, "ixfr"), num(t, "uptodate"), num(t, "done"),
-		       num(t, "refused"), num(t, "failed"), str(t, "last_kind"), str(t, "last_zone"),
-		       val(t, "last_serial", b2, sizeof(b2)), str(t, "last"));
+		       num(t, "refused"), num(t, "failed"), str(t, "last_kind"),
+		       str(t, "last_zone"), val(t, "last_serial", b2, sizeof(b2)), str(t, "last"));
 		printf("    last error: %s%s%s\n", str(p, "last_error"),
 		       json_is_string(json_object_get(p, "last_error_at")) ? " at " : "",
 		       json_is_string(json_object_get(p, "last_error_at")) ? str(p, "last_error_at")
-		                                                          : "");
+		                                                           : "");
 	}
 	printf("primaries (this node transfers from them): %zu\n", json_array_size(prims));
 	json_array_foreach(prims, i, p)
@@ -259,10 +260,11 @@ static void print_peer_list(json_t *r)
 		       json_is_true(json_object_get(p, "tls")) ? " (TLS)" : "");
 		json_array_foreach(json_object_get(p, "zones"), k, z)
 		{
-			printf("    %-32s serial %s, last success %s, next refresh %s%s, last error "
+			printf("    %-32s serial %s, last success %s, next refresh %s%s, last "
+			       "error "
 			       "%s\n",
-			       str(z, "apex"), val(z, "serial", b1, sizeof(b1)), str(z, "last_success"),
-			       str(z, "next_refresh"),
+			       str(z, "apex"), val(z, "serial", b1, sizeof(b1)),
+			       str(z, "last_success"), str(z, "next_refresh"),
 			       json_is_true(json_object_get(z, "expired")) ? ", EXPIRED" : "",
 			       str(z, "last_error"));
 		}

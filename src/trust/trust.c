@@ -517,7 +517,6 @@ out:
 	return rc;
 }
 
-
 int fe_trust_load(struct fe_trust *t, const char *path, const struct fe_zone_opts *zopts,
                   const struct fe_trust_opts *topts, struct fe_store *st,
                   struct fe_trust_result *res, struct fe_zone_error *err)

@@ -100,7 +100,7 @@ static int64_t wall_s(void)
 }
 
 static void peer_error(struct pending *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 static void peer_error(struct pending *p, const char *fmt, ...)
 {
 	struct fe_xfr_notify_peer *pr = &p->n->peers[p->target];

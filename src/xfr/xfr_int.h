@@ -27,7 +27,7 @@ struct fe_xfr {
 		struct fe__xpz {
 			char zone[256];
 			struct fe_xfr_peer_zone st;
-		} *z;
+		} * z;
 		size_t n, cap;
 	} pz[FE_XFR_PEERS_MAX]; /* per peer: the last transfer of each zone */
 	size_t npeers;

@@ -252,15 +252,14 @@ Test(e2e, key_generate_ds_import_secondary_validates_number_port)
 	json_t *s0 = json_array_get(json_object_get(zp, "secondaries"), 0);
 	cr_assert_not_null(s0, "%s", out);
 	json_int_t serial = json_integer_value(json_object_get(zs, "serial"));
-	cr_expect_eq(json_integer_value(json_object_get(json_object_get(s0, "notify"),
-	                                                "acked_serial")),
+	cr_expect_eq(
+	        json_integer_value(json_object_get(json_object_get(s0, "notify"), "acked_serial")),
+	        serial, "%s", out);
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(s0, "transfer"), "serial")),
 	             serial, "%s", out);
-	cr_expect_eq(json_integer_value(json_object_get(json_object_get(s0, "transfer"),
-	                                                "serial")),
-	             serial, "%s", out);
-	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(s0, "transfer"),
-	                                                   "kind")),
-	                 "IXFR");
+	cr_expect_str_eq(
+	        json_string_value(json_object_get(json_object_get(s0, "transfer"), "kind")),
+	        "IXFR");
 	cr_expect(json_is_false(json_object_get(s0, "zone_primary")));
 	json_decref(zs);
 	snprintf(cmd, sizeof(cmd), "zone show --json --socket '%s/control.sock' " MEMBER, n.dir);

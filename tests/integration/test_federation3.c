@@ -237,8 +237,9 @@ static bool wait_log(struct node *n, const char *needle, int min)
 			return true;
 		usleep(20000);
 	}
-	fe_test_sh("echo '--- no \"%s\" in:'; grep -v 'counters' '%s' | grep -v NOTIFY | tail -n 25", needle,
-	           n->d.log_path);
+	fe_test_sh(
+	        "echo '--- no \"%s\" in:'; grep -v 'counters' '%s' | grep -v NOTIFY | tail -n 25",
+	        needle, n->d.log_path);
 	return false;
 }
 

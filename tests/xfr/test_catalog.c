@@ -127,8 +127,9 @@ Test(catalog, find_among_many)
 	char *z = malloc(cap);
 	n = (size_t)snprintf(z, cap, "%s", HEAD);
 	for (int i = 0; i < 300; i++)
-		n += (size_t)snprintf(z + n, cap - n, "id%d.zones." CAT " 0 IN PTR z%d.m%d.example.\n",
-		                      i, (i * 37) % 300, i % 7);
+		n += (size_t)snprintf(z + n, cap - n,
+		                      "id%d.zones." CAT " 0 IN PTR z%d.m%d.example.\n", i,
+		                      (i * 37) % 300, i % 7);
 	struct fe_catalog c;
 	cr_assert_eq(parse(z, 300, &c), FE_OK, "%s", why);
 	cr_assert_eq(c.n, 300);
