@@ -276,18 +276,16 @@ int fe__control_start(struct fe__control *ctl, uv_loop_t *loop, struct fe_store 
 		fe_log_err("control: out of memory");
 		return FE__EXIT_INTERNAL;
 	}
-	size_t ncmd;
-	const struct fe_ctl_command *cmds = fe_ctl_node_commands(&ncmd);
-	cmds = fe__signing_commands(cmds, ncmd, &ncmd);
-	/* fe__signing_commands returns its own static table with room to spare */
+	/* the node's commands, then the signing ones, then peer.list: one table */
 	static struct fe_ctl_command all[64];
-	size_t k = 0;
-	for (size_t i = 0; i < ncmd && k < FE_ARRAY_LEN(all); i++)
-		all[k++] = cmds[i];
-	for (size_t i = 0; i < FE_ARRAY_LEN(peer_cmds) && k < FE_ARRAY_LEN(all); i++)
-		all[k++] = peer_cmds[i];
-	cmds = all;
-	ncmd = k;
+	size_t ncmd = 0, np[2];
+	const struct fe_ctl_command *part[3] = {fe_ctl_node_commands(&np[0]),
+	                                        fe__signing_commands(&np[1]), peer_cmds};
+	const size_t npart[3] = {np[0], np[1], FE_ARRAY_LEN(peer_cmds)};
+	for (size_t p = 0; p < 3; p++)
+		for (size_t i = 0; i < npart[p] && ncmd < FE_ARRAY_LEN(all); i++)
+			all[ncmd++] = part[p][i];
+	const struct fe_ctl_command *cmds = all;
 	g_peer_ctl = ctl;
 	struct fe_ctl_server_opts o = {
 	        .path = c->control_socket,

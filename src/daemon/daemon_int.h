@@ -202,9 +202,8 @@ void fe__xfr_free(struct fe__xfr *xf);
 /* ---- member-side signing (sign.c; include/fedenum/sign.h, docs/control.md) ---------- */
 
 struct fe_ctl_command;
-/* @node's commands (@n) followed by zone.import and zone.sign, in a static array. */
-const struct fe_ctl_command *fe__signing_commands(const struct fe_ctl_command *node, size_t n,
-                                                  size_t *out_n);
+/* The signing commands (zone.import, zone.sign, zone.number): a static table of *n. */
+const struct fe_ctl_command *fe__signing_commands(size_t *n);
 /* Make STORE/signing, start the hourly signature refresh on @loop. @cfg is the daemon's
  * configuration (read on the loop thread when a job starts). Returns an exit code. */
 struct fe_trust;

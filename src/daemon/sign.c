@@ -737,17 +737,10 @@ static void cmd_number(struct fe_ctl_req *req, json_t *args, void *arg)
 static const struct fe_ctl_command sign_cmds[] = {
         {"zone.import", cmd_import}, {"zone.sign", cmd_sign}, {"zone.number", cmd_number}};
 
-const struct fe_ctl_command *fe__signing_commands(const struct fe_ctl_command *node, size_t n,
-                                                  size_t *out_n)
+const struct fe_ctl_command *fe__signing_commands(size_t *n)
 {
-	static struct fe_ctl_command all[64];
-	size_t k = 0;
-	for (size_t i = 0; i < n && k < FE_ARRAY_LEN(all); i++)
-		all[k++] = node[i];
-	for (size_t i = 0; i < FE_ARRAY_LEN(sign_cmds) && k < FE_ARRAY_LEN(all); i++)
-		all[k++] = sign_cmds[i];
-	*out_n = k;
-	return all;
+	*n = FE_ARRAY_LEN(sign_cmds);
+	return sign_cmds;
 }
 
 int fe__signing_start(uv_loop_t *loop, struct fe_store *st, struct fe_trust *trust,

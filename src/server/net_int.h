@@ -198,6 +198,11 @@ bool fe__conn_accept(struct fe__conn *c, uv_stream_t *server, const struct fe__f
 struct fe__frame_answer fe__conn_message(struct fe__frame *f, const uint8_t *msg, size_t len,
                                          uint8_t *out, size_t cap);
 void fe__conn_batch_end(struct fe__frame *f);
+/* Close callback of a connection's handles (TCP and TLS alike): after the last one, its
+ * client slot is given back and it is freed through c->destroy (or, parked for an on-demand
+ * answer, marked gone for the ticket to free); a stopping worker's drain timer closes when
+ * no connection is left. */
+void fe__conn_handle_closed(uv_handle_t *h);
 int fe__conn_stream_next(struct fe__frame *f, uint8_t *out, size_t cap, size_t *len);
 void fe__conn_stream_close(struct fe__frame *f);
 /* Framing events (bad frames, backlog, stream errors): counted and logged as "tcp" or "tls". */

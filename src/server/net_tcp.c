@@ -46,7 +46,7 @@ static void tcp_destroy(struct fe__conn *c)
 	free(c);
 }
 
-static void on_handle_closed(uv_handle_t *h)
+void fe__conn_handle_closed(uv_handle_t *h)
 {
 	struct fe__conn *c = h->data;
 	if (--c->open_handles > 0)
@@ -153,8 +153,8 @@ static void op_close(struct fe__frame *f)
 		c->next->prev = c->prev;
 	c->prev = c->next = NULL;
 	w->conn_count--;
-	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
-	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+	uv_close((uv_handle_t *)&c->timer, fe__conn_handle_closed);
+	uv_close((uv_handle_t *)&c->tcp, fe__conn_handle_closed);
 }
 
 static uint64_t op_now_ms(struct fe__frame *f)

@@ -78,23 +78,6 @@ static void tls_destroy(struct fe__conn *c)
 	free(c);
 }
 
-static void on_handle_closed(uv_handle_t *h)
-{
-	struct fe__conn *c = h->data;
-	if (--c->open_handles > 0)
-		return;
-	struct fe__worker *w = c->w;
-	if (c->counted)
-		atomic_fetch_sub(&w->srv->tcp_clients, 1);
-	c->counted = false;
-	if (c->parked)
-		c->gone = true; /* the last on-demand ticket frees it (pipeline.c) */
-	else
-		c->destroy(c);
-	if (w->stopping && !w->conns && !uv_is_closing((uv_handle_t *)&w->drain_timer))
-		uv_close((uv_handle_t *)&w->drain_timer, NULL);
-}
-
 static void conn_close(struct fe__conn *c)
 {
 	fe__frame_close(&c->fr);
@@ -280,8 +263,8 @@ static void op_close(struct fe__frame *f)
 		c->next->prev = c->prev;
 	c->prev = c->next = NULL;
 	w->conn_count--;
-	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
-	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+	uv_close((uv_handle_t *)&c->timer, fe__conn_handle_closed);
+	uv_close((uv_handle_t *)&c->tcp, fe__conn_handle_closed);
 }
 
 static uint64_t op_now_ms(struct fe__frame *f)
