@@ -385,8 +385,10 @@ Test(catalog, config_file_form_and_primaries_named_by_the_catalog)
 	cr_assert(wait_served(&con, "m3.test.", 3), "m3 from its group's primary not served");
 	char needle[128];
 	snprintf(needle, sizeof(needle), "zone m2.test.: AXFR from 127.0.0.1@%u", p2port);
+	cr_assert(wait_log(&con, needle, 1)); /* written after the zone is served */
 	cr_assert_eq(fe_test_daemon_log_count(&con, needle), 1);
 	snprintf(needle, sizeof(needle), "zone m3.test.: AXFR from 127.0.0.1@%u", p2port);
+	cr_assert(wait_log(&con, needle, 1)); /* written after the zone is served */
 	cr_assert_eq(fe_test_daemon_log_count(&con, needle), 1);
 	cr_assert_eq(fe_test_daemon_log_count(&con, "primary 127.0.0.1@"), 3);
 	cr_assert_geq(fe_test_daemon_log_count(&con, "from its group's members.primary"), 1);
